@@ -1,0 +1,3 @@
+from socketchat.cli import main
+
+raise SystemExit(main())
