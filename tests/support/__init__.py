@@ -31,7 +31,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02) -> None:
+def wait_for(
+    predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02
+) -> None:
     """Poll until predicate() is truthy, or fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:

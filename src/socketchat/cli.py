@@ -1,0 +1,80 @@
+"""The `socketchat` command: `serve`, `chat` and `gui`.
+
+Each subcommand imports its implementation lazily, so `socketchat --help` stays fast and the
+server never imports a GUI toolkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from socketchat import __version__
+
+
+def _add_client_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=None, help="server to connect to (default 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=None, help="server port (default 6667, 6697 with --tls)"
+    )
+    p.add_argument("--tls", action="store_true", help="connect with TLS")
+    p.add_argument(
+        "--tls-insecure", action="store_true", help="with --tls: do not verify the certificate"
+    )
+    p.add_argument("--nick", default=None, help="your nickname (the GUI asks when not given)")
+    p.add_argument("--channel", default="#lobby", help="channel to join on connect")
+    p.add_argument("--password", default=None, help="server password (PASS)")
+    p.add_argument("--account", default=None, help="account to log in to with SASL")
+    p.add_argument("--account-password", default=None, help="password for --account")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="socketchat",
+        description="A chat server that speaks IRC, with terminal, desktop and browser clients.",
+    )
+    parser.add_argument("--version", action="version", version=f"socketchat {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the chat server (IRC, TLS and web)")
+    serve.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="IRC port (default 6667)")
+    serve.add_argument("--tls-port", type=int, default=None, help="IRC-over-TLS port (e.g. 6697)")
+    serve.add_argument("--tls-cert", default=None, help="TLS certificate chain (PEM)")
+    serve.add_argument("--tls-key", default=None, help="TLS private key (PEM)")
+    serve.add_argument(
+        "--web-port",
+        type=int,
+        default=None,
+        help="web client + WebSocket port (default 8080, 0: off)",
+    )
+    serve.add_argument("--data-dir", default=None, help="where history and accounts live")
+    serve.add_argument("--config", default=None, help="TOML configuration file")
+    serve.add_argument("--name", default=None, help="server name (default socketchat.local)")
+    serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")
+
+    chat = sub.add_parser("chat", help="the terminal client")
+    _add_client_options(chat)
+    gui = sub.add_parser("gui", help="the desktop (tkinter) client")
+    _add_client_options(gui)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from socketchat.server.main import serve_main
+
+        return serve_main(args)
+    if args.command == "chat":
+        from socketchat.client.tui.app import chat_main
+
+        return chat_main(args)
+    if args.command == "gui":
+        from socketchat.client.gui.app import gui_main
+
+        return gui_main(args)
+    parser.print_help(sys.stdout)
+    return 0
