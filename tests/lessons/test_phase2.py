@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import time
 from collections.abc import Callable
 
-from tests.lessons.programs import Program
+from tests.lessons.programs import TIMEOUT, Program
 from tests.support import wait_for_port
 
 
@@ -37,3 +40,28 @@ def test_three_clients_at_once(start: Callable[[str], Program], port: int) -> No
         server.expect(f"{addresses[n]} disconnected")
 
     assert server.proc.poll() is None  # still serving
+
+
+def test_lines_split_and_joined_across_packets(start: Callable[[str], Program], port: int) -> None:
+    """TCP has no message boundaries: half a line, or two lines, may come in one recv()."""
+    server = start("phase2/server.py")
+    wait_for_port(port)
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"par")
+        time.sleep(0.05)  # let the half line arrive on its own
+        sock.sendall("tial ✓\nsecond\n".encode())
+        reader = sock.makefile("r", encoding="utf-8", newline="\n")
+        assert reader.readline() == "echo: partial ✓\n"
+        assert reader.readline() == "echo: second\n"
+        reader.close()
+    server.expect("] partial ✓")
+    server.expect("] second")
+
+
+def test_ctrl_c_stops_the_server_quietly(start: Callable[[str], Program], port: int) -> None:
+    server = start("phase2/server.py")
+    wait_for_port(port)
+    server.proc.send_signal(signal.SIGINT)
+    assert server.wait() == 0
+    server.kill()  # reap the reader threads so stderr has been read in full
+    assert "Traceback" not in server.stderr

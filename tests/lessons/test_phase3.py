@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 
 import pytest
@@ -86,3 +87,13 @@ def test_killed_client_is_removed(room: tuple[Program, list[Program], list[str]]
     c.send("and we carry on")
     b.expect(f"[{addr_c}] and we carry on")
     assert server.proc.poll() is None
+
+
+def test_ctrl_c_leaves_like_exit(room: tuple[Program, list[Program], list[str]]) -> None:
+    server, (a, b, _), (addr_a, _, _) = room
+    a.proc.send_signal(signal.SIGINT)
+    assert a.wait() == 0
+    server.expect(f"* {addr_a} left")
+    b.expect(f"* {addr_a} left")
+    a.kill()  # reap the reader threads so stderr has been read in full
+    assert "Traceback" not in a.stderr
