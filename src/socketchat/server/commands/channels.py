@@ -1,0 +1,166 @@
+"""Channel membership and information: JOIN, PART, NAMES, TOPIC."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import valid_channel
+from socketchat.irc.message import Message
+from socketchat.server.masks import is_banned
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+    from socketchat.server.state import Channel
+
+
+def handle_join(server: Server, s: Session, m: Message) -> None:
+    if m.params[0] == "0":
+        for channel in list(s.channels.values()):
+            part(server, s, channel, "Left all channels")
+        return
+    names = m.params[0].split(",")
+    keys = m.param(1).split(",") if len(m.params) > 1 else []
+    for i, name in enumerate(names):
+        if name:
+            join(server, s, name, keys[i] if i < len(keys) else "")
+
+
+def join(server: Server, s: Session, name: str, key: str = "") -> None:
+    config = server.config
+    if not valid_channel(name, config.channellen):
+        s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return
+    channel = server.state.find_channel(name)
+    if channel is not None and s in channel.members:
+        return
+    limit = config.limits.max_channels_per_client
+    if limit and len(s.channels) >= limit:
+        s.numeric(rpl.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+        return
+    if channel is None:
+        channel = server.state.create_channel(name, server.clock())
+        server.state.add_member(channel, s, "o")
+    else:
+        refusal = _join_refusal(channel, s, key)
+        if refusal is not None:
+            s.numeric(refusal[0], channel.name, refusal[1])
+            return
+        channel.invites.discard(s.folded)
+        server.state.add_member(channel, s, "")
+    tags = server.relay_tags(s)
+    plain = Message("JOIN", (channel.name,), s.prefix, tags)
+    extended = Message("JOIN", (channel.name, s.account or "*", s.realname), s.prefix, tags)
+    members = list(channel.members)
+    server.fanout(plain, (u for u in members if "extended-join" not in u.caps))
+    server.fanout(extended, (u for u in members if "extended-join" in u.caps))
+    if s.away is not None:
+        away = Message("AWAY", (s.away,), s.prefix, tags)
+        server.fanout(away, (u for u in members if u is not s and "away-notify" in u.caps))
+    if channel.topic:
+        send_topic(server, s, channel)
+    send_names(server, s, channel)
+    if server.storage is not None:
+        server.storage.joined(server, s, channel)
+
+
+def _join_refusal(channel: Channel, s: Session, key: str) -> tuple[str, str] | None:
+    invited = s.folded in channel.invites
+    if channel.key and not hmac.compare_digest(channel.key.encode(), key.encode()):
+        return rpl.ERR_BADCHANNELKEY, "Cannot join channel (+k)"
+    if channel.limit and len(channel.members) >= channel.limit and not invited:
+        return rpl.ERR_CHANNELISFULL, "Cannot join channel (+l)"
+    if "i" in channel.modes and not invited:
+        return rpl.ERR_INVITEONLYCHAN, "Cannot join channel (+i)"
+    if is_banned(channel, s) and not invited:
+        return rpl.ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"
+    return None
+
+
+def handle_part(server: Server, s: Session, m: Message) -> None:
+    reason = m.param(1)
+    for name in m.params[0].split(","):
+        channel = server.state.find_channel(name)
+        if channel is None:
+            s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        elif s not in channel.members:
+            s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        else:
+            part(server, s, channel, reason)
+
+
+def part(server: Server, s: Session, channel: Channel, reason: str) -> None:
+    params = (channel.name, reason) if reason else (channel.name,)
+    server.fanout(Message("PART", params, s.prefix, server.relay_tags(s)), list(channel.members))
+    server.state.remove_member(channel, s)
+
+
+def handle_names(server: Server, s: Session, m: Message) -> None:
+    if not m.params or not m.params[0]:
+        s.numeric(rpl.RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        return
+    for name in m.params[0].split(","):
+        channel = server.state.find_channel(name)
+        if channel is None or ("s" in channel.modes and s not in channel.members):
+            s.numeric(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
+        else:
+            send_names(server, s, channel)
+
+
+def send_names(server: Server, s: Session, channel: Channel) -> None:
+    multi = "multi-prefix" in s.caps
+    full = "userhost-in-names" in s.caps
+    visible = s in channel.members
+    kind = "@" if "s" in channel.modes else "="
+    entries = [
+        channel.prefix_of(u, multi) + (u.prefix if full else u.nick)
+        for u in channel.members
+        if visible or "i" not in u.modes
+    ]
+    head = len(server.name) + len(s.nick) + len(channel.name) + 16
+    line: list[str] = []
+    size = head
+    for entry in entries:
+        if line and size + len(entry) + 1 > 500:
+            s.numeric(rpl.RPL_NAMREPLY, kind, channel.name, " ".join(line))
+            line, size = [], head
+        line.append(entry)
+        size += len(entry) + 1
+    if line:
+        s.numeric(rpl.RPL_NAMREPLY, kind, channel.name, " ".join(line))
+    s.numeric(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+
+
+def handle_topic(server: Server, s: Session, m: Message) -> None:
+    channel = server.state.find_channel(m.params[0])
+    if channel is None:
+        s.numeric(rpl.ERR_NOSUCHCHANNEL, m.params[0], "No such channel")
+        return
+    if len(m.params) < 2:
+        if "s" in channel.modes and s not in channel.members:
+            s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        elif channel.topic:
+            send_topic(server, s, channel)
+        else:
+            s.numeric(rpl.RPL_NOTOPIC, channel.name, "No topic is set")
+        return
+    if s not in channel.members:
+        s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        return
+    if "t" in channel.modes and not channel.is_op(s):
+        s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        return
+    channel.topic = m.params[1][: server.config.topiclen]
+    channel.topic_setter = s.prefix
+    channel.topic_time = server.clock()
+    msg = Message("TOPIC", (channel.name, channel.topic), s.prefix, server.relay_tags(s))
+    server.fanout(msg, list(channel.members))
+
+
+def send_topic(server: Server, s: Session, channel: Channel) -> None:
+    s.numeric(rpl.RPL_TOPIC, channel.name, channel.topic)
+    s.numeric(
+        rpl.RPL_TOPICWHOTIME, channel.name, channel.topic_setter, str(int(channel.topic_time))
+    )

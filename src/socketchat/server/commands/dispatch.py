@@ -1,0 +1,96 @@
+"""Route a parsed message to its handler, doing the checks every command shares exactly once.
+
+The checks, in order: known command (421), registered unless the command may run before (451),
+enough parameters (461), operator privilege (481). Labeled-response is handled here too: while a
+labeled command runs, everything sent to its session is captured and then sent back as one
+labeled message, a labeled BATCH, or an ACK.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.framing import FramingError
+from socketchat.irc.message import Message, ParseError
+from socketchat.server.commands.table import COMMANDS
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+
+log = logging.getLogger("socketchat.server")
+
+
+def dispatch(server: Server, session: Session, msg: Message) -> int:
+    """Run one command. Returns its flood-control cost."""
+    spec = COMMANDS.get(msg.command)
+    if spec is None:
+        if session.registered:
+            session.numeric(rpl.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
+        else:
+            session.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+        return 1
+    if not session.registered and not spec.before_registration:
+        session.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+        return 1
+    if len(msg.params) < spec.min_params or (spec.min_params and not msg.params[0]):
+        session.numeric(rpl.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
+        return 1
+    if spec.oper_only and "o" not in session.modes:
+        session.numeric(rpl.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
+        return 1
+    label = msg.tags.get("label") if msg.tags else None
+    if label is None or "labeled-response" not in session.caps:
+        _run(server, session, msg, spec.handler)
+        return spec.flood_cost
+    session.capture = []
+    try:
+        _run(server, session, msg, spec.handler)
+    finally:
+        captured, session.capture = session.capture, None
+    if not session.closed:
+        _send_labeled(server, session, label, captured or [])
+    return spec.flood_cost
+
+
+def _run(server: Server, session: Session, msg: Message, handler: object) -> None:
+    try:
+        handler(server, session, msg)  # type: ignore[operator]
+    except Exception:  # a bug in one handler must not take the server down
+        log.exception("error handling %s from %r", msg.command, session)
+        session.send(
+            Message("FAIL", (msg.command, "INTERNAL_ERROR", "Internal error"), server.name)
+        )
+
+
+def _send_labeled(server: Server, session: Session, label: str, captured: list[Message]) -> None:
+    if not captured:
+        session.send(Message("ACK", (), server.name, {"label": label}))
+        return
+    if len(captured) == 1:
+        only = captured[0]
+        session.send(only.with_tags({**only.tags, "label": label}))
+        return
+    if "batch" not in session.caps:
+        for m in captured:
+            session.send(m)
+        return
+    ref = server.next_msgid()
+    session.send(Message("BATCH", ("+" + ref, "labeled-response"), server.name, {"label": label}))
+    for m in captured:
+        session.send(m.with_tags({**m.tags, "batch": ref}))
+    session.send(Message("BATCH", ("-" + ref,), server.name))
+
+
+def reject(server: Server, session: Session, error: FramingError | ParseError) -> int:
+    """A line that could not be framed or parsed: reply, never relay."""
+    if isinstance(error, FramingError):
+        if error.kind == "too-long":
+            session.numeric(rpl.ERR_INPUTTOOLONG, "Input line was too long")
+        else:
+            session.fail("*", "INVALID_UTF8", "Message rejected: it is not valid UTF-8")
+    else:
+        session.fail("*", "INVALID_MESSAGE", f"Could not parse your message: {error}")
+    return 1

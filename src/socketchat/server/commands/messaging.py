@@ -1,0 +1,119 @@
+"""PRIVMSG, NOTICE and TAGMSG: to channels (with STATUSMSG) and to nicks."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import is_channel
+from socketchat.irc.message import Message
+from socketchat.server.masks import is_banned
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+    from socketchat.server.state import Channel
+
+
+def handle_privmsg(server: Server, s: Session, m: Message) -> None:
+    _relay(server, s, m, needs_text=True)
+
+
+def handle_notice(server: Server, s: Session, m: Message) -> None:
+    _relay(server, s, m, needs_text=True)
+
+
+def handle_tagmsg(server: Server, s: Session, m: Message) -> None:
+    _relay(server, s, m, needs_text=False)
+
+
+def _split_status(target: str) -> tuple[str, str]:
+    """'@#chan' -> ('@', '#chan'): STATUSMSG prefixes before a channel name."""
+    name = target.lstrip("@+")
+    if name != target and is_channel(name):
+        return target[: len(target) - len(name)], name
+    return "", target
+
+
+def _client_tags(m: Message) -> dict[str, str]:
+    return {k: v for k, v in m.tags.items() if k.startswith("+")} if m.tags else {}
+
+
+def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
+    command = m.command
+    quiet = command == "NOTICE"  # NOTICE never triggers error replies about delivery
+    if not m.params or not m.params[0]:
+        if not quiet:
+            s.numeric(rpl.ERR_NORECIPIENT, f"No recipient given ({command})")
+        return
+    text = m.param(1)
+    if needs_text and (len(m.params) < 2 or not text):
+        if not quiet:
+            s.numeric(rpl.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    targets = m.params[0].split(",")
+    max_targets = server.config.limits.max_targets
+    if max_targets and len(targets) > max_targets:
+        s.numeric("407", m.params[0], f"Too many targets. Only {max_targets} allowed.")
+        return
+    s.last_message_at = server.clock()
+    client_tags = _client_tags(m)
+    for target in targets:
+        if not target:
+            continue
+        tags = server.relay_tags(s, msgid=True)
+        tags.update(client_tags)
+        status, name = _split_status(target)
+        params = (target, text) if needs_text else (target,)
+        out = Message(command, params, s.prefix, tags)
+        if is_channel(name):
+            channel = server.state.find_channel(name)
+            if channel is None:
+                if not quiet:
+                    s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+                continue
+            if not _may_speak(s, channel):
+                if not quiet:
+                    s.numeric(rpl.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
+                continue
+            if status:
+                wanted = "ov" if "+" in status else "o"
+                recipients = [u for u, held in channel.members.items() if set(held) & set(wanted)]
+            else:
+                recipients = list(channel.members)
+                if server.storage is not None and command != "TAGMSG":
+                    server.storage.store_message(out, channel.name, s, None)
+            _deliver(server, s, out, recipients)
+        else:
+            user = server.state.find_nick(name)
+            if user is None or not user.registered:
+                if not quiet:
+                    s.numeric(rpl.ERR_NOSUCHNICK, name, "No such nick/channel")
+                continue
+            if command == "PRIVMSG" and user.away is not None:
+                s.numeric(rpl.RPL_AWAY, user.nick, user.away)
+            if server.storage is not None and command != "TAGMSG":
+                server.storage.store_message(out, user.nick, s, user)
+            _deliver(server, s, out, [user, s] if user is not s else [s])
+
+
+def _deliver(server: Server, s: Session, out: Message, recipients: list[Session]) -> None:
+    """Fan out to everyone but the sender; the sender gets an echo if it asked for echo-message."""
+    echo = "echo-message" in s.caps
+    if out.command == "TAGMSG":
+        recipients = [u for u in recipients if "message-tags" in u.caps]
+    server.fanout(out, (u for u in recipients if u is not s))
+    if echo:
+        s.send(out)
+
+
+def _may_speak(s: Session, channel: Channel) -> bool:
+    held = channel.members.get(s)
+    if held is None:
+        if "n" in channel.modes:
+            return False
+    elif held:
+        return True  # ops and voiced users may always speak
+    if "m" in channel.modes:
+        return False
+    return not is_banned(channel, s)

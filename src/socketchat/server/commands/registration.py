@@ -1,0 +1,141 @@
+"""Connection registration and keep-alive: CAP, PASS, NICK, USER, PING, PONG, QUIT."""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import valid_nick
+from socketchat.irc.message import Message
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+
+
+def try_register(server: Server, s: Session) -> None:
+    """Finish registration once NICK and USER are in and CAP negotiation is over."""
+    if s.registered or s.closed or s.cap_negotiating or s.nick == "*" or not s.user:
+        return
+    if s.sasl is not None:
+        return  # SASL exchange still running
+    if server.config.password and not hmac.compare_digest(
+        s.pass_given.encode(), server.config.password.encode()
+    ):
+        s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+        s.close("Bad password")
+        return
+    server.welcome(s)
+
+
+# -- CAP ------------------------------------------------------------------------------------
+def _cap_ls_lines(server: Server, s: Session, version: int) -> list[str]:
+    items = [
+        f"{name}={value}" if value and version >= 302 else name
+        for name, value in sorted(server.caps.items())
+    ]
+    lines: list[str] = []
+    current = ""
+    for item in items:
+        if current and len(current) + len(item) > 380:
+            lines.append(current)
+            current = item
+        else:
+            current = f"{current} {item}" if current else item
+    lines.append(current)
+    return lines
+
+
+def handle_cap(server: Server, s: Session, m: Message) -> None:
+    sub = m.params[0].upper()
+    nick = s.nick
+    if sub == "LS":
+        version = int(m.param(1, "0")) if m.param(1, "0").isdigit() else 0
+        s.cap_version = max(s.cap_version, version)
+        if not s.registered:
+            s.cap_negotiating = True
+        if version >= 302:
+            s.set_caps(s.caps | {"cap-notify"})
+        lines = _cap_ls_lines(server, s, version)
+        for i, line in enumerate(lines):
+            more = ("*",) if i < len(lines) - 1 and version >= 302 else ()
+            s.send(Message("CAP", (nick, "LS", *more, line), server.name))
+    elif sub == "LIST":
+        s.send(Message("CAP", (nick, "LIST", " ".join(sorted(s.caps))), server.name))
+    elif sub == "REQ":
+        if not s.registered:
+            s.cap_negotiating = True
+        wanted = m.param(1).split()
+        enable: set[str] = set()
+        disable: set[str] = set()
+        for item in wanted:
+            name = item[1:] if item.startswith("-") else item
+            if name not in server.caps:
+                s.send(Message("CAP", (nick, "NAK", m.param(1)), server.name))
+                return
+            (disable if item.startswith("-") else enable).add(name)
+        s.set_caps((s.caps | enable) - disable)
+        s.send(Message("CAP", (nick, "ACK", m.param(1)), server.name))
+    elif sub == "END":
+        if not s.registered:
+            s.cap_negotiating = False
+            try_register(server, s)
+    else:
+        s.numeric("410", sub, "Invalid CAP command")
+
+
+# -- identity -------------------------------------------------------------------------------
+def handle_pass(server: Server, s: Session, m: Message) -> None:
+    if s.registered:
+        s.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    s.pass_given = m.params[0]
+
+
+def handle_nick(server: Server, s: Session, m: Message) -> None:
+    nick = m.params[0]
+    if not valid_nick(nick, server.config.nicklen):
+        s.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+        return
+    if nick == s.nick:
+        return
+    holder = server.state.find_nick(nick)
+    if holder is not None and holder is not s:
+        s.numeric(rpl.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
+        return
+    if not s.registered:
+        server.state.claim_nick(s, nick)
+        try_register(server, s)
+        return
+    old_prefix = s.prefix
+    server.state.claim_nick(s, nick)
+    msg = Message("NICK", (nick,), old_prefix, server.relay_tags(s))
+    server.fanout(msg, server.peers_of(s, include_self=True))
+
+
+def handle_user(server: Server, s: Session, m: Message) -> None:
+    if s.registered:
+        s.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    if len(m.params) < 4:
+        s.numeric(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
+    username = "".join(c for c in m.params[0] if c.isalnum() or c in "-_.")[:18]
+    s.user = "~" + (username or "user")
+    s.realname = m.params[3][:100]
+    try_register(server, s)
+
+
+# -- keep-alive and leaving ------------------------------------------------------------------
+def handle_ping(server: Server, s: Session, m: Message) -> None:
+    s.send(Message("PONG", (server.name, m.params[0]), server.name))
+
+
+def handle_pong(server: Server, s: Session, m: Message) -> None:
+    s.ping_sent_at = 0.0  # last_seen was already refreshed by the input itself
+
+
+def handle_quit(server: Server, s: Session, m: Message) -> None:
+    reason = m.param(0)
+    s.close("Client quit", quit_message=f"Quit: {reason}" if reason else "Quit")

@@ -1,0 +1,159 @@
+"""Server settings: defaults, the TOML file, and command-line flags on top.
+
+A TOML file looks like::
+
+    [server]
+    name = "chat.example"
+    host = "0.0.0.0"
+    port = 6667
+    motd = "Welcome!"
+
+    [limits]
+    enabled = true          # false switches every limit below off
+    sendq = 1048576         # 0 switches one limit off
+
+    [[operators]]
+    name = "admin"
+    password_hash = "scrypt$..."   # from `socketchat hash-password`
+
+Every key of `ServerConfig` and `Limits` may appear in its table; unknown keys are an error, so a
+typo does not silently change nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """The configuration file or flags are invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Defensive limits. 0 (or `enabled = false` for all of them) switches a limit off."""
+
+    # Flood control ("fake lag"): each command costs 1/flood_rate seconds of credit; a client may
+    # run flood_burst commands ahead of the clock, then its commands are delayed; a client that
+    # keeps more than flood_max_queued lines waiting is disconnected ("Excess Flood").
+    flood_burst: int = 20
+    flood_rate: float = 4.0
+    flood_max_queued: int = 200
+    # Bytes waiting to be written to one client before it is dropped ("SendQ exceeded").
+    sendq: int = 1024 * 1024
+    registration_timeout: float = 30.0
+    ping_interval: float = 90.0
+    ping_timeout: float = 60.0
+    max_clients_per_ip: int = 50
+    max_clients: int = 10000
+    max_channels_per_client: int = 50
+    max_line_bytes: int = 512
+    max_tag_bytes: int = 8191
+    max_targets: int = 4
+    whowas_history: int = 1000
+
+    def disabled(self) -> Limits:
+        """The same limits with every one switched off (benchmarks, conformance suites)."""
+        return Limits(
+            flood_burst=0,
+            flood_rate=0.0,
+            flood_max_queued=0,
+            sendq=0,
+            registration_timeout=0.0,
+            ping_interval=self.ping_interval,
+            ping_timeout=0.0,
+            max_clients_per_ip=0,
+            max_clients=0,
+            max_channels_per_client=0,
+            max_line_bytes=0,
+            max_tag_bytes=0,
+            max_targets=0,
+            whowas_history=self.whowas_history,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    name: str
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    name: str = "socketchat.local"
+    network: str = "socketchat"
+    host: str = "127.0.0.1"
+    port: int = 6667
+    tls_port: int = 0
+    tls_cert: str = ""
+    tls_key: str = ""
+    web_port: int = 8080
+    web_origins: tuple[str, ...] = ()  # extra allowed Origins for the web client
+    data_dir: str = ""  # "" means the per-user data directory
+    password: str = ""  # server password (PASS); "" means none
+    motd: str = "Welcome to socketchat. Be kind; #lobby is where everyone meets."
+    default_channel: str = "#lobby"
+    cloak_hosts: bool = False  # hide client IPs behind a hash
+    log_level: str = "INFO"
+    history_replay_on_join: int = 50
+    history_max_age_days: float = 0.0  # 0: keep forever
+    history_max_messages: int = 0  # per target; 0: no limit
+    nicklen: int = 30
+    channellen: int = 64
+    topiclen: int = 390
+    awaylen: int = 200
+    kicklen: int = 390
+    limits: Limits = field(default_factory=Limits)
+    operators: tuple[Operator, ...] = ()
+
+    def with_overrides(self, **changes: Any) -> ServerConfig:
+        """A copy with the given (non-None) settings changed."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _check_keys(table: dict[str, Any], cls: type, where: str) -> None:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(table) - known
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(sorted(unknown))}")
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> ServerConfig:
+    """Defaults, then the TOML file (if any), then the non-None `overrides`."""
+    config = ServerConfig()
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from exc
+        config = config_from_dict(data)
+    return config.with_overrides(**overrides)
+
+
+def config_from_dict(data: dict[str, Any]) -> ServerConfig:
+    extra = set(data) - {"server", "limits", "operators"}
+    if extra:
+        raise ConfigError(f"unknown table(s): {', '.join(sorted(extra))}")
+    server = dict(data.get("server", {}))
+    _check_keys(server, ServerConfig, "server")
+    for reserved in ("limits", "operators"):
+        if reserved in server:
+            raise ConfigError(f"[server] may not contain {reserved!r}")
+    if "web_origins" in server:
+        server["web_origins"] = tuple(server["web_origins"])
+    limits_table = dict(data.get("limits", {}))
+    enabled = limits_table.pop("enabled", True)
+    _check_keys(limits_table, Limits, "limits")
+    try:
+        limits = Limits(**limits_table)
+        if not enabled:
+            limits = dataclasses.replace(limits.disabled(), **limits_table)
+        operators = tuple(Operator(**op) for op in data.get("operators", []))
+        return ServerConfig(**server, limits=limits, operators=operators)
+    except TypeError as exc:
+        raise ConfigError(str(exc)) from exc

@@ -1,0 +1,356 @@
+"""The server, sans-I/O: sessions, state, fan-out, timers. Adapters in `server/net/` drive it.
+
+Theory of operation
+-------------------
+`Server` owns the configuration, the `ChatState` (nicks and channels), the optional storage
+(history and accounts) and every `Session`. It reads time only through the injected `clock`, and
+touches the network only through each session's `Link`, and only inside `flush()` — so tests drive
+it by feeding bytes to sessions and reading what `flush()` hands to fake links.
+
+An adapter must:
+  1. create a session per connection with `connect(link, ip, port)`;
+  2. feed it input (`session.receive_data` / `receive_line`), and `connection_lost` at the end;
+  3. call `flush()` soon after `wakeup` is called (once per event-loop turn is ideal);
+  4. call `tick()` again after the number of seconds it returns (timeouts, flood release).
+
+Fan-out serialises a message once per *tag profile* (the combination of server-time, message-tags,
+account-tag and batch that a recipient negotiated, at most 16), and appends the same bytes object
+to each recipient's outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from socketchat import __version__
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import CASEMAPPING, CHANTYPES
+from socketchat.irc.message import Message
+from socketchat.server.config import ServerConfig
+from socketchat.server.link import Link
+from socketchat.server.session import SEES_ACCOUNT, SEES_BATCH, SEES_TAGS, SEES_TIME, Session
+from socketchat.server.state import ChatState, WhowasEntry
+
+if TYPE_CHECKING:
+    from socketchat.storage.base import Storage
+
+log = logging.getLogger("socketchat.server")
+
+# Capabilities offered in CAP LS, with their CAP LS 302 values.
+BASE_CAPS: dict[str, str] = {
+    "account-notify": "",
+    "account-tag": "",
+    "away-notify": "",
+    "batch": "",
+    "cap-notify": "",
+    "chghost": "",
+    "echo-message": "",
+    "extended-join": "",
+    "invite-notify": "",
+    "labeled-response": "",
+    "message-tags": "",
+    "multi-prefix": "",
+    "server-time": "",
+    "setname": "",
+    "standard-replies": "",
+    "userhost-in-names": "",
+}
+
+
+def format_time(ts: float) -> str:
+    """IRCv3 server-time: UTC with milliseconds."""
+    ms = int(ts * 1000) % 1000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{ms:03d}Z"
+
+
+def _filter_tags(tags: Mapping[str, str], mask: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tags.items():
+        if key == "time":
+            if mask & SEES_TIME:
+                out[key] = value
+        elif key == "account":
+            if mask & SEES_ACCOUNT:
+                out[key] = value
+        elif key == "batch":
+            if mask & SEES_BATCH:
+                out[key] = value
+        elif key == "label" or mask & SEES_TAGS:
+            out[key] = value
+    return out
+
+
+class Server:
+    def __init__(
+        self,
+        config: ServerConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        storage: Storage | None = None,
+    ) -> None:
+        self.config = config or ServerConfig()
+        self.clock = clock
+        self.storage = storage
+        self.name = self.config.name
+        self.state = ChatState(self.config.limits.whowas_history)
+        self.started_at = clock()
+        self.sessions: set[Session] = set()
+        self.per_ip: dict[str, int] = {}
+        self.dirty: list[Session] = []
+        self.delayed: set[Session] = set()
+        self.closing: list[Session] = []
+        self.wakeup: Callable[[], None] = lambda: None
+        self._ids = itertools.count(1)
+        self._msgid_prefix = secrets.token_hex(4)
+        self._msgids = itertools.count(1)
+        self._time_cache = (-1, "")
+        self.caps = dict(BASE_CAPS)
+        if storage is not None:
+            self.caps.update(storage.capabilities())
+        self.cloak_secret = secrets.token_bytes(16)
+
+    # -- connections ----------------------------------------------------------------------
+    def connect(
+        self, link: Link, ip: str, port: int, *, secure: bool = False, kind: str = "tcp"
+    ) -> Session:
+        """A new connection. The session may come back already closed (connection limits)."""
+        session = Session(
+            self, next(self._ids), link, ip, port, self.host_for(ip), secure=secure, kind=kind
+        )
+        limits = self.config.limits
+        self.sessions.add(session)
+        self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
+        if limits.max_clients and len(self.sessions) > limits.max_clients:
+            session.close("Server is full")
+        elif limits.max_clients_per_ip and self.per_ip[ip] > limits.max_clients_per_ip:
+            session.close("Too many connections from your IP")
+        else:
+            log.info("connect id=%d from %s:%d (%s)", session.id, ip, port, kind)
+        return session
+
+    def host_for(self, ip: str) -> str:
+        """The hostname shown for a client: its IP, or a stable cloak when configured."""
+        if not self.config.cloak_hosts:
+            return ip if not ip.startswith(":") else "0" + ip
+        digest = hashlib.blake2s(ip.encode(), key=self.cloak_secret, digest_size=5).hexdigest()
+        return f"{digest}.cloak.{self.config.network}"
+
+    def disconnect(self, session: Session, quit_message: str) -> None:
+        """Called by `Session.close`: remove the session from every structure, tell its peers."""
+        if session.registered:
+            quit_msg = Message("QUIT", (quit_message,), session.prefix, self.relay_tags(session))
+            peers = self.peers_of(session)
+            for channel in list(session.channels.values()):
+                self.state.remove_member(channel, session)
+            self.fanout(quit_msg, peers)
+            self.state.remember(
+                WhowasEntry(
+                    session.nick,
+                    session.user,
+                    session.host,
+                    session.realname,
+                    session.account,
+                    self.clock(),
+                )
+            )
+        self.state.release_nick(session)
+        self.sessions.discard(session)
+        self.delayed.discard(session)
+        count = self.per_ip.get(session.ip, 1) - 1
+        if count > 0:
+            self.per_ip[session.ip] = count
+        else:
+            self.per_ip.pop(session.ip, None)
+        self.closing.append(session)
+        if not self.dirty:
+            self.wakeup()
+        log.info("disconnect id=%d nick=%s: %s", session.id, session.nick, quit_message)
+
+    def peers_of(self, session: Session, *, include_self: bool = False) -> set[Session]:
+        """Everyone who shares a channel with `session`."""
+        peers: set[Session] = set()
+        for channel in session.channels.values():
+            peers.update(channel.members)
+        if include_self:
+            peers.add(session)
+        else:
+            peers.discard(session)
+        return peers
+
+    # -- output ---------------------------------------------------------------------------
+    def mark_dirty(self, session: Session) -> None:
+        if not self.dirty and not self.closing:
+            self.wakeup()
+        self.dirty.append(session)
+
+    def encode(self, msg: Message, mask: int) -> bytes:
+        if not msg.tags:
+            return msg.to_bytes()
+        return msg.to_bytes(_filter_tags(msg.tags, mask))
+
+    def fanout(self, msg: Message, recipients: Iterable[Session]) -> None:
+        """Send `msg` to each recipient, serialised once per tag profile."""
+        if not msg.tags:
+            data = msg.to_bytes()
+            for s in recipients:
+                if s.capture is not None:
+                    s.capture.append(msg)
+                else:
+                    s.write(data)
+            return
+        cache: dict[int, bytes] = {}
+        for s in recipients:
+            if s.capture is not None:
+                s.capture.append(msg)
+                continue
+            encoded = cache.get(s.tagmask)
+            if encoded is None:
+                encoded = cache[s.tagmask] = msg.to_bytes(_filter_tags(msg.tags, s.tagmask))
+            s.write(encoded)
+
+    def flush(self) -> None:
+        """Commit history, then hand every dirty session's outbox to its link; close the closed."""
+        if self.storage is not None:
+            self.storage.commit()
+        sendq = self.config.limits.sendq
+        dirty, self.dirty = self.dirty, []
+        for s in dirty:
+            if not s.dirty:
+                continue
+            size = s.outbox_bytes
+            lines = s.take_output()
+            if sendq and not s.closed and s.link.buffered() + size > sendq:
+                s.close("SendQ exceeded")
+                s.take_output()
+                s.link.abort()
+                continue
+            s.link.send(lines)
+        closing, self.closing = self.closing, []
+        for s in closing:
+            if s.dirty:
+                s.link.send(s.take_output())
+            s.link.close()
+
+    # -- time -----------------------------------------------------------------------------
+    def now_tag(self) -> str:
+        now = self.clock()
+        return format_time(now)
+
+    def next_msgid(self) -> str:
+        return f"{self._msgid_prefix}{next(self._msgids):x}"
+
+    def relay_tags(self, session: Session, *, msgid: bool = False) -> dict[str, str]:
+        """Tags for a message relayed from `session`: time, account, and optionally msgid."""
+        tags = {"time": self.now_tag()}
+        if msgid:
+            tags["msgid"] = self.next_msgid()
+        if session.account:
+            tags["account"] = session.account
+        return tags
+
+    def tick(self) -> float:
+        """Run timeouts and release flood-delayed input. Returns seconds until the next tick."""
+        now = self.clock()
+        limits = self.config.limits
+        for s in list(self.delayed):
+            if s.closed or not s.release_delayed():
+                self.delayed.discard(s)
+        for s in list(self.sessions):
+            if s.closed:
+                continue
+            if not s.registered:
+                if (
+                    limits.registration_timeout
+                    and now - s.connected_at > limits.registration_timeout
+                ):
+                    s.close("Registration timed out")
+                continue
+            idle = now - s.last_seen
+            if s.ping_sent_at and s.ping_sent_at >= s.last_seen:
+                if limits.ping_timeout and now - s.ping_sent_at > limits.ping_timeout:
+                    s.close(f"Ping timeout: {int(now - s.last_seen)} seconds")
+            elif limits.ping_interval and idle > limits.ping_interval:
+                s.ping_sent_at = now
+                s.send(Message("PING", (self.name,)))
+        return 0.05 if self.delayed else 1.0
+
+    def shutdown(self, reason: str = "Server shutting down") -> None:
+        for s in list(self.sessions):
+            s.close(reason)
+
+    # -- registration burst ---------------------------------------------------------------
+    def isupport(self) -> list[str]:
+        c = self.config
+        tokens = [
+            "AWAYLEN=" + str(c.awaylen),
+            "CASEMAPPING=" + CASEMAPPING,
+            "CHANLIMIT=" + CHANTYPES + ":" + str(c.limits.max_channels_per_client or ""),
+            "CHANMODES=b,k,l,imnst",
+            "CHANNELLEN=" + str(c.channellen),
+            "CHANTYPES=" + CHANTYPES,
+            "ELIST=",
+            "KICKLEN=" + str(c.kicklen),
+            "MAXTARGETS=" + str(c.limits.max_targets or ""),
+            "MODES=4",
+            "NETWORK=" + c.network,
+            "NICKLEN=" + str(c.nicklen),
+            "PREFIX=(ov)@+",
+            "STATUSMSG=@+",
+            "TOPICLEN=" + str(c.topiclen),
+            "USERLEN=18",
+            "UTF8ONLY",
+            "WHOX",
+        ]
+        if self.storage is not None:
+            tokens.extend(self.storage.isupport())
+        return sorted(tokens)
+
+    def welcome(self, s: Session) -> None:
+        s.registered = True
+        s.last_seen = self.clock()
+        log.info("registered id=%d nick=%s host=%s", s.id, s.nick, s.host)
+        s.numeric(rpl.RPL_WELCOME, f"Welcome to the {self.config.network} IRC network, {s.prefix}")
+        s.numeric(rpl.RPL_YOURHOST, f"Your host is {self.name}, running socketchat-{__version__}")
+        created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.started_at))
+        s.numeric(rpl.RPL_CREATED, f"This server was created {created}")
+        s.numeric(
+            rpl.RPL_MYINFO, self.name, f"socketchat-{__version__}", "io", "bklimnostv", "bklov"
+        )
+        tokens = self.isupport()
+        for i in range(0, len(tokens), 12):
+            s.numeric(rpl.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
+        self.send_lusers(s)
+        self.send_motd(s)
+
+    def send_lusers(self, s: Session) -> None:
+        users = self.state.user_count()
+        invisible = sum(1 for u in self.state.users() if "i" in u.modes)
+        opers = sum(1 for u in self.state.users() if "o" in u.modes)
+        unknown = len(self.sessions) - users
+        s.numeric(
+            rpl.RPL_LUSERCLIENT,
+            f"There are {users - invisible} users and {invisible} invisible on 1 servers",
+        )
+        if opers:
+            s.numeric(rpl.RPL_LUSEROP, str(opers), "operator(s) online")
+        if unknown > 0:
+            s.numeric(rpl.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
+        s.numeric(rpl.RPL_LUSERCHANNELS, str(self.state.channel_count()), "channels formed")
+        s.numeric(rpl.RPL_LUSERME, f"I have {users} clients and 0 servers")
+        s.numeric(rpl.RPL_LOCALUSERS, str(users), str(users), f"Current local users {users}")
+        s.numeric(rpl.RPL_GLOBALUSERS, str(users), str(users), f"Current global users {users}")
+
+    def send_motd(self, s: Session) -> None:
+        if not self.config.motd:
+            s.numeric(rpl.ERR_NOMOTD, "MOTD File is missing")
+            return
+        s.numeric(rpl.RPL_MOTDSTART, f"- {self.name} Message of the day - ")
+        for line in self.config.motd.splitlines() or [""]:
+            s.numeric(rpl.RPL_MOTD, f"- {line}")
+        s.numeric(rpl.RPL_ENDOFMOTD, "End of /MOTD command.")

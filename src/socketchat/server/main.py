@@ -1,0 +1,108 @@
+"""`socketchat serve`: configuration, logging, storage, listeners, and a clean exit on signals."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from socketchat.server.config import ConfigError, ServerConfig, load_config
+from socketchat.server.core import Server
+from socketchat.server.net.runner import ServerRunner
+
+log = logging.getLogger("socketchat.server")
+
+
+def default_data_dir() -> str:
+    from platformdirs import user_data_dir
+
+    return user_data_dir("socketchat", appauthor=False)
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    config = load_config(
+        args.config,
+        host=args.host,
+        port=args.port,
+        tls_port=args.tls_port,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        web_port=args.web_port,
+        data_dir=args.data_dir,
+        name=args.name,
+        log_level=args.log_level,
+    )
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if config.tls_port and not config.tls_cert:
+        raise ConfigError("--tls-port needs --tls-cert and --tls-key")
+    if not config.data_dir:
+        config = config.with_overrides(data_dir=default_data_dir())
+    return config
+
+
+async def run_server(config: ServerConfig, *, install_signals: bool = True) -> int:
+    Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+    storage = None
+    try:
+        from socketchat.storage.sqlite import open_storage  # issue 6: history and accounts
+    except ImportError:
+        open_storage = None
+    if open_storage is not None:
+        storage = open_storage(config)
+    server = Server(config, storage=storage)
+    runner = ServerRunner(server)
+    try:
+        listening = await runner.start()
+    except OSError as exc:
+        log.error("cannot listen: %s", exc)
+        return 1
+    try:
+        from socketchat.server.net.web import start_web  # issue 5: browser client
+    except ImportError:
+        start_web = None
+    if start_web is not None and config.web_port:
+        try:
+            await start_web(runner)
+        except OSError as exc:
+            log.error("cannot listen for the web client: %s", exc)
+            await runner.stop()
+            return 1
+    if install_signals:
+        runner.install_signal_handlers()
+    print(f"socketchat: IRC on {config.host}:{listening.port}", flush=True)
+    if listening.tls_port:
+        print(f"socketchat: IRC over TLS on {config.host}:{listening.tls_port}", flush=True)
+    if listening.web_port:
+        print(f"socketchat: web client on http://{config.host}:{listening.web_port}/", flush=True)
+    print(f"socketchat: data in {config.data_dir}", flush=True)
+    await runner.wait_stopped()
+    print("socketchat: stopped", flush=True)
+    return 0
+
+
+def serve_main(args: argparse.Namespace) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        print(f"socketchat serve: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=getattr(logging, config.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        import uvloop  # optional: socketchat[fast]
+
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+    except ImportError:
+        loop_factory = None
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(run_server(config))
+    except KeyboardInterrupt:
+        return 0

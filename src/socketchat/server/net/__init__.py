@@ -1,0 +1,1 @@
+"""asyncio adapters: listeners and transports that feed bytes into the sans-I/O server core."""

@@ -1,0 +1,135 @@
+"""Run a `Server` on asyncio: listeners, the flush-per-loop-turn hook, the tick timer, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import ssl
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from socketchat.server.core import Server
+from socketchat.server.net.stream import StreamLink
+
+log = logging.getLogger("socketchat.server")
+
+# Runners started in this process (tests stop in-process servers through it).
+ACTIVE_RUNNERS: weakref.WeakSet[ServerRunner] = weakref.WeakSet()
+
+
+@dataclass
+class Listening:
+    """Where a running server listens (ports resolved when 0 was asked for)."""
+
+    host: str
+    port: int | None = None
+    tls_port: int | None = None
+    web_port: int | None = None
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+def make_tls_context(cert: str, key: str) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class ServerRunner:
+    """Owns the asyncio side of one server: start listeners, pump flush/tick, stop cleanly."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.listeners: list[asyncio.base_events.Server] = []
+        self.listening = Listening(server.config.host)
+        self._flush_scheduled = False
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._stopped = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._signal_task: asyncio.Future[None] | None = None
+
+    async def start(self) -> Listening:
+        loop = asyncio.get_running_loop()
+        self._loop = loop
+        ACTIVE_RUNNERS.add(self)
+        self.server.wakeup = self._schedule_flush
+        config = self.server.config
+        host = config.host
+        plain = await loop.create_server(
+            lambda: StreamLink(self.server), host, config.port, reuse_address=True
+        )
+        self.listeners.append(plain)
+        self.listening.port = plain.sockets[0].getsockname()[1]
+        if config.tls_cert and config.tls_key:
+            ctx = make_tls_context(config.tls_cert, config.tls_key)
+            secure = await loop.create_server(
+                lambda: StreamLink(self.server, secure=True),
+                host,
+                config.tls_port or 6697,
+                ssl=ctx,
+                reuse_address=True,
+            )
+            self.listeners.append(secure)
+            self.listening.tls_port = secure.sockets[0].getsockname()[1]
+        self._tick_handle = loop.call_later(1.0, self._tick)
+        return self.listening
+
+    def add_closer(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Something else (the web listener) to stop with the server."""
+        self._closers.append(closer)
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled and self._loop is not None:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        try:
+            self.server.flush()
+        except Exception:
+            log.exception("flush failed")
+
+    def _tick(self) -> None:
+        try:
+            delay = self.server.tick()
+        except Exception:
+            log.exception("tick failed")
+            delay = 1.0
+        self._flush()
+        if self._loop is not None and not self._stopped.is_set():
+            self._tick_handle = self._loop.call_later(delay, self._tick)
+
+    async def stop(self, reason: str = "Server shutting down") -> None:
+        """Stop accepting, tell every client why, give the writes a moment, close."""
+        if self._stopped.is_set():
+            return
+        for listener in self.listeners:
+            listener.close()
+        for closer in self._closers:
+            await closer()
+        self.server.shutdown(reason)
+        self._flush()
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+        await asyncio.sleep(0.1)
+        if self.server.storage is not None:
+            self.server.storage.close()
+        self._stopped.set()
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._signal_received, sig)
+
+    def _signal_received(self, sig: int) -> None:
+        self._signal_task = asyncio.ensure_future(self._on_signal(sig))
+
+    async def _on_signal(self, sig: int) -> None:
+        log.info("received %s, shutting down", signal.Signals(sig).name)
+        await self.stop("Server shutting down")

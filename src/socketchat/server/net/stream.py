@@ -1,0 +1,78 @@
+"""TCP and TLS connections: an asyncio Protocol that is also the session's `Link`."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+
+
+class StreamLink(asyncio.Protocol):
+    """One TCP/TLS client. asyncio calls the Protocol half; the server core calls the Link half."""
+
+    __slots__ = ("_closed", "_server", "_transport", "secure", "session")
+
+    def __init__(self, server: Server, *, secure: bool = False) -> None:
+        self._server = server
+        self.secure = secure
+        self._transport: asyncio.Transport | None = None
+        self.session: Session | None = None
+        self._closed = False
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but have the same methods
+        self._transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
+        kind = "tls" if self.secure else "tcp"
+        self.session = self._server.connect(
+            self, str(peer[0]), int(peer[1]), secure=self.secure, kind=kind
+        )
+
+    def data_received(self, data: bytes) -> None:
+        if self.session is not None:
+            self.session.receive_data(data)
+
+    def eof_received(self) -> bool | None:
+        return None  # close our side too; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        if self.session is not None:
+            reason = "Connection closed" if exc is None else f"Connection error: {exc}"
+            self.session.connection_lost(reason)
+
+    # -- Link ----------------------------------------------------------------------------
+    def send(self, lines: list[bytes]) -> None:
+        if self._transport is not None and not self._closed:
+            self._transport.write(lines[0] if len(lines) == 1 else b"".join(lines))
+
+    def buffered(self) -> int:
+        if self._transport is None or self._closed:
+            return 0
+        return self._transport.get_write_buffer_size()
+
+    def close(self) -> None:
+        if self._transport is not None and not self._closed:
+            self._closed = True
+            self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None and not self._closed:
+            self._closed = True
+            self._transport.abort()
+
+    def pause_reading(self) -> None:
+        if self._transport is not None and not self._closed:
+            self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if self._transport is not None and not self._closed:
+            self._transport.resume_reading()

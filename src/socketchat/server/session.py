@@ -1,0 +1,280 @@
+"""One client connection, sans-I/O: bytes in, replies into an outbox, flood control, timeouts.
+
+Theory of operation
+-------------------
+An adapter (TCP, TLS or WebSocket; see `server/net/`) creates a session with `Server.connect`, then
+pushes whatever the peer sends into `receive_data` (streams) or `receive_line` (message transports).
+The session frames lines (`irc.framing`), admits them through flood control and hands each parsed
+`Message` to the command dispatcher (`server/commands/dispatch.py`).
+
+Nothing is written to the network while a command runs. Replies and relayed messages are appended,
+already encoded, to `outbox`, and the session marks itself dirty on the server. Once per event-loop
+turn the adapter calls `Server.flush()`, which commits history and hands each dirty session's
+outbox to its `Link` in one write. A busy channel therefore costs one write per recipient per loop
+turn, however many messages arrived in that turn, and nobody waits for a slow reader: a peer whose
+unsent bytes pass the SendQ limit is dropped instead.
+
+Flood control is "fake lag": each command moves the session's lag clock forward by 1/flood_rate s;
+while the lag clock is more than flood_burst commands ahead of real time, new lines wait in `inbox`
+(the adapter also stops reading from the socket); `Server.tick()` releases them as time passes. A
+peer that keeps more than flood_max_queued lines waiting is disconnected ("Excess Flood").
+
+A session ends exactly once, through `close()`: it leaves its channels (QUIT to everyone who shared
+one), gets an ERROR line, and the adapter closes the link after the final flush.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from socketchat.irc.framing import FramingError, LineBuffer
+from socketchat.irc.message import Message, ParseError, parse_message
+from socketchat.server.link import Link
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.state import Channel
+
+# Tag-profile bits: which tags a session may see. Sessions with the same bits get the same bytes.
+SEES_TIME = 1  # server-time
+SEES_TAGS = 2  # message-tags: msgid and client-only tags
+SEES_ACCOUNT = 4  # account-tag
+SEES_BATCH = 8  # batch
+
+
+class Session:
+    __slots__ = (
+        "__weakref__",
+        "account",
+        "away",
+        "cap_negotiating",
+        "cap_version",
+        "caps",
+        "capture",
+        "channels",
+        "close_reason",
+        "closed",
+        "connected_at",
+        "dirty",
+        "folded",
+        "framer",
+        "host",
+        "id",
+        "inbox",
+        "ip",
+        "kind",
+        "lag_clock",
+        "last_message_at",
+        "last_seen",
+        "link",
+        "modes",
+        "nick",
+        "outbox",
+        "outbox_bytes",
+        "pass_given",
+        "paused",
+        "ping_sent_at",
+        "port",
+        "realname",
+        "registered",
+        "sasl",
+        "secure",
+        "server",
+        "tagmask",
+        "user",
+    )
+
+    def __init__(
+        self,
+        server: Server,
+        session_id: int,
+        link: Link,
+        ip: str,
+        port: int,
+        host: str,
+        *,
+        secure: bool = False,
+        kind: str = "tcp",
+    ) -> None:
+        limits = server.config.limits
+        now = server.clock()
+        self.server = server
+        self.id = session_id
+        self.link = link
+        self.ip = ip
+        self.port = port
+        self.host = host
+        self.secure = secure
+        self.kind = kind
+        self.framer = LineBuffer(limits.max_line_bytes, limits.max_tag_bytes)
+        self.nick = "*"
+        self.folded = ""
+        self.user = ""
+        self.realname = ""
+        self.registered = False
+        self.pass_given = ""
+        self.cap_negotiating = False
+        self.cap_version = 0
+        self.caps: set[str] = set()
+        self.tagmask = 0
+        self.modes: set[str] = set()
+        self.away: str | None = None
+        self.account: str | None = None
+        self.sasl: object | None = None  # SASL exchange in progress (storage/accounts)
+        self.channels: dict[str, Channel] = {}
+        self.connected_at = now
+        self.last_seen = now
+        self.last_message_at = now
+        self.ping_sent_at = 0.0
+        self.lag_clock = now
+        self.inbox: deque[Message | FramingError | ParseError] = deque()
+        self.paused = False
+        self.outbox: list[bytes] = []
+        self.outbox_bytes = 0
+        self.dirty = False
+        self.capture: list[Message] | None = None  # labeled-response: replies held back
+        self.closed = False
+        self.close_reason = ""
+
+    # -- identity -------------------------------------------------------------------------
+    @property
+    def prefix(self) -> str:
+        return f"{self.nick}!{self.user or '~u'}@{self.host}"
+
+    def __repr__(self) -> str:
+        return f"<Session {self.id} {self.nick} {self.ip}:{self.port}>"
+
+    def set_caps(self, caps: Iterable[str]) -> None:
+        self.caps = set(caps)
+        mask = 0
+        if "server-time" in self.caps:
+            mask |= SEES_TIME
+        if "message-tags" in self.caps:
+            mask |= SEES_TAGS
+        if "account-tag" in self.caps:
+            mask |= SEES_ACCOUNT
+        if "batch" in self.caps:
+            mask |= SEES_BATCH
+        self.tagmask = mask
+
+    # -- input ----------------------------------------------------------------------------
+    def receive_data(self, data: bytes) -> None:
+        """Bytes from a stream transport."""
+        if self.closed:
+            return
+        self.last_seen = self.server.clock()
+        for item in self.framer.feed(data):
+            self._admit(item)
+            if self.closed:
+                return
+
+    def receive_line(self, line: str | bytes) -> None:
+        """One line from a message transport (a WebSocket frame)."""
+        if self.closed:
+            return
+        if isinstance(line, str):
+            line = line.encode("utf-8", "surrogateescape")
+        self.receive_data(line + b"\n")
+
+    def _admit(self, item: str | FramingError) -> None:
+        if isinstance(item, str):
+            try:
+                parsed: Message | FramingError | ParseError = parse_message(item)
+            except ParseError as exc:
+                parsed = exc
+        else:
+            parsed = item
+        limits = self.server.config.limits
+        if self.inbox or (limits.flood_rate and not self._has_credit()):
+            if limits.flood_max_queued and len(self.inbox) >= limits.flood_max_queued:
+                self.close("Excess Flood")
+                return
+            self.inbox.append(parsed)
+            self.server.delayed.add(self)
+            if not self.paused:
+                self.paused = True
+                self.link.pause_reading()
+            return
+        self._process(parsed)
+
+    def _has_credit(self) -> bool:
+        limits = self.server.config.limits
+        now = self.server.clock()
+        if self.lag_clock < now:
+            self.lag_clock = now
+        return self.lag_clock - now < limits.flood_burst / limits.flood_rate
+
+    def _process(self, item: Message | FramingError | ParseError) -> None:
+        from socketchat.server.commands.dispatch import dispatch, reject
+
+        if isinstance(item, Message):
+            cost = dispatch(self.server, self, item)
+        else:
+            cost = reject(self.server, self, item)
+        rate = self.server.config.limits.flood_rate
+        if rate and cost:
+            self.lag_clock += cost / rate
+
+    def release_delayed(self) -> bool:
+        """Process queued lines that flood control now admits. True while some still wait."""
+        while self.inbox and not self.closed:
+            if self.server.config.limits.flood_rate and not self._has_credit():
+                return True
+            self._process(self.inbox.popleft())
+        if self.paused and not self.closed:
+            self.paused = False
+            self.link.resume_reading()
+        return False
+
+    # -- output ---------------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        """Append one encoded line to the outbox."""
+        if self.closed:
+            return
+        self.outbox.append(data)
+        self.outbox_bytes += len(data)
+        if not self.dirty:
+            self.dirty = True
+            self.server.mark_dirty(self)
+
+    def send(self, msg: Message) -> None:
+        """Send one message, encoded for this session's capabilities."""
+        if self.capture is not None:
+            self.capture.append(msg)
+            return
+        self.write(self.server.encode(msg, self.tagmask))
+
+    def numeric(self, code: str, *params: str) -> None:
+        self.send(Message(code, (self.nick, *params), self.server.name))
+
+    def notice(self, text: str) -> None:
+        self.send(Message("NOTICE", (self.nick, text), self.server.name))
+
+    def fail(self, command: str, code: str, description: str, *context: str) -> None:
+        """An IRCv3 standard reply: FAIL <command> <code> [<context>...] :<description>."""
+        self.send(Message("FAIL", (command, code, *context, description), self.server.name))
+
+    def take_output(self) -> list[bytes]:
+        out = self.outbox
+        self.outbox = []
+        self.outbox_bytes = 0
+        self.dirty = False
+        return out
+
+    # -- ending ---------------------------------------------------------------------------
+    def close(self, reason: str, *, quit_message: str | None = None) -> None:
+        """End the session: leave everything, send ERROR, close the link after the next flush."""
+        if self.closed:
+            return
+        self.capture = None
+        self.server.disconnect(self, quit_message if quit_message is not None else reason)
+        self.write(Message("ERROR", (f"Closing link: {self.host} ({reason})",)).to_bytes())
+        self.closed = True
+        self.close_reason = reason
+
+    def connection_lost(self, reason: str = "Connection closed") -> None:
+        """The adapter saw the peer go away."""
+        if not self.closed:
+            self.close(reason)

@@ -1,0 +1,169 @@
+"""Nick and channel state: the one narrow interface the commands use to find people and rooms.
+
+Everything that would be shared between server processes lives behind `ChatState`: who holds which
+nick, which channels exist and who is in them, and WHOWAS. This in-memory implementation is the
+embedded default. The growth path (several processes sharing state through Redis) replaces this
+class, and `Server.fanout`, without touching the command handlers: they only call the methods
+below and never reach into the dicts from outside this module and `Channel`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socketchat.irc.casemap import casefold
+
+if TYPE_CHECKING:
+    from socketchat.server.session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    mask: str
+    setter: str
+    set_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class WhowasEntry:
+    nick: str
+    user: str
+    host: str
+    realname: str
+    account: str | None
+    left_at: float
+
+
+class Channel:
+    """A channel: members with their prefix modes, topic, modes, bans, invites."""
+
+    __slots__ = (
+        "bans",
+        "created",
+        "folded",
+        "invites",
+        "key",
+        "limit",
+        "members",
+        "modes",
+        "name",
+        "topic",
+        "topic_setter",
+        "topic_time",
+    )
+
+    def __init__(self, name: str, created: float) -> None:
+        self.name = name
+        self.folded = casefold(name)
+        self.created = created
+        self.topic = ""
+        self.topic_setter = ""
+        self.topic_time = 0.0
+        self.members: dict[Session, str] = {}  # session -> prefix modes held, e.g. "o", "ov"
+        self.modes: set[str] = {"n", "t"}
+        self.key: str | None = None
+        self.limit = 0
+        self.bans: list[Ban] = []
+        self.invites: set[str] = set()  # folded nicks invited while +i
+
+    def has_mode(self, session: Session, mode: str) -> bool:
+        return mode in self.members.get(session, "")
+
+    def is_op(self, session: Session) -> bool:
+        return "o" in self.members.get(session, "")
+
+    def prefix_of(self, session: Session, multi: bool = False) -> str:
+        held = self.members.get(session, "")
+        symbols = ("@" if "o" in held else "") + ("+" if "v" in held else "")
+        return symbols if multi else symbols[:1]
+
+    def set_member_mode(self, session: Session, mode: str, on: bool) -> None:
+        held = self.members.get(session)
+        if held is None:
+            return
+        if on and mode not in held:
+            held = "".join(m for m in "ov" if m in held or m == mode)
+        elif not on:
+            held = held.replace(mode, "")
+        self.members[session] = held
+
+    def mode_string(self, show_key: bool = True) -> tuple[str, ...]:
+        flags = "".join(sorted(self.modes))
+        params: list[str] = []
+        if self.key:
+            flags += "k"
+            params.append(self.key if show_key else "*")
+        if self.limit:
+            flags += "l"
+            params.append(str(self.limit))
+        return ("+" + flags, *params)
+
+
+class ChatState:
+    """Who is here and where: nicks, channels, recently departed nicks (WHOWAS)."""
+
+    def __init__(self, whowas_size: int = 1000) -> None:
+        self._nicks: dict[str, Session] = {}
+        self._channels: dict[str, Channel] = {}
+        self._whowas: deque[WhowasEntry] = deque(maxlen=whowas_size or None)
+
+    # nicks
+    def find_nick(self, nick: str) -> Session | None:
+        return self._nicks.get(casefold(nick))
+
+    def claim_nick(self, session: Session, nick: str) -> bool:
+        """Take `nick` for `session` (releasing its old one). False if someone else holds it."""
+        folded = casefold(nick)
+        holder = self._nicks.get(folded)
+        if holder is not None and holder is not session:
+            return False
+        if session.folded and session.folded != folded:
+            self._nicks.pop(session.folded, None)
+        self._nicks[folded] = session
+        session.folded = folded
+        session.nick = nick
+        return True
+
+    def release_nick(self, session: Session) -> None:
+        if session.folded and self._nicks.get(session.folded) is session:
+            del self._nicks[session.folded]
+
+    def users(self) -> list[Session]:
+        return list(self._nicks.values())
+
+    def user_count(self) -> int:
+        return len(self._nicks)
+
+    def remember(self, entry: WhowasEntry) -> None:
+        self._whowas.append(entry)
+
+    def whowas(self, nick: str) -> list[WhowasEntry]:
+        folded = casefold(nick)
+        return [e for e in reversed(self._whowas) if casefold(e.nick) == folded]
+
+    # channels
+    def find_channel(self, name: str) -> Channel | None:
+        return self._channels.get(casefold(name))
+
+    def create_channel(self, name: str, now: float) -> Channel:
+        channel = Channel(name, now)
+        self._channels[channel.folded] = channel
+        return channel
+
+    def channels(self) -> list[Channel]:
+        return list(self._channels.values())
+
+    def channel_count(self) -> int:
+        return len(self._channels)
+
+    def add_member(self, channel: Channel, session: Session, modes: str = "") -> None:
+        channel.members[session] = modes
+        session.channels[channel.folded] = channel
+
+    def remove_member(self, channel: Channel, session: Session) -> None:
+        channel.members.pop(session, None)
+        session.channels.pop(channel.folded, None)
+        if not channel.members:
+            self._channels.pop(channel.folded, None)

@@ -1,0 +1,1 @@
+"""Persistence behind narrow interfaces: message history and accounts (SQLite by default)."""

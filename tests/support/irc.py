@@ -1,0 +1,113 @@
+"""A raw-socket IRC client for tests: send lines, wait for the message you expect."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Callable
+
+from socketchat.irc.message import Message, parse_message
+
+
+class IRCClient:
+    def __init__(
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        *,
+        tls: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock, server_hostname=host)
+        self.sock = sock
+        self.timeout = timeout
+        self.buffer = b""
+        self.log: list[Message] = []  # everything received, in order
+        self._pos = 0  # how far expect() has consumed self.log
+        self.nick = "*"
+
+    def send(self, *lines: str) -> None:
+        self.sock.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _read_some(self, deadline: float) -> bool:
+        self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            return True
+        if not data:
+            return False
+        self.buffer += data
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            text = line.rstrip(b"\r").decode("utf-8", "replace")
+            if text:
+                msg = parse_message(text)
+                if msg.command == "PING":
+                    self.send(f"PONG :{msg.param(0)}")
+                self.log.append(msg)
+        return True
+
+    def expect(
+        self,
+        command: str,
+        where: Callable[[Message], bool] | None = None,
+        timeout: float | None = None,
+    ) -> Message:
+        """The next message (after the last one expected) with this command (and predicate)."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            while self._pos < len(self.log):
+                msg = self.log[self._pos]
+                self._pos += 1
+                if msg.command == command and (where is None or where(msg)):
+                    return msg
+            if time.monotonic() > deadline:
+                seen = [m.to_line() for m in self.log[-15:]]
+                raise AssertionError(f"no {command} within timeout; last lines: {seen}")
+            if not self._read_some(deadline):
+                raise AssertionError(f"connection closed while waiting for {command}")
+
+    def collect(self, seconds: float) -> list[Message]:
+        """Everything that arrives in the next `seconds` (and was not yet expected)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if not self._read_some(deadline):
+                break
+        out = self.log[self._pos :]
+        self._pos = len(self.log)
+        return out
+
+    def closed_by_server(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self._read_some(deadline):
+                return True
+        return False
+
+    def register(self, nick: str, caps: str = "") -> IRCClient:
+        if caps:
+            self.send("CAP LS 302", f"CAP REQ :{caps}")
+        self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
+        if caps:
+            self.expect("CAP", lambda m: m.param(1) in ("ACK", "NAK"))
+            self.send("CAP END")
+        self.expect("001")
+        self.expect("376", timeout=5)
+        self.nick = nick
+        return self
+
+    def close(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass

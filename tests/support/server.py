@@ -1,0 +1,119 @@
+"""Run our server for a test: in a background thread (fast) or as the real `socketchat serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from socketchat.server.config import Limits, ServerConfig
+from socketchat.server.main import run_server
+from tests.support import free_port, wait_for_port
+
+
+@dataclass
+class RunningServer:
+    host: str
+    port: int
+    config: ServerConfig
+    data_dir: str
+    loop: asyncio.AbstractEventLoop | None = None
+    process: subprocess.Popen[str] | None = None
+
+    @property
+    def web_port(self) -> int:
+        return self.config.web_port
+
+    @property
+    def tls_port(self) -> int:
+        return self.config.tls_port
+
+
+def make_config(
+    data_dir: str, limits: dict[str, Any] | None = None, **settings: Any
+) -> ServerConfig:
+    settings.setdefault("web_port", 0)
+    settings.setdefault("port", free_port())
+    config = ServerConfig(host="127.0.0.1", data_dir=data_dir, **settings)
+    if limits:
+        config = dataclasses.replace(config, limits=dataclasses.replace(Limits(), **limits))
+    return config
+
+
+@contextmanager
+def running_server(
+    limits: dict[str, Any] | None = None, data_dir: str | None = None, **settings: Any
+) -> Iterator[RunningServer]:
+    """Our server on free ports in a background thread, with its own event loop."""
+    with tempfile.TemporaryDirectory(prefix="socketchat-test-") as tmp:
+        config = make_config(data_dir or tmp, limits, **settings)
+        loop = asyncio.new_event_loop()
+        result: list[int] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            result.append(loop.run_until_complete(run_server(config, install_signals=False)))
+
+        thread = threading.Thread(target=run, name="socketchat-server", daemon=True)
+        thread.start()
+        wait_for_port(config.port)
+        if config.web_port:
+            wait_for_port(config.web_port)
+        handle = RunningServer("127.0.0.1", config.port, config, config.data_dir, loop=loop)
+        try:
+            yield handle
+        finally:
+            _stop_in_loop(loop)
+            thread.join(timeout=10)
+            loop.close()
+
+
+def _stop_in_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Ask the runner inside `loop` to stop (it is found through the running task)."""
+    from socketchat.server.net import runner as runner_module
+
+    async def stop() -> None:
+        for r in list(runner_module.ACTIVE_RUNNERS):
+            await r.stop("Server shutting down")
+
+    if loop.is_running():
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=10)
+
+
+@contextmanager
+def spawned_server(*args: str, data_dir: str | None = None) -> Iterator[RunningServer]:
+    """The real `socketchat serve` command as a subprocess (for CLI, signal and kill -9 tests)."""
+    with tempfile.TemporaryDirectory(prefix="socketchat-test-") as tmp:
+        port = free_port()
+        ddir = data_dir or tmp
+        cmd = [sys.executable, "-m", "socketchat", "serve", "--port", str(port)]
+        cmd += ["--data-dir", ddir]
+        if "--web-port" not in args:
+            cmd += ["--web-port", "0"]
+        cmd += list(args)
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+        )
+        try:
+            wait_for_port(port, timeout=20)
+            config = ServerConfig(host="127.0.0.1", port=port, data_dir=ddir)
+            yield RunningServer("127.0.0.1", port, config, ddir, process=proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
+            if proc.stdout:
+                proc.stdout.close()
+
+
+__all__ = ["Path", "RunningServer", "running_server", "spawned_server"]
