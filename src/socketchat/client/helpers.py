@@ -1,0 +1,110 @@
+"""Small pure helpers the views share: nick colours, nick completion, time parsing."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from socketchat.irc.casemap import casefold
+
+# Readable on dark and on light backgrounds.
+NICK_COLORS: tuple[str, ...] = (
+    "#e6194b",
+    "#3cb44b",
+    "#d4a017",
+    "#4363d8",
+    "#f58231",
+    "#911eb4",
+    "#1fa5a5",
+    "#c83cbc",
+    "#7a9a01",
+    "#b5651d",
+    "#008080",
+    "#9a6324",
+    "#800000",
+    "#2e8b57",
+    "#000075",
+    "#808000",
+)
+
+
+def nick_color_index(nick: str, n: int = len(NICK_COLORS)) -> int:
+    """A stable colour index in ``range(n)`` for a nick (case-insensitive)."""
+    return zlib.crc32(casefold(nick).encode("utf-8")) % n
+
+
+def nick_color(nick: str) -> str:
+    """A stable ``#rrggbb`` colour for a nick, from `NICK_COLORS`."""
+    return NICK_COLORS[nick_color_index(nick)]
+
+
+def parse_server_time(value: str) -> datetime | None:
+    """Parse an IRCv3 ``time`` tag (``2024-05-01T12:34:56.789Z``) into local, aware time."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone()
+
+
+def local_time(epoch: float) -> datetime:
+    """Local, timezone-aware time for a POSIX timestamp."""
+    return datetime.fromtimestamp(epoch, UTC).astimezone()
+
+
+def complete_nick(prefix: str, candidates: Iterable[str]) -> list[str]:
+    """Candidates starting with `prefix` (case-insensitive), sorted case-insensitively."""
+    folded = casefold(prefix)
+    return sorted(
+        {c for c in candidates if casefold(c).startswith(folded)}, key=lambda c: casefold(c)
+    )
+
+
+class NickCompleter:
+    """Tab completion that cycles: call `complete` on every Tab, `reset` on any other key.
+
+    ``complete("hi al", 5, members)`` → ``("hi alice ", 9)``; at the start of the line the nick
+    gets ``": "`` appended. Pressing Tab again cycles through the other matches.
+    """
+
+    def __init__(self) -> None:
+        self._matches: list[str] = []
+        self._index = 0
+        self._start = 0
+        self._tail = ""
+        self._head = ""
+        self._last: tuple[str, int] | None = None
+
+    def reset(self) -> None:
+        self._last = None
+
+    def complete(self, text: str, cursor: int, candidates: Iterable[str]) -> tuple[str, int]:
+        if self._last is not None and self._last == (text, cursor) and self._matches:
+            self._index = (self._index + 1) % len(self._matches)
+        else:
+            start = cursor
+            while start > 0 and not text[start - 1].isspace():
+                start -= 1
+            word = text[start:cursor]
+            if not word:
+                self._last = None
+                return text, cursor
+            self._matches = complete_nick(word, candidates)
+            if not self._matches:
+                self._last = None
+                return text, cursor
+            self._index = 0
+            self._start = start
+            self._head = text[:start]
+            self._tail = text[cursor:]
+        nick = self._matches[self._index]
+        suffix = ": " if self._start == 0 else " "
+        if self._tail.startswith(" "):
+            suffix = suffix.rstrip(" ")
+        new_text = self._head + nick + suffix + self._tail
+        new_cursor = len(self._head) + len(nick) + len(suffix)
+        self._last = (new_text, new_cursor)
+        return new_text, new_cursor

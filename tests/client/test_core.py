@@ -1,0 +1,525 @@
+"""The client core fed with server lines: no sockets, no clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from socketchat.client.core import COMMANDS, ClientConfig, ClientCore
+from socketchat.client.events import (
+    STATUS_BUFFER,
+    BufferClosed,
+    BufferOpened,
+    BufferRenamed,
+    ChatLine,
+    Event,
+    ExitRequested,
+    MembersChanged,
+    NickChanged,
+    StatusChanged,
+    TopicChanged,
+    UnreadChanged,
+)
+from socketchat.client.helpers import NickCompleter, local_time, nick_color
+from socketchat.irc.message import Message, parse_message
+
+NOW = 1_700_000_000.0
+SERVER = "irc.test"
+
+
+def sent(core: ClientCore) -> list[Message]:
+    data = core.data_to_send().decode()
+    return [parse_message(line) for line in data.split("\r\n") if line]
+
+
+def sent_lines(core: ClientCore) -> list[str]:
+    return [m.to_line() for m in sent(core)]
+
+
+def feed(core: ClientCore, *lines: str, now: float = NOW) -> list[Event]:
+    for line in lines:
+        core.receive_line(line, now)
+    return core.pop_events()
+
+
+def chat(events: list[Event], buffer: str | None = None) -> list[ChatLine]:
+    return [e for e in events if isinstance(e, ChatLine) and (buffer is None or e.buffer == buffer)]
+
+
+def texts(events: list[Event], buffer: str | None = None) -> list[str]:
+    return [e.text for e in chat(events, buffer)]
+
+
+def make(nick: str = "alice", **kw: object) -> ClientCore:
+    core = ClientCore(ClientConfig(nick=nick, **kw))  # type: ignore[arg-type]
+    core.connecting(NOW, "irc.test:6667")
+    core.connection_made(NOW)
+    return core
+
+
+def registered(
+    nick: str = "alice", caps: str = "", members: str = "@alice bob carol", **kw: object
+) -> ClientCore:
+    core = make(nick, **kw)
+    sent(core)
+    if caps:
+        feed(core, f":{SERVER} CAP * LS :{caps}", f":{SERVER} CAP * ACK :{caps}")
+    else:
+        feed(core, f":{SERVER} CAP * LS :")
+    feed(
+        core,
+        f":{SERVER} 001 {nick} :Welcome {nick}",
+        f":{SERVER} 005 {nick} PREFIX=(ov)@+ CHANTYPES=# :are supported",
+        f":{nick}!~u@127.0.0.1 JOIN #lobby",
+        f":{SERVER} 353 {nick} = #lobby :{members}",
+        f":{SERVER} 366 {nick} #lobby :End of NAMES",
+    )
+    sent(core)
+    core.pop_events()
+    return core
+
+
+def test_registration_lines_and_caps() -> None:
+    core = make("alice", password="pw")
+    assert sent_lines(core) == [
+        "PASS pw",
+        "CAP LS 302",
+        "NICK alice",
+        "USER alice 0 * :socketchat user",
+    ]
+    feed(core, f":{SERVER} CAP * LS * :server-time multi-prefix foo")
+    assert sent(core) == []  # waits for the last LS line
+    feed(core, f":{SERVER} CAP * LS :echo-message sasl=PLAIN")
+    assert sent_lines(core) == ["CAP REQ :server-time echo-message multi-prefix"]
+    feed(core, f":{SERVER} CAP alice ACK :server-time echo-message multi-prefix")
+    assert sent_lines(core) == ["CAP END"]
+    assert core.caps == {"server-time", "echo-message", "multi-prefix"}
+    events = feed(core, f":{SERVER} 001 alice :Welcome")
+    assert sent_lines(core) == ["JOIN #lobby"]
+    assert core.state == "connected"
+    assert any(isinstance(e, StatusChanged) and e.state == "connected" for e in events)
+
+
+def test_no_common_caps_ends_negotiation() -> None:
+    core = make()
+    sent(core)
+    feed(core, f":{SERVER} CAP * LS :foo bar")
+    assert sent_lines(core) == ["CAP END"]
+
+
+def test_sasl_plain() -> None:
+    core = make("alice", account="alice", account_password="secret")
+    sent(core)
+    feed(core, f":{SERVER} CAP * LS :sasl=PLAIN,EXTERNAL")
+    assert sent_lines(core) == ["CAP REQ sasl"]
+    feed(core, f":{SERVER} CAP * ACK sasl")
+    assert sent_lines(core) == ["AUTHENTICATE PLAIN"]
+    feed(core, "AUTHENTICATE +")
+    assert sent_lines(core) == ["AUTHENTICATE YWxpY2UAYWxpY2UAc2VjcmV0"]
+    events = feed(core, f":{SERVER} 903 alice :SASL authentication successful")
+    assert sent_lines(core) == ["CAP END"]
+    assert "SASL authentication successful" in texts(events)
+
+
+def test_sasl_failure_still_ends_cap() -> None:
+    core = make("alice", account="alice", account_password="bad")
+    sent(core)
+    feed(core, f":{SERVER} CAP * LS :sasl", f":{SERVER} CAP * ACK :sasl", "AUTHENTICATE +")
+    sent(core)
+    events = feed(core, f":{SERVER} 904 alice :SASL authentication failed")
+    assert sent_lines(core) == ["CAP END"]
+    assert any(e.kind == "error" and "Login failed" in e.text for e in chat(events))
+
+
+def test_nick_in_use_tries_alternatives() -> None:
+    core = make("alice")
+    sent(core)
+    feed(core, f":{SERVER} 433 * alice :Nickname is already in use")
+    assert sent_lines(core) == ["NICK alice_"]
+    feed(core, f":{SERVER} 433 * alice_ :Nickname is already in use")
+    assert sent_lines(core) == ["NICK alice__"]
+    events = feed(core, f":{SERVER} 433 * alice__ :Nickname is already in use")
+    assert sent_lines(core) == ["NICK alice2"]
+    assert NickChanged("alice2") in events
+    feed(core, f":{SERVER} 001 alice2 :Welcome")
+    assert core.nick == "alice2"
+
+
+def test_nick_in_use_after_registration_is_just_a_message() -> None:
+    core = registered()
+    core.handle_input("/nick bob", NOW)
+    assert sent_lines(core) == ["NICK bob"]
+    events = feed(core, f":{SERVER} 433 alice bob :Nickname is already in use")
+    assert sent(core) == []
+    assert core.nick == "alice"
+    assert any("Cannot change nick to bob" in t for t in texts(events))
+
+
+def test_ping_pong() -> None:
+    core = registered()
+    feed(core, "PING :abc")
+    assert sent_lines(core) == ["PONG abc"]
+
+
+def test_keepalive_and_timeout() -> None:
+    core = registered(ping_interval=10, ping_timeout=5)
+    core.tick(NOW + 5)
+    assert sent(core) == []
+    core.tick(NOW + 11)
+    assert [m.command for m in sent(core)] == ["PING"]
+    core.tick(NOW + 15)
+    assert core.take_close_request() is None
+    core.tick(NOW + 17)
+    request = core.take_close_request()
+    assert request is not None and request.reconnect
+
+
+def test_names_and_membership_tracking() -> None:
+    core = registered(members="@alice +bob carol!c@10.0.0.3")
+    assert [(m.nick, m.prefix) for m in core.members("#lobby")] == [
+        ("alice", "@"),
+        ("bob", "+"),
+        ("carol", ""),
+    ]
+    assert core.members("#lobby")[2].host == "10.0.0.3"
+    events = feed(core, ":dave!d@10.0.0.4 JOIN #lobby")
+    assert any(isinstance(e, MembersChanged) for e in events)
+    assert "dave (d@10.0.0.4) joined" in texts(events, "#lobby")
+    feed(core, ":bob!b@h PART #lobby :bye")
+    feed(core, ":carol!c@h QUIT :gone")
+    events = feed(core, ":dave!d@h NICK :david")
+    assert "dave is now known as david" in texts(events, "#lobby")
+    feed(core, ":alice!a@h MODE #lobby +o-o+v david alice david")
+    assert [(m.nick, m.prefixes) for m in core.members("#lobby")] == [
+        ("david", "@+"),
+        ("alice", ""),
+    ]
+    events = feed(core, ":alice!a@h KICK #lobby david :behave")
+    assert "david was kicked by alice (behave)" in texts(events)
+    assert [m.nick for m in core.members("#lobby")] == ["alice"]
+
+
+def test_multi_prefix_names() -> None:
+    core = registered(members="@+alice +bob")
+    assert core.members("#lobby")[0].prefixes == "@+"
+
+
+def test_away_notify_and_account_notify() -> None:
+    core = registered(caps="away-notify account-notify")
+    events = feed(core, ":bob!b@h AWAY :lunch")
+    changed = [e for e in events if isinstance(e, MembersChanged)]
+    assert changed and [m.away for m in changed[-1].members if m.nick == "bob"] == [True]
+    events = feed(core, ":bob!b@h ACCOUNT bobacct")
+    assert [m.account for m in core.members("#lobby") if m.nick == "bob"] == ["bobacct"]
+
+
+def test_plain_text_goes_to_current_buffer() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    core.handle_input("hello world", NOW)
+    assert sent_lines(core) == ["PRIVMSG #lobby :hello world"]
+    events = core.pop_events()
+    line = chat(events, "#lobby")[-1]
+    assert (line.nick, line.text, line.self_msg) == ("alice", "hello world", True)
+
+
+def test_echo_message_displays_from_echo() -> None:
+    core = registered(caps="echo-message server-time")
+    core.set_current("#lobby")
+    core.handle_input("hi", NOW)
+    assert sent_lines(core) == ["PRIVMSG #lobby hi"]
+    assert chat(core.pop_events()) == []
+    events = feed(core, "@time=2024-01-02T03:04:05.000Z :alice!a@h PRIVMSG #lobby :hi")
+    line = chat(events)[0]
+    assert line.self_msg and line.text == "hi"
+    assert line.time == datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_status_buffer_refuses_plain_text() -> None:
+    core = registered()
+    core.set_current(STATUS_BUFFER)
+    core.handle_input("hello", NOW)
+    assert sent(core) == []
+    assert chat(core.pop_events())[0].kind == "error"
+
+
+def test_server_time_and_arrival_time() -> None:
+    core = registered(caps="server-time")
+    events = feed(core, "@time=2024-05-01T12:34:56.789Z :bob!b@h PRIVMSG #lobby :tagged")
+    line = chat(events)[0]
+    assert line.time == datetime(2024, 5, 1, 12, 34, 56, 789000, tzinfo=UTC)
+    assert line.time.utcoffset() == local_time(NOW).utcoffset() or True
+    assert line.time.tzinfo is not None
+    events = feed(core, ":bob!b@h PRIVMSG #lobby :untagged", now=NOW + 60)
+    assert chat(events)[0].time == local_time(NOW + 60)
+    assert chat(events)[0].time.strftime("%H:%M") == datetime.fromtimestamp(NOW + 60).strftime(
+        "%H:%M"
+    )
+
+
+def test_private_message_opens_query_with_unread() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    events = feed(core, ":bob!b@h PRIVMSG alice :psst")
+    assert BufferOpened("bob", "query", False) in events
+    assert UnreadChanged("bob", 1, True) in events
+    feed(core, ":bob!b@h PRIVMSG alice :again")
+    assert core.unread("bob") == 2
+    core.set_current("bob")
+    assert core.unread("bob") == 0
+    assert UnreadChanged("bob", 0, False) in core.pop_events()
+    events = feed(core, ":carol!c@h PRIVMSG #lobby :hey alice, look")
+    assert UnreadChanged("#lobby", 1, True) in events
+    events = feed(core, ":carol!c@h PRIVMSG #lobby :unrelated")
+    assert UnreadChanged("#lobby", 2, True) in events
+
+
+def test_query_follows_nick_change_and_close() -> None:
+    core = registered()
+    feed(core, ":bob!b@h PRIVMSG alice :psst")
+    events = feed(core, ":bob!b@h NICK robert")
+    assert BufferRenamed("bob", "robert") in events
+    assert "robert" in core.buffer_names()
+    core.handle_input("/close", NOW, buffer="robert")
+    assert BufferClosed("robert") in core.pop_events()
+    assert "robert" not in core.buffer_names()
+
+
+def test_msg_and_me() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    core.handle_input("/msg bob hello there", NOW)
+    core.handle_input("/me waves", NOW)
+    assert sent_lines(core) == ["PRIVMSG bob :hello there", "PRIVMSG #lobby :\x01ACTION waves\x01"]
+    events = core.pop_events()
+    assert BufferOpened("bob", "query", False) in events  # /msg sends, /pm switches
+    assert chat(events, "#lobby")[-1].kind == "action"
+    events = feed(core, ":bob!b@h PRIVMSG #lobby :\x01ACTION dances\x01")
+    assert (chat(events)[0].kind, chat(events)[0].text) == ("action", "dances")
+
+
+def test_pm_by_ip_one_user() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    core.handle_input("/pm 10.0.0.2 hi there", NOW)
+    assert sent_lines(core) == ["WHO 10.0.0.2"]
+    events = feed(
+        core,
+        f":{SERVER} 352 alice * ~b 10.0.0.2 {SERVER} bob H :0 Bob",
+        f":{SERVER} 315 alice 10.0.0.2 :End of WHO list",
+    )
+    assert sent_lines(core) == ["PRIVMSG bob :hi there"]
+    assert BufferOpened("bob", "query", True) in events
+
+
+def test_pm_by_ip_excludes_self_and_uses_whox() -> None:
+    core = registered()
+    feed(core, f":{SERVER} 005 alice WHOX :are supported")
+    core.set_current("#lobby")
+    core.handle_input("/pm 127.0.0.1 yo", NOW)
+    assert sent_lines(core) == ["WHO 127.0.0.1 %tuhnfa,152"]
+    feed(
+        core,
+        f":{SERVER} 354 alice 152 ~a 127.0.0.1 alice H 0",
+        f":{SERVER} 354 alice 152 ~b 127.0.0.1 bob G bobacct",
+        f":{SERVER} 315 alice 127.0.0.1 :End of WHO list",
+    )
+    assert sent_lines(core) == ["PRIVMSG bob yo"]
+
+
+def test_pm_by_ip_several_users_sends_nothing() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    core.handle_input("/pm 10.0.0.2 hi", NOW)
+    sent(core)
+    events = feed(
+        core,
+        f":{SERVER} 352 alice * ~b 10.0.0.2 {SERVER} bob H :0 Bob",
+        f":{SERVER} 352 alice * ~c 10.0.0.2 {SERVER} carol H :0 Carol",
+        f":{SERVER} 315 alice 10.0.0.2 :End of WHO list",
+    )
+    assert sent(core) == []
+    line = chat(events, "#lobby")[-1]
+    assert "bob" in line.text and "carol" in line.text and "nick" in line.text
+
+
+def test_pm_by_ip_nobody() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    core.handle_input("/pm ::1 hi", NOW)
+    assert [m.params for m in sent(core)] == [("::1",)]
+    events = feed(core, f":{SERVER} 315 alice ::1 :End of WHO list")
+    assert sent(core) == []
+    assert "connected from ::1" in chat(events, "#lobby")[-1].text
+
+
+def test_who_shows_nick_host_away_account() -> None:
+    core = registered(caps="account-notify")
+    feed(core, ":bob!b@h ACCOUNT bobacct")
+    core.set_current("#lobby")
+    core.handle_input("/who", NOW)
+    assert sent_lines(core) == ["WHO #lobby"]
+    events = feed(
+        core,
+        f":{SERVER} 352 alice #lobby ~b 10.0.0.2 {SERVER} bob G :0 Bob",
+        f":{SERVER} 352 alice #lobby ~a 10.0.0.1 {SERVER} alice H@ :0 Alice",
+        f":{SERVER} 315 alice #lobby :End of WHO list",
+    )
+    lines = texts(events, "#lobby")
+    assert any("bob" in t and "10.0.0.2" in t and "away" in t and "bobacct" in t for t in lines)
+    assert any("alice" in t and "10.0.0.1" in t for t in lines)
+
+
+def test_exit_quits_without_reconnect() -> None:
+    core = registered()
+    core.handle_input("/exit", NOW)
+    assert [m.command for m in sent(core)] == ["QUIT"]
+    request = core.take_close_request()
+    assert request is not None and not request.reconnect
+    assert any(isinstance(e, ExitRequested) for e in core.pop_events())
+    assert core.exiting
+
+
+def test_unknown_command_and_bad_arguments() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    for line in ["/frobnicate x", "/pm", "/pm bob", "/join", "/nick", "/me", "/query", "/whois"]:
+        core.handle_input(line, NOW)
+        events = core.pop_events()
+        assert chat(events)[-1].kind == "error", line
+    assert sent(core) == []
+    core.handle_input("/frobnicate", NOW)
+    assert "Unknown command /frobnicate" in chat(core.pop_events())[-1].text
+
+
+def test_help_lists_every_command() -> None:
+    core = registered()
+    core.handle_input("/help", NOW)
+    text = "\n".join(texts(core.pop_events()))
+    for name in COMMANDS:
+        assert f"/{name}" in text
+
+
+def test_join_part_topic() -> None:
+    core = registered()
+    core.handle_input("/join dev", NOW)
+    assert sent_lines(core) == ["JOIN #dev"]
+    events = feed(
+        core,
+        ":alice!a@h JOIN #dev",
+        f":{SERVER} 332 alice #dev :Development",
+        f":{SERVER} 353 alice = #dev :alice",
+        f":{SERVER} 366 alice #dev :End",
+    )
+    assert BufferOpened("#dev", "channel", True) in events
+    assert TopicChanged("#dev", "Development") in events
+    assert core.current == "#dev"
+    events = feed(core, ":bob!b@h TOPIC #dev :New topic")
+    assert TopicChanged("#dev", "New topic", "bob") in events
+    core.handle_input("/topic Newer", NOW)
+    assert sent_lines(core) == ["TOPIC #dev Newer"]
+    core.handle_input("/part", NOW)
+    assert sent_lines(core) == ["PART #dev"]
+    events = feed(core, ":alice!a@h PART #dev")
+    assert BufferClosed("#dev") in events
+    assert core.current == STATUS_BUFFER
+
+
+def test_reconnect_rejoins_all_channels_and_flushes_queue() -> None:
+    core = registered()
+    core.handle_input("/join #dev", NOW)
+    feed(core, ":alice!a@h JOIN #dev")
+    sent(core)
+    core.connection_lost(NOW, "reset by peer")
+    core.reconnect_scheduled(2, NOW)
+    events = core.pop_events()
+    assert core.members("#lobby") == ()
+    status = [e for e in events if isinstance(e, StatusChanged)][-1]
+    assert (status.state, status.retry_in) == ("reconnecting", 2)
+    assert "reconnecting in 2 s" in status.describe()
+
+    core.set_current("#lobby")
+    core.handle_input("typed while offline", NOW)
+    core.handle_input("/msg bob private while offline", NOW)
+    events = core.pop_events()
+    assert any("queued" in t for t in texts(events, "#lobby"))
+    assert core.queued == 2
+    assert sent(core) == []
+
+    core.connecting(NOW + 2)
+    core.connection_made(NOW + 2)
+    assert [m.command for m in sent(core)] == ["CAP", "NICK", "USER"]
+    feed(core, f":{SERVER} CAP * LS :", f":{SERVER} 001 alice :Welcome")
+    assert sent_lines(core) == [
+        "CAP END",
+        "JOIN #lobby",
+        "JOIN #dev",
+        "PRIVMSG bob :private while offline",
+    ]
+    feed(core, ":alice!a@h JOIN #lobby")
+    assert sent_lines(core) == ["PRIVMSG #lobby :typed while offline"]
+    assert core.queued == 0
+
+
+def test_queue_is_bounded_and_says_so() -> None:
+    core = registered(max_queued=1)
+    core.connection_lost(NOW)
+    core.set_current("#lobby")
+    core.handle_input("one", NOW)
+    core.handle_input("two", NOW)
+    lines = chat(core.pop_events(), "#lobby")
+    assert lines[-1].kind == "error" and "NOT sent" in lines[-1].text
+
+
+def test_chathistory_on_join() -> None:
+    core = registered(caps="draft/chathistory batch server-time message-tags")
+    core.handle_input("/join #dev", NOW)
+    sent(core)
+    feed(core, ":alice!a@h JOIN #dev")
+    assert sent_lines(core) == ["CHATHISTORY LATEST #dev * 50"]
+    events = feed(
+        core,
+        f":{SERVER} BATCH +b1 chathistory #dev",
+        "@batch=b1;time=2024-01-01T00:00:00Z;msgid=m1 :bob!b@h PRIVMSG #dev :old one",
+        f":{SERVER} BATCH -b1",
+    )
+    line = chat(events)[0]
+    assert line.history and line.msgid == "m1"
+    assert core.unread("#dev") == 0
+
+
+def test_long_message_is_split() -> None:
+    core = registered()
+    core.set_current("#lobby")
+    core.handle_input("word " * 200, NOW)
+    msgs = sent(core)
+    assert len(msgs) >= 2
+    assert all(len(m.to_bytes()) <= 512 for m in msgs)
+    assert " ".join(m.params[1] for m in msgs).split() == ["word"] * 200
+
+
+def test_completion_and_colors() -> None:
+    core = registered(members="@alice bob bobby carol")
+    assert core.completions("bo", "#lobby") == ["bob", "bobby"]
+    completer = NickCompleter()
+    cands = core.nick_candidates("#lobby")
+    assert completer.complete("ca", 2, cands) == ("carol: ", 7)
+    assert completer.complete("hi bo", 5, cands) == ("hi bob ", 7)
+    assert completer.complete("hi bob ", 7, cands) == ("hi bobby ", 9)
+    assert nick_color("Bob") == nick_color("bob")
+    assert nick_color("bob").startswith("#")
+
+
+def test_scrollback_is_bounded() -> None:
+    core = registered(scrollback=10)
+    for i in range(30):
+        feed(core, f":bob!b@h PRIVMSG #lobby :line {i}")
+    lines = core.lines("#lobby")
+    assert len(lines) == 10 and lines[-1].text == "line 29"
+
+
+def test_garbage_from_server_never_raises() -> None:
+    core = registered()
+    for line in ["", ":", "@", "353", ":x 353", ":x 352 alice", "MODE", "KICK #lobby", "CAP"]:
+        core.receive_line(line, NOW)
+    core.receive_data(b"\xff\xfe bad utf8\r\n:bob!b@h PRIVMSG #lobby :ok\r\n", NOW)
+    assert "ok" in texts(core.pop_events())
