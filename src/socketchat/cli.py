@@ -1,4 +1,4 @@
-"""The `socketchat` command: `serve`, `chat` and `gui`.
+"""The `socketchat` command: `serve`, `chat`, `gui` and `hash-password`.
 
 Each subcommand imports its implementation lazily, so `socketchat --help` stays fast and the
 server never imports a GUI toolkit.
@@ -29,6 +29,26 @@ def _add_client_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--account-password", default=None, help="password for --account")
 
 
+def _hash_password_main(password: str | None) -> int:
+    from socketchat.server.passwords import hash_password
+
+    if password is None:
+        if sys.stdin.isatty():
+            import getpass
+
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                print("socketchat: the passwords differ", file=sys.stderr)
+                return 1
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("socketchat: empty password", file=sys.stderr)
+        return 1
+    print(hash_password(password))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="socketchat",
@@ -54,6 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--name", default=None, help="server name (default socketchat.local)")
     serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")
 
+    hashpw = sub.add_parser(
+        "hash-password", help="print a password hash for [[operators]] in the config file"
+    )
+    hashpw.add_argument(
+        "password", nargs="?", default=None, help="the password (asked for when not given)"
+    )
+
     chat = sub.add_parser("chat", help="the terminal client")
     _add_client_options(chat)
     gui = sub.add_parser("gui", help="the desktop (tkinter) client")
@@ -68,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from socketchat.server.main import serve_main
 
         return serve_main(args)
+    if args.command == "hash-password":
+        return _hash_password_main(args.password)
     if args.command == "chat":
         from socketchat.client.tui.app import chat_main
 
