@@ -47,6 +47,7 @@ stamp=".venv/.installed-$extras-$(cat pyproject.toml | cksum | cut -d' ' -f1)"
 if [ ! -e "$stamp" ]; then
     echo "setup: installing Python packages ($extras) into .venv"
     .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-    .venv/bin/python -m pip install -q -e ".[$extras]"
+    .venv/bin/python -m pip install -q -e ".[$extras]" 2>&1 | grep -v -e '^WARNING: Location' || true
+    .venv/bin/python -c 'import socketchat' # fail here if the install did not work
     touch "$stamp"
 fi

@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
-echo "== ruff check";  .venv/bin/ruff check src tests lessons bench scripts
-echo "== ruff format"; .venv/bin/ruff format --check src tests lessons bench scripts
+paths=()
+for p in src tests lessons bench scripts; do [ -d "$p" ] && paths+=("$p"); done
+echo "== ruff check";  .venv/bin/ruff check "${paths[@]}"
+echo "== ruff format"; .venv/bin/ruff format --check "${paths[@]}"
 echo "== mypy";        .venv/bin/mypy
 echo "== pytest"
 exec .venv/bin/pytest "$@"
