@@ -6,7 +6,7 @@ whether it needs operator privilege, and its flood-control cost. `dispatch.py` a
 
 from __future__ import annotations
 
-from socketchat.server.commands import channels, messaging, registration
+from socketchat.server.commands import channels, messaging, modes, registration
 from socketchat.server.commands.spec import Command
 
 COMMANDS: dict[str, Command] = {
@@ -23,6 +23,7 @@ COMMANDS: dict[str, Command] = {
     "PART": Command(channels.handle_part, 1),
     "NAMES": Command(channels.handle_names, 0),
     "TOPIC": Command(channels.handle_topic, 1),
+    "MODE": Command(modes.handle_mode, 1),
     # messages
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),

@@ -1,0 +1,190 @@
+"""MODE: user modes (+i, -o) and channel modes (bans, key, limit, flags, op/voice).
+
+Parsing is `modeparse.py`'s job; this module checks permissions and parameters, applies what is
+allowed, and broadcasts the changes that really changed something, normalised, in one MODE line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import casefold, is_channel
+from socketchat.irc.message import Message
+from socketchat.server.commands.modeparse import (
+    ModeChange,
+    ParsedModes,
+    format_modes,
+    parse_channel_modes,
+    parse_user_modes,
+)
+from socketchat.server.masks import normalize_mask
+from socketchat.server.state import Ban
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+    from socketchat.server.state import Channel
+
+MAX_BANS = 100
+KEY_MAX = 23
+_KEY_FORBIDDEN = set(" ,:\x00\r\n\t")
+
+
+def handle_mode(server: Server, s: Session, m: Message) -> None:
+    target = m.params[0]
+    if is_channel(target):
+        channel = server.state.find_channel(target)
+        if channel is None:
+            s.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
+        elif len(m.params) < 2:
+            send_channel_modes(server, s, channel)
+        else:
+            change_channel_modes(server, s, channel, m.params[1], m.params[2:])
+        return
+    user = server.state.find_nick(target)
+    if user is None:
+        s.numeric(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
+    elif user is not s:
+        s.numeric(rpl.ERR_USERSDONTMATCH, "Can't change mode for other users")
+    elif len(m.params) < 2:
+        s.numeric(rpl.RPL_UMODEIS, "+" + "".join(sorted(s.modes)))
+    else:
+        change_user_modes(server, s, parse_user_modes(m.params[1]))
+
+
+# -- user modes -----------------------------------------------------------------------------
+def change_user_modes(server: Server, s: Session, parsed: ParsedModes) -> None:
+    if parsed.unknown:
+        s.numeric(rpl.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+    applied: list[ModeChange] = []
+    for ch in parsed.changes:
+        if ch.mode == "o" and ch.adding:
+            continue  # only OPER grants +o
+        if (ch.mode in s.modes) != ch.adding:
+            (s.modes.add if ch.adding else s.modes.discard)(ch.mode)
+            applied.append(ch)
+    if applied:
+        s.send(Message("MODE", (s.nick, *format_modes(applied)), s.prefix))
+
+
+# -- channel modes --------------------------------------------------------------------------
+def send_channel_modes(server: Server, s: Session, channel: Channel) -> None:
+    show_key = s in channel.members
+    s.numeric(rpl.RPL_CHANNELMODEIS, channel.name, *channel.mode_string(show_key))
+    s.numeric(rpl.RPL_CREATIONTIME, channel.name, str(int(channel.created)))
+
+
+def send_ban_list(s: Session, channel: Channel) -> None:
+    for ban in channel.bans:
+        s.numeric(rpl.RPL_BANLIST, channel.name, ban.mask, ban.setter, str(int(ban.set_at)))
+    s.numeric(rpl.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+
+
+def change_channel_modes(
+    server: Server, s: Session, channel: Channel, modestring: str, params: tuple[str, ...]
+) -> None:
+    parsed = parse_channel_modes(modestring, params)
+    for c in parsed.unknown:
+        s.numeric(rpl.ERR_UNKNOWNMODE, c, "is unknown mode char to me")
+    for c in parsed.missing_param:
+        s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, c, "*", "Mode needs a parameter")
+    changes = [ch for ch in parsed.changes if not ch.is_list_query]
+    if any(ch.is_list_query for ch in parsed.changes):
+        send_ban_list(s, channel)
+    if not changes:
+        return
+    if not channel.is_op(s):
+        if s in channel.members:
+            s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        else:
+            s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        return
+    applied = [done for ch in changes if (done := _apply(server, s, channel, ch)) is not None]
+    if applied:
+        msg = Message(
+            "MODE", (channel.name, *format_modes(applied)), s.prefix, server.relay_tags(s)
+        )
+        server.fanout(msg, list(channel.members))
+
+
+def _apply(server: Server, s: Session, channel: Channel, ch: ModeChange) -> ModeChange | None:
+    """Apply one change; the normalised change if it changed anything, else None."""
+    mode, adding, param = ch.mode, ch.adding, ch.param
+    if mode in "ov":
+        return _apply_prefix(server, s, channel, ch)
+    if mode == "b":
+        return _apply_ban(server, s, channel, ch)
+    if mode == "k":
+        if not adding:
+            if channel.key is None:
+                return None
+            channel.key = None
+            return ModeChange(False, "k", "*")
+        key = param or ""
+        if not key or len(key) > KEY_MAX or any(c in _KEY_FORBIDDEN for c in key):
+            s.numeric(rpl.ERR_INVALIDKEY, channel.name, "Key is not well-formed")
+            return None
+        if channel.key == key:
+            return None
+        channel.key = key
+        return ch
+    if mode == "l":
+        if not adding:
+            if not channel.limit:
+                return None
+            channel.limit = 0
+            return ch
+        text = param or ""
+        if not text.isdigit() or not 0 < int(text) <= 1_000_000:
+            s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", text, "Invalid limit")
+            return None
+        if channel.limit == int(text):
+            return None
+        channel.limit = int(text)
+        return ModeChange(True, "l", str(channel.limit))
+    if (mode in channel.modes) == adding:
+        return None
+    (channel.modes.add if adding else channel.modes.discard)(mode)
+    return ch
+
+
+def _apply_prefix(
+    server: Server, s: Session, channel: Channel, ch: ModeChange
+) -> ModeChange | None:
+    nick = ch.param or ""
+    target = server.state.find_nick(nick)
+    if target is None:
+        s.numeric(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        return None
+    if target not in channel.members:
+        s.numeric(
+            rpl.ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel"
+        )
+        return None
+    if channel.has_mode(target, ch.mode) == ch.adding:
+        return None
+    channel.set_member_mode(target, ch.mode, ch.adding)
+    return ModeChange(ch.adding, ch.mode, target.nick)
+
+
+def _apply_ban(server: Server, s: Session, channel: Channel, ch: ModeChange) -> ModeChange | None:
+    raw = ch.param or ""
+    if not raw or " " in raw or len(raw) > 200:
+        s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "b", raw or "*", "Invalid ban mask")
+        return None
+    mask = normalize_mask(raw)
+    folded = casefold(mask)
+    existing = next((b for b in channel.bans if casefold(b.mask) == folded), None)
+    if ch.adding:
+        if existing is not None:
+            return None
+        if len(channel.bans) >= MAX_BANS:
+            s.numeric("478", channel.name, mask, "Channel ban list is full")
+            return None
+        channel.bans.append(Ban(mask, s.prefix, server.clock()))
+        return ModeChange(True, "b", mask)
+    if existing is None:
+        return None
+    channel.bans.remove(existing)
+    return ModeChange(False, "b", existing.mask)
