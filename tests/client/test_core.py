@@ -347,7 +347,13 @@ def test_pm_by_ip_nobody() -> None:
     core.set_current("#lobby")
     core.handle_input("/pm ::1 hi", NOW)
     assert [m.params for m in sent(core)] == [("::1",)]
-    events = feed(core, f":{SERVER} 315 alice ::1 :End of WHO list")
+    feed(core, f":{SERVER} 315 alice ::1 :End of WHO list")
+    assert sent_lines(core) == ["WHO *"]  # fallback for servers matching masks on nicks only
+    events = feed(
+        core,
+        f":{SERVER} 352 alice * ~b 10.0.0.2 {SERVER} bob H :0 Bob",
+        f":{SERVER} 315 alice * :End of WHO list",
+    )
     assert sent(core) == []
     assert "connected from ::1" in chat(events, "#lobby")[-1].text
 

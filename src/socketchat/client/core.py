@@ -637,6 +637,8 @@ class ClientCore:
                 "error",
             )
             return
+        if buf is None and self._fold(target) in self._wanted:
+            buf = self._open_buffer(target, "channel", focus=focus)  # joining: queue for it
         if buf is None:
             if self._is_channel(target):
                 self._info(
@@ -766,7 +768,10 @@ class ClientCore:
             mine = self._fold(u.nick) == self._fold(self.nick)
             if _ip(u.host or "") == req.pm_ip and not mine and u.nick not in nicks:
                 nicks.append(u.nick)
-        if not nicks:
+        if not nicks and req.mask != "*":
+            # Some servers match WHO masks against nicks only: ask for everyone instead.
+            self._who_request("*", buffer, req.pm_ip, req.pm_text, req.pm_focus)
+        elif not nicks:
             self._info(
                 buffer, f"Nobody (else) is connected from {req.pm_ip}; not sent", now, "error"
             )
@@ -1208,6 +1213,11 @@ class ClientCore:
             return
         text = " ".join(p for p in msg.params[1:] if p)
         if not text:
+            return
+        if code == "421" and msg.param(1).upper() == "WHO" and self._who:
+            req = self._who.popleft()
+            buffer = req.buffer if self._buf(req.buffer) else STATUS_BUFFER
+            self._info(buffer, "This server does not support WHO", now, "error")
             return
         if code[0] in "45":
             self._info(self.current, text, now, "error")
