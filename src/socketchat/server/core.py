@@ -149,16 +149,7 @@ class Server:
             for channel in list(session.channels.values()):
                 self.state.remove_member(channel, session)
             self.fanout(quit_msg, peers)
-            self.state.remember(
-                WhowasEntry(
-                    session.nick,
-                    session.user,
-                    session.host,
-                    session.realname,
-                    session.account,
-                    self.clock(),
-                )
-            )
+            self.state.remember(WhowasEntry.of(session, self.clock()))
         self.state.release_nick(session)
         self.sessions.discard(session)
         self.delayed.discard(session)
@@ -294,7 +285,7 @@ class Server:
             "CHANMODES=b,k,l,imnst",
             "CHANNELLEN=" + str(c.channellen),
             "CHANTYPES=" + CHANTYPES,
-            "ELIST=",
+            "ELIST=U",
             "KICKLEN=" + str(c.kicklen),
             "MAXTARGETS=" + str(c.limits.max_targets or ""),
             "MODES=4",
@@ -322,9 +313,7 @@ class Server:
         s.numeric(
             rpl.RPL_MYINFO, self.name, f"socketchat-{__version__}", "io", "bklimnostv", "bklov"
         )
-        tokens = self.isupport()
-        for i in range(0, len(tokens), 12):
-            s.numeric(rpl.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
+        self.send_isupport(s)
         self.send_lusers(s)
         self.send_motd(s)
 
@@ -354,3 +343,46 @@ class Server:
         for line in self.config.motd.splitlines() or [""]:
             s.numeric(rpl.RPL_MOTD, f"- {line}")
         s.numeric(rpl.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+    def send_isupport(self, s: Session) -> None:
+        tokens = self.isupport()
+        for i in range(0, len(tokens), 12):
+            s.numeric(rpl.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
+
+    # -- runtime changes that clients are told about ----------------------------------------
+    def add_caps(self, caps: Mapping[str, str]) -> None:
+        """Offer more capabilities (e.g. storage enabling sasl): CAP NEW to cap-notify clients."""
+        new = {k: v for k, v in caps.items() if self.caps.get(k) != v}
+        if not new:
+            return
+        self.caps.update(new)
+        for s in self.sessions:
+            if "cap-notify" not in s.caps or s.closed:
+                continue
+            items = [
+                f"{k}={v}" if v and s.cap_version >= 302 else k for k, v in sorted(new.items())
+            ]
+            s.send(Message("CAP", (s.nick, "NEW", " ".join(items)), self.name))
+
+    def remove_caps(self, names: Iterable[str]) -> None:
+        """Stop offering capabilities: CAP DEL to cap-notify clients, disabled for everyone."""
+        gone = sorted(n for n in set(names) if n in self.caps)
+        if not gone:
+            return
+        for name in gone:
+            del self.caps[name]
+        for s in self.sessions:
+            if s.closed:
+                continue
+            if "cap-notify" in s.caps:
+                s.send(Message("CAP", (s.nick, "DEL", " ".join(gone)), self.name))
+            if s.caps.intersection(gone):
+                s.set_caps(s.caps.difference(gone))
+
+    def account_changed(self, session: Session) -> None:
+        """`session.account` was set or cleared: ACCOUNT to peers and self with account-notify."""
+        msg = Message(
+            "ACCOUNT", (session.account or "*",), session.prefix, self.relay_tags(session)
+        )
+        peers = self.peers_of(session, include_self=True)
+        self.fanout(msg, (u for u in peers if "account-notify" in u.caps))

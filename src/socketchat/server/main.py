@@ -50,7 +50,7 @@ async def run_server(config: ServerConfig, *, install_signals: bool = True) -> i
     try:
         from socketchat.storage.sqlite import open_storage  # issue 6: history and accounts
     except ImportError:
-        open_storage = None
+        open_storage = None  # type: ignore[assignment]
     if open_storage is not None:
         storage = open_storage(config)
     server = Server(config, storage=storage)
@@ -63,7 +63,7 @@ async def run_server(config: ServerConfig, *, install_signals: bool = True) -> i
     try:
         from socketchat.server.net.web import start_web  # issue 5: browser client
     except ImportError:
-        start_web = None
+        start_web = None  # type: ignore[assignment]  # (the module always exists now)
     if start_web is not None and config.web_port:
         try:
             await start_web(runner)

@@ -49,6 +49,7 @@ class ServerRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._signal_task: asyncio.Future[None] | None = None
+        self.stop_reason = "Server shutting down"  # what closers tell their clients
 
     async def start(self) -> Listening:
         loop = asyncio.get_running_loop()
@@ -106,6 +107,7 @@ class ServerRunner:
         """Stop accepting, tell every client why, give the writes a moment, close."""
         if self._stopped.is_set():
             return
+        self.stop_reason = reason
         for listener in self.listeners:
             listener.close()
         for closer in self._closers:

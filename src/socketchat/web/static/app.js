@@ -1,0 +1,378 @@
+// The page: the nick form, the WebSocket (with reconnect and backoff) and the views of ChatCore.
+// Everything user-supplied is rendered with textContent, never as HTML.
+
+import { ChatCore, STATUS } from "./client.js";
+import { validNick } from "./irc.js";
+
+const NICK_KEY = "socketchat.nick";
+const WS_PATH = "/ws";
+const $ = (id) => document.getElementById(id);
+
+const ui = {
+  login: $("login"), loginForm: $("login-form"), nickInput: $("nick"), nickError: $("nick-error"),
+  chat: $("chat"), status: $("status"), tabs: $("tabs"), log: $("log"), topic: $("topic"),
+  users: $("users"), userList: $("user-list"), userCount: $("user-count"), usersToggle: $("users-toggle"),
+  composer: $("composer"), input: $("input"), left: $("left"), reconnect: $("reconnect"),
+};
+
+let core = null;
+let ws = null;
+let attempts = 0;
+let retryTimer = null;
+let countdownTimer = null;
+let completion = null; // {start, end, candidates, index} while Tab cycles
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function hhmm(date) {
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
+}
+
+// ------------------------------------------------------------------ the nick form
+
+function showLogin() {
+  const saved = localStorage.getItem(NICK_KEY) || "";
+  ui.nickInput.value = saved;
+  ui.login.hidden = false;
+  ui.chat.hidden = true;
+  ui.nickInput.focus();
+}
+
+ui.loginForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const nick = ui.nickInput.value.trim();
+  if (!validNick(nick)) {
+    ui.nickError.textContent = nick
+      ? "A nick starts with a letter or one of [ ] \\ ` _ ^ { | }, then letters, digits or -, up to 30 characters."
+      : "Please choose a nickname.";
+    ui.nickInput.setAttribute("aria-invalid", "true");
+    ui.nickInput.focus();
+    return;
+  }
+  ui.nickInput.removeAttribute("aria-invalid");
+  ui.nickError.textContent = "";
+  localStorage.setItem(NICK_KEY, nick);
+  start(nick);
+});
+
+function start(nick) {
+  core = new ChatCore(nick);
+  core.transmit = (line) => {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(line);
+  };
+  core.onEvent = onEvent;
+  ui.login.hidden = true;
+  ui.chat.hidden = false;
+  renderTabs();
+  renderLog();
+  renderUsers();
+  connect();
+  ui.input.focus();
+}
+
+// ------------------------------------------------------------------ the connection
+
+function connect() {
+  clearTimeout(retryTimer);
+  clearInterval(countdownTimer);
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${WS_PATH}`;
+  core.connecting(location.host);
+  const socket = new WebSocket(url, ["text.ircv3.net"]);
+  ws = socket;
+  socket.addEventListener("open", () => {
+    if (ws === socket) core.connectionMade();
+  });
+  socket.addEventListener("message", (event) => {
+    if (ws === socket && typeof event.data === "string") core.receiveLine(event.data);
+  });
+  socket.addEventListener("close", (event) => {
+    if (ws !== socket) return;
+    ws = null;
+    core.connectionLost(event.reason || (event.wasClean ? "" : "connection lost"));
+    if (core.exiting) showLeft();
+    else scheduleReconnect();
+  });
+}
+
+function scheduleReconnect() {
+  attempts += 1;
+  const base = Math.min(30, 2 ** Math.min(attempts - 1, 5));
+  let left = Math.max(1, Math.round(base * (0.8 + Math.random() * 0.4)));
+  core.reconnectScheduled(left);
+  countdownTimer = setInterval(() => {
+    left -= 1;
+    if (left > 0) core.reconnectScheduled(left);
+  }, 1000);
+  retryTimer = setTimeout(() => {
+    clearInterval(countdownTimer);
+    connect();
+  }, left * 1000);
+}
+
+function showLeft() {
+  clearTimeout(retryTimer);
+  clearInterval(countdownTimer);
+  ui.left.hidden = false;
+  ui.composer.hidden = true;
+  ui.reconnect.focus();
+}
+
+ui.reconnect.addEventListener("click", () => {
+  ui.left.hidden = true;
+  ui.composer.hidden = false;
+  attempts = 0;
+  core.exiting = false;
+  connect();
+  ui.input.focus();
+});
+
+// ------------------------------------------------------------------ events from the core
+
+function onEvent(event) {
+  switch (event.type) {
+    case "line":
+      if (event.buffer === core.current) appendLine(event.line);
+      break;
+    case "buffers":
+      renderTabs();
+      break;
+    case "current":
+      renderTabs();
+      renderLog();
+      renderUsers();
+      break;
+    case "members":
+      if (event.buffer === core.current) renderUsers();
+      break;
+    case "topic":
+      if (event.buffer === core.current) renderTopic();
+      break;
+    case "status":
+      renderStatus();
+      break;
+    case "desired-nick":
+      localStorage.setItem(NICK_KEY, event.nick);
+      break;
+    case "exit":
+      if (ws) {
+        const socket = ws;
+        setTimeout(() => socket.readyState < WebSocket.CLOSING && socket.close(1000, "exit"), 1000);
+      } else {
+        showLeft();
+      }
+      break;
+    default:
+  }
+}
+
+// ------------------------------------------------------------------ rendering
+
+function renderStatus() {
+  const s = core.state;
+  let text;
+  if (s === "connected") text = `Connected as ${core.nick}`;
+  else if (s === "registering") text = "Signing in…";
+  else if (s === "connecting") text = "Connecting…";
+  else if (s === "reconnecting") text = `Disconnected — reconnecting in ${core.retryIn} s…`;
+  else text = core.exiting ? "You left the chat" : "Disconnected";
+  if (core.queue.length) text += ` · ${core.queue.length} queued`;
+  if (core.away) text += " · away";
+  ui.status.textContent = text;
+  ui.status.dataset.state = s;
+  document.body.dataset.state = s;
+}
+
+function renderTabs() {
+  const focused = document.activeElement && document.activeElement.closest("#tabs");
+  ui.tabs.replaceChildren();
+  for (const buf of core.buffers.values()) {
+    const selected = buf.name === core.current;
+    const tab = el("button", "tab" + (selected ? " selected" : "") + (buf.highlight ? " highlight" : ""));
+    tab.type = "button";
+    tab.setAttribute("role", "tab");
+    tab.setAttribute("aria-selected", String(selected));
+    tab.setAttribute("aria-controls", "log");
+    tab.tabIndex = selected ? 0 : -1;
+    tab.dataset.buffer = buf.name;
+    tab.append(el("span", "tab-name", buf.kind === "status" ? "status" : buf.name));
+    if (buf.unread) {
+      const badge = el("span", "badge", String(buf.unread));
+      badge.setAttribute("aria-label", `${buf.unread} unread`);
+      tab.append(badge);
+    }
+    tab.addEventListener("click", () => switchTo(buf.name));
+    ui.tabs.append(tab);
+  }
+  if (focused) {
+    const sel = ui.tabs.querySelector(".tab.selected");
+    if (sel) sel.focus();
+  }
+}
+
+function switchTo(name) {
+  core.setCurrent(name);
+  renderTabs();
+  renderLog();
+  renderUsers();
+}
+
+ui.tabs.addEventListener("keydown", (event) => {
+  const tabs = [...ui.tabs.querySelectorAll(".tab")];
+  const i = tabs.indexOf(document.activeElement);
+  if (i < 0) return;
+  let next = null;
+  if (event.key === "ArrowRight") next = tabs[(i + 1) % tabs.length];
+  else if (event.key === "ArrowLeft") next = tabs[(i - 1 + tabs.length) % tabs.length];
+  else if (event.key === "Home") next = tabs[0];
+  else if (event.key === "End") next = tabs[tabs.length - 1];
+  else if (event.key === "Delete" && tabs[i].dataset.buffer !== STATUS) core.closeBuffer(tabs[i].dataset.buffer);
+  if (next) {
+    event.preventDefault();
+    switchTo(next.dataset.buffer);
+  }
+});
+
+function lineNode(line) {
+  const row = el("div", `line kind-${line.kind}` + (line.self ? " self" : "") + (line.highlight ? " highlight" : "") + (line.history ? " history" : ""));
+  const time = el("time", "time", hhmm(line.time));
+  time.dateTime = line.time.toISOString();
+  time.title = line.time.toLocaleString();
+  row.append(time);
+  if (line.kind === "message" || line.kind === "notice") {
+    row.append(el("span", "nick", line.kind === "notice" ? `-${line.nick}-` : line.nick));
+    row.append(el("span", "text", line.text));
+  } else if (line.kind === "action") {
+    row.append(el("span", "text", `* ${line.nick} ${line.text}`));
+  } else {
+    row.append(el("span", "text", line.text));
+  }
+  return row;
+}
+
+function nearBottom() {
+  return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 60;
+}
+
+function appendLine(line) {
+  const stick = nearBottom();
+  ui.log.append(lineNode(line));
+  while (ui.log.childElementCount > 1000) ui.log.firstElementChild.remove();
+  if (stick) ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+function renderLog() {
+  const buf = core.buf(core.current);
+  ui.log.replaceChildren(...(buf ? buf.lines.map(lineNode) : []));
+  ui.log.scrollTop = ui.log.scrollHeight;
+  ui.log.setAttribute("aria-label", `Messages in ${buf && buf.kind !== "status" ? buf.name : "status"}`);
+  ui.input.placeholder = buf && buf.kind !== "status" ? `Message ${buf.name}` : "Type /join #channel, /pm nick message or /help";
+  ui.input.setAttribute("aria-label", ui.input.placeholder);
+  renderTopic();
+}
+
+function renderTopic() {
+  const buf = core.buf(core.current);
+  const text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? `Private conversation with ${buf.name}` : "Server messages";
+  ui.topic.textContent = text;
+}
+
+function renderUsers() {
+  const buf = core.buf(core.current);
+  const isChannel = buf && buf.kind === "channel";
+  ui.users.classList.toggle("empty", !isChannel);
+  ui.usersToggle.hidden = !isChannel;
+  const members = isChannel ? core.members(buf.name) : [];
+  ui.userCount.textContent = String(members.length);
+  ui.usersToggle.textContent = `People (${members.length})`;
+  ui.userList.replaceChildren(
+    ...members.map((m) => {
+      const item = el("li", m.away ? "away" : "");
+      const button = el("button", "member");
+      button.type = "button";
+      button.dataset.nick = m.nick;
+      if (m.prefixes) button.append(el("span", "prefix", m.prefixes[0]));
+      button.append(el("span", "member-nick", m.nick));
+      button.title = m.host ? `${m.nick} (${m.host})${m.away ? " — away" : ""}` : m.nick;
+      button.setAttribute("aria-label", `Open a private conversation with ${m.nick}${m.away ? " (away)" : ""}`);
+      button.addEventListener("click", () => {
+        core.handleInput(`/query ${m.nick}`);
+        document.body.classList.remove("show-users");
+        ui.input.focus();
+      });
+      item.append(button);
+      return item;
+    }),
+  );
+}
+
+ui.usersToggle.addEventListener("click", () => {
+  const open = document.body.classList.toggle("show-users");
+  ui.usersToggle.setAttribute("aria-expanded", String(open));
+});
+
+// ------------------------------------------------------------------ typing
+
+ui.composer.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = ui.input.value;
+  ui.input.value = "";
+  completion = null;
+  if (text.trim()) core.handleInput(text);
+});
+
+ui.input.addEventListener("keydown", (event) => {
+  if (event.key === "Tab" && !event.shiftKey && !event.altKey && !event.ctrlKey) {
+    if (completeNick()) event.preventDefault();
+    return;
+  }
+  completion = null;
+  const names = [...core.buffers.values()].map((b) => b.name);
+  const i = names.indexOf(core.current);
+  if ((event.altKey && event.key === "ArrowRight") || (event.ctrlKey && event.key === "PageDown")) {
+    event.preventDefault();
+    switchTo(names[(i + 1) % names.length]);
+  } else if ((event.altKey && event.key === "ArrowLeft") || (event.ctrlKey && event.key === "PageUp")) {
+    event.preventDefault();
+    switchTo(names[(i - 1 + names.length) % names.length]);
+  } else if (event.altKey && /^[1-9]$/.test(event.key) && names[Number(event.key) - 1]) {
+    event.preventDefault();
+    switchTo(names[Number(event.key) - 1]);
+  }
+});
+
+/** Complete the word before the cursor to a nick; Tab again cycles. False: nothing to complete. */
+function completeNick() {
+  const value = ui.input.value;
+  if (!completion) {
+    const end = ui.input.selectionStart;
+    const start = value.lastIndexOf(" ", end - 1) + 1;
+    const prefix = value.slice(start, end);
+    if (!prefix) return false;
+    const candidates = core.completions(prefix);
+    if (!candidates.length) return false;
+    completion = { start, end, candidates, index: -1 };
+  }
+  completion.index = (completion.index + 1) % completion.candidates.length;
+  const nick = completion.candidates[completion.index];
+  const suffix = completion.start === 0 ? ": " : " ";
+  const before = value.slice(0, completion.start);
+  const after = value.slice(completion.end).replace(/^(: | )/, "");
+  ui.input.value = before + nick + suffix + after;
+  completion.end = completion.start + nick.length + suffix.length;
+  ui.input.setSelectionRange(completion.end, completion.end);
+  return true;
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !ui.chat.hidden) {
+    document.body.classList.remove("show-users");
+    if (!ui.composer.hidden) ui.input.focus();
+  }
+});
+
+showLogin();
