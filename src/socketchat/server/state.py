@@ -35,6 +35,13 @@ class WhowasEntry:
     account: str | None
     left_at: float
 
+    @staticmethod
+    def of(session: Session, left_at: float) -> WhowasEntry:
+        """What WHOWAS remembers of `session` as it leaves or changes nick."""
+        return WhowasEntry(
+            session.nick, session.user, session.host, session.realname, session.account, left_at
+        )
+
 
 class Channel:
     """A channel: members with their prefix modes, topic, modes, bans, invites."""

@@ -1,19 +1,12 @@
 """MODE: user modes, channel flags and parameters, bans, op/voice, errors and permissions."""
 
-from socketchat.irc.message import Message
+from tests.server.commands.helpers import joined, only
 from tests.server.harness import Client, Net
-
-
-def only(msgs: list[Message], command: str) -> list[Message]:
-    return [m for m in msgs if m.command == command]
 
 
 def setup_channel(net: Net, *nicks: str, channel: str = "#c") -> list[Client]:
     clients = [net.client(n) for n in nicks]
-    for c in clients:
-        c.send(f"JOIN {channel}")
-    for c in clients:
-        c.received()
+    joined(net, channel, *clients)
     return clients
 
 

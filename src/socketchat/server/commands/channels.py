@@ -51,11 +51,8 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
         channel.invites.discard(s.folded)
         server.state.add_member(channel, s, "")
     tags = server.relay_tags(s)
-    plain = Message("JOIN", (channel.name,), s.prefix, tags)
-    extended = Message("JOIN", (channel.name, s.account or "*", s.realname), s.prefix, tags)
     members = list(channel.members)
-    server.fanout(plain, (u for u in members if "extended-join" not in u.caps))
-    server.fanout(extended, (u for u in members if "extended-join" in u.caps))
+    announce_join(server, s, channel, members, tags)
     if s.away is not None:
         away = Message("AWAY", (s.away,), s.prefix, tags)
         server.fanout(away, (u for u in members if u is not s and "away-notify" in u.caps))
@@ -64,6 +61,16 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
     send_names(server, s, channel)
     if server.storage is not None:
         server.storage.joined(server, s, channel)
+
+
+def announce_join(
+    server: Server, s: Session, channel: Channel, to: list[Session], tags: dict[str, str]
+) -> None:
+    """JOIN of `s` to `to`: with account and realname for those with extended-join."""
+    plain = Message("JOIN", (channel.name,), s.prefix, tags)
+    extended = Message("JOIN", (channel.name, s.account or "*", s.realname), s.prefix, tags)
+    server.fanout(plain, (u for u in to if "extended-join" not in u.caps))
+    server.fanout(extended, (u for u in to if "extended-join" in u.caps))
 
 
 def _join_refusal(channel: Channel, s: Session, key: str) -> tuple[str, str] | None:

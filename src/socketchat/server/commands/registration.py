@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import valid_nick
 from socketchat.irc.message import Message
+from socketchat.server import services
+from socketchat.server.state import WhowasEntry
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -27,6 +29,8 @@ def try_register(server: Server, s: Session) -> None:
         s.close("Bad password")
         return
     server.welcome(s)
+    if server.storage is not None:
+        server.storage.nick_changed(server, s)  # nick protection
 
 
 # -- CAP ------------------------------------------------------------------------------------
@@ -101,7 +105,7 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
     if nick == s.nick:
         return
     holder = server.state.find_nick(nick)
-    if holder is not None and holder is not s:
+    if (holder is not None and holder is not s) or services.is_service(server, nick):
         s.numeric(rpl.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
         return
     if not s.registered:
@@ -109,9 +113,12 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
         try_register(server, s)
         return
     old_prefix = s.prefix
+    server.state.remember(WhowasEntry.of(s, server.clock()))
     server.state.claim_nick(s, nick)
     msg = Message("NICK", (nick,), old_prefix, server.relay_tags(s))
     server.fanout(msg, server.peers_of(s, include_self=True))
+    if server.storage is not None:
+        server.storage.nick_changed(server, s)  # nick protection
 
 
 def handle_user(server: Server, s: Session, m: Message) -> None:

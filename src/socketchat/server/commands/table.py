@@ -6,7 +6,16 @@ whether it needs operator privilege, and its flood-control cost. `dispatch.py` a
 
 from __future__ import annotations
 
-from socketchat.server.commands import channels, messaging, modes, registration
+from socketchat.server.commands import (
+    accounts,
+    channels,
+    history,
+    messaging,
+    modes,
+    queries,
+    registration,
+    users,
+)
 from socketchat.server.commands.spec import Command
 
 COMMANDS: dict[str, Command] = {
@@ -28,4 +37,23 @@ COMMANDS: dict[str, Command] = {
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),
     "TAGMSG": Command(messaging.handle_tagmsg, 1),
+    "CHATHISTORY": Command(history.handle_chathistory, 1, flood_cost=2),
+    # accounts (REGISTER hashes a password: it costs as much as 10 commands)
+    "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
+    "REGISTER": Command(accounts.handle_register, 3, before_registration=True, flood_cost=10),
+    "VERIFY": Command(accounts.handle_verify, 2, before_registration=True),
+    # users
+    "AWAY": Command(users.handle_away, 0),
+    "SETNAME": Command(users.handle_setname, 1),
+    # questions
+    "WHO": Command(queries.handle_who, 0),
+    "WHOIS": Command(queries.handle_whois, 1),
+    "WHOWAS": Command(queries.handle_whowas, 1),
+    "LIST": Command(queries.handle_list, 0),
+    "ISON": Command(queries.handle_ison, 1),
+    "USERHOST": Command(queries.handle_userhost, 1),
+    "MOTD": Command(queries.handle_motd, 0),
+    "LUSERS": Command(queries.handle_lusers, 0),
+    "VERSION": Command(queries.handle_version, 0),
+    "TIME": Command(queries.handle_time, 0),
 }

@@ -1,0 +1,264 @@
+"""Questions about users, channels and the server: WHO (with WHOX), WHOIS, WHOWAS, LIST, ISON,
+USERHOST, MOTD, LUSERS, VERSION, TIME. None of them change any state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from socketchat import __version__
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import casefold, is_channel
+from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
+from socketchat.server.masks import match_mask
+
+if TYPE_CHECKING:
+    from socketchat.irc.message import Message
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+    from socketchat.server.state import Channel
+
+WHOX_FIELDS = "tcuihsnfdlaor"  # the order RPL_WHOSPCRPL lists them in, whatever was asked
+MAX_WHO_RESULTS = 500  # a mask WHO stops here (opers: no limit)
+USERHOST_MAX = 5
+HIDDEN_IP = "255.255.255.255"
+
+
+def _sees_private(viewer: Session, user: Session) -> bool:
+    """Actual IP, idle time in WHOX: only about yourself, or as an operator."""
+    return viewer is user or is_oper(viewer)
+
+
+def _wrong_server(server: Server, s: Session, m: Message, index: int) -> bool:
+    """VERSION/TIME/MOTD/... <server>: we are the only server."""
+    target = m.param(index)
+    if target and casefold(target) != casefold(server.name) and not match_mask(target, server.name):
+        s.numeric(rpl.ERR_NOSUCHSERVER, target, "No such server")
+        return True
+    return False
+
+
+# -- WHO ------------------------------------------------------------------------------------
+def handle_who(server: Server, s: Session, m: Message) -> None:
+    mask = m.param(0) or "*"
+    flags, _, whox = m.param(1).partition("%")
+    fields, _, token = whox.partition(",")
+    if not (token.isdigit() and len(token) <= 3):
+        token = "0" if "t" in fields else ""
+    opers_only = "o" in flags
+    for user, channel in _who_matches(server, s, mask):
+        if opers_only and not is_oper(user):
+            continue
+        if whox:
+            _whox_reply(server, s, user, channel, fields, token)
+        else:
+            s.numeric(
+                rpl.RPL_WHOREPLY,
+                channel.name if channel else "*",
+                user.user,
+                user.host,
+                server.name,
+                user.nick,
+                who_flags(s, user, channel),
+                f"0 {user.realname}",
+            )
+    s.numeric(rpl.RPL_ENDOFWHO, mask, "End of WHO list")
+
+
+def _who_matches(server: Server, s: Session, mask: str) -> Iterator[tuple[Session, Channel | None]]:
+    if is_channel(mask):
+        channel = server.state.find_channel(mask)
+        if channel is None or not can_see_channel(s, channel):
+            return
+        member = s in channel.members
+        for user in list(channel.members):
+            if member or can_see_user(s, user):
+                yield user, channel
+        return
+    if "*" not in mask and "?" not in mask and mask != "0":
+        exact = server.state.find_nick(mask)  # an exact nick is as public as WHOIS
+        if exact is not None and exact.registered:
+            yield exact, None
+        return
+    limit = 0 if is_oper(s) else MAX_WHO_RESULTS
+    found = 0
+    for user in server.state.users():
+        if not user.registered or not can_see_user(s, user):
+            continue
+        if mask not in ("*", "0") and not _user_matches(server, user, mask):
+            continue
+        yield user, None
+        found += 1
+        if limit and found >= limit:
+            return
+
+
+def _user_matches(server: Server, user: Session, mask: str) -> bool:
+    return any(
+        match_mask(mask, value)
+        for value in (user.nick, user.user, user.host, user.realname, server.name, user.prefix)
+    )
+
+
+def who_flags(viewer: Session, user: Session, channel: Channel | None) -> str:
+    flags = "G" if user.away is not None else "H"
+    if is_oper(user):
+        flags += "*"
+    if channel is not None:
+        flags += channel.prefix_of(user, "multi-prefix" in viewer.caps)
+    return flags
+
+
+def _whox_reply(
+    server: Server, s: Session, user: Session, channel: Channel | None, fields: str, token: str
+) -> None:
+    private = _sees_private(s, user)
+    values = {
+        "t": token,
+        "c": channel.name if channel else "*",
+        "u": user.user,
+        "i": user.ip if private else HIDDEN_IP,
+        "h": user.host,
+        "s": server.name,
+        "n": user.nick,
+        "f": who_flags(s, user, channel),
+        "d": "0",
+        "l": str(int(server.clock() - user.last_message_at)) if private else "0",
+        "a": user.account or "0",
+        "o": "n/a",
+        "r": user.realname,
+    }
+    wanted = [values[f] for f in WHOX_FIELDS if f in fields]
+    if wanted:
+        s.numeric(rpl.RPL_WHOSPCRPL, *wanted)
+
+
+# -- WHOIS / WHOWAS ---------------------------------------------------------------------------
+def handle_whois(server: Server, s: Session, m: Message) -> None:
+    nicks = m.params[-1]
+    for nick in nicks.split(",")[: max(1, server.config.limits.max_targets or 1)]:
+        user = server.state.find_nick(nick)
+        if user is None or not user.registered:
+            s.numeric(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        else:
+            send_whois(server, s, user)
+        s.numeric(rpl.RPL_ENDOFWHOIS, user.nick if user else nick, "End of /WHOIS list")
+
+
+def send_whois(server: Server, s: Session, user: Session) -> None:
+    nick = user.nick
+    s.numeric(rpl.RPL_WHOISUSER, nick, user.user, user.host, "*", user.realname)
+    multi = "multi-prefix" in s.caps
+    channels = [
+        ch.prefix_of(user, multi) + ch.name
+        for ch in user.channels.values()
+        if can_see_channel(s, ch)
+    ]
+    for i in range(0, len(channels), 20):
+        s.numeric(rpl.RPL_WHOISCHANNELS, nick, " ".join(channels[i : i + 20]))
+    s.numeric(rpl.RPL_WHOISSERVER, nick, server.name, server.config.network)
+    if user.away is not None:
+        s.numeric(rpl.RPL_AWAY, nick, user.away)
+    if is_oper(user):
+        s.numeric(rpl.RPL_WHOISOPERATOR, nick, "is an IRC operator")
+    if user.account:
+        s.numeric(rpl.RPL_WHOISACCOUNT, nick, user.account, "is logged in as")
+    if _sees_private(s, user):
+        s.numeric(rpl.RPL_WHOISHOST, nick, f"is connecting from {user.user}@{user.ip} {user.ip}")
+        s.numeric(rpl.RPL_WHOISACTUALLY, nick, user.ip, "actually using host")
+    if user.secure:
+        s.numeric("671", nick, "is using a secure connection")
+    idle = int(server.clock() - user.last_message_at)
+    signon = str(int(user.connected_at))
+    s.numeric(rpl.RPL_WHOISIDLE, nick, str(idle), signon, "seconds idle, signon time")
+
+
+def handle_whowas(server: Server, s: Session, m: Message) -> None:
+    nick = m.params[0].split(",")[0]
+    count = int(m.param(1)) if m.param(1).isdigit() else 0
+    entries = server.state.whowas(nick)
+    if count > 0:
+        entries = entries[:count]
+    if not entries:
+        s.numeric(rpl.ERR_WASNOSUCHNICK, nick, "There was no such nickname")
+    for e in entries:
+        s.numeric(rpl.RPL_WHOWASUSER, e.nick, e.user, e.host, "*", e.realname)
+        if e.account:
+            s.numeric(rpl.RPL_WHOISACCOUNT, e.nick, e.account, "was logged in as")
+        left = time.strftime("%a %b %d %H:%M:%S %Y", time.gmtime(e.left_at))
+        s.numeric(rpl.RPL_WHOISSERVER, e.nick, server.name, left)
+    s.numeric(rpl.RPL_ENDOFWHOWAS, nick, "End of WHOWAS")
+
+
+# -- LIST -------------------------------------------------------------------------------------
+def handle_list(server: Server, s: Session, m: Message) -> None:
+    arg = m.param(0)
+    channels: list[Channel]
+    minimum, maximum = 0, -1
+    if arg and is_channel(arg):
+        channels = [c for name in arg.split(",") if (c := server.state.find_channel(name))]
+    else:
+        channels = server.state.channels()
+        for cond in arg.split(","):
+            number = cond[1:]
+            if cond[:1] == ">" and number.isdigit():
+                minimum = int(number) + 1
+            elif cond[:1] == "<" and number.isdigit():
+                maximum = int(number) - 1
+    s.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
+    for ch in channels:
+        users = len(ch.members)
+        if not can_see_channel(s, ch) or users < minimum or (maximum >= 0 and users > maximum):
+            continue
+        modes = ch.mode_string(show_key=s in ch.members)[0]
+        s.numeric(rpl.RPL_LIST, ch.name, str(users), f"[{modes}] {ch.topic}")
+    s.numeric(rpl.RPL_LISTEND, "End of /LIST")
+
+
+# -- short questions ----------------------------------------------------------------------------
+def handle_ison(server: Server, s: Session, m: Message) -> None:
+    present = [
+        u.nick
+        for word in " ".join(m.params).split()
+        if (u := server.state.find_nick(word)) is not None and u.registered
+    ]
+    s.numeric(rpl.RPL_ISON, " ".join(present))
+
+
+def handle_userhost(server: Server, s: Session, m: Message) -> None:
+    replies: list[str] = []
+    for nick in " ".join(m.params).split()[:USERHOST_MAX]:
+        u = server.state.find_nick(nick)
+        if u is None or not u.registered:
+            continue
+        oper = "*" if is_oper(u) else ""
+        away = "-" if u.away is not None else "+"
+        host = u.ip if u is s else u.host
+        replies.append(f"{u.nick}{oper}={away}{u.user}@{host}")
+    s.numeric(rpl.RPL_USERHOST, " ".join(replies))
+
+
+def handle_motd(server: Server, s: Session, m: Message) -> None:
+    if not _wrong_server(server, s, m, 0):
+        server.send_motd(s)
+
+
+def handle_lusers(server: Server, s: Session, m: Message) -> None:
+    server.send_lusers(s)
+
+
+def handle_version(server: Server, s: Session, m: Message) -> None:
+    if _wrong_server(server, s, m, 0):
+        return
+    s.numeric(rpl.RPL_VERSION, f"socketchat-{__version__}.", server.name, "sans-I/O asyncio")
+    server.send_isupport(s)
+
+
+def handle_time(server: Server, s: Session, m: Message) -> None:
+    if _wrong_server(server, s, m, 0):
+        return
+    now = server.clock()
+    human = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(now))
+    s.numeric(rpl.RPL_TIME, server.name, str(int(now)), "0", human)

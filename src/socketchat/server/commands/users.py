@@ -1,0 +1,79 @@
+"""Changes to a user that their peers hear about: AWAY, SETNAME, and host changes (CHGHOST).
+
+Each one notifies only the peers that negotiated the matching capability (away-notify, setname,
+chghost); CHGHOST falls back to QUIT + JOIN (+ MODE) for peers without the cap, as the spec asks.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.message import Message
+from socketchat.server.commands.channels import announce_join
+from socketchat.server.commands.modeparse import ModeChange, format_modes
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+
+REALNAME_MAX = 100  # the same bound USER applies
+
+
+def handle_away(server: Server, s: Session, m: Message) -> None:
+    text = m.param(0)[: server.config.awaylen]
+    if text:
+        s.away = text
+        s.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
+        params: tuple[str, ...] = (text,)
+    else:
+        was_away = s.away is not None
+        s.away = None
+        s.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+        if not was_away:
+            return
+        params = ()
+    msg = Message("AWAY", params, s.prefix, server.relay_tags(s))
+    server.fanout(msg, (u for u in server.peers_of(s) if "away-notify" in u.caps))
+
+
+def handle_setname(server: Server, s: Session, m: Message) -> None:
+    realname = m.params[0]
+    if not realname or len(realname) > REALNAME_MAX:
+        s.fail("SETNAME", "INVALID_REALNAME", "Realname is not valid")
+        return
+    s.realname = realname
+    msg = Message("SETNAME", (realname,), s.prefix, server.relay_tags(s))
+    server.fanout(msg, (u for u in server.peers_of(s, include_self=True) if "setname" in u.caps))
+
+
+def change_host(
+    server: Server, s: Session, user: str | None = None, host: str | None = None
+) -> None:
+    """Give `s` a new username and/or host (e.g. an operator's vhost) and tell its peers.
+
+    Peers with `chghost` get `:old!prefix CHGHOST <user> <host>`; the others see the user quit and
+    rejoin each shared channel (with its op/voice restored by MODE), so their view stays right.
+    """
+    new_user = user or s.user
+    new_host = host or s.host
+    if (new_user, new_host) == (s.user, s.host):
+        return
+    old_prefix = s.prefix
+    s.user, s.host = new_user, new_host
+    tags = server.relay_tags(s)
+    peers = server.peers_of(s, include_self=True)
+    with_cap = [u for u in peers if "chghost" in u.caps]
+    server.fanout(Message("CHGHOST", (new_user, new_host), old_prefix, tags), with_cap)
+    without = {u for u in peers if "chghost" not in u.caps and u is not s}
+    if not without:
+        return
+    server.fanout(Message("QUIT", ("Changing host",), old_prefix, tags), without)
+    for channel in s.channels.values():
+        here = [u for u in channel.members if u in without]
+        announce_join(server, s, channel, here, tags)
+        held = channel.members.get(s, "")
+        if held:
+            changes = [ModeChange(True, mode, s.nick) for mode in held]
+            mode_msg = Message("MODE", (channel.name, *format_modes(changes)), server.name, tags)
+            server.fanout(mode_msg, here)
