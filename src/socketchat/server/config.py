@@ -39,10 +39,12 @@ class Limits:
 
     # Flood control ("fake lag"): each command costs 1/flood_rate seconds of credit; a client may
     # run flood_burst commands ahead of the clock, then its commands are delayed; a client that
-    # keeps more than flood_max_queued lines waiting is disconnected ("Excess Flood").
+    # keeps more than flood_max_queued lines (or flood_max_queued_bytes bytes) waiting is
+    # disconnected ("Excess Flood"). flood_rate = 0 or flood_burst = 0 switches flood control off.
     flood_burst: int = 20
     flood_rate: float = 4.0
     flood_max_queued: int = 200
+    flood_max_queued_bytes: int = 64 * 1024
     # Bytes waiting to be written to one client before it is dropped ("SendQ exceeded").
     sendq: int = 1024 * 1024
     registration_timeout: float = 30.0
@@ -62,6 +64,7 @@ class Limits:
             flood_burst=0,
             flood_rate=0.0,
             flood_max_queued=0,
+            flood_max_queued_bytes=0,
             sendq=0,
             registration_timeout=0.0,
             ping_interval=self.ping_interval,
@@ -102,6 +105,7 @@ class ServerConfig:
     history_replay_on_join: int = 50
     history_max_age_days: float = 0.0  # 0: keep forever
     history_max_messages: int = 0  # per target; 0: no limit
+    nick_protect_seconds: float = 30.0  # a registered nick: time to identify before rename; 0: off
     nicklen: int = 30
     channellen: int = 64
     topiclen: int = 390

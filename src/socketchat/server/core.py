@@ -11,7 +11,11 @@ An adapter must:
   1. create a session per connection with `connect(link, ip, port)`;
   2. feed it input (`session.receive_data` / `receive_line`), and `connection_lost` at the end;
   3. call `flush()` soon after `wakeup` is called (once per event-loop turn is ideal);
-  4. call `tick()` again after the number of seconds it returns (timeouts, flood release).
+  4. call `tick()` again after the number of seconds it returns (timeouts, flood release), or
+     sooner when `tick_wanted(seconds)` asks for it (a session's input was just delayed).
+
+`tick()` releases flood-delayed input on every call but sweeps all sessions for timeouts only every
+`sweep_interval` seconds, so one flooder does not make the server scan everybody 20 times a second.
 
 Fan-out serialises a message once per *tag profile* (the combination of server-time, message-tags,
 account-tag and batch that a recipient negotiated, at most 16), and appends the same bytes object
@@ -106,6 +110,8 @@ class Server:
         self.delayed: set[Session] = set()
         self.closing: list[Session] = []
         self.wakeup: Callable[[], None] = lambda: None
+        self.tick_wanted: Callable[[float], None] = lambda seconds: None
+        self._next_sweep = 0.0
         self._ids = itertools.count(1)
         self._msgid_prefix = secrets.token_hex(4)
         self._msgids = itertools.count(1)
@@ -127,8 +133,10 @@ class Server:
         self.sessions.add(session)
         self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
         if limits.max_clients and len(self.sessions) > limits.max_clients:
+            log.warning("refused id=%d from %s:%d: server is full", session.id, ip, port)
             session.close("Server is full")
         elif limits.max_clients_per_ip and self.per_ip[ip] > limits.max_clients_per_ip:
+            log.warning("refused id=%d from %s:%d: too many connections", session.id, ip, port)
             session.close("Too many connections from your IP")
         else:
             log.info("connect id=%d from %s:%d (%s)", session.id, ip, port, kind)
@@ -216,7 +224,15 @@ class Server:
                 continue
             size = s.outbox_bytes
             lines = s.take_output()
-            if sendq and not s.closed and s.link.buffered() + size > sendq:
+            if sendq and not s.closed and (backlog := s.link.buffered()) + size > sendq:
+                log.warning(
+                    "sendq: id=%d nick=%s: %d bytes unsent + %d new > %d, disconnecting",
+                    s.id,
+                    s.nick,
+                    backlog,
+                    size,
+                    sendq,
+                )
                 s.close("SendQ exceeded")
                 s.take_output()
                 s.link.abort()
@@ -245,13 +261,37 @@ class Server:
             tags["account"] = session.account
         return tags
 
-    def tick(self) -> float:
-        """Run timeouts and release flood-delayed input. Returns seconds until the next tick."""
-        now = self.clock()
+    def delay(self, session: Session) -> None:
+        """Flood control started holding back `session`'s input: tick when it may go on."""
+        self.delayed.add(session)
+        self.tick_wanted(max(0.0, session.release_at() - self.clock()))
+
+    @property
+    def sweep_interval(self) -> float:
+        """How often `tick` checks every session's timeouts: 1 s, finer for tiny timeouts."""
         limits = self.config.limits
+        timeouts = (limits.registration_timeout, limits.ping_interval, limits.ping_timeout)
+        return max(0.05, min([1.0, *(t / 4 for t in timeouts if t > 0)]))
+
+    def tick(self) -> float:
+        """Release flood-delayed input, run timeouts. Returns seconds until the next tick."""
+        now = self.clock()
+        wait = 1.0
         for s in list(self.delayed):
             if s.closed or not s.release_delayed():
                 self.delayed.discard(s)
+            else:
+                wait = min(wait, s.release_at() - now)
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.sweep_interval
+            self._sweep_timeouts(now)
+        wait = min(wait, self._next_sweep - now)
+        if self.storage is not None:
+            self.storage.tick(self)  # nick protection timers, history retention
+        return max(wait, 0.005)
+
+    def _sweep_timeouts(self, now: float) -> None:
+        limits = self.config.limits
         for s in list(self.sessions):
             if s.closed:
                 continue
@@ -260,16 +300,19 @@ class Server:
                     limits.registration_timeout
                     and now - s.connected_at > limits.registration_timeout
                 ):
+                    log.info("timeout: id=%d from %s did not register", s.id, s.ip)
                     s.close("Registration timed out")
                 continue
+            if s.paused:
+                continue  # we stopped reading it (flood control): its silence is ours
             idle = now - s.last_seen
             if s.ping_sent_at and s.ping_sent_at >= s.last_seen:
                 if limits.ping_timeout and now - s.ping_sent_at > limits.ping_timeout:
+                    log.info("timeout: id=%d nick=%s: no reply to PING", s.id, s.nick)
                     s.close(f"Ping timeout: {int(now - s.last_seen)} seconds")
             elif limits.ping_interval and idle > limits.ping_interval:
                 s.ping_sent_at = now
                 s.send(Message("PING", (self.name,)))
-        return 0.05 if self.delayed else 1.0
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for s in list(self.sessions):

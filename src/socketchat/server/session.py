@@ -16,8 +16,13 @@ unsent bytes pass the SendQ limit is dropped instead.
 
 Flood control is "fake lag": each command moves the session's lag clock forward by 1/flood_rate s;
 while the lag clock is more than flood_burst commands ahead of real time, new lines wait in `inbox`
-(the adapter also stops reading from the socket); `Server.tick()` releases them as time passes. A
-peer that keeps more than flood_max_queued lines waiting is disconnected ("Excess Flood").
+(the adapter also stops reading from the socket); `Server.tick()` releases them as time passes
+(the server asks its adapter for a tick at `release_at()`). A peer that keeps more than
+flood_max_queued lines or flood_max_queued_bytes bytes waiting is disconnected ("Excess Flood").
+Reading resumes only once the inbox is empty, so what waits is at most one read's worth of lines.
+
+Lines holding NUL or a lone CR are refused (they could smuggle a second line to other clients),
+like lines that are too long or not UTF-8: each gets an error reply and the connection survives.
 
 A session ends exactly once, through `close()`: it leaves its channels (QUIT to everyone who shared
 one), gets an ERROR line, and the adapter closes the link after the final flush.
@@ -25,6 +30,7 @@ one), gets an ERROR line, and the adapter closes the link after the final flush.
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -36,6 +42,11 @@ from socketchat.server.link import Link
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.state import Channel
+
+log = logging.getLogger("socketchat.server")
+
+# Bad input lines logged per session; after that they are only answered, not logged.
+BAD_INPUT_LOG_LIMIT = 3
 
 # Tag-profile bits: which tags a session may see. Sessions with the same bits get the same bytes.
 SEES_TIME = 1  # server-time
@@ -49,6 +60,7 @@ class Session:
         "__weakref__",
         "account",
         "away",
+        "bad_input",
         "cap_negotiating",
         "cap_version",
         "caps",
@@ -63,6 +75,7 @@ class Session:
         "host",
         "id",
         "inbox",
+        "inbox_bytes",
         "ip",
         "kind",
         "lag_clock",
@@ -129,7 +142,9 @@ class Session:
         self.last_message_at = now
         self.ping_sent_at = 0.0
         self.lag_clock = now
-        self.inbox: deque[Message | FramingError | ParseError] = deque()
+        self.inbox: deque[tuple[Message | FramingError | ParseError, int]] = deque()
+        self.inbox_bytes = 0
+        self.bad_input = 0
         self.paused = False
         self.outbox: list[bytes] = []
         self.outbox_bytes = 0
@@ -179,32 +194,70 @@ class Session:
         self.receive_data(line + b"\n")
 
     def _admit(self, item: str | FramingError) -> None:
-        if isinstance(item, str):
+        parsed: Message | FramingError | ParseError
+        size = len(item) if isinstance(item, str) else 0
+        if isinstance(item, FramingError):
+            parsed = item
+        elif "\0" in item or "\r" in item:
+            parsed = ParseError("NUL and CR are not allowed inside a line")
+        else:
             try:
-                parsed: Message | FramingError | ParseError = parse_message(item)
+                parsed = parse_message(item)
             except ParseError as exc:
                 parsed = exc
-        else:
-            parsed = item
-        limits = self.server.config.limits
-        if self.inbox or (limits.flood_rate and not self._has_credit()):
-            if limits.flood_max_queued and len(self.inbox) >= limits.flood_max_queued:
-                self.close("Excess Flood")
-                return
-            self.inbox.append(parsed)
-            self.server.delayed.add(self)
-            if not self.paused:
-                self.paused = True
-                self.link.pause_reading()
+        if self.inbox or not self._has_credit():
+            self._delay(parsed, size)
             return
         self._process(parsed)
 
-    def _has_credit(self) -> bool:
+    def _delay(self, parsed: Message | FramingError | ParseError, size: int) -> None:
+        """Flood control: hold a line back, stop reading; disconnect a persistent flooder."""
         limits = self.server.config.limits
+        if (limits.flood_max_queued and len(self.inbox) >= limits.flood_max_queued) or (
+            limits.flood_max_queued_bytes
+            and self.inbox_bytes + size > limits.flood_max_queued_bytes
+        ):
+            log.warning(
+                "flood: id=%d nick=%s from %s: %d lines / %d bytes waiting, disconnecting",
+                self.id,
+                self.nick,
+                self.ip,
+                len(self.inbox),
+                self.inbox_bytes,
+            )
+            self.close("Excess Flood")
+            return
+        if not self.inbox:
+            self.server.delay(self)
+        self.inbox.append((parsed, size))
+        self.inbox_bytes += size
+        if not self.paused:
+            self.paused = True
+            self.link.pause_reading()
+            log.info("flood: id=%d nick=%s from %s: input delayed", self.id, self.nick, self.ip)
+
+    def _flood_control(self) -> bool:
+        limits = self.server.config.limits
+        return limits.flood_rate > 0 and limits.flood_burst > 0
+
+    def _has_credit(self) -> bool:
+        if not self._flood_control():
+            return True
         now = self.server.clock()
         if self.lag_clock < now:
             self.lag_clock = now
-        return self.lag_clock - now < limits.flood_burst / limits.flood_rate
+        return self.lag_clock - now <= self._lead()
+
+    def _lead(self) -> float:
+        """How far the lag clock may run ahead of real time and still admit a command."""
+        limits = self.server.config.limits
+        return (limits.flood_burst - 1) / limits.flood_rate
+
+    def release_at(self) -> float:
+        """When (server clock) flood control will admit the next delayed line."""
+        if not self._flood_control():
+            return self.server.clock()
+        return self.lag_clock - self._lead() + 1e-6
 
     def _process(self, item: Message | FramingError | ParseError) -> None:
         from socketchat.server.commands.dispatch import dispatch, reject
@@ -212,17 +265,30 @@ class Session:
         if isinstance(item, Message):
             cost = dispatch(self.server, self, item)
         else:
+            self.bad_input += 1
+            if self.bad_input <= BAD_INPUT_LOG_LIMIT:
+                log.warning(
+                    "bad input: id=%d nick=%s from %s: %s%s",
+                    self.id,
+                    self.nick,
+                    self.ip,
+                    item.detail if isinstance(item, FramingError) else item,
+                    " (further bad lines not logged)"
+                    if self.bad_input == BAD_INPUT_LOG_LIMIT
+                    else "",
+                )
             cost = reject(self.server, self, item)
-        rate = self.server.config.limits.flood_rate
-        if rate and cost:
-            self.lag_clock += cost / rate
+        if cost and self._flood_control():
+            self.lag_clock += cost / self.server.config.limits.flood_rate
 
     def release_delayed(self) -> bool:
         """Process queued lines that flood control now admits. True while some still wait."""
         while self.inbox and not self.closed:
-            if self.server.config.limits.flood_rate and not self._has_credit():
+            if not self._has_credit():
                 return True
-            self._process(self.inbox.popleft())
+            item, size = self.inbox.popleft()
+            self.inbox_bytes -= size
+            self._process(item)
         if self.paused and not self.closed:
             self.paused = False
             self.link.resume_reading()

@@ -56,6 +56,7 @@ class ServerRunner:
         self._loop = loop
         ACTIVE_RUNNERS.add(self)
         self.server.wakeup = self._schedule_flush
+        self.server.tick_wanted = self._want_tick
         config = self.server.config
         host = config.host
         plain = await loop.create_server(
@@ -92,6 +93,17 @@ class ServerRunner:
             self.server.flush()
         except Exception:
             log.exception("flush failed")
+
+    def _want_tick(self, seconds: float) -> None:
+        """Tick in `seconds` if the next tick is due later than that (flood release)."""
+        if self._loop is None or self._stopped.is_set():
+            return
+        when = self._loop.time() + seconds
+        if self._tick_handle is not None:
+            if self._tick_handle.when() <= when:
+                return
+            self._tick_handle.cancel()
+        self._tick_handle = self._loop.call_at(when, self._tick)
 
     def _tick(self) -> None:
         try:
