@@ -11,7 +11,9 @@ from socketchat.server.commands import (
     channels,
     history,
     messaging,
+    moderation,
     modes,
+    operator,
     queries,
     registration,
     users,
@@ -33,6 +35,8 @@ COMMANDS: dict[str, Command] = {
     "NAMES": Command(channels.handle_names, 0),
     "TOPIC": Command(channels.handle_topic, 1),
     "MODE": Command(modes.handle_mode, 1),
+    "KICK": Command(moderation.handle_kick, 2),
+    "INVITE": Command(moderation.handle_invite, 2),
     # messages
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),
@@ -45,6 +49,9 @@ COMMANDS: dict[str, Command] = {
     # users
     "AWAY": Command(users.handle_away, 0),
     "SETNAME": Command(users.handle_setname, 1),
+    # operators (OPER costs more flood credit: each try runs scrypt)
+    "OPER": Command(operator.handle_oper, 2, flood_cost=5),
+    "KILL": Command(operator.handle_kill, 1, oper_only=True),
     # questions
     "WHO": Command(queries.handle_who, 0),
     "WHOIS": Command(queries.handle_whois, 1),

@@ -1,0 +1,39 @@
+"""Server operators: OPER (name + password against `config.operators`) and KILL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.message import Message
+from socketchat.server.passwords import verify_password
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+
+
+def handle_oper(server: Server, s: Session, m: Message) -> None:
+    name, password = m.params[0], m.params[1]
+    entry = next((op for op in server.config.operators if op.name == name), None)
+    # An unknown name still costs one scrypt check, so replies do not reveal which names exist.
+    ok = verify_password(password, entry.password_hash if entry else None)
+    if entry is None or not ok:
+        s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+        return
+    if "o" not in s.modes:
+        s.modes.add("o")
+        s.send(Message("MODE", (s.nick, "+o"), s.prefix))
+    s.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
+
+
+def handle_kill(server: Server, s: Session, m: Message) -> None:
+    nick = m.params[0]
+    target = server.state.find_nick(nick)
+    if target is None or not target.registered:
+        s.numeric(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        return
+    comment = m.param(1) or "No reason given"
+    reason = f"Killed ({s.nick} ({comment}))"
+    target.send(Message("KILL", (target.nick, comment), s.prefix))
+    target.close(reason)
