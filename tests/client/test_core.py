@@ -529,3 +529,13 @@ def test_garbage_from_server_never_raises() -> None:
         core.receive_line(line, NOW)
     core.receive_data(b"\xff\xfe bad utf8\r\n:bob!b@h PRIVMSG #lobby :ok\r\n", NOW)
     assert "ok" in texts(core.pop_events())
+
+
+def test_text_for_a_channel_being_joined_is_queued() -> None:
+    core = make("alice", channels=("#lobby",))
+    feed(core, f":{SERVER} CAP * LS :", f":{SERVER} 001 alice :Welcome")
+    sent(core)
+    core.handle_input("early bird", NOW, buffer="#lobby")  # JOIN not confirmed yet
+    assert sent(core) == []
+    feed(core, ":alice!a@h JOIN #lobby")
+    assert sent_lines(core) == ["PRIVMSG #lobby :early bird"]

@@ -398,7 +398,7 @@ class ClientCore:
 
     def handle_input(self, text: str, now: float, buffer: str | None = None) -> None:
         """A line the user typed in `buffer` (default: the current buffer)."""
-        target = buffer if buffer is not None and self._buf(buffer) else self.current
+        target = buffer if buffer else self.current
         for raw in text.replace("\r\n", "\n").split("\n"):
             line = raw.rstrip()
             if not line.strip():
