@@ -1,12 +1,28 @@
-"""The storage interface the server core calls. SQLite is the default implementation.
+"""The storage interfaces: what the server core calls, and what a storage backend implements.
+
+Two layers, so that another backend (e.g. PostgreSQL or Redis) can follow SQLite:
+
+* `Backend` — plain data, no IRC: append and page through history by conversation key, keep
+  accounts, commit, prune. `storage/sqlite.py` is the default implementation. It knows nothing
+  about sessions, channels or who may read what.
+* `Storage` — the hooks the server core calls (`store_message`, `joined`, `commit`, `tick`, ...).
+  `server/persistence.py` implements it once, on top of any `Backend`: it decides the
+  conversation keys (and with them who may read which private history), replays history on join
+  and protects registered nicks.
 
 The core appends to history while handling a command and calls `commit()` once per event-loop
 turn, *before* any relayed message is written to a socket (see `Server.flush`): a message that any
 client received is durable, and many messages share one transaction (group commit).
+
+Positions in history are `(time_ms, seq)` pairs: milliseconds since the epoch, and a number that
+orders messages with the same millisecond (their insertion order). Timestamp selectors become
+`(ts, 0)` ("just before anything at ts") or `(ts, MAX_SEQ)` ("just after").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -15,8 +31,111 @@ if TYPE_CHECKING:
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
 
+Position = tuple[int, int]  # (time in ms since the epoch, sequence number)
+MAX_SEQ = 2**62
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """One PRIVMSG or NOTICE in history, with every tag it was relayed with (time, msgid, account,
+    client-only tags such as +reply).
+
+    `key` is the conversation it belongs to (a folded channel name, or a private pair: see
+    `server/persistence.py`); `sender_id`/`recipient_id` are the identities of the two parties of
+    a private message ("" for channels); `seq` is assigned by the backend (0 before that).
+    """
+
+    key: str
+    time_ms: int
+    msgid: str
+    command: str
+    source: str
+    target: str
+    text: str
+    tags: Mapping[str, str]
+    sender_id: str = ""
+    recipient_id: str = ""
+    seq: int = 0
+
+    @property
+    def position(self) -> Position:
+        return (self.time_ms, self.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """A private conversation: its key, the two parties' identities, and their latest nicks."""
+
+    key: str
+    party_a: str
+    party_b: str
+    nick_a: str
+    nick_b: str
+
+    def other_nick(self, party: str) -> str:
+        return self.nick_b if party == self.party_a else self.nick_a
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    name: str  # as registered (display case); looked up case-insensitively
+    password_hash: str  # `server.passwords.hash_password` output, never the password
+    email: str = ""
+    created: float = 0.0
+
+
+class HistoryStore(Protocol):
+    def append(self, message: StoredMessage) -> None:
+        """Add a message; visible to queries at once, durable after `commit()`."""
+
+    def find(self, key: str, msgid: str) -> Position | None:
+        """Where the message with this msgid sits in conversation `key`, if it is there."""
+
+    def before(
+        self, key: str, pos: Position | None, limit: int, *, stop: Position | None = None
+    ) -> list[StoredMessage]:
+        """The last `limit` messages strictly before `pos` (None: the end) and strictly after
+        `stop` (None: the beginning), oldest first."""
+
+    def after(
+        self, key: str, pos: Position, limit: int, *, stop: Position | None = None
+    ) -> list[StoredMessage]:
+        """The first `limit` messages strictly after `pos` and strictly before `stop`, oldest
+        first."""
+
+    def latest_time(self, key: str, start_ms: int, end_ms: int) -> int | None:
+        """The time of the newest message of `key` strictly between the two times."""
+
+    def conversations(self, party: str) -> list[Conversation]:
+        """The private conversations `party` (an identity) takes part in."""
+
+    def prune(self, *, before_ms: int = 0, keep_per_key: int = 0) -> int:
+        """Retention: delete messages older than `before_ms` and all but the newest
+        `keep_per_key` of each conversation (0: no such limit). Returns how many went."""
+
+
+class AccountStore(Protocol):
+    def get_account(self, name: str) -> Account | None:
+        """The account called `name` (case-insensitive), if any."""
+
+    def create_account(self, account: Account) -> bool:
+        """Register a new account. False if the name is taken."""
+
+    def set_password(self, name: str, password_hash: str) -> None: ...
+
+
+class Backend(HistoryStore, AccountStore, Protocol):
+    """A complete storage backend: history and accounts in one transactional store."""
+
+    def commit(self) -> None:
+        """Make everything appended so far durable (one transaction). Cheap when idle."""
+
+    def close(self) -> None: ...
+
 
 class Storage(Protocol):
+    """The hooks the server core calls. Implemented by `server.persistence.Persistence`."""
+
     def capabilities(self) -> dict[str, str]:
         """Extra IRCv3 capabilities this storage enables (e.g. draft/chathistory, sasl)."""
 
@@ -33,6 +152,12 @@ class Storage(Protocol):
 
     def joined(self, server: Server, session: Session, channel: Channel) -> None:
         """`session` has just joined `channel` (e.g. replay recent history to it)."""
+
+    def nick_changed(self, server: Server, session: Session) -> None:
+        """`session` has just registered or changed its nick (nick protection starts here)."""
+
+    def tick(self, server: Server) -> None:
+        """Called from `Server.tick`: timers (nick protection, periodic retention)."""
 
     def commit(self) -> None:
         """Make everything appended so far durable. Called once per loop turn; cheap when idle."""

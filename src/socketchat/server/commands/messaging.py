@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import is_channel
 from socketchat.irc.message import Message
+from socketchat.server import services
 from socketchat.server.masks import is_banned
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                     server.storage.store_message(out, channel.name, s, None)
             _deliver(server, s, out, recipients)
         else:
+            if services.receive(server, s, out, name):
+                continue
             user = server.state.find_nick(name)
             if user is None or not user.registered:
                 if not quiet:

@@ -1,0 +1,178 @@
+"""Accounts, sans-I/O: registering, logging in and out, failed-login throttling, nick protection.
+
+The commands that reach these (REGISTER, AUTHENTICATE, /msg NickServ ...) live in
+`server/commands/accounts.py` and `server/services.py`; the accounts themselves in the storage
+backend, with passwords only as scrypt hashes (`server/passwords.py`).
+
+Throttling: after `max_failures` failed logins within `window` seconds for one account, or from
+one IP address, further attempts for that account (or from that address) are refused without
+checking the password for `lockout` seconds. Time comes from the server's injected clock.
+
+Nick protection: a client that takes a registered nick without being logged in to that account
+is told so by NickServ and renamed to a guest nick once `nick_protect_seconds` pass
+(`Server.tick` -> `Persistence.tick` -> `enforce_nicks`), unless it identifies first.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import casefold, valid_nick
+from socketchat.irc.message import Message
+from socketchat.server.passwords import MAX_PASSWORD_BYTES, hash_password, verify_password
+from socketchat.storage.base import Account
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.persistence import Persistence
+    from socketchat.server.session import Session
+
+MIN_PASSWORD_LENGTH = 6
+NICKSERV = "NickServ"
+NICKSERV_PREFIX = "NickServ!NickServ@services."
+
+
+class LoginThrottle:
+    """Failed logins per key (an account or an IP address) in a sliding window."""
+
+    def __init__(self, max_failures: int = 5, window: float = 60.0, lockout: float = 60.0) -> None:
+        self.max_failures = max_failures
+        self.window = window
+        self.lockout = lockout
+        self._failures: dict[str, deque[float]] = {}
+        self._locked_until: dict[str, float] = {}
+
+    def blocked(self, keys: Iterable[str], now: float) -> bool:
+        return any(self._locked_until.get(k, 0.0) > now for k in keys)
+
+    def failed(self, keys: Iterable[str], now: float) -> None:
+        for key in keys:
+            times = self._failures.setdefault(key, deque())
+            times.append(now)
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.max_failures:
+                self._locked_until[key] = now + self.lockout
+                del self._failures[key]
+        if len(self._failures) + len(self._locked_until) > 10_000:
+            self._forget_old(now)
+
+    def _forget_old(self, now: float) -> None:
+        self._locked_until = {k: t for k, t in self._locked_until.items() if t > now}
+        self._failures = {
+            k: q for k, q in self._failures.items() if q and q[-1] > now - self.window
+        }
+
+
+@dataclass
+class NickGuard:
+    """Sessions holding a registered nick they have not identified for: (folded nick, deadline)."""
+
+    pending: dict[Session, tuple[str, float]] = field(default_factory=dict)
+
+
+# -- logging in and out ------------------------------------------------------------------
+def check_password(
+    server: Server, p: Persistence, s: Session, name: str, password: str
+) -> tuple[Account | None, str]:
+    """(the account, "") when `password` is right; else (None, "throttled" | "invalid")."""
+    now = server.clock()
+    keys = ("account:" + casefold(name), "ip:" + s.ip)
+    if p.throttle.blocked(keys, now):
+        return None, "throttled"
+    account = p.backend.get_account(name) if name else None
+    stored = account.password_hash if account is not None else None
+    if verify_password(password, stored) and account is not None:
+        return account, ""
+    p.throttle.failed(keys, now)
+    return None, "invalid"
+
+
+def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None:
+    s.account = account.name
+    s.numeric(rpl.RPL_LOGGEDIN, s.prefix, account.name, f"You are now logged in as {account.name}")
+    if s.registered:
+        server.account_changed(s)
+    check_nick(server, p, s)
+
+
+def log_out(server: Server, p: Persistence, s: Session) -> None:
+    s.account = None
+    s.numeric(rpl.RPL_LOGGEDOUT, s.prefix, "You are now logged out")
+    if s.registered:
+        server.account_changed(s)
+    check_nick(server, p, s)
+
+
+def register(
+    server: Server, p: Persistence, s: Session, name: str, email: str, password: str
+) -> tuple[Account | None, str, str]:
+    """Create an account. (account, "", "") or (None, FAIL code, description)."""
+    if not valid_nick(name, server.config.nicklen) or casefold(name) == casefold(NICKSERV):
+        return None, "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
+    holder = server.state.find_nick(name)
+    if holder is not None and holder is not s:
+        return None, "BAD_ACCOUNT_NAME", "Someone else is using that nickname right now"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return None, "WEAK_PASSWORD", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password.encode("utf-8", "surrogateescape")) > MAX_PASSWORD_BYTES or " " in password:
+        return None, "UNACCEPTABLE_PASSWORD", "That password is too long or contains spaces"
+    if email not in ("", "*") and ("@" not in email or len(email) > 254):
+        return None, "INVALID_EMAIL", "That is not an email address"
+    if p.backend.get_account(name) is not None:
+        return None, "ACCOUNT_EXISTS", "That account already exists"
+    account = Account(name, hash_password(password), "" if email == "*" else email, server.clock())
+    if not p.backend.create_account(account):
+        return None, "ACCOUNT_EXISTS", "That account already exists"
+    return account, "", ""
+
+
+# -- nick protection ----------------------------------------------------------------------
+def nickserv_notice(server: Server, s: Session, text: str) -> None:
+    s.send(Message("NOTICE", (s.nick, text), NICKSERV_PREFIX, {"time": server.now_tag()}))
+
+
+def check_nick(server: Server, p: Persistence, s: Session) -> None:
+    """Start (or stop) the rename timer for `s` after its nick or account changed."""
+    grace = server.config.nick_protect_seconds
+    if not s.registered or grace <= 0:
+        return
+    account = p.backend.get_account(s.nick)
+    if account is None or (s.account and casefold(s.account) == casefold(account.name)):
+        p.guard.pending.pop(s, None)
+        return
+    if p.guard.pending.get(s, ("", 0.0))[0] == s.folded:
+        return
+    p.guard.pending[s] = (s.folded, server.clock() + grace)
+    nickserv_notice(
+        server,
+        s,
+        f"{s.nick} is a registered nickname. Identify with /msg NickServ IDENTIFY <password> "
+        f"within {grace:g} seconds, or your nick will be changed.",
+    )
+
+
+def enforce_nicks(server: Server, p: Persistence, now: float) -> None:
+    """Rename everyone whose grace period ended without identifying."""
+    for s, (folded, deadline) in list(p.guard.pending.items()):
+        if s.closed or s.folded != folded:
+            del p.guard.pending[s]
+        elif now >= deadline:
+            del p.guard.pending[s]
+            rename_to_guest(server, s)
+
+
+def rename_to_guest(server: Server, s: Session) -> None:
+    from socketchat.server.commands.registration import handle_nick
+
+    while True:
+        guest = f"Guest{secrets.randbelow(90000) + 10000}"
+        if server.state.find_nick(guest) is None:
+            break
+    nickserv_notice(server, s, f"You did not identify in time; your nick is now {guest}.")
+    handle_nick(server, s, Message("NICK", (guest,)))

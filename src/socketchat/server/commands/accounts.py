@@ -1,0 +1,116 @@
+"""Account commands: REGISTER and VERIFY (IRCv3 draft/account-registration) and AUTHENTICATE
+(SASL PLAIN).
+
+Accounts need no verification here (`draft/account-registration=before-connect`): REGISTER
+creates the account and logs the client in at once, before or after connection registration.
+
+SASL PLAIN only: SCRAM-SHA-256 would need PBKDF2-derived verifiers on disk (clients compute
+them), which the rule "passwords only as memory-hard hashes" excludes. Offer PLAIN over TLS.
+While an exchange runs, `session.sasl` holds it, and registration waits (`try_register`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.message import Message
+from socketchat.server.accounts import check_password, log_in, register
+from socketchat.server.commands.registration import try_register
+from socketchat.server.persistence import persistence_of
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+
+SASL_CHUNK = 400
+SASL_MAX_BYTES = 4096
+
+
+@dataclass
+class SaslExchange:
+    mechanism: str
+    data: str = ""
+
+
+def handle_register(server: Server, s: Session, m: Message) -> None:
+    p = persistence_of(server)
+    if len(m.params) < 3:
+        s.fail("REGISTER", "NEED_MORE_PARAMS", "REGISTER <account> <email|*> <password>")
+        return
+    name, email, password = m.params[0], m.params[1], m.params[2]
+    if name == "*":
+        name = s.nick
+    if p is None:
+        s.fail("REGISTER", "TEMPORARILY_UNAVAILABLE", "Accounts are not available", name)
+        return
+    if s.account:
+        s.fail("REGISTER", "ALREADY_AUTHENTICATED", "You are already logged in", s.account)
+        return
+    if name == "*":
+        s.fail("REGISTER", "NEED_NICK", "Choose a nick or an account name first", "*")
+        return
+    account, code, why = register(server, p, s, name, email, password)
+    if account is None:
+        s.fail("REGISTER", code, why, name)
+        return
+    s.send(Message("REGISTER", ("SUCCESS", account.name, "Account created"), server.name))
+    log_in(server, p, s, account)
+
+
+def handle_verify(server: Server, s: Session, m: Message) -> None:
+    s.fail("VERIFY", "INVALID_CODE", "No verification is needed here", m.params[0])
+
+
+def handle_authenticate(server: Server, s: Session, m: Message) -> None:
+    p = persistence_of(server)
+    arg = m.params[0]
+    exchange = s.sasl if isinstance(s.sasl, SaslExchange) else None
+    if arg == "*":
+        s.numeric(rpl.ERR_SASLABORTED, "SASL authentication aborted")
+        if exchange is not None:
+            _finish(server, s)
+        return
+    if exchange is None:
+        if s.account:
+            s.numeric(rpl.ERR_SASLALREADY, "You have already authenticated using SASL")
+        elif p is None or "sasl" not in s.caps or arg.upper() != "PLAIN":
+            s.numeric(rpl.RPL_SASLMECHS, "PLAIN", "are available SASL mechanisms")
+            s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
+        else:
+            s.sasl = SaslExchange("PLAIN")
+            s.send(Message("AUTHENTICATE", ("+",)))
+        return
+    if len(arg) > SASL_CHUNK or len(exchange.data) + len(arg) > SASL_MAX_BYTES:
+        s.numeric(rpl.ERR_SASLTOOLONG, "SASL message too long")
+        _finish(server, s)
+        return
+    if arg != "+":
+        exchange.data += arg
+    if len(arg) == SASL_CHUNK:
+        return  # more to come
+    account = None
+    try:
+        fields = base64.b64decode(exchange.data, validate=True).decode("utf-8").split("\0")
+    except (binascii.Error, UnicodeDecodeError):
+        fields = []
+    if p is not None and len(fields) == 3 and fields[0] in ("", fields[1]):
+        account, reason = check_password(server, p, s, fields[1], fields[2])
+        if reason == "throttled":
+            s.notice("Too many failed logins; try again later")
+    if account is None or p is None:
+        s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
+    else:
+        log_in(server, p, s, account)
+        s.numeric(rpl.RPL_SASLSUCCESS, "SASL authentication successful")
+    _finish(server, s)
+
+
+def _finish(server: Server, s: Session) -> None:
+    """The exchange is over (success, failure or abort): registration may go on."""
+    s.sasl = None
+    if not s.registered:
+        try_register(server, s)

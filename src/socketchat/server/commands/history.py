@@ -1,0 +1,191 @@
+"""CHATHISTORY (IRCv3 draft/chathistory) and sending stored history to a client.
+
+    CHATHISTORY LATEST  <target> <* | msgid=x | timestamp=x> <limit>
+    CHATHISTORY BEFORE  <target> <msgid=x | timestamp=x> <limit>
+    CHATHISTORY AFTER   <target> <msgid=x | timestamp=x> <limit>
+    CHATHISTORY AROUND  <target> <msgid=x | timestamp=x> <limit>
+    CHATHISTORY BETWEEN <target> <msgid=x | timestamp=x> <msgid=x | timestamp=x> <limit>
+    CHATHISTORY TARGETS <timestamp=x> <timestamp=x> <limit>
+
+Results come oldest first, in a `chathistory` batch (a `draft/chathistory-targets` batch for
+TARGETS) when the client has the batch capability. Bounds are exclusive. Who may read what is
+decided in `server/persistence.py`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from socketchat.irc.message import Message
+from socketchat.server.persistence import (
+    CHATHISTORY_MAX,
+    format_ms,
+    parse_time,
+    persistence_of,
+)
+from socketchat.storage.base import MAX_SEQ, Position, StoredMessage
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.persistence import Persistence
+    from socketchat.server.session import Session
+
+_SUBCOMMANDS = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
+
+
+class _BadParams(Exception):
+    pass
+
+
+def handle_chathistory(server: Server, s: Session, m: Message) -> None:
+    sub = m.params[0].upper()
+    p = persistence_of(server)
+    if sub not in _SUBCOMMANDS:
+        s.fail("CHATHISTORY", "INVALID_PARAMS", "Unknown subcommand", sub)
+        return
+    if len(m.params) < _SUBCOMMANDS[sub]:
+        s.fail("CHATHISTORY", "NEED_MORE_PARAMS", "Missing parameters", sub)
+        return
+    try:
+        limit = _limit(m.params[-1])
+        if sub == "TARGETS":
+            _targets(server, s, m, limit)
+            return
+        target = m.params[1]
+        key = p.history_key(server, s, target) if p is not None else None
+        if p is None or key is None:
+            s.fail("CHATHISTORY", "INVALID_TARGET", "Messages could not be retrieved", sub, target)
+            return
+        rows = _query(p, key, sub, m.params[2:-1], limit)
+    except _BadParams as exc:
+        s.fail("CHATHISTORY", "INVALID_PARAMS", str(exc), sub)
+        return
+    if rows is None:
+        s.fail("CHATHISTORY", "MESSAGE_ERROR", "No such message", sub, target)
+        return
+    send_history(server, s, target, rows)
+
+
+def _limit(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise _BadParams("The limit must be a positive number")
+    return min(int(text), CHATHISTORY_MAX)
+
+
+def _bounds(p: Persistence, key: str, ref: str) -> tuple[Position, Position] | None:
+    """A selector as (just-before, just-after) positions; None for an unknown msgid."""
+    kind, _, value = ref.partition("=")
+    if kind == "msgid" and value:
+        pos = p.backend.find(key, value)
+        return (pos, pos) if pos is not None else None
+    if kind == "timestamp":
+        ms = parse_time(value)
+        if ms is not None:
+            return (ms, 0), (ms, MAX_SEQ)
+    raise _BadParams(f"Invalid message reference {ref!r}")
+
+
+def _query(
+    p: Persistence, key: str, sub: str, refs: Sequence[str], limit: int
+) -> list[StoredMessage] | None:
+    history = p.backend
+    if sub == "LATEST":
+        if refs[0] == "*":
+            return history.before(key, None, limit)
+        since = _bounds(p, key, refs[0])
+        return None if since is None else history.before(key, None, limit, stop=since[1])
+    ref = _bounds(p, key, refs[0])
+    if ref is None:
+        return None
+    if sub == "BEFORE":
+        return history.before(key, ref[0], limit)
+    if sub == "AFTER":
+        return history.after(key, ref[1], limit)
+    if sub == "AROUND":
+        older = history.before(key, ref[0], limit // 2)
+        start = (ref[0][0], ref[0][1] - 1)  # the referenced message itself is included
+        return older + history.after(key, start, limit - len(older))
+    # BETWEEN: exclusive at both ends, walking from the first reference toward the second
+    end = _bounds(p, key, refs[1])
+    if end is None:
+        return None
+    if ref[1] < end[0]:
+        return history.after(key, ref[1], limit, stop=end[0])
+    return history.before(key, ref[0], limit, stop=end[1])
+
+
+def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
+    p = persistence_of(server)
+    if p is None:
+        return
+    start, end = parse_time(_timestamp(m.params[1])), parse_time(_timestamp(m.params[2]))
+    if start is None or end is None:
+        raise _BadParams("TARGETS takes two timestamp= references")
+    low, high = min(start, end), max(start, end)
+    found: list[tuple[int, str]] = []
+    for channel in s.channels.values():
+        latest = p.backend.latest_time(channel.folded, low, high)
+        if latest is not None:
+            found.append((latest, channel.name))
+    me = p.identity(s)
+    for conv in p.backend.conversations(me):
+        latest = p.backend.latest_time(conv.key, low, high)
+        if latest is not None:
+            found.append((latest, conv.other_nick(me)))
+    found.sort()
+    lines = [
+        Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name)
+        for ms, name in found[:limit]
+    ]
+    _send_batch(server, s, "draft/chathistory-targets", (), lines)
+
+
+def _timestamp(ref: str) -> str:
+    kind, _, value = ref.partition("=")
+    return value if kind == "timestamp" else ""
+
+
+def send_history(
+    server: Server,
+    s: Session,
+    target: str,
+    rows: Sequence[StoredMessage],
+    *,
+    replay: bool = False,
+) -> None:
+    """Send stored messages with their original tags, in a chathistory batch when possible.
+
+    `replay` (history on join for clients that did not ask for it): a client that sees neither
+    batches nor server-time gets each line prefixed with its time, so it reads as history.
+    """
+    plain = replay and "batch" not in s.caps and "server-time" not in s.caps
+    lines = [_to_message(row, plain) for row in rows]
+    _send_batch(server, s, "chathistory", (target,), lines)
+
+
+def _to_message(row: StoredMessage, plain: bool) -> Message:
+    text = row.text
+    if plain:
+        when = datetime.datetime.fromtimestamp(row.time_ms / 1000, datetime.UTC)
+        stamp = when.strftime("[%H:%M UTC] ")
+        if text.startswith("\x01ACTION "):
+            text = "\x01ACTION " + stamp + text[len("\x01ACTION ") :]
+        else:
+            text = stamp + text
+    return Message(row.command, (row.target, text), row.source, row.tags)
+
+
+def _send_batch(
+    server: Server, s: Session, kind: str, params: tuple[str, ...], lines: list[Message]
+) -> None:
+    if "batch" not in s.caps:
+        for line in lines:
+            s.send(line)
+        return
+    ref = server.next_msgid()
+    s.send(Message("BATCH", ("+" + ref, kind, *params), server.name))
+    for line in lines:
+        s.send(line.with_tags({**line.tags, "batch": ref}))
+    s.send(Message("BATCH", ("-" + ref,), server.name))

@@ -1,0 +1,202 @@
+"""History and accounts for the server: the `Storage` hooks, on top of any storage `Backend`.
+
+Who may read which history (the privacy rule)
+---------------------------------------------
+Every stored message belongs to one *conversation key*:
+
+* a channel message to the folded channel name (``#lobby``). CHATHISTORY on a channel is allowed
+  to its current members, and to anyone who could join it freely right now (it exists and is not
+  +s, +i or +k, and they are not banned). Joining replays its recent history.
+* a private message to the pair of its parties' *identities*, ``p:<id> <id>`` (sorted). An
+  identity is ``a:<account>`` for a client logged in to an account, else ``c:<random token>``
+  made for that one connection. So a private conversation is readable only by its two parties:
+  by account across reconnects and nick changes, and for a client without an account only from
+  the connection that took part in it. A newcomer who later takes the same nick gets a new
+  token and sees nothing of the previous holder's conversations; nobody can ever name an old
+  connection's token again, so such history is unreachable and only waits for retention.
+  (Logging in mid-conversation moves a client to its account identity from then on.)
+
+CHATHISTORY names the other party of a private conversation by nick: the identity of whoever
+holds that nick now, else the account of that name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import secrets
+import weakref
+from typing import TYPE_CHECKING
+
+from socketchat.irc.casemap import casefold, is_channel
+from socketchat.irc.message import Message
+from socketchat.server.masks import is_banned
+from socketchat.storage.base import Backend, StoredMessage
+
+if TYPE_CHECKING:
+    from socketchat.server.config import ServerConfig
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+    from socketchat.server.state import Channel
+
+log = logging.getLogger("socketchat.storage")
+
+CHATHISTORY_MAX = 100  # the most messages one CHATHISTORY request returns (ISUPPORT)
+RETENTION_INTERVAL = 300.0  # seconds between retention runs
+
+
+def parse_time(value: str) -> int | None:
+    """An IRCv3 server-time string (``2024-01-02T03:04:05.678Z``) as ms since the epoch."""
+    try:
+        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    return int(when.timestamp() * 1000)
+
+
+def format_ms(time_ms: int) -> str:
+    when = datetime.datetime.fromtimestamp(time_ms / 1000, datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"
+
+
+class Persistence:
+    """The server's `Storage`: stores and replays history, keeps accounts, guards nicks."""
+
+    def __init__(self, backend: Backend, config: ServerConfig) -> None:
+        from socketchat.server.accounts import LoginThrottle, NickGuard
+
+        self.backend = backend
+        self.config = config
+        self._connection_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
+        self._next_retention = 0.0
+        self.throttle = LoginThrottle()
+        self.guard = NickGuard()
+
+    # -- Storage hooks ---------------------------------------------------------------------
+    def capabilities(self) -> dict[str, str]:
+        return {
+            "draft/chathistory": "",
+            "draft/account-registration": "before-connect",
+            "sasl": "PLAIN",
+        }
+
+    def isupport(self) -> list[str]:
+        return [f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp"]
+
+    def store_message(
+        self, msg: Message, target: str, sender: Session, recipient: Session | None
+    ) -> None:
+        tags = msg.tags
+        time_ms = parse_time(tags.get("time", "")) or int(sender.server.clock() * 1000)
+        if recipient is None:
+            key, sender_id, recipient_id = casefold(target), "", ""
+        else:
+            sender_id, recipient_id = self.identity(sender), self.identity(recipient)
+            key = private_key(sender_id, recipient_id)
+        self.backend.append(
+            StoredMessage(
+                key,
+                time_ms,
+                tags.get("msgid", ""),
+                msg.command,
+                msg.source or "",
+                msg.param(0),
+                msg.param(1),
+                dict(tags),
+                sender_id,
+                recipient_id,
+            )
+        )
+
+    def joined(self, server: Server, session: Session, channel: Channel) -> None:
+        count = self.config.history_replay_on_join
+        if count <= 0 or "draft/chathistory" in session.caps:
+            return  # chathistory clients ask for what they want
+        from socketchat.server.commands.history import send_history
+
+        rows = self.backend.before(channel.folded, None, count)
+        if rows:
+            send_history(server, session, channel.name, rows, replay=True)
+
+    def nick_changed(self, server: Server, session: Session) -> None:
+        from socketchat.server.accounts import check_nick
+
+        check_nick(server, self, session)
+
+    def tick(self, server: Server) -> None:
+        from socketchat.server.accounts import enforce_nicks
+
+        now = server.clock()
+        enforce_nicks(server, self, now)
+        if now >= self._next_retention:
+            self._next_retention = now + RETENTION_INTERVAL
+            self.apply_retention(now)
+
+    def commit(self) -> None:
+        self.backend.commit()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    # -- history ---------------------------------------------------------------------------
+    def apply_retention(self, now: float) -> int:
+        max_age = self.config.history_max_age_days
+        before_ms = int((now - max_age * 86400) * 1000) if max_age > 0 else 0
+        keep = self.config.history_max_messages
+        if not before_ms and not keep:
+            return 0
+        removed = self.backend.prune(before_ms=before_ms, keep_per_key=keep)
+        if removed:
+            log.info("retention: removed %d old messages", removed)
+        return removed
+
+    def identity(self, session: Session) -> str:
+        """Who a party of a private conversation is: its account, else its connection."""
+        if session.account:
+            return "a:" + casefold(session.account)
+        token = self._connection_ids.get(session)
+        if token is None:
+            token = self._connection_ids[session] = "c:" + secrets.token_hex(12)
+        return token
+
+    def history_key(self, server: Server, session: Session, target: str) -> str | None:
+        """The conversation `session` means by `target`, or None when it may not read it."""
+        if is_channel(target):
+            channel = server.state.find_channel(target)
+            if channel is None or not may_read_channel(session, channel):
+                return None
+            return channel.folded
+        peer = self.peer_identity(server, target)
+        if peer is None:
+            return None
+        return private_key(self.identity(session), peer)
+
+    def peer_identity(self, server: Server, nick: str) -> str | None:
+        holder = server.state.find_nick(nick)
+        if holder is not None and holder.registered:
+            return self.identity(holder)
+        account = self.backend.get_account(nick)
+        if account is not None:
+            return "a:" + casefold(account.name)
+        return None
+
+
+def private_key(a: str, b: str) -> str:
+    return "p:" + " ".join(sorted((a, b)))
+
+
+def may_read_channel(session: Session, channel: Channel) -> bool:
+    """Members, and whoever could join the channel freely right now."""
+    if session in channel.members:
+        return True
+    if channel.key or "s" in channel.modes or "i" in channel.modes:
+        return False
+    return not is_banned(channel, session)
+
+
+def persistence_of(server: Server) -> Persistence | None:
+    """The server's persistence, when it has one (commands that need accounts or history)."""
+    storage = server.storage
+    return storage if isinstance(storage, Persistence) else None

@@ -1,0 +1,160 @@
+"""NickServ: the account service as a pseudo-user, for clients without SASL or REGISTER.
+
+    /msg NickServ HELP
+    /msg NickServ REGISTER <password> [email]     registers your current nick as an account
+    /msg NickServ IDENTIFY [account] <password>   logs you in
+    /msg NickServ LOGOUT
+    /msg NickServ INFO [account]
+    /msg NickServ GHOST <nick>                    disconnects a session holding your account's nick
+
+NickServ exists only when the server has storage. It answers with NOTICEs from
+``NickServ!NickServ@services.``; its nick can never be taken, and WHOIS shows it (`whois`).
+Messages to it are never stored in history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import casefold
+from socketchat.irc.message import Message
+from socketchat.server.accounts import (
+    NICKSERV,
+    check_password,
+    log_in,
+    log_out,
+    nickserv_notice,
+    register,
+)
+from socketchat.server.persistence import Persistence, persistence_of
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+
+_FOLDED = casefold(NICKSERV)
+
+HELP = """\
+NickServ keeps accounts. Commands:
+REGISTER <password> [email] - register your current nick as an account
+IDENTIFY [account] <password> - log in to your account
+LOGOUT - log out
+INFO [account] - when an account was registered
+GHOST <nick> - disconnect a session that holds your account's nick
+Clients with SASL can log in while connecting instead."""
+
+
+def is_service(server: Server, nick: str) -> bool:
+    """Is `nick` a service (so nobody may take it)?"""
+    return casefold(nick) == _FOLDED and persistence_of(server) is not None
+
+
+def receive(server: Server, s: Session, msg: Message, target: str) -> bool:
+    """A message addressed to `target`: True if a service took it."""
+    p = persistence_of(server)
+    if p is None or casefold(target) != _FOLDED:
+        return False
+    if msg.command == "PRIVMSG":
+        words = msg.param(1).split()
+        command = words[0].upper() if words else "HELP"
+        handler = _COMMANDS.get(command)
+        if handler is None:
+            nickserv_notice(server, s, f"Unknown command {command}. Try: /msg NickServ HELP")
+        else:
+            handler(server, p, s, words[1:])
+    return True
+
+
+def whois(server: Server, s: Session, nick: str) -> bool:
+    """WHOIS replies for a service (311, 312; the caller ends with 318). False if not one."""
+    if not is_service(server, nick):
+        return False
+    s.numeric(rpl.RPL_WHOISUSER, NICKSERV, NICKSERV, "services.", "*", "Nickname services")
+    s.numeric(rpl.RPL_WHOISSERVER, NICKSERV, server.name, "Account services")
+    return True
+
+
+def _help(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    for line in HELP.splitlines():
+        nickserv_notice(server, s, line)
+
+
+def _register(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    if not args:
+        nickserv_notice(server, s, "Usage: REGISTER <password> [email]")
+        return
+    if s.account:
+        nickserv_notice(server, s, f"You are already logged in as {s.account}.")
+        return
+    account, _code, why = register(server, p, s, s.nick, args[1] if len(args) > 1 else "", args[0])
+    if account is None:
+        nickserv_notice(server, s, f"Registration failed: {why}.")
+        return
+    nickserv_notice(server, s, f"{account.name} is now registered to you.")
+    log_in(server, p, s, account)
+
+
+def _identify(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    if not args or len(args) > 2:
+        nickserv_notice(server, s, "Usage: IDENTIFY [account] <password>")
+        return
+    name, password = (args[0], args[1]) if len(args) == 2 else (s.nick, args[0])
+    if s.account:
+        nickserv_notice(server, s, f"You are already logged in as {s.account}.")
+        return
+    account, reason = check_password(server, p, s, name, password)
+    if account is None:
+        why = "too many failed attempts; try later" if reason == "throttled" else "invalid"
+        nickserv_notice(server, s, f"Login failed: {why}.")
+        return
+    nickserv_notice(server, s, f"You are now identified as {account.name}.")
+    log_in(server, p, s, account)
+
+
+def _logout(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    if not s.account:
+        nickserv_notice(server, s, "You are not logged in.")
+        return
+    log_out(server, p, s)
+    nickserv_notice(server, s, "You are now logged out.")
+
+
+def _info(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    name = args[0] if args else (s.account or s.nick)
+    account = p.backend.get_account(name)
+    if account is None:
+        nickserv_notice(server, s, f"{name} is not registered.")
+        return
+    from socketchat.server.core import format_time
+
+    nickserv_notice(server, s, f"{account.name} was registered {format_time(account.created)}.")
+    online = [u.nick for u in server.state.users() if u.account == account.name]
+    if online:
+        nickserv_notice(server, s, f"Logged in now as: {', '.join(sorted(online))}")
+
+
+def _ghost(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    if len(args) != 1:
+        nickserv_notice(server, s, "Usage: GHOST <nick>")
+        return
+    holder = server.state.find_nick(args[0])
+    if not s.account or casefold(s.account) != casefold(args[0]):
+        nickserv_notice(server, s, "You may only ghost your own account's nick.")
+    elif holder is None or holder is s:
+        nickserv_notice(server, s, f"Nobody else is using {args[0]}.")
+    else:
+        holder.close(f"GHOST command used by {s.nick}")
+        nickserv_notice(server, s, f"{args[0]} has been disconnected.")
+
+
+_COMMANDS: dict[str, Callable[[Server, Persistence, Session, list[str]], None]] = {
+    "HELP": _help,
+    "REGISTER": _register,
+    "IDENTIFY": _identify,
+    "LOGIN": _identify,
+    "LOGOUT": _logout,
+    "INFO": _info,
+    "GHOST": _ghost,
+}

@@ -1,0 +1,248 @@
+"""History through the sans-I/O core with a real SQLite file: storing, CHATHISTORY, replay on
+join, and who may read which private conversation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from socketchat.irc.message import Message
+from tests.storage.helpers import persistence, stored_net, texts
+
+EVER = "timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z"
+FULL = "batch server-time message-tags draft/chathistory echo-message"
+
+
+def batch_body(got: list[Message]) -> list[Message]:
+    """The messages inside the (single) chathistory batch in `got`, checking the framing."""
+    start = [m for m in got if m.command == "BATCH" and m.params[0].startswith("+")]
+    assert len(start) == 1, got
+    ref = start[0].params[0][1:]
+    assert any(m.command == "BATCH" and m.params[0] == "-" + ref for m in got)
+    return [m for m in got if m.tags.get("batch") == ref]
+
+
+def test_channel_messages_are_stored_with_their_tags(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    bob = net.client("bob", FULL)
+    alice.send("JOIN #room")
+    bob.send("JOIN #room")
+    alice.send("@+reply=abc PRIVMSG #room :hello", "NOTICE #room :note")
+    live = next(m for m in bob.received() if m.command == "PRIVMSG")
+    alice.received()
+    bob.send("CHATHISTORY LATEST #room * 10")
+    got = bob.received()
+    assert got[0].params[1:] == ("chathistory", "#room")
+    body = batch_body(got)
+    assert [(m.command, m.param(1)) for m in body] == [("PRIVMSG", "hello"), ("NOTICE", "note")]
+    first = body[0]
+    assert first.tags["msgid"] == live.tags["msgid"]
+    assert first.tags["time"] == live.tags["time"]
+    assert first.tags["+reply"] == "abc"
+    assert first.source == live.source
+
+
+def test_paging_before_and_after_walks_the_whole_history(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    alice.send("JOIN #room")
+    for i in range(37):
+        alice.send(f"PRIVMSG #room :m{i}")
+        if i % 4 == 0:
+            net.clock.advance(0.5)  # some share a timestamp, some do not
+    alice.received()
+    backward: list[Message] = []
+    alice.send("CHATHISTORY LATEST #room * 10")
+    page = batch_body(alice.received())
+    while page:
+        backward = page + backward
+        alice.send(f"CHATHISTORY BEFORE #room msgid={page[0].tags['msgid']} 10")
+        page = batch_body(alice.received())
+    assert texts(backward) == [f"m{i}" for i in range(37)]
+    forward: list[Message] = []
+    alice.send(f"CHATHISTORY AFTER #room timestamp={backward[0].tags['time']} 1")
+    assert texts(batch_body(alice.received())) == ["m1"]  # exclusive; m0..m1 share no time
+    alice.send("CHATHISTORY AFTER #room timestamp=2000-01-01T00:00:00.000Z 7")
+    page = batch_body(alice.received())
+    while page:
+        forward += page
+        alice.send(f"CHATHISTORY AFTER #room msgid={page[-1].tags['msgid']} 7")
+        page = batch_body(alice.received())
+    assert [m.tags["msgid"] for m in forward] == [m.tags["msgid"] for m in backward]
+
+
+def test_around_between_and_latest_since(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    alice.send("JOIN #room")
+    ids = []
+    for i in range(10):
+        alice.send(f"PRIVMSG #room :m{i}")
+        ids.append(next(m for m in alice.received() if m.command == "PRIVMSG").tags["msgid"])
+        net.clock.advance(1)
+    alice.send(f"CHATHISTORY AROUND #room msgid={ids[5]} 4")
+    assert texts(batch_body(alice.received())) == ["m3", "m4", "m5", "m6"]
+    alice.send(f"CHATHISTORY BETWEEN #room msgid={ids[2]} msgid={ids[6]} 10")
+    assert texts(batch_body(alice.received())) == ["m3", "m4", "m5"]
+    alice.send(f"CHATHISTORY BETWEEN #room msgid={ids[8]} msgid={ids[1]} 2")
+    assert texts(batch_body(alice.received())) == ["m6", "m7"]  # the 2 nearest the start
+    alice.send(f"CHATHISTORY LATEST #room msgid={ids[7]} 10")
+    assert texts(batch_body(alice.received())) == ["m8", "m9"]
+
+
+def test_limit_is_capped_and_advertised(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    c = net.client()
+    c.send("NICK zed", "USER z 0 * :z")
+    tokens = " ".join(" ".join(m.params) for m in c.received() if m.command == "005")
+    assert "CHATHISTORY=100" in tokens and "MSGREFTYPES=msgid,timestamp" in tokens
+    assert "draft/chathistory" in net.server.caps
+    c.send("JOIN #room")
+    for i in range(120):
+        c.send(f"PRIVMSG #room :m{i}")
+    c.received()
+    c.send("CHATHISTORY LATEST #room * 500")
+    assert len([m for m in c.received() if m.command == "PRIVMSG"]) == 100
+
+
+def test_bad_requests_get_fail_replies(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    bob = net.client("bob", FULL)
+    alice.send("JOIN #secret", "MODE #secret +s")
+    alice.received()
+    cases = {
+        "CHATHISTORY FROB #x * 10": ("INVALID_PARAMS", "FROB"),
+        "CHATHISTORY LATEST #secret": ("NEED_MORE_PARAMS", "LATEST"),
+        "CHATHISTORY LATEST #secret * -1": ("INVALID_PARAMS", "LATEST"),
+        "CHATHISTORY BEFORE #secret nonsense 10": ("INVALID_TARGET", "BEFORE"),
+        "CHATHISTORY LATEST #secret * 10": ("INVALID_TARGET", "LATEST"),
+        "CHATHISTORY LATEST #nowhere * 10": ("INVALID_TARGET", "LATEST"),
+        "CHATHISTORY LATEST nobody * 10": ("INVALID_TARGET", "LATEST"),
+        "CHATHISTORY TARGETS x y 10": ("INVALID_PARAMS", "TARGETS"),
+    }
+    for line, (code, sub) in cases.items():
+        bob.send(line)
+        [fail] = [m for m in bob.received() if m.command == "FAIL"]
+        assert fail.params[:3] == ("CHATHISTORY", code, sub), (line, fail)
+    alice.send("CHATHISTORY BEFORE #secret msgid=unknown 10")
+    [fail] = [m for m in alice.received() if m.command == "FAIL"]
+    assert fail.params[:2] == ("CHATHISTORY", "MESSAGE_ERROR")
+    alice.send("CHATHISTORY BEFORE #secret timestamp=garbage 10")
+    [fail] = [m for m in alice.received() if m.command == "FAIL"]
+    assert fail.params[:2] == ("CHATHISTORY", "INVALID_PARAMS")
+
+
+def test_open_channel_history_is_readable_by_non_members(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    bob = net.client("bob", FULL)
+    alice.send("JOIN #open", "PRIVMSG #open :public")
+    bob.send("CHATHISTORY LATEST #open * 10")
+    assert texts(batch_body(bob.received())) == ["public"]
+    alice.send("MODE #open +i")
+    bob.received()
+    bob.send("CHATHISTORY LATEST #open * 10")
+    assert [m.command for m in bob.received()] == ["FAIL"]
+
+
+def test_replay_on_join_for_each_kind_of_client(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, history_replay_on_join=3)
+    alice = net.client("alice")
+    alice.send("JOIN #room")
+    for i in range(5):
+        alice.send(f"PRIVMSG #room :m{i}")
+    alice.send("PRIVMSG #room :\x01ACTION waves\x01")
+    batched = net.client("bat", "batch server-time message-tags")
+    batched.send("JOIN #room")
+    got = batched.received()
+    body = batch_body(got)
+    assert texts(body) == ["m3", "m4", "\x01ACTION waves\x01"]
+    assert all("msgid" in m.tags and "time" in m.tags for m in body)
+    assert got.index(body[0]) > [m.command for m in got].index("366")  # after NAMES
+    timed = net.client("tim", "server-time")
+    timed.send("JOIN #room")
+    got = [m for m in timed.received() if m.command == "PRIVMSG"]
+    assert texts(got) == ["m3", "m4", "\x01ACTION waves\x01"]
+    assert all(m.tags.keys() == {"time"} for m in got)
+    plain = net.client("pla")
+    plain.send("JOIN #room")
+    got = [m for m in plain.received() if m.command == "PRIVMSG"]
+    assert got[0].param(1).startswith("[") and got[0].param(1).endswith("UTC] m3")
+    assert got[2].param(1).startswith("\x01ACTION [") and got[2].param(1).endswith("waves\x01")
+    asker = net.client("ask", FULL)
+    asker.send("JOIN #room")
+    assert texts(asker.received()) == []  # chathistory clients ask for what they want
+
+
+def test_replay_can_be_switched_off(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, history_replay_on_join=0)
+    alice = net.client("alice")
+    alice.send("JOIN #room", "PRIVMSG #room :hi")
+    bob = net.client("bob")
+    bob.send("JOIN #room")
+    assert texts(bob.received()) == []
+
+
+def test_private_history_only_for_its_two_parties(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    bob = net.client("bob", FULL)
+    carol = net.client("carol", FULL)
+    alice.send("PRIVMSG bob :secret one")
+    bob.send("PRIVMSG alice :secret two")
+    for c in (alice, bob):
+        c.received()
+    alice.send("CHATHISTORY LATEST bob * 10")
+    assert texts(batch_body(alice.received())) == ["secret one", "secret two"]
+    bob.send("CHATHISTORY LATEST alice * 10")
+    assert texts(batch_body(bob.received())) == ["secret one", "secret two"]
+    carol.send("CHATHISTORY LATEST bob * 10", "CHATHISTORY LATEST alice * 10")
+    assert texts(carol.received()) == []
+    # alice leaves; a newcomer takes her nick and asks bob's conversation: nothing
+    alice.send("QUIT")
+    newcomer = net.client("alice", FULL)
+    newcomer.send("CHATHISTORY LATEST bob * 10")
+    assert texts(newcomer.received()) == []
+    # and bob, asking for "alice" now, gets his conversation with the newcomer (empty)
+    bob.send("CHATHISTORY LATEST alice * 10")
+    assert texts(bob.received()) == []
+    # TARGETS lists only one's own conversations
+    bob.send(f"CHATHISTORY TARGETS {EVER} 10")
+    got = bob.received()
+    assert [m.params[1] for m in got if m.command == "CHATHISTORY"] == ["alice"]
+    newcomer.send(f"CHATHISTORY TARGETS {EVER} 10")
+    assert [m for m in newcomer.received() if m.command == "CHATHISTORY"] == []
+
+
+def test_private_history_follows_accounts_across_connections(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    alice.send("REGISTER * * hunter22")
+    bob = net.client("bob", FULL)
+    bob.send("REGISTER * * hunter23")
+    alice.send("PRIVMSG bob :kept")
+    alice.send("QUIT")
+    bob.send("QUIT")
+    back = net.client("someone", FULL)
+    back.send("PRIVMSG NickServ :IDENTIFY alice hunter22")
+    back.received()
+    back.send("CHATHISTORY LATEST bob * 10")  # bob is offline: his account is found by name
+    assert texts(batch_body(back.received())) == ["kept"]
+
+
+def test_retention_runs_from_tick(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, history_max_messages=3, history_max_age_days=1)
+    alice = net.client("alice", FULL)
+    alice.send("JOIN #room")
+    for i in range(6):
+        alice.send(f"PRIVMSG #room :m{i}")
+    net.server.tick()
+    net.server.flush()
+    alice.send("CHATHISTORY LATEST #room * 10")
+    assert texts(batch_body(alice.received())) == ["m3", "m4", "m5"]
+    net.clock.advance(2 * 86400)
+    net.server.tick()
+    alice.send("CHATHISTORY LATEST #room * 10")
+    assert texts(batch_body(alice.received())) == []
+    assert persistence(net).apply_retention(net.clock()) == 0

@@ -1,0 +1,127 @@
+"""The SQLite backend on its own: appending, paging, retention, schema versions, accounts."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from socketchat.storage.base import MAX_SEQ, Account, StoredMessage
+from socketchat.storage.sqlite import MIGRATIONS, SqliteBackend
+
+
+def msg(key: str, t: int, n: int, **kw: str) -> StoredMessage:
+    tags = {"time": str(t), "msgid": f"m{n}", "+reply": "x"}
+    return StoredMessage(key, t, f"m{n}", "PRIVMSG", "a!u@h", key, f"text {n}", tags, **kw)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> SqliteBackend:
+    backend = SqliteBackend(tmp_path / "t.db")
+    yield backend
+    backend.close()
+
+
+def test_append_is_visible_before_commit_and_durable_after(tmp_path: Path) -> None:
+    db = SqliteBackend(tmp_path / "t.db")
+    for i in range(5):
+        db.append(msg("#a", 1000 + i, i))
+    assert [m.text for m in db.before("#a", None, 10)] == [f"text {i}" for i in range(5)]
+    db.commit()
+    other = sqlite3.connect(tmp_path / "t.db")  # another reader sees committed rows only
+    assert other.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 5
+    db.append(msg("#a", 2000, 99))
+    db.find("#a", "m99")  # written into the open transaction, not committed
+    assert other.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 5
+    db.commit()
+    assert other.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 6
+    other.close()
+    db.close()
+
+
+def test_tags_round_trip(db: SqliteBackend) -> None:
+    db.append(msg("#a", 5, 1))
+    [row] = db.before("#a", None, 1)
+    assert row.tags == {"time": "5", "msgid": "m1", "+reply": "x"}
+    assert row.seq > 0
+
+
+def test_paging_both_ways_walks_everything_once(db: SqliteBackend) -> None:
+    # several messages share a millisecond: seq keeps them apart and in order
+    for i in range(23):
+        db.append(msg("#a", 1000 + i // 3, i))
+    db.append(msg("#b", 1001, 100))
+    seen: list[str] = []
+    page = db.before("#a", None, 5)
+    while page:
+        seen = [m.msgid for m in page] + seen
+        page = db.before("#a", page[0].position, 5)
+    assert seen == [f"m{i}" for i in range(23)]
+    forward: list[str] = []
+    page = db.after("#a", (0, 0), 4)
+    while page:
+        forward += [m.msgid for m in page]
+        page = db.after("#a", page[-1].position, 4)
+    assert forward == seen
+
+
+def test_bounds_are_exclusive_and_stop_works(db: SqliteBackend) -> None:
+    for i in range(10):
+        db.append(msg("#a", 100 + i, i))
+    pos3, pos7 = db.find("#a", "m3"), db.find("#a", "m7")
+    assert pos3 is not None and pos7 is not None
+    assert [m.msgid for m in db.after("#a", pos3, 100, stop=pos7)] == ["m4", "m5", "m6"]
+    assert [m.msgid for m in db.before("#a", pos7, 2, stop=pos3)] == ["m5", "m6"]
+    assert [m.msgid for m in db.before("#a", (105, 0), 100, stop=(102, MAX_SEQ))] == [
+        "m3",
+        "m4",
+    ]
+    assert db.find("#b", "m3") is None  # msgids are looked up within one conversation
+    assert db.latest_time("#a", 100, 105) == 104
+
+
+def test_retention_by_age_and_count(db: SqliteBackend) -> None:
+    for i in range(10):
+        db.append(msg("#a", 1000 * i, i))
+        db.append(msg("#b", 1000 * i, 100 + i))
+    db.commit()
+    assert db.prune(before_ms=3000) == 6
+    assert db.prune(keep_per_key=4) == 6
+    assert [m.msgid for m in db.before("#a", None, 100)] == ["m6", "m7", "m8", "m9"]
+    assert len(db.before("#b", None, 100)) == 4
+    db.commit()
+
+
+def test_conversations_index_both_parties(db: SqliteBackend) -> None:
+    db.append(StoredMessage("p:x y", 1, "m1", "PRIVMSG", "Alice!u@h", "Bob", "hi", {}, "x", "y"))
+    [conv] = db.conversations("y")
+    assert conv.other_nick("y") == "Alice" and conv.other_nick("x") == "Bob"
+    assert db.conversations("z") == []
+
+
+def test_accounts(db: SqliteBackend) -> None:
+    assert db.create_account(Account("Alice", "scrypt$hash", "a@example.org", 1.0))
+    assert not db.create_account(Account("ALICE", "scrypt$other"))
+    found = db.get_account("alice")
+    assert found == Account("Alice", "scrypt$hash", "a@example.org", 1.0)
+    db.set_password("alice", "scrypt$new")
+    assert db.get_account("Alice").password_hash == "scrypt$new"  # type: ignore[union-attr]
+    assert db.get_account("bob") is None
+
+
+def test_schema_is_versioned_and_migrations_run_once(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = SqliteBackend(path)
+    assert db.schema_version == len(MIGRATIONS)
+    db.append(msg("#a", 1, 1))
+    db.close()
+    again = SqliteBackend(path)  # reopening does not re-run step 1 (it would fail)
+    assert len(again.before("#a", None, 10)) == 1
+    again.close()
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    raw.close()
+    with pytest.raises(RuntimeError, match="schema version"):
+        SqliteBackend(path)
