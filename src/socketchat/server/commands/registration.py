@@ -98,7 +98,10 @@ def handle_pass(server: Server, s: Session, m: Message) -> None:
 
 
 def handle_nick(server: Server, s: Session, m: Message) -> None:
-    nick = m.params[0]
+    nick = m.param(0)
+    if not nick:
+        s.numeric(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
+        return
     if not valid_nick(nick, server.config.nicklen):
         s.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
         return

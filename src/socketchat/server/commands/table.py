@@ -24,7 +24,7 @@ COMMANDS: dict[str, Command] = {
     # registration and keep-alive
     "CAP": Command(registration.handle_cap, 1, before_registration=True, flood_cost=0),
     "PASS": Command(registration.handle_pass, 1, before_registration=True),
-    "NICK": Command(registration.handle_nick, 1, before_registration=True),
+    "NICK": Command(registration.handle_nick, 0, before_registration=True),
     "USER": Command(registration.handle_user, 4, before_registration=True),
     "PING": Command(registration.handle_ping, 1, before_registration=True, flood_cost=0),
     "PONG": Command(registration.handle_pong, 0, before_registration=True, flood_cost=0),
