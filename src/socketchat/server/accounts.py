@@ -115,6 +115,8 @@ def register(
     """Create an account. (account, "", "") or (None, FAIL code, description)."""
     if not valid_nick(name, server.config.nicklen) or casefold(name) == casefold(NICKSERV):
         return None, "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
+    if p.backend.get_account(name) is not None:
+        return None, "ACCOUNT_EXISTS", "That account already exists"
     holder = server.state.find_nick(name)
     if holder is not None and holder is not s:
         return None, "BAD_ACCOUNT_NAME", "Someone else is using that nickname right now"
@@ -124,8 +126,6 @@ def register(
         return None, "UNACCEPTABLE_PASSWORD", "That password is too long or contains spaces"
     if email not in ("", "*") and ("@" not in email or len(email) > 254):
         return None, "INVALID_EMAIL", "That is not an email address"
-    if p.backend.get_account(name) is not None:
-        return None, "ACCOUNT_EXISTS", "That account already exists"
     account = Account(name, hash_password(password), "" if email == "*" else email, server.clock())
     if not p.backend.create_account(account):
         return None, "ACCOUNT_EXISTS", "That account already exists"

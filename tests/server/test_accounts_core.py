@@ -1,0 +1,221 @@
+"""Accounts through the sans-I/O core with a real SQLite file: REGISTER, SASL PLAIN, NickServ,
+failed-login throttling and nick protection on the fake clock."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from socketchat.irc.message import Message
+from tests.server.harness import Client
+from tests.storage.helpers import persistence, stored_net
+
+
+def plain(account: str, password: str, authzid: str = "") -> str:
+    return base64.b64encode(f"{authzid}\0{account}\0{password}".encode()).decode()
+
+
+def numerics(got: list[Message]) -> list[str]:
+    return [m.command for m in got if m.command.isdigit() or m.command in ("FAIL", "REGISTER")]
+
+
+def notices_from_nickserv(got: list[Message]) -> list[str]:
+    return [m.param(1) for m in got if m.command == "NOTICE" and m.nick == "NickServ"]
+
+
+def sasl_login(c: Client, nick: str, account: str, password: str) -> list[Message]:
+    c.send("CAP LS 302", "CAP REQ :sasl account-tag", f"NICK {nick}", "USER u 0 * :r")
+    c.send("AUTHENTICATE PLAIN")
+    assert c.received()[-1] == Message("AUTHENTICATE", ("+",))
+    c.send(f"AUTHENTICATE {plain(account, password)}")
+    got = c.received()
+    c.send("CAP END")
+    return got + c.received()
+
+
+def test_register_before_connect_logs_in(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    assert net.server.caps["draft/account-registration"] == "before-connect"
+    c = net.client()
+    c.send("CAP LS 302", "CAP REQ :draft/account-registration", "NICK alice", "USER a 0 * :r")
+    c.send("REGISTER * alice@example.org s3cret-pw")
+    got = c.received()
+    assert Message("REGISTER", ("SUCCESS", "alice", "Account created"), "socketchat.local") in got
+    assert "900" in numerics(got) and "001" not in numerics(got)
+    c.send("CAP END")
+    assert "001" in numerics(c.received())
+    assert c.session.account == "alice"
+    account = persistence(net).backend.get_account("ALICE")
+    assert account is not None and account.email == "alice@example.org"
+    assert "s3cret-pw" not in account.password_hash and account.password_hash.startswith("scrypt$")
+
+
+def test_register_refusals(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice")
+    bob = net.client("bob")
+    alice.send("REGISTER * * short")
+    assert alice.received()[0].params[:3] == ("REGISTER", "WEAK_PASSWORD", "alice")
+    alice.send("REGISTER bob * longenough")
+    assert alice.received()[0].params[1] == "BAD_ACCOUNT_NAME"  # bob is online
+    alice.send("REGISTER NickServ * longenough", "REGISTER 9bad * longenough")
+    assert [m.params[1] for m in alice.received()] == ["BAD_ACCOUNT_NAME"] * 2
+    alice.send("REGISTER * not-an-email longenough")
+    assert alice.received()[0].params[1] == "INVALID_EMAIL"
+    alice.send("REGISTER * * longenough")
+    assert "900" in numerics(alice.received())
+    alice.send("REGISTER * * longenough")
+    assert alice.received()[0].params[1] == "ALREADY_AUTHENTICATED"
+    bob.send("QUIT")
+    carol = net.client("carol")
+    carol.send("REGISTER alice * whatever1")
+    assert carol.received()[0].params[1] == "ACCOUNT_EXISTS"
+    carol.send("VERIFY alice 1234")
+    assert carol.received()[0].params[:2] == ("VERIFY", "INVALID_CODE")
+
+
+def test_sasl_plain_success_and_failures(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    owner = net.client("alice")
+    owner.send("REGISTER * * correct-horse", "QUIT")
+    watcher = net.client("watcher", "account-notify extended-join account-tag")
+    watcher.send("JOIN #room")
+    watcher.received()
+    c = net.client()
+    got = sasl_login(c, "alice", "alice", "correct-horse")
+    order = numerics(got)
+    assert order.index("900") < order.index("903") < order.index("001")
+    c.send("JOIN #room", "PRIVMSG #room :hi")
+    seen = watcher.received()
+    join = next(m for m in seen if m.command == "JOIN")
+    assert join.params[1] == "alice"  # extended-join carries the account
+    assert next(m for m in seen if m.command == "PRIVMSG").tags["account"] == "alice"
+    c.received()
+    c.send("AUTHENTICATE PLAIN")
+    assert numerics(c.received()) == ["907"]
+
+    bad = net.client()
+    got = sasl_login(bad, "bob", "alice", "wrong-horse")
+    assert "904" in numerics(got) and "001" in numerics(got)  # registration went on
+    assert bad.session.account is None
+    other = net.client()
+    other.send("CAP REQ :sasl", "AUTHENTICATE SCRAM-SHA-1")
+    assert numerics(other.received()) == ["908", "904"]
+    other.send("AUTHENTICATE PLAIN", "AUTHENTICATE *")
+    assert numerics(other.received()) == ["906"]
+    other.send("AUTHENTICATE PLAIN", "AUTHENTICATE " + "A" * 401)
+    assert numerics(other.received()) == ["905"]
+    other.send("AUTHENTICATE PLAIN", "AUTHENTICATE not*base64")
+    assert numerics(other.received()) == ["904"]
+    nocap = net.client()
+    nocap.send("AUTHENTICATE PLAIN")
+    assert numerics(nocap.received()) == ["908", "904"]
+
+
+def test_sasl_waits_for_the_exchange_and_splits_long_payloads(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    owner = net.client("alice")
+    owner.send("REGISTER * * " + "p" * 300, "QUIT")
+    c = net.client()
+    c.send("CAP REQ :sasl", "NICK alice", "USER u 0 * :r", "AUTHENTICATE PLAIN", "CAP END")
+    assert "001" not in numerics(c.received())  # waits for SASL to finish
+    payload = plain("alice", "p" * 300)
+    assert len(payload) > 400
+    c.send(f"AUTHENTICATE {payload[:400]}")
+    assert numerics(c.received()) == []
+    c.send(f"AUTHENTICATE {payload[400:]}")
+    got = numerics(c.received())
+    assert got[:2] == ["900", "903"] and "001" in got
+
+
+def test_failed_logins_are_throttled_per_account_and_ip(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    owner = net.client("alice")
+    owner.send("REGISTER * * the-password")
+    owner.send("QUIT")
+    c = net.client("mallory")
+    for _ in range(5):
+        c.send("PRIVMSG NickServ :IDENTIFY alice guess")
+    assert notices_from_nickserv(c.received()) == ["Login failed: invalid."] * 5
+    c.send("PRIVMSG NickServ :IDENTIFY alice the-password")  # right, but locked out
+    assert notices_from_nickserv(c.received()) == [
+        "Login failed: too many failed attempts; try later."
+    ]
+    elsewhere = net.client("rightful", ip="10.0.0.9")  # the account is locked from any IP
+    elsewhere.send("PRIVMSG NickServ :IDENTIFY alice the-password")
+    assert "too many" in notices_from_nickserv(elsewhere.received())[0]
+    net.clock.advance(61)
+    elsewhere.send("PRIVMSG NickServ :IDENTIFY alice the-password")
+    assert notices_from_nickserv(elsewhere.received()) == ["You are now identified as alice."]
+
+
+def test_nickserv_commands(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", "account-notify")
+    friend = net.client("friend", "account-notify")
+    alice.send("JOIN #room")
+    friend.send("JOIN #room")
+    alice.received()
+    friend.received()
+    alice.send("PRIVMSG NickServ :HELP")
+    got = alice.received()
+    assert got[0].source == "NickServ!NickServ@services."
+    assert any("IDENTIFY" in line for line in notices_from_nickserv(got))
+    alice.send("PRIVMSG nickserv :REGISTER pass-word-1 alice@example.org")
+    got = alice.received()
+    assert notices_from_nickserv(got) == ["alice is now registered to you."]
+    assert any(m.command == "ACCOUNT" and m.params == ("alice",) for m in got)
+    assert any(m.command == "ACCOUNT" for m in friend.received())
+    alice.send("PRIVMSG NickServ :INFO")
+    assert "alice was registered" in notices_from_nickserv(alice.received())[0]
+    alice.send("PRIVMSG NickServ :LOGOUT")
+    got = alice.received()
+    assert "901" in numerics(got) and Message("ACCOUNT", ("*",)).params in [m.params for m in got]
+    alice.send("PRIVMSG NickServ :IDENTIFY pass-word-1")
+    assert notices_from_nickserv(alice.received()) == ["You are now identified as alice."]
+    alice.send("PRIVMSG NickServ :FROB")
+    assert "Unknown command" in notices_from_nickserv(alice.received())[0]
+    friend.send("NICK NickServ")
+    assert numerics(friend.received()) == ["433"]
+    assert persistence(net).backend.before("p:x y", None, 10) == []  # nothing stored for it
+
+
+def test_nick_protection_renames_after_the_grace_period(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, nick_protect_seconds=30)
+    owner = net.client("alice")
+    owner.send("REGISTER * * the-password", "QUIT")
+    peer = net.client("peer")
+    peer.send("JOIN #room")
+    mallory = net.client()
+    mallory.send("NICK alice", "USER m 0 * :m")
+    got = mallory.received()
+    assert any("registered nickname" in t for t in notices_from_nickserv(got))
+    mallory.send("JOIN #room")
+    peer.received()
+    net.clock.advance(29)
+    net.server.tick()
+    net.server.flush()
+    assert mallory.session.nick == "alice"
+    net.clock.advance(2)
+    net.server.tick()
+    net.server.flush()
+    guest = mallory.session.nick
+    assert guest.startswith("Guest") and guest[5:].isdigit()
+    nick = next(m for m in mallory.received() if m.command == "NICK")
+    assert nick.params == (guest,) and nick.nick == "alice"
+    assert any(m.command == "NICK" and m.params == (guest,) for m in peer.received())
+
+
+def test_identifying_in_time_keeps_the_nick(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, nick_protect_seconds=30)
+    owner = net.client("alice")
+    owner.send("REGISTER * * the-password", "QUIT")
+    back = net.client("alice")
+    net.clock.advance(10)
+    back.send("PRIVMSG NickServ :IDENTIFY the-password")
+    net.clock.advance(60)
+    net.server.tick()
+    assert back.session.nick == "alice"
+    other = net.client("bob")
+    other.send("NICK alice")  # taken: the usual 433, no protection involved
+    assert numerics(other.received()) == ["433"]
