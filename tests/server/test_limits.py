@@ -115,6 +115,21 @@ def test_nul_and_lone_cr_are_refused_not_relayed() -> None:
     assert [m.param(1) for m in b.received()] == ["fine"]
 
 
+def test_sendq_counts_what_the_peer_has_not_taken_not_one_big_turn() -> None:
+    net = Net(sendq=65536, flood_rate=0.0)
+    reader, stalled, sender = net.client("reader"), net.client("stalled"), net.client("sender")
+    for c in (reader, stalled, sender):
+        c.send("JOIN #busy")
+    stalled.link.backlog = 70000  # its kernel and transport buffers are full
+    sender.send(*["PRIVMSG #busy :" + "x" * 400] * 300)  # ~130 KB in one loop turn
+    assert not reader.session.closed  # took it all at once: fine
+    assert stalled.session.closed and stalled.session.close_reason == "SendQ exceeded"
+    assert stalled.link.aborted
+    net.server.flush()  # the QUIT it caused goes out on the next loop turn
+    quits = [m for m in reader.received() if m.command == "QUIT"]
+    assert [m.param(0) for m in quits] == ["SendQ exceeded"]
+
+
 # -- over real sockets ------------------------------------------------------------------------
 
 

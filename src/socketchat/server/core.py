@@ -214,7 +214,11 @@ class Server:
             s.write(encoded)
 
     def flush(self) -> None:
-        """Commit history, then hand every dirty session's outbox to its link; close the closed."""
+        """Commit history, hand every dirty session's outbox to its link, close the closed.
+
+        A session whose link still holds more than `sendq` unsent bytes after the write is
+        dropped ("SendQ exceeded"): its memory is bounded by SendQ plus one loop turn's output.
+        """
         if self.storage is not None:
             self.storage.commit()
         sendq = self.config.limits.sendq
@@ -222,22 +226,20 @@ class Server:
         for s in dirty:
             if not s.dirty:
                 continue
-            size = s.outbox_bytes
-            lines = s.take_output()
-            if sendq and not s.closed and (backlog := s.link.buffered()) + size > sendq:
+            s.link.send(s.take_output())
+            # The transport writes what the kernel takes at once; what stays is the peer's
+            # backlog. A burst that a reading peer takes does not count, a stalled one does.
+            if sendq and not s.closed and (backlog := s.link.buffered()) > sendq:
                 log.warning(
-                    "sendq: id=%d nick=%s: %d bytes unsent + %d new > %d, disconnecting",
+                    "sendq: id=%d nick=%s: %d bytes unsent > %d, disconnecting",
                     s.id,
                     s.nick,
                     backlog,
-                    size,
                     sendq,
                 )
                 s.close("SendQ exceeded")
                 s.take_output()
                 s.link.abort()
-                continue
-            s.link.send(lines)
         closing, self.closing = self.closing, []
         for s in closing:
             if s.dirty:
