@@ -136,7 +136,7 @@ def _apply(server: Server, s: Session, channel: Channel, ch: ModeChange) -> Mode
             channel.limit = 0
             return ch
         text = param or ""
-        if not text.isdigit() or not 0 < int(text) <= 1_000_000:
+        if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 1_000_000:
             s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", text, "Invalid limit")
             return None
         if channel.limit == int(text):

@@ -45,7 +45,7 @@ def handle_who(server: Server, s: Session, m: Message) -> None:
     mask = m.param(0) or "*"
     flags, _, whox = m.param(1).partition("%")
     fields, _, token = whox.partition(",")
-    if not (token.isdigit() and len(token) <= 3):
+    if not (token.isascii() and token.isdigit() and len(token) <= 3):
         token = "0" if "t" in fields else ""
     opers_only = "o" in flags
     for user, channel in _who_matches(server, s, mask):
@@ -177,7 +177,7 @@ def send_whois(server: Server, s: Session, user: Session) -> None:
 
 def handle_whowas(server: Server, s: Session, m: Message) -> None:
     nick = m.params[0].split(",")[0]
-    count = int(m.param(1)) if m.param(1).isdigit() else 0
+    count = int(m.param(1)) if m.param(1).isascii() and m.param(1).isdigit() else 0
     entries = server.state.whowas(nick)
     if count > 0:
         entries = entries[:count]
@@ -203,9 +203,9 @@ def handle_list(server: Server, s: Session, m: Message) -> None:
         channels = server.state.channels()
         for cond in arg.split(","):
             number = cond[1:]
-            if cond[:1] == ">" and number.isdigit():
+            if cond[:1] == ">" and number.isascii() and number.isdigit():
                 minimum = int(number) + 1
-            elif cond[:1] == "<" and number.isdigit():
+            elif cond[:1] == "<" and number.isascii() and number.isdigit():
                 maximum = int(number) - 1
     s.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
     for ch in channels:

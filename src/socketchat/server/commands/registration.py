@@ -55,7 +55,9 @@ def handle_cap(server: Server, s: Session, m: Message) -> None:
     sub = m.params[0].upper()
     nick = s.nick
     if sub == "LS":
-        version = int(m.param(1, "0")) if m.param(1, "0").isdigit() else 0
+        version = (
+            int(m.param(1, "0")) if m.param(1, "0").isascii() and m.param(1, "0").isdigit() else 0
+        )
         s.cap_version = max(s.cap_version, version)
         if not s.registered:
             s.cap_negotiating = True
