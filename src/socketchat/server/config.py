@@ -126,8 +126,26 @@ def _check_keys(table: dict[str, Any], cls: type, where: str) -> None:
         raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(sorted(unknown))}")
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def validate(config: ServerConfig) -> ServerConfig:
+    """Reject values that cannot work: negative limits, bad ports, unknown log levels."""
+    for name in ("port", "tls_port", "web_port"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or not 0 <= value <= 65535:
+            raise ConfigError(f"{name} must be a port number (0-65535), not {value!r}")
+    if str(config.log_level).upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    for f in dataclasses.fields(Limits):
+        value = getattr(config.limits, f.name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"[limits] {f.name} must be a number >= 0, not {value!r}")
+    return config
+
+
 def load_config(path: str | Path | None = None, **overrides: Any) -> ServerConfig:
-    """Defaults, then the TOML file (if any), then the non-None `overrides`."""
+    """Defaults, then the TOML file (if any), then the non-None `overrides`; validated."""
     config = ServerConfig()
     if path is not None:
         try:
@@ -136,7 +154,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ServerConfi
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read config {path}: {exc}") from exc
         config = config_from_dict(data)
-    return config.with_overrides(**overrides)
+    return validate(config.with_overrides(**overrides))
 
 
 def config_from_dict(data: dict[str, Any]) -> ServerConfig:
