@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from socketchat import __version__
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
+from socketchat.server import services
 from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
 from socketchat.server.masks import match_mask
 
@@ -140,7 +141,9 @@ def handle_whois(server: Server, s: Session, m: Message) -> None:
     nicks = m.params[-1]
     for nick in nicks.split(",")[: max(1, server.config.limits.max_targets or 1)]:
         user = server.state.find_nick(nick)
-        if user is None or not user.registered:
+        if user is None and services.whois(server, s, nick):
+            pass  # NickServ: a pseudo-user
+        elif user is None or not user.registered:
             s.numeric(rpl.ERR_NOSUCHNICK, nick, "No such nick/channel")
         else:
             send_whois(server, s, user)
