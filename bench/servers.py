@@ -1,0 +1,429 @@
+"""The servers under test: how to install, configure, start, watch and stop each one.
+
+Every server gets a benchmark-friendly configuration: flood protection, per-IP and connection
+limits off (or as high as they go), large send queues, no DNS/ident lookups, loopback only.
+Servers run pinned to one core with `taskset`; CPU time and RSS are read from /proc.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = REPO / ".venv" / "bin"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+# Open files for the servers and the generator (10,000 idle connections need > 10,000 fds).
+WANT_NOFILE = 65536
+
+
+def raise_nofile() -> int:
+    """Raise RLIMIT_NOFILE of this process as far as allowed; return the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max(soft, WANT_NOFILE)
+    if os.geteuid() == 0:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+            return want
+        except (ValueError, OSError):
+            pass
+    new = min(want, hard) if hard != resource.RLIM_INFINITY else want
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    except (ValueError, OSError):
+        return soft
+    return new
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+class ServerError(RuntimeError):
+    """A server could not be installed or started."""
+
+
+@dataclass
+class Running:
+    """A started server process."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    web_port: int | None
+    workdir: Path
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process (all its threads)."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return float("nan")
+        fields = stat[stat.rindex(")") + 2 :].split()
+        # fields[0] is field 3 (state); utime is field 14, stime field 15.
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+    def rss_kib(self) -> int:
+        """Resident set size (VmRSS) in KiB."""
+        try:
+            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        except OSError:
+            pass
+        return -1
+
+    def log_tail(self, n: int = 15) -> str:
+        try:
+            lines = self.log.read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        return "\n".join(lines[-n:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+@dataclass
+class Server:
+    """A server under test. Subclasses write the config and build the command line."""
+
+    name: str = "server"
+    label: str = "server"
+    #: the most connections it can take (None: no own limit below RLIMIT_NOFILE)
+    max_clients: int | None = None
+    #: speaks IRC over WebSocket (text.ircv3.net) on the web port
+    websocket: bool = False
+    ws_path: str = "/ws"
+    #: handshakes in flight while a scenario sets up its clients
+    setup_inflight: int = 200
+    notes: list[str] = field(default_factory=list)
+
+    def missing(self) -> str | None:
+        """Why the server cannot run here, or None when it can."""
+        return None
+
+    def install(self) -> None:
+        """Install the server if it is missing (may raise ServerError)."""
+
+    def version(self) -> str:
+        return ""
+
+    def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, workdir: Path, core: int | None, timeout: float = 20.0) -> Running:
+        workdir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        web_port = free_port() if self.websocket else None
+        cmd = self.command(port, web_port, workdir)
+        if core is not None and shutil.which("taskset"):
+            cmd = ["taskset", "-c", str(core), *cmd]
+        log = workdir / "server.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                cmd,
+                cwd=workdir,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                preexec_fn=raise_nofile,
+                start_new_session=True,
+            )
+        running = Running(self.name, proc, port, web_port, workdir, log)
+        deadline = time.monotonic() + timeout
+        while not (port_open(port) and (web_port is None or port_open(web_port))):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                running.stop()
+                raise ServerError(
+                    f"{self.name} did not start (exit {proc.poll()}): {' '.join(cmd)}\n"
+                    + running.log_tail()
+                )
+            time.sleep(0.05)
+        return running
+
+
+def _apt_install(package: str) -> None:
+    if shutil.which("apt-get") is None:
+        raise ServerError(f"{package} is missing and apt-get is not available")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    print(f"bench: installing {package} with apt-get", file=sys.stderr)
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run([*sudo, "apt-get", "update", "-qq"], check=False, env=env)
+    result = subprocess.run(
+        [*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", package],
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise ServerError(f"apt-get install {package} failed")
+    # Some packages start a system daemon on install; the benchmark runs its own instances.
+    for stop in (["systemctl", "stop", package], [f"/etc/init.d/{package}", "stop"]):
+        if shutil.which(stop[0]) or Path(stop[0]).exists():
+            subprocess.run(
+                [*sudo, *stop], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+
+
+class Ngircd(Server):
+    def __init__(self) -> None:
+        super().__init__(name="ngircd", label="ngIRCd")
+        self.notes = [
+            "MaxPenaltyTime=0 and DefaultUserModes=F (relaxed flood protection) switch its "
+            "flood throttling off; MaxConnectionsIP=0, MaxJoins=0, MaxNickLength=30; "
+            "its 32 KiB per-client write buffer is compiled in (the generator keeps "
+            "in-flight data below it)."
+        ]
+
+    def binary(self) -> str | None:
+        return shutil.which("ngircd") or (
+            "/usr/sbin/ngircd" if Path("/usr/sbin/ngircd").exists() else None
+        )
+
+    def missing(self) -> str | None:
+        return None if self.binary() else "ngircd is not installed"
+
+    def install(self) -> None:
+        if self.binary() is None:
+            _apt_install("ngircd")
+
+    def version(self) -> str:
+        binary = self.binary()
+        if binary is None:
+            return ""
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+        first = out.stdout.splitlines()[0] if out.stdout else ""
+        return first.split("-")[0].removeprefix("ngIRCd").strip()
+
+    def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
+        conf = workdir / "ngircd.conf"
+        conf.write_text(
+            textwrap.dedent(
+                f"""\
+                [Global]
+                Name = bench.ngircd
+                Info = socketchat benchmark
+                Listen = 127.0.0.1
+                Ports = {port}
+                MotdPhrase = benchmark
+                [Limits]
+                MaxConnections = 0
+                MaxConnectionsIP = 0
+                MaxJoins = 0
+                MaxNickLength = 30
+                MaxPenaltyTime = 0
+                MaxListSize = 100000
+                PingTimeout = 3600
+                PongTimeout = 3600
+                ConnectRetry = 60
+                [Options]
+                DNS = no
+                Ident = no
+                PAM = no
+                DefaultUserModes = F
+                MorePrivacy = no
+                OperCanUseMode = yes
+                """
+            )
+        )
+        binary = self.binary()
+        assert binary is not None
+        return [binary, "--nodaemon", "--passive", "--config", str(conf)]
+
+
+class Inspircd(Server):
+    def __init__(self) -> None:
+        super().__init__(name="inspircd", label="InspIRCd")
+        # It completes registrations in its once-a-second background pass, so set-up needs
+        # many handshakes in flight to be quick.
+        self.setup_inflight = 1000
+        self.notes = [
+            "<connect> class: localmax/globalmax/limit 1000000, commandrate 1e9, threshold 1e9, "
+            "fakelag off, hardsendq 1G, recvq 1M, no DNS/ident; <performance softlimit> "
+            "raised to the fd limit."
+        ]
+
+    def binary(self) -> str | None:
+        return shutil.which("inspircd") or (
+            "/usr/sbin/inspircd" if Path("/usr/sbin/inspircd").exists() else None
+        )
+
+    def missing(self) -> str | None:
+        return None if self.binary() else "inspircd is not installed"
+
+    def install(self) -> None:
+        if self.binary() is None:
+            _apt_install("inspircd")
+
+    def version(self) -> str:
+        binary = self.binary()
+        if binary is None:
+            return ""
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+        return out.stdout.strip().split("-")[1] if "-" in out.stdout else out.stdout.strip()
+
+    def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
+        conf = workdir / "inspircd.conf"
+        motd = workdir / "motd.txt"
+        motd.write_text("benchmark\n")
+        big = 1_000_000
+        conf.write_text(
+            textwrap.dedent(
+                f"""\
+                <server name="bench.inspircd" description="socketchat benchmark" network="bench">
+                <admin name="bench" nick="bench" email="bench@localhost">
+                <bind address="127.0.0.1" port="{port}" type="clients">
+                <connect name="main" allow="*" timeout="120" pingfreq="3600"
+                         hardsendq="1G" softsendq="100M" recvq="1M"
+                         threshold="1000000000" commandrate="1000000000" fakelag="no"
+                         localmax="{big}" globalmax="{big}" limit="{big}" maxconnwarn="no"
+                         maxchans="1000" resolvehostnames="no" useident="no" modes="">
+                <performance netbuffersize="65536" somaxconn="4096"
+                             softlimit="{WANT_NOFILE - 64}" clonesonconnect="no"
+                             quietbursts="yes" timeskipwarn="0">
+                <limits maxnick="30" maxchan="64" maxuser="15" maxhost="64">
+                <options defaultmodes="nt" hostintopic="no" maxtargets="20">
+                <security hidesplits="no" announceinvites="dynamic">
+                <files motd="{motd}">
+                <pid file="{workdir / "inspircd.pid"}">
+                <dns timeout="3">
+                """
+            )
+        )
+        binary = self.binary()
+        assert binary is not None
+        cmd = [binary, "--nofork", "--nolog", "--config", str(conf)]
+        if os.geteuid() == 0:
+            cmd.append("--runasroot")
+        return cmd
+
+
+class Miniircd(Server):
+    def __init__(self) -> None:
+        super().__init__(name="miniircd", label="miniircd")
+        # select() only watches fds < FD_SETSIZE (1024): the listening socket, stdio and
+        # about 1,015 clients.
+        self.max_clients = 1015
+        self.setup_inflight = 4  # it listens with a backlog of 5
+        self.notes = [
+            "No flood or connection limits. It uses select(), so it cannot hold more than "
+            "~1,015 connections (FD_SETSIZE 1024): scenarios that need more are skipped."
+        ]
+
+    def binary(self) -> str | None:
+        exe = VENV_BIN / "miniircd"
+        return str(exe) if exe.exists() else shutil.which("miniircd")
+
+    def missing(self) -> str | None:
+        return None if self.binary() else "miniircd is not installed (pip install miniircd)"
+
+    def install(self) -> None:
+        if self.binary() is None:
+            print("bench: installing miniircd with pip", file=sys.stderr)
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "miniircd"], check=True)
+
+    def version(self) -> str:
+        binary = self.binary()
+        if binary is None:
+            return ""
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+        return out.stdout.strip()
+
+    def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
+        binary = self.binary()
+        assert binary is not None
+        cmd = [binary, "--listen", "127.0.0.1", "--ports", str(port)]
+        if os.geteuid() == 0:
+            cmd += ["--setuid", "root"]  # it refuses to run as root without this
+        return cmd
+
+
+class Socketchat(Server):
+    def __init__(self, ws_path: str = "/ws") -> None:
+        super().__init__(name="socketchat", label="socketchat", websocket=True, ws_path=ws_path)
+        self.notes = ["[limits] enabled = false; TCP and WebSocket (--web-port) listeners."]
+
+    def binary(self) -> str | None:
+        exe = VENV_BIN / "socketchat"
+        return str(exe) if exe.exists() else shutil.which("socketchat")
+
+    def missing(self) -> str | None:
+        binary = self.binary()
+        if binary is None:
+            return "socketchat is not installed (scripts/setup.sh)"
+        out = subprocess.run(
+            [binary, "serve", "--help"], capture_output=True, text=True, check=False
+        )
+        if out.returncode != 0:
+            return (
+                "`socketchat serve --help` fails: " + (out.stderr.strip().splitlines() or [""])[-1]
+            )
+        probe = subprocess.run(
+            [str(VENV_BIN / "python"), "-c", "import socketchat.server.main"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode != 0:
+            last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+            return f"socketchat.server.main cannot be imported ({last})"
+        return None
+
+    def version(self) -> str:
+        try:
+            import socketchat
+
+            return str(socketchat.__version__)
+        except Exception:
+            return ""
+
+    def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
+        conf = workdir / "socketchat.toml"
+        conf.write_text("[limits]\nenabled = false\n")
+        binary = self.binary()
+        assert binary is not None
+        cmd = [binary, "serve", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--web-port", str(web_port if web_port is not None else 0)]
+        cmd += ["--data-dir", str(workdir / "data"), "--config", str(conf)]
+        cmd += ["--log-level", "WARNING"]
+        return cmd
+
+
+def all_servers(ws_path: str = "/ws") -> dict[str, Server]:
+    servers: list[Server] = [Socketchat(ws_path), Ngircd(), Inspircd(), Miniircd()]
+    return {s.name: s for s in servers}
