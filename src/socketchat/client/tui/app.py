@@ -1,0 +1,410 @@
+"""The terminal client (Textual): a thin view over `ClientCore`.
+
+Layout: tabs (one per buffer, with unread counts) / topic / chat log + member list / input /
+status line. Everything protocol-related happens in the core; this module only draws its events
+and forwards what the user types. Keys: Enter sends, Tab completes a nick, Ctrl+N / Ctrl+P (or
+Alt+Right / Alt+Left) switch tabs, Ctrl+W closes a tab, Ctrl+Q quits (like /exit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import os
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events as tev
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, RichLog, Static, Tab, Tabs
+
+from socketchat.client.connection import Backoff, Connection
+from socketchat.client.core import ClientConfig, ClientCore
+from socketchat.client.events import (
+    STATUS_BUFFER,
+    BufferClosed,
+    BufferOpened,
+    BufferRenamed,
+    ChatLine,
+    CurrentBufferChanged,
+    Event,
+    ExitRequested,
+    MembersChanged,
+    NickChanged,
+    StatusChanged,
+    TopicChanged,
+    UnreadChanged,
+)
+from socketchat.client.helpers import NickCompleter, nick_color
+
+__all__ = ["ChatApp", "chat_main", "render_line"]
+
+
+def render_line(line: ChatLine) -> Text:
+    """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick."""
+    text = Text(line.time.strftime("%H:%M") + " ", style="dim")
+    color = nick_color(line.nick) if line.nick else ""
+    if line.kind == "message":
+        text.append("<")
+        text.append(line.nick, style=f"bold {color}")
+        text.append("> ")
+        text.append(line.text, style="bold" if line.highlight else "")
+    elif line.kind == "action":
+        text.append("* ")
+        text.append(line.nick, style=f"bold {color}")
+        text.append(" " + line.text, style="italic")
+    elif line.kind == "notice":
+        text.append("-")
+        text.append(line.nick, style=color)
+        text.append("- " + line.text)
+    elif line.kind == "error":
+        text.append("!! " + line.text, style="bold red")
+    elif line.kind == "info":
+        text.append("-- " + line.text, style="cyan")
+    else:  # join, part, quit, kick, nick, topic, mode
+        text.append("-- " + line.text, style="dim")
+    if line.highlight and line.kind in ("message", "action"):
+        text.stylize("on #3a3000", 6)
+    return text
+
+
+class ChatInput(Input):
+    """The input line; Tab completes a nick from the current buffer's members."""
+
+    def __init__(self, completer: NickCompleter, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.completer = completer
+
+    async def _on_key(self, event: tev.Key) -> None:
+        if event.key == "tab":
+            event.stop()
+            event.prevent_default()
+            app = self.app
+            if isinstance(app, ChatApp):
+                app.complete_nick()
+            return
+        self.completer.reset()
+        await super()._on_key(event)
+
+
+class NickScreen(ModalScreen[str]):
+    """Asks for a nickname before connecting."""
+
+    DEFAULT_CSS = """
+    NickScreen { align: center middle; }
+    NickScreen > Vertical { width: 50; height: auto; border: round $accent; padding: 1 2; }
+    NickScreen #nick-error { color: $error; }
+    """
+
+    def __init__(self, default: str) -> None:
+        super().__init__()
+        self.default = default
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Choose a nickname:")
+            yield Input(value=self.default, placeholder="nickname", id="nick-input")
+            yield Label("", id="nick-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        nick = event.value.strip()
+        if not nick or any(c in nick for c in " ,*?!@:#&") or nick[0].isdigit() or nick[0] == "-":
+            self.query_one("#nick-error", Label).update("Letters, digits and _-[]{}|^` only")
+            return
+        self.dismiss(nick)
+
+
+class ChatApp(App[int]):
+    """The socketchat terminal client."""
+
+    TITLE = "socketchat"
+    ENABLE_COMMAND_PALETTE = False  # Ctrl+P switches tabs here
+    CSS = """
+    Screen { layout: vertical; }
+    #tabs { height: 2; }
+    #topic { height: 1; background: $boost; color: $text-muted; padding: 0 1; }
+    #main { height: 1fr; }
+    #log { width: 1fr; border: none; padding: 0 1; }
+    #members { width: 24; border-left: solid $primary; padding: 0 1; overflow-y: auto; }
+    #input { dock: none; }
+    #status { height: 1; background: $primary-background; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n,alt+right", "next_tab", "Next tab", show=False),
+        Binding("ctrl+p,alt+left", "previous_tab", "Previous tab", show=False),
+        Binding("ctrl+w", "close_tab", "Close tab", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        nick: str | None,
+        host: str = "127.0.0.1",
+        port: int = 6667,
+        *,
+        tls: bool = False,
+        tls_insecure: bool = False,
+        channels: tuple[str, ...] = ("#lobby",),
+        password: str | None = None,
+        account: str | None = None,
+        account_password: str | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__()
+        self.nick = nick
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.tls_insecure = tls_insecure
+        self.channels = channels
+        self.password = password
+        self.account = account
+        self.account_password = account_password
+        self.backoff = backoff
+        self.core: ClientCore | None = None
+        self.connection: Connection | None = None
+        self.shown = STATUS_BUFFER
+        self.completer = NickCompleter()
+        self._tab_ids: dict[str, str] = {}  # buffer name → tab id
+        self._next_tab = 0
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._conn_task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Tabs(id="tabs")
+        yield Static("", id="topic")
+        with Horizontal(id="main"):
+            yield RichLog(id="log", wrap=True, markup=False, min_width=20)
+            yield Static("", id="members")
+        yield ChatInput(self.completer, id="input", placeholder="Type a message or /help")
+        yield Static("starting…", id="status")
+
+    def on_mount(self) -> None:
+        self.query_one("#input", ChatInput).focus()
+        if self.nick:
+            self.start(self.nick)
+        else:
+            default = os.environ.get("USER") or getpass.getuser() or ""
+            self.push_screen(NickScreen(default), self.start)
+
+    def start(self, nick: str | None) -> None:
+        """Create the core and connect (called at once, or when the nick prompt is answered)."""
+        if not nick:
+            self.exit(1)
+            return
+        self.nick = nick
+        config = ClientConfig(
+            nick=nick,
+            channels=self.channels,
+            password=self.password,
+            account=self.account,
+            account_password=self.account_password,
+        )
+        self.core = ClientCore(config)
+        self.connection = Connection(
+            self.core,
+            self.host,
+            self.port,
+            tls=self.tls,
+            tls_insecure=self.tls_insecure,
+            on_event=self._events.put_nowait,
+            backoff=self.backoff,
+        )
+        self._tasks.append(asyncio.create_task(self._consume_events()))
+        self._conn_task = asyncio.create_task(self.connection.run())
+        self.query_one("#input", ChatInput).focus()
+
+    # ------------------------------------------------------------------ events from the core
+
+    async def _consume_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            try:
+                await self._apply(event)
+            except Exception as exc:  # never let a drawing bug kill the client
+                self.log.error(f"cannot draw {event!r}: {exc!r}")
+
+    async def _apply(self, event: Event) -> None:
+        tabs = self.query_one("#tabs", Tabs)
+        if isinstance(event, ChatLine):
+            if event.buffer == self.shown:
+                self.query_one("#log", RichLog).write(render_line(event))
+        elif isinstance(event, BufferOpened):
+            tab_id = self._tab_id(event.buffer)
+            await tabs.add_tab(Tab(self._label(event.buffer), id=tab_id))
+            if event.focus:
+                tabs.active = tab_id
+        elif isinstance(event, BufferClosed):
+            tab_id = self._tab_ids.pop(event.buffer, "")
+            if tab_id:
+                await tabs.remove_tab(tab_id)
+        elif isinstance(event, BufferRenamed):
+            tab_id = self._tab_ids.pop(event.old, "")
+            if tab_id:
+                self._tab_ids[event.new] = tab_id
+                if self.shown == event.old:
+                    self.shown = event.new
+                self._relabel(event.new)
+        elif isinstance(event, CurrentBufferChanged):
+            current = self._tab_ids.get(event.buffer, "")
+            if current:
+                tabs.active = current
+        elif isinstance(event, MembersChanged):
+            if event.buffer == self.shown:
+                self._draw_members()
+        elif isinstance(event, TopicChanged):
+            if event.buffer == self.shown:
+                self._draw_topic()
+        elif isinstance(event, UnreadChanged):
+            self._relabel(event.buffer)
+        elif isinstance(event, StatusChanged | NickChanged):
+            self._draw_status()
+        elif isinstance(event, ExitRequested):
+            if self._conn_task is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.shield(self._conn_task), 3)
+            self.exit(0)
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is None or event.tab.id is None:
+            return
+        buffer = next((b for b, t in self._tab_ids.items() if t == event.tab.id), None)
+        if buffer is None:
+            return
+        self.shown = buffer
+        if self.connection is not None:
+            self.connection.set_current(buffer)
+        self._redraw()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _tab_id(self, buffer: str) -> str:
+        tab_id = self._tab_ids.get(buffer)
+        if tab_id is None:
+            self._next_tab += 1
+            tab_id = self._tab_ids[buffer] = f"buffer-{self._next_tab}"
+        return tab_id
+
+    def _label(self, buffer: str) -> Text:
+        name = "status" if buffer == STATUS_BUFFER else buffer
+        unread = self.core.unread(buffer) if self.core else 0
+        label = Text(name)
+        if unread:
+            label.append(f" ({unread})", style="bold yellow")
+        return label
+
+    def _relabel(self, buffer: str) -> None:
+        tab_id = self._tab_ids.get(buffer)
+        if tab_id is None:
+            return
+        with contextlib.suppress(Exception):
+            self.query_one("#tabs", Tabs).query_one(f"#{tab_id}", Tab).label = self._label(buffer)
+
+    def _redraw(self) -> None:
+        log = self.query_one("#log", RichLog)
+        log.clear()
+        if self.core is not None:
+            for line in self.core.lines(self.shown):
+                log.write(render_line(line))
+        self._draw_members()
+        self._draw_topic()
+        self._relabel(self.shown)
+
+    def _draw_members(self) -> None:
+        widget = self.query_one("#members", Static)
+        if self.core is None or self.core.buffer_kind(self.shown) != "channel":
+            widget.display = False
+            return
+        widget.display = True
+        members = self.core.members(self.shown)
+        text = Text(f"{len(members)} here\n", style="dim")
+        for m in members:
+            text.append(m.prefix or " ")
+            text.append(m.nick, style=("dim " if m.away else "") + nick_color(m.nick))
+            text.append("\n")
+        widget.update(text)
+
+    def _draw_topic(self) -> None:
+        topic = self.core.topic(self.shown) if self.core else ""
+        self.query_one("#topic", Static).update(Text(topic or self.shown.strip("*")))
+
+    def _draw_status(self) -> None:
+        if self.core is not None:
+            self.query_one("#status", Static).update(self.core.status().describe())
+
+    # ------------------------------------------------------------------ input
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "input":
+            return
+        text = event.value
+        event.input.value = ""
+        self.completer.reset()
+        if text.strip() and self.connection is not None:
+            self.connection.send_input(text, buffer=self.shown)
+
+    def complete_nick(self) -> None:
+        if self.core is None:
+            return
+        box = self.query_one("#input", ChatInput)
+        value, cursor = self.completer.complete(
+            box.value, box.cursor_position, self.core.nick_candidates(self.shown)
+        )
+        box.value = value
+        box.cursor_position = cursor
+
+    # ------------------------------------------------------------------ actions
+
+    def action_next_tab(self) -> None:
+        self.query_one("#tabs", Tabs).action_next_tab()
+
+    def action_previous_tab(self) -> None:
+        self.query_one("#tabs", Tabs).action_previous_tab()
+
+    def action_close_tab(self) -> None:
+        if self.connection is not None:
+            self.connection.close_buffer(self.shown)
+
+    async def action_quit(self) -> None:
+        if self.connection is not None and self._conn_task and not self._conn_task.done():
+            self.connection.exit()  # ExitRequested → exit once QUIT is out
+            return
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        task = self._conn_task
+        if self.connection is not None and task is not None and not task.done():
+            self.connection.exit()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 2)
+        for task in self._tasks:
+            task.cancel()
+
+
+def chat_main(args: argparse.Namespace) -> int:
+    """``socketchat chat``: run the terminal client until the user leaves."""
+    port = args.port or (6697 if args.tls else 6667)
+    channel = args.channel or "#lobby"
+    if channel[0] not in "#&":
+        channel = "#" + channel
+    app = ChatApp(
+        args.nick,
+        args.host or "127.0.0.1",
+        port,
+        tls=args.tls,
+        tls_insecure=args.tls_insecure,
+        channels=(channel,),
+        password=args.password,
+        account=args.account,
+        account_password=args.account_password,
+    )
+    result = app.run()
+    return int(result or 0)
