@@ -130,7 +130,7 @@ class ChatApp(App[int]):
     #topic { height: 1; background: $boost; color: $text-muted; padding: 0 1; }
     #main { height: 1fr; }
     #log { width: 1fr; border: none; padding: 0 1; }
-    #members { width: 24; border-left: solid $primary; padding: 0 1; overflow-y: auto; }
+    #members { width: 24; height: 100%; border-left: solid $primary; padding: 0 1; }
     #input { dock: none; }
     #status { height: 1; background: $primary-background; padding: 0 1; }
     """
