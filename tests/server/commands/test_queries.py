@@ -289,3 +289,17 @@ def test_no_motd_422() -> None:
     a = net.client("a")
     a.send("MOTD")
     assert [m.command for m in a.received()] == ["422"]
+
+
+def test_who_with_an_ip_matches_the_users_connected_from_it() -> None:
+    net = Net()
+    a = net.client("alice", ip="192.0.2.7")
+    net.client("bob", ip="192.0.2.8")
+    c = net.client("carol", ip="192.0.2.7")
+    for x in (a, c):
+        x.send("JOIN #lobby")
+    c.received()
+    c.send("WHO 192.0.2.7")
+    got = c.received()
+    assert sorted(m.params[5] for m in got if m.command == "352") == ["alice", "carol"]
+    assert got[-1].command == "315"

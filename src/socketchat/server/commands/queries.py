@@ -82,7 +82,8 @@ def _who_matches(server: Server, s: Session, mask: str) -> Iterator[tuple[Sessio
         exact = server.state.find_nick(mask)  # an exact nick is as public as WHOIS
         if exact is not None and exact.registered:
             yield exact, None
-        return
+            return
+        # not a nick: match it against hosts, users and real names (e.g. `WHO 192.0.2.7`)
     limit = 0 if is_oper(s) else MAX_WHO_RESULTS
     found = 0
     for user in server.state.users():
