@@ -1,0 +1,258 @@
+"""The web client in a real browser (headless Chromium via Playwright) against the real server."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, expect
+
+from tests.support import free_port
+from tests.support.irc import IRCClient
+from tests.support.server import running_server
+from tests.web.browser import ChatPage, chromium
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+class Pages:
+    """The pages a test opens, each in a fresh browser profile."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+        self.opened: list[ChatPage] = []
+
+    def open(self, web_port: int, **context_options: Any) -> ChatPage:
+        context_options.setdefault("viewport", {"width": 1100, "height": 700})
+        context = self.browser.new_context(**context_options)
+        self.contexts.append(context)
+        page = ChatPage(context, web_port)
+        self.opened.append(page)
+        return page
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator[Pages]:
+    """Opens pages for a test; afterwards, no JavaScript error may have been logged."""
+    opened = Pages(browser)
+    yield opened
+    for context in opened.contexts:
+        context.close()
+    assert [e for p in opened.opened for e in p.errors] == []
+
+
+def test_two_pages_and_a_tcp_client_chat(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        alice = pages.open(server.web_port).login("alice")
+        bob = pages.open(server.web_port).login("bob")
+        carol = IRCClient(server.port).register("carol")
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        expect(alice.page.locator("#user-list .member-nick")).to_have_text(
+            ["alice", "bob", "carol"], timeout=5000
+        )
+
+        alice.type("hello from alice")
+        expect(bob.log_line("hello from alice")).to_be_visible()
+        said = carol.expect("PRIVMSG")
+        assert said.nick == "alice" and said.params == ("#lobby", "hello from alice")
+        time_text = bob.log_line("hello from alice").locator("time").inner_text()
+        assert re.fullmatch(r"\d\d:\d\d", time_text)
+
+        carol.send("PRIVMSG #lobby :<b>hi</b> & welcome")
+        for page in (alice, bob):
+            line = page.log_line("welcome")
+            expect(line).to_be_visible()
+            assert line.locator(".text").inner_text() == "<b>hi</b> & welcome"  # shown, not parsed
+            assert line.locator("b").count() == 0
+
+        # /pm reaches only its target, in a tab with an unread count
+        bob.type("/pm alice a secret for alice")
+        expect(bob.tab("alice")).to_have_attribute("aria-selected", "true")
+        expect(alice.tab("bob").locator(".badge")).to_have_text("1")
+        expect(alice.log_line("a secret")).to_have_count(0)  # alice still looks at #lobby
+        alice.tab("bob").click()
+        expect(alice.log_line("a secret for alice")).to_be_visible()
+        expect(alice.tab("bob").locator(".badge")).to_have_count(0)
+        assert not [m for m in carol.collect(0.5) if "secret" in m.param(1)]
+
+        # carol quits: the user lists update live
+        carol.send("QUIT :bye")
+        bob.tab("#lobby").click()
+        expect(bob.page.locator("#user-list .member-nick")).to_have_text(["alice", "bob"])
+        expect(bob.log_line("carol quit")).to_be_visible()
+
+
+def test_pm_by_ip_and_who(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        alice = pages.open(server.web_port).login("alice")
+        carol = IRCClient(server.port).register("carol")
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        expect(alice.page.locator("#user-list .member-nick")).to_have_text(["alice", "carol"])
+        alice.type("/pm 127.0.0.1 hi by address")  # only carol (besides alice) is on 127.0.0.1
+        got = carol.expect("PRIVMSG")
+        assert got.nick == "alice" and got.params == ("carol", "hi by address")
+        expect(alice.tab("carol")).to_have_attribute("aria-selected", "true")
+
+        dave = IRCClient(server.port).register("dave")
+        alice.type("/pm 127.0.0.1 who gets this?")
+        expect(alice.log_line("Several people are connected from 127.0.0.1")).to_be_visible()
+        expect(alice.log_line("Several people")).to_contain_text("carol")
+        expect(alice.log_line("Several people")).to_contain_text("dave")
+        assert not [m for m in carol.collect(0.5) + dave.collect(0.1) if m.command == "PRIVMSG"]
+
+        alice.tab("#lobby").click()
+        alice.type("/who")
+        expect(alice.log_line("WHO #lobby: 2 user(s)")).to_be_visible()
+
+
+def test_help_unknown_command_and_exit(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        carol = IRCClient(server.port).register("carol")
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        alice = pages.open(server.web_port).login("alice")
+        alice.type("/help")
+        for command in (
+            "/pm",
+            "/who",
+            "/exit",
+            "/msg",
+            "/query",
+            "/join",
+            "/part",
+            "/nick",
+            "/me",
+            "/topic",
+            "/away",
+            "/quit",
+            "/help",
+        ):
+            expect(
+                alice.page.locator(
+                    "#log .line", has_text=re.compile(r"^\d\d:\d\d\s*" + re.escape(command) + r"\b")
+                )
+            ).not_to_have_count(0)
+        alice.type("/frobnicate now")
+        expect(alice.log_line("Unknown command /frobnicate")).to_be_visible()
+
+        alice.type("/me waves")
+        assert carol.expect("PRIVMSG").param(1) == "\x01ACTION waves\x01"
+        expect(alice.log_line("* alice waves")).to_be_visible()
+
+        alice.type("/exit")
+        assert carol.expect("QUIT").nick == "alice"
+        expect(alice.page.locator("#left")).to_contain_text("You left the chat")
+        expect(alice.page.locator("#reconnect")).to_be_focused()
+        time.sleep(1.5)  # no automatic reconnect after /exit
+        assert not [m for m in carol.collect(0.2) if m.command == "JOIN"]
+        alice.page.keyboard.press("Enter")  # the Reconnect button has the focus
+        alice.wait_connected()
+        assert carol.expect("JOIN").nick == "alice"
+
+
+def test_reconnects_after_server_restart_and_sends_the_queue(pages: Pages) -> None:
+    port, web_port = free_port(), free_port()
+    with running_server(port=port, web_port=web_port) as server:
+        alice = pages.open(server.web_port).login("alice")
+    expect(alice.page.locator("#status")).to_contain_text("reconnecting", timeout=10_000)
+    alice.type("typed while offline")
+    expect(alice.log_line("(queued until reconnected) typed while offline")).to_be_visible()
+    expect(alice.page.locator("#status")).to_contain_text("1 queued")
+    with running_server(port=port, web_port=web_port) as server:
+        carol = IRCClient(server.port).register("carol")
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        alice.wait_connected(timeout=40_000)
+        assert carol.expect("JOIN", lambda m: m.nick == "alice", timeout=10).param(0) == "#lobby"
+        got = carol.expect("PRIVMSG", timeout=10)
+        assert got.nick == "alice" and got.param(1) == "typed while offline"
+        members = alice.page.locator("#user-list .member")
+        expect(members).to_have_text(["@carol", "alice"])  # carol joined first: operator, on top
+        expect(alice.page.locator("#status")).not_to_contain_text("queued")
+
+
+def test_nick_form_validates_and_remembers(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        page = pages.open(server.web_port)
+        page.page.goto(page.url)
+        expect(page.page.locator("#nick")).to_be_focused()
+        page.page.fill("#nick", "1bad nick")
+        page.page.press("#nick", "Enter")
+        expect(page.page.locator("#nick-error")).to_contain_text("A nick starts with")
+        expect(page.page.locator("#nick")).to_have_attribute("aria-invalid", "true")
+        assert page.page.locator("#chat").is_hidden()
+        page.page.fill("#nick", "zoe")
+        page.page.press("#nick", "Enter")
+        page.wait_connected()
+        page.page.reload()
+        expect(page.page.locator("#nick")).to_have_value("zoe")
+
+
+def test_keyboard_only_tab_completion(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        carol = IRCClient(server.port).register("carol")
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        alice = pages.open(server.web_port).login("alice")
+        expect(alice.page.locator("#input")).to_be_focused()
+        expect(alice.page.locator("#user-list .member-nick")).to_have_text(["carol", "alice"])
+        alice.page.keyboard.type("ca")
+        alice.page.keyboard.press("Tab")
+        expect(alice.page.locator("#input")).to_have_value("carol: ")
+        alice.page.keyboard.type("hi there")
+        alice.page.keyboard.press("Enter")
+        assert carol.expect("PRIVMSG").param(1) == "carol: hi there"
+        expect(alice.page.locator("#input")).to_have_value("")
+        # an empty box: Tab moves the focus on (to the Send button), it does not get stuck
+        alice.page.keyboard.press("Tab")
+        expect(alice.page.locator("#composer button")).to_be_focused()
+
+
+def test_phone_screen_collapses_the_user_list(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        phone = pages.open(
+            server.web_port, viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True
+        ).login("phoney")
+        assert phone.page.locator("#users").is_hidden()
+        toggle = phone.page.locator("#users-toggle")
+        expect(toggle).to_be_visible()
+        expect(toggle).to_have_text("People (1)")
+        toggle.click()
+        expect(phone.page.locator("#users")).to_be_visible()
+        expect(phone.page.locator("#user-list .member-nick")).to_have_text(["phoney"])
+        width = phone.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375  # nothing sticks out sideways
+
+
+def test_history_is_shown_when_the_server_offers_it(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        carol = IRCClient(server.port)
+        carol.send("CAP LS 302")
+        offered = carol.expect("CAP").params[-1].split()
+        carol.send("CAP END")
+        carol.register("carol")
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        carol.send("PRIVMSG #lobby :said before alice came")
+        time.sleep(0.3)
+        alice = pages.open(server.web_port).login("alice")
+        line = alice.log_line("said before alice came")
+        if "draft/chathistory" not in offered:
+            expect(alice.log_line("You joined #lobby")).to_be_visible()
+            expect(line).to_have_count(0)
+            pytest.skip("this server does not offer draft/chathistory (yet)")
+        expect(line).to_have_count(1)  # once, even if the server also replays on join
+        expect(line).to_have_class(re.compile(r"\bhistory\b"))
+        assert re.fullmatch(r"\d\d:\d\d", line.locator("time").inner_text())
+        carol.send("PRIVMSG #lobby :live now")
+        expect(alice.log_line("live now")).not_to_have_class(re.compile(r"\bhistory\b"))
