@@ -1,0 +1,59 @@
+"""``socketchat gui``: the desktop client's entry point."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tkinter as tk
+
+from socketchat.client.core import ClientConfig
+from socketchat.client.gui.login import LoginDialog
+from socketchat.client.gui.theme import Theme
+from socketchat.client.gui.window import ChatWindow
+
+__all__ = ["gui_main"]
+
+
+def _channel(name: str | None) -> str:
+    name = (name or "#lobby").strip()
+    return name if name[:1] in ("#", "&") else "#" + name
+
+
+def gui_main(args: argparse.Namespace) -> int:
+    """Ask for the nick (and server) when not given, then run the chat window until /exit."""
+    host: str = args.host or "127.0.0.1"
+    port: int = args.port or (6697 if args.tls else 6667)
+    try:
+        root = tk.Tk(className="socketchat")
+    except tk.TclError as exc:
+        print(f"socketchat gui: cannot open a window ({exc})", file=sys.stderr)
+        return 1
+    theme = Theme.install(root)
+    nick: str | None = args.nick
+    if not nick:
+        root.withdraw()
+        login = LoginDialog(root, theme, "", host, port).show()
+        if login is None:
+            root.destroy()
+            return 1
+        nick, host, port = login.nick, login.host, login.port
+        root.deiconify()
+    root.geometry("900x560")
+    config = ClientConfig(
+        nick=nick,
+        channels=(_channel(args.channel),),
+        password=args.password,
+        account=args.account,
+        account_password=args.account_password,
+    )
+    window = ChatWindow(
+        root, theme, config, host, port, tls=args.tls, tls_insecure=args.tls_insecure
+    )
+    window.start()
+    try:
+        root.mainloop()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        window.close()
+    return 0

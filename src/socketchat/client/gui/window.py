@@ -1,0 +1,524 @@
+"""`ChatWindow`: the desktop client's main window, a thin view on the client core.
+
+Layout: the topic line on top; a ttk.Notebook with one ScrolledText per buffer (status, channels,
+private conversations; unread counts on the tab labels) beside the user list (a Listbox:
+double-click opens a private tab); the entry line with a Send button; the status bar (connected /
+reconnecting in N s / nick / queued messages).
+
+The core and its connection run in a `ThreadedClient` background thread. The window polls the
+client's event queue with ``root.after`` and draws what the events say; what the user does goes back
+through the client's thread-safe calls. The window never reads the core's state, and the
+background thread never sees a Tk object (so it can neither block nor crash the Tk thread).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import tkinter as tk
+from dataclasses import dataclass
+from tkinter import scrolledtext, ttk
+
+from socketchat.client.connection import Backoff
+from socketchat.client.core import ClientConfig
+from socketchat.client.events import (
+    STATUS_BUFFER,
+    BufferClosed,
+    BufferKind,
+    BufferOpened,
+    BufferRenamed,
+    ChatLine,
+    CurrentBufferChanged,
+    Event,
+    ExitRequested,
+    Member,
+    MembersChanged,
+    NickChanged,
+    StatusChanged,
+    TopicChanged,
+    UnreadChanged,
+)
+from socketchat.client.gui.render import line_segments, member_row, tab_label
+from socketchat.client.gui.theme import (
+    CHAT_BACKGROUND,
+    MUTED,
+    SELECT_BG,
+    STATE_COLORS,
+    TEXT,
+    Theme,
+    configure_chat_tags,
+)
+from socketchat.client.helpers import NickCompleter, nick_color
+from socketchat.client.threaded import ThreadedClient
+
+__all__ = ["ChatWindow"]
+
+POLL_MS = 25
+EVENTS_PER_POLL = 500
+MAX_TEXT_LINES = 2000
+
+
+class _Notebook(ttk.Notebook):
+    """ttk.Notebook with typed accessors (typeshed leaves these untyped)."""
+
+    def paths(self) -> list[str]:
+        return [str(p) for p in self.tk.splitlist(self.tk.call(str(self), "tabs"))]
+
+    def selected(self) -> str:
+        return str(self.tk.call(str(self), "select"))
+
+    def show(self, frame: tk.Misc) -> None:
+        self.tk.call(str(self), "select", str(frame))
+
+    def label(self, path: str) -> str:
+        return str(self.tk.call(str(self), "tab", path, "-text"))
+
+    def set_label(self, frame: tk.Misc, text: str) -> None:
+        self.tk.call(str(self), "tab", str(frame), "-text", text)
+
+    def index_at(self, x: int, y: int) -> int | None:
+        """The index of the tab at (x, y), or None."""
+        try:
+            index = int(self.tk.call(str(self), "index", f"@{x},{y}"))
+        except (tk.TclError, ValueError):
+            return None
+        return index if 0 <= index < len(self.paths()) else None
+
+
+@dataclass(eq=False)
+class _Tab:
+    """What the view keeps per buffer (the core's state stays in its thread)."""
+
+    name: str
+    kind: BufferKind
+    frame: ttk.Frame
+    text: scrolledtext.ScrolledText
+    lines: int = 0
+    unread: int = 0
+    highlight: bool = False
+    members: tuple[Member, ...] = ()
+    topic: str = ""
+
+
+class ChatWindow:
+    """The main window. `start()` connects; `close()` leaves (QUIT) and destroys the window."""
+
+    def __init__(
+        self,
+        root: tk.Tk,
+        theme: Theme,
+        config: ClientConfig,
+        host: str = "127.0.0.1",
+        port: int = 6667,
+        *,
+        tls: bool = False,
+        tls_insecure: bool = False,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.root = root
+        self.theme = theme
+        self.nick = config.nick
+        self.client = ThreadedClient(
+            config, host, port, tls=tls, tls_insecure=tls_insecure, backoff=backoff
+        )
+        self.tabs: dict[str, _Tab] = {}
+        self.shown = STATUS_BUFFER
+        self.closed = False
+        self.completer = NickCompleter()
+        self._status: StatusChanged | None = None
+        self._status_at = 0.0
+        self._after_id: str | None = None
+        self._exit = False
+        self._sent: list[str] = []  # typed lines, for Up/Down recall
+        self._recall = 0
+        self._members_shown: tuple[Member, ...] = ()
+        self._build()
+        self._set_title()
+
+    # ------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        root = self.root
+        root.minsize(560, 360)
+        root.protocol("WM_DELETE_WINDOW", self.close)
+        outer = ttk.Frame(root)
+        outer.pack(fill="both", expand=True)
+
+        self.topic = ttk.Label(outer, text="", style="Topic.TLabel", anchor="w")
+        self.topic.pack(fill="x")
+
+        self.panes = ttk.PanedWindow(outer, orient="horizontal")
+        self.panes.pack(fill="both", expand=True, padx=8, pady=(4, 0))
+        self.notebook = _Notebook(self.panes)
+        self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
+        self.notebook.bind("<Button-2>", self._on_middle_click)
+        self.panes.add(self.notebook, weight=4)
+
+        side = ttk.Frame(self.panes, padding=(8, 0, 0, 0))
+        self.users_label = ttk.Label(side, text="Users", style="Side.TLabel")
+        self.users_label.pack(fill="x")
+        box = ttk.Frame(side)
+        box.pack(fill="both", expand=True)
+        self.userlist = tk.Listbox(
+            box,
+            width=18,
+            activestyle="none",
+            exportselection=False,
+            font=self.theme.ui,
+            background=CHAT_BACKGROUND,
+            foreground=TEXT,
+            selectbackground=SELECT_BG,
+            selectforeground=TEXT,
+            borderwidth=0,
+            highlightthickness=0,
+        )
+        scroll = ttk.Scrollbar(box, orient="vertical", command=self.userlist.yview)
+        self.userlist.configure(yscrollcommand=scroll.set)
+        scroll.pack(side="right", fill="y")
+        self.userlist.pack(side="left", fill="both", expand=True)
+        self.userlist.bind("<Double-Button-1>", self._on_user_double_click)
+        self.userlist.bind("<Return>", self._on_user_double_click)
+        self.panes.add(side, weight=1)
+
+        bottom = ttk.Frame(outer, padding=(8, 8))
+        bottom.pack(fill="x")
+        self.entry = ttk.Entry(bottom, font=self.theme.ui)
+        self.entry.pack(side="left", fill="x", expand=True)
+        self.send_button = ttk.Button(bottom, text="Send", command=self._send_entry)
+        self.send_button.pack(side="left", padx=(8, 0))
+        self.entry.bind("<Return>", self._on_return)
+        self.entry.bind("<KP_Enter>", self._on_return)
+        self.entry.bind("<Tab>", self._on_tab_key)
+        self.entry.bind("<Up>", lambda _e: self._recall_line(-1))
+        self.entry.bind("<Down>", lambda _e: self._recall_line(+1))
+        self.entry.bind("<Prior>", lambda _e: self._scroll(-1))
+        self.entry.bind("<Next>", lambda _e: self._scroll(+1))
+        self.entry.bind("<KeyPress>", self._on_other_key, add=True)
+        root.bind("<Control-w>", lambda _e: self._close_shown())
+        root.bind("<Control-Next>", lambda _e: self._cycle_tab(+1))
+        root.bind("<Control-Prior>", lambda _e: self._cycle_tab(-1))
+
+        bar = ttk.Frame(outer, style="Status.TFrame")
+        bar.pack(fill="x", side="bottom")
+        self.status_dot = tk.Label(
+            bar, text="●", foreground=MUTED, background="#e8eaed", font=self.theme.small
+        )
+        self.status_dot.pack(side="left", padx=(8, 0))
+        self.status = ttk.Label(bar, text="starting…", style="Status.TLabel")
+        self.status.pack(side="left")
+        self.reconnect_button = ttk.Button(
+            bar, text="Reconnect now", command=self.client.reconnect_now, style="Toolbutton"
+        )
+        self._open_tab(STATUS_BUFFER, "status")
+        self.entry.focus_set()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Start the connection thread and the event polling."""
+        self.client.start()
+        self._after_id = self.root.after(POLL_MS, self._poll)
+
+    def close(self, reason: str = "Leaving") -> None:
+        """Leave (QUIT unless already left), join the connection thread, destroy the window."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._after_id is not None:
+            self.root.after_cancel(self._after_id)
+            self._after_id = None
+        try:
+            self.root.withdraw()
+        except tk.TclError:
+            pass
+        self.client.stop(reason)
+        try:
+            self.root.destroy()
+        except tk.TclError:
+            pass
+
+    def _poll(self) -> None:
+        self._after_id = None
+        if self.closed:
+            return
+        events = self.client.drain(EVENTS_PER_POLL)
+        for event in events:
+            self.handle(event)
+        if self._exit:
+            self.close()
+            return
+        self._show_status()
+        delay = 1 if len(events) >= EVENTS_PER_POLL else POLL_MS
+        self._after_id = self.root.after(delay, self._poll)
+
+    # ------------------------------------------------------------------ events
+
+    def handle(self, event: Event) -> None:
+        """Draw one event from the core."""
+        match event:
+            case ChatLine():
+                self._add_line(event)
+            case BufferOpened(buffer=name, kind=kind, focus=focus):
+                self._open_tab(name, kind)
+                if focus:
+                    self.select(name)
+            case BufferClosed(buffer=name):
+                self._close_tab(name)
+            case BufferRenamed(old=old, new=new):
+                self._rename_tab(old, new)
+            case CurrentBufferChanged(buffer=name):
+                self.select(name)
+            case MembersChanged(buffer=name, members=members):
+                tab = self.tabs.get(name)
+                if tab is not None:
+                    tab.members = members
+                    if name == self.shown:
+                        self._show_members(tab)
+            case TopicChanged(buffer=name, topic=topic):
+                tab = self.tabs.get(name)
+                if tab is not None:
+                    tab.topic = topic
+                    if name == self.shown:
+                        self._show_topic(tab)
+            case UnreadChanged(buffer=name, unread=unread, highlight=highlight):
+                tab = self.tabs.get(name)
+                if tab is not None:
+                    shown = name == self.shown  # the core may not know yet that it is shown
+                    tab.unread = 0 if shown else unread
+                    tab.highlight = highlight and not shown
+                    self._relabel(tab)
+            case NickChanged(nick=nick):
+                self.nick = nick
+                self._set_title()
+            case StatusChanged():
+                self._status = event
+                self._status_at = time.monotonic()
+                self._show_status()
+            case ExitRequested():
+                self._exit = True
+
+    def _open_tab(self, name: str, kind: BufferKind) -> _Tab:
+        tab = self.tabs.get(name)
+        if tab is not None:
+            return tab
+        frame = ttk.Frame(self.notebook)
+        text = scrolledtext.ScrolledText(frame, height=10, width=60, state="disabled")
+        configure_chat_tags(text, self.theme)
+        text.pack(fill="both", expand=True)
+        # A click in the chat keeps the keyboard in the entry line (text stays selectable).
+        text.bind("<ButtonRelease-1>", lambda _e: self._refocus_entry(), add=True)
+        tab = self.tabs[name] = _Tab(name, kind, frame, text)
+        self.notebook.add(frame, text=tab_label(name, 0, False))
+        return tab
+
+    def _close_tab(self, name: str) -> None:
+        tab = self.tabs.pop(name, None)
+        if tab is None:
+            return
+        self.notebook.forget(tab.frame)
+        tab.frame.destroy()
+
+    def _rename_tab(self, old: str, new: str) -> None:
+        tab = self.tabs.pop(old, None)
+        if tab is None:
+            return
+        tab.name = new
+        self.tabs[new] = tab
+        if self.shown == old:
+            self.shown = new
+        self._relabel(tab)
+
+    def _add_line(self, line: ChatLine) -> None:
+        tab = self.tabs.get(line.buffer) or self._open_tab(line.buffer, "query")
+        text = tab.text
+        at_end = text.yview()[1] >= 0.999
+        text.configure(state="normal")
+        start = text.index("end-1c")
+        if tab.lines:
+            text.insert("end", "\n")
+        for segment in line_segments(line):
+            text.insert("end", segment.text, segment.tags)
+        text.tag_add("line", start, "end-1c")
+        tab.lines += 1
+        if tab.lines > MAX_TEXT_LINES:
+            text.delete("1.0", "2.0")
+            tab.lines -= 1
+        text.configure(state="disabled")
+        if at_end:
+            text.see("end")
+
+    def _relabel(self, tab: _Tab) -> None:
+        self.notebook.set_label(tab.frame, tab_label(tab.name, tab.unread, tab.highlight))
+
+    # ------------------------------------------------------------------ what is shown
+
+    def select(self, name: str) -> None:
+        """Show the tab of buffer `name` (as if the user clicked it)."""
+        tab = self.tabs.get(name)
+        if tab is not None and self.notebook.selected() != str(tab.frame):
+            self.notebook.show(tab.frame)
+
+    def _on_tab_changed(self, _event: object) -> None:
+        selected = self.notebook.selected()
+        tab = next((t for t in self.tabs.values() if str(t.frame) == selected), None)
+        if tab is None:
+            return
+        self.shown = tab.name
+        self.completer.reset()
+        if tab.unread or tab.highlight:
+            tab.unread, tab.highlight = 0, False
+            self._relabel(tab)
+        self.client.set_current(tab.name)
+        self._show_members(tab)
+        self._show_topic(tab)
+        self._set_title()
+        self._refocus_entry()
+
+    def _show_members(self, tab: _Tab) -> None:
+        self.userlist.delete(0, "end")
+        members: tuple[Member, ...] = tab.members
+        if tab.kind == "query":
+            members = (Member(tab.name), Member(self.nick))
+        for index, member in enumerate(members):
+            self.userlist.insert("end", member_row(member))
+            color = MUTED if member.away else nick_color(member.nick)
+            self.userlist.itemconfigure(index, foreground=color)
+        count = f" ({len(members)})" if tab.kind == "channel" else ""
+        self.users_label.configure(text=f"Users{count}")
+        self._members_shown = members
+
+    def _show_topic(self, tab: _Tab) -> None:
+        if tab.kind == "channel":
+            text = f"{tab.name} — {tab.topic}" if tab.topic else f"{tab.name} — no topic"
+        elif tab.kind == "query":
+            text = f"Private conversation with {tab.name}"
+        else:
+            text = "Server messages · type /help for the commands"
+        self.topic.configure(text=text)
+
+    def _show_status(self) -> None:
+        status = self._status
+        if status is None:
+            return
+        if status.state == "reconnecting" and status.retry_in is not None:
+            left = max(0.0, status.retry_in - (time.monotonic() - self._status_at))
+            status = dataclasses.replace(status, retry_in=left + 0.499)
+        text = status.describe()
+        if str(self.status.cget("text")) != text:
+            self.status.configure(text=text)
+            self.status_dot.configure(foreground=STATE_COLORS.get(status.state, MUTED))
+        retry = status.state == "reconnecting"
+        if retry != bool(self.reconnect_button.winfo_ismapped()):
+            if retry:
+                self.reconnect_button.pack(side="right", padx=4, pady=1)
+            else:
+                self.reconnect_button.pack_forget()
+
+    def _set_title(self) -> None:
+        self.root.title(f"socketchat — {self.nick}")
+
+    # ------------------------------------------------------------------ user input
+
+    def _on_return(self, _event: object) -> str:
+        self._send_entry()
+        return "break"
+
+    def _send_entry(self) -> None:
+        text = self.entry.get()
+        if not text.strip():
+            return
+        self.entry.delete(0, "end")
+        self._sent.append(text)
+        self._recall = len(self._sent)
+        self.client.send_input(text, self.shown)
+        self._refocus_entry()
+
+    def _on_tab_key(self, _event: object) -> str:
+        text = self.entry.get()
+        cursor = self.entry.index("insert")
+        new, position = self.completer.complete(text, cursor, self._nick_candidates())
+        if new != text:
+            self.entry.delete(0, "end")
+            self.entry.insert(0, new)
+        self.entry.icursor(position)
+        return "break"
+
+    def _on_other_key(self, event: tk.Event[tk.Misc]) -> None:
+        if event.keysym not in ("Tab", "Shift_L", "Shift_R"):
+            self.completer.reset()
+
+    def _nick_candidates(self) -> list[str]:
+        tab = self.tabs.get(self.shown)
+        if tab is None:
+            return []
+        if tab.kind == "query":
+            return [tab.name, self.nick]
+        return [m.nick for m in tab.members if m.nick != self.nick]
+
+    def _recall_line(self, step: int) -> str:
+        if not self._sent:
+            return "break"
+        self._recall = max(0, min(len(self._sent), self._recall + step))
+        self.entry.delete(0, "end")
+        if self._recall < len(self._sent):
+            self.entry.insert(0, self._sent[self._recall])
+        return "break"
+
+    def _scroll(self, pages: int) -> str:
+        tab = self.tabs.get(self.shown)
+        if tab is not None:
+            tab.text.yview_scroll(pages, "pages")
+        return "break"
+
+    def _on_user_double_click(self, _event: object) -> str:
+        selection = self.userlist.tk.splitlist(
+            self.userlist.tk.call(str(self.userlist), "curselection")
+        )
+        members = self._members_shown
+        if not selection or int(selection[0]) >= len(members):
+            return "break"
+        nick = members[int(selection[0])].nick
+        if nick != self.nick:
+            self.client.send_input(f"/query {nick}", self.shown)
+        self._refocus_entry()
+        return "break"
+
+    def _on_middle_click(self, event: tk.Event[tk.Misc]) -> None:
+        index = self.notebook.index_at(event.x, event.y)
+        if index is None:
+            return
+        frame = self.notebook.paths()[index]
+        tab = next((t for t in self.tabs.values() if str(t.frame) == frame), None)
+        if tab is not None and tab.kind != "status":
+            self.client.close_buffer(tab.name)
+
+    def _close_shown(self) -> None:
+        if self.shown != STATUS_BUFFER:
+            self.client.close_buffer(self.shown)
+
+    def _cycle_tab(self, step: int) -> str:
+        paths = self.notebook.paths()
+        if paths:
+            current = paths.index(self.notebook.selected())
+            self.notebook.show(self.root.nametowidget(paths[(current + step) % len(paths)]))
+        return "break"
+
+    def _refocus_entry(self) -> None:
+        if not self.closed:
+            self.entry.focus_set()
+
+    # ------------------------------------------------------------------ for tests and scripts
+
+    def text_of(self, buffer: str) -> str:
+        """The text shown in a buffer's ScrolledText."""
+        tab = self.tabs.get(buffer)
+        return tab.text.get("1.0", "end-1c") if tab else ""
+
+    def tab_labels(self) -> list[str]:
+        return [self.notebook.label(path) for path in self.notebook.paths()]
+
+    def user_rows(self) -> list[str]:
+        return [str(row) for row in self.userlist.get(0, "end")]
+
+    def status_text(self) -> str:
+        return str(self.status.cget("text"))
