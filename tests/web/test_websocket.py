@@ -3,15 +3,16 @@ control as TCP, the IRCv3 framing rules, Origin checks and shutdown."""
 
 from __future__ import annotations
 
+import signal
 import time
 
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.support import free_port, wait_for
+from tests.support import free_port, wait_for, wait_for_port
 from tests.support.irc import IRCClient
-from tests.support.server import RunningServer, _stop_in_loop, running_server
+from tests.support.server import RunningServer, _stop_in_loop, running_server, spawned_server
 from tests.web.wsclient import WSClient
 
 
@@ -210,3 +211,18 @@ def test_shutdown_sends_error_then_close_frame() -> None:
         assert ws.ws.close_code == 1000
         assert ws.log[-1].command == "ERROR"
         wait_for(lambda: not server.loop.is_running())  # (so the fixture does not stop it again)
+
+
+def test_the_serve_command_serves_the_web_port_and_stops_cleanly() -> None:
+    web_port = free_port()
+    with spawned_server("--web-port", str(web_port)) as server:
+        wait_for_port(web_port)
+        ws = WSClient(web_port).register("webby")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        assert "Server shutting down" in ws.expect("ERROR").param(0)
+        assert ws.wait_closed()
+        assert server.process.wait(timeout=10) == 0
+        assert server.process.stdout is not None
+        output = server.process.stdout.read()
+        assert f"web client on http://127.0.0.1:{web_port}/" in output
