@@ -153,6 +153,7 @@ function onEvent(event) {
       if (event.buffer === core.current) renderTopic();
       break;
     case "status":
+      if (core.state === "connected") attempts = 0; // the next drop starts the backoff afresh
       renderStatus();
       break;
     case "desired-nick":

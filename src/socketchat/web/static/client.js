@@ -103,7 +103,10 @@ export class ChatCore {
         this.emit({ type: "members", buffer: buf.name });
       }
     }
-    if (was !== "disconnected") this.info(STATUS, `Disconnected${reason ? ": " + reason : ""}`, "error");
+    // (a failed attempt while reconnecting is shown in the status bar, not logged each time)
+    if (was === "registering" || was === "connected") {
+      this.info(STATUS, `Disconnected${reason ? ": " + reason : ""}`, "error");
+    }
     this.setState("disconnected");
   }
 
