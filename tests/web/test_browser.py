@@ -230,6 +230,9 @@ def test_phone_screen_collapses_the_user_list(pages: Pages) -> None:
         toggle.click()
         expect(phone.page.locator("#users")).to_be_visible()
         expect(phone.page.locator("#user-list .member-nick")).to_have_text(["phoney"])
+        phone.page.locator("#users-close").click()
+        expect(phone.page.locator("#users")).to_be_hidden()
+        expect(toggle).to_be_focused()
         width = phone.page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375  # nothing sticks out sideways
 

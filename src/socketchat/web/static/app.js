@@ -311,6 +311,12 @@ function renderUsers() {
   );
 }
 
+$("users-close").addEventListener("click", () => {
+  document.body.classList.remove("show-users");
+  ui.usersToggle.setAttribute("aria-expanded", "false");
+  ui.usersToggle.focus();
+});
+
 ui.usersToggle.addEventListener("click", () => {
   const open = document.body.classList.toggle("show-users");
   ui.usersToggle.setAttribute("aria-expanded", String(open));
