@@ -1,0 +1,56 @@
+"""How chat lines, tab labels and user rows are drawn, and the login form's checks (no display)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from socketchat.client.events import ChatLine, Member
+from socketchat.client.gui.login import LoginInfo, check_login
+from socketchat.client.gui.render import line_segments, member_row, nick_tag, tab_label
+
+AT = datetime(2024, 5, 1, 9, 7).astimezone()
+
+
+def text(line: ChatLine) -> str:
+    return "".join(s.text for s in line_segments(line))
+
+
+def test_message_has_time_and_a_coloured_nick() -> None:
+    line = ChatLine("#lobby", AT, "Bob", "hi there")
+    segments = line_segments(line)
+    assert text(line) == "09:07 <Bob> hi there"
+    assert segments[0].tags == ("time",)
+    nick = next(s for s in segments if s.text == "Bob")
+    assert nick_tag("Bob") in nick.tags and nick_tag("Bob") == nick_tag("bob")
+
+
+def test_kinds_are_drawn_distinctly() -> None:
+    assert text(ChatLine("#l", AT, "bob", "waves", "action")) == "09:07 * bob waves"
+    assert text(ChatLine("#l", AT, "srv", "note", "notice")) == "09:07 -srv- note"
+    assert text(ChatLine("#l", AT, "", "oops", "error")) == "09:07 !! oops"
+    assert text(ChatLine("#l", AT, "bob", "bob joined", "join")) == "09:07 -- bob joined"
+    assert text(ChatLine("#l", AT, "", "Connected", "info")) == "09:07 -- Connected"
+    highlighted = line_segments(ChatLine("#l", AT, "bob", "alice: hi", highlight=True))
+    assert "highlight" in highlighted[-1].tags
+    replayed = line_segments(ChatLine("#l", AT, "bob", "old", history=True))
+    assert "history" in replayed[-1].tags
+
+
+def test_tab_labels_and_member_rows() -> None:
+    assert tab_label("#lobby", 0, False) == "#lobby"
+    assert tab_label("#lobby", 3, False) == "#lobby (3)"
+    assert tab_label("bob", 1, True) == "bob (1!)"
+    assert member_row(Member("bob", "@+")) == "@bob"
+    assert member_row(Member("carol", away=True)) == "carol  (away)"
+
+
+def test_login_form_checks() -> None:
+    assert check_login(" alice ", "irc.example.org", "6667") == LoginInfo(
+        "alice", "irc.example.org", 6667
+    )
+    assert "Nick" in str(check_login("", "h", "6667"))
+    assert "Nick" in str(check_login("9lives", "h", "6667"))
+    assert "Nick" in str(check_login("a b", "h", "6667"))
+    assert "Server" in str(check_login("alice", "", "6667"))
+    assert "Port" in str(check_login("alice", "h", "70000"))
+    assert "Port" in str(check_login("alice", "h", "²"))

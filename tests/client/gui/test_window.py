@@ -1,0 +1,204 @@
+"""The real desktop window, driven in-process on Xvfb, against ngircd and our server.
+
+The other participants are raw-socket IRC clients (tests.support.irc.IRCClient).
+"""
+
+from __future__ import annotations
+
+import re
+import tkinter as tk
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from socketchat.client.connection import Backoff
+from tests.client.conftest import ServerUnderTest
+from tests.client.gui.conftest import Gui
+from tests.support.irc import IRCClient
+
+OpenGui = Callable[..., Gui]
+
+
+@pytest.fixture
+def peers(irc_server: ServerUnderTest) -> Iterator[Callable[..., IRCClient]]:
+    """Raw IRC clients registered (and in #lobby) on this test's server."""
+    made: list[IRCClient] = []
+
+    def connect(nick: str, channel: str | None = "#lobby") -> IRCClient:
+        client = IRCClient(irc_server.port).register(nick)
+        if channel:
+            client.send(f"JOIN {channel}")
+            client.expect("366")
+        made.append(client)
+        return client
+
+    yield connect
+    for client in made:
+        client.close()
+
+
+def privmsg_to(client: IRCClient, target: str, text: str) -> None:
+    client.expect("PRIVMSG", lambda m: m.param(0) == target and m.param(1) == text)
+
+
+def test_lobby_chat_user_list_query_tab_and_unread_counts(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+
+    # A typed line goes to everyone else in #lobby.
+    alice.type("hello from the desktop")
+    privmsg_to(bob, "#lobby", "hello from the desktop")
+    alice.wait_text("<alice> hello from the desktop")
+
+    # What others say appears with a local HH:MM timestamp (server-time when offered).
+    bob.send("PRIVMSG #lobby :hi alice, welcome")
+    alice.wait_text("<bob> hi alice, welcome")
+    line = next(x for x in alice.text().splitlines() if "hi alice, welcome" in x)
+    assert re.fullmatch(r"\d\d:\d\d <bob> hi alice, welcome", line)
+    # bob's nick is drawn with his colour tag; the user list colours him the same way.
+    text = alice.window.tabs["#lobby"].text
+    start = text.search("bob>", "1.0")
+    assert any(tag.startswith("nick") and tag != "nick" for tag in text.tag_names(start))
+
+    # Double-click bob in the user list: a private tab opens and is shown.
+    alice.double_click_user("bob")
+    alice.until(lambda: alice.window.shown == "bob")
+    assert "bob" in alice.window.tab_labels()
+    alice.type("just between us")
+    privmsg_to(bob, "bob", "just between us")
+
+    # Back to #lobby with a real click on its tab; bob writes privately: unread count on his tab.
+    alice.click_tab("#lobby")
+    alice.until(lambda: alice.window.shown == "#lobby")
+    bob.send("PRIVMSG alice :are you there?")
+    alice.until(lambda: "bob (1!)" in alice.window.tab_labels())
+    bob.send("PRIVMSG #lobby :and in the channel")
+    alice.wait_text("<bob> and in the channel", "#lobby")
+    assert "#lobby" in alice.window.tab_labels()  # the shown tab counts nothing
+
+    # Clicking the tab shows the conversation and clears its count.
+    alice.click_tab("bob")
+    alice.until(lambda: alice.window.shown == "bob")
+    alice.until(lambda: "bob" in alice.window.tab_labels())
+    assert "<bob> are you there?" in alice.text("bob")
+
+    # bob leaves: the user list follows.
+    alice.click_tab("#lobby")
+    bob.send("QUIT :bye")
+    alice.until(lambda: "bob" not in alice.user_nicks())
+    alice.wait_text("bob quit", "#lobby")
+
+
+def test_pm_by_nick_and_by_ip(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+
+    alice.type("/pm bob hi by nick")
+    privmsg_to(bob, "bob", "hi by nick")
+    alice.until(lambda: alice.window.shown == "bob")
+
+    # Everyone here connects from 127.0.0.1; alice herself does not count.
+    alice.click_tab("#lobby")
+    alice.type("/pm 127.0.0.1 hi by address")
+    privmsg_to(bob, "bob", "hi by address")
+    alice.until(lambda: alice.window.shown == "bob")
+
+    # Two people behind one address: the client names them and sends nothing.
+    carol = peers("carol")
+    alice.click_tab("#lobby")
+    alice.until(lambda: "carol" in alice.user_nicks())
+    alice.type("/pm 127.0.0.1 who gets this?")
+    alice.wait_text("Several people are connected from 127.0.0.1", "#lobby")
+    line = next(x for x in alice.text("#lobby").splitlines() if "Several people" in x)
+    assert "bob" in line and "carol" in line and "Not sent" in line
+    for peer in (bob, carol):
+        assert not [
+            m for m in peer.collect(0.4) if m.command == "PRIVMSG" and "who gets" in m.param(1)
+        ]
+
+
+def test_who_lists_users_with_their_host(gui: OpenGui, peers) -> None:
+    peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    alice.type("/who")
+    alice.wait_text("WHO #lobby: 2 user(s)")
+    rows = [x for x in alice.text().splitlines() if " — " in x and "@" in x]
+    assert any("bob" in r and "127.0.0.1" in r for r in rows), rows
+    assert any("alice" in r for r in rows), rows
+
+
+def test_exit_quits_and_closes_the_window(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    root = alice.root
+    alice.type("/exit")
+    alice.until(lambda: alice.window.closed)
+    quit_msg = bob.expect("QUIT", lambda m: (m.source or "").startswith("alice!"))
+    assert quit_msg.command == "QUIT"
+    assert not alice.window.client.running  # the connection thread was joined
+    with pytest.raises(tk.TclError):
+        root.winfo_exists()  # the window is gone
+
+
+def test_reconnect_after_a_server_restart(gui: OpenGui, peers, irc_server: ServerUnderTest) -> None:
+    # A long backoff, so the test decides when to reconnect (with the "Reconnect now" button).
+    alice = gui("alice", backoff=Backoff(initial=30.0, maximum=30.0, jitter=0.0))
+    alice.joined("#lobby")
+    irc_server.stop()
+    alice.until(lambda: "reconnecting in" in alice.window.status_text())
+    assert re.search(r"reconnecting in (29|30) s", alice.window.status_text())
+    assert alice.window.reconnect_button.winfo_ismapped()
+
+    # Typed while disconnected: queued, visibly, and counted in the status bar.
+    alice.type("sent after the restart")
+    alice.wait_text("(queued until reconnected) sent after the restart", "#lobby")
+    alice.until(lambda: "1 queued" in alice.window.status_text())
+
+    irc_server.start()
+    bob = peers("bob")
+    alice.window.reconnect_button.invoke()
+    alice.until(lambda: alice.window.status_text().startswith("connected"))
+    alice.joined("#lobby", nick="bob")  # rejoined, user list refilled
+    privmsg_to(bob, "#lobby", "sent after the restart")
+    assert not alice.window.reconnect_button.winfo_ismapped()
+
+
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
+def test_bad_commands_get_a_clear_line(gui: OpenGui, peers) -> None:
+    peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    alice.type("/frobnicate now")
+    alice.wait_text("!! Unknown command /frobnicate. Type /help")
+    alice.type("/pm")
+    alice.wait_text("!! Usage: /pm <nick|ip> <message>")
+    alice.type("/pm 127.0.0.1")
+    alice.until(lambda: alice.text().count("Usage: /pm") == 2)
+    alice.type("/help")
+    alice.wait_text("/exit")
+    assert "Traceback" not in alice.text()
+    assert alice.window.shown == "#lobby"
+
+
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
+def test_tab_completes_nicks_and_the_status_bar_names_us(gui: OpenGui, peers) -> None:
+    peers("bobby")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bobby")
+    entry = alice.window.entry
+    entry.focus_force()
+    entry.insert("end", "bo")
+    alice.root.update()
+    entry.event_generate("<Tab>")
+    alice.root.update()
+    assert entry.get() == "bobby: "
+    assert "alice" in alice.window.status_text()
+    assert alice.root.title().endswith("alice")
+    entry.delete(0, "end")
+    alice.type("/nick alicia")
+    alice.until(lambda: alice.root.title().endswith("alicia"))
+    alice.until(lambda: "alicia" in alice.window.status_text())
