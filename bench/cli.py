@@ -226,6 +226,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Fairness: the server on core 0, this process (the load generator) on core 1.
     pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
+    affinity = os.sched_getaffinity(0)
+    try:
+        return _run(args, scale, scenarios, catalogue, wanted_servers, pin, argv)
+    finally:
+        os.sched_setaffinity(0, affinity)  # callers (e.g. tests) get their CPUs back
+
+
+def _run(
+    args: argparse.Namespace,
+    scale: Scale,
+    scenarios: list[Scenario],
+    catalogue: dict[str, Server],
+    wanted_servers: list[str],
+    pin: bool,
+    argv: Sequence[str] | None,
+) -> int:
     if pin:
         os.sched_setaffinity(0, {GEN_CORE})
         pinning = (
@@ -306,7 +322,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         skipped[(sc.name, srv.name)] = f"WebSocket endpoint not usable: {why}"
                         display.end("skipped: " + why)
                         continue
+                t_run = time.monotonic()
                 result = run_one(sc, srv, running, display.progress)
+                result.metrics["run_s"] = time.monotonic() - t_run
                 record.update(ok=True, metrics=result.metrics, errors=result.errors)
                 if not running.alive():
                     record["ok"] = False

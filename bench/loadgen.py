@@ -450,11 +450,14 @@ async def run_fanout(
     chan = b"#bench"
     try:
         progress.phase = "connect"
+        t_setup = time.monotonic()
         members = await connect_clients(
             gen, target, clients, probe_every, progress, setup_inflight, websocket=websocket
         )
+        result.metrics["connect_s"] = time.monotonic() - t_setup
         progress.phase = "join"
         await join_all(members, lambda c: ["#bench"], progress)
+        result.metrics["setup_s"] = time.monotonic() - t_setup
         for c in members:
             c.parse = c.probe
         await asyncio.sleep(0.2)
@@ -495,7 +498,9 @@ async def run_fanout(
                 raise RuntimeError("server died")
         win.stop(target, sum(c.count for c in members))
         progress.phase = "drain"
+        t_drain = time.monotonic()
         lost = await drain(gen, lambda c: sent_total - c.sent, progress, drain_timeout)
+        result.metrics["drain_s"] = time.monotonic() - t_drain
         result.metrics["deliveries_per_s"] = (win.n1 - win.n0) / win.seconds
         result.metrics["messages_per_s"] = result.metrics["deliveries_per_s"] / max(1, clients - 1)
         deliveries = sum(c.count for c in members)
@@ -524,12 +529,14 @@ async def run_rate(
     result = RunResult()
     try:
         progress.phase = "connect"
+        t_setup = time.monotonic()
         members = await connect_clients(gen, target, clients, probe_every, progress, setup_inflight)
         nchan = max(1, clients // channel_size)
         chan_of = [min(i // channel_size, nchan - 1) for i in range(clients)]
         names = [f"#bench{k}" for k in range(nchan)]
         progress.phase = "join"
         await join_all(members, lambda c: [names[chan_of[c.idx]]], progress)
+        result.metrics["setup_s"] = time.monotonic() - t_setup
         for c in members:
             c.parse = c.probe
         by_chan: list[list[Client]] = [[] for _ in range(nchan)]

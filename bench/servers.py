@@ -203,6 +203,7 @@ def _apt_install(package: str) -> None:
 class Ngircd(Server):
     def __init__(self) -> None:
         super().__init__(name="ngircd", label="ngIRCd")
+        self.setup_inflight = 8  # it listens with a backlog of 10
         self.notes = [
             "MaxPenaltyTime=0 and DefaultUserModes=F (relaxed flood protection) switch its "
             "flood throttling off; MaxConnectionsIP=0, MaxJoins=0, MaxNickLength=30; "
@@ -376,6 +377,7 @@ class Miniircd(Server):
 class Socketchat(Server):
     def __init__(self, ws_path: str = "/ws") -> None:
         super().__init__(name="socketchat", label="socketchat", websocket=True, ws_path=ws_path)
+        self.setup_inflight = 50
         self.notes = ["[limits] enabled = false; TCP and WebSocket (--web-port) listeners."]
 
     def binary(self) -> str | None:
