@@ -145,23 +145,22 @@ class Gui:
 
 
 @pytest.fixture
-def gui(display: str, irc_server: ServerUnderTest) -> Iterator[Callable[..., Gui]]:
-    """Open windows on this test's server: ``gui("alice")``; all are closed at the end."""
+def windows(display: str) -> Iterator[Callable[..., Gui]]:
+    """Open windows: ``windows("alice", host, port)``; all are closed at the end of the test."""
     opened: list[ChatWindow] = []
 
-    def open_window(nick: str, channel: str = "#lobby", backoff: Backoff | None = None) -> Gui:
+    def open_window(
+        nick: str,
+        host: str,
+        port: int,
+        channel: str = "#lobby",
+        backoff: Backoff | None = None,
+    ) -> Gui:
         root = tk.Tk()
         root.geometry("900x560+0+0")
         theme = Theme.install(root)
         config = ClientConfig(nick=nick, channels=(channel,))
-        window = ChatWindow(
-            root,
-            theme,
-            config,
-            irc_server.host,
-            irc_server.port,
-            backoff=backoff or fast_backoff(),
-        )
+        window = ChatWindow(root, theme, config, host, port, backoff=backoff or fast_backoff())
         opened.append(window)
         window.start()
         handle = Gui(window)
@@ -177,3 +176,13 @@ def gui(display: str, irc_server: ServerUnderTest) -> Iterator[Callable[..., Gui
         # The last Tk references must die on this (the Tk) thread, not in a GC run that
         # happens to start in the server's thread (Tcl_AsyncDelete).
         gc.collect()
+
+
+@pytest.fixture
+def gui(windows: Callable[..., Gui], irc_server: ServerUnderTest) -> Callable[..., Gui]:
+    """Open windows on this test's server (ngircd or ours): ``gui("alice")``."""
+
+    def open_window(nick: str, channel: str = "#lobby", backoff: Backoff | None = None) -> Gui:
+        return windows(nick, irc_server.host, irc_server.port, channel, backoff)
+
+    return open_window

@@ -6,6 +6,7 @@ The other participants are raw-socket IRC clients (tests.support.irc.IRCClient).
 from __future__ import annotations
 
 import re
+import socket
 import tkinter as tk
 from collections.abc import Callable, Iterator
 
@@ -202,3 +203,43 @@ def test_tab_completes_nicks_and_the_status_bar_names_us(gui: OpenGui, peers) ->
     alice.type("/nick alicia")
     alice.until(lambda: alice.root.title().endswith("alicia"))
     alice.until(lambda: "alicia" in alice.window.status_text())
+
+
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
+def test_history_the_server_offers_is_shown(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    bob.send("PRIVMSG #lobby :said before alice came")
+    bob.send("PING :sync")
+    bob.expect("PONG")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    alice.wait_text("<bob> said before alice came", "#lobby")
+    text = alice.window.tabs["#lobby"].text
+    start = text.search("said before alice came", "1.0")
+    assert "history" in text.tag_names(start)  # drawn as replayed, not live
+    assert alice.window.tab_labels()[1] == "#lobby"  # and not counted as unread
+
+
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
+def test_closing_the_window_quits(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    alice.root.tk.call(alice.root.protocol("WM_DELETE_WINDOW"))  # the window's close button
+    assert alice.window.closed
+    bob.expect("QUIT", lambda m: (m.source or "").startswith("alice!"))
+
+
+def test_a_silent_server_does_not_freeze_the_window(windows: OpenGui) -> None:
+    """The server accepts the connection and never answers: the window keeps working."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        alice = windows("alice", "127.0.0.1", listener.getsockname()[1])
+        conn, _ = listener.accept()
+        with conn:
+            alice.until(lambda: "registering" in alice.window.status_text())
+            alice.type("/help")
+            alice.wait_text("/pm <nick|ip> <message>", "*status*", timeout=3)
+            alice.type("/join #elsewhere")
+            alice.wait_text("Will join #elsewhere when connected", timeout=3)
+            alice.type("hello?")
+            alice.wait_text("This is the status tab", timeout=3)
