@@ -24,6 +24,7 @@ TEXT = "#1f2328"
 MUTED = "#6e7781"
 ACCENT = "#0969da"
 ERROR = "#cf222e"
+BORDER = "#c7ccd1"
 HIGHLIGHT_BG = "#fff4c2"
 SELECT_BG = "#dbe9ff"
 STATE_COLORS = {

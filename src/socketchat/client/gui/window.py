@@ -40,6 +40,7 @@ from socketchat.client.events import (
 )
 from socketchat.client.gui.render import line_segments, member_row, tab_label
 from socketchat.client.gui.theme import (
+    BORDER,
     CHAT_BACKGROUND,
     MUTED,
     SELECT_BG,
@@ -157,7 +158,13 @@ class ChatWindow:
         side = ttk.Frame(self.panes, padding=(8, 0, 0, 0))
         self.users_label = ttk.Label(side, text="Users", style="Side.TLabel")
         self.users_label.pack(fill="x")
-        box = ttk.Frame(side)
+        box = tk.Frame(
+            side,
+            background=CHAT_BACKGROUND,
+            highlightthickness=1,
+            highlightbackground=BORDER,
+            highlightcolor=BORDER,
+        )
         box.pack(fill="both", expand=True)
         self.userlist = tk.Listbox(
             box,
@@ -175,7 +182,7 @@ class ChatWindow:
         scroll = ttk.Scrollbar(box, orient="vertical", command=self.userlist.yview)
         self.userlist.configure(yscrollcommand=scroll.set)
         scroll.pack(side="right", fill="y")
-        self.userlist.pack(side="left", fill="both", expand=True)
+        self.userlist.pack(side="left", fill="both", expand=True, padx=(8, 0), pady=6)
         self.userlist.bind("<Double-Button-1>", self._on_user_double_click)
         self.userlist.bind("<Return>", self._on_user_double_click)
         self.panes.add(side, weight=1)
@@ -304,7 +311,15 @@ class ChatWindow:
         frame = ttk.Frame(self.notebook)
         text = scrolledtext.ScrolledText(frame, height=10, width=60, state="disabled")
         configure_chat_tags(text, self.theme)
-        text.pack(fill="both", expand=True)
+        # The themed scrollbar instead of ScrolledText's classic one, to match the user list.
+        # (ScrolledText copies its frame's pack methods onto itself: use tk.Pack's directly.)
+        text.vbar.destroy()
+        tk.Pack.pack_forget(text)
+        bar = ttk.Scrollbar(text.frame, orient="vertical", command=text.yview)
+        bar.pack(side="right", fill="y")
+        tk.Pack.pack_configure(text, side="left", fill="both", expand=True)
+        text.configure(yscrollcommand=bar.set)
+        text.frame.pack(fill="both", expand=True)
         # A click in the chat keeps the keyboard in the entry line (text stays selectable).
         text.bind("<ButtonRelease-1>", lambda _e: self._refocus_entry(), add=True)
         tab = self.tabs[name] = _Tab(name, kind, frame, text)
