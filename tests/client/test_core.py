@@ -539,3 +539,12 @@ def test_text_for_a_channel_being_joined_is_queued() -> None:
     assert sent(core) == []
     feed(core, ":alice!a@h JOIN #lobby")
     assert sent_lines(core) == ["PRIVMSG #lobby :early bird"]
+
+
+def test_dark_palette_keeps_the_same_colour_slot_per_nick() -> None:
+    from socketchat.client.helpers import NICK_COLORS, NICK_COLORS_DARK
+
+    assert len(NICK_COLORS_DARK) == len(NICK_COLORS)
+    for nick in ("alice", "Bob", "omar", "sara"):
+        slot = NICK_COLORS.index(nick_color(nick))
+        assert nick_color(nick, dark=True) == NICK_COLORS_DARK[slot]

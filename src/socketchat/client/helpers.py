@@ -29,14 +29,35 @@ NICK_COLORS: tuple[str, ...] = (
 )
 
 
+# The same hues, lightened for dark backgrounds (the terminal client's theme).
+NICK_COLORS_DARK: tuple[str, ...] = (
+    "#ff6b81",
+    "#5fd068",
+    "#f0c040",
+    "#7b9bff",
+    "#ffa060",
+    "#c77dff",
+    "#4fd6d6",
+    "#f07ae6",
+    "#b5d334",
+    "#e0955a",
+    "#3cc7c7",
+    "#d19a5e",
+    "#ff7f7f",
+    "#5fcf8f",
+    "#8c8cff",
+    "#d0d040",
+)
+
+
 def nick_color_index(nick: str, n: int = len(NICK_COLORS)) -> int:
     """A stable colour index in ``range(n)`` for a nick (case-insensitive)."""
     return zlib.crc32(casefold(nick).encode("utf-8")) % n
 
 
-def nick_color(nick: str) -> str:
-    """A stable ``#rrggbb`` colour for a nick, from `NICK_COLORS`."""
-    return NICK_COLORS[nick_color_index(nick)]
+def nick_color(nick: str, *, dark: bool = False) -> str:
+    """A stable ``#rrggbb`` colour for a nick, from `NICK_COLORS` (or `NICK_COLORS_DARK`)."""
+    return (NICK_COLORS_DARK if dark else NICK_COLORS)[nick_color_index(nick)]
 
 
 def parse_server_time(value: str) -> datetime | None:

@@ -48,7 +48,7 @@ __all__ = ["ChatApp", "chat_main", "render_line"]
 def render_line(line: ChatLine) -> Text:
     """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick."""
     text = Text(line.time.strftime("%H:%M") + " ", style="dim")
-    color = nick_color(line.nick) if line.nick else ""
+    color = nick_color(line.nick, dark=True) if line.nick else ""
     if line.kind == "message":
         text.append("<")
         text.append(line.nick, style=f"bold {color}")
@@ -328,7 +328,7 @@ class ChatApp(App[int]):
         text = Text(f"{len(members)} here\n", style="dim")
         for m in members:
             text.append(m.prefix or " ")
-            text.append(m.nick, style=("dim " if m.away else "") + nick_color(m.nick))
+            text.append(m.nick, style=("dim " if m.away else "") + nick_color(m.nick, dark=True))
             text.append("\n")
         widget.update(text)
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Make the README's picture of the terminal client: docs/images/terminal-client.png.
+
+Starts `socketchat serve` (the real command) on a free port, runs the Textual client headless
+(Pilot) while two raw IRC users chat with it in #lobby, exports Textual's SVG screenshot and has
+Debian's headless Chromium turn it into a PNG.
+Usage: .venv/bin/python scripts/screenshot_tui.py [OUTPUT.png]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support import free_port, wait_for_port  # noqa: E402
+
+from socketchat.client.tui.app import ChatApp  # noqa: E402
+
+SIZE = (110, 28)
+
+
+class RawUser:
+    def __init__(self, port: int, nick: str) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}", "JOIN #lobby")
+
+    def send(self, *lines: str) -> None:
+        self.sock.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
+
+
+async def shoot(port: int, svg: Path) -> None:
+    app = ChatApp("mina", "127.0.0.1", port)
+    async with app.run_test(size=SIZE) as pilot:
+        deadline = time.monotonic() + 15
+        while not (app.core and app.core.state == "connected" and app.shown == "#lobby"):
+            if time.monotonic() > deadline:
+                raise SystemExit("the client did not join #lobby")
+            await pilot.pause(0.05)
+        omar, sara = RawUser(port, "omar"), RawUser(port, "sara")
+        await pilot.pause(0.5)
+        omar.send("PRIVMSG #lobby :Hello everyone!")
+        await pilot.pause(0.2)
+        sara.send("PRIVMSG #lobby :Hi omar! سلام")
+        await pilot.pause(0.2)
+        await pilot.press(*"Hey both, typing from the terminal client")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        omar.send("PRIVMSG mina :psst, try /who")
+        await pilot.pause(0.2)
+        await pilot.press(*"/who")
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        await pilot.press(*"sa")
+        await pilot.press("tab")
+        await pilot.pause(0.3)
+        app.save_screenshot(svg.name, str(svg.parent))
+
+
+def svg_size(svg: Path) -> tuple[int, int]:
+    """The pixel size from the SVG's viewBox, so the PNG has no margins."""
+    match = re.search(r'viewBox="0 0 ([0-9.]+) ([0-9.]+)"', svg.read_text(encoding="utf-8"))
+    if match is None:
+        return 1200, 800
+    return math.ceil(float(match.group(1))), math.ceil(float(match.group(2)))
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/images/terminal-client.png"
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "socketchat", "serve", "--port", str(port)]
+        server = subprocess.Popen([*cmd, "--web-port", "0", "--data-dir", tmp])
+        try:
+            wait_for_port(port)
+            svg = Path(tmp) / "terminal.svg"
+            asyncio.run(shoot(port, svg))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            width, height = svg_size(svg)
+            subprocess.run(
+                [
+                    "chromium",
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--hide-scrollbars",
+                    f"--user-data-dir={tmp}/profile",
+                    f"--window-size={width},{height}",
+                    f"--screenshot={out}",
+                    svg.as_uri(),
+                ],
+                check=True,
+                capture_output=True,
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
