@@ -9,10 +9,13 @@ import re
 import socket
 import tkinter as tk
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import pytest
 
 from socketchat.client.connection import Backoff
+from socketchat.client.events import BufferOpened, ChatLine
+from socketchat.client.gui.window import MAX_TEXT_LINES
 from tests.client.conftest import ServerUnderTest
 from tests.client.gui.conftest import Gui
 from tests.support.irc import IRCClient
@@ -243,3 +246,38 @@ def test_a_silent_server_does_not_freeze_the_window(windows: OpenGui) -> None:
             alice.wait_text("Will join #elsewhere when connected", timeout=3)
             alice.type("hello?")
             alice.wait_text("This is the status tab", timeout=3)
+
+
+def test_a_flood_of_lines_is_drawn_in_order_and_trimmed(windows: OpenGui) -> None:
+    """Events pushed into the client's queue (as its thread does) go through the real poll."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        alice = windows("alice", "127.0.0.1", listener.getsockname()[1])
+        queue = alice.window.client.events
+        queue.put(BufferOpened("#flood", "channel", focus=True))
+        now = datetime.now().astimezone()
+        total = MAX_TEXT_LINES + 500
+        for i in range(total):
+            queue.put(ChatLine("#flood", now, "bob", f"line {i}"))
+        alice.until(lambda: alice.text("#flood").endswith(f"line {total - 1}"))
+        shown = alice.text("#flood").splitlines()
+        assert len(shown) == MAX_TEXT_LINES
+        assert shown[0].endswith("<bob> line 500")
+        assert [int(x.rsplit(" ", 1)[1]) for x in shown] == list(range(500, total))
+        assert alice.window.shown == "#flood"
+        assert alice.window.tabs["#flood"].text.yview()[1] == 1.0  # follows the end
+
+        # Reading further up: new lines do not pull the view down; back at the end, they do.
+        text = alice.window.tabs["#flood"].text
+        text.yview_moveto(0.0)
+        alice.pump(0.1)
+        for i in range(5):
+            queue.put(ChatLine("#flood", now, "bob", f"more {i}"))
+        alice.until(lambda: alice.text("#flood").endswith("more 4"))
+        alice.pump(0.1)
+        assert text.yview()[0] == 0.0
+        text.yview_moveto(1.0)
+        alice.pump(0.1)
+        queue.put(ChatLine("#flood", now, "bob", "last one"))
+        alice.until(lambda: alice.text("#flood").endswith("last one"))
+        alice.pump(0.1)
+        assert text.yview()[1] == 1.0

@@ -54,8 +54,9 @@ from socketchat.client.threaded import ThreadedClient
 
 __all__ = ["ChatWindow"]
 
-POLL_MS = 25
-EVENTS_PER_POLL = 500
+POLL_MS = 25  # how often the event queue is looked at
+POLL_BUDGET = 0.02  # seconds of drawing per turn of the Tk loop, at most (about)
+EVENTS_PER_SLICE = 50
 MAX_TEXT_LINES = 2000
 
 
@@ -95,6 +96,7 @@ class _Tab:
     frame: ttk.Frame
     text: scrolledtext.ScrolledText
     lines: int = 0
+    follow: bool = True  # scroll to new lines (False while the user reads further up)
     unread: int = 0
     highlight: bool = False
     members: tuple[Member, ...] = ()
@@ -133,6 +135,7 @@ class ChatWindow:
         self._sent: list[str] = []  # typed lines, for Up/Down recall
         self._recall = 0
         self._members_shown: tuple[Member, ...] = ()
+        self._pending: dict[_Tab, list[ChatLine]] = {}  # lines not yet drawn, per tab
         self._build()
         self._set_title()
 
@@ -245,23 +248,36 @@ class ChatWindow:
             pass
 
     def _poll(self) -> None:
+        """Draw what the core said since the last poll, within a time budget per turn.
+
+        A flood of lines is drawn in slices of at most ~`POLL_BUDGET` seconds, so keyboard and
+        mouse events get their turn in between; each tab scrolls once per slice.
+        """
         self._after_id = None
         if self.closed:
             return
-        events = self.client.drain(EVENTS_PER_POLL)
-        for event in events:
-            self.handle(event)
+        deadline = time.monotonic() + POLL_BUDGET
+        more = True
+        while time.monotonic() < deadline:
+            events = self.client.drain(EVENTS_PER_SLICE)
+            for event in events:
+                self.handle(event)
+            self._flush_lines()
+            if len(events) < EVENTS_PER_SLICE:
+                more = False
+                break
         if self._exit:
             self.close()
             return
         self._show_status()
-        delay = 1 if len(events) >= EVENTS_PER_POLL else POLL_MS
-        self._after_id = self.root.after(delay, self._poll)
+        self._after_id = self.root.after(1 if more else POLL_MS, self._poll)
 
     # ------------------------------------------------------------------ events
 
     def handle(self, event: Event) -> None:
         """Draw one event from the core."""
+        if not isinstance(event, ChatLine):
+            self._flush_lines()  # keep the order of lines and tab changes
         match event:
             case ChatLine():
                 self._add_line(event)
@@ -318,11 +334,19 @@ class ChatWindow:
         bar = ttk.Scrollbar(text.frame, orient="vertical", command=text.yview)
         bar.pack(side="right", fill="y")
         tk.Pack.pack_configure(text, side="left", fill="both", expand=True)
-        text.configure(yscrollcommand=bar.set)
         text.frame.pack(fill="both", expand=True)
         # A click in the chat keeps the keyboard in the entry line (text stays selectable).
         text.bind("<ButtonRelease-1>", lambda _e: self._refocus_entry(), add=True)
         tab = self.tabs[name] = _Tab(name, kind, frame, text)
+
+        def scrolled(first: float | str, last: float | str) -> None:
+            # Tk reports the view after each redisplay: the tab follows new lines while the
+            # user has it scrolled to the end (a hidden tab keeps what it had).
+            bar.set(first, last)
+            if text.winfo_ismapped():
+                tab.follow = float(last) >= 0.999
+
+        text.configure(yscrollcommand=scrolled)
         self.notebook.add(frame, text=tab_label(name, 0, False))
         return tab
 
@@ -344,23 +368,35 @@ class ChatWindow:
         self._relabel(tab)
 
     def _add_line(self, line: ChatLine) -> None:
+        """Queue a line for its tab; `_flush_lines` draws a tab's new lines in one Tcl call."""
         tab = self.tabs.get(line.buffer) or self._open_tab(line.buffer, "query")
-        text = tab.text
-        at_end = text.yview()[1] >= 0.999
-        text.configure(state="normal")
-        start = text.index("end-1c")
-        if tab.lines:
-            text.insert("end", "\n")
-        for segment in line_segments(line):
-            text.insert("end", segment.text, segment.tags)
-        text.tag_add("line", start, "end-1c")
-        tab.lines += 1
-        if tab.lines > MAX_TEXT_LINES:
-            text.delete("1.0", "2.0")
-            tab.lines -= 1
-        text.configure(state="disabled")
-        if at_end:
-            text.see("end")
+        self._pending.setdefault(tab, []).append(line)
+
+    def _flush_lines(self) -> None:
+        """Draw the queued lines with a few Tcl calls per tab, however many lines there are.
+
+        Every call back from Tcl may wait for the GIL while the connection thread is busy, so a
+        flood drawn line by line (call by call) would freeze the window.
+        """
+        for tab, lines in self._pending.items():
+            if self.tabs.get(tab.name) is not tab:
+                continue
+            chunks: list[str | tuple[str, ...]] = []
+            for line in lines:
+                chunks += ["\n" if tab.lines else "", ()]
+                for segment in line_segments(line):
+                    chunks += [segment.text, ("line", *segment.tags)]
+                tab.lines += 1
+            text = tab.text
+            text.configure(state="normal")
+            text.insert("end", *chunks)  # type: ignore[arg-type]  # text, tags, text, tags…
+            if tab.lines > MAX_TEXT_LINES:
+                text.delete("1.0", f"{tab.lines - MAX_TEXT_LINES + 1}.0")
+                tab.lines = MAX_TEXT_LINES
+            text.configure(state="disabled")
+            if tab.follow:
+                text.see("end")
+        self._pending.clear()
 
     def _relabel(self, tab: _Tab) -> None:
         self.notebook.set_label(tab.frame, tab_label(tab.name, tab.unread, tab.highlight))
