@@ -171,6 +171,18 @@ def test_reconnect_after_a_server_restart(gui: OpenGui, peers, irc_server: Serve
     assert not alice.window.reconnect_button.winfo_ismapped()
 
 
+def test_reconnects_by_itself_with_backoff(gui: OpenGui, irc_server: ServerUnderTest) -> None:
+    alice = gui("alice", backoff=Backoff(initial=0.3, maximum=0.6, jitter=0.0))
+    alice.joined("#lobby")
+    irc_server.stop()
+    alice.until(lambda: "reconnecting in" in alice.window.status_text())
+    alice.until(lambda: "alice" not in alice.user_nicks())  # members cleared while offline
+    irc_server.start()
+    alice.until(lambda: alice.window.status_text().startswith("connected"))
+    alice.joined("#lobby")
+    assert "Reconnecting in" in alice.text("*status*")
+
+
 @pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
 def test_bad_commands_get_a_clear_line(gui: OpenGui, peers) -> None:
     peers("bob")
