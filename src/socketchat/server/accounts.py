@@ -4,9 +4,15 @@ The commands that reach these (REGISTER, AUTHENTICATE, /msg NickServ ...) live i
 `server/commands/accounts.py` and `server/services.py`; the accounts themselves in the storage
 backend, with passwords only as scrypt hashes (`server/passwords.py`).
 
+Password hashing (scrypt, tens of milliseconds) runs off the event loop through `Server.offload`:
+`check_password` and `register` answer through a `then` callback, and the session's later input
+waits for it, in order.
+
 Throttling: after `max_failures` failed logins within `window` seconds for one account, or from
 one IP address, further attempts for that account (or from that address) are refused without
-checking the password for `lockout` seconds. Time comes from the server's injected clock.
+checking the password for `lockout` seconds. A failure counts when its check completes; checks
+still running count against the limit meanwhile, so parallel connections get no extra guesses.
+Time comes from the server's injected clock.
 
 Nick protection: a client that takes a registered nick without being logged in to that account
 is told so by NickServ and renamed to a guest nick once `nick_protect_seconds` pass
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -46,9 +52,31 @@ class LoginThrottle:
         self.lockout = lockout
         self._failures: dict[str, deque[float]] = {}
         self._locked_until: dict[str, float] = {}
+        self._checking: dict[str, int] = {}  # checks started and not yet finished, per key
 
     def blocked(self, keys: Iterable[str], now: float) -> bool:
-        return any(self._locked_until.get(k, 0.0) > now for k in keys)
+        for key in keys:
+            if self._locked_until.get(key, 0.0) > now:
+                return True
+            checking = self._checking.get(key, 0)
+            if checking:
+                recent = sum(1 for t in self._failures.get(key, ()) if t > now - self.window)
+                if recent + checking >= self.max_failures:
+                    return True
+        return False
+
+    def started(self, keys: Iterable[str]) -> None:
+        """A check for `keys` is running; `finished` ends it."""
+        for key in keys:
+            self._checking[key] = self._checking.get(key, 0) + 1
+
+    def finished(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            left = self._checking.get(key, 0) - 1
+            if left > 0:
+                self._checking[key] = left
+            else:
+                self._checking.pop(key, None)
 
     def failed(self, keys: Iterable[str], now: float) -> None:
         for key in keys:
@@ -77,20 +105,36 @@ class NickGuard:
 
 
 # -- logging in and out ------------------------------------------------------------------
+LoginResult = Callable[[Account | None, str], None]
+
+
 def check_password(
-    server: Server, p: Persistence, s: Session, name: str, password: str
-) -> tuple[Account | None, str]:
-    """(the account, "") when `password` is right; else (None, "throttled" | "invalid")."""
-    now = server.clock()
+    server: Server, p: Persistence, s: Session, name: str, password: str, then: LoginResult
+) -> None:
+    """Check `name`'s password off the event loop, then `then(account, "")` when it is right,
+    else `then(None, "throttled" | "invalid")`.
+
+    A throttled attempt never reaches scrypt. A failure counts once its check completes, even if
+    `s` left meanwhile; `then` runs only while `s` is still connected.
+    """
     keys = ("account:" + casefold(name), "ip:" + s.ip)
-    if p.throttle.blocked(keys, now):
-        return None, "throttled"
+    if p.throttle.blocked(keys, server.clock()):
+        then(None, "throttled")
+        return
     account = p.backend.get_account(name) if name else None
     stored = account.password_hash if account is not None else None
-    if verify_password(password, stored) and account is not None:
-        return account, ""
-    p.throttle.failed(keys, now)
-    return None, "invalid"
+    p.throttle.started(keys)
+
+    def done(right: bool) -> None:
+        p.throttle.finished(keys)
+        if not right or account is None:
+            p.throttle.failed(keys, server.clock())
+            if not s.closed:
+                then(None, "invalid")
+        elif not s.closed:
+            then(account, "")
+
+    server.offload(lambda: verify_password(password, stored), done, session=s)
 
 
 def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None:
@@ -109,27 +153,59 @@ def log_out(server: Server, p: Persistence, s: Session) -> None:
     check_nick(server, p, s)
 
 
+RegisterResult = Callable[[Account | None, str, str], None]
+
+
 def register(
+    server: Server,
+    p: Persistence,
+    s: Session,
+    name: str,
+    email: str,
+    password: str,
+    then: RegisterResult,
+) -> None:
+    """Create an account (the hash is made off the event loop), then `then(account, "", "")`
+    or `then(None, FAIL code, description)`; `then` runs only while `s` is still connected."""
+    refused = _refusal(server, p, s, name, email, password)
+    if refused is not None:
+        then(None, *refused)
+        return
+
+    def done(password_hash: str) -> None:
+        if s.closed:
+            return
+        refused = _refusal(server, p, s, name, email, password)  # the world moved meanwhile?
+        if refused is not None:
+            then(None, *refused)
+            return
+        account = Account(name, password_hash, "" if email == "*" else email, server.clock())
+        if not p.backend.create_account(account):
+            then(None, "ACCOUNT_EXISTS", "That account already exists")
+            return
+        then(account, "", "")
+
+    server.offload(lambda: hash_password(password), done, session=s)
+
+
+def _refusal(
     server: Server, p: Persistence, s: Session, name: str, email: str, password: str
-) -> tuple[Account | None, str, str]:
-    """Create an account. (account, "", "") or (None, FAIL code, description)."""
+) -> tuple[str, str] | None:
+    """Why `s` may not register `name` with these details: (FAIL code, description), or None."""
     if not valid_nick(name, server.config.nicklen) or casefold(name) == casefold(NICKSERV):
-        return None, "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
+        return "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
     if p.backend.get_account(name) is not None:
-        return None, "ACCOUNT_EXISTS", "That account already exists"
+        return "ACCOUNT_EXISTS", "That account already exists"
     holder = server.state.find_nick(name)
     if holder is not None and holder is not s:
-        return None, "BAD_ACCOUNT_NAME", "Someone else is using that nickname right now"
+        return "BAD_ACCOUNT_NAME", "Someone else is using that nickname right now"
     if len(password) < MIN_PASSWORD_LENGTH:
-        return None, "WEAK_PASSWORD", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters"
+        return "WEAK_PASSWORD", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters"
     if len(password.encode("utf-8", "surrogateescape")) > MAX_PASSWORD_BYTES or " " in password:
-        return None, "UNACCEPTABLE_PASSWORD", "That password is too long or contains spaces"
+        return "UNACCEPTABLE_PASSWORD", "That password is too long or contains spaces"
     if email not in ("", "*") and ("@" not in email or len(email) > 254):
-        return None, "INVALID_EMAIL", "That is not an email address"
-    account = Account(name, hash_password(password), "" if email == "*" else email, server.clock())
-    if not p.backend.create_account(account):
-        return None, "ACCOUNT_EXISTS", "That account already exists"
-    return account, "", ""
+        return "INVALID_EMAIL", "That is not an email address"
+    return None
 
 
 # -- nick protection ----------------------------------------------------------------------

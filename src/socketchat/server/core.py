@@ -12,7 +12,9 @@ An adapter must:
   2. feed it input (`session.receive_data` / `receive_line`), and `connection_lost` at the end;
   3. call `flush()` soon after `wakeup` is called (once per event-loop turn is ideal);
   4. call `tick()` again after the number of seconds it returns (timeouts, flood release), or
-     sooner when `tick_wanted(seconds)` asks for it (a session's input was just delayed).
+     sooner when `tick_wanted(seconds)` asks for it (a session's input was just delayed);
+  5. optionally set `offloader` to run blocking work (password hashing) on other threads and hand
+     each result back on the core's own thread (see `offload`); by default it runs inline.
 
 `tick()` releases flood-delayed input on every call but sweeps all sessions for timeouts only every
 `sweep_interval` seconds, so one flooder does not make the server scan everybody 20 times a second.
@@ -30,7 +32,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from socketchat import __version__
 from socketchat.irc import numerics as rpl
@@ -45,6 +47,20 @@ if TYPE_CHECKING:
     from socketchat.storage.base import Storage
 
 log = logging.getLogger("socketchat.server")
+
+T = TypeVar("T")
+
+
+class Offloader(Protocol):
+    """Runs `work()` somewhere, then `done(result)` on the core's thread (at once, or later)."""
+
+    def __call__(self, work: Callable[[], T], done: Callable[[T], None]) -> None: ...
+
+
+def run_inline(work: Callable[[], T], done: Callable[[T], None]) -> None:
+    """The default `Offloader`: no threads (sans-I/O tests, tools)."""
+    done(work())
+
 
 # Capabilities offered in CAP LS, with their CAP LS 302 values.
 BASE_CAPS: dict[str, str] = {
@@ -111,6 +127,7 @@ class Server:
         self.closing: list[Session] = []
         self.wakeup: Callable[[], None] = lambda: None
         self.tick_wanted: Callable[[float], None] = lambda seconds: None
+        self.offloader: Offloader = run_inline
         self._next_sweep = 0.0
         self._ids = itertools.count(1)
         self._msgid_prefix = secrets.token_hex(4)
@@ -245,6 +262,46 @@ class Server:
             if s.dirty:
                 s.link.send(s.take_output())
             s.link.close()
+
+    # -- blocking work ----------------------------------------------------------------------
+    def offload(
+        self, work: Callable[[], T], done: Callable[[T], None], *, session: Session | None = None
+    ) -> None:
+        """Run blocking `work` (scrypt) off the event loop; `done(result)` comes back on it.
+
+        `work` must touch nothing of the core (no sessions, no storage): it may run on another
+        thread. With `session`, that session's later input waits, in order, until `done` ran.
+        `done` runs even if the session closed meanwhile (so a failed login still counts): it
+        must check `session.closed` before answering. Should `work` raise (a bug), `done` is
+        not called, the error is logged and `session` is closed rather than left waiting.
+        """
+
+        def guarded() -> T | Exception:
+            try:
+                return work()
+            except Exception as exc:  # handed back to the core's thread, logged there
+                return exc
+
+        def finish(outcome: T | Exception) -> None:
+            from socketchat.server.commands.dispatch import resume
+
+            try:
+                if not isinstance(outcome, Exception):
+                    if session is None:
+                        done(outcome)
+                    else:  # the end of the command that asked (labeled-response)
+                        resume(self, session, lambda: done(outcome))
+                    return
+                log.error("offloaded work failed", exc_info=outcome)
+                if session is not None:
+                    session.close("Internal error")
+            finally:
+                if session is not None:
+                    session.release()
+
+        if session is not None:
+            session.hold()
+        self.offloader(guarded, finish)
 
     # -- time -----------------------------------------------------------------------------
     def now_tag(self) -> str:

@@ -9,7 +9,8 @@
 
 NickServ exists only when the server has storage. It answers with NOTICEs from
 ``NickServ!NickServ@services.``; its nick can never be taken, and WHOIS shows it (`whois`).
-Messages to it are never stored in history.
+Messages to it are never stored in history. REGISTER and IDENTIFY answer once their password
+hash or check, run off the event loop, is done.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from socketchat.server.persistence import Persistence, persistence_of
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
+    from socketchat.storage.base import Account
 
 _FOLDED = casefold(NICKSERV)
 
@@ -88,12 +90,15 @@ def _register(server: Server, p: Persistence, s: Session, args: list[str]) -> No
     if s.account:
         nickserv_notice(server, s, f"You are already logged in as {s.account}.")
         return
-    account, _code, why = register(server, p, s, s.nick, args[1] if len(args) > 1 else "", args[0])
-    if account is None:
-        nickserv_notice(server, s, f"Registration failed: {why}.")
-        return
-    nickserv_notice(server, s, f"{account.name} is now registered to you.")
-    log_in(server, p, s, account)
+
+    def registered(account: Account | None, _code: str, why: str) -> None:
+        if account is None:
+            nickserv_notice(server, s, f"Registration failed: {why}.")
+            return
+        nickserv_notice(server, s, f"{account.name} is now registered to you.")
+        log_in(server, p, s, account)
+
+    register(server, p, s, s.nick, args[1] if len(args) > 1 else "", args[0], registered)
 
 
 def _identify(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
@@ -104,13 +109,16 @@ def _identify(server: Server, p: Persistence, s: Session, args: list[str]) -> No
     if s.account:
         nickserv_notice(server, s, f"You are already logged in as {s.account}.")
         return
-    account, reason = check_password(server, p, s, name, password)
-    if account is None:
-        why = "too many failed attempts; try later" if reason == "throttled" else "invalid"
-        nickserv_notice(server, s, f"Login failed: {why}.")
-        return
-    nickserv_notice(server, s, f"You are now identified as {account.name}.")
-    log_in(server, p, s, account)
+
+    def checked(account: Account | None, reason: str) -> None:
+        if account is None:
+            why = "too many failed attempts; try later" if reason == "throttled" else "invalid"
+            nickserv_notice(server, s, f"Login failed: {why}.")
+            return
+        nickserv_notice(server, s, f"You are now identified as {account.name}.")
+        log_in(server, p, s, account)
+
+    check_password(server, p, s, name, password, checked)
 
 
 def _logout(server: Server, p: Persistence, s: Session, args: list[str]) -> None:

@@ -21,6 +21,10 @@ while the lag clock is more than flood_burst commands ahead of real time, new li
 flood_max_queued lines or flood_max_queued_bytes bytes waiting is disconnected ("Excess Flood").
 Reading resumes only once the inbox is empty, so what waits is at most one read's worth of lines.
 
+The same inbox keeps order while a command's blocking work (a password check, see
+`Server.offload`) runs elsewhere: `hold()` makes every later line wait in `inbox`, under the same
+line and byte caps, and `release()` processes them in order (still subject to flood control).
+
 Lines holding NUL or a lone CR are refused (they could smuggle a second line to other clients),
 like lines that are too long or not UTF-8: each gets an error reply and the connection survives.
 
@@ -69,9 +73,11 @@ class Session:
         "close_reason",
         "closed",
         "connected_at",
+        "deferred_label",
         "dirty",
         "folded",
         "framer",
+        "held",
         "host",
         "id",
         "inbox",
@@ -90,6 +96,7 @@ class Session:
         "paused",
         "ping_sent_at",
         "port",
+        "processing",
         "realname",
         "registered",
         "sasl",
@@ -146,10 +153,14 @@ class Session:
         self.inbox_bytes = 0
         self.bad_input = 0
         self.paused = False
+        self.held = 0  # blocking work in flight for this session: input waits (hold/release)
+        self.processing = False  # a line's command is running (release() must not re-enter)
         self.outbox: list[bytes] = []
         self.outbox_bytes = 0
         self.dirty = False
         self.capture: list[Message] | None = None  # labeled-response: replies held back
+        # a labeled command waiting for offloaded work: its label and replies so far
+        self.deferred_label: tuple[str, list[Message]] | None = None
         self.closed = False
         self.close_reason = ""
 
@@ -205,7 +216,7 @@ class Session:
                 parsed = parse_message(item)
             except ParseError as exc:
                 parsed = exc
-        if self.inbox or not self._has_credit():
+        if self.inbox or self.held or not self._has_credit():
             self._delay(parsed, size)
             return
         self._process(parsed)
@@ -227,8 +238,8 @@ class Session:
             )
             self.close("Excess Flood")
             return
-        if not self.inbox:
-            self.server.delay(self)
+        if not self.inbox and not self.held:
+            self.server.delay(self)  # flood control: tick when the line may go (release() else)
         self.inbox.append((parsed, size))
         self.inbox_bytes += size
         if not self.paused:
@@ -262,6 +273,7 @@ class Session:
     def _process(self, item: Message | FramingError | ParseError) -> None:
         from socketchat.server.commands.dispatch import dispatch, reject
 
+        self.processing = True
         if isinstance(item, Message):
             cost = dispatch(self.server, self, item)
         else:
@@ -278,12 +290,16 @@ class Session:
                     else "",
                 )
             cost = reject(self.server, self, item)
+        self.processing = False
         if cost and self._flood_control():
             self.lag_clock += cost / self.server.config.limits.flood_rate
 
     def release_delayed(self) -> bool:
-        """Process queued lines that flood control now admits. True while some still wait."""
+        """Process queued lines that flood control now admits. True while some still wait for
+        flood control (False while held: `release` goes on)."""
         while self.inbox and not self.closed:
+            if self.held:
+                return False
             if not self._has_credit():
                 return True
             item, size = self.inbox.popleft()
@@ -293,6 +309,24 @@ class Session:
             self.paused = False
             self.link.resume_reading()
         return False
+
+    def hold(self) -> None:
+        """Blocking work for this session is in flight: later input waits in order."""
+        self.held += 1
+
+    def release(self) -> None:
+        """The work is done: process what waited (flood control still applies).
+
+        Called while a line is being processed (the work ran inline), it only lifts the hold:
+        the loop feeding lines in goes on with the next one by itself.
+        """
+        if not self.held:
+            return
+        self.held -= 1
+        if self.held or self.closed or self.processing:
+            return
+        if self.release_delayed():
+            self.server.delay(self)
 
     # -- output ---------------------------------------------------------------------------
     def write(self, data: bytes) -> None:

@@ -7,6 +7,7 @@ creates the account and logs the client in at once, before or after connection r
 SASL PLAIN only: SCRAM-SHA-256 would need PBKDF2-derived verifiers on disk (clients compute
 them), which the rule "passwords only as memory-hard hashes" excludes. Offer PLAIN over TLS.
 While an exchange runs, `session.sasl` holds it, and registration waits (`try_register`).
+Password checks and hashes run off the event loop (`Server.offload`): replies come from callbacks.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from socketchat.server.persistence import persistence_of
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
+    from socketchat.storage.base import Account
 
 SASL_CHUNK = 400
 SASL_MAX_BYTES = 4096
@@ -53,12 +55,15 @@ def handle_register(server: Server, s: Session, m: Message) -> None:
     if name == "*":
         s.fail("REGISTER", "NEED_NICK", "Choose a nick or an account name first", "*")
         return
-    account, code, why = register(server, p, s, name, email, password)
-    if account is None:
-        s.fail("REGISTER", code, why, name)
-        return
-    s.send(Message("REGISTER", ("SUCCESS", account.name, "Account created"), server.name))
-    log_in(server, p, s, account)
+
+    def registered(account: Account | None, code: str, why: str) -> None:
+        if account is None:
+            s.fail("REGISTER", code, why, name)
+            return
+        s.send(Message("REGISTER", ("SUCCESS", account.name, "Account created"), server.name))
+        log_in(server, p, s, account)
+
+    register(server, p, s, name, email, password, registered)
 
 
 def handle_verify(server: Server, s: Session, m: Message) -> None:
@@ -92,21 +97,26 @@ def handle_authenticate(server: Server, s: Session, m: Message) -> None:
         exchange.data += arg
     if len(arg) == SASL_CHUNK:
         return  # more to come
-    account = None
     try:
         fields = base64.b64decode(exchange.data, validate=True).decode("utf-8").split("\0")
     except (binascii.Error, UnicodeDecodeError):
         fields = []
-    if p is not None and len(fields) == 3 and fields[0] in ("", fields[1]):
-        account, reason = check_password(server, p, s, fields[1], fields[2])
+    if p is None or len(fields) != 3 or fields[0] not in ("", fields[1]):
+        s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
+        _finish(server, s)
+        return
+
+    def checked(account: Account | None, reason: str) -> None:
         if reason == "throttled":
             s.notice("Too many failed logins; try again later")
-    if account is None or p is None:
-        s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
-    else:
-        log_in(server, p, s, account)
-        s.numeric(rpl.RPL_SASLSUCCESS, "SASL authentication successful")
-    _finish(server, s)
+        if account is None:
+            s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
+        else:
+            log_in(server, p, s, account)
+            s.numeric(rpl.RPL_SASLSUCCESS, "SASL authentication successful")
+        _finish(server, s)
+
+    check_password(server, p, s, fields[1], fields[2], checked)
 
 
 def _finish(server: Server, s: Session) -> None:

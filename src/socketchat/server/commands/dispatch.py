@@ -3,12 +3,14 @@
 The checks, in order: known command (421), registered unless the command may run before (451),
 enough parameters (461), operator privilege (481). Labeled-response is handled here too: while a
 labeled command runs, everything sent to its session is captured and then sent back as one
-labeled message, a labeled BATCH, or an ACK.
+labeled message, a labeled BATCH, or an ACK. A command whose blocking work was offloaded
+(`Server.offload`) ends later, in `resume`: its label waits for that.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
@@ -50,9 +52,28 @@ def dispatch(server: Server, session: Session, msg: Message) -> int:
         _run(server, session, msg, spec.handler)
     finally:
         captured, session.capture = session.capture, None
-    if not session.closed:
+    if session.held and not session.closed:
+        session.deferred_label = (label, captured or [])  # the answer comes in `resume`
+    elif not session.closed:
         _send_labeled(server, session, label, captured or [])
     return spec.flood_cost
+
+
+def resume(server: Server, session: Session, rest: Callable[[], None]) -> None:
+    """Run `rest`, the end of a command whose blocking work ran elsewhere, as part of that
+    command: when it was labeled, its replies are captured and labeled now."""
+    deferred, session.deferred_label = session.deferred_label, None
+    if deferred is None or session.closed:
+        rest()
+        return
+    label, captured = deferred
+    session.capture = captured
+    try:
+        rest()
+    finally:
+        captured, session.capture = session.capture or [], None
+    if not session.closed:
+        _send_labeled(server, session, label, captured)
 
 
 def _run(server: Server, session: Session, msg: Message, handler: object) -> None:

@@ -17,14 +17,21 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
     name, password = m.params[0], m.params[1]
     entry = next((op for op in server.config.operators if op.name == name), None)
     # An unknown name still costs one scrypt check, so replies do not reveal which names exist.
-    ok = verify_password(password, entry.password_hash if entry else None)
-    if entry is None or not ok:
-        s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
-        return
-    if "o" not in s.modes:
-        s.modes.add("o")
-        s.send(Message("MODE", (s.nick, "+o"), s.prefix))
-    s.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
+    stored = entry.password_hash if entry else None
+
+    def checked(right: bool) -> None:
+        if s.closed:
+            return
+        if entry is None or not right:
+            s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+            return
+        if "o" not in s.modes:
+            s.modes.add("o")
+            s.send(Message("MODE", (s.nick, "+o"), s.prefix))
+        s.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
+
+    # scrypt runs off the event loop; this session's next lines wait for the answer
+    server.offload(lambda: verify_password(password, stored), checked, session=s)
 
 
 def handle_kill(server: Server, s: Session, m: Message) -> None:

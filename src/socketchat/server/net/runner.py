@@ -1,4 +1,5 @@
-"""Run a `Server` on asyncio: listeners, the flush-per-loop-turn hook, the tick timer, shutdown."""
+"""Run a `Server` on asyncio: listeners, the flush-per-loop-turn hook, the tick timer, blocking
+work (password hashing) on a small thread pool, shutdown."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import signal
 import ssl
 import weakref
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from socketchat.server.core import Server
 from socketchat.server.net.stream import StreamLink
@@ -17,6 +20,12 @@ log = logging.getLogger("socketchat.server")
 
 # Runners started in this process (tests stop in-process servers through it).
 ACTIVE_RUNNERS: weakref.WeakSet[ServerRunner] = weakref.WeakSet()
+
+# Threads for blocking work. hashlib.scrypt releases the GIL, so two checks run while the loop
+# goes on; more would only take CPU from the loop on a small machine (each check is CPU-bound).
+OFFLOAD_WORKERS = 2
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +59,7 @@ class ServerRunner:
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._signal_task: asyncio.Future[None] | None = None
         self.stop_reason = "Server shutting down"  # what closers tell their clients
+        self._executor: ThreadPoolExecutor | None = None
 
     async def start(self) -> Listening:
         loop = asyncio.get_running_loop()
@@ -57,6 +67,8 @@ class ServerRunner:
         ACTIVE_RUNNERS.add(self)
         self.server.wakeup = self._schedule_flush
         self.server.tick_wanted = self._want_tick
+        self._executor = ThreadPoolExecutor(OFFLOAD_WORKERS, thread_name_prefix="socketchat-work")
+        self.server.offloader = self._offload
         config = self.server.config
         host = config.host
         plain = await loop.create_server(
@@ -94,6 +106,32 @@ class ServerRunner:
         except Exception:
             log.exception("flush failed")
 
+    def _offload(self, work: Callable[[], T], done: Callable[[T], None]) -> None:
+        """The server's `Offloader`: `work` on the pool, `done` back on the loop, then a flush."""
+        loop, executor = self._loop, self._executor
+        if loop is None or executor is None or self._stopped.is_set():
+            done(work())  # not running (or stopped): nothing else to keep responsive
+            return
+
+        def back_on_loop(future: Future[T]) -> None:
+            if future.cancelled():
+                return  # shutdown dropped it: its session is gone
+            try:
+                loop.call_soon_threadsafe(self._finish, future, done)
+            except RuntimeError:
+                pass  # the loop closed meanwhile
+
+        executor.submit(work).add_done_callback(back_on_loop)
+
+    def _finish(self, future: Future[T], done: Callable[[T], None]) -> None:
+        if self._stopped.is_set():
+            return  # storage is closed, every session is gone
+        try:
+            done(future.result())
+        except Exception:
+            log.exception("offloaded work: completion failed")
+        self._schedule_flush()
+
     def _want_tick(self, seconds: float) -> None:
         """Tick in `seconds` if the next tick is due later than that (flood release)."""
         if self._loop is None or self._stopped.is_set():
@@ -128,6 +166,10 @@ class ServerRunner:
         self._flush()
         if self._tick_handle is not None:
             self._tick_handle.cancel()
+        if self._executor is not None:
+            # queued checks are dropped (their sessions are closed); running ones finish
+            # in their threads, and their results are ignored
+            self._executor.shutdown(wait=False, cancel_futures=True)
         await asyncio.sleep(0.1)
         if self.server.storage is not None:
             self.server.storage.close()
