@@ -1,0 +1,144 @@
+"""Sending what the user typed: target checks, splitting long text, and the offline queue.
+
+`say` is the one way typed text leaves the client. While not registered (or while a channel is
+being rejoined) it waits in `ClientCore.queue`, bounded by ``max_queued`` and shown as
+"queued"; `flush_queue` sends it once the server (or the channel) is back, `drop_queue` says
+which lines were not sent when a channel cannot be rejoined.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from socketchat.client.events import ChatLine
+from socketchat.client.helpers import local_time
+
+if TYPE_CHECKING:
+    from socketchat.client.core import ClientCore
+
+__all__ = ["Queued", "drop_queue", "flush_queue", "say", "split_utf8"]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    target: str
+    text: str
+    action: bool
+
+
+def say(
+    core: ClientCore,
+    target: str,
+    text: str,
+    now: float,
+    *,
+    action: bool,
+    focus: bool = False,
+    origin: str | None = None,
+) -> None:
+    """Send `text` (or a /me `action`) to `target`, opening its buffer; queue it when offline."""
+    model = core.model
+    buf = model.buf(target)
+    if buf is not None and buf.kind == "status":
+        core.info(
+            target,
+            "This is the status tab: /join #channel or /pm <nick> <message>; /help lists all",
+            now,
+            "error",
+        )
+        return
+    if buf is None and model.fold(target) in core.wanted:
+        buf = model.open(target, "channel", focus=focus)  # joining: queue for it
+    if buf is None:
+        if model.is_channel(target):
+            core.info(
+                origin or core.current, f"You are not in {target}: /join it first", now, "error"
+            )
+            return
+        buf = model.open(target, "query", focus=focus)
+    elif focus:
+        model.focus(buf.name)
+    target = buf.name
+    if not core.registered or (buf.kind == "channel" and not buf.joined):
+        if len(core.queue) >= core.config.max_queued:
+            core.info(
+                target, f"Not connected and the queue is full; NOT sent: {text}", now, "error"
+            )
+            return
+        core.queue.append(Queued(target, text, action))
+        core.info(target, f"(queued until reconnected) {text}", now)
+        core.emit_status()
+        return
+    send_text(core, target, text, now, action)
+
+
+def send_text(core: ClientCore, target: str, text: str, now: float, action: bool) -> None:
+    """PRIVMSGs for `text`, split to fit the server's 512-byte lines as others will see them."""
+    overhead = len(f":{core.nick}!{'x' * 10}@{'x' * 63} PRIVMSG {target} :".encode())
+    overhead = max(overhead, core.me_prefix_len + len(f" PRIVMSG {target} :".encode()))
+    budget = 510 - overhead - (9 if action else 0)
+    for chunk in split_utf8(text, max(budget, 60)):
+        body = f"\x01ACTION {chunk}\x01" if action else chunk
+        core.send("PRIVMSG", target, body)
+        if "echo-message" not in core.caps:
+            core.model.add_line(
+                target,
+                ChatLine(
+                    target,
+                    local_time(now),
+                    core.nick,
+                    chunk,
+                    "action" if action else "message",
+                    self_msg=True,
+                ),
+            )
+
+
+def flush_queue(core: ClientCore, now: float, channel: str | None = None) -> None:
+    """Send queued messages for `channel`, or (None) for every non-channel target."""
+    if not core.queue:
+        return
+    model = core.model
+    keep: deque[Queued] = deque()
+    for item in core.queue:
+        is_chan = model.is_channel(item.target)
+        ready = (
+            model.same(item.target, channel)
+            if channel is not None
+            else not is_chan or model.fold(item.target) not in core.wanted
+        )
+        if ready and model.buf(item.target) is not None:
+            send_text(core, item.target, item.text, now, item.action)
+        elif ready:
+            continue
+        else:
+            keep.append(item)
+    if len(keep) != len(core.queue):
+        core.queue = keep
+        core.emit_status()
+
+
+def drop_queue(core: ClientCore, channel: str, now: float) -> None:
+    """Forget what was queued for `channel` (it cannot be rejoined), saying so."""
+    dropped = [q for q in core.queue if core.model.same(q.target, channel)]
+    if dropped:
+        core.queue = deque(q for q in core.queue if q not in dropped)
+        for q in dropped:
+            core.info(q.target, f"NOT sent (could not rejoin): {q.text}", now, "error")
+        core.emit_status()
+
+
+def split_utf8(text: str, limit: int) -> Iterable[str]:
+    """Split text into pieces of at most `limit` UTF-8 bytes, preferring spaces."""
+    while len(text.encode("utf-8")) > limit:
+        cut = len(text.encode("utf-8")[:limit].decode("utf-8", "ignore"))
+        space = text.rfind(" ", 0, cut)
+        if space > cut // 2:
+            cut = space
+        yield text[:cut]
+        text = text[cut:].lstrip(" ")
+    if text:
+        yield text
