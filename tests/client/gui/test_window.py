@@ -276,7 +276,7 @@ def test_a_flood_of_lines_is_drawn_in_order_and_trimmed(windows: OpenGui) -> Non
         assert shown[0].endswith("<bob> line 500")
         assert [int(x.rsplit(" ", 1)[1]) for x in shown] == list(range(500, total))
         assert alice.window.shown == "#flood"
-        assert alice.window.tabs["#flood"].text.yview()[1] == 1.0  # follows the end
+        assert alice.window.tabs["#flood"].text.yview()[1] >= 0.999  # follows the end
 
         # Reading further up: new lines do not pull the view down; back at the end, they do.
         text = alice.window.tabs["#flood"].text
@@ -292,4 +292,4 @@ def test_a_flood_of_lines_is_drawn_in_order_and_trimmed(windows: OpenGui) -> Non
         queue.put(ChatLine("#flood", now, "bob", "last one"))
         alice.until(lambda: alice.text("#flood").endswith("last one"))
         alice.pump(0.1)
-        assert text.yview()[1] == 1.0
+        assert text.yview()[1] >= 0.999
