@@ -56,13 +56,19 @@ class ChatPage:
         else:
             self.errors.append(f"console: {message.text}")
 
-    def login(self, nick: str) -> ChatPage:
-        self.page.goto(self.url)
-        self.page.fill("#nick", nick)
-        self.page.press("#nick", "Enter")
+    def login(self, nick: str, password: str = "") -> ChatPage:
+        self.submit_login(nick, password)
         self.wait_connected()
         expect(self.tab("#lobby")).to_have_attribute("aria-selected", "true")
         return self
+
+    def submit_login(self, nick: str, password: str = "") -> None:
+        """Fill in the nick form (opening the page first if needed) and press Enter."""
+        if self.page.url != self.url:
+            self.page.goto(self.url)
+        self.page.fill("#nick", nick)
+        self.page.fill("#password", password)
+        self.page.press("#nick", "Enter")
 
     def wait_connected(self, timeout: float = 10_000) -> None:
         expect(self.page.locator("body")).to_have_attribute(
@@ -81,3 +87,26 @@ class ChatPage:
 
     def members(self) -> list[str]:
         return self.page.locator("#user-list .member-nick").all_inner_texts()
+
+
+class Pages:
+    """The pages a test opens, each in a fresh browser profile."""
+
+    def __init__(self, browser: Browser) -> None:
+        self.browser = browser
+        self.contexts: list[BrowserContext] = []
+        self.opened: list[ChatPage] = []
+
+    def open(self, web_port: int, **context_options: Any) -> ChatPage:
+        context_options.setdefault("viewport", {"width": 1100, "height": 700})
+        context = self.browser.new_context(**context_options)
+        self.contexts.append(context)
+        page = ChatPage(context, web_port)
+        self.opened.append(page)
+        return page
+
+    def close(self) -> list[str]:
+        """Close every page; the JavaScript errors they logged."""
+        for context in self.contexts:
+            context.close()
+        return [e for p in self.opened for e in p.errors]

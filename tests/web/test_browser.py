@@ -4,49 +4,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, expect
+from playwright.sync_api import expect
 
 from tests.support import free_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server
-from tests.web.browser import ChatPage, chromium
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-class Pages:
-    """The pages a test opens, each in a fresh browser profile."""
-
-    def __init__(self, browser: Browser) -> None:
-        self.browser = browser
-        self.contexts: list[BrowserContext] = []
-        self.opened: list[ChatPage] = []
-
-    def open(self, web_port: int, **context_options: Any) -> ChatPage:
-        context_options.setdefault("viewport", {"width": 1100, "height": 700})
-        context = self.browser.new_context(**context_options)
-        self.contexts.append(context)
-        page = ChatPage(context, web_port)
-        self.opened.append(page)
-        return page
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator[Pages]:
-    """Opens pages for a test; afterwards, no JavaScript error may have been logged."""
-    opened = Pages(browser)
-    yield opened
-    for context in opened.contexts:
-        context.close()
-    assert [e for p in opened.opened for e in p.errors] == []
+from tests.web.browser import Pages
 
 
 def test_two_pages_and_a_tcp_client_chat(pages: Pages) -> None:

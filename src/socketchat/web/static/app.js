@@ -1,5 +1,6 @@
 // The page: the nick form, the WebSocket (with reconnect and backoff) and the views of ChatCore.
-// Everything user-supplied is rendered with textContent, never as HTML.
+// Everything user-supplied is rendered with textContent, never as HTML. The password is kept in
+// memory only (the core logs in again after a reconnect), never in localStorage.
 
 import { ChatCore, STATUS } from "./client.js";
 import { validNick } from "./irc.js";
@@ -10,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 
 const ui = {
   login: $("login"), loginForm: $("login-form"), nickInput: $("nick"), nickError: $("nick-error"),
+  passwordInput: $("password"), passwordError: $("password-error"),
   chat: $("chat"), status: $("status"), tabs: $("tabs"), log: $("log"), topic: $("topic"),
   users: $("users"), userList: $("user-list"), userCount: $("user-count"), usersToggle: $("users-toggle"),
   composer: $("composer"), input: $("input"), left: $("left"), reconnect: $("reconnect"),
@@ -35,12 +37,20 @@ function hhmm(date) {
 
 // ------------------------------------------------------------------ the nick form
 
-function showLogin() {
+function showLogin(passwordError = "") {
   const saved = localStorage.getItem(NICK_KEY) || "";
   ui.nickInput.value = saved;
+  ui.passwordInput.value = "";
+  ui.passwordError.textContent = passwordError;
   ui.login.hidden = false;
   ui.chat.hidden = true;
-  ui.nickInput.focus();
+  document.body.dataset.state = "login";
+  if (passwordError) {
+    ui.passwordInput.setAttribute("aria-invalid", "true");
+    ui.passwordInput.focus();
+  } else {
+    ui.nickInput.focus();
+  }
 }
 
 ui.loginForm.addEventListener("submit", (event) => {
@@ -56,16 +66,23 @@ ui.loginForm.addEventListener("submit", (event) => {
   }
   ui.nickInput.removeAttribute("aria-invalid");
   ui.nickError.textContent = "";
+  const password = ui.passwordInput.value;
+  ui.passwordInput.value = "";
+  ui.passwordInput.removeAttribute("aria-invalid");
+  ui.passwordError.textContent = "";
   localStorage.setItem(NICK_KEY, nick);
-  start(nick);
+  start(nick, password || null);
 });
 
-function start(nick) {
-  core = new ChatCore(nick);
+function start(nick, password) {
+  const mine = new ChatCore(nick, { password });
+  core = mine;
   core.transmit = (line) => {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(line);
   };
-  core.onEvent = onEvent;
+  core.onEvent = (event) => {
+    if (core === mine) onEvent(event); // a core given up (wrong password) says nothing more
+  };
   ui.login.hidden = true;
   ui.chat.hidden = false;
   renderTabs();
@@ -122,6 +139,18 @@ function showLeft() {
   ui.reconnect.focus();
 }
 
+/** The server refused the password: drop this connection and ask again (no reconnect). */
+function loginFailed(message) {
+  clearTimeout(retryTimer);
+  clearInterval(countdownTimer);
+  const socket = ws;
+  ws = null;
+  core = null;
+  attempts = 0;
+  if (socket) socket.close(1000, "login failed");
+  showLogin(message);
+}
+
 ui.reconnect.addEventListener("click", () => {
   ui.left.hidden = true;
   ui.composer.hidden = false;
@@ -137,6 +166,13 @@ function onEvent(event) {
   switch (event.type) {
     case "line":
       if (event.buffer === core.current) appendLine(event.line);
+      break;
+    case "history-loading":
+    case "history":
+      if (event.buffer === core.current) keepScrollPosition(renderLines);
+      break;
+    case "auth-failed":
+      loginFailed(event.message);
       break;
     case "buffers":
       renderTabs();
@@ -181,6 +217,7 @@ function renderStatus() {
   else if (s === "connecting") text = "Connecting…";
   else if (s === "reconnecting") text = `Disconnected — reconnecting in ${core.retryIn} s…`;
   else text = core.exiting ? "You left the chat" : "Disconnected";
+  if (core.account) text += ` · account ${core.account}`;
   if (core.queue.length) text += ` · ${core.queue.length} queued`;
   if (core.away) text += " · away";
   ui.status.textContent = text;
@@ -239,6 +276,11 @@ ui.tabs.addEventListener("keydown", (event) => {
 });
 
 function lineNode(line) {
+  if (line.kind === "divider" || line.kind === "history-start") {
+    const marker = el("div", `line marker kind-${line.kind}`, line.text);
+    marker.setAttribute("role", "separator");
+    return marker;
+  }
   const row = el("div", `line kind-${line.kind}` + (line.self ? " self" : "") + (line.highlight ? " highlight" : "") + (line.history ? " history" : ""));
   const time = el("time", "time", hhmm(line.time));
   time.dateTime = line.time.toISOString();
@@ -262,13 +304,30 @@ function nearBottom() {
 function appendLine(line) {
   const stick = nearBottom();
   ui.log.append(lineNode(line));
-  while (ui.log.childElementCount > 1000) ui.log.firstElementChild.remove();
+  const buf = core.buf(core.current);
+  while (ui.log.childElementCount > (buf ? buf.lines.length : 0)) ui.log.firstElementChild.remove();
   if (stick) ui.log.scrollTop = ui.log.scrollHeight;
 }
 
-function renderLog() {
+/** Redraw the current tab's lines (and whether older ones are loading). */
+function renderLines() {
   const buf = core.buf(core.current);
   ui.log.replaceChildren(...(buf ? buf.lines.map(lineNode) : []));
+  ui.log.classList.toggle("loading", Boolean(buf && buf.historyRequest && buf.historyRequest.kind === "before"));
+}
+
+/** Run `change` so that what the reader looks at stays where it is (lines added above it move
+ * the rest down by their height); at the bottom, stay at the bottom. */
+function keepScrollPosition(change) {
+  const stick = nearBottom();
+  const fromBottom = ui.log.scrollHeight - ui.log.scrollTop;
+  change();
+  ui.log.scrollTop = stick ? ui.log.scrollHeight : ui.log.scrollHeight - fromBottom;
+}
+
+function renderLog() {
+  renderLines();
+  const buf = core.buf(core.current);
   ui.log.scrollTop = ui.log.scrollHeight;
   ui.log.setAttribute("aria-label", `Messages in ${buf && buf.kind !== "status" ? buf.name : "status"}`);
   ui.input.placeholder = buf && buf.kind !== "status" ? `Message ${buf.name}` : "Type /join #channel, /pm nick message or /help";
@@ -310,6 +369,20 @@ function renderUsers() {
     }),
   );
 }
+
+// Scrolled to the top: ask for older lines (the core sends one request at a time per tab, and
+// none after "start of history"). A wheel or swipe up on a log too short to scroll does it too.
+function loadOlderAtTop() {
+  if (core && ui.log.scrollTop < 40 && ui.log.childElementCount) core.requestOlder(core.current);
+}
+
+ui.log.addEventListener("scroll", loadOlderAtTop, { passive: true });
+ui.log.addEventListener("wheel", (event) => {
+  if (event.deltaY < 0 && ui.log.scrollHeight <= ui.log.clientHeight) loadOlderAtTop();
+}, { passive: true });
+ui.log.addEventListener("keydown", (event) => {
+  if ((event.key === "PageUp" || event.key === "Home" || event.key === "ArrowUp") && ui.log.scrollTop === 0) loadOlderAtTop();
+});
 
 $("users-close").addEventListener("click", () => {
   document.body.classList.remove("show-users");

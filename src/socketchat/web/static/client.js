@@ -3,7 +3,8 @@
 // the WebSocket adapter. Drive it with connecting/connectionMade/receiveLine/connectionLost and
 // handleInput; it calls this.transmit(line) to send and this.onEvent(event) to tell the view.
 
-import { fold, formatLine, isChannel, parseIp, parseMessage, sameIp, splitUtf8, validNick } from "./irc.js";
+import { insertHistory, joinAnchor, olderReference } from "./history.js";
+import { fold, formatLine, isChannel, parseIp, parseMessage, saslPlain, sameIp, splitUtf8, validNick } from "./irc.js";
 
 export const STATUS = "*status*";
 
@@ -14,6 +15,8 @@ export const WANTED_CAPS = [
 
 const COUNTED = new Set(["message", "action", "notice"]);
 const JOIN_FAILURES = new Set(["403", "405", "471", "473", "474", "475", "477"]);
+const SASL_FAILURES = new Set(["902", "904", "905"]);
+const NICKSERV = "NickServ";
 
 export const COMMANDS = {
   help: ["/help", "list the commands"],
@@ -30,6 +33,9 @@ export const COMMANDS = {
   away: ["/away [message]", "mark yourself away; without a message: back"],
   names: ["/names [#channel]", "list the channel's members"],
   whois: ["/whois <nick>", "information about a user"],
+  history: ["/history [n]", "load n (default 50) older messages in this tab"],
+  register: ["/register <password> [email]", "register your nick as an account"],
+  identify: ["/identify [account] <password>", "log in to your account"],
   quote: ["/quote <raw IRC line>", "send a raw IRC line"],
   quit: ["/quit [reason]", "disconnect (you can reconnect)"],
   exit: ["/exit", "leave the chat (you can reconnect)"],
@@ -43,8 +49,10 @@ function alternativeNick(base, attempt) {
 }
 
 export class ChatCore {
-  constructor(nick, { channels = ["#lobby"], historyLines = 50, maxQueued = 100, scrollback = 1000 } = {}) {
+  constructor(nick, { channels = ["#lobby"], historyLines = 50, maxQueued = 100, scrollback = 1000, password = null } = {}) {
     this.desiredNick = nick;
+    // {account, password} to log in with on every (re)connection; in memory only
+    this.login = password ? { account: nick, password } : null;
     this.nick = nick;
     this.historyLines = historyLines;
     this.maxQueued = maxQueued;
@@ -71,7 +79,10 @@ export class ChatCore {
     this.isupport = new Map();
     this.capEnded = false;
     this.nickAttempt = 0;
-    this.batches = new Map(); // ref → type
+    this.batches = new Map(); // ref → {type, target, lines}; a chathistory batch collects its lines
+    this.account = null; // the account we are logged in to (900), or null
+    this.sasl = null; // {account, password} while an AUTHENTICATE exchange runs
+    this.pendingLogin = null; // {account, password} from /register or /identify, kept on success
     this.who = []; // pending WHO requests, in order
     this.namesRequested = new Set();
   }
@@ -97,6 +108,7 @@ export class ChatCore {
     const was = this.state;
     this.resetConnection();
     for (const buf of this.buffers.values()) {
+      buf.historyRequest = null;
       if (buf.kind === "channel") {
         buf.joined = false;
         buf.members.clear();
@@ -332,6 +344,35 @@ export class ChatCore {
     if (this.requireConnection(buffer)) this.send("WHOIS", nick);
   }
 
+  cmd_history(args, buffer) {
+    const n = args.split(" ")[0];
+    if (n && !/^[1-9][0-9]{0,3}$/.test(n)) return this.usage("history", buffer);
+    this.requestOlder(buffer, n ? Number(n) : this.historyLines || 50, { user: true });
+  }
+
+  cmd_register(args, buffer) {
+    const [password, email = "", ...extra] = args.split(/\s+/).filter(Boolean);
+    if (!password || extra.length) return this.usage("register", buffer);
+    if (!this.requireConnection(buffer)) return;
+    if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
+    this.pendingLogin = { account: this.nick, password };
+    if (this.offered.has("draft/account-registration")) this.send("REGISTER", this.nick, email || "*", password);
+    else this.send("PRIVMSG", NICKSERV, ["REGISTER", password, ...(email ? [email] : [])].join(" "));
+    this.info(buffer, `Registering the account ${this.nick}…`, "account");
+  }
+
+  cmd_identify(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    if (!words.length || words.length > 2) return this.usage("identify", buffer);
+    if (!this.requireConnection(buffer)) return;
+    if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
+    const login = { account: words.length === 2 ? words[0] : this.nick, password: words[words.length - 1] };
+    this.pendingLogin = login;
+    this.info(buffer, `Logging in as ${login.account}…`, "account");
+    if (this.caps.has("sasl")) this.authenticate(login);
+    else this.identifyWithNickServ(login);
+  }
+
   cmd_quote(args, buffer) {
     if (!args) return this.usage("quote", buffer);
     if (!this.requireConnection(buffer)) return;
@@ -454,13 +495,16 @@ export class ChatCore {
     else if (/^\d{3}$/.test(msg.command)) this.onNumeric(msg);
   }
 
-  /** When a message happened (server-time, else now) and whether it is replayed history. */
+  /** When a message happened (server-time, else now; `exact` if from the server) and, for
+   * replayed history, the ref of its chathistory batch (`history`). */
   when(msg) {
     const t = msg.tags.time ? new Date(msg.tags.time) : null;
-    const time = t && !Number.isNaN(t.getTime()) ? t : new Date();
-    const batch = msg.tags.batch;
-    const history = Boolean(batch && (this.batches.get(batch) || "").endsWith("chathistory"));
-    return { time, history };
+    const exact = Boolean(t && !Number.isNaN(t.getTime()));
+    const time = exact ? t : new Date();
+    const ref = msg.tags.batch;
+    const batch = ref ? this.batches.get(ref) : null;
+    const history = Boolean(batch && batch.type.endsWith("chathistory"));
+    return { time, exact, history, batch: history ? ref : null };
   }
 
   on_PING(msg) { this.send("PONG", ...msg.params.slice(0, 1)); }
@@ -478,6 +522,7 @@ export class ChatCore {
       }
       if (more || this.capEnded) return;
       const request = WANTED_CAPS.filter((c) => this.offered.has(c));
+      if (this.login && this.offersPlain()) request.push("sasl");
       if (request.length) this.send("CAP", "REQ", request.join(" "));
       else this.capEnd();
     } else if (sub === "ACK") {
@@ -485,7 +530,8 @@ export class ChatCore {
         if (c.startsWith("-")) this.caps.delete(c.slice(1));
         else this.caps.add(c);
       }
-      this.capEnd();
+      if (!this.registered && this.login && this.caps.has("sasl") && !this.account) this.authenticate(this.login);
+      else if (!this.sasl) this.capEnd();
     } else if (sub === "NAK") {
       this.capEnd();
     } else if (sub === "NEW") {
@@ -509,8 +555,17 @@ export class ChatCore {
     this.setNick(msg.params[0] || this.nick);
     this.info(STATUS, msg.params[msg.params.length - 1]);
     this.setState("connected");
+    // a server without SASL: log in through NickServ instead (before joining, for the cloaks and
+    // channel access that may depend on it)
+    if (this.login && !this.account && !this.caps.has("sasl")) this.identifyWithNickServ(this.login);
     for (const channel of this.wanted.values()) this.send("JOIN", channel);
     this.flushQueue();
+  }
+
+  offersPlain() {
+    if (!this.offered.has("sasl")) return false;
+    const mechs = this.offered.get("sasl");
+    return !mechs || mechs.split(",").includes("PLAIN");
   }
 
   on_005(msg) {
@@ -550,7 +605,7 @@ export class ChatCore {
     const self = fold(sender) === fold(this.nick);
     let kind = msg.command === "PRIVMSG" ? "message" : "notice";
     const fromServer = !msg.source || (!msg.source.includes("!") && sender.includes("."));
-    const { time, history } = this.when(msg);
+    const { time, exact, history, batch } = this.when(msg);
     if (text.startsWith("\x01")) {
       const ctcp = text.replace(/^\x01|\x01$/g, "");
       const [verb, ...rest] = ctcp.split(" ");
@@ -566,6 +621,7 @@ export class ChatCore {
       }
     }
     const chan = target.replace(/^[@+]+/, "");
+    if (self && fold(target) === fold(NICKSERV) && /^(REGISTER|IDENTIFY|LOGIN)\b/i.test(text)) return; // an echo with a password
     let buffer;
     if (this.isChannel(chan)) buffer = this.ensureChannel(chan);
     else if (fromServer || !sender) buffer = !this.registered || kind === "notice" ? STATUS : this.current;
@@ -575,8 +631,8 @@ export class ChatCore {
     const highlight = !self && ((!this.isChannel(chan) && kind !== "notice" && !fromServer) || this.mentionsMe(text));
     const msgid = msg.tags.msgid || null;
     const buf = this.buf(buffer);
-    if (msgid && buf && buf.lines.some((l) => l.msgid === msgid)) return;
-    this.line(buffer, { time, nick: sender || this.network, text, kind, self, highlight, history, msgid });
+    if (msgid && !history && buf && buf.lines.some((l) => l.msgid === msgid)) return;
+    this.line(buffer, { time, exact, nick: sender || this.network, text, kind, self, highlight, history, msgid, batch });
   }
 
   on_NOTICE(msg) { this.on_PRIVMSG(msg); }
@@ -584,7 +640,7 @@ export class ChatCore {
   on_JOIN(msg) {
     const channel = msg.params[0] || "";
     const nick = msg.nick;
-    const { time } = this.when(msg);
+    const { time, exact } = this.when(msg);
     if (fold(nick) === fold(this.nick)) {
       const focus = this.focusOnJoin === fold(channel) || this.firstJoin !== false;
       this.firstJoin = false;
@@ -596,7 +652,7 @@ export class ChatCore {
       buf.joined = true;
       buf.members = new Map([[fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg) }]]);
       this.emit({ type: "members", buffer: buf.name });
-      this.info(buf.name, `You joined ${buf.name}`, "join");
+      buf.joinLine = this.line(buf.name, { time, exact, text: `You joined ${buf.name}`, kind: "join" });
       this.requestHistory(buf);
       this.flushQueue(buf.name);
       return;
@@ -608,10 +664,101 @@ export class ChatCore {
     this.line(buf.name, { time, nick, text: `${nick} joined`, kind: "join" });
   }
 
+  // ---------------------------------------------------------------- history
+
+  /** Does the server keep history we can tell apart from live lines? */
+  hasHistory() {
+    return this.caps.has("draft/chathistory") && this.caps.has("batch");
+  }
+
+  /** After a join: the latest lines (since the last one we have, after a reconnect). */
   requestHistory(buf) {
-    if (!this.caps.has("draft/chathistory") || this.historyLines <= 0) return;
+    if (!this.hasHistory() || this.historyLines <= 0 || buf.historyRequest) return;
     const last = [...buf.lines].reverse().find((l) => l.msgid);
+    buf.historyRequest = { kind: "latest" };
     this.send("CHATHISTORY", "LATEST", buf.name, last ? `msgid=${last.msgid}` : "*", String(this.historyLines));
+  }
+
+  /**
+   * Older lines for `name` (scrolled to the top, or /history): one request at a time per buffer,
+   * none once the start of history is shown. `user`: say why nothing happens. True if asked.
+   */
+  requestOlder(name, limit = this.historyLines || 50, { user = false } = {}) {
+    const buf = this.buf(name);
+    const why = (text) => {
+      if (user) this.info(buf ? buf.name : this.current, text, "error");
+      return false;
+    };
+    if (!buf || buf.kind === "status") return why("Usage: /history [n] — in a channel or private tab");
+    if (!this.hasHistory()) return why("This server does not offer history");
+    if (!this.registered) return why("Not connected: try again when the connection is back");
+    if (buf.historyRequest) return why("Already loading history for this tab…");
+    if (this.atHistoryStart(buf)) return why("This is the start of history");
+    this.sendBefore(buf, { kind: "before", limit, byTimestamp: false });
+    return true;
+  }
+
+  sendBefore(buf, request) {
+    const { line, selector } = olderReference(buf.lines, request.byTimestamp);
+    buf.historyRequest = { ...request, line, selector };
+    this.send("CHATHISTORY", "BEFORE", buf.name, selector, String(request.limit));
+    this.emit({ type: "history-loading", buffer: buf.name });
+  }
+
+  atHistoryStart(buf) {
+    return Boolean(buf.historyStart && buf.lines.includes(buf.historyStart));
+  }
+
+  /** A chathistory batch ended: put its lines in place, per buffer, and settle the requests. */
+  endHistoryBatch(batch) {
+    const byBuffer = new Map();
+    const target = this.buf(batch.target);
+    if (target) byBuffer.set(fold(target.name), []);
+    for (const line of batch.lines) {
+      const key = fold(line.buffer);
+      if (!byBuffer.has(key)) byBuffer.set(key, []);
+      byBuffer.get(key).push(line);
+    }
+    for (const [key, lines] of byBuffer) {
+      const buf = this.buffers.get(key);
+      if (buf) this.placeHistory(buf, lines);
+    }
+  }
+
+  placeHistory(buf, lines) {
+    const request = buf.historyRequest;
+    buf.historyRequest = null;
+    if (request && request.kind === "before") {
+      const at = request.line ? Math.max(0, buf.lines.indexOf(request.line)) : 0;
+      if (!lines.length) {
+        buf.historyStart = { time: request.line ? request.line.time : new Date(), nick: "", text: "start of history", kind: "history-start", buffer: buf.name, history: true };
+        buf.lines.splice(at, 0, buf.historyStart);
+      } else {
+        insertHistory(buf.lines, lines, at);
+      }
+    } else {
+      // the latest lines on (re)join, or history the server replayed by itself
+      const at = joinAnchor(buf.lines, buf.joinLine);
+      const fresh = insertHistory(buf.lines, lines, at);
+      if (!fresh.length) return this.emit({ type: "history", buffer: buf.name });
+      buf.lines.splice(at + fresh.length, 0, { time: fresh[fresh.length - 1].time, nick: "", text: "history", kind: "divider", buffer: buf.name, history: true });
+      const excess = buf.lines.length - this.scrollback;
+      if (excess > 0) buf.lines.splice(0, excess);
+    }
+    this.emit({ type: "history", buffer: buf.name });
+  }
+
+  /** FAIL CHATHISTORY <sub> <target> …: an unknown msgid is asked again by time; else give up. */
+  historyFailed(msg) {
+    const buf = this.buf(msg.params[3] || "");
+    if (!buf || !buf.historyRequest) return;
+    const request = buf.historyRequest;
+    if (msg.params[1] === "MESSAGE_ERROR" && request.kind === "before" && !request.byTimestamp) {
+      return this.sendBefore(buf, { ...request, byTimestamp: true });
+    }
+    buf.historyRequest = null;
+    this.info(buf.name, `Could not load history: ${msg.params[msg.params.length - 1]}`, "error");
+    this.emit({ type: "history", buffer: buf.name });
   }
 
   on_PART(msg) {
@@ -738,8 +885,97 @@ export class ChatCore {
 
   on_BATCH(msg) {
     const ref = msg.params[0] || "";
-    if (ref.startsWith("+")) this.batches.set(ref.slice(1), msg.params[1] || "");
-    else if (ref.startsWith("-")) this.batches.delete(ref.slice(1));
+    if (ref.startsWith("+")) {
+      this.batches.set(ref.slice(1), { type: msg.params[1] || "", target: msg.params[2] || "", lines: [] });
+    } else if (ref.startsWith("-")) {
+      const batch = this.batches.get(ref.slice(1));
+      this.batches.delete(ref.slice(1));
+      if (batch && batch.type.endsWith("chathistory")) this.endHistoryBatch(batch);
+    }
+  }
+
+  /** FAIL <command> <code> [context…] <description> (IRCv3 standard replies). */
+  on_FAIL(msg) {
+    const [command = "", code = ""] = msg.params;
+    const description = msg.params[msg.params.length - 1] || code;
+    if (command === "CHATHISTORY") return this.historyFailed(msg);
+    if (command === "REGISTER") {
+      this.pendingLogin = null;
+      return this.info(this.current, `Registration failed: ${description}`, "error");
+    }
+    this.info(this.current, `${command} failed: ${description}`, "error");
+  }
+
+  on_WARN(msg) {
+    this.info(this.current, `${msg.params[0]}: ${msg.params[msg.params.length - 1]}`);
+  }
+
+  on_NOTE() {}
+
+  // ---------------------------------------------------------------- accounts
+
+  /** REGISTER SUCCESS|VERIFICATION_REQUIRED <account> :<message> (draft/account-registration). */
+  on_REGISTER(msg) {
+    const [outcome, account, text] = msg.params;
+    if (outcome === "SUCCESS") {
+      this.info(this.current, `Account ${account} registered${text ? ": " + text : ""}`, "account");
+    } else {
+      this.info(this.current, `Account ${account}: ${text || outcome}`, "account");
+    }
+  }
+
+  authenticate(login) {
+    this.sasl = login;
+    this.send("AUTHENTICATE", "PLAIN");
+  }
+
+  on_AUTHENTICATE(msg) {
+    if (msg.params[0] !== "+" || !this.sasl) return;
+    for (const chunk of saslPlain(this.sasl.account, this.sasl.password)) this.send("AUTHENTICATE", chunk);
+  }
+
+  identifyWithNickServ(login) {
+    const who = fold(login.account) === fold(this.nick) ? [] : [login.account];
+    this.send("PRIVMSG", NICKSERV, ["IDENTIFY", ...who, login.password].join(" "));
+  }
+
+  /** 900-908: logged in or out, SASL done, failed or aborted. */
+  onAccountNumeric(msg) {
+    const code = msg.command;
+    const p = msg.params;
+    if (code === "900") {
+      this.account = p[2] || null;
+      if (this.pendingLogin && this.account && fold(this.pendingLogin.account) === fold(this.account)) {
+        this.login = this.pendingLogin; // logs in again after a reconnect
+      }
+      this.pendingLogin = null;
+      this.info(this.registered ? this.current : STATUS, `You are logged in as ${this.account}`, "account");
+      return this.emit({ type: "status" });
+    }
+    if (code === "901") {
+      this.account = null;
+      this.info(this.current, "You are logged out", "account");
+      return this.emit({ type: "status" });
+    }
+    if (code === "908") return; // the mechanisms; a 904 follows
+    const tried = this.sasl;
+    this.sasl = null;
+    if (code === "903" || code === "907") {
+      if (!this.registered) this.capEnd();
+      return;
+    }
+    // 902, 904, 905 failed; 906 aborted
+    const failed = SASL_FAILURES.has(code);
+    if (!this.registered) {
+      if (failed && tried && tried === this.login) {
+        this.login = null;
+        this.emit({ type: "auth-failed", account: tried.account, message: `Could not log in as ${tried.account}: wrong nickname or password.` });
+      }
+      this.capEnd();
+    } else if (tried) {
+      this.pendingLogin = null;
+      this.info(this.current, `Login as ${tried.account} failed: ${failed ? "wrong account or password" : p[p.length - 1]}`, "error");
+    }
   }
 
   on_INVITE(msg) {
@@ -751,6 +987,7 @@ export class ChatCore {
   onNumeric(msg) {
     const code = msg.command;
     const p = msg.params;
+    if (code >= "900" && code <= "908") return this.onAccountNumeric(msg);
     switch (code) {
       case "301": {
         const buf = this.buf(p[1] || "");
@@ -918,10 +1155,14 @@ export class ChatCore {
     this.line(buf.name, { nick: "", text, kind });
   }
 
-  line(buffer, fields) {
+  line(buffer, { batch = null, ...fields }) {
     const buf = this.buf(buffer);
-    if (!buf) return;
-    const line = { time: new Date(), nick: "", self: false, highlight: false, history: false, msgid: null, ...fields, buffer: buf.name };
+    if (!buf) return null;
+    const line = { time: new Date(), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, ...fields, buffer: buf.name };
+    if (line.history && batch && this.batches.has(batch)) {
+      this.batches.get(batch).lines.push(line); // placed when the batch ends
+      return line;
+    }
     buf.lines.push(line);
     if (buf.lines.length > this.scrollback) buf.lines.shift();
     const counted = COUNTED.has(line.kind) && !line.self && !line.history && fold(buf.name) !== fold(this.current);
@@ -931,5 +1172,6 @@ export class ChatCore {
     }
     this.emit({ type: "line", buffer: buf.name, line });
     if (counted) this.emit({ type: "buffers" });
+    return line;
   }
 }

@@ -128,3 +128,16 @@ export function splitUtf8(text, limit) {
   if (rest) out.push(rest);
   return out;
 }
+
+/** SASL PLAIN (RFC 4616) as AUTHENTICATE arguments: base64 of "authzid\0authcid\0password" in
+ * 400-byte pieces, then "+" when the last piece was a full one (or there was nothing to send). */
+export function saslPlain(account, password) {
+  const bytes = new TextEncoder().encode(`${account}\0${account}\0${password}`);
+  let binary = "";
+  for (const b of bytes) binary += String.fromCharCode(b);
+  const encoded = btoa(binary);
+  const chunks = [];
+  for (let i = 0; i < encoded.length; i += 400) chunks.push(encoded.slice(i, i + 400));
+  if (!chunks.length || chunks[chunks.length - 1].length === 400) chunks.push("+");
+  return chunks;
+}
