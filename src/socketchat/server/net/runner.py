@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import ssl
+import sys
+import threading
 import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,6 +27,7 @@ ACTIVE_RUNNERS: weakref.WeakSet[ServerRunner] = weakref.WeakSet()
 # Threads for blocking work. hashlib.scrypt releases the GIL, so two checks run while the loop
 # goes on; more would only take CPU from the loop on a small machine (each check is CPU-bound).
 OFFLOAD_WORKERS = 2
+WORKER_NICENESS = 10  # how much lower their CPU priority is than the loop's
 
 T = TypeVar("T")
 
@@ -43,6 +47,15 @@ def make_tls_context(cert: str, key: str) -> ssl.SSLContext:
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
     return ctx
+
+
+def _lower_priority() -> None:
+    """Worker threads yield the CPU to the event loop (Linux: nice is per thread)."""
+    if sys.platform == "linux":
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
+        except OSError:
+            pass
 
 
 class ServerRunner:
@@ -67,7 +80,9 @@ class ServerRunner:
         ACTIVE_RUNNERS.add(self)
         self.server.wakeup = self._schedule_flush
         self.server.tick_wanted = self._want_tick
-        self._executor = ThreadPoolExecutor(OFFLOAD_WORKERS, thread_name_prefix="socketchat-work")
+        self._executor = ThreadPoolExecutor(
+            OFFLOAD_WORKERS, thread_name_prefix="socketchat-work", initializer=_lower_priority
+        )
         self.server.offloader = self._offload
         config = self.server.config
         host = config.host
