@@ -10,9 +10,11 @@ from socketchat.client.events import (
     BufferClosed,
     BufferOpened,
     BufferRenamed,
+    BufferReset,
     ChatLine,
     Event,
     ExitRequested,
+    HistoryInserted,
     MembersChanged,
     NickChanged,
     StatusChanged,
@@ -476,21 +478,132 @@ def test_queue_is_bounded_and_says_so() -> None:
     assert lines[-1].kind == "error" and "NOT sent" in lines[-1].text
 
 
-def test_chathistory_on_join() -> None:
-    core = registered(caps="draft/chathistory batch server-time message-tags")
+HISTORY_CAPS = "draft/chathistory batch server-time message-tags"
+
+
+def history_batch(target: str, *lines: str, ref: str = "b1") -> list[str]:
+    """A chathistory batch: each line is ``msgid HH:MM:SS nick text``."""
+    out = [f":{SERVER} BATCH +{ref} chathistory {target}"]
+    for item in lines:
+        msgid, hms, nick, text = item.split(" ", 3)
+        out.append(
+            f"@batch={ref};time=2024-01-01T{hms}.000Z;msgid={msgid} "
+            f":{nick}!u@h PRIVMSG {target} :{text}"
+        )
+    out.append(f":{SERVER} BATCH -{ref}")
+    return out
+
+
+def joined_with_history(*lines: str) -> ClientCore:
+    core = registered(caps=HISTORY_CAPS)
     core.handle_input("/join #dev", NOW)
     sent(core)
-    feed(core, ":alice!a@h JOIN #dev")
+    feed(core, ":alice!a@h JOIN #dev", f":{SERVER} 332 alice #dev :Development")
     assert sent_lines(core) == ["CHATHISTORY LATEST #dev * 50"]
+    events = feed(core, *history_batch("#dev", *lines))
+    assert not chat(events)  # no line appended at the bottom
+    return core
+
+
+def test_chathistory_on_join_goes_before_you_joined_and_the_topic() -> None:
+    core = registered(caps=HISTORY_CAPS)
+    core.handle_input("/join #dev", NOW)
+    sent(core)
+    feed(core, ":alice!a@h JOIN #dev", f":{SERVER} 332 alice #dev :Development")
+    sent(core)
+    # A live line arrives before the history batch (it is also in the history: same msgid).
+    feed(core, "@time=2024-01-01T00:00:03.000Z;msgid=m3 :bob!b@h PRIVMSG #dev :live one")
     events = feed(
         core,
-        f":{SERVER} BATCH +b1 chathistory #dev",
-        "@batch=b1;time=2024-01-01T00:00:00Z;msgid=m1 :bob!b@h PRIVMSG #dev :old one",
-        f":{SERVER} BATCH -b1",
+        *history_batch(
+            "#dev",
+            "m1 00:00:01 bob old one",
+            "m2 00:00:02 carol old two",
+            "m3 00:00:03 bob live one",
+        ),
     )
-    line = chat(events)[0]
-    assert line.history and line.msgid == "m1"
+    resets = [e for e in events if isinstance(e, BufferReset)]
+    assert len(resets) == 1 and resets[0].buffer == "#dev"
+    assert [ln.text for ln in resets[0].lines] == [
+        "old one",
+        "old two",
+        "You joined #dev",
+        "Topic: Development",
+        "live one",
+    ]
+    assert resets[0].lines == tuple(core.lines("#dev"))
+    assert [ln.history for ln in resets[0].lines[:2]] == [True, True]
     assert core.unread("#dev") == 0
+
+
+def test_rejoin_history_fills_the_gap_before_the_new_join() -> None:
+    core = joined_with_history("m1 00:00:01 bob before")
+    core.connection_lost(NOW)
+    core.connection_made(NOW + 5)
+    feed(core, f":{SERVER} CAP * LS :{HISTORY_CAPS}", f":{SERVER} CAP * ACK :{HISTORY_CAPS}")
+    feed(core, f":{SERVER} 001 alice :Welcome", ":alice!a@h JOIN #lobby", ":alice!a@h JOIN #dev")
+    assert "CHATHISTORY LATEST #dev msgid=m1 100" in sent_lines(core)
+    events = feed(core, *history_batch("#dev", "m1 00:00:01 bob before", "m2 00:00:09 bob gap"))
+    (reset,) = [e for e in events if isinstance(e, BufferReset)]
+    assert [ln.text for ln in reset.lines if ln.nick] == ["before", "gap"]
+    assert [ln.text for ln in reset.lines][-2:] == ["gap", "You joined #dev"]
+
+
+def test_scroll_back_inserts_older_pages_until_the_start() -> None:
+    core = joined_with_history("m3 00:00:03 bob three", "m4 00:00:04 bob four")
+    core.load_older("#dev", NOW, limit=2)
+    core.load_older("#dev", NOW, limit=2)  # one request at a time
+    assert sent_lines(core) == ["CHATHISTORY BEFORE #dev msgid=m3 2"]
+    events = feed(core, *history_batch("#dev", "m1 00:00:01 bob one", "m2 00:00:02 bob two"))
+    assert events == [HistoryInserted("#dev", tuple(core.lines("#dev")[:2]), False)]
+    assert [ln.text for ln in core.lines("#dev")][:4] == ["one", "two", "three", "four"]
+    core.handle_input("/history 2", NOW, buffer="#dev")
+    assert sent_lines(core) == ["CHATHISTORY BEFORE #dev msgid=m1 2"]
+    events = feed(core, *history_batch("#dev"))  # nothing older
+    inserted = [e for e in events if isinstance(e, HistoryInserted)]
+    assert inserted[0].complete and "Start of the history" in inserted[0].lines[0].text
+    assert "No more history in #dev" in texts(events, "#dev")
+    core.load_older("#dev", NOW)
+    core.handle_input("/history", NOW, buffer="#dev")
+    assert sent(core) == []
+    assert "No more history in #dev" in texts(core.pop_events())
+
+
+def test_scroll_back_without_msgids_uses_a_timestamp_and_a_short_page_ends_it() -> None:
+    core = registered(caps="draft/chathistory batch server-time")
+    feed(core, *history_batch("#lobby"))  # the (empty) answer to the join's LATEST
+    feed(core, "@time=2024-01-01T10:00:00.250Z :bob!b@h PRIVMSG #lobby :hi")
+    core.handle_input("/history 10", NOW, buffer="#lobby")
+    first = core.lines("#lobby")[0].time.astimezone(UTC)  # "You joined #lobby"
+    stamp = first.strftime("%Y-%m-%dT%H:%M:%S.") + f"{first.microsecond // 1000:03d}Z"
+    assert sent_lines(core) == [f"CHATHISTORY BEFORE #lobby timestamp={stamp} 10"]
+    events = feed(core, *history_batch("#lobby", "x1 00:00:01 bob older"))
+    (inserted,) = [e for e in events if isinstance(e, HistoryInserted)]
+    assert inserted.complete and [ln.text for ln in inserted.lines][1:] == ["older"]
+    assert "1 older line(s) in #lobby (the start of the history)" in texts(events)
+
+
+def test_scroll_back_needs_chathistory_and_says_so_once() -> None:
+    core = registered()
+    core.load_older("#lobby", NOW)
+    core.load_older("#lobby", NOW)
+    assert sent(core) == []
+    lines = texts(core.pop_events(), "#lobby")
+    assert lines == ["This server keeps no history (no draft/chathistory)"]
+    core.handle_input("/history", NOW, buffer="#lobby")
+    assert texts(core.pop_events()) == ["This server keeps no history (no draft/chathistory)"]
+    core.handle_input("/history -3", NOW, buffer="#lobby")
+    assert chat(core.pop_events())[-1].kind == "error"
+
+
+def test_history_failure_ends_the_request() -> None:
+    core = joined_with_history("m1 00:00:01 bob one")
+    core.handle_input("/history", NOW, buffer="#dev")
+    sent(core)
+    events = feed(core, f":{SERVER} FAIL CHATHISTORY MESSAGE_ERROR BEFORE #dev :No such message")
+    assert any("No such message" in t for t in texts(events, "#dev"))
+    core.handle_input("/history", NOW, buffer="#dev")
+    assert sent_lines(core) == ["CHATHISTORY BEFORE #dev msgid=m1 50"]
 
 
 def test_long_message_is_split() -> None:

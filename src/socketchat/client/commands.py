@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
 from socketchat.client.who import parse_ip
@@ -242,6 +243,14 @@ def _quote(core: ClientCore, args: str, buffer: str, now: float) -> None:
     core.send_message(msg)
 
 
+def _history(core: ClientCore, args: str, buffer: str, now: float) -> None:
+    count = args.split()[0] if args.split() else ""
+    if count and not (count.isascii() and count.isdigit() and 0 < int(count) <= 1000):
+        usage(core, "history", buffer, now)
+        return
+    load_older(core, buffer, now, int(count) if count else None, verbose=True)
+
+
 def _quit(core: ClientCore, args: str, buffer: str, now: float) -> None:
     core.leave(args or "Leaving", now)
 
@@ -265,6 +274,7 @@ COMMANDS: dict[str, Command] = {
     "away": Command("/away [message]", "mark yourself away; without a message: back", _away),
     "names": Command("/names [#channel]", "list the channel's members", _names),
     "whois": Command("/whois <nick>", "information about a user", _whois),
+    "history": Command("/history [n]", "fetch n older lines of this tab from the server", _history),
     "quote": Command("/quote <raw IRC line>", "send a raw IRC line", _quote),
     "quit": Command("/quit [reason]", "disconnect and leave the program", _quit),
     "exit": Command("/exit", "disconnect and leave the program", _quit),

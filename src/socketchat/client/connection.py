@@ -98,6 +98,11 @@ class Connection:
         self.core.close_buffer(buffer, self.clock())
         self._pump()
 
+    def load_older(self, buffer: str) -> None:
+        """The user scrolled to the top of `buffer`: fetch older history (HistoryInserted)."""
+        self.core.load_older(buffer, self.clock())
+        self._pump()
+
     def exit(self, reason: str = "Leaving") -> None:
         """Like typing /exit: QUIT, close, no reconnect; `run()` returns soon after."""
         if not self.core.exiting:

@@ -11,7 +11,8 @@ client (through `socketchat.client.threaded`) and the tests (which feed it strin
    `receive_data` (or `receive_line`) → `connection_lost`, then possibly `reconnect_scheduled`
    and again `connecting`. `tick` lets the core send keep-alive PINGs and notice a dead server.
 2. User actions, from the view: `handle_input` (a typed line: text or a ``/command``),
-   `set_current` (the tab the user looks at), `close_buffer`.
+   `set_current` (the tab the user looks at), `close_buffer`, `load_older` (scrolled to the
+   top: fetch older history).
 3. Outputs, pulled by the adapter after every call: `data_to_send()` (bytes for the socket),
    `pop_events()` (frozen events for the view, see `socketchat.client.events`) and
    `take_close_request()` (the core wants the socket closed: /exit, or a ping timeout).
@@ -45,6 +46,7 @@ Where things live
 - `registration.py`: CAP negotiation, SASL, nick retries, 001/005.
 - `outgoing.py`: sending typed text (splitting, the offline queue).
 - `who.py`: WHO requests and replies, and resolving ``/pm <ip>`` to a nick.
+- `history.py`: chathistory on join and scroll-back, placing replayed lines in order.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from socketchat.client import commands, incoming
+from socketchat.client import commands, history, incoming
 from socketchat.client.events import (
     STATUS_BUFFER,
     BufferKind,
@@ -66,6 +68,7 @@ from socketchat.client.events import (
     StatusChanged,
 )
 from socketchat.client.helpers import complete_nick
+from socketchat.client.history import Batch
 from socketchat.client.outgoing import Queued
 from socketchat.client.registration import WANTED_CAPS, Negotiation
 from socketchat.client.state import ChatModel
@@ -127,7 +130,7 @@ class ClientCore:
         self.queue: deque[Queued] = deque()  # typed while offline
         self.who: deque[WhoRequest] = deque()
         self.names_requested: set[str] = set()
-        self.batches: dict[str, str] = {}  # open BATCH reference → type
+        self.batches: dict[str, Batch] = {}  # open BATCH reference → batch
         self.me_prefix_len = 0  # len(":nick!user@host") as the server sees us
         self.negotiation = Negotiation()
         self._out: list[bytes] = []
@@ -318,6 +321,14 @@ class ClientCore:
                 self.model.drop(buf)
         else:
             self.model.drop(buf)
+
+    def load_older(self, buffer: str, now: float, limit: int | None = None) -> None:
+        """The user scrolled to the top of `buffer`: ask the server for older lines.
+
+        They arrive as a `HistoryInserted` event; at most one request per buffer is under way,
+        and none once the start of the history is reached. See `socketchat.client.history`.
+        """
+        history.load_older(self, buffer, now, limit)
 
     def handle_input(self, text: str, now: float, buffer: str | None = None) -> None:
         """A line the user typed in `buffer` (default: the current buffer)."""

@@ -141,6 +141,31 @@ class StatusChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class BufferReset:
+    """History was merged into the buffer: redraw it from `lines` (oldest first).
+
+    Sent when replayed history (chathistory on join or rejoin) lands before lines already shown,
+    such as "You joined" and the topic, so every line is in chronological position.
+    """
+
+    buffer: str
+    lines: tuple[ChatLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryInserted:
+    """Older lines (scroll-back) for the top of the buffer, oldest first.
+
+    `complete` is True once the start of the buffer's history is reached: the first line is
+    then a "start of history" marker and no more requests will be made.
+    """
+
+    buffer: str
+    lines: tuple[ChatLine, ...]
+    complete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class ExitRequested:
     """The user asked to leave (/exit, /quit): the adapter closes, the view should exit."""
 
@@ -159,4 +184,6 @@ Event = (
     | NickChanged
     | StatusChanged
     | ExitRequested
+    | BufferReset
+    | HistoryInserted
 )

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from socketchat.client import registration, who
+from socketchat.client import history, registration, who
 from socketchat.client.events import STATUS_BUFFER, ChatLine, LineKind, TopicChanged
 from socketchat.client.helpers import local_time, parse_server_time
 from socketchat.client.outgoing import drop_queue, flush_queue
@@ -44,8 +44,8 @@ def message_time(core: ClientCore, msg: Message, now: float) -> tuple[datetime, 
     value = msg.tags.get("time")
     when = parse_server_time(value) if value else None
     history = False
-    batch = msg.tags.get("batch")
-    if batch and core.batches.get(batch, "").endswith("chathistory"):
+    batch = core.batches.get(msg.tags.get("batch", ""))
+    if batch is not None and batch.is_history:
         history = True
     return (when or local_time(now)), history
 
@@ -75,9 +75,19 @@ def _on_error(core: ClientCore, msg: Message, now: float) -> None:
 def _on_batch(core: ClientCore, msg: Message, now: float) -> None:
     ref = msg.param(0)
     if ref.startswith("+"):
-        core.batches[ref[1:]] = msg.param(1)
+        core.batches[ref[1:]] = history.Batch(msg.param(1), msg.param(2))
     elif ref.startswith("-"):
-        core.batches.pop(ref[1:], None)
+        batch = core.batches.pop(ref[1:], None)
+        if batch is not None and batch.is_history:
+            history.batch_ended(core, batch, now)
+
+
+def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
+    """``FAIL <command> <code> [<context>...] :<description>`` (IRCv3 standard replies)."""
+    if msg.param(0).upper() == "CHATHISTORY":
+        history.fail(core, msg, now)
+        return
+    core.info(core.current, f"{msg.param(0)} failed: {msg.params[-1]}", now, "error")
 
 
 # ---------------------------------------------------------------------- messages
@@ -87,7 +97,7 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
     model = core.model
     target = msg.param(0)
     text = msg.param(1)
-    when, history = message_time(core, msg, now)
+    when, is_history = message_time(core, msg, now)
     sender = msg.nick
     is_self = core.is_me(sender)
     kind: LineKind = "message" if msg.command == "PRIVMSG" else "notice"
@@ -123,22 +133,21 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
     )
     msgid = msg.tags.get("msgid")
     buf = model.buf(buffer)
-    if history and msgid and buf and any(line.msgid == msgid for line in buf.lines):
+    if is_history and msgid and buf and any(line.msgid == msgid for line in buf.lines):
         return
-    model.add_line(
+    line = ChatLine(
         buffer,
-        ChatLine(
-            buffer,
-            when,
-            sender or core.server,
-            text,
-            kind,
-            self_msg=is_self,
-            highlight=highlight,
-            history=history,
-            msgid=msgid,
-        ),
+        when,
+        sender or core.server,
+        text,
+        kind,
+        self_msg=is_self,
+        highlight=highlight,
+        history=is_history,
+        msgid=msgid,
     )
+    if not (is_history and history.collect(core, msg, line)):
+        model.add_line(buffer, line)
 
 
 def _ctcp_reply(core: ClientCore, nick: str, verb: str, rest: str) -> None:
@@ -183,7 +192,7 @@ def _on_join(core: ClientCore, msg: Message, now: float) -> None:
         buf.members = {model.fold(nick): (nick, "")}
         model.emit_members(buf)
         core.info(buf.name, f"You joined {buf.name}", now, "join")
-        _request_history(core, buf.name)
+        history.request_on_join(core, buf, buf.lines[-1])
         flush_queue(core, now, buf.name)
         return
     buf = model.buf(channel)
@@ -193,16 +202,6 @@ def _on_join(core: ClientCore, msg: Message, now: float) -> None:
     model.emit_members(buf)
     host = f" ({user.user}@{user.host})" if user.host else ""
     model.add_line(buf.name, ChatLine(buf.name, when, nick, f"{nick}{host} joined", "join"))
-
-
-def _request_history(core: ClientCore, buffer: str) -> None:
-    buf = core.model.buf(buffer)
-    if buf is None or "draft/chathistory" not in core.caps or core.config.history_lines <= 0:
-        return
-    last = next((line.msgid for line in reversed(buf.lines) if line.msgid), None)
-    ref = f"msgid={last}" if last else "*"
-    limit = str(core.config.history_lines if not last else max(core.config.history_lines, 100))
-    core.send("CHATHISTORY", "LATEST", buf.name, ref, limit)
 
 
 def _on_part(core: ClientCore, msg: Message, now: float) -> None:
@@ -485,6 +484,7 @@ HANDLERS: dict[str, Handler] = {
     "SETNAME": _on_setname,
     "BATCH": _on_batch,
     "INVITE": _on_invite,
+    "FAIL": _on_fail,
 }
 
 NUMERICS: dict[str, Handler] = {

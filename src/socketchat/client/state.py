@@ -14,6 +14,7 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from socketchat.client.events import (
     STATUS_BUFFER,
@@ -32,7 +33,7 @@ from socketchat.client.events import (
 from socketchat.client.helpers import local_time
 from socketchat.irc.message import Message
 
-__all__ = ["Buffer", "ChatModel", "User", "valid_nick_like"]
+__all__ = ["Buffer", "ChatModel", "HistoryRequest", "User", "valid_nick_like"]
 
 _COUNTED_KINDS = frozenset({"message", "action", "notice"})
 
@@ -58,6 +59,28 @@ class Buffer:
     joined: bool = False
     members: dict[str, tuple[str, str]] = field(default_factory=dict)  # folded → (nick, prefixes)
     names_pending: dict[str, tuple[str, str]] | None = None
+    limit: int = 1000  # lines kept; scroll-back raises it (up to `ChatModel.max_scrollback`)
+    history_requests: deque[HistoryRequest] = field(default_factory=deque)  # sent, in order
+    history_done: bool = False  # the start of the server's history is shown
+    said_no_history: bool = False
+
+    def trim(self) -> None:
+        while len(self.lines) > self.limit:
+            self.lines.popleft()
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRequest:
+    """A CHATHISTORY request waiting for its batch.
+
+    ``join``: history on (re)join, placed just before `anchor` (the "You joined" line);
+    ``before``: scroll-back, placed at the top. `verbose`: typed (/history), so say what came.
+    """
+
+    kind: Literal["join", "before"]
+    limit: int
+    anchor: ChatLine | None = None
+    verbose: bool = False
 
 
 def valid_nick_like(name: str) -> bool:
@@ -78,6 +101,7 @@ class ChatModel:
         self.chantypes = "#&"
         self.fold_table: dict[int, int] = {}
         self.scrollback = max(1, scrollback)
+        self.max_scrollback = 10 * self.scrollback
         self.emit = emit
 
     # ------------------------------------------------------------------ naming rules
@@ -147,7 +171,7 @@ class ChatModel:
             if focus:
                 self.focus(buf.name)
             return buf
-        buf = Buffer(name, kind, deque(maxlen=self.scrollback))
+        buf = Buffer(name, kind, deque(), limit=self.scrollback)
         self.buffers[self.fold(name)] = buf
         self.emit(BufferOpened(name, kind, focus))
         if focus:
@@ -203,6 +227,7 @@ class ChatModel:
     def disconnected(self) -> None:
         """The connection is gone: channels are not joined and their member lists are empty."""
         for buf in self.buffers.values():
+            buf.history_requests.clear()
             if buf.kind == "channel" and (buf.joined or buf.members):
                 buf.joined = False
                 buf.members.clear()
@@ -216,6 +241,7 @@ class ChatModel:
         if buf is None:
             return
         buf.lines.append(line)
+        buf.trim()
         self.emit(line)
         if (
             line.kind in _COUNTED_KINDS

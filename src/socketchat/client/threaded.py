@@ -87,6 +87,10 @@ class ThreadedClient:
         """Thread-safe: close a tab (a channel is left first)."""
         self._call(self._connection.close_buffer, buffer)
 
+    def load_older(self, buffer: str) -> None:
+        """Thread-safe: the user scrolled to the top of `buffer` (fetch older history)."""
+        self._call(self._connection.load_older, buffer)
+
     def reconnect_now(self) -> None:
         """Thread-safe: skip the rest of the current reconnect wait."""
         self._call(self._connection.reconnect_now)

@@ -5,6 +5,9 @@ private conversations; unread counts on the tab labels) beside the user list (a 
 double-click opens a private tab); the entry line with a Send button; the status bar (connected /
 reconnecting in N s / nick / queued messages).
 
+Scrolling a chat to its top (or PageUp there) asks for older history, which the server sends
+where it keeps history; it appears above what is shown, which stays in place.
+
 The core and its connection run in a `ThreadedClient` background thread. The window polls the
 client's event queue with ``root.after`` and draws what the events say; what the user does goes back
 through the client's thread-safe calls. The window never reads the core's state, and the
@@ -27,10 +30,12 @@ from socketchat.client.events import (
     BufferKind,
     BufferOpened,
     BufferRenamed,
+    BufferReset,
     ChatLine,
     CurrentBufferChanged,
     Event,
     ExitRequested,
+    HistoryInserted,
     Member,
     MembersChanged,
     NickChanged,
@@ -97,6 +102,7 @@ class _Tab:
     text: scrolledtext.ScrolledText
     lines: int = 0
     follow: bool = True  # scroll to new lines (False while the user reads further up)
+    at_top: bool = False  # scrolled to the top (older history was asked for on arrival)
     unread: int = 0
     highlight: bool = False
     members: tuple[Member, ...] = ()
@@ -287,6 +293,10 @@ class ChatWindow:
                     self.select(name)
             case BufferClosed(buffer=name):
                 self._close_tab(name)
+            case BufferReset(buffer=name, lines=lines):
+                self._reset_tab(name, lines)
+            case HistoryInserted(buffer=name, lines=lines):
+                self._insert_older(name, lines)
             case BufferRenamed(old=old, new=new):
                 self._rename_tab(old, new)
             case CurrentBufferChanged(buffer=name):
@@ -345,6 +355,10 @@ class ChatWindow:
             bar.set(first, last)
             if text.winfo_ismapped():
                 tab.follow = float(last) >= 0.999
+                at_top = float(first) <= 0.0 and float(last) < 1.0
+                if at_top and not tab.at_top:
+                    self.client.load_older(tab.name)
+                tab.at_top = at_top
 
         text.configure(yscrollcommand=scrolled)
         self.notebook.add(frame, text=tab_label(name, 0, False))
@@ -381,12 +395,8 @@ class ChatWindow:
         for tab, lines in self._pending.items():
             if self.tabs.get(tab.name) is not tab:
                 continue
-            chunks: list[str | tuple[str, ...]] = []
-            for line in lines:
-                chunks += ["\n" if tab.lines else "", ()]
-                for segment in line_segments(line):
-                    chunks += [segment.text, ("line", *segment.tags)]
-                tab.lines += 1
+            chunks = _chunks(lines, newline_first=bool(tab.lines))
+            tab.lines += len(lines)
             text = tab.text
             text.configure(state="normal")
             text.insert("end", *chunks)  # type: ignore[arg-type]  # text, tags, text, tags…
@@ -397,6 +407,38 @@ class ChatWindow:
             if tab.follow:
                 text.see("end")
         self._pending.clear()
+
+    def _reset_tab(self, name: str, lines: tuple[ChatLine, ...]) -> None:
+        """Redraw a tab from `lines` (history was merged in before lines already shown)."""
+        tab = self.tabs.get(name)
+        if tab is None:
+            return
+        self._pending.pop(tab, None)
+        tab.text.configure(state="normal")
+        tab.text.delete("1.0", "end")
+        tab.text.configure(state="disabled")
+        tab.lines = 0
+        self._pending[tab] = list(lines[-MAX_TEXT_LINES:])
+        self._flush_lines()
+
+    def _insert_older(self, name: str, lines: tuple[ChatLine, ...]) -> None:
+        """Older lines above the others; the line at the top of the view stays there."""
+        tab = self.tabs.get(name)
+        if tab is None or not lines:
+            return
+        text = tab.text
+        top = int(str(text.index("@0,0")).split(".")[0])
+        chunks = _chunks(list(lines), newline_first=False)
+        if tab.lines:
+            chunks.append("\n")
+        text.configure(state="normal")
+        text.insert("1.0", *chunks)  # type: ignore[arg-type]  # text, tags, text, tags…
+        text.configure(state="disabled")
+        tab.lines += len(lines)
+        if tab.follow:
+            text.see("end")
+        else:
+            text.yview(f"{top + len(lines)}.0")
 
     def _relabel(self, tab: _Tab) -> None:
         self.notebook.set_label(tab.frame, tab_label(tab.name, tab.unread, tab.highlight))
@@ -518,6 +560,8 @@ class ChatWindow:
     def _scroll(self, pages: int) -> str:
         tab = self.tabs.get(self.shown)
         if tab is not None:
+            if pages < 0 and float(tab.text.yview()[0]) <= 0.0:
+                self.client.load_older(tab.name)  # PageUp at the top: older history
             tab.text.yview_scroll(pages, "pages")
         return "break"
 
@@ -573,3 +617,13 @@ class ChatWindow:
 
     def status_text(self) -> str:
         return str(self.status.cget("text"))
+
+
+def _chunks(lines: list[ChatLine], *, newline_first: bool) -> list[str | tuple[str, ...]]:
+    """Arguments for one Text.insert call: text, tags, text, tags… for `lines`, one per line."""
+    chunks: list[str | tuple[str, ...]] = []
+    for index, line in enumerate(lines):
+        chunks += ["\n" if index or newline_first else "", ()]
+        for segment in line_segments(line):
+            chunks += [segment.text, ("line", *segment.tags)]
+    return chunks

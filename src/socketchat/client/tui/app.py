@@ -3,7 +3,9 @@
 Layout: tabs (one per buffer, with unread counts) / topic / chat log + member list / input /
 status line. Everything protocol-related happens in the core; this module only draws its events
 and forwards what the user types. Keys: Enter sends, Tab completes a nick, Ctrl+N / Ctrl+P (or
-Alt+Right / Alt+Left) switch tabs, Ctrl+W closes a tab, Ctrl+Q quits (like /exit).
+Alt+Right / Alt+Left) switch tabs, Ctrl+W closes a tab, Ctrl+Q quits (like /exit), PageUp /
+PageDown scroll the log. PageUp (or the mouse wheel) at the top of the log fetches older history
+from the server (where it keeps history), which appears above without moving what is shown.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from textual import events as tev
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RichLog, Static, Tab, Tabs
 
@@ -30,10 +33,12 @@ from socketchat.client.events import (
     BufferClosed,
     BufferOpened,
     BufferRenamed,
+    BufferReset,
     ChatLine,
     CurrentBufferChanged,
     Event,
     ExitRequested,
+    HistoryInserted,
     MembersChanged,
     NickChanged,
     StatusChanged,
@@ -71,6 +76,18 @@ def render_line(line: ChatLine) -> Text:
     if line.highlight and line.kind in ("message", "action"):
         text.stylize("on #3a3000", 6)
     return text
+
+
+class ChatLog(RichLog):
+    """The chat log; scrolling up with the mouse wheel at its top asks for older history."""
+
+    class ReachedTop(Message):
+        """The user scrolled up while at the top of the log."""
+
+    def _on_mouse_scroll_up(self, event: tev.MouseScrollUp) -> None:
+        super()._on_mouse_scroll_up(event)
+        if self.scroll_y <= 0:
+            self.post_message(self.ReachedTop())
 
 
 class ChatInput(Input):
@@ -138,6 +155,8 @@ class ChatApp(App[int]):
         Binding("ctrl+n,alt+right", "next_tab", "Next tab", show=False),
         Binding("ctrl+p,alt+left", "previous_tab", "Previous tab", show=False),
         Binding("ctrl+w", "close_tab", "Close tab", show=False),
+        Binding("pageup", "page_up", "Older", show=False),
+        Binding("pagedown", "page_down", "Newer", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -182,7 +201,7 @@ class ChatApp(App[int]):
         yield Tabs(id="tabs")
         yield Static("", id="topic")
         with Horizontal(id="main"):
-            yield RichLog(id="log", wrap=True, markup=False, min_width=20)
+            yield ChatLog(id="log", wrap=True, markup=False, min_width=20)
             yield Static("", id="members")
         yield ChatInput(self.completer, id="input", placeholder="Type a message or /help")
         yield Static("starting…", id="status")
@@ -237,6 +256,12 @@ class ChatApp(App[int]):
         if isinstance(event, ChatLine):
             if event.buffer == self.shown:
                 self.query_one("#log", RichLog).write(render_line(event))
+        elif isinstance(event, BufferReset):
+            if event.buffer == self.shown:
+                self._draw_log()
+        elif isinstance(event, HistoryInserted):
+            if event.buffer == self.shown:
+                self._draw_log(keep_view=True)
         elif isinstance(event, BufferOpened):
             tab_id = self._tab_id(event.buffer)
             await tabs.add_tab(Tab(self._label(event.buffer), id=tab_id))
@@ -309,14 +334,22 @@ class ChatApp(App[int]):
             self.query_one("#tabs", Tabs).query_one(f"#{tab_id}", Tab).label = self._label(buffer)
 
     def _redraw(self) -> None:
-        log = self.query_one("#log", RichLog)
-        log.clear()
-        if self.core is not None:
-            for line in self.core.lines(self.shown):
-                log.write(render_line(line))
+        self._draw_log()
         self._draw_members()
         self._draw_topic()
         self._relabel(self.shown)
+
+    def _draw_log(self, *, keep_view: bool = False) -> None:
+        """Draw the shown buffer's lines; `keep_view`: what was shown stays in place (lines were
+        added above it), else the log shows the end."""
+        log = self.query_one("#log", ChatLog)
+        before, top = len(log.lines), log.scroll_y
+        log.clear()
+        if self.core is not None:
+            for line in self.core.lines(self.shown):
+                log.write(render_line(line), scroll_end=not keep_view)
+        if keep_view:
+            log.scroll_to(y=top + len(log.lines) - before, animate=False)
 
     def _draw_members(self) -> None:
         widget = self.query_one("#members", Static)
@@ -368,6 +401,24 @@ class ChatApp(App[int]):
 
     def action_previous_tab(self) -> None:
         self.query_one("#tabs", Tabs).action_previous_tab()
+
+    def on_chat_log_reached_top(self, _message: ChatLog.ReachedTop) -> None:
+        self.load_older()
+
+    def load_older(self) -> None:
+        """Ask the core for the lines before the oldest one shown (HistoryInserted)."""
+        if self.connection is not None:
+            self.connection.load_older(self.shown)
+
+    def action_page_up(self) -> None:
+        log = self.query_one("#log", ChatLog)
+        if log.scroll_y <= 0:
+            self.load_older()
+        else:
+            log.scroll_page_up(animate=False)
+
+    def action_page_down(self) -> None:
+        self.query_one("#log", ChatLog).scroll_page_down(animate=False)
 
     def action_close_tab(self) -> None:
         if self.connection is not None:

@@ -1,0 +1,179 @@
+"""Replayed history (IRCv3 draft/chathistory): on join, and scroll-back on request.
+
+On every join the core asks for the latest lines (``CHATHISTORY LATEST <channel> * <n>``, or
+``msgid=<last seen>`` on a rejoin, to fill the gap). Scroll-back (`load_older`: the view reached
+the top of a buffer, or ``/history [n]``) asks for ``CHATHISTORY BEFORE <target> msgid=<oldest
+known> <n>`` (``timestamp=`` when no line has a msgid), one request at a time per buffer.
+
+History lines arrive in a ``chathistory`` batch. They are collected (`collect`) until the batch
+ends (`batch_ended`) and then placed where they belong, without the ones already shown (same
+msgid): join history just before that join's "You joined" line, so it reads before everything
+that happened since (`BufferReset`), scroll-back at the top (`HistoryInserted`). An answer
+with fewer lines than asked for means the start of the history: a marker line says so and no
+more requests are made. Without draft/chathistory and batch, an info line says there is none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from socketchat.client.events import BufferReset, ChatLine, HistoryInserted
+from socketchat.client.helpers import local_time
+from socketchat.client.state import Buffer, HistoryRequest
+from socketchat.irc.message import Message
+
+if TYPE_CHECKING:
+    from socketchat.client.core import ClientCore
+
+__all__ = ["Batch", "batch_ended", "collect", "load_older", "request_on_join", "supported"]
+
+START_MARKER = "Start of the history"
+
+
+@dataclass(slots=True)
+class Batch:
+    """An open BATCH: its type, first parameter (the target) and, for history, its lines."""
+
+    type: str
+    target: str = ""
+    lines: list[ChatLine] = field(default_factory=list)
+
+    @property
+    def is_history(self) -> bool:
+        return self.type.endswith("chathistory")
+
+
+def supported(core: ClientCore) -> bool:
+    return "draft/chathistory" in core.caps and "batch" in core.caps
+
+
+def request_on_join(core: ClientCore, buf: Buffer, anchor: ChatLine) -> None:
+    """Ask for the latest history of a channel just joined; it goes before `anchor`."""
+    if not supported(core) or core.config.history_lines <= 0:
+        return
+    last = next((line.msgid for line in reversed(buf.lines) if line.msgid), None)
+    ref = f"msgid={last}" if last else "*"
+    limit = core.config.history_lines if not last else max(core.config.history_lines, 100)
+    buf.history_requests.append(HistoryRequest("join", limit, anchor))
+    core.send("CHATHISTORY", "LATEST", buf.name, ref, str(limit))
+
+
+def load_older(
+    core: ClientCore, buffer: str, now: float, limit: int | None = None, *, verbose: bool = False
+) -> None:
+    """Ask for the lines before the oldest one of `buffer` (at most one request at a time)."""
+    buf = core.model.buf(buffer)
+    if buf is None or buf.kind == "status":
+        if verbose:
+            core.info(buffer, "The status tab has no history: use /history in a chat", now, "error")
+        return
+    if not core.registered:
+        if verbose:
+            core.require_connection(buf.name, now)
+        return
+    if not supported(core):
+        if verbose or not buf.said_no_history:
+            buf.said_no_history = True
+            core.info(buf.name, "This server keeps no history (no draft/chathistory)", now)
+        return
+    if buf.history_done:
+        if verbose:
+            core.info(buf.name, f"No more history in {buf.name}", now)
+        return
+    if any(r.kind == "before" for r in buf.history_requests):
+        return
+    oldest = next((line for line in buf.lines if line.msgid), None)
+    if oldest is not None:
+        ref = f"msgid={oldest.msgid}"
+    else:
+        first = buf.lines[0].time if buf.lines else local_time(now)
+        ref = "timestamp=" + _timestamp(first)
+    count = limit or core.config.history_lines or 50
+    buf.history_requests.append(HistoryRequest("before", count, verbose=verbose))
+    core.send("CHATHISTORY", "BEFORE", buf.name, ref, str(count))
+
+
+def collect(core: ClientCore, msg: Message, line: ChatLine) -> bool:
+    """Keep `line` for the end of its history batch; False if `msg` is not in one."""
+    batch = core.batches.get(msg.tags.get("batch", ""))
+    if batch is None or not batch.is_history:
+        return False
+    batch.lines.append(line)
+    return True
+
+
+def batch_ended(core: ClientCore, batch: Batch, now: float) -> None:
+    """A history batch is complete: place its lines where they belong."""
+    model = core.model
+    buf = model.buf(batch.target) or (model.buf(batch.lines[0].buffer) if batch.lines else None)
+    if buf is None:
+        return
+    request = buf.history_requests.popleft() if buf.history_requests else None
+    known = {line.msgid for line in buf.lines if line.msgid}
+    new: list[ChatLine] = []
+    for line in batch.lines:
+        if line.buffer != buf.name or (line.msgid and line.msgid in known):
+            continue
+        if line.msgid:
+            known.add(line.msgid)
+        new.append(line)
+    if request is None:  # history nobody asked for: shown as it came
+        for line in new:
+            model.add_line(buf.name, line)
+        return
+    if request.kind == "before":
+        _insert_at_top(core, buf, request, new, len(batch.lines), now)
+    elif new:
+        _insert_before(buf, request.anchor, new)
+        core.emit(BufferReset(buf.name, tuple(buf.lines)))
+
+
+def fail(core: ClientCore, msg: Message, now: float) -> None:
+    """``FAIL CHATHISTORY <code> <subcommand> [<target>] :<description>``: the request is over."""
+    target = msg.param(3) if len(msg.params) > 4 else ""
+    buf = core.model.buf(target) if target else None
+    buffers = [buf] if buf is not None else list(core.model.buffers.values())
+    for b in buffers:
+        if b.history_requests:
+            request = b.history_requests.popleft()
+            if request.verbose:
+                core.info(b.name, f"No history: {msg.params[-1]}", now, "error")
+
+
+def _insert_before(buf: Buffer, anchor: ChatLine | None, lines: list[ChatLine]) -> None:
+    index = next((i for i, line in enumerate(buf.lines) if line is anchor), 0)
+    for offset, line in enumerate(lines):
+        buf.lines.insert(index + offset, line)
+    buf.trim()
+
+
+def _insert_at_top(
+    core: ClientCore,
+    buf: Buffer,
+    request: HistoryRequest,
+    lines: list[ChatLine],
+    received: int,
+    now: float,
+) -> None:
+    complete = received < request.limit
+    shown = list(lines)
+    if complete:
+        buf.history_done = True
+        when = lines[0].time if lines else (buf.lines[0].time if buf.lines else local_time(now))
+        marker = ChatLine(buf.name, when, "", f"{START_MARKER} of {buf.name}", "info", history=True)
+        shown.insert(0, marker)
+    buf.lines.extendleft(reversed(shown))
+    buf.limit = min(max(buf.limit, len(buf.lines)), core.model.max_scrollback)
+    buf.trim()
+    core.emit(HistoryInserted(buf.name, tuple(shown), complete))
+    if request.verbose:
+        more = " (the start of the history)" if complete else "; scroll up to read them"
+        text = f"{len(lines)} older line(s) in {buf.name}{more}" if lines else None
+        core.info(buf.name, text or f"No more history in {buf.name}", now)
+
+
+def _timestamp(when: datetime) -> str:
+    utc = when.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
