@@ -3,14 +3,16 @@ and a wrong password (an error on the form, no hang, no reconnect loop)."""
 
 from __future__ import annotations
 
+import base64
 import re
 import time
+from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.support import free_port
 from tests.support.irc import IRCClient
-from tests.support.server import running_server
+from tests.support.server import RunningServer, running_server
 from tests.web.browser import Pages
 
 PASSWORD = "correct-horse-42"
@@ -85,3 +87,60 @@ def test_a_wrong_password_shows_the_form_again(pages: Pages) -> None:
         page.page.press("#password", "Enter")
         page.wait_connected()
         expect(page.page.locator("#status")).to_contain_text("account dave")
+
+
+def test_logs_in_again_after_the_server_restarts(pages: Pages, tmp_path: Path) -> None:
+    port, web_port, data = free_port(), free_port(), str(tmp_path)
+    with running_server(port=port, web_port=web_port, data_dir=data):
+        alice = pages.open(web_port).login("alice")
+        alice.type(f"/register {PASSWORD}")
+        expect(alice.page.locator("#status")).to_contain_text("account alice", timeout=10_000)
+    status = alice.page.locator("#status")
+    expect(status).to_contain_text("reconnecting", timeout=10_000)
+    expect(status).not_to_contain_text("account")
+    with running_server(port=port, web_port=web_port, data_dir=data) as server:
+        alice.wait_connected(timeout=40_000)
+        expect(status).to_have_text("Connected as alice · account alice")
+        carol = IRCClient(server.port).register("carol")
+        carol.send("WHOIS alice")
+        assert carol.expect("330").params[1:3] == ("alice", "alice")
+
+
+def test_sasl_plain_in_400_byte_pieces(pages: Pages, web_server: RunningServer) -> None:
+    page = pages.open(web_server.web_port)
+    page.page.goto(page.url)
+    script = """async () => {
+      const { saslPlain } = await import("/irc.js");
+      const { ChatCore } = await import("/client.js");
+      const sent = [];
+      const failed = [];
+      const core = new ChatCore("zoë", { password: "pässword" });
+      core.transmit = (line) => sent.push(line);
+      core.onEvent = (event) => event.type === "auth-failed" && failed.push(event.message);
+      core.connectionMade();
+      for (const line of [
+        ":srv CAP * LS :sasl=EXTERNAL,PLAIN batch",
+        ":srv CAP * ACK :sasl batch",
+        "AUTHENTICATE +",
+        ":NickServ!NickServ@services. NOTICE * :Too many failed logins; try again later",
+        ":srv 904 * :SASL authentication failed",
+      ]) core.receiveLine(line);
+      // "a\0a\0" + 297 bytes: 404 base64 characters; + 596 bytes: 800, then "+" ends it
+      const pieces = [saslPlain("a", "x".repeat(297)), saslPlain("a", "x".repeat(596))];
+      return { sent, failed, pieces };
+    }"""
+    out = page.page.evaluate(script)
+    assert out["sent"][3:] == [
+        "CAP REQ :batch sasl",
+        "AUTHENTICATE PLAIN",
+        "AUTHENTICATE " + base64.b64encode("zoë\0zoë\0pässword".encode()).decode(),
+        "CAP END",
+    ]
+    assert out["failed"] == [
+        "Could not log in as zoë: wrong nickname or password. "
+        "(Too many failed logins; try again later)"
+    ]
+    short, full = out["pieces"]
+    assert [len(p) for p in short] == [400, 4] and short[1] != "+"
+    assert [len(p) for p in full] == [400, 400, 1] and full[2] == "+"
+    assert base64.b64decode("".join(full[:2])) == b"a\0a\0" + b"x" * 596

@@ -21,10 +21,9 @@ CORE_SCRIPT = """async (script) => {
   const { ChatCore } = await import("/client.js");
   const core = new ChatCore("alice");
   const sent = [];
-  const events = [];
   core.transmit = (line) => sent.push(line);
-  core.onEvent = (event) => events.push(event.type);
-  const lobby = () => core.buf("#lobby").lines.map((l) => `${l.history ? "H" : "L"} ${l.kind}: ${l.text}`);
+  const show = (l) => `${l.history ? "H" : "L"} ${l.kind}: ${l.text}`;
+  const lobby = () => core.buf("#lobby").lines.map(show);
   const out = [];
   core.connectionMade();
   for (const step of script) {

@@ -10,7 +10,7 @@ export const STATUS = "*status*";
 
 export const WANTED_CAPS = [
   "server-time", "message-tags", "echo-message", "multi-prefix", "userhost-in-names",
-  "away-notify", "batch", "labeled-response", "draft/chathistory",
+  "away-notify", "batch", "labeled-response", "draft/chathistory", "draft/account-registration",
 ];
 
 const COUNTED = new Set(["message", "action", "notice"]);
@@ -82,6 +82,7 @@ export class ChatCore {
     this.batches = new Map(); // ref → {type, target, lines}; a chathistory batch collects its lines
     this.account = null; // the account we are logged in to (900), or null
     this.sasl = null; // {account, password} while an AUTHENTICATE exchange runs
+    this.saslNotice = ""; // what the server noticed during it (e.g. "too many failed logins")
     this.pendingLogin = null; // {account, password} from /register or /identify, kept on success
     this.who = []; // pending WHO requests, in order
     this.namesRequested = new Set();
@@ -356,7 +357,7 @@ export class ChatCore {
     if (!this.requireConnection(buffer)) return;
     if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
     this.pendingLogin = { account: this.nick, password };
-    if (this.offered.has("draft/account-registration")) this.send("REGISTER", this.nick, email || "*", password);
+    if (this.caps.has("draft/account-registration") || this.offered.has("draft/account-registration")) this.send("REGISTER", this.nick, email || "*", password);
     else this.send("PRIVMSG", NICKSERV, ["REGISTER", password, ...(email ? [email] : [])].join(" "));
     this.info(buffer, `Registering the account ${this.nick}…`, "account");
   }
@@ -622,6 +623,7 @@ export class ChatCore {
     }
     const chan = target.replace(/^[@+]+/, "");
     if (self && fold(target) === fold(NICKSERV) && /^(REGISTER|IDENTIFY|LOGIN)\b/i.test(text)) return; // an echo with a password
+    if (this.sasl && !this.registered && kind === "notice") this.saslNotice = text;
     let buffer;
     if (this.isChannel(chan)) buffer = this.ensureChannel(chan);
     else if (fromServer || !sender) buffer = !this.registered || kind === "notice" ? STATUS : this.current;
@@ -746,6 +748,17 @@ export class ChatCore {
       if (excess > 0) buf.lines.splice(0, excess);
     }
     this.emit({ type: "history", buffer: buf.name });
+  }
+
+  /** The server does not know CHATHISTORY after all: stop waiting, ask no more. */
+  historyUnavailable() {
+    this.caps.delete("draft/chathistory");
+    for (const buf of this.buffers.values()) {
+      if (buf.historyRequest) {
+        buf.historyRequest = null;
+        this.emit({ type: "history", buffer: buf.name });
+      }
+    }
   }
 
   /** FAIL CHATHISTORY <sub> <target> …: an unknown msgid is asked again by time; else give up. */
@@ -926,6 +939,7 @@ export class ChatCore {
 
   authenticate(login) {
     this.sasl = login;
+    this.saslNotice = "";
     this.send("AUTHENTICATE", "PLAIN");
   }
 
@@ -969,7 +983,8 @@ export class ChatCore {
     if (!this.registered) {
       if (failed && tried && tried === this.login) {
         this.login = null;
-        this.emit({ type: "auth-failed", account: tried.account, message: `Could not log in as ${tried.account}: wrong nickname or password.` });
+        const server = this.saslNotice ? ` (${this.saslNotice})` : "";
+        this.emit({ type: "auth-failed", account: tried.account, message: `Could not log in as ${tried.account}: wrong nickname or password.${server}` });
       }
       this.capEnd();
     } else if (tried) {
@@ -1026,6 +1041,7 @@ export class ChatCore {
         if (this.focusOnJoin === fold(p[1] || "")) this.focusOnJoin = null;
       }
       if (code === "421" && this.who.length && p[1] === "WHO") this.who.shift();
+      if (code === "421" && p[1] === "CHATHISTORY") this.historyUnavailable();
     } else {
       this.info(STATUS, text);
     }
