@@ -40,6 +40,7 @@ def test_every_received_message_survives_kill_9(tmp_path: Path) -> None:
         sender = IRCClient(srv.port).register("sender")
         reader = IRCClient(srv.port).register("reader", "server-time message-tags")
         sender.send("JOIN #room")
+        sender.expect("366")  # joined first, so it sees the reader arrive
         reader.send("JOIN #room")
         reader.expect("JOIN", lambda m: m.nick == "reader")
         sender.expect("JOIN", lambda m: m.nick == "reader")
