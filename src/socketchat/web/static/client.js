@@ -109,7 +109,10 @@ export class ChatCore {
     const was = this.state;
     this.resetConnection();
     for (const buf of this.buffers.values()) {
-      buf.historyRequest = null;
+      if (buf.historyRequest) {
+        buf.historyRequest = null;
+        this.emit({ type: "history", buffer: buf.name }); // no longer loading
+      }
       if (buf.kind === "channel") {
         buf.joined = false;
         buf.members.clear();
