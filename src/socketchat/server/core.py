@@ -34,9 +34,6 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from socketchat import __version__
-from socketchat.irc import numerics as rpl
-from socketchat.irc.casemap import CASEMAPPING, CHANTYPES
 from socketchat.irc.message import Message
 from socketchat.server.config import ServerConfig
 from socketchat.server.link import Link
@@ -376,80 +373,6 @@ class Server:
     def shutdown(self, reason: str = "Server shutting down") -> None:
         for s in list(self.sessions):
             s.close(reason)
-
-    # -- registration burst ---------------------------------------------------------------
-    def isupport(self) -> list[str]:
-        c = self.config
-        tokens = [
-            "AWAYLEN=" + str(c.awaylen),
-            "CASEMAPPING=" + CASEMAPPING,
-            "CHANLIMIT=" + CHANTYPES + ":" + str(c.limits.max_channels_per_client or ""),
-            "CHANMODES=b,k,l,imnst",
-            "CHANNELLEN=" + str(c.channellen),
-            "CHANTYPES=" + CHANTYPES,
-            "ELIST=U",
-            "KICKLEN=" + str(c.kicklen),
-            "MAXTARGETS=" + str(c.limits.max_targets or ""),
-            "MODES=4",
-            "NETWORK=" + c.network,
-            "NICKLEN=" + str(c.nicklen),
-            "PREFIX=(ov)@+",
-            "STATUSMSG=@+",
-            "TOPICLEN=" + str(c.topiclen),
-            "USERLEN=18",
-            "UTF8ONLY",
-            "WHOX",
-        ]
-        if self.storage is not None:
-            tokens.extend(self.storage.isupport())
-        return sorted(tokens)
-
-    def welcome(self, s: Session) -> None:
-        s.registered = True
-        s.last_seen = self.clock()
-        log.info("registered id=%d nick=%s host=%s", s.id, s.nick, s.host)
-        s.numeric(rpl.RPL_WELCOME, f"Welcome to the {self.config.network} IRC network, {s.prefix}")
-        s.numeric(rpl.RPL_YOURHOST, f"Your host is {self.name}, running socketchat-{__version__}")
-        created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.started_at))
-        s.numeric(rpl.RPL_CREATED, f"This server was created {created}")
-        s.numeric(
-            rpl.RPL_MYINFO, self.name, f"socketchat-{__version__}", "io", "bklimnostv", "bklov"
-        )
-        self.send_isupport(s)
-        self.send_lusers(s)
-        self.send_motd(s)
-
-    def send_lusers(self, s: Session) -> None:
-        users = self.state.user_count()
-        invisible = sum(1 for u in self.state.users() if "i" in u.modes)
-        opers = sum(1 for u in self.state.users() if "o" in u.modes)
-        unknown = len(self.sessions) - users
-        s.numeric(
-            rpl.RPL_LUSERCLIENT,
-            f"There are {users - invisible} users and {invisible} invisible on 1 servers",
-        )
-        if opers:
-            s.numeric(rpl.RPL_LUSEROP, str(opers), "operator(s) online")
-        if unknown > 0:
-            s.numeric(rpl.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
-        s.numeric(rpl.RPL_LUSERCHANNELS, str(self.state.channel_count()), "channels formed")
-        s.numeric(rpl.RPL_LUSERME, f"I have {users} clients and 0 servers")
-        s.numeric(rpl.RPL_LOCALUSERS, str(users), str(users), f"Current local users {users}")
-        s.numeric(rpl.RPL_GLOBALUSERS, str(users), str(users), f"Current global users {users}")
-
-    def send_motd(self, s: Session) -> None:
-        if not self.config.motd:
-            s.numeric(rpl.ERR_NOMOTD, "MOTD File is missing")
-            return
-        s.numeric(rpl.RPL_MOTDSTART, f"- {self.name} Message of the day - ")
-        for line in self.config.motd.splitlines() or [""]:
-            s.numeric(rpl.RPL_MOTD, f"- {line}")
-        s.numeric(rpl.RPL_ENDOFMOTD, "End of /MOTD command.")
-
-    def send_isupport(self, s: Session) -> None:
-        tokens = self.isupport()
-        for i in range(0, len(tokens), 12):
-            s.numeric(rpl.RPL_ISUPPORT, *tokens[i : i + 12], "are supported by this server")
 
     # -- runtime changes that clients are told about ----------------------------------------
     def add_caps(self, caps: Mapping[str, str]) -> None:

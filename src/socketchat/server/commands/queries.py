@@ -14,6 +14,7 @@ from socketchat.irc.casemap import casefold, is_channel
 from socketchat.server import services
 from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
 from socketchat.server.masks import match_mask
+from socketchat.server.welcome import send_isupport, send_lusers, send_motd
 
 if TYPE_CHECKING:
     from socketchat.irc.message import Message
@@ -246,18 +247,18 @@ def handle_userhost(server: Server, s: Session, m: Message) -> None:
 
 def handle_motd(server: Server, s: Session, m: Message) -> None:
     if not _wrong_server(server, s, m, 0):
-        server.send_motd(s)
+        send_motd(server, s)
 
 
 def handle_lusers(server: Server, s: Session, m: Message) -> None:
-    server.send_lusers(s)
+    send_lusers(server, s)
 
 
 def handle_version(server: Server, s: Session, m: Message) -> None:
     if _wrong_server(server, s, m, 0):
         return
     s.numeric(rpl.RPL_VERSION, f"socketchat-{__version__}.", server.name, "sans-I/O asyncio")
-    server.send_isupport(s)
+    send_isupport(server, s)
 
 
 def handle_time(server: Server, s: Session, m: Message) -> None:

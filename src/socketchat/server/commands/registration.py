@@ -10,6 +10,7 @@ from socketchat.irc.casemap import valid_nick
 from socketchat.irc.message import Message
 from socketchat.server import services
 from socketchat.server.state import WhowasEntry
+from socketchat.server.welcome import send_welcome
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -28,7 +29,7 @@ def try_register(server: Server, s: Session) -> None:
         s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
         s.close("Bad password")
         return
-    server.welcome(s)
+    send_welcome(server, s)
     if server.storage is not None:
         server.storage.nick_changed(server, s)  # nick protection
 
