@@ -661,3 +661,64 @@ def test_dark_palette_keeps_the_same_colour_slot_per_nick() -> None:
     for nick in ("alice", "Bob", "omar", "sara"):
         slot = NICK_COLORS.index(nick_color(nick))
         assert nick_color(nick, dark=True) == NICK_COLORS_DARK[slot]
+
+
+def test_register_with_irc_v3_register() -> None:
+    core = make("alice")
+    sent(core)
+    feed(core, f":{SERVER} CAP * LS :draft/account-registration=before-connect sasl")
+    feed(core, f":{SERVER} 001 alice :Welcome", ":alice!a@h JOIN #lobby")
+    sent(core)
+    core.set_current("#lobby")
+    core.handle_input("/register s3cret alice@example.org", NOW)
+    assert sent_lines(core) == ["REGISTER alice alice@example.org s3cret"]
+    events = feed(
+        core,
+        f":{SERVER} REGISTER SUCCESS alice :Account created",
+        f":{SERVER} 900 alice alice!a@h alice :You are now logged in as alice",
+    )
+    lobby = texts(events, "#lobby")
+    assert "Account alice registered: Account created" in lobby
+    assert "You are now logged in as alice" in lobby
+    assert core.status().account == "alice" and "[account alice]" in core.status().describe()
+    assert not any("s3cret" in t for t in texts(events))
+    core.handle_input("/register other", NOW)
+    sent(core)
+    events = feed(core, f":{SERVER} FAIL REGISTER ALREADY_AUTHENTICATED alice :You are logged in")
+    assert chat(events, "#lobby")[-1].kind == "error"
+    assert "Registration failed: You are logged in" in texts(events, "#lobby")
+
+
+def test_register_and_identify_through_nickserv() -> None:
+    core = registered(caps="echo-message")
+    core.set_current("#lobby")
+    core.handle_input("/register s3cret", NOW)
+    assert sent_lines(core) == ["PRIVMSG NickServ :REGISTER s3cret"]
+    assert "Registering the account alice with NickServ…" in texts(core.pop_events())
+    events = feed(
+        core,
+        ":alice!a@h PRIVMSG NickServ :REGISTER s3cret",  # echo-message
+        ":NickServ!NickServ@services. NOTICE alice :alice is now registered to you.",
+        f":{SERVER} 900 alice alice!a@h alice :You are now logged in as alice",
+    )
+    assert "alice is now registered to you." in texts(events, "#lobby")
+    assert "You are now logged in as alice" in texts(events, "#lobby")
+    assert not any("s3cret" in ln.text for b in core.buffer_names() for ln in core.lines(b))
+    core.handle_input("/identify alice wrong", NOW)
+    assert sent_lines(core) == ["PRIVMSG NickServ :IDENTIFY alice wrong"]
+    core.handle_input("/identify", NOW)
+    core.handle_input("/register", NOW)
+    assert sent(core) == []
+    assert [ln.kind for ln in chat(core.pop_events())][-2:] == ["error", "error"]
+    core.handle_input("/msg NickServ IDENTIFY s3cret", NOW, buffer="#lobby")
+    assert sent_lines(core) == ["PRIVMSG NickServ :IDENTIFY s3cret"]
+
+
+def test_register_needs_a_connection_and_help_lists_accounts() -> None:
+    core = make("alice")
+    core.handle_input("/register pw", NOW)
+    assert [m.command for m in sent(core)] == ["CAP", "NICK", "USER"]
+    assert "Not connected" in chat(core.pop_events())[-1].text
+    core.handle_input("/help", NOW)
+    text = "\n".join(texts(core.pop_events()))
+    assert "/register <password> [email]" in text and "/identify" in text

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from socketchat.client import accounts
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -251,6 +252,23 @@ def _history(core: ClientCore, args: str, buffer: str, now: float) -> None:
     load_older(core, buffer, now, int(count) if count else None, verbose=True)
 
 
+def _register(core: ClientCore, args: str, buffer: str, now: float) -> None:
+    words = args.split()
+    if not words or len(words) > 2:
+        usage(core, "register", buffer, now)
+    elif core.require_connection(buffer, now):
+        accounts.register(core, words[0], words[1] if len(words) > 1 else "", buffer, now)
+
+
+def _identify(core: ClientCore, args: str, buffer: str, now: float) -> None:
+    words = args.split()
+    if not words or len(words) > 2:
+        usage(core, "identify", buffer, now)
+    elif core.require_connection(buffer, now):
+        account = words[0] if len(words) == 2 else ""
+        accounts.identify(core, account, words[-1], buffer, now)
+
+
 def _quit(core: ClientCore, args: str, buffer: str, now: float) -> None:
     core.leave(args or "Leaving", now)
 
@@ -275,6 +293,12 @@ COMMANDS: dict[str, Command] = {
     "names": Command("/names [#channel]", "list the channel's members", _names),
     "whois": Command("/whois <nick>", "information about a user", _whois),
     "history": Command("/history [n]", "fetch n older lines of this tab from the server", _history),
+    "register": Command(
+        "/register <password> [email]", "register your nick as an account", _register
+    ),
+    "identify": Command(
+        "/identify [account] <password>", "log in to your account (NickServ)", _identify
+    ),
     "quote": Command("/quote <raw IRC line>", "send a raw IRC line", _quote),
     "quit": Command("/quit [reason]", "disconnect and leave the program", _quit),
     "exit": Command("/exit", "disconnect and leave the program", _quit),

@@ -46,6 +46,7 @@ Where things live
 - `registration.py`: CAP negotiation, SASL, nick retries, 001/005.
 - `outgoing.py`: sending typed text (splitting, the offline queue).
 - `who.py`: WHO requests and replies, and resolving ``/pm <ip>`` to a nick.
+- `accounts.py`: /register, /identify, RPL_LOGGEDIN, passwords kept off screen.
 - `history.py`: chathistory on join and scroll-back, placing replayed lines in order.
 """
 
@@ -118,6 +119,7 @@ class ClientCore:
         self.server = ""
         self.away = False
         self.exiting = False
+        self.account: str | None = None  # logged in as (RPL_LOGGEDIN)
         self.registered = False
         self.caps: set[str] = set()
         self.isupport: dict[str, str] = {}
@@ -132,6 +134,7 @@ class ClientCore:
         self.names_requested: set[str] = set()
         self.batches: dict[str, Batch] = {}  # open BATCH reference → batch
         self.me_prefix_len = 0  # len(":nick!user@host") as the server sees us
+        self.pending_account_buffer: str | None = None  # where /register, /identify was typed
         self.negotiation = Negotiation()
         self._out: list[bytes] = []
         self._close: CloseRequest | None = None
@@ -148,6 +151,7 @@ class ClientCore:
 
     def _reset_connection(self) -> None:
         self.registered = False
+        self.account = None
         self.caps = set()
         self.isupport = {}
         self.model.chantypes = "#&"
@@ -297,7 +301,13 @@ class ClientCore:
 
     def status(self) -> StatusChanged:
         return StatusChanged(
-            self.state, self.nick, self.server, self.away, self._retry_in, len(self.queue)
+            self.state,
+            self.nick,
+            self.server,
+            self.away,
+            self._retry_in,
+            len(self.queue),
+            self.account,
         )
 
     # ------------------------------------------------------------------ user actions

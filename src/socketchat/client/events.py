@@ -123,6 +123,7 @@ class StatusChanged:
     away: bool = False
     retry_in: float | None = None
     queued: int = 0  # messages typed while offline, waiting to be sent
+    account: str | None = None  # the account we are logged in as
 
     def describe(self) -> str:
         """A short human description for a status line."""
@@ -133,6 +134,8 @@ class StatusChanged:
         if self.server:
             text += f" · {self.server}"
         text += f" · {self.nick}"
+        if self.account:
+            text += f" [account {self.account}]"
         if self.away:
             text += " (away)"
         if self.queued:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from socketchat.client import history, registration, who
+from socketchat.client import accounts, history, registration, who
 from socketchat.client.events import STATUS_BUFFER, ChatLine, LineKind, TopicChanged
 from socketchat.client.helpers import local_time, parse_server_time
 from socketchat.client.outgoing import drop_queue, flush_queue
@@ -84,8 +84,12 @@ def _on_batch(core: ClientCore, msg: Message, now: float) -> None:
 
 def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
     """``FAIL <command> <code> [<context>...] :<description>`` (IRCv3 standard replies)."""
-    if msg.param(0).upper() == "CHATHISTORY":
+    command = msg.param(0).upper()
+    if command == "CHATHISTORY":
         history.fail(core, msg, now)
+        return
+    if command == "REGISTER":
+        accounts.on_register_fail(core, msg, now)
         return
     core.info(core.current, f"{msg.param(0)} failed: {msg.params[-1]}", now, "error")
 
@@ -115,6 +119,8 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
             return
         else:
             text = f"CTCP {verb} reply: {rest}"
+    if is_self and accounts.mask_secret(target, text) != text and kind == "message":
+        return  # the echo of /register or /identify: said when sent, password off screen
     chan_target = target.lstrip(model.prefix_chars)
     if model.is_channel(chan_target):
         buffer = model.ensure_channel(chan_target)
@@ -485,6 +491,7 @@ HANDLERS: dict[str, Handler] = {
     "BATCH": _on_batch,
     "INVITE": _on_invite,
     "FAIL": _on_fail,
+    "REGISTER": accounts.on_register,
 }
 
 NUMERICS: dict[str, Handler] = {
@@ -505,8 +512,10 @@ NUMERICS: dict[str, Handler] = {
     "366": _on_end_of_names,
     "432": registration.on_nick_error,
     "433": registration.on_nick_error,
+    "900": accounts.on_logged_in,
+    "901": accounts.on_logged_in,
     **dict.fromkeys(
-        ("900", "901", "902", "903", "904", "905", "906", "907", "908"),
+        ("902", "903", "904", "905", "906", "907", "908"),
         registration.on_sasl_numeric,
     ),
 }

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from socketchat.client.accounts import mask_secret
 from socketchat.client.events import ChatLine
 from socketchat.client.helpers import local_time
 
@@ -90,7 +91,7 @@ def send_text(core: ClientCore, target: str, text: str, now: float, action: bool
                     target,
                     local_time(now),
                     core.nick,
-                    chunk,
+                    mask_secret(target, chunk),
                     "action" if action else "message",
                     self_msg=True,
                 ),

@@ -121,13 +121,12 @@ def on_authenticate(core: ClientCore, msg: Message, now: float) -> None:
 def on_sasl_numeric(core: ClientCore, msg: Message, now: float) -> None:
     code = msg.command
     text = msg.params[-1]
-    if code in ("900", "901"):
-        core.info(STATUS_BUFFER, text, now)
-        return
     if code == "903":
         core.info(STATUS_BUFFER, text or "Logged in", now)
     elif code in ("902", "904", "905", "906", "907"):
-        core.info(STATUS_BUFFER, f"Login failed: {text}", now, "error")
+        account = core.config.account
+        text = f"Login failed: {text} (account {account}); continuing without logging in"
+        core.info(STATUS_BUFFER, text, now, "error")
     elif code == "908":
         return
     core.negotiation.sasl_active = False

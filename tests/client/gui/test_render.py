@@ -54,3 +54,5 @@ def test_login_form_checks() -> None:
     assert "Server" in str(check_login("alice", "", "6667"))
     assert "Port" in str(check_login("alice", "h", "70000"))
     assert "Port" in str(check_login("alice", "h", "²"))
+    assert check_login("alice", "h", "6667", "pw").password == "pw"  # type: ignore[union-attr]
+    assert "Password" in str(check_login("alice", "h", "6667", "a b"))

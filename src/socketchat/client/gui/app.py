@@ -30,6 +30,8 @@ def gui_main(args: argparse.Namespace) -> int:
         return 1
     theme = Theme.install(root)
     nick: str | None = args.nick
+    account: str | None = args.account
+    account_password: str | None = args.account_password
     if not nick:
         root.withdraw()
         login = LoginDialog(root, theme, "", host, port).show()
@@ -37,14 +39,16 @@ def gui_main(args: argparse.Namespace) -> int:
             root.destroy()
             return 1
         nick, host, port = login.nick, login.host, login.port
+        if login.password:
+            account, account_password = login.nick, login.password
         root.deiconify()
     root.geometry("900x560")
     config = ClientConfig(
         nick=nick,
         channels=(_channel(args.channel),),
         password=args.password,
-        account=args.account,
-        account_password=args.account_password,
+        account=account,
+        account_password=account_password,
     )
     window = ChatWindow(
         root, theme, config, host, port, tls=args.tls, tls_insecure=args.tls_insecure

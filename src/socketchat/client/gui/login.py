@@ -1,4 +1,8 @@
-"""The dialog that asks for a nick (and the server) before connecting, like the original did."""
+"""The dialog that asks for a nick (and the server) before connecting, like the original did.
+
+An optional password logs in to the account named like the nick (SASL PLAIN while connecting);
+register one first with ``/register <password>`` in the chat.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import tkinter as tk
 from dataclasses import dataclass
 from tkinter import ttk
 
-from socketchat.client.gui.theme import ERROR, Theme
+from socketchat.client.gui.theme import ERROR, MUTED, Theme
 from socketchat.irc.casemap import valid_nick
 
 __all__ = ["LoginDialog", "LoginInfo", "check_login"]
@@ -19,9 +23,10 @@ class LoginInfo:
     nick: str
     host: str
     port: int
+    password: str = ""  # account password: log in as the nick's account when set
 
 
-def check_login(nick: str, host: str, port: str) -> LoginInfo | str:
+def check_login(nick: str, host: str, port: str, password: str = "") -> LoginInfo | str:
     """The dialog's fields as a `LoginInfo`, or what is wrong with them."""
     nick, host, port = nick.strip(), host.strip(), port.strip()
     if not valid_nick(nick, MAX_NICK):
@@ -30,7 +35,9 @@ def check_login(nick: str, host: str, port: str) -> LoginInfo | str:
         return "Server: a host name or address"
     if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
         return "Port: a number from 1 to 65535"
-    return LoginInfo(nick, host, int(port))
+    if password and (password != password.strip() or " " in password):
+        return "Password: no spaces"
+    return LoginInfo(nick, host, int(port), password)
 
 
 class LoginDialog:
@@ -55,10 +62,15 @@ class LoginDialog:
         self.nick = self._field(frame, 1, "Nick", nick)
         self.host = self._field(frame, 2, "Server", host)
         self.port = self._field(frame, 3, "Port", str(port))
+        self.password = self._field(frame, 4, "Password", "")
+        self.password.configure(show="•")
+        ttk.Label(frame, text="optional: log in to your account", foreground=MUTED).grid(
+            row=5, column=1, sticky="w"
+        )
         self.error = ttk.Label(frame, text="", foreground=ERROR, wraplength=320)
-        self.error.grid(row=4, column=0, columnspan=2, sticky="w", pady=(6, 0))
+        self.error.grid(row=6, column=0, columnspan=2, sticky="w", pady=(6, 0))
         buttons = ttk.Frame(frame)
-        buttons.grid(row=5, column=0, columnspan=2, sticky="e", pady=(12, 0))
+        buttons.grid(row=7, column=0, columnspan=2, sticky="e", pady=(12, 0))
         ttk.Button(buttons, text="Cancel", command=self.cancel).pack(side="right")
         self.connect_button = ttk.Button(buttons, text="Connect", command=self.submit)
         self.connect_button.pack(side="right", padx=(0, 8))
@@ -76,7 +88,9 @@ class LoginDialog:
         return entry
 
     def submit(self) -> None:
-        checked = check_login(self.nick.get(), self.host.get(), self.port.get())
+        checked = check_login(
+            self.nick.get(), self.host.get(), self.port.get(), self.password.get()
+        )
         if isinstance(checked, str):
             self.error.configure(text=checked)
             return
