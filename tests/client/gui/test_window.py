@@ -293,3 +293,33 @@ def test_a_flood_of_lines_is_drawn_in_order_and_trimmed(windows: OpenGui) -> Non
         alice.until(lambda: alice.text("#flood").endswith("last one"))
         alice.pump(0.1)
         assert text.yview()[1] >= 0.999
+
+
+def test_scrolling_to_the_top_fetches_older_history_above(windows: OpenGui) -> None:
+    from tests.support.server import running_server
+
+    with running_server(limits={"flood_burst": 0}) as server:
+        bob = IRCClient(server.port).register("bob")
+        try:
+            bob.send("JOIN #lobby")
+            bob.expect("366")
+            bob.send(*(f"PRIVMSG #lobby :line {i}" for i in range(70)))
+            bob.send("PING :stored")
+            bob.expect("PONG")
+            alice = windows("alice", server.host, server.port)
+            alice.joined("#lobby")
+            alice.wait_text("<bob> line 69", "#lobby")
+            text = alice.window.tabs["#lobby"].text
+            shown = alice.text("#lobby")
+            assert "line 19" not in shown and shown.index("line 20") < shown.index("You joined")
+            text.yview_moveto(0.0)  # the user scrolls to the top: older lines come above
+            alice.wait_text("Start of the history of #lobby", "#lobby")
+            lines = alice.text("#lobby").splitlines()
+            assert "Start of the history" in lines[0]
+            said = [int(ln.rsplit(" ", 1)[1]) for ln in lines if "<bob> line" in ln]
+            assert said == list(range(70))
+            alice.pump(0.1)
+            assert text.yview()[0] > 0.0  # what was shown stayed in view, below the new lines
+            assert str(text.index("@0,0")).startswith("22.")  # marker + lines 0-19 + "line 20"
+        finally:
+            bob.close()

@@ -199,3 +199,32 @@ def test_real_command_in_tmux(irc_server: ServerUnderTest) -> None:
     finally:
         subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True, timeout=10)
         bob.close()
+
+
+async def test_page_up_at_the_top_fetches_older_history() -> None:
+    from tests.support.server import running_server
+
+    with running_server(limits={"flood_burst": 0}) as server:
+        bob = await AsyncPeer.connect(server.port, "bob")
+        try:
+            bob.send(*(f"PRIVMSG #lobby :line {i}" for i in range(70)))
+            bob.send("PING :stored")
+            await bob.expect("PONG")
+            app = ChatApp("alice", server.host, server.port, backoff=fast_backoff())
+            async with app.run_test(size=SIZE) as pilot:
+                await until(pilot, lambda: "<bob> line 69" in log_text(app))
+                text = log_text(app)
+                assert "line 19" not in text
+                assert text.index("<bob> line 20") < text.index("You joined #lobby")
+                log = app.query_one("#log", RichLog)
+                for _ in range(20):  # PageUp to the top, then once more: older history
+                    await pilot.press("pageup")
+                    if "Start of the history" in log_text(app):
+                        break
+                    await pilot.pause(0.05)
+                await until(pilot, lambda: "Start of the history of #lobby" in log_text(app))
+                said = [ln for ln in log_text(app).splitlines() if "<bob> line" in ln]
+                assert [int(ln.rsplit(" ", 1)[1]) for ln in said] == list(range(70))
+                assert log.scroll_y > 0  # what was shown stays in view, below the new lines
+        finally:
+            bob.close()
