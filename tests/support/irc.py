@@ -1,61 +1,46 @@
-"""A raw-socket IRC client for tests: send lines, wait for the message you expect."""
+"""IRC clients for tests: send lines, wait for the message you expect.
+
+`LineClient` holds the conversation (expect / collect / register / answering PING);
+a transport subclass says how lines go out and how received text comes in:
+`IRCClient` here over a raw TCP or TLS socket, `tests.web.wsclient.WSClient` over WebSocket.
+"""
 
 from __future__ import annotations
 
 import socket
 import ssl
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Self
 
 from socketchat.irc.message import Message, parse_message
 
 
-class IRCClient:
-    def __init__(
-        self,
-        port: int,
-        host: str = "127.0.0.1",
-        *,
-        tls: bool = False,
-        timeout: float = 10.0,
-    ) -> None:
-        sock = socket.create_connection((host, port), timeout=timeout)
-        if tls:
-            ctx = ssl.create_default_context()
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-            sock = ctx.wrap_socket(sock, server_hostname=host)
-        self.sock = sock
+class LineClient(ABC):
+    def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self.buffer = b""
         self.log: list[Message] = []  # everything received, in order
         self._pos = 0  # how far expect() has consumed self.log
         self.nick = "*"
 
+    @abstractmethod
     def send(self, *lines: str) -> None:
-        self.sock.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
+        """Send IRC lines (without line endings)."""
 
-    def send_raw(self, data: bytes) -> None:
-        self.sock.sendall(data)
-
+    @abstractmethod
     def _read_some(self, deadline: float) -> bool:
-        self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-        try:
-            data = self.sock.recv(65536)
-        except TimeoutError:
-            return True
-        if not data:
-            return False
-        self.buffer += data
-        while b"\n" in self.buffer:
-            line, self.buffer = self.buffer.split(b"\n", 1)
-            text = line.rstrip(b"\r").decode("utf-8", "replace")
-            if text:
-                msg = parse_message(text)
-                if msg.command == "PING":
-                    self.send(f"PONG :{msg.param(0)}")
-                self.log.append(msg)
-        return True
+        """Wait until the deadline for input and pass each message to `_received`;
+        False once the server has closed the connection."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def _received(self, text: str) -> None:
+        msg = parse_message(text)
+        if msg.command == "PING":
+            self.send(f"PONG :{msg.param(0)}")
+        self.log.append(msg)
 
     def expect(
         self,
@@ -94,7 +79,7 @@ class IRCClient:
                 return True
         return False
 
-    def register(self, nick: str, caps: str = "") -> IRCClient:
+    def register(self, nick: str, caps: str = "") -> Self:
         if caps:
             self.send("CAP LS 302", f"CAP REQ :{caps}")
         self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
@@ -102,9 +87,53 @@ class IRCClient:
             self.expect("CAP", lambda m: m.param(1) in ("ACK", "NAK"))
             self.send("CAP END")
         self.expect("001")
-        self.expect("376", timeout=5)
+        self.expect("376", timeout=5)  # the rest of the welcome burst
         self.nick = nick
         return self
+
+
+class IRCClient(LineClient):
+    """Over a raw TCP socket (or TLS without certificate checks)."""
+
+    def __init__(
+        self,
+        port: int,
+        host: str = "127.0.0.1",
+        *,
+        tls: bool = False,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(timeout)
+        sock = socket.create_connection((host, port), timeout=timeout)
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            sock = ctx.wrap_socket(sock, server_hostname=host)
+        self.sock = sock
+        self.buffer = b""
+
+    def send(self, *lines: str) -> None:
+        self.sock.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def _read_some(self, deadline: float) -> bool:
+        self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            data = self.sock.recv(65536)
+        except TimeoutError:
+            return True
+        if not data:
+            return False
+        self.buffer += data
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            text = line.rstrip(b"\r").decode("utf-8", "replace")
+            if text:
+                self._received(text)
+        return True
 
     def close(self) -> None:
         try:
