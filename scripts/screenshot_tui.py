@@ -12,30 +12,17 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from shots import CHROMIUM_ARGS, ROOT, User, serve
 
-from tests.support import free_port, wait_for_port  # noqa: E402
-
-from socketchat.client.tui.app import ChatApp  # noqa: E402
+from socketchat.client.tui.app import ChatApp
 
 SIZE = (110, 28)
-
-
-class RawUser:
-    def __init__(self, port: int, nick: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}", "JOIN #lobby")
-
-    def send(self, *lines: str) -> None:
-        self.sock.sendall(b"".join(line.encode() + b"\r\n" for line in lines))
 
 
 async def shoot(port: int, svg: Path) -> None:
@@ -46,7 +33,7 @@ async def shoot(port: int, svg: Path) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit("the client did not join #lobby")
             await pilot.pause(0.05)
-        omar, sara = RawUser(port, "omar"), RawUser(port, "sara")
+        omar, sara = User(port, "omar"), User(port, "sara")
         await pilot.pause(0.5)
         omar.send("PRIVMSG #lobby :Hello everyone!")
         await pilot.pause(0.2)
@@ -76,36 +63,25 @@ def svg_size(svg: Path) -> tuple[int, int]:
 
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/images/terminal-client.png"
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "socketchat", "serve", "--port", str(port)]
-        server = subprocess.Popen([*cmd, "--web-port", "0", "--data-dir", tmp])
-        try:
-            wait_for_port(port)
-            svg = Path(tmp) / "terminal.svg"
-            asyncio.run(shoot(port, svg))
-            out.parent.mkdir(parents=True, exist_ok=True)
-            width, height = svg_size(svg)
-            subprocess.run(
-                [
-                    "chromium",
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--hide-scrollbars",
-                    f"--user-data-dir={tmp}/profile",
-                    f"--window-size={width},{height}",
-                    f"--screenshot={out}",
-                    svg.as_uri(),
-                ],
-                check=True,
-                capture_output=True,
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    with serve() as port, tempfile.TemporaryDirectory() as tmp:
+        svg = Path(tmp) / "terminal.svg"
+        asyncio.run(shoot(port, svg))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        width, height = svg_size(svg)
+        subprocess.run(
+            [
+                "chromium",
+                "--headless",
+                *CHROMIUM_ARGS,
+                "--hide-scrollbars",
+                f"--user-data-dir={tmp}/profile",
+                f"--window-size={width},{height}",
+                f"--screenshot={out}",
+                svg.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+        )
     print(f"wrote {out}")
     return 0
 
