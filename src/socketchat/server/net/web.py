@@ -11,14 +11,14 @@ One HTTP port (``--web-port``, 0 turns it off) serves:
   ``Host`` it asked for) or one of ``config.web_origins``; a request without ``Origin`` (not a
   browser) is allowed.
 
-Everything runs on the `websockets` asyncio server: its ``process_request`` hook answers plain
-HTTP requests before any WebSocket handshake.
+Each connection is a `net/websocket.py` protocol driven by `websockets`' sans-I/O server: it
+parses the request, asks `handle_request` for a plain HTTP answer, and otherwise completes the
+WebSocket handshake. One request per connection (``Connection: close``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import hashlib
 import http
@@ -29,19 +29,15 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
 
-from websockets.asyncio.server import Server as WebSocketServer
-from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from socketchat import __version__
 from socketchat.server.net.websocket import (
-    BINARY,
     CLOSE_TIMEOUT,
-    SUBPROTOCOLS,
-    WebSocketLink,
-    select_subprotocol,
-    serve_websocket,
+    PING_INTERVAL,
+    WebEndpoint,
+    WebSocketConnection,
 )
 
 if TYPE_CHECKING:
@@ -146,37 +142,46 @@ class WebListener:
         self.runner = runner
         self.server: Server = runner.server
         self.files = files if files is not None else load_static()
-        self.links: set[WebSocketLink] = set()
+        limits = self.server.config.limits
+        max_size = limits.max_line_bytes + limits.max_tag_bytes if limits.max_line_bytes else 0
+        self.endpoint = WebEndpoint(
+            self.server,
+            self.handle_request,
+            max_size=max_size or 2**20,
+            server_header=f"socketchat/{__version__}",
+        )
         self.port = 0
-        self._ws_server: WebSocketServer | None = None
+        self._listener: asyncio.base_events.Server | None = None
+        self._keepalive: asyncio.TimerHandle | None = None
         self._closed = False
+
+    @property
+    def links(self) -> set[WebSocketConnection]:
+        """The WebSocket connections that carry an IRC session."""
+        return self.endpoint.open_links
 
     async def start(self) -> int:
         config = self.server.config
-        limits = config.limits
-        max_size = limits.max_line_bytes + limits.max_tag_bytes if limits.max_line_bytes else 0
-        self._ws_server = await serve(
-            self._handle,
+        loop = asyncio.get_running_loop()
+        endpoint = self.endpoint
+        self._listener = await loop.create_server(
+            lambda: WebSocketConnection(endpoint),
             config.host,
             config.web_port,
-            process_request=self._process_request,
-            select_subprotocol=select_subprotocol,
-            subprotocols=list(SUBPROTOCOLS),
-            server_header=f"socketchat/{__version__}",
-            compression=None,  # chat lines are short; per-connection zlib state costs memory
-            max_size=max_size or 2**20,
-            max_queue=16,
-            ping_interval=30,
-            ping_timeout=30,
-            close_timeout=CLOSE_TIMEOUT,
-            open_timeout=10,
             reuse_address=True,
         )
-        self.port = int(next(iter(self._ws_server.sockets)).getsockname()[1])
+        self.port = int(self._listener.sockets[0].getsockname()[1])
+        self._keepalive = loop.call_later(PING_INTERVAL, self._ping_all)
         return self.port
 
+    def _ping_all(self) -> None:
+        for link in list(self.endpoint.open_links):
+            link.keepalive()
+        self._keepalive = asyncio.get_running_loop().call_later(PING_INTERVAL, self._ping_all)
+
     # -- HTTP --------------------------------------------------------------------------------
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    def handle_request(self, request: Request) -> Response | None:
+        """A plain HTTP answer, or None to go on with the WebSocket handshake on `/ws`."""
         path = request.path.partition("?")[0]
         if path == WS_PATH:
             origin = request.headers.get("Origin")
@@ -230,34 +235,28 @@ class WebListener:
             (("Cache-Control", "no-store"),),
         )
 
-    # -- WebSocket ---------------------------------------------------------------------------
-    async def _handle(self, ws: ServerConnection) -> None:
-        link = WebSocketLink(ws, binary=ws.subprotocol == BINARY)
-        self.links.add(link)
-        try:
-            await serve_websocket(self.server, ws, link)
-        finally:
-            self.links.discard(link)
-
     # -- shutdown ----------------------------------------------------------------------------
     async def close(self) -> None:
         """Stop accepting; every client gets its ERROR line, then a close frame."""
-        if self._closed or self._ws_server is None:
+        if self._closed or self._listener is None:
             return
         self._closed = True
-        self._ws_server.close(close_connections=False)
+        endpoint = self.endpoint
+        endpoint.closing = True
+        self._listener.close()
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         reason = getattr(self.runner, "stop_reason", "Server shutting down")
-        for link in list(self.links):
+        for link in list(endpoint.open_links):
             if link.session is not None:
                 link.session.close(reason)
         self.server.flush()
-        try:
-            await asyncio.wait_for(self._ws_server.wait_closed(), CLOSE_TIMEOUT + 1)
-        except TimeoutError:
-            for link in list(self.links):
-                link.abort()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ws_server.wait_closed(), 1)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_TIMEOUT + 1
+        while endpoint.connections and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        for connection in list(endpoint.connections):
+            connection.abort()
 
 
 async def start_web(runner: ServerRunner) -> WebListener:

@@ -1,28 +1,41 @@
-"""IRC over WebSocket (ircv3.net/specs/extensions/websocket): one `Link` per browser connection.
+"""IRC over WebSocket (ircv3.net/specs/extensions/websocket): one asyncio Protocol per connection
+on the web port, which is also the session's `Link` once the handshake succeeds.
 
 Each WebSocket message carries exactly one IRC line without its CRLF, both ways. The client picks
 a subprotocol: ``binary.ircv3.net`` (binary frames; bytes that are not UTF-8 are refused line by
-line exactly as on TCP) or ``text.ircv3.net`` (text frames, which the WebSocket layer guarantees
-to be UTF-8). A client that offers no subprotocol gets text frames.
+line exactly as on TCP) or ``text.ircv3.net`` (text frames, which must be UTF-8: a text frame that
+is not closes the connection with 1007). A client that offers no subprotocol gets text frames.
 
-The server core writes to a link from `Server.flush()` and must never wait there, while
-`websockets`' ``send`` is a coroutine. So `WebSocketLink.send` only queues frames, and one writer
-task per connection drains the queue: a browser that stops reading blocks nobody but itself, and
-its queued bytes count in `buffered()` so the SendQ limit drops it like a TCP client. Reading runs
-in the connection's handler task; flood control pauses it by making that task wait.
+`websockets`' sans-I/O ``ServerProtocol`` does the protocol work: it parses the HTTP request
+(`web.py` answers plain HTTP requests, checks ``Origin``, and lets WebSocket requests through),
+checks the handshake, and parses incoming frames (unmasking, the size limit, answering pings,
+the close handshake). Outgoing *data* frames bypass it, for speed: a server's frames are not
+masked, so the frame for one line is the same bytes for every recipient. `FrameCache` builds it
+once per distinct line object — fan-out hands one bytes object to all recipients with the same
+tag profile (`Server.fanout`) — and `send` writes the frames straight to the transport, like
+`StreamLink`. A WebSocket recipient thus costs what a TCP one does: a dict hit and a write.
+
+Flood control pauses the transport (`pause_reading`), like TCP. A slow reader's unsent frames
+stay in the transport's buffer and count in `buffered()`, so the SendQ limit drops it.
+Keep-alive: the web listener calls `keepalive()` every `PING_INTERVAL` seconds; a connection
+that has not answered the previous ping by then is closed with 1011 (not while it is paused by
+flood control: then we are the ones not reading).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import socket
 from collections import deque
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, cast
 
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed, NegotiationError
+from websockets.exceptions import NegotiationError
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.http11 import Request, Response
+from websockets.protocol import State
+from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
 
 if TYPE_CHECKING:
@@ -35,12 +48,21 @@ BINARY = Subprotocol("binary.ircv3.net")
 TEXT = Subprotocol("text.ircv3.net")
 SUBPROTOCOLS: tuple[Subprotocol, ...] = (BINARY, TEXT)
 
-# How long a closing connection may take to send what is queued and finish the close handshake.
+# How long a closing connection may take to finish the close handshake.
 CLOSE_TIMEOUT = 5.0
+# How long a new connection may take to send its HTTP request.
+HANDSHAKE_TIMEOUT = 10.0
+# Keep-alive: a ping every PING_INTERVAL seconds; no pong by the next one closes (1011).
+PING_INTERVAL = 30.0
+
+_DATA = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
+
+# Close codes after which a session's quit reason is just "Connection closed".
+_NORMAL_CLOSE = (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RCVD)
 
 
 def select_subprotocol(
-    connection: ServerConnection, offered: Sequence[Subprotocol]
+    protocol: ServerProtocol, offered: Sequence[Subprotocol]
 ) -> Subprotocol | None:
     """binary.ircv3.net, then text.ircv3.net; none offered means text; only others: refused."""
     for name in SUBPROTOCOLS:
@@ -51,143 +73,357 @@ def select_subprotocol(
     raise NegotiationError("unsupported subprotocol; expected binary.ircv3.net or text.ircv3.net")
 
 
-class WebSocketLink:
-    """The `Link` half of one WebSocket client: a frame queue and the task that drains it."""
+def encode_frame(payload: bytes, opcode: int) -> bytes:
+    """One unmasked, unfragmented frame (RFC 6455 5.2), as a server sends it."""
+    length = len(payload)
+    if length < 126:
+        header = bytes((0x80 | opcode, length))
+    elif length < 65536:
+        header = bytes((0x80 | opcode, 126)) + length.to_bytes(2, "big")
+    else:
+        header = bytes((0x80 | opcode, 127)) + length.to_bytes(8, "big")
+    return header + payload
+
+
+def line_payload(line: bytes, *, text: bool) -> bytes:
+    """An IRC line (ending in CRLF) as a message payload: no CRLF; valid UTF-8 in text frames."""
+    body = line[:-2] if line.endswith(b"\r\n") else line.rstrip(b"\r\n")
+    if text:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            body = body.decode("utf-8", "replace").encode("utf-8")
+    return body
+
+
+class FrameCache:
+    """Encoded frames by line, shared by every connection of a listener.
+
+    Keys are the line bytes objects the server core hands to `Link.send`; a bytes object caches
+    its hash, and dict lookup checks identity first, so a fan-out recipient costs one dict hit.
+    The cache is emptied when it holds more than `max_bytes` (it only has to last one fan-out).
+    """
+
+    __slots__ = ("_binary", "_size", "_text", "max_bytes")
+
+    def __init__(self, max_bytes: int = 1 << 20) -> None:
+        self.max_bytes = max_bytes
+        self._binary: dict[bytes, bytes] = {}
+        self._text: dict[bytes, bytes] = {}
+        self._size = 0
+
+    def frame(self, line: bytes, *, text: bool) -> bytes:
+        frames = self._text if text else self._binary
+        frame = frames.get(line)
+        if frame is None:
+            if self._size > self.max_bytes:
+                self._binary.clear()
+                self._text.clear()
+                self._size = 0
+            opcode = Opcode.TEXT if text else Opcode.BINARY
+            frame = frames[line] = encode_frame(line_payload(line, text=text), opcode)
+            self._size += len(line) + len(frame)
+        return frame
+
+
+class WebEndpoint:
+    """What every connection of one web listener shares (`web.py` makes one)."""
 
     __slots__ = (
-        "_aborted",
-        "_closing",
-        "_queue",
-        "_queued_bytes",
-        "_readable",
-        "_wake",
-        "binary",
-        "session",
-        "ws",
+        "closing",
+        "connections",
+        "frames",
+        "handle_request",
+        "max_size",
+        "open_links",
+        "server",
+        "server_header",
     )
 
-    def __init__(self, ws: ServerConnection, *, binary: bool) -> None:
-        self.ws = ws
-        self.binary = binary
+    def __init__(
+        self,
+        server: Server,
+        handle_request: Callable[[Request], Response | None],
+        *,
+        max_size: int,
+        server_header: str,
+    ) -> None:
+        self.server = server
+        self.handle_request = handle_request  # a plain HTTP answer, or None: WebSocket handshake
+        self.max_size = max_size
+        self.server_header = server_header
+        self.frames = FrameCache()
+        self.connections: set[WebSocketConnection] = set()  # every TCP connection
+        self.open_links: set[WebSocketConnection] = set()  # those with an IRC session
+        self.closing = False  # shutting down: no new WebSocket sessions
+
+
+class WebSocketConnection(asyncio.Protocol):
+    """One TCP connection to the web port: an HTTP request, then maybe an IRC `Link`."""
+
+    __slots__ = (
+        "_awaiting_pong",
+        "_fragments",
+        "_fragments_text",
+        "_paused",
+        "_timer",
+        "_waiting",
+        "endpoint",
+        "protocol",
+        "session",
+        "text",
+        "transport",
+    )
+
+    def __init__(self, endpoint: WebEndpoint) -> None:
+        self.endpoint = endpoint
+        self.protocol = ServerProtocol(
+            subprotocols=list(SUBPROTOCOLS),
+            select_subprotocol=select_subprotocol,
+            max_size=endpoint.max_size,
+        )
+        self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
-        self._queue: deque[bytes] = deque()
-        self._queued_bytes = 0
-        self._wake = asyncio.Event()
-        self._readable = asyncio.Event()
-        self._readable.set()
-        self._closing = False
-        self._aborted = False
+        self.text = True  # text.ircv3.net frames (binary.ircv3.net: False)
+        self._fragments: list[bytes] = []
+        self._fragments_text = False
+        self._awaiting_pong = False
+        self._paused = False
+        self._timer: asyncio.TimerHandle | None = None
+        # data frames that arrived (in the same read) after flood control paused us
+        self._waiting: deque[Frame] | None = None
+
+    # -- asyncio.Protocol ----------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but have the same methods
+        self.transport = cast(asyncio.Transport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.endpoint.connections.add(self)
+        self._set_timer(HANDSHAKE_TIMEOUT, self._give_up)
+
+    def data_received(self, data: bytes) -> None:
+        protocol = self.protocol
+        protocol.receive_data(data)
+        events = protocol.events_received()
+        self._write_protocol_output()
+        for event in events:
+            if isinstance(event, Frame):
+                if self._waiting is not None or (self._paused and event.opcode in _DATA):
+                    # Flood control paused us mid-read: like the rest of a TCP client's input
+                    # they wait unread (not in the session's inbox, whose size is capped)
+                    if self._waiting is None:
+                        self._waiting = deque()
+                    self._waiting.append(event)
+                else:
+                    self._frame(event)
+            elif isinstance(event, Request):
+                self._handshake(event)
+        self._after_protocol()
+
+    def eof_received(self) -> bool | None:
+        self.protocol.receive_eof()
+        self._write_protocol_output()
+        return None  # close our side too; connection_lost follows
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.protocol.receive_eof()  # idempotent: the protocol's state becomes CLOSED
+        self._set_timer(0, None)
+        self.endpoint.connections.discard(self)
+        self.endpoint.open_links.discard(self)
+        session = self.session
+        if session is not None and not session.closed:
+            session.connection_lost(self._close_reason())
+
+    # -- the HTTP request --------------------------------------------------------------------
+    def _handshake(self, request: Request) -> None:
+        self._set_timer(0, None)
+        protocol, endpoint = self.protocol, self.endpoint
+        try:
+            response = endpoint.handle_request(request)
+        except Exception:
+            log.exception("web: request handling failed")
+            response = protocol.reject(500, "Internal server error\n")
+        if response is None:
+            response = protocol.accept(request)
+            if response.status_code == 101 and endpoint.closing:
+                response = protocol.reject(503, "Server is shutting down.\n")
+        response.headers["Server"] = endpoint.server_header
+        protocol.send_response(response)
+        self._write_protocol_output()
+        if response.status_code == 101:
+            self._open()
+        else:  # the client closes after reading the answer; the timer if it does not
+            self._set_timer(CLOSE_TIMEOUT, self._give_up)
+
+    def _open(self) -> None:
+        assert self.transport is not None
+        self.text = self.protocol.subprotocol != BINARY
+        self.endpoint.open_links.add(self)
+        peer = self.transport.get_extra_info("peername") or ("0.0.0.0", 0)
+        self.session = self.endpoint.server.connect(self, str(peer[0]), int(peer[1]), kind="ws")
+
+    # -- incoming frames ---------------------------------------------------------------------
+    def _frame(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if frame.fin:
+                self._message(bytes(frame.data), text=opcode is Opcode.TEXT)
+            else:
+                self._fragments = [bytes(frame.data)]
+                self._fragments_text = opcode is Opcode.TEXT
+        elif opcode is Opcode.CONT:
+            self._fragments.append(bytes(frame.data))
+            if frame.fin:
+                data = b"".join(self._fragments)
+                self._fragments = []
+                self._message(data, text=self._fragments_text)
+        elif opcode is Opcode.PONG:
+            self._awaiting_pong = False
+        # PING (answered) and CLOSE (echoed) are the protocol's work
+
+    def _message(self, data: bytes, *, text: bool) -> None:
+        session = self.session
+        if session is None or session.closed:
+            return
+        if text:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.protocol.fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                self._write_protocol_output()
+                return
+        if data.endswith(b"\n"):
+            data = data[:-1]
+        if data.endswith(b"\r"):
+            data = data[:-1]
+        if b"\n" in data or b"\r" in data:
+            session.close("Line break inside a WebSocket message")
+            return
+        session.receive_line(data)
+
+    def _after_protocol(self) -> None:
+        """After input: end the session if the WebSocket is closing; bound the close."""
+        protocol = self.protocol
+        if protocol.state is State.OPEN or protocol.state is State.CONNECTING:
+            return
+        session = self.session
+        if session is not None and not session.closed and self._waiting is None:
+            session.connection_lost(self._close_reason())
+        if self._timer is None:
+            self._set_timer(CLOSE_TIMEOUT, self._give_up)
+
+    def _close_reason(self) -> str:
+        rcvd, sent = self.protocol.close_rcvd, self.protocol.close_sent
+        if rcvd is not None and rcvd.code not in _NORMAL_CLOSE:
+            return f"Connection closed: {rcvd.code} {rcvd.reason}".rstrip()
+        if sent is not None and sent.code not in _NORMAL_CLOSE[:2]:
+            return f"Connection closed: {sent.code} {sent.reason}".rstrip()
+        return "Connection closed"
+
+    # -- output and timers --------------------------------------------------------------------
+    def _write_protocol_output(self) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        for data in self.protocol.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():
+                # The server ends the TCP connection (RFC 6455 7.1.1), half-closing so that the
+                # client still reads everything; its own close (or the timer) finishes it.
+                try:
+                    transport.write_eof()
+                except (OSError, RuntimeError):
+                    transport.close()
+            else:
+                transport.close()
+
+    def _set_timer(self, seconds: float, callback: Callable[[], None] | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if callback is not None:
+            self._timer = asyncio.get_running_loop().call_later(seconds, callback)
+
+    def _give_up(self) -> None:
+        """No request in time, or a close handshake that did not finish: drop the connection."""
+        self._timer = None
+        if self.transport is not None:
+            self.transport.abort()
+
+    def keepalive(self) -> None:
+        """Every PING_INTERVAL (the listener calls it): ping, or close if the last one went
+        unanswered."""
+        if self.protocol.state is not State.OPEN:
+            return
+        if self._paused:
+            self._awaiting_pong = False  # we are not reading: its silence is ours
+            return
+        if self._awaiting_pong:
+            self.protocol.fail(CloseCode.INTERNAL_ERROR, "keepalive ping timeout")
+            self._write_protocol_output()
+            self._after_protocol()
+            return
+        self._awaiting_pong = True
+        self.protocol.send_ping(b"keepalive")
+        self._write_protocol_output()
 
     # -- Link ----------------------------------------------------------------------------
     def send(self, lines: list[bytes]) -> None:
-        if self._closing:
+        transport = self.transport
+        if transport is None or self.protocol.state is not State.OPEN:
             return
-        for line in lines:
-            body = line[:-2] if line.endswith(b"\r\n") else line.rstrip(b"\r\n")
-            self._queue.append(body)
-            self._queued_bytes += len(body)
-        self._wake.set()
+        frame = self.endpoint.frames.frame
+        text = self.text
+        if len(lines) == 1:
+            transport.write(frame(lines[0], text=text))
+        else:
+            transport.write(b"".join([frame(line, text=text) for line in lines]))
 
     def buffered(self) -> int:
-        if self._aborted:
+        transport = self.transport
+        if transport is None or transport.is_closing():
             return 0
-        transport = self.ws.transport
-        pending = transport.get_write_buffer_size() if transport is not None else 0
-        return self._queued_bytes + pending
+        return transport.get_write_buffer_size()
 
     def close(self) -> None:
-        if not self._closing:
-            self._closing = True
-            self._wake.set()
-            self._readable.set()
+        """Send the close frame (after what is queued); the client's echo ends the connection."""
+        if self.protocol.state is State.OPEN:
+            self.protocol.send_close(CloseCode.NORMAL_CLOSURE)
+            self._write_protocol_output()
+            if self._paused:
+                self.resume_reading()  # the client's close frame must be read
+            self._after_protocol()
 
     def abort(self) -> None:
-        if self._aborted:
-            return
-        self._closing = self._aborted = True
-        self._queue.clear()
-        self._queued_bytes = 0
-        self._wake.set()
-        self._readable.set()
-        if self.ws.transport is not None:
-            self.ws.transport.abort()
+        if self.transport is not None:
+            self.transport.abort()
 
     def pause_reading(self) -> None:
-        if not self._closing:
-            self._readable.clear()
+        if self.transport is not None and not self._paused and self.protocol.state is State.OPEN:
+            self._paused = True
+            self.transport.pause_reading()
 
     def resume_reading(self) -> None:
-        self._readable.set()
+        if self.transport is None or not self._paused:
+            return
+        self._paused = False
+        if self._waiting:
+            # Like a resumed transport, deliver later, not from inside the session's release
+            asyncio.get_running_loop().call_soon(self._deliver_waiting)
+        elif not self.transport.is_closing():
+            self._waiting = None
+            self.transport.resume_reading()
 
-    # -- the writer task -----------------------------------------------------------------
-    async def write_frames(self) -> None:
-        """Send queued lines, one frame each, until `close()`; then the close handshake."""
-        ws = self.ws
-        try:
-            while True:
-                if not self._queue:
-                    if self._closing:
-                        break
-                    self._wake.clear()
-                    await self._wake.wait()
-                    continue
-                body = self._queue.popleft()
-                self._queued_bytes -= len(body)
-                if self.binary:
-                    await ws.send(body)
-                else:
-                    await ws.send(body.decode("utf-8", "replace"))
-            if not self._aborted:
-                await ws.close()
-        except ConnectionClosed:
-            pass
-        finally:
-            self._queue.clear()
-            self._queued_bytes = 0
-
-    async def wait_readable(self) -> None:
-        await self._readable.wait()
-
-
-def _strip_line_end(frame: bytes) -> bytes:
-    if frame.endswith(b"\n"):
-        frame = frame[:-1]
-    if frame.endswith(b"\r"):
-        frame = frame[:-1]
-    return frame
-
-
-async def serve_websocket(server: Server, ws: ServerConnection, link: WebSocketLink) -> None:
-    """Run one WebSocket client through the same session logic as TCP, until it ends."""
-    peer = ws.remote_address or ("0.0.0.0", 0)
-    session = server.connect(link, str(peer[0]), int(peer[1]), kind="ws")
-    link.session = session
-    writer = asyncio.create_task(link.write_frames(), name=f"ws-writer-{session.id}")
-    reason = "Connection closed"
-    try:
-        while not session.closed:
-            await link.wait_readable()
-            if session.closed:
-                break
-            frame = await ws.recv()
-            data = frame.encode("utf-8") if isinstance(frame, str) else bytes(frame)
-            line = _strip_line_end(data)
-            if b"\n" in line or b"\r" in line:
-                session.close("Line break inside a WebSocket message")
-                break
-            session.receive_line(line)
-    except ConnectionClosed as exc:
-        rcvd = exc.rcvd
-        if rcvd is not None and rcvd.code not in (1000, 1001, 1005):
-            reason = f"Connection closed: {rcvd.code} {rcvd.reason}".rstrip()
-        elif exc.sent is not None and exc.sent.code not in (1000, 1001):
-            reason = f"Connection closed: {exc.sent.code} {exc.sent.reason}".rstrip()
-    finally:
-        session.connection_lost(reason)
-        try:
-            await asyncio.wait_for(asyncio.shield(writer), CLOSE_TIMEOUT)
-        except (TimeoutError, asyncio.CancelledError):
-            link.abort()
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
-                await writer
+    def _deliver_waiting(self) -> None:
+        waiting = self._waiting
+        while waiting and not self._paused:
+            self._frame(waiting.popleft())
+        if self._paused or self.transport is None:
+            return  # paused again: the rest still waits
+        self._waiting = None
+        if not self.transport.is_closing():
+            self.transport.resume_reading()
+        self._after_protocol()  # a close that arrived behind the waiting frames
