@@ -197,6 +197,7 @@ class WSClient(Client):
             max_size=None,
         )
         self.handshake_done = False
+        self.wbuf = b""  # the start of a frame not yet complete (after the handshake)
 
     def on_open(self) -> None:
         self.ws.send_request(self.ws.connect())
@@ -217,6 +218,9 @@ class WSClient(Client):
         self.write_lines([line for line in data.split(b"\r\n") if line])
 
     def data_received(self, data: bytes) -> None:
+        if self.handshake_done:
+            self.frames_received(data)
+            return
         self.ws.receive_data(data)
         texts: list[bytes] = []
         for event in self.ws.events_received():
@@ -235,6 +239,47 @@ class WSClient(Client):
         self.flush()
         if texts:
             self.on_irc_data(b"\r\n".join(t.rstrip(b"\r\n") for t in texts) + b"\r\n")
+
+    def frames_received(self, data: bytes) -> None:
+        """After the handshake, a minimal reader of the server's frames (unmasked, RFC 6455
+        5.2): `ClientProtocol`'s generator-based parser costs several microseconds per frame,
+        which made the generator, not the server, the limit of WebSocket fan-out. Pings are
+        answered through `ClientProtocol` (it masks what the client sends)."""
+        buf = self.wbuf + data if self.wbuf else data
+        pos, end = 0, len(buf)
+        texts: list[bytes] = []
+        while end - pos >= 2:
+            length = buf[pos + 1] & 0x7F
+            head = 2
+            if length == 126:
+                if end - pos < 4:
+                    break
+                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
+                head = 4
+            elif length == 127:
+                if end - pos < 10:
+                    break
+                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
+                head = 10
+            if buf[pos + 1] & 0x80:
+                self.gen.errors["websocket: masked frame from the server"] += 1
+                self.close()
+                return
+            stop = pos + head + length
+            if stop > end:
+                break
+            opcode = buf[pos] & 0x0F
+            if opcode <= Opcode.BINARY:  # continuation, text, binary: IRC lines
+                texts.append(buf[pos + head : stop])
+            elif opcode == Opcode.PING:
+                self.ws.send_pong(buf[pos + head : stop])
+            elif opcode == Opcode.CLOSE:
+                self.gen.errors["websocket closed by server"] += 1
+            pos = stop
+        self.wbuf = buf[pos:]
+        self.flush()
+        if texts:
+            self.on_irc_data(b"\r\n".join(texts) + b"\r\n")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -436,6 +481,60 @@ async def close_all(gen: Gen) -> None:
     await asyncio.sleep(0)
 
 
+async def _send_loop(
+    gen: Gen,
+    target: Target,
+    progress: Progress,
+    members: Sequence[Client],
+    senders: Sequence[Client],
+    channel_of: Callable[[Client], bytes],
+    due: Callable[[float, int], int],
+    *,
+    warmup: float,
+    duration: float,
+    pause: float,
+) -> tuple[Window, int]:
+    """The measured phase of the channel scenarios: every `pause` s, the `senders` take turns
+    to send `due(seconds since start, sent so far)` messages, each to its `channel_of`; the
+    window (deliveries to `members`, CPU) opens after `warmup` s and lasts `duration` s.
+    Returns the window and how many messages were sent."""
+    seen = gen.seen
+    sent_total = 0
+    win = Window()
+    progress.phase = "measure"
+    t_start = time.monotonic()
+    t_win0 = t_start + warmup
+    t_end = t_win0 + duration
+    started = False
+    rr = 0
+    while True:
+        now = time.monotonic()
+        if not started and now >= t_win0:
+            win.start(target, sum(c.count for c in members))
+            started = True
+        if now >= t_end:
+            break
+        n = due(now - t_start, sent_total)
+        if n > 0:
+            ts = now_ns()
+            per: dict[int, list[bytes]] = {}
+            for _ in range(n):
+                s = senders[rr]
+                rr = (rr + 1) % len(senders)
+                s.sent += 1
+                seen[s.idx] += 1
+                per.setdefault(s.idx, []).append(_msg(channel_of(s), s.idx, s.sent, ts))
+                sent_total += 1
+            for idx, lines in per.items():
+                gen.clients[idx].write_lines(lines)
+        progress.detail = f"{sent_total} sent"
+        await asyncio.sleep(pause)
+        if not target.alive():
+            raise RuntimeError("server died")
+    win.stop(target, sum(c.count for c in members))
+    return win, sent_total
+
+
 # -- scenarios ------------------------------------------------------------------------------------
 async def run_fanout(
     target: Target,
@@ -469,42 +568,25 @@ async def run_fanout(
         for c in members:
             c.parse = c.probe
         await asyncio.sleep(0.2)
-        senders_ = members[:senders]
         seen = gen.seen
-        sent_total = 0
-        win = Window()
-        progress.phase = "measure"
-        t_start = time.monotonic()
-        t_win0 = t_start + warmup
-        t_end = t_win0 + duration
-        started = False
-        rr = 0
-        while True:
-            now = time.monotonic()
-            if not started and now >= t_win0:
-                win.start(target, sum(c.count for c in members))
-                started = True
-            if now >= t_end:
-                break
+
+        def allowance(elapsed: float, sent: int) -> int:
+            """Keep at most `window` messages in flight (sent, not yet seen by every member)."""
             low = min(seen[c.idx] for c in members if c.alive) if gen.disconnects else min(seen)
-            allowance = low + window - sent_total
-            if allowance > 0:
-                ts = now_ns()
-                per: dict[int, list[bytes]] = {}
-                for _ in range(allowance):
-                    s = senders_[rr]
-                    rr = (rr + 1) % senders
-                    s.sent += 1
-                    seen[s.idx] += 1
-                    per.setdefault(s.idx, []).append(_msg(chan, s.idx, s.sent, ts))
-                    sent_total += 1
-                for idx, lines in per.items():
-                    gen.clients[idx].write_lines(lines)
-            progress.detail = f"{sent_total} sent"
-            await asyncio.sleep(0.001)
-            if not target.alive():
-                raise RuntimeError("server died")
-        win.stop(target, sum(c.count for c in members))
+            return low + window - sent
+
+        win, sent_total = await _send_loop(
+            gen,
+            target,
+            progress,
+            members,
+            members[:senders],
+            lambda s: chan,
+            allowance,
+            warmup=warmup,
+            duration=duration,
+            pause=0.001,
+        )
         progress.phase = "drain"
         t_drain = time.monotonic()
         lost = await drain(gen, lambda c: sent_total - c.sent, progress, drain_timeout)
@@ -556,43 +638,23 @@ async def run_rate(
             for chan in by_chan:
                 if k < len(chan) and len(talking) < talkers:
                     talking.append(chan[k])
-        chan_sent = [0] * nchan
         bnames = [n.encode() for n in names]
         await asyncio.sleep(0.2)
-        win = Window()
-        progress.phase = "measure"
-        t_start = time.monotonic()
-        t_win0 = t_start + warmup
-        t_end = t_win0 + duration
-        started = False
-        sent_total = 0
-        rr = 0
-        while True:
-            now = time.monotonic()
-            if not started and now >= t_win0:
-                win.start(target, sum(c.count for c in members))
-                started = True
-            if now >= t_end:
-                break
-            due = int((now - t_start) * rate) - sent_total
-            if due > 0:
-                ts = now_ns()
-                per: dict[int, list[bytes]] = {}
-                for _ in range(due):
-                    s = talking[rr]
-                    rr = (rr + 1) % len(talking)
-                    s.sent += 1
-                    k = chan_of[s.idx]
-                    chan_sent[k] += 1
-                    per.setdefault(s.idx, []).append(_msg(bnames[k], s.idx, s.sent, ts))
-                    sent_total += 1
-                for idx, lines in per.items():
-                    gen.clients[idx].write_lines(lines)
-            progress.detail = f"{sent_total} sent"
-            await asyncio.sleep(0.002)
-            if not target.alive():
-                raise RuntimeError("server died")
-        win.stop(target, sum(c.count for c in members))
+        win, sent_total = await _send_loop(
+            gen,
+            target,
+            progress,
+            members,
+            talking,
+            lambda s: bnames[chan_of[s.idx]],
+            lambda elapsed, sent: int(elapsed * rate) - sent,
+            warmup=warmup,
+            duration=duration,
+            pause=0.002,
+        )
+        chan_sent = [0] * nchan
+        for s in talking:
+            chan_sent[chan_of[s.idx]] += s.sent
         progress.phase = "drain"
         lost = await drain(
             gen, lambda c: chan_sent[chan_of[c.idx]] - c.sent, progress, drain_timeout
