@@ -49,7 +49,7 @@ def best_peer(
     scenarios: dict[str, Scenario],
 ) -> tuple[str, float] | None:
     """The best server other than socketchat for this scenario's headline metric."""
-    ref = scenarios[sc.compare_with] if sc.compare_with else sc
+    ref = scenarios.get(sc.compare_with, sc) if sc.compare_with else sc
     cands = [
         (srv, m[ref.metric])
         for srv, m in summary.get(ref.name, {}).items()
