@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -22,48 +22,37 @@ class Scale:
     fanout_senders: tuple[int, int] = (1, 10)
 
 
-SCALES: dict[str, Scale] = {
-    "full": Scale(
-        name="full",
-        clients=1000,
-        idle=10_000,
-        duration=4.0,
-        warmup=1.0,
-        reps=3,
-        light_rate=50,
-        talk_rates=(500, 2000),
-        talkers=100,
-        channel_size=100,
-        connect_inflight=(10, 200),
-    ),
-    "quick": Scale(
-        name="quick",
-        clients=200,
-        idle=1000,
-        duration=2.0,
-        warmup=0.5,
-        reps=3,
-        light_rate=50,
-        talk_rates=(500, 2000),
-        talkers=20,
-        channel_size=100,
-        connect_inflight=(10, 200),
-    ),
-    "smoke": Scale(
-        name="smoke",
-        clients=20,
-        idle=40,
-        duration=0.5,
-        warmup=0.2,
-        reps=1,
-        light_rate=20,
-        talk_rates=(50, 100),
-        talkers=4,
-        channel_size=10,
-        connect_inflight=(2, 10),
-        fanout_senders=(1, 3),
-    ),
-}
+FULL = Scale(
+    name="full",
+    clients=1000,
+    idle=10_000,
+    duration=4.0,
+    warmup=1.0,
+    reps=3,
+    light_rate=50,
+    talk_rates=(500, 2000),
+    talkers=100,
+    channel_size=100,
+    connect_inflight=(10, 200),
+)
+#: the full set at a fifth of the clients and half the time
+QUICK = replace(FULL, name="quick", clients=200, idle=1000, duration=2.0, warmup=0.5, talkers=20)
+#: seconds in all, for the test suite
+SMOKE = Scale(
+    name="smoke",
+    clients=20,
+    idle=40,
+    duration=0.5,
+    warmup=0.2,
+    reps=1,
+    light_rate=20,
+    talk_rates=(50, 100),
+    talkers=4,
+    channel_size=10,
+    connect_inflight=(2, 10),
+    fanout_senders=(1, 3),
+)
+SCALES: dict[str, Scale] = {scale.name: scale for scale in (FULL, QUICK, SMOKE)}
 
 
 @dataclass(frozen=True)
@@ -84,76 +73,82 @@ class Scenario:
 
 def build(scale: Scale, window: int = 400) -> list[Scenario]:
     s = scale
-    d = {"duration": s.duration, "warmup": s.warmup}
-    out: list[Scenario] = []
-    for i, senders in enumerate(s.fanout_senders):
-        name = "fanout-1" if i == 0 else "fanout-10"
-        out.append(
-            Scenario(
-                name=name,
-                title=f"fan-out: {senders} sender(s) flood 1 channel of {s.clients:,}",
+    timing = {"duration": s.duration, "warmup": s.warmup}
+    fanouts = list(zip(("fanout-1", "fanout-10"), s.fanout_senders, strict=True))
+
+    def fanout(name: str, senders: int, websocket: bool = False) -> Scenario:
+        params = {"clients": s.clients, "senders": senders, "window": window, **timing}
+        if websocket:
+            return Scenario(
+                name=f"ws-{name}",
+                title=f"WebSocket fan-out: {senders} sender(s), 1 channel of {s.clients:,}",
                 kind="fanout",
                 metric="deliveries_per_s",
                 unit="deliveries/s",
                 higher_better=True,
-                params={"clients": s.clients, "senders": senders, "window": window, **d},
+                params={**params, "websocket": True},
                 clients_needed=s.clients,
-                target="≥ 1.0× best peer",
+                websocket=True,
+                target="(vs best peer over TCP)",
+                compare_with=name,
             )
+        return Scenario(
+            name=name,
+            title=f"fan-out: {senders} sender(s) flood 1 channel of {s.clients:,}",
+            kind="fanout",
+            metric="deliveries_per_s",
+            unit="deliveries/s",
+            higher_better=True,
+            params=params,
+            clients_needed=s.clients,
+            target="≥ 1.0× best peer",
         )
-    out.append(
-        Scenario(
-            name="light",
-            title=f"light load: {s.light_rate:g} msg/s into 1 channel of {s.clients:,}",
+
+    def rate(name: str, title: str, **params: Any) -> Scenario:
+        return Scenario(
+            name=name,
+            title=title,
             kind="rate",
             metric="lat_p99_ms",
             unit="ms p99",
             higher_better=False,
-            params={
-                "clients": s.clients,
-                "channel_size": s.clients,
-                "talkers": 1,
-                "rate": s.light_rate,
-                **d,
-            },
+            params={"clients": s.clients, **params, **timing},
             clients_needed=s.clients,
             target="≤ best peer",
         )
+
+    out = [fanout(name, senders) for name, senders in fanouts]
+    out.append(
+        rate(
+            "light",
+            f"light load: {s.light_rate:g} msg/s into 1 channel of {s.clients:,}",
+            channel_size=s.clients,
+            talkers=1,
+            rate=s.light_rate,
+        )
     )
-    for name, rate in zip(("talk-low", "talk-high"), s.talk_rates, strict=True):
+    for name, msg_rate in zip(("talk-low", "talk-high"), s.talk_rates, strict=True):
+        out.append(
+            rate(
+                name,
+                f"{s.talkers} talkers, {msg_rate:g} msg/s in total, "
+                f"{s.clients:,} clients in channels of {s.channel_size}",
+                channel_size=s.channel_size,
+                talkers=s.talkers,
+                rate=msg_rate,
+                probe_every=1 if msg_rate * s.channel_size <= 100_000 else 4,
+            )
+        )
+    for name, inflight in zip(("connect-10", "connect-200"), s.connect_inflight, strict=True):
         out.append(
             Scenario(
                 name=name,
-                title=(
-                    f"{s.talkers} talkers, {rate:g} msg/s in total, "
-                    f"{s.clients:,} clients in channels of {s.channel_size}"
-                ),
-                kind="rate",
-                metric="lat_p99_ms",
-                unit="ms p99",
-                higher_better=False,
-                params={
-                    "clients": s.clients,
-                    "channel_size": s.channel_size,
-                    "talkers": s.talkers,
-                    "rate": rate,
-                    "probe_every": 1 if rate * s.channel_size <= 100_000 else 4,
-                    **d,
-                },
-                clients_needed=s.clients,
-                target="≤ best peer",
-            )
-        )
-    for i, inflight in enumerate(s.connect_inflight):
-        out.append(
-            Scenario(
-                name="connect-10" if i == 0 else "connect-200",
                 title=f"connect: {inflight} handshakes in flight",
                 kind="connect",
                 metric="registrations_per_s",
                 unit="registrations/s",
                 higher_better=True,
-                params={"inflight": inflight, **d},
+                params={"inflight": inflight, **timing},
                 clients_needed=inflight,
                 target="≥ 1.0× best peer",
             )
@@ -171,27 +166,5 @@ def build(scale: Scale, window: int = 400) -> list[Scenario]:
             target="≤ 8 KiB",
         )
     )
-    for i, senders in enumerate(s.fanout_senders):
-        name = "ws-fanout-1" if i == 0 else "ws-fanout-10"
-        out.append(
-            Scenario(
-                name=name,
-                title=f"WebSocket fan-out: {senders} sender(s), 1 channel of {s.clients:,}",
-                kind="fanout",
-                metric="deliveries_per_s",
-                unit="deliveries/s",
-                higher_better=True,
-                params={
-                    "clients": s.clients,
-                    "senders": senders,
-                    "window": window,
-                    "websocket": True,
-                    **d,
-                },
-                clients_needed=s.clients,
-                websocket=True,
-                target="(vs best peer over TCP)",
-                compare_with="fanout-1" if i == 0 else "fanout-10",
-            )
-        )
+    out += [fanout(name, senders, websocket=True) for name, senders in fanouts]
     return out
