@@ -1,4 +1,5 @@
-"""Small pure helpers the views share: nick colours, nick completion, time parsing."""
+"""Small pure helpers the views share: nick colours, nick completion, time parsing, and the
+server and channel given on the command line."""
 
 from __future__ import annotations
 
@@ -58,6 +59,18 @@ def nick_color_index(nick: str, n: int = len(NICK_COLORS)) -> int:
 def nick_color(nick: str, *, dark: bool = False) -> str:
     """A stable ``#rrggbb`` colour for a nick, from `NICK_COLORS` (or `NICK_COLORS_DARK`)."""
     return (NICK_COLORS_DARK if dark else NICK_COLORS)[nick_color_index(nick)]
+
+
+def default_port(tls: bool) -> int:
+    """The IRC port when none is given: 6697 with TLS, else 6667."""
+    return 6697 if tls else 6667
+
+
+def channel_name(name: str | None, default: str = "#lobby") -> str:
+    """A channel as typed (``--channel lobby``): `default` when empty, ``#`` added when it
+    does not start with a channel prefix."""
+    name = (name or "").strip() or default
+    return name if name[:1] in ("#", "&") else "#" + name
 
 
 def parse_server_time(value: str) -> datetime | None:

@@ -10,19 +10,15 @@ from socketchat.client.core import ClientConfig
 from socketchat.client.gui.login import LoginDialog
 from socketchat.client.gui.theme import Theme
 from socketchat.client.gui.window import ChatWindow
+from socketchat.client.helpers import channel_name, default_port
 
 __all__ = ["gui_main"]
-
-
-def _channel(name: str | None) -> str:
-    name = (name or "#lobby").strip()
-    return name if name[:1] in ("#", "&") else "#" + name
 
 
 def gui_main(args: argparse.Namespace) -> int:
     """Ask for the nick (and server) when not given, then run the chat window until /exit."""
     host: str = args.host or "127.0.0.1"
-    port: int = args.port or (6697 if args.tls else 6667)
+    port: int = args.port or default_port(args.tls)
     try:
         root = tk.Tk(className="socketchat")
     except tk.TclError as exc:
@@ -45,7 +41,7 @@ def gui_main(args: argparse.Namespace) -> int:
     root.geometry("900x560")
     config = ClientConfig(
         nick=nick,
-        channels=(_channel(args.channel),),
+        channels=(channel_name(args.channel),),
         password=args.password,
         account=account,
         account_password=account_password,

@@ -45,7 +45,7 @@ from socketchat.client.events import (
     TopicChanged,
     UnreadChanged,
 )
-from socketchat.client.helpers import NickCompleter, nick_color
+from socketchat.client.helpers import NickCompleter, channel_name, default_port, nick_color
 
 __all__ = ["ChatApp", "chat_main", "render_line"]
 
@@ -442,17 +442,13 @@ class ChatApp(App[int]):
 
 def chat_main(args: argparse.Namespace) -> int:
     """``socketchat chat``: run the terminal client until the user leaves."""
-    port = args.port or (6697 if args.tls else 6667)
-    channel = args.channel or "#lobby"
-    if channel[0] not in "#&":
-        channel = "#" + channel
     app = ChatApp(
         args.nick,
         args.host or "127.0.0.1",
-        port,
+        args.port or default_port(args.tls),
         tls=args.tls,
         tls_insecure=args.tls_insecure,
-        channels=(channel,),
+        channels=(channel_name(args.channel),),
         password=args.password,
         account=args.account,
         account_password=args.account_password,
