@@ -112,3 +112,13 @@ class AsyncPeer:
 
     def close(self) -> None:
         self.client.close()
+
+
+@contextlib.asynccontextmanager
+async def peer(port: int, nick: str, channel: str | None = "#lobby") -> AsyncIterator[AsyncPeer]:
+    """An `AsyncPeer` (registered, in `channel`) for the length of the block."""
+    connected = await AsyncPeer.connect(port, nick, channel)
+    try:
+        yield connected
+    finally:
+        connected.close()

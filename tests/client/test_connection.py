@@ -11,15 +11,14 @@ from socketchat.client.core import ClientConfig
 from socketchat.client.events import STATUS_BUFFER, BufferOpened, ExitRequested, StatusChanged
 from socketchat.client.threaded import ThreadedClient
 from tests.client.conftest import ServerUnderTest
-from tests.client.peers import AsyncPeer, fast_backoff, running_client
+from tests.client.peers import fast_backoff, peer, running_client
 from tests.support import wait_for
 
 
 async def test_register_join_and_talk(irc_server: ServerUnderTest) -> None:
     async with running_client(irc_server.host, irc_server.port, "alice") as alice:
         await alice.joined()
-        bob = await AsyncPeer.connect(irc_server.port, "bob")
-        try:
+        async with peer(irc_server.port, "bob") as bob:
             await alice.wait(lambda: any(m.nick == "bob" for m in alice.core.members("#lobby")))
             alice.connection.set_current("#lobby")
             alice.connection.send_input("hello from alice")
@@ -36,25 +35,21 @@ async def test_register_join_and_talk(irc_server: ServerUnderTest) -> None:
             assert any(e == BufferOpened("bob", "query", False) for e in alice.events)
             bob.send("QUIT :bye")
             await alice.wait(lambda: all(m.nick != "bob" for m in alice.core.members("#lobby")))
-        finally:
-            bob.close()
 
 
 async def test_nick_in_use_gets_alternative(irc_server: ServerUnderTest) -> None:
-    bob = await AsyncPeer.connect(irc_server.port, "alice", channel=None)
-    try:
-        async with running_client(irc_server.host, irc_server.port, "alice") as alice:
-            await alice.joined()
-            assert alice.core.nick == "alice_"
-    finally:
-        bob.close()
+    async with (
+        peer(irc_server.port, "alice", channel=None),  # the nick is taken
+        running_client(irc_server.host, irc_server.port, "alice") as alice,
+    ):
+        await alice.joined()
+        assert alice.core.nick == "alice_"
 
 
 async def test_pm_by_ip_and_who(irc_server: ServerUnderTest) -> None:
     async with running_client(irc_server.host, irc_server.port, "alice") as alice:
         await alice.joined()
-        bob = await AsyncPeer.connect(irc_server.port, "bob")
-        try:
+        async with peer(irc_server.port, "bob") as bob:
             alice.connection.set_current("#lobby")
             # Only bob besides alice is on 127.0.0.1: the message goes to him.
             alice.connection.send_input("/who", buffer="#lobby")
@@ -65,8 +60,7 @@ async def test_pm_by_ip_and_who(irc_server: ServerUnderTest) -> None:
             msg = await bob.privmsg("found you")
             assert msg.param(0) == "bob"
             await alice.wait(lambda: alice.core.current == "bob")
-            carol = await AsyncPeer.connect(irc_server.port, "carol")
-            try:
+            async with peer(irc_server.port, "carol") as carol:
                 alice.connection.send_input("/pm 127.0.0.1 who is it", buffer="#lobby")
                 await alice.wait(lambda: any("Several" in ln.text for ln in alice.lines("#lobby")))
                 text = next(ln.text for ln in alice.lines("#lobby") if "Several" in ln.text)
@@ -83,10 +77,6 @@ async def test_pm_by_ip_and_who(irc_server: ServerUnderTest) -> None:
                 )
                 # carol never received the ambiguous message
                 assert not [m for m in carol.client.collect(0.2) if m.command == "PRIVMSG"]
-            finally:
-                carol.close()
-        finally:
-            bob.close()
 
 
 async def test_reconnect_after_server_restart(irc_server: ServerUnderTest) -> None:
@@ -118,32 +108,28 @@ async def test_typed_while_offline_is_sent_after_rejoin(irc_server: ServerUnderT
         assert alice.core.queued == 1
         assert any("queued" in ln.text for ln in alice.lines("#lobby"))
         await asyncio.to_thread(irc_server.start)
-        bob = await AsyncPeer.connect(irc_server.port, "bob")
-        try:
+        async with peer(irc_server.port, "bob") as bob:
             alice.connection.reconnect_now()
             msg = await bob.privmsg("typed while the server was down")
             assert (msg.nick, msg.param(0)) == ("alice", "#lobby")
             await alice.joined("#lobby")
             assert alice.core.queued == 0
-        finally:
-            bob.close()
 
 
 async def test_exit_quits_and_does_not_reconnect(irc_server: ServerUnderTest) -> None:
-    bob = await AsyncPeer.connect(irc_server.port, "bob")
-    try:
-        async with running_client(irc_server.host, irc_server.port, "alice") as alice:
-            await alice.joined()
-            await bob.expect("JOIN", lambda m: m.nick == "alice")
-            alice.connection.send_input("/exit")
-            await asyncio.wait_for(alice.task, 5)
-            quit_msg = await bob.expect("QUIT", lambda m: m.nick == "alice")
-            assert quit_msg.nick == "alice"
-            assert any(isinstance(e, ExitRequested) for e in alice.events)
-            assert "reconnecting" not in alice.states()
-            assert alice.core.state == "disconnected"
-    finally:
-        bob.close()
+    async with (
+        peer(irc_server.port, "bob") as bob,
+        running_client(irc_server.host, irc_server.port, "alice") as alice,
+    ):
+        await alice.joined()
+        await bob.expect("JOIN", lambda m: m.nick == "alice")
+        alice.connection.send_input("/exit")
+        await asyncio.wait_for(alice.task, 5)
+        quit_msg = await bob.expect("QUIT", lambda m: m.nick == "alice")
+        assert quit_msg.nick == "alice"
+        assert any(isinstance(e, ExitRequested) for e in alice.events)
+        assert "reconnecting" not in alice.states()
+        assert alice.core.state == "disconnected"
 
 
 async def test_unreachable_server_keeps_retrying(irc_server: ServerUnderTest) -> None:

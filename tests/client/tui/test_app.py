@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from textual.pilot import Pilot
 from textual.widgets import Input, RichLog, Static, Tabs
 
 from socketchat.client.tui.app import ChatApp
 from tests.client.conftest import ServerUnderTest
-from tests.client.peers import AsyncPeer, fast_backoff
+from tests.client.peers import fast_backoff, peer
 from tests.support import require_tool, wait_for
 from tests.support.irc import IRCClient
 
@@ -57,86 +58,71 @@ async def joined(pilot: Pilot[int], app: ChatApp) -> None:
     await until(pilot, lambda: "alice" in members_text(app))
 
 
+@contextlib.asynccontextmanager
+async def alice_in_lobby(server: ServerUnderTest) -> AsyncIterator[tuple[ChatApp, Pilot[int]]]:
+    """The client run headless as alice, once it has joined #lobby."""
+    app = make_app(server)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        yield app, pilot
+
+
 async def test_send_and_receive_with_timestamps(irc_server: ServerUnderTest) -> None:
-    bob = await AsyncPeer.connect(irc_server.port, "bob")
-    try:
-        app = make_app(irc_server)
-        async with app.run_test(size=SIZE) as pilot:
-            await joined(pilot, app)
-            await type_line(pilot, "hello from the terminal")
-            msg = await bob.privmsg("hello from the terminal")
-            assert (msg.nick, msg.param(0)) == ("alice", "#lobby")
-            bob.send("PRIVMSG #lobby :hi terminal")
-            await until(pilot, lambda: "<bob> hi terminal" in log_text(app))
-            line = next(ln for ln in log_text(app).splitlines() if "<bob> hi terminal" in ln)
-            assert re.match(r"^\d\d:\d\d <bob> hi terminal", line), line
-            assert "<alice> hello from the terminal" in log_text(app)
-            assert app.query_one("#input", Input).value == ""
-    finally:
-        bob.close()
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        await type_line(pilot, "hello from the terminal")
+        msg = await bob.privmsg("hello from the terminal")
+        assert (msg.nick, msg.param(0)) == ("alice", "#lobby")
+        bob.send("PRIVMSG #lobby :hi terminal")
+        await until(pilot, lambda: "<bob> hi terminal" in log_text(app))
+        line = next(ln for ln in log_text(app).splitlines() if "<bob> hi terminal" in ln)
+        assert re.match(r"^\d\d:\d\d <bob> hi terminal", line), line
+        assert "<alice> hello from the terminal" in log_text(app)
+        assert app.query_one("#input", Input).value == ""
 
 
 async def test_user_list_updates(irc_server: ServerUnderTest) -> None:
-    app = make_app(irc_server)
-    async with app.run_test(size=SIZE) as pilot:
-        await joined(pilot, app)
+    async with alice_in_lobby(irc_server) as (app, pilot):
         assert "bob" not in members_text(app)
-        bob = await AsyncPeer.connect(irc_server.port, "bob")
-        try:
+        async with peer(irc_server.port, "bob") as bob:
             await until(pilot, lambda: "bob" in members_text(app))
             assert "2 here" in members_text(app)
             bob.send("NICK robert")
             await until(pilot, lambda: "robert" in members_text(app))
             bob.send("PART #lobby")
             await until(pilot, lambda: "robert" not in members_text(app))
-        finally:
-            bob.close()
 
 
 async def test_pm_opens_a_tab_and_unread_counts(irc_server: ServerUnderTest) -> None:
-    bob = await AsyncPeer.connect(irc_server.port, "bob")
-    try:
-        app = make_app(irc_server)
-        async with app.run_test(size=SIZE) as pilot:
-            await joined(pilot, app)
-            await until(pilot, lambda: "bob" in members_text(app))
-            await type_line(pilot, "/pm bob a private word")
-            msg = await bob.privmsg("a private word")
-            assert (msg.nick, msg.param(0)) == ("alice", "bob")
-            await until(pilot, lambda: app.shown == "bob")
-            assert "bob" in tab_labels(app)
-            assert "<alice> a private word" in log_text(app)
-            # back to #lobby; bob answers privately: the bob tab counts it as unread
-            await pilot.press("ctrl+p")
-            await until(pilot, lambda: app.shown == "#lobby")
-            bob.send("PRIVMSG alice :answer one", "PRIVMSG alice :answer two")
-            await until(pilot, lambda: "bob (2)" in tab_labels(app))
-            await pilot.press("ctrl+n")
-            await until(pilot, lambda: "<bob> answer two" in log_text(app))
-            await until(pilot, lambda: "bob" in tab_labels(app))
-    finally:
-        bob.close()
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        await until(pilot, lambda: "bob" in members_text(app))
+        await type_line(pilot, "/pm bob a private word")
+        msg = await bob.privmsg("a private word")
+        assert (msg.nick, msg.param(0)) == ("alice", "bob")
+        await until(pilot, lambda: app.shown == "bob")
+        assert "bob" in tab_labels(app)
+        assert "<alice> a private word" in log_text(app)
+        # back to #lobby; bob answers privately: the bob tab counts it as unread
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: app.shown == "#lobby")
+        bob.send("PRIVMSG alice :answer one", "PRIVMSG alice :answer two")
+        await until(pilot, lambda: "bob (2)" in tab_labels(app))
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: "<bob> answer two" in log_text(app))
+        await until(pilot, lambda: "bob" in tab_labels(app))
 
 
 async def test_tab_completes_nicks(irc_server: ServerUnderTest) -> None:
-    bob = await AsyncPeer.connect(irc_server.port, "bobby")
-    try:
-        app = make_app(irc_server)
-        async with app.run_test(size=SIZE) as pilot:
-            await joined(pilot, app)
-            await until(pilot, lambda: "bobby" in members_text(app))
-            await pilot.press("b", "o", "tab")
-            assert app.query_one("#input", Input).value == "bobby: "
-            await pilot.press(*"hey", "enter")
-            msg = await bob.privmsg("bobby: hey")
-            assert msg.nick == "alice"
-    finally:
-        bob.close()
+    async with peer(irc_server.port, "bobby") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        await until(pilot, lambda: "bobby" in members_text(app))
+        await pilot.press("b", "o", "tab")
+        assert app.query_one("#input", Input).value == "bobby: "
+        await pilot.press(*"hey", "enter")
+        msg = await bob.privmsg("bobby: hey")
+        assert msg.nick == "alice"
 
 
 async def test_asks_for_a_nick_and_exit(irc_server: ServerUnderTest) -> None:
-    bob = await AsyncPeer.connect(irc_server.port, "bob")
-    try:
+    async with peer(irc_server.port, "bob") as bob:
         app = make_app(irc_server, nick=None)
         async with app.run_test(size=SIZE) as pilot:
             await until(pilot, lambda: app.screen.query("#nick-input"))
@@ -150,14 +136,10 @@ async def test_asks_for_a_nick_and_exit(irc_server: ServerUnderTest) -> None:
             await bob.expect("QUIT", lambda m: m.nick == "zoe")
             await until(pilot, lambda: not app.is_running)
         assert app.return_code == 0
-    finally:
-        bob.close()
 
 
 async def test_status_line_shows_reconnecting(irc_server: ServerUnderTest) -> None:
-    app = make_app(irc_server)
-    async with app.run_test(size=SIZE) as pilot:
-        await joined(pilot, app)
+    async with alice_in_lobby(irc_server) as (app, pilot):
         assert "connected" in str(app.query_one("#status", Static).render())
         await asyncio.to_thread(irc_server.stop)
         await until(
@@ -205,8 +187,7 @@ async def test_page_up_at_the_top_fetches_older_history() -> None:
     from tests.support.server import running_server
 
     with running_server(limits={"flood_burst": 0}) as server:
-        bob = await AsyncPeer.connect(server.port, "bob")
-        try:
+        async with peer(server.port, "bob") as bob:
             bob.send(*(f"PRIVMSG #lobby :line {i}" for i in range(70)))
             bob.send("PING :stored")
             await bob.expect("PONG")
@@ -226,5 +207,3 @@ async def test_page_up_at_the_top_fetches_older_history() -> None:
                 said = [ln for ln in log_text(app).splitlines() if "<bob> line" in ln]
                 assert [int(ln.rsplit(" ", 1)[1]) for ln in said] == list(range(70))
                 assert log.scroll_y > 0  # what was shown stays in view, below the new lines
-        finally:
-            bob.close()
