@@ -86,6 +86,12 @@ def meets_target(sc: Scenario, value: float, best: float | None) -> bool | None:
     return value >= best if sc.higher_better else value <= best
 
 
+def section(lines: list[str], title: str, items: list[str]) -> None:
+    """A Markdown section of one bullet an item; none at all without items."""
+    if items:
+        lines.extend([f"## {title}", "", *(f"- {item}" for item in items), ""])
+
+
 def markdown(
     meta: dict[str, Any],
     scenarios: list[Scenario],
@@ -188,29 +194,12 @@ def markdown(
             row.append(f"{lat} · {cpu} · lost {int(lost)}")
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
-    lines.append("## Scenarios")
-    lines.append("")
-    for sc in scenarios:
-        lines.append(f"- **{sc.name}** — {sc.title}.")
-    lines.append("")
-    if skipped:
-        lines.append("## Skipped")
-        lines.append("")
-        for (scn, srv), why in sorted(skipped.items()):
-            lines.append(f"- {scn} / {srv}: {why}")
-        lines.append("")
-    if errors:
-        lines.append("## Errors")
-        lines.append("")
-        for e in errors:
-            lines.append(f"- {e}")
-        lines.append("")
-    if notes:
-        lines.append("## Server configuration and notes")
-        lines.append("")
-        for n in notes:
-            lines.append(f"- {n}")
-        lines.append("")
+    section(lines, "Scenarios", [f"**{sc.name}** — {sc.title}." for sc in scenarios])
+    section(
+        lines, "Skipped", [f"{scn} / {srv}: {why}" for (scn, srv), why in sorted(skipped.items())]
+    )
+    section(lines, "Errors", errors)
+    section(lines, "Server configuration and notes", notes)
     return "\n".join(lines)
 
 
