@@ -134,6 +134,8 @@ class Server:
         if storage is not None:
             self.caps.update(storage.capabilities())
         self.cloak_secret = secrets.token_bytes(16)
+        # welcome.py: numerics that are the same for everyone but the nick, encoded once
+        self.static_numerics: dict[object, list[tuple[bytes, bytes]]] = {}
 
     # -- connections ----------------------------------------------------------------------
     def connect(

@@ -113,6 +113,7 @@ class ChatState:
 
     def __init__(self, whowas_size: int = 1000) -> None:
         self._nicks: dict[str, Session] = {}
+        self._user_modes: dict[str, set[Session]] = {}  # user mode -> who has it
         self._channels: dict[str, Channel] = {}
         self._whowas: deque[WhowasEntry] = deque(maxlen=whowas_size or None)
 
@@ -136,12 +137,30 @@ class ChatState:
     def release_nick(self, session: Session) -> None:
         if session.folded and self._nicks.get(session.folded) is session:
             del self._nicks[session.folded]
+        for holders in self._user_modes.values():
+            holders.discard(session)
 
     def users(self) -> list[Session]:
         return list(self._nicks.values())
 
     def user_count(self) -> int:
         return len(self._nicks)
+
+    def set_user_mode(self, session: Session, mode: str, on: bool) -> bool:
+        """Set or clear a user mode of `session`; False if it already was so."""
+        if (mode in session.modes) == on:
+            return False
+        if on:
+            session.modes.add(mode)
+            self._user_modes.setdefault(mode, set()).add(session)
+        else:
+            session.modes.discard(mode)
+            self._user_modes.get(mode, set()).discard(session)
+        return True
+
+    def count_user_mode(self, mode: str) -> int:
+        """How many nick holders have `mode` (LUSERS asks at every registration: no scan)."""
+        return len(self._user_modes.get(mode, ()))
 
     def remember(self, entry: WhowasEntry) -> None:
         self._whowas.append(entry)

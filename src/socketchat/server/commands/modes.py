@@ -61,8 +61,7 @@ def change_user_modes(server: Server, s: Session, parsed: ParsedModes) -> None:
     for ch in parsed.changes:
         if ch.mode == "o" and ch.adding:
             continue  # only OPER grants +o
-        if (ch.mode in s.modes) != ch.adding:
-            (s.modes.add if ch.adding else s.modes.discard)(ch.mode)
+        if server.state.set_user_mode(s, ch.mode, ch.adding):
             applied.append(ch)
     if applied:
         s.send(Message("MODE", (s.nick, *format_modes(applied)), s.prefix))

@@ -25,8 +25,7 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
         if entry is None or not right:
             s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
             return
-        if "o" not in s.modes:
-            s.modes.add("o")
+        if server.state.set_user_mode(s, "o", True):
             s.send(Message("MODE", (s.nick, "+o"), s.prefix))
         s.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
 
