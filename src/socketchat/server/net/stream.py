@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -25,11 +24,9 @@ class StreamLink(asyncio.Protocol):
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, but have the same methods
+        # uvloop's transports are not asyncio.Transport subclasses, but have the same methods.
+        # (asyncio and uvloop both set TCP_NODELAY on TCP connections: nothing to do here.)
         self._transport = cast(asyncio.Transport, transport)
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
         kind = "tls" if self.secure else "tcp"
         self.session = self._server.connect(

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, cast
@@ -195,11 +194,9 @@ class WebSocketConnection(asyncio.Protocol):
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, but have the same methods
+        # uvloop's transports are not asyncio.Transport subclasses, but have the same methods.
+        # (asyncio and uvloop both set TCP_NODELAY on TCP connections: nothing to do here.)
         self.transport = cast(asyncio.Transport, transport)
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.endpoint.connections.add(self)
         self._set_timer(HANDSHAKE_TIMEOUT, self._give_up)
 
