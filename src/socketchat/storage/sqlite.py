@@ -111,6 +111,12 @@ class SqliteBackend:
         self._rows: list[tuple[Any, ...]] = []  # messages appended, not yet written
         self._conversations: dict[str, tuple[str, str, str, str, str]] = {}
         self._in_tx = False
+        # Every account name (folded), so that the lookup made for each nick a client takes
+        # (nick protection) answers "no such account" without a query: in WAL mode every read
+        # transaction costs file-lock system calls. Only this connection writes accounts.
+        self._account_names: set[str] = {
+            row[0] for row in self.db.execute("SELECT folded FROM accounts")
+        }
 
     # -- schema ----------------------------------------------------------------------------
     @property
@@ -259,10 +265,13 @@ class SqliteBackend:
 
     # -- accounts --------------------------------------------------------------------------
     def get_account(self, name: str) -> Account | None:
+        folded = casefold(name)
+        if folded not in self._account_names:
+            return None
         self._write_pending()
         row = self.db.execute(
             "SELECT name, password_hash, email, created FROM accounts WHERE folded = ?",
-            (casefold(name),),
+            (folded,),
         ).fetchone()
         return Account(*row) if row else None
 
@@ -280,6 +289,7 @@ class SqliteBackend:
                 account.created or time.time(),
             ),
         )
+        self._account_names.add(casefold(account.name))
         return cursor.rowcount == 1
 
     def set_password(self, name: str, password_hash: str) -> None:
