@@ -129,6 +129,7 @@ def markdown(
     header = ["scenario", "metric", *[label for _, label in servers], "target"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
+    warned = False
     for sc in scenarios:
         row = [sc.name, sc.unit + (" ↑" if sc.higher_better else " ↓")]
         bp = best_peer(sc, summary, by_name)
@@ -145,6 +146,7 @@ def markdown(
                     cell += f" ({v / bp[1]:.2f}×)"
                 if m.get("lost_total", 0) or m.get("failed_total", 0):
                     cell += " ⚠"
+                    warned = True
                 row.append(cell)
         target = sc.target
         sm = summary.get(sc.name, {}).get(PEERS_EXCLUDE)
@@ -154,8 +156,9 @@ def markdown(
                 target += " ✓" if ok and not sm.get("lost_total", 0) else " ✗"
         row.append(target)
         lines.append("| " + " | ".join(row) + " |")
-    lines.append("")
-    lines.append("⚠: messages lost or handshakes failed in at least one repetition (see below).")
+    if warned:
+        lines.append("")
+        lines.append("⚠: messages lost or handshakes failed in a repetition (see below).")
     lines.append("")
 
     lines.append("## Latency, CPU and correctness")
