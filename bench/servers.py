@@ -378,7 +378,11 @@ class Socketchat(Server):
     def __init__(self, ws_path: str = "/ws") -> None:
         super().__init__(name="socketchat", label="socketchat", websocket=True, ws_path=ws_path)
         self.setup_inflight = 50
-        self.notes = ["[limits] enabled = false; TCP and WebSocket (--web-port) listeners."]
+        self.notes = [
+            "[limits] enabled = false; TCP and WebSocket (--web-port) listeners; "
+            "--log-level WARNING (no INFO line per connection, as the peers log nothing here); "
+            "history on (SQLite in a temp dir)."
+        ]
 
     def binary(self) -> str | None:
         exe = VENV_BIN / "socketchat"
