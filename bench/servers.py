@@ -380,7 +380,7 @@ class Socketchat(Server):
         self.setup_inflight = 50
         self.notes = [
             "[limits] enabled = false; TCP and WebSocket (--web-port) listeners; "
-            "--log-level WARNING (no INFO line per connection, as the peers log nothing here); "
+            "--log-level WARNING (INFO adds a log line per connection event); "
             "history on (SQLite in a temp dir)."
         ]
 
