@@ -41,7 +41,7 @@ def test_no_internal_errors(command: str, caplog: pytest.LogCaptureFixture) -> N
     net = Net(flood_rate=0.0)
     a, b = net.client("a"), net.client("b")
     joined(net, "#c", a, b)
-    a.session.modes.add("o")  # reach the operator-only paths too
+    net.server.state.set_user_mode(a.session, "o", True)  # reach the operator-only paths too
     for x, y in itertools.product(ODD, repeat=2):
         a.send(f"{command} {x} {y} :{y}" if x else f"{command} :{y}")
         a.send(f"{command} #c {x} {y}")
