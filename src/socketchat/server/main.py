@@ -12,6 +12,8 @@ from pathlib import Path
 from socketchat.server.config import ConfigError, ServerConfig, load_config
 from socketchat.server.core import Server
 from socketchat.server.net.runner import ServerRunner
+from socketchat.server.net.web import start_web
+from socketchat.storage.sqlite import open_storage
 
 log = logging.getLogger("socketchat.server")
 
@@ -46,25 +48,14 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 async def run_server(config: ServerConfig, *, install_signals: bool = True) -> int:
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-    storage = None
-    try:
-        from socketchat.storage.sqlite import open_storage  # issue 6: history and accounts
-    except ImportError:
-        open_storage = None  # type: ignore[assignment]
-    if open_storage is not None:
-        storage = open_storage(config)
-    server = Server(config, storage=storage)
+    server = Server(config, storage=open_storage(config))
     runner = ServerRunner(server)
     try:
         listening = await runner.start()
     except OSError as exc:
         log.error("cannot listen: %s", exc)
         return 1
-    try:
-        from socketchat.server.net.web import start_web  # issue 5: browser client
-    except ImportError:
-        start_web = None  # type: ignore[assignment]  # (the module always exists now)
-    if start_web is not None and config.web_port:
+    if config.web_port:
         try:
             await start_web(runner)
         except OSError as exc:
