@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from socketchat.server.config import Limits, ServerConfig
@@ -57,11 +56,10 @@ def running_server(
     with tempfile.TemporaryDirectory(prefix="socketchat-test-") as tmp:
         config = make_config(data_dir or tmp, limits, **settings)
         loop = asyncio.new_event_loop()
-        result: list[int] = []
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            result.append(loop.run_until_complete(run_server(config, install_signals=False)))
+            loop.run_until_complete(run_server(config, install_signals=False))
 
         thread = threading.Thread(target=run, name="socketchat-server", daemon=True)
         thread.start()
@@ -78,11 +76,11 @@ def running_server(
 
 
 def _stop_in_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Ask the runner inside `loop` to stop (it is found through the running task)."""
+    """Ask the runner(s) started in `loop` to stop; servers in other loops keep running."""
     from socketchat.server.net import runner as runner_module
 
     async def stop() -> None:
-        for r in list(runner_module.ACTIVE_RUNNERS):
+        for r in [r for r in runner_module.ACTIVE_RUNNERS if r.loop is loop]:
             await r.stop("Server shutting down")
 
     if loop.is_running():
@@ -114,6 +112,3 @@ def spawned_server(*args: str, data_dir: str | None = None) -> Iterator[RunningS
             proc.wait(timeout=10)
             if proc.stdout:
                 proc.stdout.close()
-
-
-__all__ = ["Path", "RunningServer", "running_server", "spawned_server"]

@@ -74,6 +74,11 @@ class ServerRunner:
         self.stop_reason = "Server shutting down"  # what closers tell their clients
         self._executor: ThreadPoolExecutor | None = None
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop this runner was started in (None before `start`)."""
+        return self._loop
+
     async def start(self) -> Listening:
         loop = asyncio.get_running_loop()
         self._loop = loop
