@@ -33,6 +33,11 @@ class ConfigError(ValueError):
     """The configuration file or flags are invalid."""
 
 
+# Settings in `Limits` that are not limits and stay as they are when limits are switched off:
+# the server still pings idle clients (without timing them out), and WHOWAS keeps its memory.
+_NOT_LIMITS = frozenset({"ping_interval", "whowas_history"})
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """Defensive limits. 0 (or `enabled = false` for all of them) switches a limit off."""
@@ -59,24 +64,17 @@ class Limits:
     whowas_history: int = 1000
 
     def disabled(self) -> Limits:
-        """The same limits with every one switched off (benchmarks, conformance suites)."""
-        return Limits(
-            flood_burst=0,
-            flood_rate=0.0,
-            flood_max_queued=0,
-            flood_max_queued_bytes=0,
-            sendq=0,
-            registration_timeout=0.0,
-            ping_interval=self.ping_interval,
-            ping_timeout=0.0,
-            max_clients_per_ip=0,
-            max_clients=0,
-            max_channels_per_client=0,
-            max_line_bytes=0,
-            max_tag_bytes=0,
-            max_targets=0,
-            whowas_history=self.whowas_history,
-        )
+        """The same limits with every one switched off (benchmarks, conformance suites).
+
+        Every field becomes 0 except those in `_NOT_LIMITS`, so a limit added later is
+        switched off here too without anyone remembering to list it.
+        """
+        off = {
+            f.name: type(getattr(self, f.name))(0)  # 0 or 0.0, as the field is
+            for f in dataclasses.fields(self)
+            if f.name not in _NOT_LIMITS
+        }
+        return dataclasses.replace(self, **off)
 
 
 @dataclass(frozen=True, slots=True)
