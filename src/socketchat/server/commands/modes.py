@@ -18,7 +18,7 @@ from socketchat.server.commands.modeparse import (
     parse_channel_modes,
     parse_user_modes,
 )
-from socketchat.server.masks import normalize_mask
+from socketchat.server.masks import mask_problem, normalize_mask
 from socketchat.server.state import Ban
 
 if TYPE_CHECKING:
@@ -169,8 +169,9 @@ def _apply_prefix(
 
 def _apply_ban(server: Server, s: Session, channel: Channel, ch: ModeChange) -> ModeChange | None:
     raw = ch.param or ""
-    if not raw or " " in raw or len(raw) > 200:
-        s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "b", raw or "*", "Invalid ban mask")
+    problem = "Invalid ban mask" if not raw or " " in raw else mask_problem(normalize_mask(raw))
+    if problem is not None:
+        s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "b", raw[:50] or "*", problem)
         return None
     mask = normalize_mask(raw)
     folded = casefold(mask)

@@ -13,7 +13,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.server import services
 from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
-from socketchat.server.masks import match_mask
+from socketchat.server.masks import mask_problem, match_mask
 from socketchat.server.welcome import send_isupport, send_lusers, send_motd
 
 if TYPE_CHECKING:
@@ -36,7 +36,13 @@ def _sees_private(viewer: Session, user: Session) -> bool:
 def _wrong_server(server: Server, s: Session, m: Message, index: int) -> bool:
     """VERSION/TIME/MOTD/... <server>: we are the only server."""
     target = m.param(index)
-    if target and casefold(target) != casefold(server.name) and not match_mask(target, server.name):
+    if not target or casefold(target) == casefold(server.name):
+        return False
+    problem = mask_problem(target)
+    if problem is not None:
+        s.numeric(rpl.ERR_NOSUCHSERVER, target[:50], f"No such server: {problem}")
+        return True
+    if not match_mask(target, server.name):
         s.numeric(rpl.ERR_NOSUCHSERVER, target, "No such server")
         return True
     return False
@@ -45,6 +51,11 @@ def _wrong_server(server: Server, s: Session, m: Message, index: int) -> bool:
 # -- WHO ------------------------------------------------------------------------------------
 def handle_who(server: Server, s: Session, m: Message) -> None:
     mask = m.param(0) or "*"
+    problem = mask_problem(mask)
+    if problem is not None:  # answered like a mask that matches nobody, and told why
+        s.notice(f"WHO: {problem}")
+        s.numeric(rpl.RPL_ENDOFWHO, mask[:50], "End of WHO list")
+        return
     flags, _, whox = m.param(1).partition("%")
     fields, _, token = whox.partition(",")
     if not (token.isascii() and token.isdigit() and len(token) <= 3):
