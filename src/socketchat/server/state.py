@@ -73,7 +73,22 @@ class Channel:
         self.key: str | None = None
         self.limit = 0
         self.bans: list[Ban] = []
-        self.invites: set[str] = set()  # folded nicks invited while +i
+        self.invites: set[str] = set()  # `invitee_key`s of the people invited
+
+    def invite(self, session: Session) -> None:
+        """Let `session` in past +i, +l and bans: the person, not whoever holds the nick later."""
+        self.invites.add(invitee_key(session))
+
+    def is_invited(self, session: Session) -> bool:
+        return bool(self.invites) and (
+            invitee_key(session) in self.invites
+            or f"c:{session.id}" in self.invites  # invited before logging in on this connection
+        )
+
+    def use_invite(self, session: Session) -> None:
+        """`session` joined: its invite is spent."""
+        self.invites.discard(invitee_key(session))
+        self.invites.discard(f"c:{session.id}")
 
     def has_mode(self, session: Session, mode: str) -> bool:
         return mode in self.members.get(session, "")
@@ -106,6 +121,18 @@ class Channel:
             flags += "l"
             params.append(str(self.limit))
         return ("+" + flags, *params)
+
+
+def invitee_key(session: Session) -> str:
+    """Who an invite belongs to: the account when logged in (it survives reconnects and nick
+    changes), else this one connection (its session id, never reused while the server runs).
+
+    A nick is not a person: after bob quits, whoever takes the nick bob must not walk into the
+    +i channel bob was invited to.
+    """
+    if session.account:
+        return "a:" + casefold(session.account)
+    return f"c:{session.id}"
 
 
 class ChatState:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import valid_channel
 from socketchat.irc.message import Message
+from socketchat.server.commands.visibility import is_hidden_from
 from socketchat.server.masks import is_banned
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
         if refusal is not None:
             s.numeric(refusal[0], channel.name, refusal[1])
             return
-        channel.invites.discard(s.folded)
+        channel.use_invite(s)
         server.state.add_member(channel, s, "")
     tags = server.relay_tags(s)
     members = list(channel.members)
@@ -74,7 +75,7 @@ def announce_join(
 
 
 def _join_refusal(channel: Channel, s: Session, key: str) -> tuple[str, str] | None:
-    invited = s.folded in channel.invites
+    invited = channel.is_invited(s)
     if channel.key and not hmac.compare_digest(channel.key.encode(), key.encode()):
         return rpl.ERR_BADCHANNELKEY, "Cannot join channel (+k)"
     if channel.limit and len(channel.members) >= channel.limit and not invited:
@@ -90,7 +91,7 @@ def handle_part(server: Server, s: Session, m: Message) -> None:
     reason = m.param(1)
     for name in m.params[0].split(","):
         channel = server.state.find_channel(name)
-        if channel is None:
+        if channel is None or is_hidden_from(s, channel):
             s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
         elif s not in channel.members:
             s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
@@ -110,7 +111,7 @@ def handle_names(server: Server, s: Session, m: Message) -> None:
         return
     for name in m.params[0].split(","):
         channel = server.state.find_channel(name)
-        if channel is None or ("s" in channel.modes and s not in channel.members):
+        if channel is None or is_hidden_from(s, channel):
             s.numeric(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
         else:
             send_names(server, s, channel)
@@ -142,13 +143,11 @@ def send_names(server: Server, s: Session, channel: Channel) -> None:
 
 def handle_topic(server: Server, s: Session, m: Message) -> None:
     channel = server.state.find_channel(m.params[0])
-    if channel is None:
+    if channel is None or is_hidden_from(s, channel):
         s.numeric(rpl.ERR_NOSUCHCHANNEL, m.params[0], "No such channel")
         return
     if len(m.params) < 2:
-        if "s" in channel.modes and s not in channel.members:
-            s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-        elif channel.topic:
+        if channel.topic:
             send_topic(server, s, channel)
         else:
             s.numeric(rpl.RPL_NOTOPIC, channel.name, "No topic is set")

@@ -8,6 +8,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import is_channel
 from socketchat.irc.message import Message
 from socketchat.server import services
+from socketchat.server.commands.visibility import is_hidden_from
 from socketchat.server.masks import is_banned
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
         out = Message(command, params, s.prefix, tags)
         if is_channel(name):
             channel = server.state.find_channel(name)
-            if channel is None:
+            if channel is None or (is_hidden_from(s, channel) and not _may_speak(s, channel)):
                 if not quiet:
                     s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
                 continue

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
 from socketchat.irc.message import Message
+from socketchat.server.commands.visibility import is_hidden_from
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 def _channel_for_op(server: Server, s: Session, name: str, *, need_op: bool) -> Channel | None:
     """The channel if it exists, `s` is on it and (when asked) an op; else the error numeric."""
     channel = server.state.find_channel(name)
-    if channel is None:
+    if channel is None or is_hidden_from(s, channel):
         s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
     elif s not in channel.members:
         s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
@@ -75,7 +76,7 @@ def handle_invite(server: Server, s: Session, m: Message) -> None:
     if target in channel.members:
         s.numeric(rpl.ERR_USERONCHANNEL, target.nick, channel.name, "is already on channel")
         return
-    channel.invites.add(target.folded)
+    channel.invite(target)
     s.numeric(rpl.RPL_INVITING, target.nick, channel.name)
     if target.away is not None:
         s.numeric(rpl.RPL_AWAY, target.nick, target.away)

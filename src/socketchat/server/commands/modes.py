@@ -18,6 +18,7 @@ from socketchat.server.commands.modeparse import (
     parse_channel_modes,
     parse_user_modes,
 )
+from socketchat.server.commands.visibility import is_hidden_from, public_setter
 from socketchat.server.masks import mask_problem, normalize_mask
 from socketchat.server.state import Ban
 
@@ -35,7 +36,7 @@ def handle_mode(server: Server, s: Session, m: Message) -> None:
     target = m.params[0]
     if is_channel(target):
         channel = server.state.find_channel(target)
-        if channel is None:
+        if channel is None or is_hidden_from(s, channel):
             s.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
         elif len(m.params) < 2:
             send_channel_modes(server, s, channel)
@@ -76,7 +77,8 @@ def send_channel_modes(server: Server, s: Session, channel: Channel) -> None:
 
 def send_ban_list(s: Session, channel: Channel) -> None:
     for ban in channel.bans:
-        s.numeric(rpl.RPL_BANLIST, channel.name, ban.mask, ban.setter, str(int(ban.set_at)))
+        setter = public_setter(s, channel, ban.setter)
+        s.numeric(rpl.RPL_BANLIST, channel.name, ban.mask, setter, str(int(ban.set_at)))
     s.numeric(rpl.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
 
 
