@@ -246,3 +246,19 @@ def test_retention_runs_from_tick(tmp_path: Path) -> None:
     alice.send("CHATHISTORY LATEST #room * 10")
     assert texts(batch_body(alice.received())) == []
     assert persistence(net).apply_retention(net.clock()) == 0
+
+
+def test_chathistory_limit_in_other_digits_is_invalid_params(tmp_path: Path) -> None:
+    """`²` passes str.isdigit and then int() raised: FAIL ... INTERNAL_ERROR and a traceback."""
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    alice.send("JOIN #c")
+    alice.received()
+    for limit in ("²", "۵", "+5", "1" * 40):
+        alice.send(f"CHATHISTORY LATEST #c * {limit}")
+        (fail,) = alice.received()
+        assert fail.command == "FAIL" and fail.params[:3] == (
+            "CHATHISTORY",
+            "INVALID_PARAMS",
+            "LATEST",
+        ), fail

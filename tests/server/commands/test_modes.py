@@ -162,3 +162,14 @@ def test_mode_needs_a_parameter() -> None:
     a = net.client("a")
     a.send("MODE")
     assert only(a.received(), "461")
+
+
+def test_limit_in_other_digits_is_696() -> None:
+    net = Net()
+    op = net.client("op")
+    op.send("JOIN #c")
+    op.received()
+    for text in ("۵", "²", "+5", "9" * 30):
+        op.send(f"MODE #c +l {text}")
+        assert [m.command for m in op.received()] == ["696"]
+    assert net.server.state.find_channel("#c").limit == 0  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from socketchat.irc.message import Message
+from socketchat.irc.numbers import parse_number
 from socketchat.server.persistence import (
     CHATHISTORY_MAX,
     format_ms,
@@ -69,9 +70,10 @@ def handle_chathistory(server: Server, s: Session, m: Message) -> None:
 
 
 def _limit(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    limit = parse_number(text)
+    if limit is None or limit < 1:
         raise _BadParams("The limit must be a positive number")
-    return min(int(text), CHATHISTORY_MAX)
+    return min(limit, CHATHISTORY_MAX)
 
 
 def _bounds(p: Persistence, key: str, ref: str) -> tuple[Position, Position] | None:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
+from socketchat.irc.numbers import parse_number
 from socketchat.server.commands.modeparse import (
     ModeChange,
     ParsedModes,
@@ -137,12 +138,13 @@ def _apply(server: Server, s: Session, channel: Channel, ch: ModeChange) -> Mode
             channel.limit = 0
             return ch
         text = param or ""
-        if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= 1_000_000:
-            s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", text, "Invalid limit")
+        limit = parse_number(text, max_digits=7)
+        if limit is None or not 0 < limit <= 1_000_000:
+            s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", text[:20], "Invalid limit")
             return None
-        if channel.limit == int(text):
+        if channel.limit == limit:
             return None
-        channel.limit = int(text)
+        channel.limit = limit
         return ModeChange(True, "l", str(channel.limit))
     if (mode in channel.modes) == adding:
         return None

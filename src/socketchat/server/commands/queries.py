@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from socketchat import __version__
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
+from socketchat.irc.numbers import parse_number
 from socketchat.server import services
 from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
 from socketchat.server.masks import mask_problem, match_mask
@@ -58,7 +59,7 @@ def handle_who(server: Server, s: Session, m: Message) -> None:
         return
     flags, _, whox = m.param(1).partition("%")
     fields, _, token = whox.partition(",")
-    if not (token.isascii() and token.isdigit() and len(token) <= 3):
+    if parse_number(token, max_digits=3) is None:
         token = "0" if "t" in fields else ""
     opers_only = "o" in flags
     for user, channel in _who_matches(server, s, mask):
@@ -193,7 +194,7 @@ def send_whois(server: Server, s: Session, user: Session) -> None:
 
 def handle_whowas(server: Server, s: Session, m: Message) -> None:
     nick = m.params[0].split(",")[0]
-    count = int(m.param(1)) if m.param(1).isascii() and m.param(1).isdigit() else 0
+    count = parse_number(m.param(1)) or 0
     entries = server.state.whowas(nick)
     if count > 0:
         entries = entries[:count]
@@ -218,11 +219,13 @@ def handle_list(server: Server, s: Session, m: Message) -> None:
     else:
         channels = server.state.channels()
         for cond in arg.split(","):
-            number = cond[1:]
-            if cond[:1] == ">" and number.isascii() and number.isdigit():
-                minimum = int(number) + 1
-            elif cond[:1] == "<" and number.isascii() and number.isdigit():
-                maximum = int(number) - 1
+            number = parse_number(cond[1:])
+            if number is None:
+                continue
+            if cond[:1] == ">":
+                minimum = number + 1
+            elif cond[:1] == "<":
+                maximum = number - 1
     s.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
     for ch in channels:
         users = len(ch.members)

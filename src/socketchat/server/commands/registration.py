@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import valid_nick
 from socketchat.irc.message import Message
+from socketchat.irc.numbers import parse_number
 from socketchat.server import services
 from socketchat.server.state import WhowasEntry
 from socketchat.server.welcome import send_welcome
@@ -56,9 +57,7 @@ def handle_cap(server: Server, s: Session, m: Message) -> None:
     sub = m.params[0].upper()
     nick = s.nick
     if sub == "LS":
-        version = (
-            int(m.param(1, "0")) if m.param(1, "0").isascii() and m.param(1, "0").isdigit() else 0
-        )
+        version = parse_number(m.param(1, "0"), max_digits=4) or 0
         s.cap_version = max(s.cap_version, version)
         if not s.registered:
             s.cap_negotiating = True
