@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
+
 from socketchat.irc.message import Message
 from tests.server.harness import Client
 from tests.storage.helpers import persistence, stored_net
@@ -219,3 +221,30 @@ def test_identifying_in_time_keeps_the_nick(tmp_path: Path) -> None:
     other = net.client("bob")
     other.send("NICK alice")  # taken: the usual 433, no protection involved
     assert numerics(other.received()) == ["433"]
+
+
+def test_sasl_payloads_that_do_not_decode_end_the_exchange_with_904(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`AUTHENTICATE é` made b64decode raise ValueError: INTERNAL_ERROR, a traceback, and the
+    exchange stayed open (registration kept waiting for it)."""
+    net = stored_net(tmp_path)
+    bad_payloads = [
+        "é",
+        "ÿÿÿÿ",
+        base64.b64encode(b"\xff\xfe\0x\0y").decode(),  # base64 of something not UTF-8
+        "QUJD=",  # bad padding
+        "=",
+    ]
+    for payload in bad_payloads:
+        c = net.client()
+        c.send("CAP REQ :sasl", "NICK n", "USER u 0 * :r", "AUTHENTICATE PLAIN", "CAP END")
+        c.received()
+        c.send(f"AUTHENTICATE {payload}")
+        got = c.received()
+        assert "904" in numerics(got), (payload, got)
+        assert not [m for m in got if m.command == "FAIL"], got
+        assert c.session.sasl is None
+        assert "001" in numerics(got)  # the exchange ended: registration went on
+        c.send("QUIT")
+    assert "Traceback" not in caplog.text

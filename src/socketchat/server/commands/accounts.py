@@ -13,7 +13,6 @@ Password checks and hashes run off the event loop (`Server.offload`): replies co
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -99,7 +98,7 @@ def handle_authenticate(server: Server, s: Session, m: Message) -> None:
         return  # more to come
     try:
         fields = base64.b64decode(exchange.data, validate=True).decode("utf-8").split("\0")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII input ("é")
         fields = []
     if p is None or len(fields) != 3 or fields[0] not in ("", fields[1]):
         s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
