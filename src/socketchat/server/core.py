@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from socketchat.irc.message import Message
 from socketchat.server.config import ServerConfig
+from socketchat.server.errorlog import LogBudget
 from socketchat.server.link import Link
 from socketchat.server.session import SEES_ACCOUNT, SEES_BATCH, SEES_TAGS, SEES_TIME, Session
 from socketchat.server.state import ChatState, WhowasEntry
@@ -134,6 +135,7 @@ class Server:
         if storage is not None:
             self.caps.update(storage.capabilities())
         self.cloak_secret = secrets.token_bytes(16)
+        self.tracebacks = LogBudget()  # handler bugs: a few tracebacks per session and minute
         # welcome.py: numerics that are the same for everyone but the nick, encoded once
         self.static_numerics: dict[object, list[tuple[bytes, bytes]]] = {}
 

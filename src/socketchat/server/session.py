@@ -84,6 +84,7 @@ class Session:
         "id",
         "inbox",
         "inbox_bytes",
+        "internal_errors",
         "ip",
         "kind",
         "lag_clock",
@@ -156,6 +157,7 @@ class Session:
         self.inbox: deque[tuple[Message | FramingError | ParseError, int]] | None = None
         self.inbox_bytes = 0
         self.bad_input = 0
+        self.internal_errors = 0  # handler bugs hit by this session (tracebacks are capped)
         self.paused = False
         self.held = 0  # blocking work in flight for this session: input waits (hold/release)
         self.processing = False  # a line's command is running (release() must not re-enter)

@@ -5,6 +5,10 @@ enough parameters (461), operator privilege (481). Labeled-response is handled h
 labeled command runs, everything sent to its session is captured and then sent back as one
 labeled message, a labeled BATCH, or an ACK. A command whose blocking work was offloaded
 (`Server.offload`) ends later, in `resume`: its label waits for that.
+
+A handler that raises (a bug) answers `FAIL <command> INTERNAL_ERROR`; its traceback is logged
+only within `server.tracebacks` (a few per connection, a bounded number per minute, see
+`server/errorlog.py`), so that a client repeating the line cannot flood the logs.
 """
 
 from __future__ import annotations
@@ -80,7 +84,17 @@ def _run(server: Server, session: Session, msg: Message, handler: object) -> Non
     try:
         handler(server, session, msg)  # type: ignore[operator]
     except Exception:  # a bug in one handler must not take the server down
-        log.exception("error handling %s from %r", msg.command, session)
+        admitted, left_out = server.tracebacks.admit(server.clock(), session.internal_errors)
+        session.internal_errors += 1
+        if admitted:
+            last = session.internal_errors == server.tracebacks.per_session
+            log.exception(
+                "error handling %s from %r%s%s",
+                msg.command,
+                session,
+                f" ({left_out} earlier errors not logged)" if left_out else "",
+                " (further errors of this connection are not logged)" if last else "",
+            )
         session.send(
             Message("FAIL", (msg.command, "INTERNAL_ERROR", "Internal error"), server.name)
         )
