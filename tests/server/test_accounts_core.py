@@ -139,16 +139,33 @@ def test_failed_logins_are_throttled_per_account_and_ip(tmp_path: Path) -> None:
     for _ in range(5):
         c.send("PRIVMSG NickServ :IDENTIFY alice guess")
     assert notices_from_nickserv(c.received()) == ["Login failed: invalid."] * 5
-    c.send("PRIVMSG NickServ :IDENTIFY alice the-password")  # right, but locked out
+    c.send("PRIVMSG NickServ :IDENTIFY alice the-password")  # right, but this address is locked
     assert notices_from_nickserv(c.received()) == [
         "Login failed: too many failed attempts; try later."
     ]
-    elsewhere = net.client("rightful", ip="10.0.0.9")  # the account is locked from any IP
-    elsewhere.send("PRIVMSG NickServ :IDENTIFY alice the-password")
-    assert "too many" in notices_from_nickserv(elsewhere.received())[0]
-    net.clock.advance(61)
+    c.send("PRIVMSG NickServ :IDENTIFY other guess")  # ... for every account
+    assert "too many" in notices_from_nickserv(c.received())[0]
+    elsewhere = net.client("rightful", ip="10.0.0.9")  # the owner, elsewhere, is not locked out
     elsewhere.send("PRIVMSG NickServ :IDENTIFY alice the-password")
     assert notices_from_nickserv(elsewhere.received()) == ["You are now identified as alice."]
+    net.clock.advance(61)
+    c.send("PRIVMSG NickServ :IDENTIFY alice the-password")
+    assert notices_from_nickserv(c.received()) == ["You are now identified as alice."]
+
+
+def test_many_addresses_lock_an_account_but_not_for_its_usual_address(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    owner = net.client("alice", ip="10.0.0.1")
+    owner.send("REGISTER * * the-password", "PRIVMSG NickServ :LOGOUT")
+    owner.received()
+    for i in range(10):  # 10 addresses x 5 guesses: the account-wide limit (50)
+        bot = net.client(f"bot{i}", ip=f"192.0.2.{i}")
+        bot.send(*["PRIVMSG NickServ :IDENTIFY alice guess"] * 5)
+    fresh = net.client("fresh", ip="198.51.100.1")
+    fresh.send("PRIVMSG NickServ :IDENTIFY alice the-password")
+    assert "too many" in notices_from_nickserv(fresh.received())[0]
+    owner.send("PRIVMSG NickServ :IDENTIFY alice the-password")  # logged in from here before
+    assert notices_from_nickserv(owner.received()) == ["You are now identified as alice."]
 
 
 def test_nickserv_commands(tmp_path: Path) -> None:

@@ -3,8 +3,13 @@ follows the rules its channel had when the lines were said (issue 10)."""
 
 from __future__ import annotations
 
+import base64
+import socket
+
 from socketchat.irc.message import Message
-from tests.support.irc import IRCClient
+from socketchat.server.config import Operator
+from socketchat.server.passwords import hash_password
+from tests.support.irc import IRCClient, LineClient
 from tests.support.server import running_server
 
 NO_FLOOD = {"flood_rate": 0.0, "flood_burst": 0}
@@ -106,3 +111,62 @@ def test_ban_list_of_a_public_channel_hides_the_setters_address_from_outsiders()
         assert member[0].params[3].startswith("op!")  # members still see who it was
         op.close()
         outsider.close()
+
+
+class FromAddress(IRCClient):
+    """An IRCClient whose connection comes from another loopback address (127.0.0.0/8)."""
+
+    def __init__(self, port: int, source: str) -> None:
+        LineClient.__init__(self, 10.0)
+        self.sock = socket.create_connection(("127.0.0.1", port), 10.0, (source, 0))
+        self.buffer = b""
+
+
+def test_an_attacker_on_one_address_does_not_lock_the_owner_out() -> None:
+    """SASL PLAIN, NickServ IDENTIFY and OPER: five wrong guesses from 127.0.0.1 lock that
+    address (even the right password is refused there), while the owner on 127.0.0.2 gets in."""
+    operators = (Operator("admin", hash_password("oper-secret")),)
+    with running_server(limits=NO_FLOOD, operators=operators) as srv:
+        maker = IRCClient(srv.port).register("maker")
+        maker.send("PRIVMSG NickServ :REGISTER owner-secret")
+        maker.expect("NOTICE", lambda m: "registered" in m.param(1))
+        maker.close()
+        attacker = IRCClient(srv.port).register("attacker")
+        for _ in range(5):
+            attacker.send("PRIVMSG NickServ :IDENTIFY maker wrong-guess")
+            attacker.expect("NOTICE", lambda m: "Login failed: invalid" in m.param(1))
+        attacker.send("PRIVMSG NickServ :IDENTIFY maker owner-secret")
+        attacker.expect("NOTICE", lambda m: "too many" in m.param(1))
+        sasl_attacker = IRCClient(srv.port)
+        assert _sasl_result(sasl_attacker, "x1", "maker", "owner-secret") == "904"
+
+        owner = FromAddress(srv.port, "127.0.0.2")
+        assert _sasl_result(owner, "maker", "maker", "owner-secret") == "903"
+        owner2 = FromAddress(srv.port, "127.0.0.2").register("owner2")
+        owner2.send("PRIVMSG NickServ :IDENTIFY maker owner-secret")
+        owner2.expect("NOTICE", lambda m: "identified as maker" in m.param(1))
+
+        for _ in range(5):
+            attacker.send("OPER admin wrong-guess")
+            attacker.expect("464")
+        attacker.send("OPER admin oper-secret")  # locked here: not even the right password
+        assert "too many" in attacker.expect("464").param(-1)
+        owner2.send("OPER admin oper-secret")
+        owner2.expect("381")
+        for c in (attacker, sasl_attacker, owner, owner2):
+            c.close()
+
+
+def _sasl_result(c: IRCClient, nick: str, account: str, password: str) -> str:
+    """SASL PLAIN during registration; the numeric that ends the exchange (903 or 904)."""
+    payload = base64.b64encode(f"\0{account}\0{password}".encode()).decode()
+    c.send("CAP LS 302", "CAP REQ :sasl", f"NICK {nick}", "USER u 0 * :r")
+    c.expect("CAP", lambda m: m.param(1) == "ACK")
+    c.send("AUTHENTICATE PLAIN")
+    c.expect("AUTHENTICATE")
+    c.send(f"AUTHENTICATE {payload}")
+    for _ in range(50):
+        for msg in c.collect(0.2):
+            if msg.command in ("903", "904"):
+                return msg.command
+    raise AssertionError("no 903/904")

@@ -8,11 +8,13 @@ Password hashing (scrypt, tens of milliseconds) runs off the event loop through 
 `check_password` and `register` answer through a `then` callback, and the session's later input
 waits for it, in order.
 
-Throttling: after `max_failures` failed logins within `window` seconds for one account, or from
-one IP address, further attempts for that account (or from that address) are refused without
-checking the password for `lockout` seconds. A failure counts when its check completes; checks
-still running count against the limit meanwhile, so parallel connections get no extra guesses.
-Time comes from the server's injected clock.
+Throttling (`LoginThrottle`, one per server, shared with OPER): failed logins count per account
+*and* source address, per address, and — with a higher limit that never applies to addresses
+the account was used from — per account; a locked key refuses further attempts without checking
+the password for `lockout` seconds. An attacker on one address is stopped without locking the
+real owner out. A failure counts when its check completes; checks still running count against
+the limit meanwhile, so parallel connections get no extra guesses. Time comes from the server's
+injected clock.
 
 Nick protection: a client that takes a registered nick without being logged in to that account
 is told so by NickServ and renamed to a guest nick once `nick_protect_seconds` pass
@@ -44,15 +46,50 @@ NICKSERV_PREFIX = "NickServ!NickServ@services."
 
 
 class LoginThrottle:
-    """Failed logins per key (an account or an IP address) in a sliding window."""
+    """Failed logins (SASL, NickServ IDENTIFY, OPER) counted per key in a sliding window.
 
-    def __init__(self, max_failures: int = 5, window: float = 60.0, lockout: float = 60.0) -> None:
+    Three keys count each failure against `subject` (``account:<folded>`` or ``oper:<name>``)
+    from address `ip`:
+
+    * ``<subject> from <ip>``: `max_failures` guesses at this account from this address;
+    * ``ip:<ip>``: `max_failures` failures from this address, whatever accounts it tries;
+    * ``<subject>``: `account_factor` times as many from all addresses together — but this one
+      never blocks an address that logged in to the subject before (remembered in memory).
+
+    So an attacker on one address is locked out after `max_failures` guesses (a blocked attempt
+    never reaches scrypt and counts nothing more), while the real owner, from another address
+    with the right password, still gets in: one address can never reach the account-wide
+    limit. Many attacking addresses together can lock the account for addresses it has not
+    been used from, but not for the owner's usual ones.
+    """
+
+    def __init__(
+        self,
+        max_failures: int = 5,
+        window: float = 60.0,
+        lockout: float = 60.0,
+        account_factor: int = 10,
+    ) -> None:
         self.max_failures = max_failures
         self.window = window
         self.lockout = lockout
+        self.account_factor = account_factor
         self._failures: dict[str, deque[float]] = {}
         self._locked_until: dict[str, float] = {}
         self._checking: dict[str, int] = {}  # checks started and not yet finished, per key
+        self._good: dict[str, deque[str]] = {}  # subject -> addresses that logged in to it
+
+    def keys(self, subject: str, ip: str) -> tuple[str, ...]:
+        """The keys an attempt on `subject` from `ip` counts against (see the class doc)."""
+        pair, per_ip = f"{subject} from {ip}", "ip:" + ip
+        if ip in self._good.get(subject, ()):
+            return (pair, per_ip)
+        return (pair, per_ip, subject)
+
+    def _limit(self, key: str) -> int:
+        if " from " in key or key.startswith("ip:"):
+            return self.max_failures
+        return self.max_failures * self.account_factor
 
     def blocked(self, keys: Iterable[str], now: float) -> bool:
         for key in keys:
@@ -61,7 +98,7 @@ class LoginThrottle:
             checking = self._checking.get(key, 0)
             if checking:
                 recent = sum(1 for t in self._failures.get(key, ()) if t > now - self.window)
-                if recent + checking >= self.max_failures:
+                if recent + checking >= self._limit(key):
                     return True
         return False
 
@@ -84,11 +121,19 @@ class LoginThrottle:
             times.append(now)
             while times and times[0] <= now - self.window:
                 times.popleft()
-            if len(times) >= self.max_failures:
+            if len(times) >= self._limit(key):
                 self._locked_until[key] = now + self.lockout
                 del self._failures[key]
         if len(self._failures) + len(self._locked_until) > 10_000:
             self._forget_old(now)
+
+    def succeeded(self, subject: str, ip: str) -> None:
+        """`ip` logged in to `subject`: the account-wide limit no longer applies to it."""
+        good = self._good.setdefault(subject, deque(maxlen=8))
+        if ip not in good:
+            good.append(ip)
+        if len(self._good) > 10_000:
+            self._good.pop(next(iter(self._good)))
 
     def _forget_old(self, now: float) -> None:
         self._locked_until = {k: t for k, t in self._locked_until.items() if t > now}
@@ -117,21 +162,25 @@ def check_password(
     A throttled attempt never reaches scrypt. A failure counts once its check completes, even if
     `s` left meanwhile; `then` runs only while `s` is still connected.
     """
-    keys = ("account:" + casefold(name), "ip:" + s.ip)
-    if p.throttle.blocked(keys, server.clock()):
+    throttle = server.login_throttle
+    subject = "account:" + casefold(name)
+    keys = throttle.keys(subject, s.ip)
+    if throttle.blocked(keys, server.clock()):
         then(None, "throttled")
         return
     account = p.backend.get_account(name) if name else None
     stored = account.password_hash if account is not None else None
-    p.throttle.started(keys)
+    throttle.started(keys)
 
     def done(right: bool) -> None:
-        p.throttle.finished(keys)
+        throttle.finished(keys)
         if not right or account is None:
-            p.throttle.failed(keys, server.clock())
+            throttle.failed(keys, server.clock())
             if not s.closed:
                 then(None, "invalid")
-        elif not s.closed:
+            return
+        throttle.succeeded(subject, s.ip)
+        if not s.closed:
             then(account, "")
 
     server.offload(lambda: verify_password(password, stored), done, session=s)
@@ -183,6 +232,7 @@ def register(
         if not p.backend.create_account(account):
             then(None, "ACCOUNT_EXISTS", "That account already exists")
             return
+        server.login_throttle.succeeded("account:" + casefold(name), s.ip)
         then(account, "", "")
 
     server.offload(lambda: hash_password(password), done, session=s)

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from socketchat.irc.message import Message
+from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
 from socketchat.server.errorlog import LogBudget
 from socketchat.server.link import Link
@@ -136,6 +137,8 @@ class Server:
             self.caps.update(storage.capabilities())
         self.cloak_secret = secrets.token_bytes(16)
         self.tracebacks = LogBudget()  # handler bugs: a few tracebacks per session and minute
+        # failed logins (SASL, NickServ, OPER) per account+address, address and account
+        self.login_throttle = LoginThrottle()
         # welcome.py: numerics that are the same for everyone but the nick, encoded once
         self.static_numerics: dict[object, list[tuple[bytes, bytes]]] = {}
 

@@ -65,13 +65,12 @@ class Persistence:
     """The server's `Storage`: stores and replays history, keeps accounts, guards nicks."""
 
     def __init__(self, backend: Backend, config: ServerConfig) -> None:
-        from socketchat.server.accounts import LoginThrottle, NickGuard
+        from socketchat.server.accounts import NickGuard
 
         self.backend = backend
         self.config = config
         self._connection_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
         self._next_retention = 0.0
-        self.throttle = LoginThrottle()
         self.guard = NickGuard()
 
     # -- Storage hooks ---------------------------------------------------------------------

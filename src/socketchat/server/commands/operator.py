@@ -18,12 +18,24 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
     entry = next((op for op in server.config.operators if op.name == name), None)
     # An unknown name still costs one scrypt check, so replies do not reveal which names exist.
     stored = entry.password_hash if entry else None
+    # Guesses are throttled like logins: per name and address, per address, per name.
+    throttle = server.login_throttle
+    subject = "oper:" + name
+    keys = throttle.keys(subject, s.ip)
+    if throttle.blocked(keys, server.clock()):
+        s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect (too many failed attempts)")
+        return
+    throttle.started(keys)
 
     def checked(right: bool) -> None:
-        if s.closed:
-            return
+        throttle.finished(keys)
         if entry is None or not right:
-            s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+            throttle.failed(keys, server.clock())
+            if not s.closed:
+                s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
+            return
+        throttle.succeeded(subject, s.ip)
+        if s.closed:
             return
         if server.state.set_user_mode(s, "o", True):
             s.send(Message("MODE", (s.nick, "+o"), s.prefix))
