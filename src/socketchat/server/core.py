@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from socketchat.irc.message import Message
+from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
 from socketchat.server.errorlog import LogBudget
@@ -71,6 +72,7 @@ BASE_CAPS: dict[str, str] = {
     "chghost": "",
     "echo-message": "",
     "extended-join": "",
+    "extended-monitor": "",
     "invite-notify": "",
     "labeled-response": "",
     "message-tags": "",
@@ -179,7 +181,9 @@ class Server:
                 self.state.remove_member(channel, session)
             self.fanout(quit_msg, peers)
             self.state.remember(WhowasEntry.of(session, self.clock()))
+            monitor.offline(self, session, session.nick)
         self.state.release_nick(session)
+        self.state.monitor_clear(session)
         self.sessions.discard(session)
         self.delayed.discard(session)
         count = self.per_ip.get(session.ip, 1) - 1
@@ -416,5 +420,4 @@ class Server:
         msg = Message(
             "ACCOUNT", (session.account or "*",), session.prefix, self.relay_tags(session)
         )
-        peers = self.peers_of(session, include_self=True)
-        self.fanout(msg, (u for u in peers if "account-notify" in u.caps))
+        self.fanout(msg, monitor.audience(self, session, "account-notify", include_self=True))

@@ -1,10 +1,11 @@
 """Nick and channel state: the one narrow interface the commands use to find people and rooms.
 
 Everything that would be shared between server processes lives behind `ChatState`: who holds which
-nick, which channels exist and who is in them, and WHOWAS. This in-memory implementation is the
-embedded default. The growth path (several processes sharing state through Redis) replaces this
-class, and `Server.fanout`, without touching the command handlers: they only call the methods
-below and never reach into the dicts from outside this module and `Channel`.
+nick, which channels exist and who is in them, WHOWAS, and who MONITORs which nick. This
+in-memory implementation is the embedded default. The growth path (several processes sharing
+state through Redis) replaces this class, and `Server.fanout`, without touching the command
+handlers: they only call the methods below and never reach into the dicts from outside this
+module and `Channel`.
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ class ChatState:
         self._user_modes: dict[str, set[Session]] = {}  # user mode -> who has it
         self._channels: dict[str, Channel] = {}
         self._whowas: deque[WhowasEntry] = deque(maxlen=whowas_size or None)
+        # MONITOR: folded nick -> who watches it; session -> {folded: nick as the watcher typed it}
+        self._watchers: dict[str, set[Session]] = {}
+        self._monitoring: dict[Session, dict[str, str]] = {}
 
     # nicks
     def find_nick(self, nick: str) -> Session | None:
@@ -188,6 +192,38 @@ class ChatState:
     def count_user_mode(self, mode: str) -> int:
         """How many nick holders have `mode` (LUSERS asks at every registration: no scan)."""
         return len(self._user_modes.get(mode, ()))
+
+    # MONITOR lists (a nick is watched whether or not anyone holds it)
+    def monitor_add(self, session: Session, nick: str) -> None:
+        folded = casefold(nick)
+        self._monitoring.setdefault(session, {}).setdefault(folded, nick)
+        self._watchers.setdefault(folded, set()).add(session)
+
+    def monitor_remove(self, session: Session, nick: str) -> None:
+        folded = casefold(nick)
+        watched = self._monitoring.get(session)
+        if watched is None or watched.pop(folded, None) is None:
+            return
+        if not watched:
+            del self._monitoring[session]
+        watchers = self._watchers.get(folded)
+        if watchers is not None:
+            watchers.discard(session)
+            if not watchers:
+                del self._watchers[folded]
+
+    def monitor_clear(self, session: Session) -> None:
+        """Forget `session`'s whole MONITOR list (MONITOR C, and when it leaves)."""
+        for nick in list(self._monitoring.get(session, {}).values()):
+            self.monitor_remove(session, nick)
+
+    def monitored_by(self, session: Session) -> list[str]:
+        """The nicks `session` monitors, as it spelled them, in the order it added them."""
+        return list(self._monitoring.get(session, {}).values())
+
+    def watchers(self, nick: str) -> list[Session]:
+        """Who monitors `nick` (any case)."""
+        return list(self._watchers.get(casefold(nick), ()))
 
     def remember(self, entry: WhowasEntry) -> None:
         self._whowas.append(entry)

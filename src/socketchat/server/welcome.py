@@ -19,6 +19,7 @@ from socketchat import __version__
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import CASEMAPPING, CHANTYPES
 from socketchat.irc.message import Message
+from socketchat.server.monitor import MONITOR_MAX
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -45,6 +46,7 @@ def isupport_tokens(server: Server) -> list[str]:
         "KICKLEN=" + str(c.kicklen),
         "MAXTARGETS=" + str(c.limits.max_targets or ""),
         "MODES=4",
+        "MONITOR=" + str(MONITOR_MAX),
         "NETWORK=" + c.network,
         "NICKLEN=" + str(c.nicklen),
         "PREFIX=(ov)@+",

@@ -4,7 +4,7 @@
 - `channels.py`: JOIN, PART, NAMES, TOPIC;  `moderation.py`: KICK, INVITE
 - `modes.py`: MODE (parsing in `modeparse.py`, sans-I/O)
 - `messaging.py`: PRIVMSG, NOTICE, TAGMSG
-- `users.py`: AWAY, SETNAME, and `change_host` (CHGHOST)
+- `users.py`: AWAY, SETNAME, and `change_host` (CHGHOST);  `monitor.py`: MONITOR
 - `queries.py`: WHO/WHOX, WHOIS, WHOWAS, LIST, ISON, USERHOST, MOTD, LUSERS, VERSION, TIME
 - `operator.py`: OPER, KILL
 - `accounts.py`, `history.py`: SASL/REGISTER and CHATHISTORY (with the storage)

@@ -9,7 +9,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import valid_nick
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
-from socketchat.server import services
+from socketchat.server import monitor, services
 from socketchat.server.state import WhowasEntry
 from socketchat.server.welcome import send_welcome
 
@@ -31,6 +31,7 @@ def try_register(server: Server, s: Session) -> None:
         s.close("Bad password")
         return
     send_welcome(server, s)
+    monitor.online(server, s)
     if server.storage is not None:
         server.storage.nick_changed(server, s)  # nick protection
 
@@ -117,11 +118,12 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
         server.state.claim_nick(s, nick)
         try_register(server, s)
         return
-    old_prefix = s.prefix
+    old_prefix, old_nick = s.prefix, s.nick
     server.state.remember(WhowasEntry.of(s, server.clock()))
     server.state.claim_nick(s, nick)
     msg = Message("NICK", (nick,), old_prefix, server.relay_tags(s))
     server.fanout(msg, server.peers_of(s, include_self=True))
+    monitor.nick_changed(server, s, old_nick)
     if server.storage is not None:
         server.storage.nick_changed(server, s)  # nick protection
 

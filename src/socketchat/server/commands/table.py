@@ -13,6 +13,7 @@ from socketchat.server.commands import (
     messaging,
     moderation,
     modes,
+    monitor,
     operator,
     queries,
     registration,
@@ -49,6 +50,7 @@ COMMANDS: dict[str, Command] = {
     # users
     "AWAY": Command(users.handle_away, 0),
     "SETNAME": Command(users.handle_setname, 1),
+    "MONITOR": Command(monitor.handle_monitor, 1),
     # operators (OPER costs more flood credit: each try runs scrypt)
     "OPER": Command(operator.handle_oper, 2, flood_cost=5),
     "KILL": Command(operator.handle_kill, 1, oper_only=True),

@@ -12,6 +12,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.message import Message
 from socketchat.server.commands.channels import announce_join
 from socketchat.server.commands.modeparse import ModeChange, format_modes
+from socketchat.server.monitor import audience
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -34,7 +35,7 @@ def handle_away(server: Server, s: Session, m: Message) -> None:
             return
         params = ()
     msg = Message("AWAY", params, s.prefix, server.relay_tags(s))
-    server.fanout(msg, (u for u in server.peers_of(s) if "away-notify" in u.caps))
+    server.fanout(msg, audience(server, s, "away-notify"))
 
 
 def handle_setname(server: Server, s: Session, m: Message) -> None:
@@ -44,7 +45,7 @@ def handle_setname(server: Server, s: Session, m: Message) -> None:
         return
     s.realname = realname
     msg = Message("SETNAME", (realname,), s.prefix, server.relay_tags(s))
-    server.fanout(msg, (u for u in server.peers_of(s, include_self=True) if "setname" in u.caps))
+    server.fanout(msg, audience(server, s, "setname", include_self=True))
 
 
 def change_host(
@@ -63,7 +64,7 @@ def change_host(
     s.user, s.host = new_user, new_host
     tags = server.relay_tags(s)
     peers = server.peers_of(s, include_self=True)
-    with_cap = [u for u in peers if "chghost" in u.caps]
+    with_cap = audience(server, s, "chghost", include_self=True)
     server.fanout(Message("CHGHOST", (new_user, new_host), old_prefix, tags), with_cap)
     without = {u for u in peers if "chghost" not in u.caps and u is not s}
     if not without:
