@@ -168,8 +168,11 @@ def test_real_command_in_tmux(irc_server: ServerUnderTest) -> None:
     tm("new-session", "-d", "-s", "c", "-x", "120", "-y", "40", command)
     try:
         bob.expect("JOIN", lambda m: m.nick == "tmuxuser", timeout=20)
-        wait_for(lambda: "tmuxuser" in tm("capture-pane", "-p", "-t", "c"), timeout=10)
+        # The input line is drawn (its placeholder shows) before keys are typed: keys sent while
+        # Textual is still starting up can be swallowed by its terminal set-up on a busy machine.
+        wait_for(lambda: "Type a message" in tm("capture-pane", "-p", "-t", "c"), timeout=10)
         tm("send-keys", "-t", "c", "-l", "hello from tmux")
+        wait_for(lambda: "hello from tmux" in tm("capture-pane", "-p", "-t", "c"), timeout=10)
         tm("send-keys", "-t", "c", "Enter")
         msg = bob.expect("PRIVMSG", lambda m: m.param(1) == "hello from tmux", timeout=10)
         assert msg.nick == "tmuxuser"
