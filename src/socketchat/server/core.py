@@ -320,12 +320,15 @@ class Server:
         return f"{self._msgid_prefix}{next(self._msgids):x}"
 
     def relay_tags(self, session: Session, *, msgid: bool = False) -> dict[str, str]:
-        """Tags for a message relayed from `session`: time, account, and optionally msgid."""
+        """Tags for a message relayed from `session`: time, account, optionally msgid, and `bot`
+        (IRCv3 bot-mode: on everything a +B user sends, seen by clients with message-tags)."""
         tags = {"time": self.now_tag()}
         if msgid:
             tags["msgid"] = self.next_msgid()
         if session.account:
             tags["account"] = session.account
+        if "B" in session.modes:
+            tags["bot"] = ""
         return tags
 
     def delay(self, session: Session) -> None:

@@ -19,6 +19,7 @@ from socketchat import __version__
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import CASEMAPPING, CHANTYPES
 from socketchat.irc.message import Message
+from socketchat.server.commands.modeparse import BOT_MODE
 from socketchat.server.monitor import MONITOR_MAX
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def isupport_tokens(server: Server) -> list[str]:
     c = server.config
     tokens = [
         "AWAYLEN=" + str(c.awaylen),
+        "BOT=" + BOT_MODE,
         "CASEMAPPING=" + CASEMAPPING,
         "CHANLIMIT=" + CHANTYPES + ":" + str(c.limits.max_channels_per_client or ""),
         "CHANMODES=b,k,l,imnst",
@@ -98,7 +100,7 @@ def host_numerics(server: Server) -> Numerics:
     return [
         (rpl.RPL_YOURHOST, (f"Your host is {server.name}, running {version}",)),
         (rpl.RPL_CREATED, (f"This server was created {created}",)),
-        (rpl.RPL_MYINFO, (server.name, version, "io", "bklimnostv", "bklov")),
+        (rpl.RPL_MYINFO, (server.name, version, "Bio", "bklimnostv", "bklov")),
     ]
 
 

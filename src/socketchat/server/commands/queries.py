@@ -13,6 +13,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.numbers import parse_number
 from socketchat.server import services
+from socketchat.server.commands.modeparse import BOT_MODE
 from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
 from socketchat.server.masks import mask_problem, match_mask
 from socketchat.server.welcome import send_isupport, send_lusers, send_motd
@@ -121,6 +122,8 @@ def who_flags(viewer: Session, user: Session, channel: Channel | None) -> str:
     flags = "G" if user.away is not None else "H"
     if is_oper(user):
         flags += "*"
+    if BOT_MODE in user.modes:
+        flags += BOT_MODE
     if channel is not None:
         flags += channel.prefix_of(user, "multi-prefix" in viewer.caps)
     return flags
@@ -180,6 +183,8 @@ def send_whois(server: Server, s: Session, user: Session) -> None:
         s.numeric(rpl.RPL_AWAY, nick, user.away)
     if is_oper(user):
         s.numeric(rpl.RPL_WHOISOPERATOR, nick, "is an IRC operator")
+    if BOT_MODE in user.modes:
+        s.numeric(rpl.RPL_WHOISBOT, nick, f"is a bot on {server.config.network}")
     if user.account:
         s.numeric(rpl.RPL_WHOISACCOUNT, nick, user.account, "is logged in as")
     if _sees_private(s, user):
