@@ -7,8 +7,9 @@ server never imports a GUI toolkit.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from socketchat import __version__
 
@@ -24,9 +25,68 @@ def _add_client_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--nick", default=None, help="your nickname (the GUI asks when not given)")
     p.add_argument("--channel", default="#lobby", help="channel to join on connect")
-    p.add_argument("--password", default=None, help="server password (PASS)")
-    p.add_argument("--account", default=None, help="account to log in to with SASL")
-    p.add_argument("--account-password", default=None, help="password for --account")
+    p.add_argument(
+        "--password",
+        default=None,
+        help=f"server password (PASS); better: the {SERVER_PASSWORD_ENV} environment variable",
+    )
+    p.add_argument(
+        "--account",
+        default=None,
+        help=f"account to log in to with SASL; its password comes from {PASSWORD_ENV} or a prompt",
+    )
+    p.add_argument(
+        "--account-password", default=None, help=argparse.SUPPRESS
+    )  # deprecated: visible to every local user in `ps`; warns
+
+
+# Passwords never belong on a command line: every local user reads it in `ps` (and it lands in
+# shell history). Clients take them from these variables or a prompt instead.
+PASSWORD_ENV = "SOCKETCHAT_PASSWORD"
+SERVER_PASSWORD_ENV = "SOCKETCHAT_SERVER_PASSWORD"
+
+
+def client_secrets(
+    args: argparse.Namespace,
+    *,
+    environ: Mapping[str, str] = os.environ,
+    prompt: Callable[[str], str] | None = None,
+) -> str | None:
+    """Fill in `args.account_password` and `args.password` (server PASS) without taking them
+    from the command line; None when all is well, else why not (an error message).
+
+    Order: the variable (`SOCKETCHAT_PASSWORD`, `SOCKETCHAT_SERVER_PASSWORD`), then a flag given
+    anyway (with a warning: `ps` shows it), then — for `--account` only — `prompt` (getpass
+    on a terminal). Without a terminal and without the variable, the caller decides (the GUI
+    asks in a dialog; the terminal client refuses).
+    """
+    for flag, name in (("--account-password", "account_password"), ("--password", "password")):
+        if getattr(args, name, None):
+            env = PASSWORD_ENV if name == "account_password" else SERVER_PASSWORD_ENV
+            print(
+                f"socketchat: warning: {flag} puts the password where every local user sees it "
+                f"(ps); set {env} or let the client ask for it",
+                file=sys.stderr,
+            )
+    if environ.get(SERVER_PASSWORD_ENV):
+        args.password = environ[SERVER_PASSWORD_ENV]
+    if not getattr(args, "account", None):
+        return None
+    if environ.get(PASSWORD_ENV):
+        args.account_password = environ[PASSWORD_ENV]
+    elif not args.account_password and prompt is not None:
+        args.account_password = prompt(f"Password for account {args.account}: ")
+    if not args.account_password and prompt is None and args.command == "chat":
+        return f"--account {args.account}: set {PASSWORD_ENV}, or run on a terminal to be asked"
+    return None
+
+
+def _terminal_prompt() -> Callable[[str], str] | None:
+    if not sys.stdin.isatty():
+        return None
+    import getpass
+
+    return getpass.getpass
 
 
 def _hash_password_main(password: str | None) -> int:
@@ -78,7 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
         "hash-password", help="print a password hash for [[operators]] in the config file"
     )
     hashpw.add_argument(
-        "password", nargs="?", default=None, help="the password (asked for when not given)"
+        "password",
+        nargs="?",
+        default=None,
+        help="the password (better not: ps shows it; asked for, or read from stdin, if absent)",
     )
 
     chat = sub.add_parser("chat", help="the terminal client")
@@ -97,6 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_main(args)
     if args.command == "hash-password":
         return _hash_password_main(args.password)
+    if args.command in ("chat", "gui"):
+        problem = client_secrets(args, prompt=_terminal_prompt())
+        if problem:
+            print(f"socketchat {args.command}: {problem}", file=sys.stderr)
+            return 2
     if args.command == "chat":
         from socketchat.client.tui.app import chat_main
 

@@ -93,6 +93,7 @@ def serve_main(args: argparse.Namespace) -> int:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
+    log.debug("debug logging on; IRC lines and WebSocket frames are never logged (passwords)")
     try:
         import uvloop  # optional: socketchat[fast]
 

@@ -38,6 +38,12 @@ def gui_main(args: argparse.Namespace) -> int:
         if login.password:
             account, account_password = login.nick, login.password
         root.deiconify()
+    elif account and not account_password:  # no SOCKETCHAT_PASSWORD and no terminal to ask on
+        from tkinter import simpledialog
+
+        account_password = simpledialog.askstring(
+            "socketchat", f"Password for account {account}:", show="*", parent=root
+        )
     root.geometry("900x560")
     config = ClientConfig(
         nick=nick,

@@ -43,6 +43,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("socketchat.server")
 
+# The logger handed to `websockets`' protocol. At DEBUG it logs every frame verbatim — IRC
+# lines with AUTHENTICATE payloads, NickServ IDENTIFY and OPER passwords, PASS — so it is
+# pinned to INFO: `--log-level DEBUG` must never put a secret into the log. (Its warnings and
+# errors, about the protocol and never about frame contents, still come through.)
+protocol_log = logging.getLogger("socketchat.websocket.protocol")
+protocol_log.setLevel(logging.INFO)
+
 BINARY = Subprotocol("binary.ircv3.net")
 TEXT = Subprotocol("text.ircv3.net")
 SUBPROTOCOLS: tuple[Subprotocol, ...] = (BINARY, TEXT)
@@ -180,6 +187,7 @@ class WebSocketConnection(asyncio.Protocol):
             subprotocols=list(SUBPROTOCOLS),
             select_subprotocol=select_subprotocol,
             max_size=endpoint.max_size,
+            logger=protocol_log,
         )
         self.transport: asyncio.Transport | None = None
         self.session: Session | None = None
