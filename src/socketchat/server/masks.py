@@ -1,5 +1,7 @@
 """Hostmask matching (`nick!user@host` against masks with `*` and `?`) for bans and WHO.
 
+(Which list entries keep whom out of a channel, with exceptions and extbans, is `bans.py`.)
+
 Matching is linear, never backtracking. A regex that turns each `*` into `.*` backtracks: a
 mask of many `*`s against a long value that does not match costs exponential time in the
 number of `*`s (26 of them froze the server for minutes). Here a mask is cut at its `*`s into
@@ -19,13 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from socketchat.irc.casemap import casefold
-
-if TYPE_CHECKING:
-    from socketchat.server.session import Session
-    from socketchat.server.state import Channel
 
 # Bounds on masks that users supply (ban masks, WHO masks, server masks of VERSION/MOTD/TIME).
 # nick!user@host is at most ~30+10+63 characters; real masks have a handful of wildcards.
@@ -122,11 +119,3 @@ def normalize_mask(mask: str) -> str:
     if "@" not in mask:
         return mask + "@*"
     return mask
-
-
-def is_banned(channel: Channel, session: Session) -> bool:
-    if not channel.bans:
-        return False
-    prefix = session.prefix
-    alt = f"{session.nick}!{session.user}@{session.ip}"
-    return any(match_mask(b.mask, prefix) or match_mask(b.mask, alt) for b in channel.bans)

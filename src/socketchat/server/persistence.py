@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
-from socketchat.server.masks import is_banned
+from socketchat.server.bans import is_banned
 from socketchat.storage.base import Backend, StoredMessage
 
 if TYPE_CHECKING:

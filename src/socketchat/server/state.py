@@ -45,12 +45,14 @@ class WhowasEntry:
 
 
 class Channel:
-    """A channel: members with their prefix modes, topic, modes, bans, invites."""
+    """A channel: members with their prefix modes, topic, modes, bans, exceptions, invites."""
 
     __slots__ = (
         "bans",
         "created",
+        "excepts",
         "folded",
+        "invexes",
         "invites",
         "key",
         "limit",
@@ -73,7 +75,9 @@ class Channel:
         self.modes: set[str] = {"n", "t"}
         self.key: str | None = None
         self.limit = 0
-        self.bans: list[Ban] = []
+        self.bans: list[Ban] = []  # +b (and mutes, m:...)
+        self.excepts: list[Ban] = []  # +e
+        self.invexes: list[Ban] = []  # +I
         self.invites: set[str] = set()  # `invitee_key`s of the people invited
 
     def invite(self, session: Session) -> None:
@@ -90,6 +94,10 @@ class Channel:
         """`session` joined: its invite is spent."""
         self.invites.discard(invitee_key(session))
         self.invites.discard(f"c:{session.id}")
+
+    def mask_list(self, mode: str) -> list[Ban]:
+        """The list behind list mode `mode`: b, e or I."""
+        return self.bans if mode == "b" else self.excepts if mode == "e" else self.invexes
 
     def has_mode(self, session: Session, mode: str) -> bool:
         return mode in self.members.get(session, "")

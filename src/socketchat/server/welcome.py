@@ -19,6 +19,7 @@ from socketchat import __version__
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import CASEMAPPING, CHANTYPES
 from socketchat.irc.message import Message
+from socketchat.server import bans
 from socketchat.server.commands.modeparse import BOT_MODE
 from socketchat.server.monitor import MONITOR_MAX
 
@@ -41,7 +42,7 @@ def isupport_tokens(server: Server) -> list[str]:
         "BOT=" + BOT_MODE,
         "CASEMAPPING=" + CASEMAPPING,
         "CHANLIMIT=" + CHANTYPES + ":" + str(c.limits.max_channels_per_client or ""),
-        "CHANMODES=b,k,l,imnst",
+        "CHANMODES=beI,k,l,imnst",
         "CHANNELLEN=" + str(c.channellen),
         "CHANTYPES=" + CHANTYPES,
         "ELIST=U",
@@ -58,6 +59,7 @@ def isupport_tokens(server: Server) -> list[str]:
         "UTF8ONLY",
         "WHOX",
     ]
+    tokens.extend(bans.ISUPPORT)
     if server.storage is not None:
         tokens.extend(server.storage.isupport())
     return sorted(tokens)
@@ -100,7 +102,7 @@ def host_numerics(server: Server) -> Numerics:
     return [
         (rpl.RPL_YOURHOST, (f"Your host is {server.name}, running {version}",)),
         (rpl.RPL_CREATED, (f"This server was created {created}",)),
-        (rpl.RPL_MYINFO, (server.name, version, "Bio", "bklimnostv", "bklov")),
+        (rpl.RPL_MYINFO, (server.name, version, "Bio", "Ibeklimnostv", "Ibeklov")),
     ]
 
 

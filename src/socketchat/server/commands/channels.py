@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import valid_channel
 from socketchat.irc.message import Message
+from socketchat.server.bans import is_banned, is_invex
 from socketchat.server.commands.visibility import is_hidden_from
-from socketchat.server.masks import is_banned
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -80,7 +80,7 @@ def _join_refusal(channel: Channel, s: Session, key: str) -> tuple[str, str] | N
         return rpl.ERR_BADCHANNELKEY, "Cannot join channel (+k)"
     if channel.limit and len(channel.members) >= channel.limit and not invited:
         return rpl.ERR_CHANNELISFULL, "Cannot join channel (+l)"
-    if "i" in channel.modes and not invited:
+    if "i" in channel.modes and not invited and not is_invex(channel, s):
         return rpl.ERR_INVITEONLYCHAN, "Cannot join channel (+i)"
     if is_banned(channel, s) and not invited:
         return rpl.ERR_BANNEDFROMCHAN, "Cannot join channel (+b)"

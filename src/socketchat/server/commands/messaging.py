@@ -8,8 +8,8 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import is_channel
 from socketchat.irc.message import Message
 from socketchat.server import services
+from socketchat.server.bans import is_muted
 from socketchat.server.commands.visibility import is_hidden_from
-from socketchat.server.masks import is_banned
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -120,4 +120,4 @@ def _may_speak(s: Session, channel: Channel) -> bool:
         return True  # ops and voiced users may always speak
     if "m" in channel.modes:
         return False
-    return not is_banned(channel, s)
+    return not is_muted(channel, s)  # banned or muted (m:), and not excepted (+e)

@@ -1,9 +1,10 @@
 """Mode strings, sans-I/O: parse `+ov-b alice bob *!*@bad` into changes, and format them back.
 
-Channel modes follow the ISUPPORT tokens the server advertises: `CHANMODES=b,k,l,imnst`,
+Channel modes follow the ISUPPORT tokens the server advertises: `CHANMODES=beI,k,l,imnst`,
 `PREFIX=(ov)@+` and `MODES=4`:
 
-- type A, list (`b`): a parameter adds/removes a mask; without one it asks for the list;
+- type A, lists (`b` bans, `e` ban exceptions, `I` invite exceptions): a parameter adds or
+  removes a mask; without one it asks for the list;
 - type B (`k`): a parameter when set; when unset the parameter is optional here (clients differ);
 - type C (`l`): a parameter only when set;
 - type D flags (`imnst`): never a parameter;
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-LIST_MODES = "b"
+LIST_MODES = "beI"
 KEY_MODES = "k"
 SET_PARAM_MODES = "l"
 FLAG_MODES = "imnst"

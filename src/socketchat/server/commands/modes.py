@@ -12,6 +12,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
+from socketchat.server.bans import normalize
 from socketchat.server.commands.modeparse import (
     ModeChange,
     ParsedModes,
@@ -20,7 +21,6 @@ from socketchat.server.commands.modeparse import (
     parse_user_modes,
 )
 from socketchat.server.commands.visibility import is_hidden_from, public_setter
-from socketchat.server.masks import mask_problem, normalize_mask
 from socketchat.server.state import Ban
 
 if TYPE_CHECKING:
@@ -76,11 +76,21 @@ def send_channel_modes(server: Server, s: Session, channel: Channel) -> None:
     s.numeric(rpl.RPL_CREATIONTIME, channel.name, str(int(channel.created)))
 
 
-def send_ban_list(s: Session, channel: Channel) -> None:
-    for ban in channel.bans:
+# list mode -> (entry numeric, end numeric, what the list holds)
+_LISTS = {
+    "b": (rpl.RPL_BANLIST, rpl.RPL_ENDOFBANLIST, "ban"),
+    "e": (rpl.RPL_EXCEPTLIST, rpl.RPL_ENDOFEXCEPTLIST, "exception"),
+    "I": (rpl.RPL_INVEXLIST, rpl.RPL_ENDOFINVEXLIST, "invite exception"),
+}
+
+
+def send_ban_list(s: Session, channel: Channel, mode: str = "b") -> None:
+    """367/368 for +b, 348/349 for +e, 346/347 for +I: mask, setter, time."""
+    entry, end, kind = _LISTS[mode]
+    for ban in channel.mask_list(mode):
         setter = public_setter(s, channel, ban.setter)
-        s.numeric(rpl.RPL_BANLIST, channel.name, ban.mask, setter, str(int(ban.set_at)))
-    s.numeric(rpl.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+        s.numeric(entry, channel.name, ban.mask, setter, str(int(ban.set_at)))
+    s.numeric(end, channel.name, f"End of channel {kind} list")
 
 
 def change_channel_modes(
@@ -92,8 +102,8 @@ def change_channel_modes(
     for c in parsed.missing_param:
         s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, c, "*", "Mode needs a parameter")
     changes = [ch for ch in parsed.changes if not ch.is_list_query]
-    if any(ch.is_list_query for ch in parsed.changes):
-        send_ban_list(s, channel)
+    for mode in dict.fromkeys(ch.mode for ch in parsed.changes if ch.is_list_query):
+        send_ban_list(s, channel, mode)
     if not changes:
         return
     if not channel.is_op(s):
@@ -115,8 +125,8 @@ def _apply(server: Server, s: Session, channel: Channel, ch: ModeChange) -> Mode
     mode, adding, param = ch.mode, ch.adding, ch.param
     if mode in "ov":
         return _apply_prefix(server, s, channel, ch)
-    if mode == "b":
-        return _apply_ban(server, s, channel, ch)
+    if mode in _LISTS:
+        return _apply_list(server, s, channel, ch)
     if mode == "k":
         if not adding:
             if channel.key is None:
@@ -171,24 +181,26 @@ def _apply_prefix(
     return ModeChange(ch.adding, ch.mode, target.nick)
 
 
-def _apply_ban(server: Server, s: Session, channel: Channel, ch: ModeChange) -> ModeChange | None:
+def _apply_list(server: Server, s: Session, channel: Channel, ch: ModeChange) -> ModeChange | None:
+    """+b/-b, +e/-e, +I/-I: an entry normalised and checked by `bans.normalize`."""
     raw = ch.param or ""
-    problem = "Invalid ban mask" if not raw or " " in raw else mask_problem(normalize_mask(raw))
-    if problem is not None:
-        s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "b", raw[:50] or "*", problem)
+    mask, problem = normalize(raw, ch.mode)
+    if mask is None:
+        why = problem or "Invalid mask"
+        s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, ch.mode, raw[:50] or "*", why)
         return None
-    mask = normalize_mask(raw)
+    entries = channel.mask_list(ch.mode)
     folded = casefold(mask)
-    existing = next((b for b in channel.bans if casefold(b.mask) == folded), None)
+    existing = next((b for b in entries if casefold(b.mask) == folded), None)
     if ch.adding:
         if existing is not None:
             return None
-        if len(channel.bans) >= MAX_BANS:
-            s.numeric("478", channel.name, mask, "Channel ban list is full")
+        if len(entries) >= MAX_BANS:
+            s.numeric("478", channel.name, mask, f"Channel {_LISTS[ch.mode][2]} list is full")
             return None
-        channel.bans.append(Ban(mask, s.prefix, server.clock()))
-        return ModeChange(True, "b", mask)
+        entries.append(Ban(mask, s.prefix, server.clock()))
+        return ModeChange(True, ch.mode, mask)
     if existing is None:
         return None
-    channel.bans.remove(existing)
-    return ModeChange(False, "b", existing.mask)
+    entries.remove(existing)
+    return ModeChange(False, ch.mode, existing.mask)
