@@ -42,7 +42,8 @@ def make_config(
 ) -> ServerConfig:
     settings.setdefault("web_port", 0)
     settings.setdefault("port", free_port())
-    config = ServerConfig(host="127.0.0.1", data_dir=data_dir, **settings)
+    settings.setdefault("host", "127.0.0.1")
+    config = ServerConfig(data_dir=data_dir, **settings)
     if limits:
         config = dataclasses.replace(config, limits=dataclasses.replace(Limits(), **limits))
     return config

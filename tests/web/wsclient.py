@@ -23,10 +23,17 @@ class WSClient(LineClient):
         origin: str | None = None,
         timeout: float = 10.0,
         max_size: int | None = 2**20,
+        path: str = "/ws",
+        host: str = "127.0.0.1",
+        source: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(timeout)
+        # `source`: the local address to connect from (127.0.x.y: a distinct client address)
         self.ws: ClientConnection = connect(
-            f"ws://127.0.0.1:{port}/ws",
+            f"ws://{host}:{port}{path}",
+            source_address=(source, 0) if source else None,
+            additional_headers=headers,
             subprotocols=[subprotocol] if subprotocol else None,
             origin=origin,
             open_timeout=timeout,

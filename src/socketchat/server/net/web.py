@@ -1,41 +1,53 @@
-"""The web listener: the browser client's files, `/healthz`, and IRC over WebSocket on `/ws`.
+"""The web listener: the browser client's files, `/healthz`, and IRC over WebSocket.
 
 One HTTP port (``--web-port``, 0 turns it off) serves:
 
 * ``/`` and the files of `socketchat/web/static/` (read once at start; an unknown path is 404, so
   no path can reach outside that folder), with ETags, ``Cache-Control`` and a restrictive
-  Content-Security-Policy;
+  Content-Security-Policy; ``GET`` and ``HEAD`` only (other methods: 405 with ``Allow``);
 * ``/healthz``: JSON for operators (status, users, channels, connections, uptime);
-* ``/ws``: the IRCv3 WebSocket transport (`net/websocket.py`), into the same sessions, limits and
-  flood control as TCP. A browser's ``Origin`` must be this page's own origin (scheme + the
-  ``Host`` it asked for) or one of ``config.web_origins``; a request without ``Origin`` (not a
-  browser) is allowed.
+* a WebSocket upgrade on any path (the page uses ``/ws``; irctest, gamja and Kiwi IRC use ``/``
+  or their own): the IRCv3 WebSocket transport (`net/websocket.py`), into the same sessions,
+  limits and flood control as TCP.
 
-Each connection is a `net/websocket.py` protocol driven by `websockets`' sans-I/O server: it
-parses the request, asks `handle_request` for a plain HTTP answer, and otherwise completes the
-WebSocket handshake. One request per connection (``Connection: close``).
+A browser's ``Origin`` must be one of the addresses this server listens on (see
+`OriginPolicy`), or one of ``config.web_origins``; a request without ``Origin`` (not a browser)
+is allowed. It is never compared with the request's own ``Host``: under DNS rebinding an
+attacker's page at ``http://evil.example`` reaches a 127.0.0.1-only server with
+``Host: evil.example``, and would match.
+
+Each connection is a `net/websocket.py` protocol: it splits the input into request heads
+(`net/http.py`), asks `handle_request` for an answer to each, and on an upgrade hands the
+connection to `websockets`' sans-I/O server for the handshake.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import hashlib
-import http
+import ipaddress
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import TYPE_CHECKING
-
-from websockets.datastructures import Headers
-from websockets.http11 import Request, Response
+from urllib.parse import urlsplit
 
 from socketchat import __version__
+from socketchat.server.net.http import (
+    ALLOWED_METHODS,
+    KNOWN_METHODS,
+    HttpResponse,
+    RequestHead,
+    http_response,
+    text_response,
+)
 from socketchat.server.net.websocket import (
     CLOSE_TIMEOUT,
     PING_INTERVAL,
+    Upgrade,
     WebEndpoint,
     WebSocketConnection,
 )
@@ -66,13 +78,6 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self' {ws}; manifest-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
-)
-
-SECURITY_HEADERS = (
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-    ("X-Frame-Options", "DENY"),
-    ("Cross-Origin-Opener-Policy", "same-origin"),
 )
 
 
@@ -112,27 +117,88 @@ def load_static(folder: Traversable | None = None) -> dict[str, StaticFile]:
     return files
 
 
-def http_response(
-    status: int, body: bytes, content_type: str, extra: tuple[tuple[str, str], ...] = ()
-) -> Response:
-    code = http.HTTPStatus(status)
-    headers = Headers(
-        [
-            ("Date", email.utils.formatdate(usegmt=True)),
-            ("Connection", "close"),
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(body))),
-            *SECURITY_HEADERS,
-            *extra,
-        ]
-    )
-    return Response(code.value, code.phrase, headers, body)
+Origin = tuple[str, str, int]  # scheme, host (lower-case; IPv6 without brackets), port
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_LOOPBACK_NAMES = ("localhost",)
 
 
-def text_response(status: int, text: str) -> Response:
-    return http_response(
-        status, text.encode(), "text/plain; charset=utf-8", (("Cache-Control", "no-store"),)
-    )
+def parse_origin(origin: str) -> Origin | None:
+    """``scheme://host[:port]`` → its parts, or None for anything else (``null``, paths)."""
+    try:
+        parts = urlsplit(origin.strip())
+        scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
+    except ValueError:
+        return None
+    if scheme not in _DEFAULT_PORTS or not host or parts.path not in ("", "/"):
+        return None
+    if parts.query or parts.fragment or parts.username is not None:
+        return None
+    return scheme, host.lower().rstrip("."), port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def _is_wildcard(host: str) -> bool:
+    return host in ("", "0.0.0.0", "::")
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+class OriginPolicy:
+    """Which browser pages may open a WebSocket: the server's own addresses, and configured ones.
+
+    Allowed, on the port the connection arrived on (http or https):
+
+    * the IP address the connection arrived on (an IP literal cannot be rebound by DNS);
+    * for a connection that arrived on a loopback address: any loopback address, ``localhost``
+      and ``*.localhost`` (browsers resolve those to loopback themselves, RFC 6761);
+    * the configured ``host`` when it is a name rather than an address;
+    * when listening on every interface (``0.0.0.0``/``::``): also this machine's hostname;
+      any of the machine's addresses is covered by the first rule, since it is the one the
+      connection arrived on.
+
+    And every Origin in ``web_origins`` exactly (scheme, host and port; for a reverse proxy's
+    public name). Everything else is refused, whatever the request's ``Host`` says.
+    """
+
+    def __init__(self, host: str, web_origins: tuple[str, ...]) -> None:
+        self.configured = {o for o in (parse_origin(x) for x in web_origins) if o is not None}
+        self.names: set[str] = set()
+        if host and _ip(host) is None:
+            self.names.add(host.lower().rstrip("."))
+        if _is_wildcard(host):
+            self.names.add(socket.gethostname().lower())
+
+    def allowed(self, origin: str, local: tuple[str, int]) -> bool:
+        parsed = parse_origin(origin)
+        if parsed is None:
+            return False
+        if parsed in self.configured:
+            return True
+        _scheme, host, port = parsed
+        local_ip, local_port = local
+        if port != local_port:
+            return False
+        if host in self.names:
+            return True
+        arrived = _ip(local_ip)
+        if arrived is None:
+            return False
+        origin_ip = _ip(host)
+        if origin_ip == arrived:
+            return True
+        if not arrived.is_loopback:
+            return False
+        if origin_ip is not None:
+            return origin_ip.is_loopback  # a page of this machine's loopback (127.0.0.1, [::1])
+        return host in _LOOPBACK_NAMES or host.endswith(".localhost")
 
 
 class WebListener:
@@ -150,6 +216,7 @@ class WebListener:
             max_size=max_size or 2**20,
             server_header=f"socketchat/{__version__}",
         )
+        self.origins = OriginPolicy(self.server.config.host, self.server.config.web_origins)
         self.port = 0
         self._listener: asyncio.base_events.Server | None = None
         self._keepalive: asyncio.TimerHandle | None = None
@@ -180,15 +247,28 @@ class WebListener:
         self._keepalive = asyncio.get_running_loop().call_later(PING_INTERVAL, self._ping_all)
 
     # -- HTTP --------------------------------------------------------------------------------
-    def handle_request(self, request: Request) -> Response | None:
-        """A plain HTTP answer, or None to go on with the WebSocket handshake on `/ws`."""
-        path = request.path.partition("?")[0]
-        if path == WS_PATH:
-            origin = request.headers.get("Origin")
-            if origin is not None and not self.origin_allowed(origin, request.headers.get("Host")):
-                log.info("web: refused WebSocket from origin %r", origin)
+    def handle_request(
+        self, request: RequestHead, connection: WebSocketConnection
+    ) -> HttpResponse | Upgrade:
+        """The answer to one request, or `Upgrade` to go on with the WebSocket handshake."""
+        method = request.method
+        if request.is_upgrade and method == "GET":
+            origins = request.get_all("origin")
+            if origins and (
+                len(origins) > 1 or not self.origins.allowed(origins[0], connection.local_address())
+            ):
+                log.info("web: refused WebSocket from origin %r", ", ".join(origins))
                 return text_response(403, "Origin not allowed\n")
-            return None  # go on with the WebSocket handshake
+            return Upgrade(connection.peer_address()[0])
+        if method not in ALLOWED_METHODS:
+            allow = (("Allow", ", ".join(ALLOWED_METHODS)),)
+            if method in KNOWN_METHODS:
+                return text_response(405, "Method not allowed\n", allow)
+            return text_response(501, "Not implemented\n", allow)
+        path = request.path
+        if path == WS_PATH:
+            upgrade = (("Upgrade", "websocket"),)
+            return text_response(426, "This path is for WebSocket connections.\n", upgrade)
         if path == HEALTH_PATH:
             return self._health()
         file = self.files.get(path)
@@ -198,26 +278,19 @@ class WebListener:
             ("Cache-Control", file.cache_control),
             ("ETag", file.etag),
         )
-        if file.etag in (request.headers.get("If-None-Match") or "").replace(" ", "").split(","):
+        if file.etag in (request.get("if-none-match") or "").replace(" ", "").split(","):
             return http_response(304, b"", file.content_type, cache)
         if file.content_type.startswith("text/html"):
             cache += (("Content-Security-Policy", self._csp(request)),)
         return http_response(200, file.body, file.content_type, cache)
 
-    def origin_allowed(self, origin: str, host: str | None) -> bool:
-        if origin in self.server.config.web_origins:
-            return True
-        if not host:
-            return False
-        return origin.lower() in (f"http://{host}".lower(), f"https://{host}".lower())
-
-    def _csp(self, request: Request) -> str:
-        host = request.headers.get("Host") or ""
+    def _csp(self, request: RequestHead) -> str:
+        host = request.get("host") or ""
         safe = host and all(c.isalnum() or c in ".-:[]" for c in host)
         ws = f"ws://{host}{WS_PATH} wss://{host}{WS_PATH}" if safe else ""
         return CSP.format(ws=ws).replace("  ", " ")
 
-    def _health(self) -> Response:
+    def _health(self) -> HttpResponse:
         server = self.server
         body = {
             "status": "ok",

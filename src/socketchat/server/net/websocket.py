@@ -6,9 +6,12 @@ a subprotocol: ``binary.ircv3.net`` (binary frames; bytes that are not UTF-8 are
 line exactly as on TCP) or ``text.ircv3.net`` (text frames, which must be UTF-8: a text frame that
 is not closes the connection with 1007). A client that offers no subprotocol gets text frames.
 
-`websockets`' sans-I/O ``ServerProtocol`` does the protocol work: it parses the HTTP request
-(`web.py` answers plain HTTP requests, checks ``Origin``, and lets WebSocket requests through),
-checks the handshake, and parses incoming frames (unmasking, the size limit, answering pings,
+Until a WebSocket handshake, a connection speaks plain HTTP/1.1: `net/http.py` splits the input
+into request heads (several may come pipelined on one connection, kept alive between them), and
+`web.py` answers each one (files, ``/healthz``, 4xx) or lets a WebSocket upgrade through (after
+its ``Origin`` check, with the client's address, maybe from a trusted proxy). The upgrade's head
+then goes to `websockets`' sans-I/O ``ServerProtocol``, which does the protocol work: it checks
+the handshake, and parses incoming frames (unmasking, the size limit, answering pings,
 the close handshake). Outgoing *data* frames bypass it, for speed: a server's frames are not
 masked, so the frame for one line is the same bytes for every recipient. `FrameCache` builds it
 once per distinct line object — fan-out hands one bytes object to all recipients with the same
@@ -28,14 +31,23 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from websockets.exceptions import NegotiationError
 from websockets.frames import CloseCode, Frame, Opcode
-from websockets.http11 import Request, Response
+from websockets.http11 import Request
 from websockets.protocol import State
 from websockets.server import ServerProtocol
 from websockets.typing import Subprotocol
+
+from socketchat.server.net.http import (
+    BadRequest,
+    HttpResponse,
+    RequestHead,
+    RequestReader,
+    text_response,
+)
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -58,6 +70,12 @@ SUBPROTOCOLS: tuple[Subprotocol, ...] = (BINARY, TEXT)
 CLOSE_TIMEOUT = 5.0
 # How long a new connection may take to send its HTTP request.
 HANDSHAKE_TIMEOUT = 10.0
+# How long a kept-alive HTTP connection may wait for its next request, and how many it may send.
+KEEPALIVE_TIMEOUT = 5.0
+MAX_REQUESTS_PER_CONNECTION = 100
+
+# A connection's phases: HTTP requests, then (maybe) WebSocket frames; or done (closing).
+_HTTP, _WEBSOCKET, _DONE = 0, 1, 2
 # Keep-alive: a ping every PING_INTERVAL seconds; no pong by the next one closes (1011).
 PING_INTERVAL = 30.0
 
@@ -132,6 +150,18 @@ class FrameCache:
         return frame
 
 
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """`web.py`'s answer to a WebSocket request it allows: go on with the handshake, for a
+    client at `ip` (the peer's address, or the one a trusted proxy forwarded)."""
+
+    ip: str
+
+
+# `web.py`'s handler: a request head and its connection → an answer, or the go-ahead to upgrade.
+RequestHandler = Callable[[RequestHead, "WebSocketConnection"], "HttpResponse | Upgrade"]
+
+
 class WebEndpoint:
     """What every connection of one web listener shares (`web.py` makes one)."""
 
@@ -149,13 +179,13 @@ class WebEndpoint:
     def __init__(
         self,
         server: Server,
-        handle_request: Callable[[Request], Response | None],
+        handle_request: RequestHandler,
         *,
         max_size: int,
         server_header: str,
     ) -> None:
         self.server = server
-        self.handle_request = handle_request  # a plain HTTP answer, or None: WebSocket handshake
+        self.handle_request = handle_request  # a plain HTTP answer, or Upgrade
         self.max_size = max_size
         self.server_header = server_header
         self.frames = FrameCache()
@@ -171,9 +201,14 @@ class WebSocketConnection(asyncio.Protocol):
         "_awaiting_pong",
         "_fragments",
         "_fragments_text",
+        "_http",
         "_paused",
+        "_phase",
+        "_requests",
         "_timer",
         "_waiting",
+        "_write_paused",
+        "client_ip",
         "endpoint",
         "protocol",
         "session",
@@ -199,6 +234,11 @@ class WebSocketConnection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         # data frames that arrived (in the same read) after flood control paused us
         self._waiting: deque[Frame] | None = None
+        self._phase = _HTTP
+        self._http: RequestReader | None = RequestReader()
+        self._requests = 0
+        self._write_paused = False  # the peer does not read our HTTP answers: stop answering
+        self.client_ip = ""  # set by the upgrade (the peer's or a trusted proxy's word)
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -209,6 +249,15 @@ class WebSocketConnection(asyncio.Protocol):
         self._set_timer(HANDSHAKE_TIMEOUT, self._give_up)
 
     def data_received(self, data: bytes) -> None:
+        if self._phase is _WEBSOCKET:
+            self._receive(data)
+        elif self._phase is _HTTP and self._http is not None:
+            self._http.feed(data)
+            self._serve_http()
+        # _DONE: an answer with "Connection: close" went out; the rest is not read
+
+    def _receive(self, data: bytes) -> None:
+        """WebSocket input (from the upgrade request on)."""
         protocol = self.protocol
         protocol.receive_data(data)
         events = protocol.events_received()
@@ -228,12 +277,15 @@ class WebSocketConnection(asyncio.Protocol):
         self._after_protocol()
 
     def eof_received(self) -> bool | None:
+        if self._phase is not _WEBSOCKET:
+            return None  # close; connection_lost follows
         self.protocol.receive_eof()
         self._write_protocol_output()
         return None  # close our side too; connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.protocol.receive_eof()  # idempotent: the protocol's state becomes CLOSED
+        if self._phase is _WEBSOCKET:
+            self.protocol.receive_eof()  # idempotent: the protocol's state becomes CLOSED
         self._set_timer(0, None)
         self.endpoint.connections.discard(self)
         self.endpoint.open_links.discard(self)
@@ -241,19 +293,103 @@ class WebSocketConnection(asyncio.Protocol):
         if session is not None and not session.closed:
             session.connection_lost(self._close_reason())
 
-    # -- the HTTP request --------------------------------------------------------------------
+    # -- HTTP requests -----------------------------------------------------------------------
+    def _serve_http(self) -> None:
+        """Answer every complete request that has arrived, in order, until an upgrade or a close.
+
+        Stops while the peer does not read our answers (`pause_writing`), so pipelined requests
+        cannot pile answers up in memory; `resume_writing` goes on.
+        """
+        reader = self._http
+        while reader is not None and self._phase is _HTTP and not self._write_paused:
+            try:
+                head = reader.next_request()
+            except BadRequest as exc:
+                log.info("web: bad request from %s: %s", self._peer()[0], exc.reason)
+                self._answer(text_response(exc.status, f"{exc.reason}\n"), keep_alive=False)
+                return
+            if head is None:
+                return
+            self._set_timer(0, None)
+            self._requests += 1
+            try:
+                answer = self.endpoint.handle_request(head, self)
+            except Exception:
+                log.exception("web: request handling failed")
+                answer = text_response(500, "Internal server error\n")
+            if isinstance(answer, Upgrade):
+                self._phase = _WEBSOCKET
+                self._http = None
+                self.client_ip = answer.ip
+                self._receive(head.raw + reader.rest())
+                return
+            keep_alive = (
+                head.keep_alive
+                and not head.has_body  # its body is unread: it would be taken for a request
+                and self._requests < MAX_REQUESTS_PER_CONNECTION
+                and not self.endpoint.closing
+                and answer.status < 500
+            )
+            self._answer(answer, head_only=head.method == "HEAD", keep_alive=keep_alive)
+            if keep_alive:
+                self._set_timer(KEEPALIVE_TIMEOUT, self._give_up)
+
+    def _answer(self, answer: HttpResponse, *, head_only: bool = False, keep_alive: bool) -> None:
+        transport = self.transport
+        if transport is None:
+            return
+        answer = HttpResponse(
+            answer.status, (*answer.headers, ("Server", self.endpoint.server_header)), answer.body
+        )
+        transport.write(answer.serialize(head_only=head_only, keep_alive=keep_alive))
+        if keep_alive:
+            return
+        # Done: half-close so that the client reads the whole answer, then it closes (or the
+        # timer ends it). Input after this request is not read.
+        self._phase = _DONE
+        self._http = None
+        if transport.can_write_eof():
+            try:
+                transport.write_eof()
+            except (OSError, RuntimeError):
+                transport.close()
+        else:
+            transport.close()
+        self._set_timer(CLOSE_TIMEOUT, self._give_up)
+
+    def _peer(self) -> tuple[str, int]:
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        return (str(peer[0]), int(peer[1])) if peer else ("0.0.0.0", 0)
+
+    def local_address(self) -> tuple[str, int]:
+        """The address and port this connection arrived on (one of the listening addresses)."""
+        local = self.transport.get_extra_info("sockname") if self.transport else None
+        return (str(local[0]), int(local[1])) if local else ("0.0.0.0", 0)
+
+    def peer_address(self) -> tuple[str, int]:
+        """The TCP peer: the client, or the proxy in front of us."""
+        return self._peer()
+
+    def pause_writing(self) -> None:
+        if self._phase is _HTTP and self.transport is not None:
+            self._write_paused = True
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self._write_paused:
+            self._write_paused = False
+            if self._phase is _HTTP and self.transport is not None:
+                self.transport.resume_reading()
+                self._serve_http()
+
+    # -- the WebSocket handshake ------------------------------------------------------------
     def _handshake(self, request: Request) -> None:
+        """The upgrade request, as `websockets` parsed it again (`web.py` already allowed it)."""
         self._set_timer(0, None)
         protocol, endpoint = self.protocol, self.endpoint
-        try:
-            response = endpoint.handle_request(request)
-        except Exception:
-            log.exception("web: request handling failed")
-            response = protocol.reject(500, "Internal server error\n")
-        if response is None:
-            response = protocol.accept(request)
-            if response.status_code == 101 and endpoint.closing:
-                response = protocol.reject(503, "Server is shutting down.\n")
+        response = protocol.accept(request)
+        if response.status_code == 101 and endpoint.closing:
+            response = protocol.reject(503, "Server is shutting down.\n")
         response.headers["Server"] = endpoint.server_header
         protocol.send_response(response)
         self._write_protocol_output()
@@ -266,8 +402,8 @@ class WebSocketConnection(asyncio.Protocol):
         assert self.transport is not None
         self.text = self.protocol.subprotocol != BINARY
         self.endpoint.open_links.add(self)
-        peer = self.transport.get_extra_info("peername") or ("0.0.0.0", 0)
-        self.session = self.endpoint.server.connect(self, str(peer[0]), int(peer[1]), kind="ws")
+        ip, port = self._peer()
+        self.session = self.endpoint.server.connect(self, self.client_ip or ip, port, kind="ws")
 
     # -- incoming frames ---------------------------------------------------------------------
     def _frame(self, frame: Frame) -> None:
