@@ -31,10 +31,16 @@ def test_trailing_may_be_empty_or_contain_colons() -> None:
     assert parse_message("PRIVMSG #c ::-) ok").params == ("#c", ":-) ok")
 
 
-@pytest.mark.parametrize("line", ["", "   ", "@a=b", ":src", "@a :src", "PRIV/MSG x"])
+@pytest.mark.parametrize("line", ["", "   ", "@a=b", ":src", "@a :src", "PRIV\x01MSG x"])
 def test_malformed_lines_raise_parse_error(line: str) -> None:
     with pytest.raises(ParseError):
         parse_message(line)
+
+
+@pytest.mark.parametrize("word", ["NONEXISTENT_COMMAND", "PRIV/MSG", "x-y"])
+def test_any_word_is_a_command_so_unknown_ones_can_get_421(word: str) -> None:
+    m = parse_message(f"@label=1 {word} a :b c")
+    assert (m.command, m.params) == (word.upper(), ("a", "b c"))
 
 
 def test_tag_escaping_round_trips() -> None:

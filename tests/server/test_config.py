@@ -101,8 +101,9 @@ password_hash = "scrypt$x"
 def test_limits_switch_off_all_at_once_or_one_by_one(tmp_path: Path) -> None:
     off = load_config(_write(tmp_path, "[limits]\nenabled = false\nsendq = 1000\n")).limits
     for f in dataclasses.fields(Limits):
-        if f.name in ("ping_interval", "whowas_history"):
-            continue  # not defences
+        if f.name in ("ping_interval", "whowas_history", "max_line_bytes", "max_tag_bytes"):
+            assert getattr(off, f.name) == getattr(Limits(), f.name), f.name
+            continue  # not defences (the last two are the protocol's line lengths)
         expected = 1000 if f.name == "sendq" else 0
         assert getattr(off, f.name) == expected, f.name
     one = load_config(_write(tmp_path, "[limits]\nmax_clients = 0\n")).limits

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# 512 bytes for the message itself (with CRLF) plus 8191 for the tag section (with '@' and space).
+# 512 bytes for the message itself (with CRLF) plus 8191 for the tag section (with '@' and space):
+# the most a server may send. (What a server accepts from a client is less: 4096 bytes of tags,
+# `Limits.max_tag_bytes`.)
 MAX_LINE = 512
 MAX_TAGS = 8191
 

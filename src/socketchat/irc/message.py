@@ -124,7 +124,12 @@ def serialize(
 
 
 def parse_message(line: str) -> Message:
-    """Parse one line (without its line ending). Raises `ParseError` on an empty command."""
+    """Parse one line (without its line ending). Raises `ParseError` on an empty command.
+
+    Any other word is a command, even one no server knows (`NONEXISTENT_COMMAND`, `PRIV/MSG`):
+    the dispatcher answers those with 421 ERR_UNKNOWNCOMMAND, as RFC 2812 says, not with a
+    parse error. Only control characters make a command unparseable.
+    """
     line = line.rstrip("\r\n")
     pos = 0
     n = len(line)
@@ -155,7 +160,7 @@ def parse_message(line: str) -> Message:
     command = line[pos:end]
     if not command:
         raise ParseError("empty command")
-    if not command.isascii() or not command.isalnum():
+    if any(c < "!" or c == "\x7f" for c in command):
         raise ParseError(f"invalid command {command[:20]!r}")
     pos = skip_spaces(end)
     params: list[str] = []

@@ -33,9 +33,11 @@ class ConfigError(ValueError):
     """The configuration file or flags are invalid."""
 
 
-# Settings in `Limits` that are not limits and stay as they are when limits are switched off:
-# the server still pings idle clients (without timing them out), and WHOWAS keeps its memory.
-_NOT_LIMITS = frozenset({"ping_interval", "whowas_history"})
+# Settings in `Limits` that are not defences and stay as they are when limits are switched off:
+# the server still pings idle clients (without timing them out), WHOWAS keeps its memory, and
+# lines keep the protocol's lengths (RFC 1459's 512 bytes, IRCv3 message-tags' 4096 bytes of
+# client tags): a client that sends more must still get 417, not have its line relayed.
+_NOT_LIMITS = frozenset({"ping_interval", "whowas_history", "max_line_bytes", "max_tag_bytes"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,7 @@ class Limits:
     max_clients: int = 10000
     max_channels_per_client: int = 50
     max_line_bytes: int = 512
-    max_tag_bytes: int = 8191
+    max_tag_bytes: int = 4096
     max_targets: int = 4
     whowas_history: int = 1000
 

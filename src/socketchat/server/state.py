@@ -148,7 +148,9 @@ class ChatState:
     """Who is here and where: nicks, channels, recently departed nicks (WHOWAS)."""
 
     def __init__(self, whowas_size: int = 1000) -> None:
-        self._nicks: dict[str, Session] = {}
+        self._nicks: dict[str, Session] = {}  # with connections still registering
+        self._users: set[Session] = set()  # registered ones only: what LUSERS counts
+        self.max_users = 0  # the most registered users at once since the start (265/266)
         self._user_modes: dict[str, set[Session]] = {}  # user mode -> who has it
         self._channels: dict[str, Channel] = {}
         self._whowas: deque[WhowasEntry] = deque(maxlen=whowas_size or None)
@@ -176,14 +178,21 @@ class ChatState:
     def release_nick(self, session: Session) -> None:
         if session.folded and self._nicks.get(session.folded) is session:
             del self._nicks[session.folded]
+        self._users.discard(session)
         for holders in self._user_modes.values():
             holders.discard(session)
 
     def users(self) -> list[Session]:
         return list(self._nicks.values())
 
+    def add_user(self, session: Session) -> None:
+        """`session` finished registering: from now on it counts as a user (until it leaves)."""
+        self._users.add(session)
+        self.max_users = max(self.max_users, len(self._users))
+
     def user_count(self) -> int:
-        return len(self._nicks)
+        """Registered users; a connection that has sent NICK but not finished is not one yet."""
+        return len(self._users)
 
     def set_user_mode(self, session: Session, mode: str, on: bool) -> bool:
         """Set or clear a user mode of `session`; False if it already was so."""

@@ -67,6 +67,7 @@ def isupport_tokens(server: Server) -> list[str]:
 
 def send_welcome(server: Server, s: Session) -> None:
     s.registered = True
+    server.state.add_user(s)
     s.last_seen = server.clock()
     log.info("registered id=%d nick=%s host=%s", s.id, s.nick, s.host)
     s.numeric(rpl.RPL_WELCOME, f"Welcome to the {server.config.network} IRC network, {s.prefix}")
@@ -121,8 +122,9 @@ def send_lusers(server: Server, s: Session) -> None:
         s.numeric(rpl.RPL_LUSERUNKNOWN, str(unknown), "unknown connection(s)")
     s.numeric(rpl.RPL_LUSERCHANNELS, str(server.state.channel_count()), "channels formed")
     s.numeric(rpl.RPL_LUSERME, f"I have {users} clients and 0 servers")
-    s.numeric(rpl.RPL_LOCALUSERS, str(users), str(users), f"Current local users {users}")
-    s.numeric(rpl.RPL_GLOBALUSERS, str(users), str(users), f"Current global users {users}")
+    most = str(server.state.max_users)
+    s.numeric(rpl.RPL_LOCALUSERS, str(users), most, f"Current local users {users}, max {most}")
+    s.numeric(rpl.RPL_GLOBALUSERS, str(users), most, f"Current global users {users}, max {most}")
 
 
 def motd_numerics(server: Server) -> Numerics:

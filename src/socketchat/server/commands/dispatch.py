@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.framing import FramingError
 from socketchat.irc.message import Message, ParseError
+from socketchat.server.commands.spec import Command
 from socketchat.server.commands.table import COMMANDS
 
 if TYPE_CHECKING:
@@ -30,37 +31,53 @@ log = logging.getLogger("socketchat.server")
 
 
 def dispatch(server: Server, session: Session, msg: Message) -> int:
-    """Run one command. Returns its flood-control cost."""
+    """Run one command. Returns its flood-control cost.
+
+    The shared checks' error replies (421, 451, 461, 481) answer the command, so they are
+    labeled as any handler's reply would be.
+    """
     spec = COMMANDS.get(msg.command)
-    if spec is None:
-        if session.registered:
-            session.numeric(rpl.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
-        else:
-            session.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
-        return 1
-    if not session.registered and not spec.before_registration:
-        session.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
-        return 1
-    if len(msg.params) < spec.min_params or (spec.min_params and not msg.params[0]):
-        session.numeric(rpl.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
-        return 1
-    if spec.oper_only and "o" not in session.modes:
-        session.numeric(rpl.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
-        return 1
     label = msg.tags.get("label") if msg.tags else None
     if label is None or "labeled-response" not in session.caps:
-        _run(server, session, msg, spec.handler)
-        return spec.flood_cost
+        if _admissible(session, msg, spec):
+            assert spec is not None
+            _run(server, session, msg, spec.handler)
+            return spec.flood_cost
+        return 1
     session.capture = []
+    admitted = False
     try:
-        _run(server, session, msg, spec.handler)
+        admitted = _admissible(session, msg, spec)
+        if admitted:
+            assert spec is not None
+            _run(server, session, msg, spec.handler)
     finally:
         captured, session.capture = session.capture, None
     if session.held and not session.closed:
         session.deferred_label = (label, captured or [])  # the answer comes in `resume`
     elif not session.closed:
         _send_labeled(server, session, label, captured or [])
-    return spec.flood_cost
+    return spec.flood_cost if admitted and spec is not None else 1
+
+
+def _admissible(session: Session, msg: Message, spec: Command | None) -> bool:
+    """The checks every command shares; False (after the error reply) when one fails."""
+    if spec is None:
+        if session.registered:
+            session.numeric(rpl.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command")
+        else:
+            session.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+        return False
+    if not session.registered and not spec.before_registration:
+        session.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+        return False
+    if len(msg.params) < spec.min_params or (spec.min_params and not msg.params[0]):
+        session.numeric(rpl.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters")
+        return False
+    if spec.oper_only and "o" not in session.modes:
+        session.numeric(rpl.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator")
+        return False
+    return True
 
 
 def resume(server: Server, session: Session, rest: Callable[[], None]) -> None:

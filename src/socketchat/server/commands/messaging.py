@@ -98,15 +98,24 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 s.numeric(rpl.RPL_AWAY, user.nick, user.away)
             if server.storage is not None and command != "TAGMSG":
                 server.storage.store_message(out, user.nick, s, user)
-            _deliver(server, s, out, [user, s] if user is not s else [s])
+            _deliver(server, s, out, [user], to_self=user is s)
 
 
-def _deliver(server: Server, s: Session, out: Message, recipients: list[Session]) -> None:
-    """Fan out to everyone but the sender; the sender gets an echo if it asked for echo-message."""
+def _deliver(
+    server: Server, s: Session, out: Message, recipients: list[Session], *, to_self: bool = False
+) -> None:
+    """Fan out to everyone but the sender; the sender gets an echo if it asked for echo-message.
+
+    A message to oneself arrives twice with echo-message: once as the message received, once as
+    the echo. Only the echo answers the command, so only it joins a labeled response; the
+    received copy is written past the capture, as any other recipient's would be.
+    """
     echo = "echo-message" in s.caps
     if out.command == "TAGMSG":
         recipients = [u for u in recipients if "message-tags" in u.caps]
     server.fanout(out, (u for u in recipients if u is not s))
+    if to_self and (out.command != "TAGMSG" or "message-tags" in s.caps):
+        s.write(server.encode(out, s.tagmask))
     if echo:
         s.send(out)
 

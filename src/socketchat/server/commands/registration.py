@@ -132,7 +132,7 @@ def handle_user(server: Server, s: Session, m: Message) -> None:
     if s.registered:
         s.numeric(rpl.ERR_ALREADYREGISTERED, "You may not reregister")
         return
-    if len(m.params) < 4:
+    if len(m.params) < 4 or not m.params[3]:  # an empty realname is missing (Modern)
         s.numeric(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
         return
     username = "".join(c for c in m.params[0] if c.isalnum() or c in "-_.")[:18]

@@ -1,0 +1,131 @@
+"""Behaviour irctest checks, tested here without it: LUSERS counts, USER's realname, unknown
+commands, messages to oneself under labeled-response, and the protocol's tag length for clients."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from socketchat.server.config import Limits, ServerConfig
+from tests.server.commands.helpers import joined, only
+from tests.server.harness import Net
+
+# -- LUSERS -----------------------------------------------------------------------------------
+
+
+def test_lusers_counts_only_registered_users_and_remembers_the_maximum() -> None:
+    net = Net()
+    bar = net.client("bar")
+
+    def lusers() -> dict[str, tuple[str, ...]]:
+        bar.send("LUSERS")
+        msgs = bar.received()
+        got = {m.command: m.params for m in msgs}
+        assert len(got) == len(msgs), "a numeric came twice"
+        return got
+
+    first = lusers()
+    assert "253" not in first
+    assert first["255"][1].startswith("I have 1 clients")
+    assert first["265"][1:3] == ("1", "1") and first["266"][1:3] == ("1", "1")
+
+    qux, bat = net.client(), net.client()
+    qux.send("NICK qux")  # holds a nick, but is not registered: unknown, not a user
+    bat.send("NICK bat")
+    got = lusers()
+    assert got["253"][1] == "2"
+    assert "There are 1 users" in got["251"][1]
+    assert got["265"][1:3] == ("1", "1") and got["266"][1:3] == ("1", "1")
+
+    qux.send("USER u s e :r")
+    got = lusers()
+    assert got["253"][1] == "1"
+    assert got["265"][1:3] == ("2", "2")
+
+    bat.send("QUIT")
+    qux.send("QUIT")
+    got = lusers()
+    assert "253" not in got
+    assert got["255"][1].startswith("I have 1 clients")
+    assert got["265"][1:3] == ("1", "2") and got["266"][1:3] == ("1", "2")  # the max stays
+
+
+# -- USER -------------------------------------------------------------------------------------
+
+
+def test_user_with_an_empty_realname_is_461_and_does_not_register() -> None:
+    net = Net()
+    c = net.client()
+    c.send("NICK foo", "USER username * * :")
+    got = c.received()
+    assert [(m.command, m.params[1]) for m in got] == [("461", "USER")]
+    c.send("USER username * * :Real")
+    assert "001" in c.commands()
+
+
+# -- unknown commands -------------------------------------------------------------------------
+
+
+def test_unknown_commands_even_with_underscores_are_421_and_labeled() -> None:
+    net = Net()
+    c = net.client("bar", caps="batch labeled-response")
+    c.send("@label=deadbeef NONEXISTENT_COMMAND", "FOO/BAR x")
+    got = c.received()
+    assert [(m.command, m.params[1], m.tags.get("label")) for m in got] == [
+        ("421", "NONEXISTENT_COMMAND", "deadbeef"),
+        ("421", "FOO/BAR", None),
+    ]
+
+
+# -- messages to oneself ----------------------------------------------------------------------
+
+
+def test_a_message_to_oneself_arrives_and_only_the_echo_carries_the_label() -> None:
+    net = Net()
+    c = net.client("foo", caps="echo-message batch labeled-response message-tags")
+    for line in ("@label=1 PRIVMSG foo :hi", "@label=2 NOTICE foo :hi", "@label=3 TAGMSG foo"):
+        c.send(line)
+        got = c.received()
+        command = line.split()[1]
+        assert [m.command for m in got] == [command, command], got
+        assert [m.tags.get("label") for m in got].count(line[7]) == 1
+        assert "BATCH" not in [m.command for m in got]
+
+
+def test_a_message_to_oneself_without_echo_message_arrives_once() -> None:
+    net = Net()
+    c = net.client("foo", caps="batch labeled-response")
+    c.send("PRIVMSG foo :hi")
+    got = c.received()
+    assert [(m.command, m.params) for m in got] == [("PRIVMSG", ("foo", "hi"))]
+    c.send("@label=x PRIVMSG foo :again")
+    got = c.received()
+    assert [m.command for m in got] == ["PRIVMSG", "ACK"]
+    assert "label" not in got[0].tags and got[1].tags["label"] == "x"
+
+
+# -- tag length -------------------------------------------------------------------------------
+
+
+def test_clients_may_send_4096_bytes_of_tags_and_get_417_beyond_even_without_limits() -> None:
+    config = dataclasses.replace(ServerConfig(), limits=Limits().disabled())
+    net = Net(config)
+    alice = net.client("alice", caps="message-tags echo-message")
+    bob = net.client("bob", caps="message-tags")
+    joined(net, "#test", alice, bob)
+    at_limit = "@foo=bar;+baz=%s TAGMSG #test" % ("a" * 4081)
+    assert at_limit.index("TAGMSG") == 4096
+    alice.send(at_limit)
+    (echo,) = alice.received()
+    (relay,) = bob.received()
+    assert echo.tags["+baz"] == relay.tags["+baz"] == "a" * 4081
+    alice.send("@foo=bar;+baz=%s TAGMSG #test" % ("a" * 4082))
+    assert [m.command for m in alice.received()] == ["417"]
+    assert bob.received() == []
+    alice.send("@+x=%s PRIVMSG #test hi!" % ("a" * 4096))
+    assert only(alice.received(), "417") and bob.received() == []
+
+
+def test_switching_limits_off_keeps_the_protocol_line_lengths() -> None:
+    off = Limits().disabled()
+    assert (off.max_line_bytes, off.max_tag_bytes) == (512, 4096)
+    assert off.flood_rate == 0 and off.sendq == 0
