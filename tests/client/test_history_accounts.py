@@ -107,8 +107,8 @@ async def test_register_then_reconnect_with_the_account(server: RunningServer) -
 async def test_wrong_sasl_password_says_so_and_connects_anyway(server: RunningServer) -> None:
     peer = await asyncio.to_thread(IRCClient, server.port)
     try:
-        await asyncio.to_thread(peer.send, "CAP LS 302", "REGISTER carol * rightpassword")
-        await asyncio.to_thread(peer.send, "NICK carol", "USER c 0 * :c", "CAP END")
+        await asyncio.to_thread(peer.send, "CAP LS 302", "NICK carol", "REGISTER * * rightpassword")
+        await asyncio.to_thread(peer.send, "USER c 0 * :c", "CAP END")
         await asyncio.to_thread(peer.expect, "001")
         peer.send("QUIT")
     finally:

@@ -55,23 +55,24 @@ def test_register_before_connect_logs_in(tmp_path: Path) -> None:
 def test_register_refusals(tmp_path: Path) -> None:
     net = stored_net(tmp_path)
     alice = net.client("alice")
-    bob = net.client("bob")
+    net.client("bob")
     alice.send("REGISTER * * short")
     assert alice.received()[0].params[:3] == ("REGISTER", "WEAK_PASSWORD", "alice")
-    alice.send("REGISTER bob * longenough")
-    assert alice.received()[0].params[1] == "BAD_ACCOUNT_NAME"  # bob is online
-    alice.send("REGISTER NickServ * longenough", "REGISTER 9bad * longenough")
-    assert [m.params[1] for m in alice.received()] == ["BAD_ACCOUNT_NAME"] * 2
+    alice.send("REGISTER bob * longenough", "REGISTER NickServ * longenough")
+    assert [m.params[1:3] for m in alice.received()] == [
+        ("ACCOUNT_NAME_MUST_BE_NICK", "bob"),  # an account is named after its owner's nick
+        ("ACCOUNT_NAME_MUST_BE_NICK", "NickServ"),
+    ]
     alice.send("REGISTER * not-an-email longenough")
     assert alice.received()[0].params[1] == "INVALID_EMAIL"
     alice.send("REGISTER * * longenough")
     assert "900" in numerics(alice.received())
     alice.send("REGISTER * * longenough")
     assert alice.received()[0].params[1] == "ALREADY_AUTHENTICATED"
-    bob.send("QUIT")
+    alice.send("QUIT")
     carol = net.client("carol")
-    carol.send("REGISTER alice * whatever1")
-    assert carol.received()[0].params[1] == "ACCOUNT_EXISTS"
+    carol.send("NICK alice", "REGISTER alice * whatever1")
+    assert carol.received()[-1].params[1] == "ACCOUNT_EXISTS"
     carol.send("VERIFY alice 1234")
     assert carol.received()[0].params[:2] == ("VERIFY", "INVALID_CODE")
 
@@ -114,20 +115,82 @@ def test_sasl_plain_success_and_failures(tmp_path: Path) -> None:
     assert numerics(nocap.received()) == ["908", "904"]
 
 
-def test_sasl_waits_for_the_exchange_and_splits_long_payloads(tmp_path: Path) -> None:
+def test_register_names_the_nick_asked_for_and_refuses_land_grabs(tmp_path: Path) -> None:
+    """Before registration, `REGISTER *` names the nick the client asked for, even when that
+    nick was refused with 433: someone else holds it, so the answer is ACCOUNT_EXISTS (the
+    account would take the name from under them), not NEED_NICK."""
+    net = stored_net(tmp_path)
+    net.client("root")  # an anonymous user holds the nick
+    grabber = net.client()
+    grabber.send("CAP LS 302", "CAP REQ :draft/account-registration", "NICK root")
+    assert "433" in numerics(grabber.received())
+    grabber.send("REGISTER * * shivarampassphrase")
+    (fail,) = [m for m in grabber.received() if m.command == "FAIL"]
+    assert fail.params[:3] == ("REGISTER", "ACCOUNT_EXISTS", "root")
+    assert persistence(net).backend.get_account("root") is None
+    early = net.client()
+    early.send("CAP LS 302", "REGISTER carol * rightpassword")  # no NICK yet
+    assert [m.params[:3] for m in early.received() if m.command == "FAIL"] == [
+        ("REGISTER", "NEED_NICK", "*")
+    ]
+    early.send("NICK carol", "REGISTER other * rightpassword", "REGISTER carol * rightpassword")
+    got = [m for m in early.received() if m.command in ("FAIL", "REGISTER")]
+    assert got[0].params[1:3] == ("ACCOUNT_NAME_MUST_BE_NICK", "other")
+    assert got[1].params[:2] == ("SUCCESS", "carol")
+
+
+def test_sasl_splits_long_payloads(tmp_path: Path) -> None:
     net = stored_net(tmp_path)
     owner = net.client("alice")
     owner.send("REGISTER * * " + "p" * 300, "QUIT")
     c = net.client()
-    c.send("CAP REQ :sasl", "NICK alice", "USER u 0 * :r", "AUTHENTICATE PLAIN", "CAP END")
-    assert "001" not in numerics(c.received())  # waits for SASL to finish
+    c.send("CAP REQ :sasl", "NICK alice", "USER u 0 * :r", "AUTHENTICATE PLAIN")
+    assert "001" not in numerics(c.received())
     payload = plain("alice", "p" * 300)
     assert len(payload) > 400
     c.send(f"AUTHENTICATE {payload[:400]}")
     assert numerics(c.received()) == []
     c.send(f"AUTHENTICATE {payload[400:]}")
+    assert numerics(c.received())[:2] == ["900", "903"]
+    c.send("CAP END")
+    assert "001" in numerics(c.received())
+
+
+def test_ending_registration_during_sasl_aborts_it_with_906(tmp_path: Path) -> None:
+    """IRCv3 SASL: "If the client completes registration (with CAP END, NICK, USER ...) while
+    the SASL authentication is still in progress, the server SHOULD abort it and send a 906
+    numeric, then register the client without authentication." (It used to wait forever.)"""
+    net = stored_net(tmp_path)
+    owner = net.client("alice")
+    owner.send("REGISTER * * the-password", "QUIT")
+    c = net.client()
+    c.send("CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+    assert c.received()[-1] == Message("AUTHENTICATE", ("+",))
+    c.send("NICK reguser", "USER reguser 0 * :Test")
+    assert "001" not in numerics(c.received())  # still negotiating capabilities
+    c.send("CAP END")
     got = numerics(c.received())
-    assert got[:2] == ["900", "903"] and "001" in got
+    assert got[:2] == ["906", "001"]
+    assert c.session.sasl is None and c.session.account is None
+    c.send(f"AUTHENTICATE {plain('alice', 'the-password')}")  # too late: no exchange runs
+    assert "900" not in numerics(c.received()) and c.session.account is None
+
+
+def test_an_endless_sasl_message_fails_with_904_and_the_connection_stays(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    owner = net.client("foo")
+    owner.send("REGISTER * * sesame-sesame", "QUIT")
+    c = net.client()
+    c.send("CAP LS 302", "CAP REQ :sasl", "AUTHENTICATE PLAIN")
+    c.received()
+    c.send("AUTHENTICATE " + plain("foo", "x" * 400, "foo")[:400])
+    chunk = base64.b64encode(b"x" * 400).decode()[:400]
+    c.send(*[f"AUTHENTICATE {chunk}"] * 20)
+    got = numerics(c.received())
+    assert got[0] == "904" and "905" not in got
+    assert not c.session.closed and c.session.sasl is None
+    c.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {plain('foo', 'sesame-sesame')}")
+    assert numerics(c.received())[-2:] == ["900", "903"]
 
 
 def test_failed_logins_are_throttled_per_account_and_ip(tmp_path: Path) -> None:
@@ -255,13 +318,14 @@ def test_sasl_payloads_that_do_not_decode_end_the_exchange_with_904(
     ]
     for payload in bad_payloads:
         c = net.client()
-        c.send("CAP REQ :sasl", "NICK n", "USER u 0 * :r", "AUTHENTICATE PLAIN", "CAP END")
+        c.send("CAP REQ :sasl", "NICK n", "USER u 0 * :r", "AUTHENTICATE PLAIN")
         c.received()
         c.send(f"AUTHENTICATE {payload}")
         got = c.received()
         assert "904" in numerics(got), (payload, got)
         assert not [m for m in got if m.command == "FAIL"], got
         assert c.session.sasl is None
-        assert "001" in numerics(got)  # the exchange ended: registration went on
+        c.send("CAP END")
+        assert "001" in numerics(c.received())  # the exchange ended: registration goes on
         c.send("QUIT")
     assert "Traceback" not in caplog.text

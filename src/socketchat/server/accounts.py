@@ -248,7 +248,7 @@ def _refusal(
         return "ACCOUNT_EXISTS", "That account already exists"
     holder = server.state.find_nick(name)
     if holder is not None and holder is not s:
-        return "BAD_ACCOUNT_NAME", "Someone else is using that nickname right now"
+        return "ACCOUNT_EXISTS", "Someone else is using that nickname right now"
     if len(password) < MIN_PASSWORD_LENGTH:
         return "WEAK_PASSWORD", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters"
     if len(password.encode("utf-8", "surrogateescape")) > MAX_PASSWORD_BYTES or " " in password:

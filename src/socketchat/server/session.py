@@ -107,6 +107,7 @@ class Session:
         "server",
         "tagmask",
         "user",
+        "wanted_nick",
     )
 
     def __init__(
@@ -133,6 +134,7 @@ class Session:
         self.kind = kind
         self.framer = LineBuffer(limits.max_line_bytes, limits.max_tag_bytes)
         self.nick = "*"
+        self.wanted_nick = ""  # the nick asked for before registration, even if it was taken
         self.folded = ""
         self.user = ""
         self.realname = ""

@@ -129,3 +129,18 @@ def test_switching_limits_off_keeps_the_protocol_line_lengths() -> None:
     off = Limits().disabled()
     assert (off.max_line_bytes, off.max_tag_bytes) == (512, 4096)
     assert off.flood_rate == 0 and off.sendq == 0
+
+
+# -- 696 --------------------------------------------------------------------------------------
+
+
+def test_696_for_a_bad_limit_has_all_its_parameters_even_for_an_empty_one() -> None:
+    net = Net()
+    op = net.client("chanop")
+    joined(net, "#chan", op)
+    for value, shown in (("0", "0"), ("-1", "-1"), ("abc", "abc"), ("", "*")):
+        op.send(f"MODE #chan +l :{value}")
+        (reply,) = op.received()
+        assert (reply.command, reply.params[:4]) == ("696", ("chanop", "#chan", "l", shown))
+        assert len(reply.params) == 5
+    assert net.server.state.find_channel("#chan").limit == 0  # type: ignore[union-attr]

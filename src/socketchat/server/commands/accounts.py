@@ -3,10 +3,13 @@
 
 Accounts need no verification here (`draft/account-registration=before-connect`): REGISTER
 creates the account and logs the client in at once, before or after connection registration.
+An account is named after its owner's nick: no `custom-account-name`, so nobody registers the
+name of someone else who is online, and a nick and its account stay one name.
 
 SASL PLAIN only: SCRAM-SHA-256 would need PBKDF2-derived verifiers on disk (clients compute
 them), which the rule "passwords only as memory-hard hashes" excludes. Offer PLAIN over TLS.
-While an exchange runs, `session.sasl` holds it, and registration waits (`try_register`).
+While an exchange runs, `session.sasl` holds it; a client that ends registration (CAP END)
+before the exchange ends has it aborted (906) and registers without an account.
 Password checks and hashes run off the event loop (`Server.offload`): replies come from callbacks.
 """
 
@@ -17,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import casefold
 from socketchat.irc.message import Message
 from socketchat.server.accounts import check_password, log_in, register
 from socketchat.server.commands.registration import try_register
@@ -43,8 +47,14 @@ def handle_register(server: Server, s: Session, m: Message) -> None:
         s.fail("REGISTER", "NEED_MORE_PARAMS", "REGISTER <account> <email|*> <password>")
         return
     name, email, password = m.params[0], m.params[1], m.params[2]
-    if name == "*":
-        name = s.nick
+    # The account is named after the current nick (`*` says so; the cap does not advertise
+    # `custom-account-name`). Before registration that is the nick asked for, even when
+    # someone else holds it: the answer is then ACCOUNT_EXISTS, not NEED_NICK.
+    nick = s.nick if s.nick != "*" else s.wanted_nick or "*"
+    if name != "*" and nick != "*" and casefold(name) != casefold(nick):
+        s.fail("REGISTER", "ACCOUNT_NAME_MUST_BE_NICK", "The account name must be your nick", name)
+        return
+    name = nick
     if p is None:
         s.fail("REGISTER", "TEMPORARILY_UNAVAILABLE", "Accounts are not available", name)
         return
@@ -88,8 +98,15 @@ def handle_authenticate(server: Server, s: Session, m: Message) -> None:
             s.sasl = SaslExchange("PLAIN")
             s.send(Message("AUTHENTICATE", ("+",)))
         return
-    if len(arg) > SASL_CHUNK or len(exchange.data) + len(arg) > SASL_MAX_BYTES:
+    if len(arg) > SASL_CHUNK:  # one line longer than the protocol's chunk: 905
         s.numeric(rpl.ERR_SASLTOOLONG, "SASL message too long")
+        _finish(server, s)
+        return
+    if len(exchange.data) + len(arg) > SASL_MAX_BYTES:
+        # Chunks of the right size that never end: no PLAIN message is that long, so the
+        # exchange fails (904) rather than the server keeping an endless string. The
+        # connection stays; the client may start again.
+        s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed: message too long")
         _finish(server, s)
         return
     if arg != "+":

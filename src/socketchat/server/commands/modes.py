@@ -150,7 +150,9 @@ def _apply(server: Server, s: Session, channel: Channel, ch: ModeChange) -> Mode
         text = param or ""
         limit = parse_number(text, max_digits=7)
         if limit is None or not 0 < limit <= 1_000_000:
-            s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", text[:20], "Invalid limit")
+            # 696 <channel> <mode> <param> <text>: an empty parameter cannot be a middle one
+            shown = text[:20] or "*"
+            s.numeric(rpl.ERR_INVALIDMODEPARAM, channel.name, "l", shown, "Invalid limit")
             return None
         if channel.limit == limit:
             return None

@@ -23,7 +23,11 @@ def try_register(server: Server, s: Session) -> None:
     if s.registered or s.closed or s.cap_negotiating or s.nick == "*" or not s.user:
         return
     if s.sasl is not None:
-        return  # SASL exchange still running
+        # The client finished registering in the middle of an exchange (it waits for the
+        # client, not for a password check: that holds the session's input). IRCv3 SASL:
+        # "the server SHOULD abort it and send a 906 numeric, then register the client".
+        s.sasl = None
+        s.numeric(rpl.ERR_SASLABORTED, "SASL authentication aborted")
     if server.config.password and not hmac.compare_digest(
         s.pass_given.encode(), server.config.password.encode()
     ):
@@ -108,6 +112,8 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
     if not valid_nick(nick, server.config.nicklen):
         s.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
         return
+    if not s.registered:
+        s.wanted_nick = nick  # REGISTER * names it even when it was taken (ACCOUNT_EXISTS)
     if nick == s.nick:
         return
     holder = server.state.find_nick(nick)
