@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from socketchat.storage.base import MAX_SEQ, Account, StoredMessage
+from socketchat.storage.base import MAX_SEQ, Account, StorageError, StoredMessage
 from socketchat.storage.sqlite import MIGRATIONS, SqliteBackend
 
 
@@ -123,5 +123,5 @@ def test_schema_is_versioned_and_migrations_run_once(tmp_path: Path) -> None:
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     raw.close()
-    with pytest.raises(RuntimeError, match="schema version"):
+    with pytest.raises(StorageError, match="schema version"):
         SqliteBackend(path)

@@ -245,7 +245,10 @@ class Server:
         dropped ("SendQ exceeded"): its memory is bounded by SendQ plus one loop turn's output.
         """
         if self.storage is not None:
-            self.storage.commit()
+            try:
+                self.storage.commit()  # never raises for a storage failure (persistence.py)
+            except Exception:  # a bug there must not blind everyone: deliver anyway
+                log.exception("storage commit failed")
         sendq = self.config.limits.sendq
         dirty, self.dirty = self.dirty, []
         for s in dirty:

@@ -7,15 +7,18 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 from socketchat.server.config import ConfigError, ServerConfig, load_config
 from socketchat.server.core import Server
 from socketchat.server.net.runner import ServerRunner
 from socketchat.server.net.web import start_web
+from socketchat.storage.base import StorageError
+from socketchat.storage.datadir import load_secret, prepare_data_dir
 from socketchat.storage.sqlite import open_storage
 
 log = logging.getLogger("socketchat.server")
+
+CLOAK_KEY_FILE = "cloak.key"  # in the data dir: the key of cloaked hosts (cloak_hosts)
 
 
 def default_data_dir() -> str:
@@ -47,8 +50,16 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 
 async def run_server(config: ServerConfig, *, install_signals: bool = True) -> int:
-    Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-    server = Server(config, storage=open_storage(config))
+    try:
+        directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
+        cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
+        storage = open_storage(config)
+    except StorageError as exc:  # one sentence naming the path and the cause; no traceback
+        print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
+        return 1
+    server = Server(config, storage=storage)
+    # the same key after every restart, so cloaked hosts (and bans on them) stay the same
+    server.cloak_secret = cloak_secret
     runner = ServerRunner(server)
     try:
         listening = await runner.start()

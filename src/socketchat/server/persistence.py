@@ -18,6 +18,22 @@ Every stored message belongs to one *conversation key*:
 
 CHATHISTORY names the other party of a private conversation by nick: the identity of whoever
 holds that nick now, else the account of that name.
+
+When storage fails (a full disk)
+--------------------------------
+Chat never waits for storage. If a commit fails, the server goes on relaying everything live
+(PING, numerics, messages), and:
+
+* CRITICAL is logged once per outage, naming the file and the cause;
+* every client whose line could not be stored — in the failed transaction or later in the
+  outage — is told once per outage (``WARN <command> HISTORY_PAUSED`` with standard-replies,
+  else a server NOTICE), and told again when history resumes;
+* the lines are kept in memory (up to `SqliteBackend.MAX_PENDING_BYTES`, about 4 MiB: several
+  thousand lines; beyond that they are relayed but not stored, and the count is logged) and are
+  written, in order, when a retry succeeds. Retries run every `STORAGE_RETRY_INTERVAL` seconds
+  from `tick`; meanwhile CHATHISTORY and replay show what is on disk, and retention waits;
+* on shutdown a last commit is tried; what it cannot write is counted in the log, and the
+  server stops anyway.
 """
 
 from __future__ import annotations
@@ -31,7 +47,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.server.bans import is_banned
-from socketchat.storage.base import Backend, StoredMessage
+from socketchat.storage.base import Backend, StorageError, StoredMessage
 
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
@@ -43,6 +59,7 @@ log = logging.getLogger("socketchat.storage")
 
 CHATHISTORY_MAX = 100  # the most messages one CHATHISTORY request returns (ISUPPORT)
 RETENTION_INTERVAL = 300.0  # seconds between retention runs
+STORAGE_RETRY_INTERVAL = 5.0  # seconds between attempts to write history while writes fail
 
 
 def parse_time(value: str) -> int | None:
@@ -72,6 +89,12 @@ class Persistence:
         self._connection_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
         self._next_retention = 0.0
         self.guard = NickGuard()
+        # storage outages (see the module docstring)
+        self.paused = False  # a commit failed; history waits in memory until a retry works
+        self._retry_at: float | None = None  # server clock; None: set at the next tick
+        self._paused_at: float | None = None
+        self._senders: weakref.WeakSet[Session] = weakref.WeakSet()  # lines not yet committed
+        self._told: weakref.WeakSet[Session] = weakref.WeakSet()  # told "paused" this outage
 
     # -- Storage hooks ---------------------------------------------------------------------
     def capabilities(self) -> dict[str, str]:
@@ -94,7 +117,7 @@ class Persistence:
         else:
             sender_id, recipient_id = self.identity(sender), self.identity(recipient)
             key = private_key(sender_id, recipient_id)
-        self.backend.append(
+        kept = self.backend.append(
             StoredMessage(
                 key,
                 time_ms,
@@ -108,6 +131,10 @@ class Persistence:
                 recipient_id,
             )
         )
+        if self.paused:
+            self._tell_paused(sender, msg.command, kept)
+        else:
+            self._senders.add(sender)
 
     def joined(self, server: Server, session: Session, channel: Channel) -> None:
         count = self.config.history_replay_on_join
@@ -129,15 +156,91 @@ class Persistence:
 
         now = server.clock()
         enforce_nicks(server, self, now)
+        if self.paused:
+            if self._retry_at is None:
+                self._paused_at, self._retry_at = now, now + STORAGE_RETRY_INTERVAL
+            elif now >= self._retry_at:
+                self._retry(now)
+            return
         if now >= self._next_retention:
             self._next_retention = now + RETENTION_INTERVAL
             self.apply_retention(now)
 
     def commit(self) -> None:
-        self.backend.commit()
+        if self.paused:
+            return  # retried from tick, not at every loop turn
+        try:
+            self.backend.commit()
+        except StorageError as exc:
+            self._pause(exc)
+            return
+        self._senders = weakref.WeakSet()
 
     def close(self) -> None:
-        self.backend.close()
+        waiting, dropped = self.backend.unsaved()
+        try:
+            self.backend.close()
+        except StorageError as exc:
+            log.error(
+                "storage: %s; %d lines of history were not stored at shutdown",
+                exc,
+                waiting + dropped,
+            )
+
+    # -- outages ---------------------------------------------------------------------------
+    def _pause(self, exc: StorageError) -> None:
+        self.paused = True
+        self._retry_at = None
+        waiting, _ = self.backend.unsaved()
+        log.critical(
+            "storage: %s; history is paused: chat goes on live, %d lines wait in memory and"
+            " are written when storage works again; retrying every %g s",
+            exc,
+            waiting,
+            STORAGE_RETRY_INTERVAL,
+        )
+        senders, self._senders = list(self._senders), weakref.WeakSet()
+        for session in senders:
+            self._tell_paused(session, "*", True)
+
+    def _tell_paused(self, session: Session, command: str, kept: bool) -> None:
+        if session in self._told or session.closed:
+            return
+        self._told.add(session)
+        text = (
+            "History is paused: the server cannot write to its storage. Messages are still"
+            " delivered live"
+            + (" and are kept in memory until storage works again" if kept else "")
+            + ("" if kept else ", but are not being stored")
+            + "."
+        )
+        _tell(session, command, "HISTORY_PAUSED", text)
+
+    def _retry(self, now: float) -> None:
+        waiting, dropped = self.backend.unsaved()
+        try:
+            self.backend.commit()
+        except StorageError:
+            self._retry_at = now + STORAGE_RETRY_INTERVAL
+            return
+        self.paused = False
+        self._retry_at = None
+        outage = now - (self._paused_at or now)
+        self._paused_at = None
+        log.warning(
+            "storage: history resumed after about %d s: %d lines said meanwhile written, %d"
+            " not stored (memory limit)",
+            outage,
+            waiting,
+            dropped,
+        )
+        told, self._told = list(self._told), weakref.WeakSet()
+        text = "History resumed: storage works again."
+        if dropped:
+            text += f" {dropped} lines said during the outage could not be kept."
+        for session in told:
+            if not session.closed:
+                _tell(session, "*", "HISTORY_RESUMED", text)
 
     # -- history ---------------------------------------------------------------------------
     def apply_retention(self, now: float) -> int:
@@ -180,6 +283,15 @@ class Persistence:
         if account is not None:
             return "a:" + casefold(account.name)
         return None
+
+
+def _tell(session: Session, command: str, code: str, text: str) -> None:
+    """A standard reply (WARN/NOTE) for clients that negotiated it, else a server NOTICE."""
+    if "standard-replies" in session.caps:
+        verb = "WARN" if code == "HISTORY_PAUSED" else "NOTE"
+        session.send(Message(verb, (command, code, text), session.server.name))
+    else:
+        session.notice(text)
 
 
 def private_key(a: str, b: str) -> str:

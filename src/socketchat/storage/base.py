@@ -35,6 +35,13 @@ Position = tuple[int, int]  # (time in ms since the epoch, sequence number)
 MAX_SEQ = 2**62
 
 
+class StorageError(Exception):
+    """Storage cannot be used (bad data dir at start; a write that failed: full disk, I/O error).
+
+    The text is one sentence naming the path and the cause, fit for an operator to read.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
     """One PRIVMSG or NOTICE in history, with every tag it was relayed with (time, msgid, account,
@@ -85,8 +92,10 @@ class Account:
 
 
 class HistoryStore(Protocol):
-    def append(self, message: StoredMessage) -> None:
-        """Add a message; visible to queries at once, durable after `commit()`."""
+    def append(self, message: StoredMessage) -> bool:
+        """Add a message; visible to queries at once, durable after `commit()`.
+
+        False: not kept at all (writes are failing and the memory queue for them is full)."""
 
     def find(self, key: str, msgid: str) -> Position | None:
         """Where the message with this msgid sits in conversation `key`, if it is there."""
@@ -128,9 +137,17 @@ class Backend(HistoryStore, AccountStore, Protocol):
     """A complete storage backend: history and accounts in one transactional store."""
 
     def commit(self) -> None:
-        """Make everything appended so far durable (one transaction). Cheap when idle."""
+        """Make everything appended so far durable (one transaction). Cheap when idle.
 
-    def close(self) -> None: ...
+        Raises `StorageError` when the write fails (full disk, I/O error): what it held stays
+        queued in memory, queries read what is on disk meanwhile, and calling again retries."""
+
+    def unsaved(self) -> tuple[int, int]:
+        """(messages queued but not yet durable, messages dropped since writes began failing)."""
+
+    def close(self) -> None:
+        """Commit what is queued and close; raises `StorageError` (after closing) if that
+        last commit failed."""
 
 
 class Storage(Protocol):

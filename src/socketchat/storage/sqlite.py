@@ -19,6 +19,7 @@ Schema versions live in ``PRAGMA user_version``; `MIGRATIONS[i]` takes a databas
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -32,8 +33,10 @@ from socketchat.storage.base import (
     Account,
     Conversation,
     Position,
+    StorageError,
     StoredMessage,
 )
+from socketchat.storage.datadir import create_private_file, prepare_data_dir
 
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
@@ -98,25 +101,60 @@ def _row(row: tuple[Any, ...]) -> StoredMessage:
 
 
 class SqliteBackend:
-    """History and accounts in one SQLite database. Not thread-safe: one event loop owns it."""
+    """History and accounts in one SQLite database. Not thread-safe: one event loop owns it.
+
+    When a write fails
+    ------------------
+    A full disk (or an I/O error, or a database made read-only under us) makes SQLite roll the
+    transaction back, by itself or by us. Nothing is lost from memory: every write of the
+    failed transaction (messages, conversations, account changes) goes back to the front of the
+    pending queue, `error` is set, and `commit()` raises `StorageError`. From then on queries
+    read what is on disk (lines of the outage are not visible yet), new writes queue in memory
+    up to `MAX_PENDING_BYTES` (later lines are counted in `unsaved()` and not stored), and each
+    later `commit()` is a retry that writes the whole queue in one transaction. The caller
+    (`server/persistence.py`) decides how often to retry and whom to tell.
+    """
+
+    MAX_PENDING_BYTES = 4 * 1024 * 1024  # lines kept in memory while writes fail
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        # isolation_level=None: we issue BEGIN/COMMIT ourselves (one transaction per commit()).
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.migrate()
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves (one transaction per commit).
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the database {self.path}: {_cause(exc)}") from None
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")  # see the module docstring
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.migrate()
+            # Every account name (folded), so that the lookup made for each nick a client takes
+            # (nick protection) answers "no such account" without a query: in WAL mode every
+            # read transaction costs file-lock system calls. Only this connection writes
+            # accounts.
+            self._account_names: set[str] = {
+                row[0] for row in self.db.execute("SELECT folded FROM accounts")
+            }
+        except (sqlite3.Error, StorageError) as exc:
+            self.db.close()
+            if isinstance(exc, StorageError):
+                raise
+            raise StorageError(f"cannot open the database {self.path}: {_cause(exc)}") from None
         self._rows: list[tuple[Any, ...]] = []  # messages appended, not yet written
         self._conversations: dict[str, tuple[str, str, str, str, str]] = {}
+        self._ops: list[tuple[str, tuple[Any, ...]]] = []  # account writes, not yet written
+        # written into the open transaction, not committed: re-queued if it fails
+        self._tx_rows: list[tuple[Any, ...]] = []
+        self._tx_conversations: dict[str, tuple[str, str, str, str, str]] = {}
+        self._tx_ops: list[tuple[str, tuple[Any, ...]]] = []
+        # accounts created or changed since the last commit (what get_account answers while
+        # writes fail and the change is only in memory)
+        self._unsaved_accounts: dict[str, Account] = {}
+        self._pending_bytes = 0
+        self._dropped = 0
         self._in_tx = False
-        # Every account name (folded), so that the lookup made for each nick a client takes
-        # (nick protection) answers "no such account" without a query: in WAL mode every read
-        # transaction costs file-lock system calls. Only this connection writes accounts.
-        self._account_names: set[str] = {
-            row[0] for row in self.db.execute("SELECT folded FROM accounts")
-        }
+        self.error: StorageError | None = None  # set while writes fail
 
     # -- schema ----------------------------------------------------------------------------
     @property
@@ -126,9 +164,9 @@ class SqliteBackend:
     def migrate(self) -> None:
         version = self.schema_version
         if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"{self.path} has schema version {version}; this socketchat knows "
-                f"{len(MIGRATIONS)}. Upgrade socketchat."
+            raise StorageError(
+                f"the database {self.path} has schema version {version} and this socketchat"
+                f" knows only {len(MIGRATIONS)}: upgrade socketchat"
             )
         for step in range(version, len(MIGRATIONS)):
             log.info("storage: migrating %s to schema version %d", self.path, step + 1)
@@ -147,48 +185,99 @@ class SqliteBackend:
             self._in_tx = True
 
     def _write_pending(self) -> None:
-        """Write buffered rows into the open transaction (so queries see them)."""
-        if not self._rows and not self._conversations:
+        """Write queued writes into the open transaction (so queries see them).
+
+        While writes fail (`error` set) this does nothing: queries read what is on disk, and
+        only `commit()` tries again. A failure here starts such an outage; it is reported by
+        the next `commit()`.
+        """
+        if self.error is not None or not (self._rows or self._conversations or self._ops):
             return
-        self._begin()
-        if self._rows:
-            self.db.executemany(_INSERT, self._rows)
-            self._rows = []
-        if self._conversations:
-            self.db.executemany(_UPSERT_CONVERSATION, list(self._conversations.values()))
-            self._conversations = {}
+        rows, self._rows = self._rows, []
+        conversations, self._conversations = self._conversations, {}
+        ops, self._ops = self._ops, []
+        self._tx_rows.extend(rows)
+        self._tx_conversations.update(conversations)
+        self._tx_ops.extend(ops)
+        try:
+            self._begin()
+            if rows:
+                self.db.executemany(_INSERT, rows)
+            if conversations:
+                self.db.executemany(_UPSERT_CONVERSATION, list(conversations.values()))
+            for sql, params in ops:
+                self.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """The transaction failed: roll it back, put its writes back in the queue, remember."""
+        try:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite may have rolled back already; nothing else to undo
+        self._in_tx = False
+        self._rows = self._tx_rows + self._rows
+        self._conversations = {**self._tx_conversations, **self._conversations}
+        self._ops = self._tx_ops + self._ops
+        self._tx_rows, self._tx_conversations, self._tx_ops = [], {}, []
+        self.error = StorageError(f"cannot write to {self.path}: {_cause(exc)}")
 
     def commit(self) -> None:
+        """Write everything queued and commit it. Raises `StorageError` if that fails (see the
+        class docstring); the writes stay queued, and calling again retries."""
+        self.error = None  # a retry, when writes were failing
         self._write_pending()
-        if self._in_tx:
-            self.db.execute("COMMIT")
-            self._in_tx = False
+        if self.error is None and self._in_tx:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._failed(exc)
+            else:
+                self._in_tx = False
+                self._tx_rows, self._tx_conversations, self._tx_ops = [], {}, []
+        if self.error is not None:
+            raise self.error
+        self._unsaved_accounts.clear()
+        self._pending_bytes = 0
+        self._dropped = 0
+
+    def unsaved(self) -> tuple[int, int]:
+        """(messages queued in memory, messages not kept because the queue was full)."""
+        return len(self._rows) + len(self._tx_rows), self._dropped
 
     def close(self) -> None:
+        """Commit what is queued (raising `StorageError` if that fails) and close, always."""
         try:
             self.commit()
         finally:
             self.db.close()
 
     # -- history ---------------------------------------------------------------------------
-    def append(self, message: StoredMessage) -> None:
-        self._rows.append(
-            (
-                message.key,
-                message.time_ms,
-                message.msgid,
-                message.command,
-                message.source,
-                message.target,
-                message.text,
-                json.dumps(dict(message.tags), separators=(",", ":")),
-            )
+    def append(self, message: StoredMessage) -> bool:
+        row = (
+            message.key,
+            message.time_ms,
+            message.msgid,
+            message.command,
+            message.source,
+            message.target,
+            message.text,
+            json.dumps(dict(message.tags), separators=(",", ":")),
         )
+        size = sum(len(field) for field in row if isinstance(field, str)) + 64
+        if self.error is not None and self._pending_bytes + size > self.MAX_PENDING_BYTES:
+            self._dropped += 1
+            return False
+        self._pending_bytes += size
+        self._rows.append(row)
         if message.recipient_id:
             a, b = sorted((message.sender_id, message.recipient_id))
             sender_nick = message.source.split("!", 1)[0]
             nicks = {message.sender_id: sender_nick, message.recipient_id: message.target}
             self._conversations[message.key] = (message.key, a, b, nicks[a], nicks[b])
+        return True
 
     def find(self, key: str, msgid: str) -> Position | None:
         self._write_pending()
@@ -268,6 +357,9 @@ class SqliteBackend:
         folded = casefold(name)
         if folded not in self._account_names:
             return None
+        unsaved = self._unsaved_accounts.get(folded)
+        if unsaved is not None:
+            return unsaved
         self._write_pending()
         row = self.db.execute(
             "SELECT name, password_hash, email, created FROM accounts WHERE folded = ?",
@@ -276,35 +368,56 @@ class SqliteBackend:
         return Account(*row) if row else None
 
     def create_account(self, account: Account) -> bool:
-        self._write_pending()
-        self._begin()
-        cursor = self.db.execute(
-            "INSERT OR IGNORE INTO accounts (folded, name, email, password_hash, created)"
-            " VALUES (?, ?, ?, ?, ?)",
+        folded = casefold(account.name)
+        if folded in self._account_names:  # every name is here: only we write accounts
+            return False
+        account = dataclasses.replace(account, created=account.created or time.time())
+        self._ops.append(
             (
-                casefold(account.name),
-                account.name,
-                account.email,
-                account.password_hash,
-                account.created or time.time(),
-            ),
+                "INSERT OR IGNORE INTO accounts (folded, name, email, password_hash, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (folded, account.name, account.email, account.password_hash, account.created),
+            )
         )
-        self._account_names.add(casefold(account.name))
-        return cursor.rowcount == 1
+        self._account_names.add(folded)
+        self._unsaved_accounts[folded] = account
+        self._write_pending()
+        return True
 
     def set_password(self, name: str, password_hash: str) -> None:
-        self._write_pending()
-        self._begin()
-        self.db.execute(
-            "UPDATE accounts SET password_hash = ? WHERE folded = ?",
-            (password_hash, casefold(name)),
+        folded = casefold(name)
+        account = self.get_account(name)
+        if account is None:
+            return
+        self._ops.append(
+            ("UPDATE accounts SET password_hash = ? WHERE folded = ?", (password_hash, folded))
         )
+        self._unsaved_accounts[folded] = dataclasses.replace(account, password_hash=password_hash)
+        self._write_pending()
+
+
+def _cause(exc: sqlite3.Error) -> str:
+    """What an SQLite error means for an operator, in a few words."""
+    text = str(exc)
+    known = {
+        "database or disk is full": "the disk is full",
+        "file is not a database": "it is not an SQLite database, or it is damaged",
+        "database disk image is malformed": "the database is damaged",
+        "attempt to write a readonly database": "it is read-only",
+        "disk I/O error": "a disk input/output error occurred",
+        "unable to open database file": "the file cannot be opened",
+    }
+    for message, cause in known.items():
+        if message in text:
+            return cause
+    return text
 
 
 def open_storage(config: ServerConfig) -> Persistence:
     """The server's storage: SQLite in `config.data_dir`, behind the persistence hooks."""
     from socketchat.server.persistence import Persistence
 
-    path = Path(config.data_dir) / DB_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
+    directory = prepare_data_dir(config.data_dir)
+    path = directory / DB_NAME
+    create_private_file(path)  # 0600 before SQLite opens it: -wal and -shm get its mode
     return Persistence(SqliteBackend(path), config)

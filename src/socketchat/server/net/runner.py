@@ -191,9 +191,13 @@ class ServerRunner:
             # in their threads, and their results are ignored
             self._executor.shutdown(wait=False, cancel_futures=True)
         await asyncio.sleep(0.1)
-        if self.server.storage is not None:
-            self.server.storage.close()
-        self._stopped.set()
+        try:
+            if self.server.storage is not None:
+                self.server.storage.close()  # logs what it could not write; never hangs
+        except Exception:
+            log.exception("closing storage failed")
+        finally:
+            self._stopped.set()
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
