@@ -147,7 +147,7 @@ def test_open_channel_history_is_readable_by_non_members(tmp_path: Path) -> None
 
 
 def test_replay_on_join_for_each_kind_of_client(tmp_path: Path) -> None:
-    net = stored_net(tmp_path, history_replay_on_join=3)
+    net = stored_net(tmp_path, history_replay_on_join=3, history_replay_unidentified=True)
     alice = net.client("alice")
     alice.send("JOIN #room")
     for i in range(5):
@@ -162,7 +162,10 @@ def test_replay_on_join_for_each_kind_of_client(tmp_path: Path) -> None:
     assert got.index(body[0]) > [m.command for m in got].index("366")  # after NAMES
     timed = net.client("tim", "server-time")
     timed.send("JOIN #room")
-    got = [m for m in timed.received() if m.command == "PRIVMSG"]
+    framed = [m for m in timed.received() if m.command in ("PRIVMSG", "NOTICE")]
+    assert texts(framed, "NOTICE") == ["--- history ---", "--- end of history ---"]
+    assert framed[0].source == framed[-1].source == "socketchat.local"
+    got = framed[1:-1]
     assert texts(got) == ["m3", "m4", "\x01ACTION waves\x01"]
     assert all(m.tags.keys() == {"time"} for m in got)
     plain = net.client("pla")
@@ -173,6 +176,31 @@ def test_replay_on_join_for_each_kind_of_client(tmp_path: Path) -> None:
     asker = net.client("ask", FULL)
     asker.send("JOIN #room")
     assert texts(asker.received()) == []  # chathistory clients ask for what they want
+
+
+def test_no_replay_to_plain_clients_without_an_account_by_default(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice")
+    alice.send("JOIN #room", "PRIVMSG #room :hi")
+    for caps in ("", "server-time", "batch server-time"):
+        c = net.client(f"u{len(caps)}", caps)
+        c.send("JOIN #room")
+        got = c.received()
+        assert texts(got) == [] and texts(got, "NOTICE") == []
+
+
+def test_part_and_rejoin_replays_only_what_was_missed(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, history_replay_unidentified=True)
+    alice, bob = net.client("alice"), net.client("bob")
+    alice.send("JOIN #room", "PRIVMSG #room :one")
+    bob.send("JOIN #room")
+    assert texts(bob.received())[-1].endswith("one")
+    alice.send("PRIVMSG #room :two")
+    bob.send("PART #room")
+    alice.send("PRIVMSG #room :three")
+    bob.received()
+    bob.send("JOIN #room")
+    assert [t.split("] ")[-1] for t in texts(bob.received())] == ["three"]
 
 
 def test_replay_can_be_switched_off(tmp_path: Path) -> None:

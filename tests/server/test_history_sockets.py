@@ -88,7 +88,8 @@ def test_history_after_a_clean_restart_and_paging_both_ways(tmp_path: Path) -> N
 
 
 def test_replay_on_join_over_sockets(tmp_path: Path) -> None:
-    with running_server(limits=NO_FLOOD, history_replay_on_join=5) as srv:
+    settings = {"history_replay_on_join": 5, "history_replay_unidentified": True}
+    with running_server(limits=NO_FLOOD, **settings) as srv:
         alice = IRCClient(srv.port).register("alice", "echo-message")
         alice.send("JOIN #room", *(f"PRIVMSG #room :m{i}" for i in range(8)))
         alice.expect("PRIVMSG", lambda m: m.param(1) == "m7")
@@ -101,6 +102,7 @@ def test_replay_on_join_over_sockets(tmp_path: Path) -> None:
         assert all(m.tags["batch"] == start.params[0][1:] and "time" in m.tags for m in lines)
         plain = IRCClient(srv.port).register("carol")
         plain.send("JOIN #room")
+        assert plain.expect("NOTICE").param(1) == "--- history ---"
         first = plain.expect("PRIVMSG")
         assert first.param(1).startswith("[") and first.param(1).endswith("UTC] m3")
 

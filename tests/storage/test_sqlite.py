@@ -125,3 +125,44 @@ def test_schema_is_versioned_and_migrations_run_once(tmp_path: Path) -> None:
     raw.close()
     with pytest.raises(StorageError, match="schema version"):
         SqliteBackend(path)
+
+
+def test_restricted_lines_only_for_their_era_and_markers_only_move_forward(
+    db: SqliteBackend,
+) -> None:
+    db.append(msg("#v", 1, 1))
+    db.append(
+        StoredMessage(
+            "#v", 2, "m2", "PRIVMSG", "a!u@h", "#v", "secret", {}, era="E1", restricted=True
+        )
+    )
+    db.append(msg("#v", 3, 3))
+    assert [m.text for m in db.before("#v", None, 10)] == ["text 1", "text 3"]
+    assert [m.text for m in db.before("#v", None, 10, eras=("E2",))] == ["text 1", "text 3"]
+    assert [m.text for m in db.before("#v", None, 10, eras=("E1",))][1] == "secret"
+    assert [m.text for m in db.after("#v", (0, 0), 10)] == ["text 1", "text 3"]
+    assert db.find("#v", "m2") is None and db.find("#v", "m2", eras=("E1",)) is not None
+    assert db.latest_time("#v", 1, 3) is None and db.latest_time("#v", 1, 3, eras=["E1"]) == 2
+    last = db.last_position("#v")
+    assert last is not None and last[0] == 3
+    assert db.get_marker("dave", "#v") is None
+    db.set_marker("dave", "#v", last)
+    db.set_marker("dave", "#v", (1, 1))  # an older position never moves it back
+    assert db.get_marker("dave", "#v") == last
+
+
+def test_channel_history_from_before_version_2_counts_as_closed(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    raw.execute(
+        "INSERT INTO messages (key, time_ms, msgid, command, source, target, text, tags)"
+        " VALUES ('#vault', 1, 'a', 'PRIVMSG', 's', '#vault', 'old secret', '{}'),"
+        " ('p:a:x a:y', 1, 'b', 'PRIVMSG', 's', 'y', 'old private', '{}')"
+    )
+    raw.commit()
+    raw.close()
+    db = SqliteBackend(path)
+    assert db.before("#vault", None, 10) == []
+    assert [m.text for m in db.before("p:a:x a:y", None, 10)] == ["old private"]
+    db.close()

@@ -103,6 +103,7 @@ class ServerConfig:
     cloak_hosts: bool = False  # hide client IPs behind a hash
     log_level: str = "INFO"
     history_replay_on_join: int = 50
+    history_replay_unidentified: bool = False  # replay to plain clients without an account too
     history_max_age_days: float = 0.0  # 0: keep forever
     history_max_messages: int = 0  # per target; 0: no limit
     nick_protect_seconds: float = 30.0  # a registered nick: time to identify before rename; 0: off

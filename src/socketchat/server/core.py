@@ -178,6 +178,8 @@ class Server:
             quit_msg = Message("QUIT", (quit_message,), session.prefix, self.relay_tags(session))
             peers = self.peers_of(session)
             for channel in list(session.channels.values()):
+                if self.storage is not None:
+                    self.storage.left(self, session, channel)
                 self.state.remove_member(channel, session)
             self.fanout(quit_msg, peers)
             self.state.remember(WhowasEntry.of(session, self.clock()))

@@ -4,9 +4,20 @@ Who may read which history (the privacy rule)
 ---------------------------------------------
 Every stored message belongs to one *conversation key*:
 
-* a channel message to the folded channel name (``#lobby``). CHATHISTORY on a channel is allowed
-  to its current members, and to anyone who could join it freely right now (it exists and is not
-  +s, +i or +k, and they are not banned). Joining replays its recent history.
+* a channel message to the folded channel name (``#lobby``). Each line also records the
+  channel's *era* — its incarnation, a random id made when the channel is created and gone
+  when it empties (or the server stops; channel modes are not kept) — and whether the channel
+  was *closed* (+s, +i or +k) when the line was said. A line said in the open is readable by
+  the channel's current members and by anyone who could join it freely right now (it exists,
+  is not +s, +i or +k, and they are not banned), as before. A line said while the channel was
+  closed is readable only by members of the same incarnation: whoever the channel admitted
+  then (by invite, key, or being there). Once that channel has ceased to exist, nobody reads
+  those lines again; whoever recreates ``#vault`` later (and is made op) gets a new era and
+  sees none of them, and neither does anyone after a restart. They only wait for retention.
+  (History stored before schema version 2 did not record this, so its channel lines count as
+  closed.) CHATHISTORY, replay on join and any later search read through `HistoryView`, which
+  `channel_view` makes: the one place that decides. A registered channel (issue 12) will keep
+  one permanent era and decide there, by its access list, who reads it.
 * a private message to the pair of its parties' *identities*, ``p:<id> <id>`` (sorted). An
   identity is ``a:<account>`` for a client logged in to an account, else ``c:<random token>``
   made for that one connection. So a private conversation is readable only by its two parties:
@@ -34,6 +45,19 @@ Chat never waits for storage. If a commit fails, the server goes on relaying eve
   from `tick`; meanwhile CHATHISTORY and replay show what is on disk, and retention waits;
 * on shutdown a last commit is tried; what it cannot write is counted in the log, and the
   server stops anyway.
+
+Replay on join (clients without draft/chathistory)
+--------------------------------------------------
+Plain clients (irssi, WeeChat) show replayed lines as if they were live, so a line must never
+reach them twice. A client logged in to an account gets what was said since that account last
+saw the channel: a marker per account and channel (`Backend.set_marker`), moved to the newest
+line when it leaves (PART, KICK, QUIT) and after each replay — at most
+`history_replay_on_join` lines. A client without an account cannot be recognised on its next
+connection, so it gets no replay unless `history_replay_unidentified` is set (then the last
+lines each time it joins; on a PART and rejoin within one connection only what it missed).
+Replayed lines come in a chathistory batch for clients with batch, and otherwise between
+NOTICEs "--- history ---" and "--- end of history ---" (and, without server-time, each line
+prefixed with its time).
 """
 
 from __future__ import annotations
@@ -42,12 +66,13 @@ import datetime
 import logging
 import secrets
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.server.bans import is_banned
-from socketchat.storage.base import Backend, StorageError, StoredMessage
+from socketchat.storage.base import Backend, Position, StorageError, StoredMessage
 
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
@@ -60,6 +85,15 @@ log = logging.getLogger("socketchat.storage")
 CHATHISTORY_MAX = 100  # the most messages one CHATHISTORY request returns (ISUPPORT)
 RETENTION_INTERVAL = 300.0  # seconds between retention runs
 STORAGE_RETRY_INTERVAL = 5.0  # seconds between attempts to write history while writes fail
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryView:
+    """What one reader may read of one conversation: the lines of `key` said in the open, and
+    those said while closed in one of `eras` (see the module docstring)."""
+
+    key: str
+    eras: tuple[str, ...] = ()
 
 
 def parse_time(value: str) -> int | None:
@@ -87,6 +121,10 @@ class Persistence:
         self.backend = backend
         self.config = config
         self._connection_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
+        # how far a client without an account saw each channel, for this connection only
+        self._seen: weakref.WeakKeyDictionary[Session, dict[str, Position]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._next_retention = 0.0
         self.guard = NickGuard()
         # storage outages (see the module docstring)
@@ -112,8 +150,12 @@ class Persistence:
     ) -> None:
         tags = msg.tags
         time_ms = parse_time(tags.get("time", "")) or int(sender.server.clock() * 1000)
+        era, restricted = "", False
         if recipient is None:
             key, sender_id, recipient_id = casefold(target), "", ""
+            channel = sender.server.state.find_channel(target)
+            if channel is not None:
+                era, restricted = channel.era, is_closed(channel)
         else:
             sender_id, recipient_id = self.identity(sender), self.identity(recipient)
             key = private_key(sender_id, recipient_id)
@@ -129,6 +171,8 @@ class Persistence:
                 dict(tags),
                 sender_id,
                 recipient_id,
+                era=era,
+                restricted=restricted,
             )
         )
         if self.paused:
@@ -140,11 +184,37 @@ class Persistence:
         count = self.config.history_replay_on_join
         if count <= 0 or "draft/chathistory" in session.caps:
             return  # chathistory clients ask for what they want
-        from socketchat.server.commands.history import send_history
-
-        rows = self.backend.before(channel.folded, None, count)
+        if not session.account and not self.config.history_replay_unidentified:
+            return  # we could not tell on its next connection what it has already seen
+        view = self.channel_view(session, channel)
+        if view is None:
+            return
+        since = self._seen_up_to(session, channel.folded)
+        rows = self.backend.before(view.key, None, count, stop=since, eras=view.eras)
         if rows:
+            from socketchat.server.commands.history import send_history
+
             send_history(server, session, channel.name, rows, replay=True)
+        self._mark_seen(session, channel.folded)
+
+    def left(self, server: Server, session: Session, channel: Channel) -> None:
+        if "draft/chathistory" not in session.caps:
+            self._mark_seen(session, channel.folded)
+
+    def _seen_up_to(self, session: Session, key: str) -> Position | None:
+        if session.account:
+            return self.backend.get_marker(casefold(session.account), key)
+        return self._seen.get(session, {}).get(key)
+
+    def _mark_seen(self, session: Session, key: str) -> None:
+        """`session` has seen `key` up to its newest line (replayed, or delivered live)."""
+        newest = self.backend.last_position(key)
+        if newest is None:
+            return
+        if session.account:
+            self.backend.set_marker(casefold(session.account), key, newest)
+        elif self.config.history_replay_unidentified:
+            self._seen.setdefault(session, {})[key] = newest
 
     def nick_changed(self, server: Server, session: Session) -> None:
         from socketchat.server.accounts import check_nick
@@ -263,17 +333,27 @@ class Persistence:
             token = self._connection_ids[session] = "c:" + secrets.token_hex(12)
         return token
 
-    def history_key(self, server: Server, session: Session, target: str) -> str | None:
-        """The conversation `session` means by `target`, or None when it may not read it."""
+    def history_view(self, server: Server, session: Session, target: str) -> HistoryView | None:
+        """What `session` may read of the conversation it means by `target` (None: nothing)."""
         if is_channel(target):
             channel = server.state.find_channel(target)
-            if channel is None or not may_read_channel(session, channel):
-                return None
-            return channel.folded
+            return None if channel is None else self.channel_view(session, channel)
         peer = self.peer_identity(server, target)
         if peer is None:
             return None
-        return private_key(self.identity(session), peer)
+        return HistoryView(private_key(self.identity(session), peer))
+
+    def channel_view(self, session: Session, channel: Channel) -> HistoryView | None:
+        """Who reads a channel's history, decided in one place (see the module docstring).
+
+        Members read its open lines and the closed lines of this incarnation; anyone who could
+        join it freely right now reads its open lines; nobody else reads anything.
+        """
+        if session in channel.members:
+            return HistoryView(channel.folded, (channel.era,))
+        if is_closed(channel) or is_banned(channel, session):
+            return None
+        return HistoryView(channel.folded)
 
     def peer_identity(self, server: Server, nick: str) -> str | None:
         holder = server.state.find_nick(nick)
@@ -298,13 +378,9 @@ def private_key(a: str, b: str) -> str:
     return "p:" + " ".join(sorted((a, b)))
 
 
-def may_read_channel(session: Session, channel: Channel) -> bool:
-    """Members, and whoever could join the channel freely right now."""
-    if session in channel.members:
-        return True
-    if channel.key or "s" in channel.modes or "i" in channel.modes:
-        return False
-    return not is_banned(channel, session)
+def is_closed(channel: Channel) -> bool:
+    """Not everyone may walk in (+s, +i or +k): what is said there is for its members."""
+    return bool(channel.key) or "s" in channel.modes or "i" in channel.modes
 
 
 def persistence_of(server: Server) -> Persistence | None:

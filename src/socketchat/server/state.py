@@ -10,6 +10,7 @@ module and `Channel`.
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ class Channel:
     __slots__ = (
         "bans",
         "created",
+        "era",
         "excepts",
         "folded",
         "invexes",
@@ -68,6 +70,9 @@ class Channel:
         self.name = name
         self.folded = casefold(name)
         self.created = created
+        # This incarnation of the channel, from creation until it empties (or the server
+        # stops): history said while it was closed (+s/+i/+k) is readable only within it.
+        self.era = secrets.token_hex(8)
         self.topic = ""
         self.topic_setter = ""
         self.topic_time = 0.0

@@ -21,7 +21,7 @@ orders messages with the same millisecond (their insertion order). Timestamp sel
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -50,6 +50,9 @@ class StoredMessage:
     `key` is the conversation it belongs to (a folded channel name, or a private pair: see
     `server/persistence.py`); `sender_id`/`recipient_id` are the identities of the two parties of
     a private message ("" for channels); `seq` is assigned by the backend (0 before that).
+    `era` names the channel's incarnation (from its creation until it empties) and
+    `restricted` says whether the channel was closed (+s, +i or +k) when the line was said: a
+    restricted line is readable only through a query that names its era (`eras=`).
     """
 
     key: str
@@ -63,6 +66,8 @@ class StoredMessage:
     sender_id: str = ""
     recipient_id: str = ""
     seq: int = 0
+    era: str = ""
+    restricted: bool = False
 
     @property
     def position(self) -> Position:
@@ -92,28 +97,55 @@ class Account:
 
 
 class HistoryStore(Protocol):
+    """History by conversation key. Every read sees the unrestricted lines of `key` plus the
+    restricted lines of the eras in `eras` (none by default: a caller that forgets to ask
+    sees only what was said in the open)."""
+
     def append(self, message: StoredMessage) -> bool:
         """Add a message; visible to queries at once, durable after `commit()`.
 
         False: not kept at all (writes are failing and the memory queue for them is full)."""
 
-    def find(self, key: str, msgid: str) -> Position | None:
+    def find(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> Position | None:
         """Where the message with this msgid sits in conversation `key`, if it is there."""
 
     def before(
-        self, key: str, pos: Position | None, limit: int, *, stop: Position | None = None
+        self,
+        key: str,
+        pos: Position | None,
+        limit: int,
+        *,
+        stop: Position | None = None,
+        eras: Collection[str] = (),
     ) -> list[StoredMessage]:
         """The last `limit` messages strictly before `pos` (None: the end) and strictly after
         `stop` (None: the beginning), oldest first."""
 
     def after(
-        self, key: str, pos: Position, limit: int, *, stop: Position | None = None
+        self,
+        key: str,
+        pos: Position,
+        limit: int,
+        *,
+        stop: Position | None = None,
+        eras: Collection[str] = (),
     ) -> list[StoredMessage]:
         """The first `limit` messages strictly after `pos` and strictly before `stop`, oldest
         first."""
 
-    def latest_time(self, key: str, start_ms: int, end_ms: int) -> int | None:
+    def latest_time(
+        self, key: str, start_ms: int, end_ms: int, *, eras: Collection[str] = ()
+    ) -> int | None:
         """The time of the newest message of `key` strictly between the two times."""
+
+    def last_position(self, key: str) -> Position | None:
+        """Where the newest message of `key` sits, restricted or not (read markers)."""
+
+    def get_marker(self, account: str, key: str) -> Position | None:
+        """How far `account` has seen conversation `key` (see `set_marker`)."""
+
+    def set_marker(self, account: str, key: str, pos: Position) -> None:
+        """Remember that `account` has seen `key` up to `pos` (replay starts after it)."""
 
     def conversations(self, party: str) -> list[Conversation]:
         """The private conversations `party` (an identity) takes part in."""
@@ -169,6 +201,10 @@ class Storage(Protocol):
 
     def joined(self, server: Server, session: Session, channel: Channel) -> None:
         """`session` has just joined `channel` (e.g. replay recent history to it)."""
+
+    def left(self, server: Server, session: Session, channel: Channel) -> None:
+        """`session` is about to leave `channel` (PART, KICK, QUIT): it has seen everything so
+        far (e.g. remember that, so the next replay starts after it)."""
 
     def nick_changed(self, server: Server, session: Session) -> None:
         """`session` has just registered or changed its nick (nick protection starts here)."""

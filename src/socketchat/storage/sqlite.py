@@ -24,6 +24,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,24 +81,58 @@ MIGRATIONS: list[str] = [
         created REAL NOT NULL
     );
     """,
+    # 1 -> 2: history privacy (each channel line's incarnation and whether the channel was
+    # closed when it was said) and per-account read markers for replay without duplicates.
+    # Channel lines stored before this step are marked restricted: nobody recorded whether
+    # their channel was +s/+i/+k, so they stay unreadable rather than risk leaking a secret.
+    """
+    ALTER TABLE messages ADD COLUMN era TEXT NOT NULL DEFAULT '';
+    ALTER TABLE messages ADD COLUMN restricted INTEGER NOT NULL DEFAULT 0;
+    UPDATE messages SET restricted = 1 WHERE key NOT LIKE 'p:%';
+    CREATE TABLE markers (
+        account TEXT NOT NULL,            -- folded account name
+        key TEXT NOT NULL,                -- conversation
+        time_ms INTEGER NOT NULL,         -- seen up to this position
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (account, key)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 _INSERT = (
-    "INSERT INTO messages (key, time_ms, msgid, command, source, target, text, tags)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO messages (key, time_ms, msgid, command, source, target, text, tags, era,"
+    " restricted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_CONVERSATION = (
     "INSERT INTO conversations (key, party_a, party_b, nick_a, nick_b) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (key) DO UPDATE SET nick_a = excluded.nick_a, nick_b = excluded.nick_b"
 )
-_COLUMNS = "seq, key, time_ms, msgid, command, source, target, text, tags"
+_COLUMNS = "seq, key, time_ms, msgid, command, source, target, text, tags, era, restricted"
 
 
 def _row(row: tuple[Any, ...]) -> StoredMessage:
-    seq, key, time_ms, msgid, command, source, target, text, tags = row
+    seq, key, time_ms, msgid, command, source, target, text, tags, era, restricted = row
     return StoredMessage(
-        key, time_ms, msgid, command, source, target, text, json.loads(tags), seq=seq
+        key,
+        time_ms,
+        msgid,
+        command,
+        source,
+        target,
+        text,
+        json.loads(tags),
+        seq=seq,
+        era=era,
+        restricted=bool(restricted),
     )
+
+
+def _readable(eras: Collection[str]) -> tuple[str, tuple[str, ...]]:
+    """The SQL condition (and its parameters) for "unrestricted, or of one of these eras"."""
+    listed = tuple(eras)
+    if not listed:
+        return " AND restricted = 0", ()
+    return f" AND (restricted = 0 OR era IN ({', '.join('?' * len(listed))}))", listed
 
 
 class SqliteBackend:
@@ -265,6 +300,8 @@ class SqliteBackend:
             message.target,
             message.text,
             json.dumps(dict(message.tags), separators=(",", ":")),
+            message.era,
+            int(message.restricted),
         )
         size = sum(len(field) for field in row if isinstance(field, str)) + 64
         if self.error is not None and self._pending_bytes + size > self.MAX_PENDING_BYTES:
@@ -279,47 +316,97 @@ class SqliteBackend:
             self._conversations[message.key] = (message.key, a, b, nicks[a], nicks[b])
         return True
 
-    def find(self, key: str, msgid: str) -> Position | None:
+    def find(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> Position | None:
         self._write_pending()
+        where, args = _readable(eras)
         row = self.db.execute(
-            "SELECT time_ms, seq FROM messages WHERE msgid = ? AND key = ?", (msgid, key)
+            "SELECT time_ms, seq FROM messages WHERE msgid = ? AND key = ?" + where,
+            (msgid, key, *args),
         ).fetchone()
         return (row[0], row[1]) if row else None
 
     def before(
-        self, key: str, pos: Position | None, limit: int, *, stop: Position | None = None
+        self,
+        key: str,
+        pos: Position | None,
+        limit: int,
+        *,
+        stop: Position | None = None,
+        eras: Collection[str] = (),
     ) -> list[StoredMessage]:
         self._write_pending()
         upper = pos or (MAX_SEQ, MAX_SEQ)
         lower = stop or (-MAX_SEQ, 0)
+        where, args = _readable(eras)
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM messages WHERE key = ?"
             " AND (time_ms, seq) < (?, ?) AND (time_ms, seq) > (?, ?)"
-            " ORDER BY time_ms DESC, seq DESC LIMIT ?",
-            (key, *upper, *lower, limit),
+            + where
+            + " ORDER BY time_ms DESC, seq DESC LIMIT ?",
+            (key, *upper, *lower, *args, limit),
         ).fetchall()
         return [_row(r) for r in reversed(rows)]
 
     def after(
-        self, key: str, pos: Position, limit: int, *, stop: Position | None = None
+        self,
+        key: str,
+        pos: Position,
+        limit: int,
+        *,
+        stop: Position | None = None,
+        eras: Collection[str] = (),
     ) -> list[StoredMessage]:
         self._write_pending()
         upper = stop or (MAX_SEQ, MAX_SEQ)
+        where, args = _readable(eras)
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM messages WHERE key = ?"
             " AND (time_ms, seq) > (?, ?) AND (time_ms, seq) < (?, ?)"
-            " ORDER BY time_ms, seq LIMIT ?",
-            (key, *pos, *upper, limit),
+            + where
+            + " ORDER BY time_ms, seq LIMIT ?",
+            (key, *pos, *upper, *args, limit),
         ).fetchall()
         return [_row(r) for r in rows]
 
-    def latest_time(self, key: str, start_ms: int, end_ms: int) -> int | None:
+    def latest_time(
+        self, key: str, start_ms: int, end_ms: int, *, eras: Collection[str] = ()
+    ) -> int | None:
         self._write_pending()
+        where, args = _readable(eras)
         row = self.db.execute(
-            "SELECT MAX(time_ms) FROM messages WHERE key = ? AND time_ms > ? AND time_ms < ?",
-            (key, start_ms, end_ms),
+            "SELECT MAX(time_ms) FROM messages WHERE key = ? AND time_ms > ? AND time_ms < ?"
+            + where,
+            (key, start_ms, end_ms, *args),
         ).fetchone()
         return int(row[0]) if row and row[0] is not None else None
+
+    def last_position(self, key: str) -> Position | None:
+        self._write_pending()
+        row = self.db.execute(
+            "SELECT time_ms, seq FROM messages WHERE key = ? ORDER BY time_ms DESC, seq DESC"
+            " LIMIT 1",
+            (key,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def get_marker(self, account: str, key: str) -> Position | None:
+        self._write_pending()
+        row = self.db.execute(
+            "SELECT time_ms, seq FROM markers WHERE account = ? AND key = ?", (account, key)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def set_marker(self, account: str, key: str, pos: Position) -> None:
+        self._ops.append(
+            (
+                "INSERT INTO markers (account, key, time_ms, seq) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (account, key) DO UPDATE SET time_ms = excluded.time_ms,"
+                " seq = excluded.seq"
+                " WHERE (excluded.time_ms, excluded.seq) > (markers.time_ms, markers.seq)",
+                (account, key, *pos),
+            )
+        )
+        self._write_pending()
 
     def conversations(self, party: str) -> list[Conversation]:
         self._write_pending()

@@ -102,6 +102,8 @@ def handle_part(server: Server, s: Session, m: Message) -> None:
 def part(server: Server, s: Session, channel: Channel, reason: str) -> None:
     params = (channel.name, reason) if reason else (channel.name,)
     server.fanout(Message("PART", params, s.prefix, server.relay_tags(s)), list(channel.members))
+    if server.storage is not None:
+        server.storage.left(server, s, channel)
     server.state.remove_member(channel, s)
 
 

@@ -30,9 +30,11 @@ from socketchat.storage.base import MAX_SEQ, Position, StoredMessage
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
-    from socketchat.server.persistence import Persistence
+    from socketchat.server.persistence import HistoryView, Persistence
     from socketchat.server.session import Session
 
+HISTORY_START = "--- history ---"
+HISTORY_END = "--- end of history ---"
 _SUBCOMMANDS = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
 
 
@@ -55,11 +57,11 @@ def handle_chathistory(server: Server, s: Session, m: Message) -> None:
             _targets(server, s, m, limit)
             return
         target = m.params[1]
-        key = p.history_key(server, s, target) if p is not None else None
-        if p is None or key is None:
+        view = p.history_view(server, s, target) if p is not None else None
+        if p is None or view is None:
             s.fail("CHATHISTORY", "INVALID_TARGET", "Messages could not be retrieved", sub, target)
             return
-        rows = _query(p, key, sub, m.params[2:-1], limit)
+        rows = _query(p, view, sub, m.params[2:-1], limit)
     except _BadParams as exc:
         s.fail("CHATHISTORY", "INVALID_PARAMS", str(exc), sub)
         return
@@ -76,11 +78,11 @@ def _limit(text: str) -> int:
     return min(limit, CHATHISTORY_MAX)
 
 
-def _bounds(p: Persistence, key: str, ref: str) -> tuple[Position, Position] | None:
+def _bounds(p: Persistence, view: HistoryView, ref: str) -> tuple[Position, Position] | None:
     """A selector as (just-before, just-after) positions; None for an unknown msgid."""
     kind, _, value = ref.partition("=")
     if kind == "msgid" and value:
-        pos = p.backend.find(key, value)
+        pos = p.backend.find(view.key, value, eras=view.eras)
         return (pos, pos) if pos is not None else None
     if kind == "timestamp":
         ms = parse_time(value)
@@ -90,32 +92,34 @@ def _bounds(p: Persistence, key: str, ref: str) -> tuple[Position, Position] | N
 
 
 def _query(
-    p: Persistence, key: str, sub: str, refs: Sequence[str], limit: int
+    p: Persistence, view: HistoryView, sub: str, refs: Sequence[str], limit: int
 ) -> list[StoredMessage] | None:
-    history = p.backend
+    history, key, eras = p.backend, view.key, view.eras
     if sub == "LATEST":
         if refs[0] == "*":
-            return history.before(key, None, limit)
-        since = _bounds(p, key, refs[0])
-        return None if since is None else history.before(key, None, limit, stop=since[1])
-    ref = _bounds(p, key, refs[0])
+            return history.before(key, None, limit, eras=eras)
+        since = _bounds(p, view, refs[0])
+        if since is None:
+            return None
+        return history.before(key, None, limit, stop=since[1], eras=eras)
+    ref = _bounds(p, view, refs[0])
     if ref is None:
         return None
     if sub == "BEFORE":
-        return history.before(key, ref[0], limit)
+        return history.before(key, ref[0], limit, eras=eras)
     if sub == "AFTER":
-        return history.after(key, ref[1], limit)
+        return history.after(key, ref[1], limit, eras=eras)
     if sub == "AROUND":
-        older = history.before(key, ref[0], limit // 2)
+        older = history.before(key, ref[0], limit // 2, eras=eras)
         start = (ref[0][0], ref[0][1] - 1)  # the referenced message itself is included
-        return older + history.after(key, start, limit - len(older))
+        return older + history.after(key, start, limit - len(older), eras=eras)
     # BETWEEN: exclusive at both ends, walking from the first reference toward the second
-    end = _bounds(p, key, refs[1])
+    end = _bounds(p, view, refs[1])
     if end is None:
         return None
     if ref[1] < end[0]:
-        return history.after(key, ref[1], limit, stop=end[0])
-    return history.before(key, ref[0], limit, stop=end[1])
+        return history.after(key, ref[1], limit, stop=end[0], eras=eras)
+    return history.before(key, ref[0], limit, stop=end[1], eras=eras)
 
 
 def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
@@ -128,7 +132,7 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
     low, high = min(start, end), max(start, end)
     found: list[tuple[int, str]] = []
     for channel in s.channels.values():
-        latest = p.backend.latest_time(channel.folded, low, high)
+        latest = p.backend.latest_time(channel.folded, low, high, eras=(channel.era,))
         if latest is not None:
             found.append((latest, channel.name))
     me = p.identity(s)
@@ -159,12 +163,19 @@ def send_history(
 ) -> None:
     """Send stored messages with their original tags, in a chathistory batch when possible.
 
-    `replay` (history on join for clients that did not ask for it): a client that sees neither
-    batches nor server-time gets each line prefixed with its time, so it reads as history.
+    `replay` (history on join for clients that did not ask for it): a client without batch
+    gets the lines between two NOTICEs (`HISTORY_START`, `HISTORY_END`), and one that sees
+    neither batches nor server-time gets each line prefixed with its time, so it reads as
+    history.
     """
     plain = replay and "batch" not in s.caps and "server-time" not in s.caps
     lines = [_to_message(row, plain) for row in rows]
+    framed = replay and "batch" not in s.caps  # else the batch says it is history
+    if framed:
+        s.send(Message("NOTICE", (target, HISTORY_START), server.name))
     _send_batch(server, s, "chathistory", (target,), lines)
+    if framed:
+        s.send(Message("NOTICE", (target, HISTORY_END), server.name))
 
 
 def _to_message(row: StoredMessage, plain: bool) -> Message:

@@ -59,6 +59,8 @@ def handle_kick(server: Server, s: Session, m: Message) -> None:
                 "KICK", (channel.name, target.nick, reason), s.prefix, server.relay_tags(s)
             )
             server.fanout(msg, list(channel.members))
+            if server.storage is not None:
+                server.storage.left(server, target, channel)
             server.state.remove_member(channel, target)
 
 
