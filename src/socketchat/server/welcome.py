@@ -20,6 +20,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import CASEMAPPING, CHANTYPES
 from socketchat.irc.message import Message
 from socketchat.server import bans
+from socketchat.server.commands.listfilter import ELIST
 from socketchat.server.commands.modeparse import BOT_MODE
 from socketchat.server.monitor import MONITOR_MAX
 
@@ -45,7 +46,7 @@ def isupport_tokens(server: Server) -> list[str]:
         "CHANMODES=beI,k,l,imnst",
         "CHANNELLEN=" + str(c.channellen),
         "CHANTYPES=" + CHANTYPES,
-        "ELIST=U",
+        "ELIST=" + ELIST,
         "KICKLEN=" + str(c.kicklen),
         "MAXTARGETS=" + str(c.limits.max_targets or ""),
         "MODES=4",

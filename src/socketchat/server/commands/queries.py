@@ -13,6 +13,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.numbers import parse_number
 from socketchat.server import services
+from socketchat.server.commands.listfilter import parse_list_filter
 from socketchat.server.commands.modeparse import BOT_MODE
 from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
 from socketchat.server.masks import mask_problem, match_mask
@@ -216,28 +217,21 @@ def handle_whowas(server: Server, s: Session, m: Message) -> None:
 
 # -- LIST -------------------------------------------------------------------------------------
 def handle_list(server: Server, s: Session, m: Message) -> None:
-    arg = m.param(0)
+    """LIST [conditions]: see `listfilter.py` for what ELIST=CMNTU lets a client ask."""
+    wanted = parse_list_filter(m.param(0))
     channels: list[Channel]
-    minimum, maximum = 0, -1
-    if arg and is_channel(arg):
-        channels = [c for name in arg.split(",") if (c := server.state.find_channel(name))]
+    names = wanted.names_only
+    if names is not None:
+        channels = [c for name in names if (c := server.state.find_channel(name))]
     else:
-        channels = server.state.channels()
-        for cond in arg.split(","):
-            number = parse_number(cond[1:])
-            if number is None:
-                continue
-            if cond[:1] == ">":
-                minimum = number + 1
-            elif cond[:1] == "<":
-                maximum = number - 1
+        now = server.clock()
+        channels = [c for c in server.state.channels() if wanted.accepts(c, now)]
     s.numeric(rpl.RPL_LISTSTART, "Channel", "Users  Name")
     for ch in channels:
-        users = len(ch.members)
-        if not can_see_channel(s, ch) or users < minimum or (maximum >= 0 and users > maximum):
+        if not can_see_channel(s, ch):
             continue
         modes = ch.mode_string(show_key=s in ch.members)[0]
-        s.numeric(rpl.RPL_LIST, ch.name, str(users), f"[{modes}] {ch.topic}")
+        s.numeric(rpl.RPL_LIST, ch.name, str(len(ch.members)), f"[{modes}] {ch.topic}")
     s.numeric(rpl.RPL_LISTEND, "End of /LIST")
 
 
