@@ -16,6 +16,8 @@
 #   CONFORMANCE_COMMON_MIN, CONFORMANCE_ACCOUNT_MIN   the thresholds (passed tests), defaults below
 #   IRCTEST_DIR             irctest checkout (default ../shared/irctest next to the repo root)
 #   IRCTEST_CONTROLLER_DIR  the command-template controller (default ../shared/irctest-controller)
+#                           (scripts/irctest/socketchat_controller.py extends it: faked time via
+#                           libfaketime's `faketime`, installed by setup.sh --test)
 #   CONFORMANCE_JOBS        pytest-xdist workers (default 4)
 #   CONFORMANCE_OUT         a directory to keep each selection's log and JUnit XML in
 # irctest is read-only here: it is copied to a temporary directory. When it is missing the run is
@@ -87,9 +89,9 @@ run() {
     mkdir -p "$tmp"
     echo "== irctest: $name selection (threshold: $min passed)"
     local rc=0
-    (cd "$work/irctest" && env TMPDIR="$tmp" PYTHONPATH="$controller_dir" \
+    (cd "$work/irctest" && env TMPDIR="$tmp" PYTHONPATH="$repo/scripts/irctest:$controller_dir" \
         IRCTEST_SERVER_CMD="$server_cmd" IRCTEST_SERVER_SOFTWARE=socketchat "$@" \
-        "$py" -m pytest --controller cmd_server_controller -p irctest_hygiene \
+        "$py" -m pytest --controller socketchat_controller -p irctest_hygiene \
         -p no:cacheprovider -n "${CONFORMANCE_JOBS:-4}" --timeout=60 -q -rfE \
         -o junit_logging=no --junitxml="$xml" \
         -m "$markers" -k "$keywords" "${extra[@]}" irctest/server_tests) >"$log" 2>&1 || rc=$?
