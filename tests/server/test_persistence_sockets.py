@@ -138,3 +138,31 @@ def test_a_plain_client_reconnecting_never_sees_a_line_twice(tmp_path: Path) -> 
         assert _join_and_read(guest, "#room") == []
         talker.close()
         guest.close()
+
+
+def test_what_a_plain_client_saw_live_is_not_replayed_after_a_restart(tmp_path: Path) -> None:
+    data = str(tmp_path)
+    with running_server(limits=NO_FLOOD, data_dir=data) as srv:
+        talker = IRCClient(srv.port).register("talker")
+        talker.send("PRIVMSG NickServ :REGISTER talker-password", "JOIN #room")
+        talker.expect("366")
+        erin = IRCClient(srv.port).register("erin")
+        erin.send("PRIVMSG NickServ :REGISTER erin-password")
+        erin.expect("NOTICE", lambda m: "registered" in m.param(1))
+        assert _join_and_read(erin, "#room") == []
+        talker.send("PRIVMSG #room :seen live")
+        assert erin.expect("PRIVMSG").param(1) == "seen live"
+    # the server stopped with erin still in #room; she comes back to a new process
+    with running_server(limits=NO_FLOOD, data_dir=data) as srv:
+        talker = IRCClient(srv.port).register("talker")
+        talker.send("JOIN #room", "PRIVMSG #room :said while erin was away")
+        settle(talker)
+        erin = _plain_with_account(srv.port, "erin", "erin-password")
+        got = _join_and_read(erin, "#room")
+        assert [t.split("] ", 1)[-1] for t in got] == [
+            "--- history ---",
+            "said while erin was away",
+            "--- end of history ---",
+        ]
+        talker.close()
+        erin.close()
