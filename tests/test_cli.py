@@ -67,3 +67,11 @@ def test_a_password_flag_warns_and_a_missing_password_off_a_terminal_is_refused(
         timeout=30,
     ).stdout
     assert "--account" in chat_help and "--account-password" not in chat_help
+
+
+def test_hash_password_reads_stdin_and_warns_about_an_argument() -> None:
+    run = [sys.executable, "-m", "socketchat", "hash-password"]
+    piped = subprocess.run(run, input="pw-secret\n", capture_output=True, text=True, timeout=60)
+    assert piped.returncode == 0 and piped.stdout.startswith("scrypt$") and not piped.stderr
+    argued = subprocess.run([*run, "pw-secret"], capture_output=True, text=True, timeout=60)
+    assert argued.returncode == 0 and "visible to every local user" in argued.stderr

@@ -159,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve_main(args)
     if args.command == "hash-password":
+        if args.password is not None:
+            print(
+                "socketchat: warning: a password on the command line is visible to every local "
+                "user (ps); leave it out to be asked, or pipe it in",
+                file=sys.stderr,
+            )
         return _hash_password_main(args.password)
     if args.command in ("chat", "gui"):
         problem = client_secrets(args, prompt=_terminal_prompt())

@@ -1,10 +1,12 @@
 """KICK and INVITE: permissions, errors, invite-notify, invites letting people into +i."""
 
 import dataclasses
+from pathlib import Path
 
 from socketchat.server.config import ServerConfig
 from tests.server.commands.helpers import joined, only
 from tests.server.harness import Net
+from tests.storage.helpers import stored_net
 
 
 def test_kick_several_nicks_broadcast_and_removed() -> None:
@@ -107,3 +109,19 @@ def test_invite_reports_away_target() -> None:
     guest.send("AWAY :zzz")
     op.send("INVITE guest #c")
     assert only(op.received(), "301")[0].params[2] == "zzz"
+
+
+def test_an_invite_to_an_account_holds_on_its_next_connection(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    op, bob = net.client("op"), net.client("bob")
+    bob.send("PRIVMSG NickServ :REGISTER bob-password")
+    joined(net, "#c", op)
+    op.send("MODE #c +i", "INVITE bob #c")
+    bob.send("QUIT :moving to the laptop")
+    impostor = net.client("bob")  # the nick, not the person: stays out
+    impostor.send("JOIN #c")
+    assert only(impostor.received(), "473")
+    impostor.send("QUIT")
+    laptop = net.client("bob2")
+    laptop.send("PRIVMSG NickServ :IDENTIFY bob bob-password", "JOIN #c")
+    assert only(laptop.received(), "JOIN")
