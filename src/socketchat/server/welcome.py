@@ -55,6 +55,7 @@ def isupport_tokens(server: Server) -> list[str]:
         "NICKLEN=" + str(c.nicklen),
         "PREFIX=(ov)@+",
         "STATUSMSG=@+",
+        "TARGMAX=" + targmax(server),
         "TOPICLEN=" + str(c.topiclen),
         "USERLEN=18",
         "UTF8ONLY",
@@ -64,6 +65,26 @@ def isupport_tokens(server: Server) -> list[str]:
     if server.storage is not None:
         tokens.extend(server.storage.isupport())
     return sorted(tokens)
+
+
+def targmax(server: Server) -> str:
+    """How many comma-separated targets each command takes (empty: no limit). Each target is
+    checked on its own; over the limit the command is refused with 407 (WHOIS: the rest is
+    dropped)."""
+    limit = str(server.config.limits.max_targets or "")
+    counts = {
+        "JOIN": "",
+        "KICK": limit,
+        "LIST": "",
+        "MONITOR": str(MONITOR_MAX),
+        "NAMES": limit,
+        "NOTICE": limit,
+        "PART": "",
+        "PRIVMSG": limit,
+        "TAGMSG": limit,
+        "WHOIS": str(max(1, server.config.limits.max_targets or 1)),
+    }
+    return ",".join(f"{command}:{n}" for command, n in counts.items())
 
 
 def send_welcome(server: Server, s: Session) -> None:

@@ -111,15 +111,27 @@ def handle_names(server: Server, s: Session, m: Message) -> None:
     if not m.params or not m.params[0]:
         s.numeric(rpl.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    for name in m.params[0].split(","):
-        channel = server.state.find_channel(name)
-        if channel is None or is_hidden_from(s, channel):
-            s.numeric(rpl.RPL_ENDOFNAMES, name, "End of /NAMES list")
-        else:
-            send_names(server, s, channel)
+    names = [n for n in m.params[0].split(",") if n]
+    max_targets = server.config.limits.max_targets
+    if max_targets and len(names) > max_targets:
+        s.numeric("407", m.params[0], f"Too many targets. Only {max_targets} allowed.")
+        return
+    if len(names) != 1:
+        # several channels (TARGMAX NAMES): their 353s, then one 366 naming them all, as ergo
+        for name in names:
+            channel = server.state.find_channel(name)
+            if channel is not None and not is_hidden_from(s, channel):
+                send_names(server, s, channel, end=False)
+        s.numeric(rpl.RPL_ENDOFNAMES, m.params[0], "End of /NAMES list")
+        return
+    channel = server.state.find_channel(names[0])
+    if channel is None or is_hidden_from(s, channel):
+        s.numeric(rpl.RPL_ENDOFNAMES, names[0], "End of /NAMES list")
+    else:
+        send_names(server, s, channel)
 
 
-def send_names(server: Server, s: Session, channel: Channel) -> None:
+def send_names(server: Server, s: Session, channel: Channel, *, end: bool = True) -> None:
     multi = "multi-prefix" in s.caps
     full = "userhost-in-names" in s.caps
     visible = s in channel.members
@@ -140,7 +152,8 @@ def send_names(server: Server, s: Session, channel: Channel) -> None:
         size += len(entry) + 1
     if line:
         s.numeric(rpl.RPL_NAMREPLY, kind, channel.name, " ".join(line))
-    s.numeric(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
+    if end:
+        s.numeric(rpl.RPL_ENDOFNAMES, channel.name, "End of /NAMES list")
 
 
 def handle_topic(server: Server, s: Session, m: Message) -> None:
