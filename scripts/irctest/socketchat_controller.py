@@ -1,5 +1,10 @@
 """irctest controller for socketchat: the shared command-template controller
-(../shared/irctest-controller/cmd_server_controller.py), plus faked time.
+(../shared/irctest-controller/cmd_server_controller.py), plus what irctest asks a controller to
+say about its server, and faked time.
+
+irctest cannot discover a mute extban's letter (there is no ISUPPORT token for it), so each
+controller declares it (`extban_mute_char`: "m" for ergo and InspIRCd); socketchat's is `m`
+(EXTBAN=,am, see src/socketchat/server/bans.py).
 
 Some irctest cases ask for a server whose clock runs fast (`faketime = "+1y x30"`:
 FaketimeListTestCase checks LIST C<n / T<n, in minutes). irctest's own controllers run those
@@ -19,6 +24,7 @@ from cmd_server_controller import CmdServerController  # type: ignore[import-not
 
 
 class SocketchatController(CmdServerController):  # type: ignore[misc]
+    extban_mute_char = "m"
     _faketime: str | None = None
 
     def run(self, hostname: str, port: int, **kwargs: Any) -> None:
