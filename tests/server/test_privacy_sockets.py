@@ -64,6 +64,8 @@ def test_a_secret_channel_answers_non_members_as_if_it_did_not_exist() -> None:
         probes = [
             "MODE {c}",
             "MODE {c} +b",
+            "MODE {c} +e",
+            "MODE {c} +I",
             "MODE {c} +o spy",
             "TOPIC {c}",
             "TOPIC {c} :mine",
@@ -109,6 +111,11 @@ def test_ban_list_of_a_public_channel_hides_the_setters_address_from_outsiders()
         assert [m.params[1:4] for m in entries] == [("#pub", "evil!*@*", "op")]
         member = [m for m in _answers(op, "MODE #pub +b") if m.command == "367"]
         assert member[0].params[3].startswith("op!")  # members still see who it was
+        op.send("MODE #pub +eI friend!*@* pal!*@*")
+        op.expect("MODE", lambda m: m.param(0) == "#pub" and "e" in m.param(1))
+        for query, numeric in (("MODE #pub +e", "348"), ("MODE #pub +I", "346")):
+            entries = [m for m in _answers(outsider, query) if m.command == numeric]
+            assert len(entries) == 1 and entries[0].params[3] == "op", entries
         op.close()
         outsider.close()
 
