@@ -8,12 +8,15 @@ import re
 import subprocess
 import sys
 import time
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable
 
+from textual import events as tev
 from textual.pilot import Pilot
 from textual.widgets import Input, RichLog, Static, Tabs
 
+from socketchat.client import rtl
 from socketchat.client.tui.app import ChatApp
 from tests.client.conftest import ServerUnderTest
 from tests.client.peers import fast_backoff, peer
@@ -149,6 +152,10 @@ async def test_status_line_shows_reconnecting(irc_server: ServerUnderTest) -> No
         await until(pilot, lambda: app.core is not None and app.core.state == "connected")
 
 
+def ready(screen: str, nick: str) -> bool:
+    return re.search(rf"connected .*{nick}", screen) is not None and "Type a message" in screen
+
+
 def test_real_command_in_tmux(irc_server: ServerUnderTest) -> None:
     tmux = require_tool("tmux")
     sock = f"socketchat-test-{uuid.uuid4().hex[:8]}"
@@ -168,9 +175,9 @@ def test_real_command_in_tmux(irc_server: ServerUnderTest) -> None:
     tm("new-session", "-d", "-s", "c", "-x", "120", "-y", "40", command)
     try:
         bob.expect("JOIN", lambda m: m.nick == "tmuxuser", timeout=20)
-        # The input line is drawn (its placeholder shows) before keys are typed: keys sent while
-        # Textual is still starting up can be swallowed by its terminal set-up on a busy machine.
-        wait_for(lambda: "Type a message" in tm("capture-pane", "-p", "-t", "c"), timeout=10)
+        # typed keys are only safe once the app is up and drawing (earlier ones may be lost
+        # while Textual sets the terminal up): wait for the status line and the input line
+        wait_for(lambda: ready(tm("capture-pane", "-p", "-t", "c"), "tmuxuser"), timeout=10)
         tm("send-keys", "-t", "c", "-l", "hello from tmux")
         wait_for(lambda: "hello from tmux" in tm("capture-pane", "-p", "-t", "c"), timeout=10)
         tm("send-keys", "-t", "c", "Enter")
@@ -210,3 +217,133 @@ async def test_page_up_at_the_top_fetches_older_history() -> None:
                 said = [ln for ln in log_text(app).splitlines() if "<bob> line" in ln]
                 assert [int(ln.rsplit(" ", 1)[1]) for ln in said] == list(range(70))
                 assert log.scroll_y > 0  # what was shown stays in view, below the new lines
+
+
+MIXED = "جلسه ساعت 10:30 در room B است، OK?"
+
+
+def log_rows(app: ChatApp) -> list[str]:
+    return [strip.text.rstrip() for strip in app.query_one("#log", RichLog).lines]
+
+
+async def test_formatting_codes_keep_their_text(irc_server: ServerUnderTest) -> None:
+    """Italic and strike codes used to swallow the rest of the line; now every code is styled."""
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        bob.send(
+            "PRIVMSG #lobby :a \x1ditalic\x1d b \x1estrike\x1e c \x02bold\x02 \x034,1red\x03 d"
+        )
+        await until(pilot, lambda: "<bob> a italic b strike c bold red d" in log_text(app))
+        strip = next(s for s in app.query_one("#log", RichLog).lines if "strike c" in s.text)
+        styles = {seg.text.strip(): seg.style for seg in strip if seg.text.strip() and seg.style}
+        assert styles["italic"].italic and styles["strike"].strike and styles["bold"].bold
+        red = styles["red"]
+        assert red.color is not None and red.color.triplet is not None
+        assert red.color.triplet.hex == "#ff0000"
+        assert red.bgcolor is not None and red.bgcolor.triplet is not None
+        assert "\x1d" not in log_text(app) and "\x03" not in log_text(app)
+
+
+async def test_links_are_links(irc_server: ServerUnderTest) -> None:
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        bob.send("PRIVMSG #lobby :see https://example.org/x now")
+        await until(pilot, lambda: "https://example.org/x now" in log_text(app))
+        strip = next(s for s in app.query_one("#log", RichLog).lines if "example.org" in s.text)
+        (link,) = [seg for seg in strip if seg.style and seg.style.link]
+        assert link.text == "https://example.org/x" and link.style is not None
+        assert link.style.link == "https://example.org/x"
+
+
+async def test_persian_lines_are_reordered_for_the_terminal(irc_server: ServerUnderTest) -> None:
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        bob.send(f"PRIVMSG #lobby :{MIXED}")
+        await until(pilot, lambda: "<bob> ?OK" in log_text(app))
+        row = next(r for r in log_rows(app) if "<bob> ?OK" in r)
+        assert re.match(r"^\d\d:\d\d <bob> \?OK", row), row  # stamp and nick stay at the left
+        text = row.split("> ", 1)[1]
+        assert text.index("room B") < text.index("10:30")
+        assert text.endswith("\ufeea\ufeb4\ufee0\ufe9f")  # جلسه, joined forms, at the right end
+
+
+async def test_long_persian_lines_wrap_before_reordering(irc_server: ServerUnderTest) -> None:
+    words = [f"کلمه{n}" for n in ("یک", "دو", "سه", "چهار", "پنج", "شش", "هفت", "هشت")]
+    long_line = " ".join(words * 3)
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        bob.send(f"PRIVMSG #lobby :{long_line}")
+        await until(pilot, lambda: "<bob>" in log_text(app) and "\ufeea" in log_text(app))
+        rows = log_rows(app)
+        first = next(i for i, r in enumerate(rows) if "<bob>" in r)
+        width = app.query_one("#log", RichLog).scrollable_content_region.width
+        assert all(len(r) <= width for r in rows)
+        wrapped = [r for r in rows[first + 1 :] if r.startswith(" " * 12)]
+        assert wrapped, rows  # the continuation rows are indented under the text column
+        # the first row ends (at its right) with the first word of the message
+        assert rows[first].endswith(rtl.shape(words[0])[::-1])
+
+
+async def test_zwnj_typed_is_sent_intact(irc_server: ServerUnderTest) -> None:
+    """Textual's Input drops characters that are not str.isprintable(), as the ZWNJ is not."""
+    word = "می\u200cخندد"
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        await type_as_terminal(pilot, app, word)
+        assert app.query_one("#input", Input).value == word
+        preview = str(app.query_one("#preview", Static).render())
+        assert app.query_one("#preview", Static).display and "\u200c" in preview
+        await pilot.press("enter")
+        msg = await bob.privmsg(word)
+        assert "\u200c".encode() in msg.param(1).encode()
+
+
+async def type_as_terminal(pilot: Pilot[int], app: ChatApp, text: str) -> None:
+    """Each character as the key event Textual's terminal parser makes of it (Key(name, char)).
+
+    Not `pilot.press`: it looks a key's character up by the key's name, and for U+200C
+    ("zero_width_non_joiner") that lookup fails, so Pilot sends no character at all.
+    """
+    driver = app._driver
+    assert driver is not None
+    for char in text:
+        key = char if char.isalnum() else unicodedata.name(char).lower().replace(" ", "_")
+        driver.send_message(tev.Key(key.replace("-", "_"), char))
+        await pilot.pause()
+
+
+def tmux_session(command: str) -> tuple[Callable[..., str], Callable[[], None]]:
+    tmux = require_tool("tmux")
+    sock = f"socketchat-test-{uuid.uuid4().hex[:8]}"
+
+    def tm(*args: str) -> str:
+        return subprocess.run(
+            [tmux, "-L", sock, *args], check=True, capture_output=True, text=True, timeout=10
+        ).stdout
+
+    tm("new-session", "-d", "-s", "c", "-x", "120", "-y", "40", command)
+    return tm, lambda: subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True)
+
+
+def test_persian_in_a_real_terminal(irc_server: ServerUnderTest) -> None:
+    """The real command in tmux: a mixed line is drawn in reading order with joined letters, and
+    a ZWNJ typed on the keyboard reaches the server."""
+    bob = IRCClient(irc_server.port).register("bob")
+    bob.send("JOIN #lobby")
+    bob.expect("366")
+    command = (
+        f"env LANG=C.UTF-8 {sys.executable} -m socketchat chat --host 127.0.0.1"
+        f" --port {irc_server.port} --nick tmuxfa"
+    )
+    tm, stop = tmux_session(command)
+    try:
+        bob.expect("JOIN", lambda m: m.nick == "tmuxfa", timeout=20)
+        wait_for(lambda: ready(tm("capture-pane", "-p", "-t", "c"), "tmuxfa"), timeout=10)
+        bob.send(f"PRIVMSG #lobby :{MIXED}")
+        bob.send("PRIVMSG #lobby :\x02bold\x02 \x1ditalic\x1d after")
+        wait_for(lambda: "<bob> bold italic after" in tm("capture-pane", "-p", "-t", "c"))
+        screen = tm("capture-pane", "-p", "-t", "c")
+        row = next(r for r in screen.splitlines() if "<bob> ?OK" in r)
+        assert row.split("│")[0].rstrip().endswith("\ufeea\ufeb4\ufee0\ufe9f"), row
+        tm("send-keys", "-t", "c", "-l", "می\u200cخندد")
+        tm("send-keys", "-t", "c", "Enter")
+        msg = bob.expect("PRIVMSG", lambda m: m.nick == "tmuxfa", timeout=10)
+        assert msg.param(1) == "می\u200cخندد"
+    finally:
+        stop()
+        bob.close()

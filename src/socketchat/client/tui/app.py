@@ -15,8 +15,11 @@ import asyncio
 import contextlib
 import getpass
 import os
+import unicodedata
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual import events as tev
 from textual.app import App, ComposeResult
@@ -26,6 +29,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RichLog, Static, Tab, Tabs
 
+from socketchat.client import rtl
 from socketchat.client.connection import Backoff, Connection
 from socketchat.client.core import ClientConfig, ClientCore
 from socketchat.client.events import (
@@ -45,36 +49,92 @@ from socketchat.client.events import (
     TopicChanged,
     UnreadChanged,
 )
+from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import NickCompleter, channel_name, default_port, nick_color
 
 __all__ = ["ChatApp", "chat_main", "render_line"]
 
 
-def render_line(line: ChatLine) -> Text:
-    """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick."""
-    text = Text(line.time.strftime("%H:%M") + " ", style="dim")
+def _rich_style(span: Span, base: str) -> Style:
+    st = span.style
+    fg, bg = st.fg, st.bg
+    style = Style.parse(base) if base else Style()
+    return style + Style(
+        bold=st.bold or None,
+        italic=st.italic or None,
+        underline=st.underline or bool(span.link) or None,
+        strike=st.strike or None,
+        reverse=st.reverse or None,
+        color=fg,
+        bgcolor=bg,
+        link=span.link,
+    )
+
+
+def bidi_enabled() -> bool:
+    """Reorder and shape right-to-left text here, unless the terminal does it itself
+    (``SOCKETCHAT_BIDI=terminal``, e.g. VTE with BiDi on: it would be reversed twice)."""
+    return os.environ.get("SOCKETCHAT_BIDI", "").lower() not in ("terminal", "off", "0", "no")
+
+
+def render_line(line: ChatLine, width: int | None = None, *, bidi: bool | None = None) -> Text:
+    """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick.
+
+    The message text is parsed for IRC formatting (client/formatting.py) and, when `width` (in
+    cells) is given, wrapped to the columns right of the time and nick, the rows after the first
+    indented under the first; each row is then shaped and reordered for right-to-left scripts
+    (client/rtl.py), so the time and nick stay at the left while the text reads right to left.
+    """
+    if bidi is None:
+        bidi = bidi_enabled()
+    prefix = Text(line.time.strftime("%H:%M") + " ", style="dim")
     color = nick_color(line.nick, dark=True) if line.nick else ""
+    nick = rtl.display_text(line.nick, reorder=bidi)
+    body_style = ""
+    body = line.text
     if line.kind == "message":
-        text.append("<")
-        text.append(line.nick, style=f"bold {color}")
-        text.append("> ")
-        text.append(line.text, style="bold" if line.highlight else "")
+        prefix.append("<")
+        prefix.append(nick, style=f"bold {color}")
+        prefix.append("> ")
+        body_style = "bold" if line.highlight else ""
     elif line.kind == "action":
-        text.append("* ")
-        text.append(line.nick, style=f"bold {color}")
-        text.append(" " + line.text, style="italic")
+        prefix.append("* ")
+        prefix.append(nick, style=f"bold {color}")
+        prefix.append(" ")
+        body_style = "italic"
     elif line.kind == "notice":
-        text.append("-")
-        text.append(line.nick, style=color)
-        text.append("- " + line.text)
+        prefix.append("-")
+        prefix.append(nick, style=color)
+        prefix.append("- ")
     elif line.kind == "error":
-        text.append("!! " + line.text, style="bold red")
+        prefix.append("!! ", style="bold red")
+        body_style = "bold red"
     elif line.kind == "info":
-        text.append("-- " + line.text, style="cyan")
+        prefix.append("-- ", style="cyan")
+        body_style = "cyan"
     else:  # join, part, quit, kick, nick, topic, mode
-        text.append("-- " + line.text, style="dim")
+        prefix.append("-- ", style="dim")
+        body_style = "dim"
+    indent = prefix.cell_len
+    column = float("inf") if width is None or width - indent < 10 else width - indent
+    rows = rtl.display_rows(parse_formatting(body), column, cell_len, reorder=bidi)
+    text = prefix
+    for index, row in enumerate(rows):
+        if index:
+            text.append("\n" + " " * indent)
+        for span in row:
+            text.append(span.text, style=_rich_style(span, body_style))
     if line.highlight and line.kind in ("message", "action"):
         text.stylize("on #3a3000", 6)
+    return text
+
+
+def styled_text(line: str, base: str = "") -> Text:
+    """One line of IRC-formatted text (a topic) as Rich text, shaped and reordered, unwrapped."""
+    text = Text()
+    for row in rtl.display_rows(parse_formatting(line), reorder=bidi_enabled()):
+        for span in row:
+            text.append(span.text, style=_rich_style(span, base))
     return text
 
 
@@ -83,6 +143,22 @@ class ChatLog(RichLog):
 
     class ReachedTop(Message):
         """The user scrolled up while at the top of the log."""
+
+    class Resized(Message):
+        """The log's width changed: its lines are wrapped anew."""
+
+    _drawn_width = 0
+
+    def text_width(self) -> int | None:
+        """The cells a line may take (None before the first layout: Rich wraps then)."""
+        width = self.scrollable_content_region.width
+        return width - 1 if width > 10 else None
+
+    def on_resize(self, _event: tev.Resize) -> None:
+        width = self.scrollable_content_region.width
+        if width != self._drawn_width:
+            self._drawn_width = width
+            self.post_message(self.Resized())
 
     def _on_mouse_scroll_up(self, event: tev.MouseScrollUp) -> None:
         super()._on_mouse_scroll_up(event)
@@ -98,6 +174,17 @@ class ChatInput(Input):
         self.completer = completer
 
     async def _on_key(self, event: tev.Key) -> None:
+        char = event.character
+        if char is not None and len(char) == 1 and unicodedata.category(char) == "Cf":
+            # ZWNJ (U+200C, which Persian needs inside words), ZWJ, LRM/RLM: Input only inserts
+            # characters that str.isprintable() accepts, and these format characters are not.
+            event.stop()
+            event.prevent_default()
+            if self.selection.is_empty:
+                self.insert_text_at_cursor(char)
+            else:
+                self.replace(char, *self.selection)
+            return
         if event.key == "tab":
             event.stop()
             event.prevent_default()
@@ -149,6 +236,7 @@ class ChatApp(App[int]):
     #log { width: 1fr; border: none; padding: 0 1; }
     #members { width: 24; height: 100%; border-left: solid $primary; padding: 0 1; }
     #input { dock: none; }
+    #preview { height: 1; padding: 0 2; color: $text-muted; display: none; }
     #status { height: 1; background: $primary-background; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -203,6 +291,7 @@ class ChatApp(App[int]):
         with Horizontal(id="main"):
             yield ChatLog(id="log", wrap=True, markup=False, min_width=20)
             yield Static("", id="members")
+        yield Static("", id="preview")
         yield ChatInput(self.completer, id="input", placeholder="Type a message or /help")
         yield Static("starting…", id="status")
 
@@ -255,7 +344,8 @@ class ChatApp(App[int]):
         tabs = self.query_one("#tabs", Tabs)
         if isinstance(event, ChatLine):
             if event.buffer == self.shown:
-                self.query_one("#log", RichLog).write(render_line(event))
+                log = self.query_one("#log", ChatLog)
+                log.write(render_line(event, log.text_width()))
         elif isinstance(event, BufferReset):
             if event.buffer == self.shown:
                 self._draw_log()
@@ -321,7 +411,7 @@ class ChatApp(App[int]):
     def _label(self, buffer: str) -> Text:
         name = "status" if buffer == STATUS_BUFFER else buffer
         unread = self.core.unread(buffer) if self.core else 0
-        label = Text(name)
+        label = Text(rtl.display_text(name, reorder=bidi_enabled()))
         if unread:
             label.append(f" ({unread})", style="bold yellow")
         return label
@@ -347,7 +437,7 @@ class ChatApp(App[int]):
         log.clear()
         if self.core is not None:
             for line in self.core.lines(self.shown):
-                log.write(render_line(line), scroll_end=not keep_view)
+                log.write(render_line(line, log.text_width()), scroll_end=not keep_view)
         if keep_view:
             log.scroll_to(y=top + len(log.lines) - before, animate=False)
 
@@ -361,19 +451,35 @@ class ChatApp(App[int]):
         text = Text(f"{len(members)} here\n", style="dim")
         for m in members:
             text.append(m.prefix or " ")
-            text.append(m.nick, style=("dim " if m.away else "") + nick_color(m.nick, dark=True))
+            style = ("dim " if m.away else "") + nick_color(m.nick, dark=True)
+            text.append(rtl.display_text(m.nick, reorder=bidi_enabled()), style=style)
             text.append("\n")
         widget.update(text)
 
     def _draw_topic(self) -> None:
         topic = self.core.topic(self.shown) if self.core else ""
-        self.query_one("#topic", Static).update(Text(topic or self.shown.strip("*")))
+        self.query_one("#topic", Static).update(styled_text(topic or self.shown.strip("*")))
 
     def _draw_status(self) -> None:
         if self.core is not None:
             self.query_one("#status", Static).update(self.core.status().describe())
 
     # ------------------------------------------------------------------ input
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Right-to-left text typed into the input line is shown shaped and in reading order
+        just above it: Textual's Input draws characters in the order they are stored, and
+        editing visual-order text in place would scramble the cursor's moves."""
+        if event.input.id != "input":
+            return
+        preview = self.query_one("#preview", Static)
+        show = bidi_enabled() and rtl.has_rtl(event.value)
+        preview.display = show
+        if show:
+            preview.update(styled_text(event.value))
+
+    def on_chat_log_resized(self, _message: ChatLog.Resized) -> None:
+        self._draw_log()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "input":
