@@ -228,7 +228,7 @@ def test_echo_message_displays_from_echo() -> None:
     core = registered(caps="echo-message server-time")
     core.set_current("#lobby")
     core.handle_input("hi", NOW)
-    assert sent_lines(core) == ["PRIVMSG #lobby hi"]
+    assert sent_lines(core) == ["PRIVMSG #lobby :hi"]
     assert chat(core.pop_events()) == []
     events = feed(core, "@time=2024-01-02T03:04:05.000Z :alice!a@h PRIVMSG #lobby :hi")
     line = chat(events)[0]
@@ -325,7 +325,7 @@ def test_pm_by_ip_excludes_self_and_uses_whox() -> None:
         f":{SERVER} 354 alice 152 ~b 127.0.0.1 bob G bobacct",
         f":{SERVER} 315 alice 127.0.0.1 :End of WHO list",
     )
-    assert sent_lines(core) == ["PRIVMSG bob yo"]
+    assert sent_lines(core) == ["PRIVMSG bob :yo"]
 
 
 def test_pm_by_ip_several_users_sends_nothing() -> None:
@@ -424,7 +424,7 @@ def test_join_part_topic() -> None:
     events = feed(core, ":bob!b@h TOPIC #dev :New topic")
     assert TopicChanged("#dev", "New topic", "bob") in events
     core.handle_input("/topic Newer", NOW)
-    assert sent_lines(core) == ["TOPIC #dev Newer"]
+    assert sent_lines(core) == ["TOPIC #dev :Newer"]
     core.handle_input("/part", NOW)
     assert sent_lines(core) == ["PART #dev"]
     events = feed(core, ":alice!a@h PART #dev")

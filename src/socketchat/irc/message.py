@@ -6,6 +6,22 @@ Grammar (modern.ircdocs.horse, ircv3.net/specs/extensions/message-tags)::
 
 Tag values are escaped (`\\:` for `;`, `\\s` for space, `\\\\`, `\\r`, `\\n`). A tag without a
 value and a tag with an empty value are the same thing; both parse to "".
+
+What the serialiser guarantees, whatever it is given (it never raises: a reply built from odd
+client input must still go out as one well-formed line):
+
+- **Middle parameters are words.** A middle parameter that is empty, contains a space or starts
+  with `:` would shift or swallow the parameters after it (`401 alice x y :No such nick` reads
+  as a reply about `x` with `y` as its text). Handlers validate what they echo; as the last line
+  of defence the serialiser sends such a parameter as `*`, IRC's word for "no name" (a middle
+  parameter is always a name, a mask, a number or a mode, never free text).
+- **Text is a trailing parameter.** The text of PRIVMSG, NOTICE, TOPIC, PART, QUIT, KICK, AWAY,
+  ERROR, ... and the last parameter of every numeric is sent with its `:` even when it is one
+  word (`PRIVMSG #lobby :hi`), as ergo, InspIRCd and ngIRCd do; other last parameters get the
+  `:` only when they need it.
+- **512 bytes** (`MAX_BODY`, CRLF included, tags excluded) per encoded line: `encode_line` cuts
+  the last parameter at a UTF-8 boundary if a line would be longer. Relayed text is cut earlier,
+  where it enters (see `server/commands/messaging.py`), so what is stored equals what is sent.
 """
 
 from __future__ import annotations
@@ -25,9 +41,11 @@ class ParseError(ValueError):
 
 
 def escape_tag_value(value: str) -> str:
-    if not any(c in value for c in _ESCAPES):
-        return value
-    return "".join(_ESCAPES.get(c, c) for c in value)
+    # five `in` tests (C loops) beat any() over a generator: this runs for every tag of every
+    # line a client receives with tags
+    if ";" in value or " " in value or "\\" in value or "\r" in value or "\n" in value:
+        return "".join(_ESCAPES.get(c, c) for c in value)
+    return value
 
 
 def unescape_tag_value(value: str) -> str:
@@ -62,7 +80,7 @@ def parse_tags(raw: str) -> dict[str, str]:
 
 
 def format_tags(tags: Mapping[str, str]) -> str:
-    return ";".join(f"{k}={escape_tag_value(v)}" if v else k for k, v in tags.items())
+    return ";".join([f"{k}={escape_tag_value(v)}" if v else k for k, v in tags.items()])
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +112,31 @@ class Message:
         )
 
     def to_bytes(self, tags: Mapping[str, str] | None = None) -> bytes:
-        """Serialise as a UTF-8 line ending in CRLF."""
-        return (self.to_line(tags) + "\r\n").encode("utf-8", "replace")
+        """Serialise as a UTF-8 line ending in CRLF, within `MAX_BODY` (see `encode_line`)."""
+        return encode_line(
+            self.command, self.params, self.source, self.tags if tags is None else tags
+        )
 
     def __str__(self) -> str:
         return self.to_line()
+
+
+# The position of the text parameter of commands that carry text: it is always trailing.
+_TEXT_PARAM = {
+    "PRIVMSG": 1,
+    "NOTICE": 1,
+    "TOPIC": 1,
+    "PART": 1,
+    "KICK": 2,
+    "KILL": 1,
+    "QUIT": 0,
+    "AWAY": 0,
+    "ERROR": 0,
+    "WALLOPS": 0,
+    "SETNAME": 0,
+}
+TEXT_PARAM: Mapping[str, int] = MappingProxyType(_TEXT_PARAM)
+MAX_BODY = 512  # bytes of a line without its tags, CRLF included (RFC 1459 / modern IRC)
 
 
 def serialize(
@@ -107,20 +145,82 @@ def serialize(
     source: str | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> str:
-    parts: list[str] = []
+    """One line, without its line ending; see the module docstring for what it guarantees."""
+    head = f":{source} {command}" if source else command
     if tags:
-        parts.append("@" + format_tags(tags))
-    if source:
-        parts.append(":" + source)
-    parts.append(command)
-    if params:
-        *middle, last = params
-        parts.extend(middle)
-        if not last or " " in last or last[0] == ":":
-            parts.append(":" + last)
-        else:
-            parts.append(last)
-    return " ".join(parts)
+        head = f"@{format_tags(tags)} {head}"
+    if not params:
+        return head
+    last_index = len(params) - 1
+    last = params[last_index]
+    if last_index == 1:  # the common case (PRIVMSG, most numerics): no slice, no join
+        first = params[0]
+        if not first or first[0] == ":" or " " in first:
+            first = "*"
+        head = f"{head} {first}"
+        if command[0] <= "9":  # a numeric: its last parameter is text
+            return f"{head} :{last}"
+    elif last_index:
+        middle = params[:last_index]
+        for p in middle:
+            if not p or p[0] == ":" or " " in p:
+                middle = [_word(p) for p in middle]
+                break
+        head = f"{head} {' '.join(middle)}"
+        if command[0] <= "9":  # a numeric: its last parameter is text
+            return f"{head} :{last}"
+    if not last or last[0] == ":" or " " in last or _TEXT_PARAM.get(command) == last_index:
+        return f"{head} :{last}"
+    return f"{head} {last}"
+
+
+def _word(param: str) -> str:
+    """A middle parameter as it may be sent: itself if it is a word, else `*`."""
+    return param if param and param[0] != ":" and " " not in param else "*"
+
+
+def encode_line(
+    command: str,
+    params: tuple[str, ...] | list[str] = (),
+    source: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> bytes:
+    """`serialize` as UTF-8 with CRLF, the last parameter cut so that it fits `MAX_BODY`."""
+    data = (serialize(command, params, source, tags) + "\r\n").encode("utf-8", "replace")
+    if len(data) <= MAX_BODY:
+        return data
+    over = _body_len(data) - MAX_BODY
+    if over <= 0 or not params:
+        return data
+    last = params[-1].encode("utf-8", "replace")
+    keep = len(last) - over
+    for _ in range(4):  # the first cut fits unless it dropped a ':' that it then needs
+        if keep <= 0:
+            break
+        cut = last[:keep].decode("utf-8", "ignore")
+        data = (serialize(command, (*params[:-1], cut), source, tags) + "\r\n").encode(
+            "utf-8", "replace"
+        )
+        if _body_len(data) <= MAX_BODY:
+            return data
+        keep -= 1
+    return data  # too long even without its last parameter: nothing sane to cut
+
+
+def _body_len(data: bytes) -> int:
+    """Bytes of an encoded line without its tag section."""
+    if data[:1] != b"@":
+        return len(data)
+    space = data.find(b" ")
+    return len(data) - space - 1 if space != -1 else 0
+
+
+def fit_text(text: str, budget: int) -> str:
+    """`text` cut to at most `budget` UTF-8 bytes, at a character boundary."""
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) <= budget:
+        return text
+    return raw[: max(budget, 0)].decode("utf-8", "ignore")
 
 
 def parse_message(line: str) -> Message:

@@ -40,7 +40,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from socketchat.irc.framing import FramingError, LineBuffer
-from socketchat.irc.message import Message, ParseError, parse_message, serialize
+from socketchat.irc.message import Message, ParseError, encode_line, parse_message
 from socketchat.server.link import Link
 
 if TYPE_CHECKING:
@@ -361,8 +361,7 @@ class Session:
 
     def numeric(self, code: str, *params: str) -> None:
         if self.capture is None:  # (the common case, without building a Message: it is hot)
-            line = serialize(code, (self.nick, *params), self.server.name) + "\r\n"
-            self.write(line.encode("utf-8", "replace"))
+            self.write(encode_line(code, (self.nick, *params), self.server.name))
             return
         self.send(Message(code, (self.nick, *params), self.server.name))
 

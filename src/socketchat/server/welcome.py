@@ -33,7 +33,7 @@ log = logging.getLogger("socketchat.server")
 # Numerics without the nick: (code, params after the nick).
 Numerics = list[tuple[str, tuple[str, ...]]]
 
-_NICK = "\0"  # stands for the nick while a line is encoded once (no nick holds a NUL)
+_NICK = "\x01nick\x01"  # stands for the nick while a line is encoded once (no nick holds \x01)
 
 
 def isupport_tokens(server: Server) -> list[str]:
