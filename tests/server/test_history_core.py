@@ -290,3 +290,20 @@ def test_chathistory_limit_in_other_digits_is_invalid_params(tmp_path: Path) -> 
             "INVALID_PARAMS",
             "LATEST",
         ), fail
+
+
+def test_no_replay_while_another_connection_of_the_account_is_in_the_channel(
+    tmp_path: Path,
+) -> None:
+    net = stored_net(tmp_path)
+    talker = net.client("talker")
+    talker.send("JOIN #room", "PRIVMSG #room :before")
+    old = net.client("dave")
+    old.send("PRIVMSG NickServ :REGISTER dave-password", "JOIN #room")
+    assert texts(old.received())[-1].endswith("before")  # first time: replayed
+    talker.send("PRIVMSG #room :seen by the old connection")
+    assert texts(old.received()) == ["seen by the old connection"]
+    new = net.client("dave2")  # reconnected before the old one timed out
+    new.send("PRIVMSG NickServ :IDENTIFY dave dave-password", "JOIN #room")
+    got = new.received()
+    assert texts(got) == [] and texts(got, "NOTICE")[-1].startswith("You are now identified")

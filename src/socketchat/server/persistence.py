@@ -52,9 +52,13 @@ Plain clients (irssi, WeeChat) show replayed lines as if they were live, so a li
 reach them twice. A client logged in to an account gets what was said since that account last
 saw the channel: a marker per account and channel (`Backend.set_marker`), moved to the newest
 line when it leaves (PART, KICK, QUIT) and after each replay — at most
-`history_replay_on_join` lines. A client without an account cannot be recognised on its next
-connection, so it gets no replay unless `history_replay_unidentified` is set (then the last
-lines each time it joins; on a PART and rejoin within one connection only what it missed).
+`history_replay_on_join` lines — and nothing while another connection of the same account is
+in the channel (it got every line live: another device, or the old connection of a client
+that reconnected before the server noticed the old one was dead; lines that went to a dead
+connection are not replayed then, only CHATHISTORY has them). A client without an account
+cannot be recognised on its next connection, so it gets no replay unless
+`history_replay_unidentified` is set (then the last lines each time it joins; on a PART and
+rejoin within one connection only what it missed).
 Replayed lines come in a chathistory batch for clients with batch, and otherwise between
 NOTICEs "--- history ---" and "--- end of history ---" (and, without server-time, each line
 prefixed with its time).
@@ -189,6 +193,9 @@ class Persistence:
         view = self.channel_view(session, channel)
         if view is None:
             return
+        if session.account and self._account_present(session, channel):
+            self._mark_seen(session, channel.folded)
+            return  # its other connection got everything live (e.g. one not yet timed out)
         since = self._seen_up_to(session, channel.folded)
         rows = self.backend.before(view.key, None, count, stop=since, eras=view.eras)
         if rows:
@@ -200,6 +207,15 @@ class Persistence:
     def left(self, server: Server, session: Session, channel: Channel) -> None:
         if "draft/chathistory" not in session.caps:
             self._mark_seen(session, channel.folded)
+
+    @staticmethod
+    def _account_present(session: Session, channel: Channel) -> bool:
+        """Another connection of `session`'s account is in `channel` right now."""
+        mine = casefold(session.account or "")
+        return any(
+            other is not session and other.account and casefold(other.account) == mine
+            for other in channel.members
+        )
 
     def _seen_up_to(self, session: Session, key: str) -> Position | None:
         if session.account:
