@@ -101,3 +101,48 @@ def test_irssi_joins_the_lobby_and_chats_with_a_raw_client(tmp_path: Path) -> No
             ui.type("/quit see you")
             quit_msg = raw.expect("QUIT", lambda m: m.nick == "irssi2")
             assert quit_msg.param(0) == "Quit: see you"
+
+
+def _wait_logged_in(raw: IRCClient, nick: str) -> None:
+    """Until WHOIS shows `nick` logged in (330): NickServ's answer lands in another window."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        start = len(raw.log)
+        raw.send(f"WHOIS {nick}")
+        raw.expect("318")
+        if any(m.command == "330" and m.param(1) == nick for m in raw.log[start:]):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{nick} never logged in")
+
+
+def test_irssi_reconnecting_twice_never_sees_a_line_again(tmp_path: Path) -> None:
+    """Replay on join to a plain client with an account: only what it missed, framed as
+    history; the real irssi reconnects twice (a fresh process each time, as after a restart)."""
+    with running_server(data_dir=str(tmp_path / "data")) as srv:
+        raw = IRCClient(srv.port).register("rawbot")
+        raw.send("JOIN #room", "PRIVMSG #room :said before dave came")
+        raw.expect("366")
+        screens: list[str] = []
+        for round_ in range(3):
+            with irssi(srv.port, "dave", tmp_path / f"irssi{round_}") as ui:
+                ui.wait_for("Welcome to the socketchat IRC network")
+                verb = "REGISTER" if round_ == 0 else "IDENTIFY"
+                ui.type(f"/msg NickServ {verb} dave-password")
+                _wait_logged_in(raw, "dave")
+                ui.type("/join #room")
+                raw.expect("JOIN", lambda m: m.nick == "dave")
+                ui.wait_for("Total of 2 nicks")
+                raw.send(f"PRIVMSG #room :live line {round_}")
+                screens.append(ui.wait_for(f"live line {round_}"))
+                ui.type("/quit bye")
+                raw.expect("QUIT", lambda m: m.nick == "dave")
+            if round_ == 0:
+                raw.send("PRIVMSG #room :said while dave was away")
+        first, second, third = screens
+        assert "--- history ---" in first and "said before dave came" in first
+        assert "--- history ---" in second and "said while dave was away" in second
+        assert "said before dave came" not in second and "live line 0" not in second
+        assert "--- history ---" not in third
+        for old in ("said before dave came", "said while dave was away", "live line 0"):
+            assert old not in third
