@@ -133,17 +133,25 @@ def test_bad_requests_get_fail_replies(tmp_path: Path) -> None:
     assert fail.params[:2] == ("CHATHISTORY", "INVALID_PARAMS")
 
 
-def test_open_channel_history_is_readable_by_non_members(tmp_path: Path) -> None:
+def test_channel_history_is_for_members_only(tmp_path: Path) -> None:
+    """Even an open channel: reading it without joining would be invisible lurking (and irctest's
+    testInvalidTargets expects INVALID_TARGET for a channel one is not in)."""
     net = stored_net(tmp_path)
     alice = net.client("alice", FULL)
     bob = net.client("bob", FULL)
     alice.send("JOIN #open", "PRIVMSG #open :public")
     bob.send("CHATHISTORY LATEST #open * 10")
-    assert texts(batch_body(bob.received())) == ["public"]
-    alice.send("MODE #open +i")
+    (fail,) = bob.received()
+    assert fail.command == "FAIL" and fail.params[:4] == (
+        "CHATHISTORY",
+        "INVALID_TARGET",
+        "LATEST",
+        "#open",
+    )
+    bob.send("JOIN #open")
     bob.received()
     bob.send("CHATHISTORY LATEST #open * 10")
-    assert [m.command for m in bob.received()] == ["FAIL"]
+    assert texts(batch_body(bob.received())) == ["public"]
 
 
 def test_replay_on_join_for_each_kind_of_client(tmp_path: Path) -> None:
@@ -307,3 +315,25 @@ def test_no_replay_while_another_connection_of_the_account_is_in_the_channel(
     new.send("PRIVMSG NickServ :IDENTIFY dave dave-password", "JOIN #room")
     got = new.received()
     assert texts(got) == [] and texts(got, "NOTICE")[-1].startswith("You are now identified")
+
+
+def test_targets_lists_a_target_only_when_its_latest_message_is_in_the_window(
+    tmp_path: Path,
+) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    alice.send("JOIN #ch1")
+    alice.received()
+    times = []
+    for i in range(3):
+        net.clock.advance(1)
+        alice.send(f"PRIVMSG #ch1 :hello {i}")
+        (echo,) = alice.received()
+        times.append(echo.tags["time"])
+    start = "timestamp=2020-01-01T00:00:00.000Z"
+    alice.send(f"CHATHISTORY TARGETS {start} timestamp=2262-01-01T00:00:00.000Z 100")
+    got = [m.params[1:] for m in alice.received() if m.command == "CHATHISTORY"]
+    assert got == [("#ch1", times[2])]
+    # a window that ends before the latest message: #ch1 has moved on since, so it is left out
+    alice.send(f"CHATHISTORY TARGETS {start} timestamp={times[1]} 100")
+    assert [m for m in alice.received() if m.command == "CHATHISTORY"] == []

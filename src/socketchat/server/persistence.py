@@ -8,8 +8,10 @@ Every stored message belongs to one *conversation key*:
   channel's *era* — its incarnation, a random id made when the channel is created and gone
   when it empties (or the server stops; channel modes are not kept) — and whether the channel
   was *closed* (+s, +i or +k) when the line was said. A line said in the open is readable by
-  the channel's current members and by anyone who could join it freely right now (it exists,
-  is not +s, +i or +k, and they are not banned), as before. A line said while the channel was
+  the channel's current members, and only by them: reading an open channel back without
+  joining would be lurking that nobody in the member list sees (whoever wants it joins; CHATHISTORY
+  answers a non-member INVALID_TARGET, as for a missing channel, which is what irctest's
+  testInvalidTargets expects too). A line said while the channel was
   closed is readable only by members of the same incarnation: whoever the channel admitted
   then (by invite, key, or being there). Once that channel has ceased to exist, nobody reads
   those lines again; whoever recreates ``#vault`` later (and is made op) gets a new era and
@@ -75,7 +77,6 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
-from socketchat.server.bans import is_banned
 from socketchat.storage.base import Backend, Position, StorageError, StoredMessage
 
 if TYPE_CHECKING:
@@ -362,14 +363,12 @@ class Persistence:
     def channel_view(self, session: Session, channel: Channel) -> HistoryView | None:
         """Who reads a channel's history, decided in one place (see the module docstring).
 
-        Members read its open lines and the closed lines of this incarnation; anyone who could
-        join it freely right now reads its open lines; nobody else reads anything.
+        Members read its open lines and the closed lines of this incarnation; nobody else reads
+        anything.
         """
         if session in channel.members:
             return HistoryView(channel.folded, (channel.era,))
-        if is_closed(channel) or is_banned(channel, session):
-            return None
-        return HistoryView(channel.folded)
+        return None
 
     def peer_identity(self, server: Server, nick: str) -> str | None:
         holder = server.state.find_nick(nick)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 HISTORY_START = "--- history ---"
 HISTORY_END = "--- end of history ---"
+_FOREVER_MS = 2**62  # later than any message: "the latest message at all"
 _SUBCOMMANDS = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
 
 
@@ -130,16 +131,20 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
     if start is None or end is None:
         raise _BadParams("TARGETS takes two timestamp= references")
     low, high = min(start, end), max(start, end)
+    # A target is listed when its latest message falls in the window: one with a newer message
+    # has moved on, and a client catching up by TARGETS windows must not see it twice.
     found: list[tuple[int, str]] = []
+
+    def consider(key: str, name: str, eras: tuple[str, ...] = ()) -> None:
+        latest = p.backend.latest_time(key, low, _FOREVER_MS, eras=eras)
+        if latest is not None and latest < high:
+            found.append((latest, name))
+
     for channel in s.channels.values():
-        latest = p.backend.latest_time(channel.folded, low, high, eras=(channel.era,))
-        if latest is not None:
-            found.append((latest, channel.name))
+        consider(channel.folded, channel.name, (channel.era,))
     me = p.identity(s)
     for conv in p.backend.conversations(me):
-        latest = p.backend.latest_time(conv.key, low, high)
-        if latest is not None:
-            found.append((latest, conv.other_nick(me)))
+        consider(conv.key, conv.other_nick(me))
     found.sort()
     lines = [
         Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name)
