@@ -115,6 +115,15 @@ def test_sasl_plain_success_and_failures(tmp_path: Path) -> None:
     assert numerics(nocap.received()) == ["908", "904"]
 
 
+def test_the_shortest_password_is_a_setting(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, min_password_length=3)
+    c = net.client("foo")
+    c.send("REGISTER * * ba")
+    assert c.received()[0].params[1:3] == ("WEAK_PASSWORD", "foo")
+    c.send("REGISTER * * bar")
+    assert "900" in numerics(c.received())
+
+
 def test_register_names_the_nick_asked_for_and_refuses_land_grabs(tmp_path: Path) -> None:
     """Before registration, `REGISTER *` names the nick the client asked for, even when that
     nick was refused with 433: someone else holds it, so the answer is ACCOUNT_EXISTS (the

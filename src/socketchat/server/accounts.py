@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from socketchat.server.persistence import Persistence
     from socketchat.server.session import Session
 
-MIN_PASSWORD_LENGTH = 6
 NICKSERV = "NickServ"
 NICKSERV_PREFIX = "NickServ!NickServ@services."
 
@@ -249,8 +248,9 @@ def _refusal(
     holder = server.state.find_nick(name)
     if holder is not None and holder is not s:
         return "ACCOUNT_EXISTS", "Someone else is using that nickname right now"
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return "WEAK_PASSWORD", f"Passwords need at least {MIN_PASSWORD_LENGTH} characters"
+    shortest = server.config.min_password_length
+    if len(password) < shortest:
+        return "WEAK_PASSWORD", f"Passwords need at least {shortest} characters"
     if len(password.encode("utf-8", "surrogateescape")) > MAX_PASSWORD_BYTES or " " in password:
         return "UNACCEPTABLE_PASSWORD", "That password is too long or contains spaces"
     if email not in ("", "*") and ("@" not in email or len(email) > 254):

@@ -112,6 +112,7 @@ class ServerConfig:
     topiclen: int = 390
     awaylen: int = 200
     kicklen: int = 390
+    min_password_length: int = 6  # REGISTER / NickServ REGISTER; shorter is WEAK_PASSWORD
     limits: Limits = field(default_factory=Limits)
     operators: tuple[Operator, ...] = ()
 
