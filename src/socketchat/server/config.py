@@ -89,6 +89,8 @@ class Operator:
 class ServerConfig:
     name: str = "socketchat.local"
     network: str = "socketchat"
+    description: str = "socketchat IRC server"  # server info: LINKS, ADMIN
+    admin_email: str = ""  # ADMIN's contact address
     host: str = "127.0.0.1"
     port: int = 6667
     tls_port: int = 0

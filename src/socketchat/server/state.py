@@ -211,6 +211,10 @@ class ChatState:
             self._user_modes.get(mode, set()).discard(session)
         return True
 
+    def with_user_mode(self, mode: str) -> list[Session]:
+        """Every nick holder with `mode` (WALLOPS goes to the +w ones)."""
+        return list(self._user_modes.get(mode, ()))
+
     def count_user_mode(self, mode: str) -> int:
         """How many nick holders have `mode` (LUSERS asks at every registration: no scan)."""
         return len(self._user_modes.get(mode, ()))

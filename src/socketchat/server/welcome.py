@@ -125,7 +125,7 @@ def host_numerics(server: Server) -> Numerics:
     return [
         (rpl.RPL_YOURHOST, (f"Your host is {server.name}, running {version}",)),
         (rpl.RPL_CREATED, (f"This server was created {created}",)),
-        (rpl.RPL_MYINFO, (server.name, version, "Bio", "Ibeklimnostv", "Ibeklov")),
+        (rpl.RPL_MYINFO, (server.name, version, "Biow", "Ibeklimnostv", "Ibeklov")),
     ]
 
 

@@ -109,6 +109,12 @@ def part(server: Server, s: Session, channel: Channel, reason: str) -> None:
 
 def handle_names(server: Server, s: Session, m: Message) -> None:
     if not m.params or not m.params[0]:
+        # RFC 1459/2812: every channel the client can see, then one 366 for "*". (Their
+        # trailing list of users on no visible channel, as channel "*", is left out, as Modern
+        # allows: it would name people whatever their channels' secrecy.)
+        for visible in server.state.channels():
+            if not is_hidden_from(s, visible):
+                send_names(server, s, visible, end=False)
         s.numeric(rpl.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
     names = [n for n in m.params[0].split(",") if n]

@@ -1,4 +1,4 @@
-"""Server operators: OPER (name + password against `config.operators`) and KILL."""
+"""Server operators: OPER (name + password against `config.operators`), KILL and WALLOPS."""
 
 from __future__ import annotations
 
@@ -55,3 +55,11 @@ def handle_kill(server: Server, s: Session, m: Message) -> None:
     reason = f"Killed ({s.nick} ({comment}))"
     target.send(Message("KILL", (target.nick, comment), s.prefix))
     target.close(reason)
+
+
+def handle_wallops(server: Server, s: Session, m: Message) -> None:
+    """WALLOPS <text> (operators only, as Modern allows): to everyone with user mode +w,
+    the sender included only if it has +w itself."""
+    text = m.params[0]
+    msg = Message("WALLOPS", (text,), s.prefix, server.relay_tags(s))
+    server.fanout(msg, (u for u in server.state.with_user_mode("w") if u.registered))

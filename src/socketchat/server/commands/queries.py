@@ -36,7 +36,7 @@ def _sees_private(viewer: Session, user: Session) -> bool:
     return viewer is user or is_oper(viewer)
 
 
-def _wrong_server(server: Server, s: Session, m: Message, index: int) -> bool:
+def wrong_server(server: Server, s: Session, m: Message, index: int) -> bool:
     """VERSION/TIME/MOTD/... <server>: we are the only server."""
     target = m.param(index)
     if not target or casefold(target) == casefold(server.name):
@@ -259,7 +259,7 @@ def handle_userhost(server: Server, s: Session, m: Message) -> None:
 
 
 def handle_motd(server: Server, s: Session, m: Message) -> None:
-    if not _wrong_server(server, s, m, 0):
+    if not wrong_server(server, s, m, 0):
         send_motd(server, s)
 
 
@@ -268,14 +268,14 @@ def handle_lusers(server: Server, s: Session, m: Message) -> None:
 
 
 def handle_version(server: Server, s: Session, m: Message) -> None:
-    if _wrong_server(server, s, m, 0):
+    if wrong_server(server, s, m, 0):
         return
     s.numeric(rpl.RPL_VERSION, f"socketchat-{__version__}.", server.name, "sans-I/O asyncio")
     send_isupport(server, s)
 
 
 def handle_time(server: Server, s: Session, m: Message) -> None:
-    if _wrong_server(server, s, m, 0):
+    if wrong_server(server, s, m, 0):
         return
     now = server.clock()
     human = time.strftime("%A %B %d %Y -- %H:%M:%S +00:00", time.gmtime(now))

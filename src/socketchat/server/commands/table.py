@@ -17,6 +17,7 @@ from socketchat.server.commands import (
     operator,
     queries,
     registration,
+    serverinfo,
     users,
 )
 from socketchat.server.commands.spec import Command
@@ -54,6 +55,7 @@ COMMANDS: dict[str, Command] = {
     # operators (OPER costs more flood credit: each try runs scrypt)
     "OPER": Command(operator.handle_oper, 2, flood_cost=5),
     "KILL": Command(operator.handle_kill, 1, oper_only=True),
+    "WALLOPS": Command(operator.handle_wallops, 1, oper_only=True),
     # questions
     "WHO": Command(queries.handle_who, 0),
     "WHOIS": Command(queries.handle_whois, 1),
@@ -65,4 +67,12 @@ COMMANDS: dict[str, Command] = {
     "LUSERS": Command(queries.handle_lusers, 0),
     "VERSION": Command(queries.handle_version, 0),
     "TIME": Command(queries.handle_time, 0),
+    # the server itself
+    "INFO": Command(serverinfo.handle_info, 0),
+    "LINKS": Command(serverinfo.handle_links, 0),
+    "ADMIN": Command(serverinfo.handle_admin, 0),
+    "HELP": Command(serverinfo.handle_help, 0),
+    "HELPOP": Command(serverinfo.handle_help, 0),
+    "USERS": Command(serverinfo.handle_users, 0),
+    "SUMMON": Command(serverinfo.handle_summon, 0),
 }

@@ -1,0 +1,96 @@
+"""What HELP (and HELPOP) says about each command of the table.
+
+Every command in `table.COMMANDS` has an entry, and nothing else does: `tests/server/commands/
+test_serverinfo.py` checks both ways, so a command added to the table without help text (or
+removed from it, leaving its text behind) fails the tests. The first line is the syntax.
+"""
+
+from __future__ import annotations
+
+HELP: dict[str, tuple[str, ...]] = {
+    "ADMIN": ("ADMIN [server]", "Who runs this server and how to reach them."),
+    "AUTHENTICATE": (
+        "AUTHENTICATE <mechanism | data | * | +>",
+        "Logs in to an account with SASL (PLAIN) while connecting; needs the sasl capability.",
+    ),
+    "AWAY": ("AWAY [message]", "Marks you away with a message; without one, back again."),
+    "CAP": (
+        "CAP <LS [302] | LIST | REQ <caps> | END>",
+        "Negotiates IRCv3 capabilities. Registration waits for CAP END once you start.",
+    ),
+    "CHATHISTORY": (
+        "CHATHISTORY <LATEST | BEFORE | AFTER | AROUND | BETWEEN> <target> <ref> [ref] <limit>",
+        "CHATHISTORY TARGETS <timestamp=x> <timestamp=x> <limit>",
+        "Reads stored history of a channel you are in or of your private conversations.",
+        "A ref is * (LATEST only), msgid=<id> or timestamp=<time>.",
+    ),
+    "HELP": ("HELP [command]", "Lists the commands, or explains one."),
+    "HELPOP": ("HELPOP [command]", "The same as HELP."),
+    "INFO": ("INFO [server]", "About the server software."),
+    "INVITE": (
+        "INVITE <nick> <channel>",
+        "Invites someone to a channel (operators only on +i channels).",
+    ),
+    "ISON": ("ISON <nick> [nick ...]", "Which of these nicks are online."),
+    "JOIN": (
+        "JOIN <channel>[,channel...] [key[,key...]]",
+        "Joins channels (creating them if needed); JOIN 0 leaves all of them.",
+    ),
+    "KICK": ("KICK <channel> <nick> [reason]", "Removes someone from a channel (operators)."),
+    "KILL": ("KILL <nick> <reason>", "Disconnects someone (IRC operators)."),
+    "LINKS": ("LINKS [[server] mask]", "The servers of this network: just this one."),
+    "LIST": (
+        "LIST [channels | conditions]",
+        "Lists channels; conditions like >5 (users), C<60 (created), T>10 (topic) narrow it.",
+    ),
+    "LUSERS": ("LUSERS", "How many users, operators and channels there are."),
+    "MODE": (
+        "MODE <channel> [modes [params]] | MODE <nick> [modes]",
+        "Shows or changes channel modes (b e I k l i m n o s t v) or your own (i w B).",
+    ),
+    "MONITOR": (
+        "MONITOR <+ | -> <nick>[,nick...] | MONITOR <C | L | S>",
+        "Tells you when the nicks you follow come online or leave.",
+    ),
+    "MOTD": ("MOTD [server]", "The message of the day."),
+    "NAMES": (
+        "NAMES [channel[,channel...]]",
+        "Who is in a channel; without one, in every channel you can see.",
+    ),
+    "NICK": ("NICK <nick>", "Sets or changes your nickname."),
+    "NOTICE": (
+        "NOTICE <target>[,target...] <text>",
+        "Like PRIVMSG, but never answered automatically.",
+    ),
+    "OPER": ("OPER <name> <password>", "Makes you an IRC operator."),
+    "PART": ("PART <channel>[,channel...] [reason]", "Leaves channels."),
+    "PASS": ("PASS <password>", "The server password, sent before NICK and USER."),
+    "PING": ("PING <token>", "Asks the server for a PONG."),
+    "PONG": ("PONG <token>", "Answers the server's PING."),
+    "PRIVMSG": (
+        "PRIVMSG <target>[,target...] <text>",
+        "Sends a message to a channel (@#chan for its operators) or a nick.",
+    ),
+    "QUIT": ("QUIT [reason]", "Disconnects."),
+    "REGISTER": (
+        "REGISTER <* | your nick> <email | *> <password>",
+        "Creates an account named after your nick and logs you in.",
+    ),
+    "SETNAME": ("SETNAME <realname>", "Changes your real name (the setname capability)."),
+    "SUMMON": ("SUMMON <user>", "Not available here (445)."),
+    "TAGMSG": ("TAGMSG <target>", "A message with only tags (reactions, typing)."),
+    "TIME": ("TIME [server]", "The server's time."),
+    "TOPIC": ("TOPIC <channel> [topic]", "Shows or sets a channel's topic."),
+    "USER": (
+        "USER <username> 0 * <realname>",
+        "Your username and real name, sent once while connecting.",
+    ),
+    "USERHOST": ("USERHOST <nick> [nick ...]", "The user@host of up to five nicks."),
+    "USERS": ("USERS [server]", "Not available here (446)."),
+    "VERIFY": ("VERIFY <account> <code>", "Completes a registration (none needs it here)."),
+    "VERSION": ("VERSION [server]", "The server software and its ISUPPORT tokens."),
+    "WALLOPS": ("WALLOPS <text>", "Sends a message to everyone with user mode +w (operators)."),
+    "WHO": ("WHO <mask> [%fields]", "Who matches a channel, nick or host mask."),
+    "WHOIS": ("WHOIS <nick>", "About someone who is online."),
+    "WHOWAS": ("WHOWAS <nick> [count]", "About someone who has left."),
+}
