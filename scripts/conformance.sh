@@ -66,13 +66,15 @@ cp -r "$irctest_dir" "$work/irctest"
 chmod -R u+w "$work/irctest"
 
 # The server irctest expects: named My.Little.Server, no flood or per-IP limits for 127.0.0.1,
-# and "OPER operuser operpassword" working. Two settings differ from the defaults for irctest's
+# and "OPER operuser operpassword" working; LINKS shows the server info irctest's servers have
+# ("test server"). Two settings differ from the defaults for irctest's
 # account helper (registerUser), not for any test: it gives accounts 3-letter passwords ("bar"),
 # and registers testPlainLarge800's account with a 605-byte "REGISTER * * <592 x>" line, longer
 # than RFC 1459's 512 bytes (socketchat keeps 512 even with limits off; see docs/conformance.md).
 hash=$(PYTHONPATH="$repo/src" "$py" -m socketchat hash-password operpassword)
 cat >"$work/irctest.toml" <<EOF
 [server]
+description = "test server"
 min_password_length = 1
 
 [limits]
