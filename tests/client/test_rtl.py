@@ -124,3 +124,12 @@ def test_without_reordering_only_wraps() -> None:
 
 def test_display_text_of_a_topic() -> None:
     assert display_text("سلام") == shape("سلام")[::-1]
+
+
+def test_diacritics_stay_after_their_letter() -> None:
+    """Reversing a right-to-left run would draw a mark before its letter (on the wrong one)."""
+    (row,) = display_rows([Span("حتماً بیا")])
+    shown = "".join(s.text for s in row)
+    tanwin = shown.index("\u064b")
+    assert shown[tanwin - 1] == shape("حتماً")[3]  # the alef (final form) it belongs to
+    assert shown.startswith(shape("بیا")[::-1])

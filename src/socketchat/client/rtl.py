@@ -222,12 +222,32 @@ def display_rows(
     levels = paragraph_levels(text, base)
     out: list[list[Span]] = []
     for a, b in rows:
-        order = reorder_row(text[a:b], levels[a:b], base)
+        order = _marks_after_bases(reorder_row(text[a:b], levels[a:b], base), text[a:b])
         mirrored = [
             _Char(MIRRORED.get(c.ch, c.ch), c.span) if levels[a + i] % 2 else c
             for i, c in enumerate(chars[a:b])
         ]
         out.append(_runs(mirrored, spans, order))
+    return out
+
+
+def _marks_after_bases(order: list[int], text: str) -> list[int]:
+    """Combining marks (Arabic harakat) after their base letter again, as a renderer that draws
+    in storage order needs them (UAX #9 rule L3): reversing a right-to-left run put them first."""
+    out: list[int] = []
+    i = 0
+    while i < len(order):
+        j = i
+        while j < len(order) and unicodedata.combining(text[order[j]]) and order[j] > 0:
+            j += 1
+        # order[i:j] are marks; in a reversed run their base comes right after them
+        if j > i and j < len(order) and order[j] == order[j - 1] - 1:
+            out.append(order[j])
+            out += order[i:j][::-1]
+            i = j + 1
+        else:
+            out += order[i : j + 1]
+            i = j + 1
     return out
 
 

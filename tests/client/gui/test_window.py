@@ -16,6 +16,7 @@ import pytest
 from socketchat.client.connection import Backoff
 from socketchat.client.events import BufferOpened, ChatLine
 from socketchat.client.gui.window import MAX_TEXT_LINES
+from socketchat.client.rtl import display_text, shape
 from tests.client.conftest import ServerUnderTest
 from tests.client.gui.conftest import Gui
 from tests.support.irc import IRCClient
@@ -323,3 +324,97 @@ def test_scrolling_to_the_top_fetches_older_history_above(windows: OpenGui) -> N
             assert str(text.index("@0,0")).startswith("22.")  # marker + lines 0-19 + "line 20"
         finally:
             bob.close()
+
+
+MIXED = "جلسه ساعت 10:30 در room B است، OK?"
+
+
+def x_of(text: tk.Text, needle: str) -> int:
+    """Where (in pixels from the left) the first character of `needle` is drawn."""
+    index = text.search(needle, "1.0", stopindex="end")
+    assert index, f"{needle!r} is not shown"
+    text.see(index)
+    box = text.bbox(index)
+    assert box is not None
+    return int(box[0])
+
+
+def test_persian_is_drawn_right_to_left_with_joined_letters(gui: OpenGui, peers) -> None:
+    """Tk draws in storage order: the window hands it each row shaped and reordered."""
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    bob.send(f"PRIVMSG #lobby :{MIXED}")
+    first_word = shape("جلسه")[::-1]  # joined forms, in drawing order
+    alice.wait_text(first_word, "#lobby")
+    text = alice.window.tabs["#lobby"].text
+    alice.pump(0.1)
+    # On an RTL-based line the first Persian word is right of "room B", 10:30 right of "room B",
+    # and the "OK?" that ends the sentence is at the left, right after the nick.
+    assert x_of(text, first_word) > x_of(text, "10:30") > x_of(text, "room B") > x_of(text, "?OK")
+    assert x_of(text, "<bob>") < x_of(text, "?OK")  # the stamp and nick keep their columns
+    row = next(r for r in alice.window.rows_of("#lobby") if "room B" in r)
+    assert re.match(r"^\d\d:\d\d <bob> \?OK", row), row
+    assert "\ufeea\ufeb4\ufee0\ufe9f" in row  # ﺟﻠﺴﻪ: initial, medial, medial, final forms
+
+
+def test_long_lines_are_wrapped_then_reordered_row_by_row(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    words = [f"کلمه{n}" for n in ("یک", "دو", "سه", "چهار", "پنج", "شش", "هفت", "هشت")] * 4
+    bob.send("PRIVMSG #lobby :" + " ".join(words))
+    alice.wait_text(shape(words[0])[::-1], "#lobby")
+    alice.pump(0.1)
+    tab = alice.window.tabs["#lobby"]
+    assert tab.rows[-1] > 1  # the line took several Text lines
+    rows = alice.window.rows_of("#lobby")[-tab.rows[-1] :]
+    assert rows[0].rstrip().endswith(shape(words[0])[::-1])  # first word: right end, first row
+    text = tab.text
+    start = x_of(text, "<bob>")
+    for number in range(2, tab.rows[-1] + 1):  # rows after the first start under the text
+        index = f"{len(alice.window.rows_of('#lobby')) - tab.rows[-1] + number}.0"
+        box = text.bbox(index)
+        assert box is not None and box[0] > start + 40
+    # narrower window: wrapped anew into more rows
+    before = tab.rows[-1]
+    alice.root.geometry("700x500")
+    alice.until(lambda: tab.rows and tab.rows[-1] > before)
+
+
+def test_formatting_codes_become_text_tags(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    bob.send(
+        "PRIVMSG #lobby :\x02bold\x02 \x1ditalic\x1d \x1fund\x1f \x1estrike\x1e "
+        "\x034,2red\x03 \x04112233hex\x04 \x16rev\x16 https://example.org/x end"
+    )
+    alice.wait_text("bold italic und strike red hex rev https://example.org/x end", "#lobby")
+    text = alice.window.tabs["#lobby"].text
+
+    def tags(word: str) -> tuple[str, ...]:
+        return tuple(text.tag_names(text.search(word, "1.0", stopindex="end")))
+
+    assert "font:b" in tags("bold") and "font:i" in tags("italic")
+    assert "u" in tags("und") and "s" in tags("strike")
+    assert {"fg#ff0000", "bg#00007f"} <= set(tags("red")) and "fg#112233" in tags("hex")
+    assert "url:https://example.org/x" in tags("https")
+    assert str(text.tag_cget("fg#ff0000", "foreground")) == "#ff0000"
+    assert str(text.tag_cget("s", "overstrike")) in ("1", "true")
+    assert "\x02" not in alice.text("#lobby") and "\x03" not in alice.text("#lobby")
+
+
+def test_persian_typed_in_the_entry_is_previewed_in_reading_order(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    entry = alice.window.entry
+    entry.insert("end", "می\u200cخندد ok")
+    alice.pump(0.05)
+    assert alice.window.preview_text() == display_text("می\u200cخندد ok")
+    assert alice.window.preview.winfo_ismapped()
+    entry.event_generate("<Return>")
+    alice.pump(0.05)
+    privmsg_to(bob, "#lobby", "می\u200cخندد ok")  # sent in storage order, the ZWNJ intact
+    alice.until(lambda: not alice.window.preview_text())

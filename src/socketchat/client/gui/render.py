@@ -3,16 +3,40 @@
 A line becomes `Segment`s: text plus the names of the Text-widget tags that style it (see
 `socketchat.client.gui.theme.configure_chat_tags`). Nicks get one of the shared nick colours
 (``nick0`` … ``nickN``), so a person has the same colour in every tab and in the user list.
+
+The message text is parsed for IRC formatting (`socketchat.client.formatting`): each style becomes
+a tag (``font:b`` / ``font:i`` / ``font:bi``, ``u``, ``s``, ``fg#rrggbb``, ``bg#rrggbb``, ``link``
+plus ``url:<address>``), which the window configures when it first meets it.
+
+Tk lays text out in storage order, without bidi or Arabic-script shaping, so `line_rows` wraps
+the message text itself to the width of the text column (right of the time and nick) and shapes
+and reorders each row for display (`socketchat.client.rtl`); the window draws the rows one per Text
+line, the ones after the first indented to the text column.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from socketchat.client import rtl
 from socketchat.client.events import ChatLine, Member
+from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import nick_color_index
 
-__all__ = ["Segment", "line_segments", "member_row", "nick_tag", "tab_label"]
+__all__ = [
+    "Rows",
+    "Segment",
+    "line_rows",
+    "line_segments",
+    "member_row",
+    "nick_tag",
+    "span_tags",
+    "tab_label",
+]
+
+REVERSE_FG = "#ffffff"  # reverse video with the default colours: the chat's background …
+REVERSE_BG = "#1f2328"  # … on its text colour
 
 _EVENT_KINDS = frozenset({"join", "part", "quit", "kick", "nick", "topic", "mode"})
 
@@ -28,37 +52,95 @@ def nick_tag(nick: str) -> str:
     return f"nick{nick_color_index(nick)}"
 
 
-def line_segments(line: ChatLine) -> list[Segment]:
-    """``HH:MM <nick> text`` (or ``* nick action``, ``-nick- notice``, ``-- info``) as segments."""
+def span_tags(span: Span) -> tuple[str, ...]:
+    """The Text tags for one formatted span (see the module docstring)."""
+    st = span.style
+    tags: list[str] = []
+    if st.bold or st.italic:
+        tags.append("font:" + ("b" if st.bold else "") + ("i" if st.italic else ""))
+    if st.underline:
+        tags.append("u")
+    if st.strike:
+        tags.append("s")
+    fg, bg = st.fg, st.bg
+    if st.reverse:
+        fg, bg = bg or REVERSE_FG, fg or REVERSE_BG
+    if fg:
+        tags.append("fg" + fg)
+    if bg:
+        tags.append("bg" + bg)
+    if span.link:
+        tags += ["link", "url:" + span.link]
+    return tuple(tags)
+
+
+def _parts(line: ChatLine) -> tuple[list[Segment], str, tuple[str, ...]]:
+    """The prefix (time, nick) as segments, the body text, and the tags of the whole body."""
     extra = ("history",) if line.history else ()
     out = [Segment(line.time.strftime("%H:%M") + " ", ("time",))]
     body: tuple[str, ...] = ("highlight", *extra) if line.highlight else extra
+    nick = (nick_tag(line.nick), "nick")
     if line.kind == "message":
-        who = (nick_tag(line.nick), "nick", *(("self",) if line.self_msg else ()))
+        who = (*nick, *(("self",) if line.self_msg else ()))
         out += [Segment("<", extra), Segment(line.nick, who), Segment("> ", extra)]
-        out.append(Segment(line.text, body))
-    elif line.kind == "action":
-        out += [Segment("* ", ("action",)), Segment(line.nick, (nick_tag(line.nick), "nick"))]
-        out.append(Segment(" " + line.text, ("action", *body)))
-    elif line.kind == "notice":
-        out += [Segment("-", ("notice",)), Segment(line.nick, (nick_tag(line.nick), "nick"))]
-        out.append(Segment("- " + line.text, ("notice", *body)))
-    elif line.kind == "error":
-        out.append(Segment("!! " + line.text, ("error",)))
-    elif line.kind in _EVENT_KINDS:
-        out.append(Segment("-- " + line.text, ("event", *extra)))
-    else:
-        out.append(Segment("-- " + line.text, ("info",)))
-    return out
+        return out, line.text, body
+    if line.kind == "action":
+        out += [Segment("* ", ("action",)), Segment(line.nick, nick), Segment(" ", ("action",))]
+        return out, line.text, ("action", *body)
+    if line.kind == "notice":
+        out += [Segment("-", ("notice",)), Segment(line.nick, nick), Segment("- ", ("notice",))]
+        return out, line.text, ("notice", *body)
+    if line.kind == "error":
+        return [*out, Segment("!! ", ("error",))], line.text, ("error",)
+    if line.kind in _EVENT_KINDS:
+        return [*out, Segment("-- ", ("event", *extra))], line.text, ("event", *extra)
+    return [*out, Segment("-- ", ("info",))], line.text, ("info",)
+
+
+def line_segments(line: ChatLine) -> list[Segment]:
+    """``HH:MM <nick> text`` (or ``* nick action``, ``-nick- notice``, ``-- info``) as segments,
+    in storage order and unwrapped."""
+    prefix, text, body = _parts(line)
+    spans = [Segment(s.text, (*body, *span_tags(s))) for s in parse_formatting(text)]
+    return prefix + spans
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A chat line as drawn: `prefix` then ``rows[0]`` on the first row, each later row indented
+    by `indent` (the prefix's width)."""
+
+    prefix: list[Segment]
+    rows: list[list[Segment]]
+    indent: float
+
+
+def line_rows(
+    line: ChatLine,
+    width: float = float("inf"),
+    measure: Callable[[str], float] = len,
+    *,
+    bidi: bool = True,
+) -> Rows:
+    """`line` wrapped to `width` (in `measure`'s units) and shaped/reordered row by row."""
+    prefix, text, body = _parts(line)
+    indent = measure("".join(s.text for s in prefix))
+    column = width - indent if width - indent > 4 * measure("m") else float("inf")
+    rows = rtl.display_rows(parse_formatting(text), column, measure, reorder=bidi)
+    drawn = [[Segment(s.text, (*body, *span_tags(s))) for s in row] for row in rows]
+    return Rows(prefix, drawn, indent)
 
 
 def tab_label(buffer: str, unread: int, highlight: bool) -> str:
-    """``#lobby``, ``#lobby (3)``, or ``alice (2!)`` when someone addressed us."""
+    """``#lobby``, ``#lobby (3)``, or ``alice (2!)`` when someone addressed us (a right-to-left
+    name shaped and in reading order: Tk draws labels in storage order too)."""
+    name = rtl.display_text(buffer)
     if not unread:
-        return buffer
-    return f"{buffer} ({unread}{'!' if highlight else ''})"
+        return name
+    return f"{name} ({unread}{'!' if highlight else ''})"
 
 
 def member_row(member: Member) -> str:
     """A user-list row: mode prefix, nick, and ``(away)`` when away."""
-    return f"{member.prefix}{member.nick}{'  (away)' if member.away else ''}"
+    nick = rtl.display_text(member.nick)
+    return f"{member.prefix}{nick}{'  (away)' if member.away else ''}"

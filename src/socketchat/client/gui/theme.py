@@ -83,6 +83,7 @@ class Theme:
         style.configure("TButton", padding=(12, 4))
         style.configure("Topic.TLabel", foreground=MUTED, padding=(10, 6, 10, 0))
         style.configure("Side.TLabel", font=theme.ui_bold, padding=(2, 6, 2, 4))
+        style.configure("Preview.TLabel", foreground=TEXT, padding=(10, 4, 10, 0))
         style.configure("Status.TFrame", background="#e8eaed")
         style.configure("Status.TLabel", background="#e8eaed", font=theme.small, padding=(8, 3))
         return theme

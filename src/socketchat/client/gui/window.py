@@ -19,9 +19,13 @@ from __future__ import annotations
 import dataclasses
 import time
 import tkinter as tk
-from dataclasses import dataclass
+import tkinter.font as tkfont
+import webbrowser
+from collections import deque
+from dataclasses import dataclass, field
 from tkinter import scrolledtext, ttk
 
+from socketchat.client import rtl
 from socketchat.client.connection import Backoff
 from socketchat.client.core import ClientConfig
 from socketchat.client.events import (
@@ -43,7 +47,8 @@ from socketchat.client.events import (
     TopicChanged,
     UnreadChanged,
 )
-from socketchat.client.gui.render import line_segments, member_row, tab_label
+from socketchat.client.formatting import strip_formatting
+from socketchat.client.gui.render import Rows, line_rows, member_row, tab_label
 from socketchat.client.gui.theme import (
     BORDER,
     CHAT_BACKGROUND,
@@ -100,7 +105,10 @@ class _Tab:
     kind: BufferKind
     frame: ttk.Frame
     text: scrolledtext.ScrolledText
-    lines: int = 0
+    drawn: deque[ChatLine] = field(default_factory=deque)  # the lines shown, oldest first
+    rows: deque[int] = field(default_factory=deque)  # how many Text lines each of them took
+    width: int = 0  # the text widget's width the lines were wrapped for
+    tags: set[str] = field(default_factory=set)  # the lazily configured tags
     follow: bool = True  # scroll to new lines (False while the user reads further up)
     at_top: bool = False  # scrolled to the top (older history was asked for on arrival)
     unread: int = 0
@@ -142,6 +150,9 @@ class ChatWindow:
         self._recall = 0
         self._members_shown: tuple[Member, ...] = ()
         self._pending: dict[_Tab, list[ChatLine]] = {}  # lines not yet drawn, per tab
+        self._widths: dict[str, float] = {}  # measured strings (prefixes repeat a lot)
+        self._fonts: dict[str, tkfont.Font] = {}
+        self._rewrap_id: str | None = None
         self._build()
         self._set_title()
 
@@ -198,7 +209,13 @@ class ChatWindow:
 
         bottom = ttk.Frame(outer, padding=(8, 8))
         bottom.pack(fill="x")
-        self.entry = ttk.Entry(bottom, font=self.theme.ui)
+        self._bottom = bottom
+        # Right-to-left text typed into the entry, shaped and in reading order: Tk's Entry draws
+        # characters in the order they are stored (see _update_preview).
+        self.preview = ttk.Label(outer, text="", style="Preview.TLabel", anchor="e")
+        self.entry_text = tk.StringVar(root)
+        self.entry_text.trace_add("write", lambda *_a: self._update_preview())
+        self.entry = ttk.Entry(bottom, font=self.theme.ui, textvariable=self.entry_text)
         self.entry.pack(side="left", fill="x", expand=True)
         self.send_button = ttk.Button(bottom, text="Send", command=self._send_entry)
         self.send_button.pack(side="left", padx=(8, 0))
@@ -348,6 +365,10 @@ class ChatWindow:
         # A click in the chat keeps the keyboard in the entry line (text stays selectable).
         text.bind("<ButtonRelease-1>", lambda _e: self._refocus_entry(), add=True)
         tab = self.tabs[name] = _Tab(name, kind, frame, text)
+        text.bind("<Configure>", lambda _e: self._resized(tab), add=True)
+        text.tag_bind("link", "<Button-1>", lambda e: self._open_link(tab, e))
+        text.tag_bind("link", "<Enter>", lambda _e: text.configure(cursor="hand2"))
+        text.tag_bind("link", "<Leave>", lambda _e: text.configure(cursor="xterm"))
 
         def scrolled(first: float | str, last: float | str) -> None:
             # Tk reports the view after each redisplay: the tab follows new lines while the
@@ -395,14 +416,18 @@ class ChatWindow:
         for tab, lines in self._pending.items():
             if self.tabs.get(tab.name) is not tab:
                 continue
-            chunks = _chunks(lines, newline_first=bool(tab.lines))
-            tab.lines += len(lines)
+            chunks, rows = self._chunks(tab, lines, newline_first=bool(tab.drawn))
+            tab.drawn.extend(lines)
+            tab.rows.extend(rows)
             text = tab.text
             text.configure(state="normal")
             text.insert("end", *chunks)  # type: ignore[arg-type]  # text, tags, text, tags…
-            if tab.lines > MAX_TEXT_LINES:
-                text.delete("1.0", f"{tab.lines - MAX_TEXT_LINES + 1}.0")
-                tab.lines = MAX_TEXT_LINES
+            if len(tab.drawn) > MAX_TEXT_LINES:
+                drop = 0
+                while len(tab.drawn) > MAX_TEXT_LINES:
+                    tab.drawn.popleft()
+                    drop += tab.rows.popleft()
+                text.delete("1.0", f"{drop + 1}.0")
             text.configure(state="disabled")
             if tab.follow:
                 text.see("end")
@@ -414,11 +439,15 @@ class ChatWindow:
         if tab is None:
             return
         self._pending.pop(tab, None)
+        self._redraw(tab, list(lines[-MAX_TEXT_LINES:]))
+
+    def _redraw(self, tab: _Tab, lines: list[ChatLine]) -> None:
         tab.text.configure(state="normal")
         tab.text.delete("1.0", "end")
         tab.text.configure(state="disabled")
-        tab.lines = 0
-        self._pending[tab] = list(lines[-MAX_TEXT_LINES:])
+        tab.drawn.clear()
+        tab.rows.clear()
+        self._pending[tab] = lines
         self._flush_lines()
 
     def _insert_older(self, name: str, lines: tuple[ChatLine, ...]) -> None:
@@ -428,17 +457,131 @@ class ChatWindow:
             return
         text = tab.text
         top = int(str(text.index("@0,0")).split(".")[0])
-        chunks = _chunks(list(lines), newline_first=False)
-        if tab.lines:
+        chunks, rows = self._chunks(tab, list(lines), newline_first=False)
+        if tab.drawn:
             chunks.append("\n")
         text.configure(state="normal")
         text.insert("1.0", *chunks)  # type: ignore[arg-type]  # text, tags, text, tags…
         text.configure(state="disabled")
-        tab.lines += len(lines)
+        tab.drawn.extendleft(reversed(lines))
+        tab.rows.extendleft(reversed(rows))
         if tab.follow:
             text.see("end")
         else:
-            text.yview(f"{top + len(lines)}.0")
+            text.yview(f"{top + sum(rows)}.0")
+
+    # ------------------------------------------------------------------ drawing lines
+
+    def _measure(self, text: str) -> float:
+        """The width of `text` in the chat's bold font (the widest it is drawn in), cached."""
+        width = self._widths.get(text)
+        if width is None:
+            if len(self._widths) > 20_000:
+                self._widths.clear()
+            width = self._widths[text] = float(self.theme.chat_bold.measure(text))
+        return width
+
+    def _text_width(self, tab: _Tab) -> float:
+        """The pixels a line may take in `tab` (unknown until the widget is laid out)."""
+        widget = tab.text.winfo_width()
+        tab.width = widget
+        if widget <= 1:
+            return float("inf")
+        pad = int(str(tab.text.cget("padx"))) + int(str(tab.text.cget("borderwidth")))
+        return float(widget - 2 * pad - 6)
+
+    def _chunks(
+        self, tab: _Tab, lines: list[ChatLine], *, newline_first: bool
+    ) -> tuple[list[str | tuple[str, ...]], list[int]]:
+        """Arguments for one Text.insert call (text, tags, text, tags…) for `lines`, and how many
+        Text lines each of them takes (a long line is wrapped here, see `render.line_rows`)."""
+        width = self._text_width(tab)
+        chunks: list[str | tuple[str, ...]] = []
+        counts: list[int] = []
+        for index, line in enumerate(lines):
+            drawn = line_rows(line, width, self._measure)
+            counts.append(len(drawn.rows))
+            chunks += ["\n" if index or newline_first else "", ()]
+            chunks += self._row_chunks(tab, drawn)
+        return chunks, counts
+
+    def _row_chunks(self, tab: _Tab, drawn: Rows) -> list[str | tuple[str, ...]]:
+        indent = round(drawn.indent)
+        hang, cont = f"hang{indent}", f"indent{indent}"
+        if hang not in tab.tags:
+            tab.text.tag_configure(hang, lmargin2=indent)
+            tab.text.tag_configure(cont, lmargin1=indent, lmargin2=indent)
+            tab.tags.update((hang, cont))
+        chunks: list[str | tuple[str, ...]] = []
+        for segment in drawn.prefix:
+            chunks += [segment.text, ("line", hang, *segment.tags)]
+        for number, row in enumerate(drawn.rows):
+            if number:
+                chunks += ["\n", ("line", cont)]
+            for segment in row:
+                self._style_tags(tab, segment.tags)
+                chunks += [segment.text, ("line", cont if number else hang, *segment.tags)]
+        return chunks
+
+    def _style_tags(self, tab: _Tab, tags: tuple[str, ...]) -> None:
+        """Configure the formatting tags (`render.span_tags`) the first time a tab meets them."""
+        for tag in tags:
+            if tag in tab.tags:
+                continue
+            text = tab.text
+            if tag.startswith("fg#"):
+                text.tag_configure(tag, foreground=tag[2:])
+            elif tag.startswith("bg#"):
+                text.tag_configure(tag, background=tag[2:])
+            elif tag.startswith("font:"):
+                text.tag_configure(tag, font=self._font(tag[5:]))
+            elif tag == "u":
+                text.tag_configure(tag, underline=True)
+            elif tag == "s":
+                text.tag_configure(tag, overstrike=True)
+            elif tag == "link":
+                text.tag_configure(tag, foreground="#0969da", underline=True)
+            else:
+                tab.tags.add(tag)
+                continue
+            text.tag_raise(tag)  # over the nick, event and history colours
+            tab.tags.add(tag)
+
+    def _font(self, kind: str) -> tkfont.Font:
+        font = self._fonts.get(kind)
+        if font is None:
+            font = self._fonts[kind] = tkfont.Font(
+                self.root,
+                font=self.theme.chat,
+                weight="bold" if "b" in kind else "normal",
+                slant="italic" if "i" in kind else "roman",
+            )
+        return font
+
+    def _open_link(self, tab: _Tab, event: tk.Event[tk.Misc]) -> None:
+        index = tab.text.index(f"@{event.x},{event.y}")
+        for tag in tab.text.tag_names(index):
+            if tag.startswith("url:"):
+                webbrowser.open(tag[4:])
+                return
+
+    def _resized(self, tab: _Tab) -> None:
+        """The chat got wider or narrower: wrap its lines anew (once the resizing settles)."""
+        if tab.text.winfo_width() == tab.width or not tab.drawn:
+            return
+        if self._rewrap_id is not None:
+            self.root.after_cancel(self._rewrap_id)
+        self._rewrap_id = self.root.after(60, lambda: self._rewrap(tab))
+
+    def _rewrap(self, tab: _Tab) -> None:
+        self._rewrap_id = None
+        if self.closed or self.tabs.get(tab.name) is not tab:
+            return
+        first = float(tab.text.yview()[0])
+        follow = tab.follow
+        self._redraw(tab, list(tab.drawn))
+        if not follow:
+            tab.text.yview_moveto(first)
 
     def _relabel(self, tab: _Tab) -> None:
         self.notebook.set_label(tab.frame, tab_label(tab.name, tab.unread, tab.highlight))
@@ -487,7 +630,7 @@ class ChatWindow:
             text = f"Private conversation with {tab.name}"
         else:
             text = "Server messages · type /help for the commands"
-        self.topic.configure(text=text)
+        self.topic.configure(text=rtl.display_text(strip_formatting(text)))
 
     def _show_status(self) -> None:
         status = self._status
@@ -511,6 +654,26 @@ class ChatWindow:
         self.root.title(f"socketchat — {self.nick}")
 
     # ------------------------------------------------------------------ user input
+
+    def _update_preview(self) -> None:
+        """Show what the entry holds as it will read, when it holds right-to-left text.
+
+        Tk's Entry can only show its text in storage order (no bidi, no shaping), and drawing
+        it reordered in the entry itself would make the cursor and selection jump about, so the
+        reordered, joined text is shown in a line of its own, right-aligned, above the entry.
+        """
+        text = self.entry_text.get()
+        if rtl.has_rtl(text):
+            self.preview.configure(text=rtl.display_text(text))
+            if not self.preview.winfo_ismapped():
+                self.preview.pack(fill="x", padx=8, before=self._bottom)
+        elif self.preview.winfo_ismapped() or str(self.preview.cget("text")):
+            self.preview.configure(text="")
+            self.preview.pack_forget()
+
+    def preview_text(self) -> str:
+        """What the preview line above the entry shows ("" when hidden)."""
+        return str(self.preview.cget("text")) if self.preview.winfo_manager() else ""
 
     def _on_return(self, _event: object) -> str:
         self._send_entry()
@@ -605,9 +768,24 @@ class ChatWindow:
     # ------------------------------------------------------------------ for tests and scripts
 
     def text_of(self, buffer: str) -> str:
-        """The text shown in a buffer's ScrolledText."""
+        """The text shown in a buffer's ScrolledText, one chat line per line (the rows of a
+        wrapped line joined by a space, in the order they are drawn)."""
         tab = self.tabs.get(buffer)
-        return tab.text.get("1.0", "end-1c") if tab else ""
+        if tab is None:
+            return ""
+        shown = tab.text.get("1.0", "end-1c").split("\n")
+        out: list[str] = []
+        at = 0
+        for count in tab.rows:
+            out.append(" ".join(row.strip() for row in shown[at : at + count]))
+            at += count
+        out += shown[at:]  # not counted yet (never, between two polls)
+        return "\n".join(out)
+
+    def rows_of(self, buffer: str) -> list[str]:
+        """The Text lines of a buffer as drawn (a wrapped chat line takes several)."""
+        tab = self.tabs.get(buffer)
+        return tab.text.get("1.0", "end-1c").split("\n") if tab else []
 
     def tab_labels(self) -> list[str]:
         return [self.notebook.label(path) for path in self.notebook.paths()]
@@ -617,13 +795,3 @@ class ChatWindow:
 
     def status_text(self) -> str:
         return str(self.status.cget("text"))
-
-
-def _chunks(lines: list[ChatLine], *, newline_first: bool) -> list[str | tuple[str, ...]]:
-    """Arguments for one Text.insert call: text, tags, text, tags… for `lines`, one per line."""
-    chunks: list[str | tuple[str, ...]] = []
-    for index, line in enumerate(lines):
-        chunks += ["\n" if index or newline_first else "", ()]
-        for segment in line_segments(line):
-            chunks += [segment.text, ("line", *segment.tags)]
-    return chunks
