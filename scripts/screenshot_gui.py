@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Take docs/images/desktop-client.png: the desktop client in a chat with a few people.
+"""Take docs/images/desktop-client.png: the desktop client in a chat with a few people, some of
+it in Persian (shaped and reordered right to left), with IRC formatting and a link.
 
 Starts a private Xvfb, our server (`socketchat serve`), two raw IRC clients that chat, and the real
 `socketchat gui --nick alice`; then captures the window with ImageMagick's `import`.
@@ -76,10 +77,22 @@ def main() -> int:
             bob.say("#lobby", "nice — the desktop client looks good")
             carol.send("PRIVMSG #lobby :\x01ACTION waves at alice\x01")
             time.sleep(0.25)
-            bob.say("#lobby", "alice: can you check the logs later?")
-            dave = User(port, "dave")
-            dave.say("#lobby", "hello everyone, first time here")
+            sara = User(port, "sara")
+            sara.say("#lobby", "سلام به همه! جلسه ساعت 10:30 در room B است، OK?")
+            bob.say("#lobby", "\x02OK\x02 — see you in room B (\x0303green\x03 light from me)")
+            sara.say("#lobby", "عالی، من \x1dحتماً\x1d می\u200cآیم. لینک: https://example.org/agenda")
+            bob.say("#lobby", "alice: can you check the logs later? \x1eit's urgent\x1e no rush")
+            sara.say(
+                "#lobby",
+                "یک پیام طولانی‌تر به فارسی که باید در چند سطر شکسته شود تا ببینیم هر سطر"
+                " از راست به چپ خوانده می\u200cشود و ساعت و نام همچنان در سمت چپ می\u200cمانند.",
+            )
             carol.say("alice", "psst — lunch at noon?")
+            subprocess.run(
+                ["xdotool", "type", "--window", window, "--delay", "80", "باشه، ممنون"],
+                env=env,
+                check=False,
+            )
             time.sleep(1.0)
             subprocess.run(["import", "-window", window, str(out)], env=env, check=True)
     print(f"wrote {out}")
