@@ -225,6 +225,8 @@ class Persistence:
 
     def _mark_seen(self, session: Session, key: str) -> None:
         """`session` has seen `key` up to its newest line (replayed, or delivered live)."""
+        if not session.account and not self.config.history_replay_unidentified:
+            return  # nobody will ask: no query on every PART and QUIT
         newest = self.backend.last_position(key)
         if newest is None:
             return
