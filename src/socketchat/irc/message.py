@@ -19,8 +19,9 @@ client input must still go out as one well-formed line):
   ERROR, ... and the last parameter of every numeric is sent with its `:` even when it is one
   word (`PRIVMSG #lobby :hi`), as ergo, InspIRCd and ngIRCd do; other last parameters get the
   `:` only when they need it.
-- **512 bytes** (`MAX_BODY`, CRLF included, tags excluded) per encoded line: `encode_line` cuts
-  the last parameter at a UTF-8 boundary if a line would be longer. Relayed text is cut earlier,
+- **512 bytes** (`MAX_BODY`, CRLF included, tags excluded) per encoded line: if a line would be
+  longer, `encode_line` cuts middle parameters longer than `MAX_MIDDLE` (echoes of odd input),
+  then the last parameter, at UTF-8 boundaries. Relayed text is cut earlier,
   where it enters (see `server/commands/messaging.py`), so what is stored equals what is sent.
 """
 
@@ -137,6 +138,7 @@ _TEXT_PARAM = {
 }
 TEXT_PARAM: Mapping[str, int] = MappingProxyType(_TEXT_PARAM)
 MAX_BODY = 512  # bytes of a line without its tags, CRLF included (RFC 1459 / modern IRC)
+MAX_MIDDLE = 200  # bytes a middle parameter keeps when a line is too long (masks: 200 chars)
 
 
 def serialize(
@@ -156,7 +158,7 @@ def serialize(
     if last_index == 1:  # the common case (PRIVMSG, most numerics): no slice, no join
         first = params[0]
         if not first or first[0] == ":" or " " in first:
-            first = "*"
+            first = _word(first)
         head = f"{head} {first}"
         if command[0] <= "9":  # a numeric: its last parameter is text
             return f"{head} :{last}"
@@ -192,6 +194,13 @@ def encode_line(
     over = _body_len(data) - MAX_BODY
     if over <= 0 or not params:
         return data
+    if any(len(p) > MAX_MIDDLE for p in params[:-1]):
+        # a middle parameter this long is an echo of odd input (no name or mask is): cut it
+        params = [fit_text(p, MAX_MIDDLE) for p in params[:-1]] + [params[-1]]
+        data = (serialize(command, params, source, tags) + "\r\n").encode("utf-8", "replace")
+        over = _body_len(data) - MAX_BODY
+        if over <= 0:
+            return data
     last = params[-1].encode("utf-8", "replace")
     keep = len(last) - over
     for _ in range(4):  # the first cut fits unless it dropped a ':' that it then needs
@@ -215,9 +224,27 @@ def _body_len(data: bytes) -> int:
     return len(data) - space - 1 if space != -1 else 0
 
 
+def pack_words(words: list[str], budget: int) -> list[str]:
+    """Join `words` with spaces into as few lines as possible of at most `budget` UTF-8 bytes
+    each (a word longer than the budget gets a line of its own; `encode_line` cuts it)."""
+    lines: list[str] = []
+    current: list[str] = []
+    size = 0
+    for word in words:
+        n = len(word.encode("utf-8", "replace"))
+        if current and size + 1 + n > budget:
+            lines.append(" ".join(current))
+            current, size = [], 0
+        size += n + (1 if current else 0)
+        current.append(word)
+    if current:
+        lines.append(" ".join(current))
+    return lines
+
+
 def fit_text(text: str, budget: int) -> str:
     """`text` cut to at most `budget` UTF-8 bytes, at a character boundary."""
-    raw = text.encode("utf-8", "surrogateescape")
+    raw = text.encode("utf-8", "replace")
     if len(raw) <= budget:
         return text
     return raw[: max(budget, 0)].decode("utf-8", "ignore")

@@ -38,7 +38,7 @@ def _extban(entry: str) -> tuple[str, str] | None:
 
 def normalize(raw: str, mode: str) -> tuple[str | None, str | None]:
     """(entry, None) for a valid entry of list `mode` ('b', 'e' or 'I'), else (None, why)."""
-    if not raw or " " in raw:
+    if not raw or " " in raw or raw[0] == ":":  # (a ':' first could not be sent in 367)
         return None, "Invalid mask"
     ext = _extban(raw)
     if ext is None:

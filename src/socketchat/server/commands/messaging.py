@@ -1,4 +1,13 @@
-"""PRIVMSG, NOTICE and TAGMSG: to channels (with STATUSMSG) and to nicks."""
+"""PRIVMSG, NOTICE and TAGMSG: to channels (with STATUSMSG) and to nicks.
+
+Relayed lines stay within 512 bytes (tags aside), the most that clients accept. A client may
+send a 512-byte PRIVMSG, and the relayed line is longer by the source prefix the server adds
+(`:nick!user@host `: a 512-byte PRIVMSG went out as 573 bytes and clients dropped it). The text
+is cut here, at a UTF-8 character boundary, so that the line with this sender's prefix fits, as
+ergo does; it is not refused, since the client did nothing wrong. The cut happens before the
+line is stored, so history holds exactly what was delivered, and an echo-message client sees
+what the others got.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import is_channel
-from socketchat.irc.message import Message
+from socketchat.irc.message import MAX_BODY, Message, fit_text
 from socketchat.server import services
 from socketchat.server.bans import is_muted
 from socketchat.server.commands.visibility import is_hidden_from
@@ -60,13 +69,20 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
         return
     s.last_message_at = server.clock()
     client_tags = _client_tags(m)
+    # ":prefix COMMAND target :text\r\n" is the prefix, command, target and text plus 7 bytes
+    overhead = len(s.prefix.encode("utf-8", "replace")) + len(command) + 7
+    text_bytes = len(text.encode("utf-8", "replace"))
     for target in targets:
         if not target:
             continue
         tags = server.relay_tags(s, msgid=True)
         tags.update(client_tags)
         status, name = _split_status(target)
-        params = (target, text) if needs_text else (target,)
+        budget = MAX_BODY - overhead - len(target.encode("utf-8", "replace"))
+        if not needs_text:
+            params: tuple[str, ...] = (target,)
+        else:
+            params = (target, fit_text(text, budget) if text_bytes > budget else text)
         out = Message(command, params, s.prefix, tags)
         if is_channel(name):
             channel = server.state.find_channel(name)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from socketchat import __version__
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
+from socketchat.irc.message import MAX_BODY, pack_words
 from socketchat.irc.numbers import parse_number
 from socketchat.server import services
 from socketchat.server.commands.listfilter import parse_list_filter
@@ -177,8 +178,8 @@ def send_whois(server: Server, s: Session, user: Session) -> None:
         for ch in user.channels.values()
         if can_see_channel(s, ch)
     ]
-    for i in range(0, len(channels), 20):
-        s.numeric(rpl.RPL_WHOISCHANNELS, nick, " ".join(channels[i : i + 20]))
+    for line in pack_words(channels, _reply_room(server, s, nick)):
+        s.numeric(rpl.RPL_WHOISCHANNELS, nick, line)
     s.numeric(rpl.RPL_WHOISSERVER, nick, server.name, server.config.network)
     if user.away is not None:
         s.numeric(rpl.RPL_AWAY, nick, user.away)
@@ -242,7 +243,14 @@ def handle_ison(server: Server, s: Session, m: Message) -> None:
         for word in " ".join(m.params).split()
         if (u := server.state.find_nick(word)) is not None and u.registered
     ]
-    s.numeric(rpl.RPL_ISON, " ".join(present))
+    lines = pack_words(present, _reply_room(server, s, ""))  # one line: the rest would not fit
+    s.numeric(rpl.RPL_ISON, lines[0] if lines else "")
+
+
+def _reply_room(server: Server, s: Session, *middle: str) -> int:
+    """Bytes left for the text of `:server NNN nick <middle...> :<text>` within 512."""
+    used = len(server.name) + len(s.nick) + sum(len(p.encode("utf-8", "replace")) for p in middle)
+    return MAX_BODY - used - 10 - len(middle)  # ':', ' NNN ', ' ', ' :', CRLF; a space each
 
 
 def handle_userhost(server: Server, s: Session, m: Message) -> None:
