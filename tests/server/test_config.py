@@ -17,6 +17,7 @@ from socketchat.server.config import (
     Limits,
     Operator,
     ServerConfig,
+    WebircGateway,
     load_config,
 )
 from tests.support.irc import IRCClient
@@ -46,7 +47,12 @@ def _doc_rows(section: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "cls,section",
-    [(ServerConfig, "[server]"), (Limits, "[limits]"), (Operator, "[[operators]]")],
+    [
+        (ServerConfig, "[server]"),
+        (Limits, "[limits]"),
+        (Operator, "[[operators]]"),
+        (WebircGateway, "[[webirc]]"),
+    ],
 )
 def test_every_setting_is_documented_with_its_real_default(cls: type, section: str) -> None:
     rows = _doc_rows(section)
@@ -176,3 +182,30 @@ def test_info_logs_one_line_per_connection_event() -> None:
     (sid,) = re.findall(r"registered id=(\d+) nick=logme", out)
     assert len(re.findall(rf"INFO socketchat.server: connect id={sid} from 127.0.0.1", out)) == 1
     assert len(re.findall(rf"disconnect id={sid} nick=logme: Quit: bye", out)) == 1
+
+
+def test_proxy_settings_from_the_file(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+[server]
+trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+trusted_proxy_header = "forwarded"
+proxy_protocol = true
+
+[[webirc]]
+name = "kiwi"
+password_hash = "scrypt$x"
+hosts = ["192.0.2.0/24"]
+""",
+    )
+    config = load_config(path)
+    assert config.trusted_proxies == ("127.0.0.1", "10.0.0.0/8")
+    assert config.trusted_proxy_header == "forwarded" and config.proxy_protocol
+    assert config.webirc == (WebircGateway("kiwi", "scrypt$x", ("192.0.2.0/24",)),)
+    bad = _write(tmp_path, '[server]\ntrusted_proxies = ["10.0.0.0/33"]\n')
+    with pytest.raises(ConfigError, match="not an address"):
+        load_config(bad)
+    bad = _write(tmp_path, '[server]\ntrusted_proxy_header = "x-real-ip"\n')
+    with pytest.raises(ConfigError, match="trusted_proxy_header"):
+        load_config(bad)

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from socketchat.server.proxies import FORWARDED_HEADERS, parse_networks
+
 
 class ConfigError(ValueError):
     """The configuration file or flags are invalid."""
@@ -86,6 +88,16 @@ class Operator:
 
 
 @dataclass(frozen=True, slots=True)
+class WebircGateway:
+    """A web IRC gateway allowed to send ``WEBIRC password gateway hostname ip`` before
+    registration, so its users get their own addresses (`server/proxies.py`)."""
+
+    name: str
+    password_hash: str
+    hosts: tuple[str, ...] = ()  # addresses/CIDRs it connects from; () means trusted_proxies
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     name: str = "socketchat.local"
     network: str = "socketchat"
@@ -115,8 +127,13 @@ class ServerConfig:
     awaylen: int = 200
     kicklen: int = 390
     min_password_length: int = 6  # REGISTER / NickServ REGISTER; shorter is WEAK_PASSWORD
+    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose forwarded addresses we believe
+    trusted_proxy_header: str = "x-forwarded-for"  # or "forwarded" (RFC 7239)
+    proxy_protocol: bool = False  # the IRC port expects a PROXY v1/v2 header from a proxy
+    tls_proxy_protocol: bool = False  # the same for the TLS port (the header comes before TLS)
     limits: Limits = field(default_factory=Limits)
     operators: tuple[Operator, ...] = ()
+    webirc: tuple[WebircGateway, ...] = ()
 
     def with_overrides(self, **changes: Any) -> ServerConfig:
         """A copy with the given (non-None) settings changed."""
@@ -141,6 +158,16 @@ def validate(config: ServerConfig) -> ServerConfig:
             raise ConfigError(f"{name} must be a port number (0-65535), not {value!r}")
     if str(config.log_level).upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    try:
+        parse_networks(config.trusted_proxies)
+        for gateway in config.webirc:
+            parse_networks(gateway.hosts)
+    except ValueError as exc:
+        raise ConfigError(f"trusted_proxies / [[webirc]] hosts: {exc}") from None
+    if config.trusted_proxy_header.lower() not in FORWARDED_HEADERS:
+        raise ConfigError(f"trusted_proxy_header must be one of {', '.join(FORWARDED_HEADERS)}")
+    if (config.proxy_protocol or config.tls_proxy_protocol) and not config.trusted_proxies:
+        raise ConfigError("proxy_protocol needs trusted_proxies: the proxies it accepts")
     for f in dataclasses.fields(Limits):
         value = getattr(config.limits, f.name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -162,16 +189,17 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ServerConfi
 
 
 def config_from_dict(data: dict[str, Any]) -> ServerConfig:
-    extra = set(data) - {"server", "limits", "operators"}
+    extra = set(data) - {"server", "limits", "operators", "webirc"}
     if extra:
         raise ConfigError(f"unknown table(s): {', '.join(sorted(extra))}")
     server = dict(data.get("server", {}))
     _check_keys(server, ServerConfig, "server")
-    for reserved in ("limits", "operators"):
+    for reserved in ("limits", "operators", "webirc"):
         if reserved in server:
             raise ConfigError(f"[server] may not contain {reserved!r}")
-    if "web_origins" in server:
-        server["web_origins"] = tuple(server["web_origins"])
+    for key in ("web_origins", "trusted_proxies"):
+        if key in server:
+            server[key] = tuple(server[key])
     limits_table = dict(data.get("limits", {}))
     enabled = limits_table.pop("enabled", True)
     _check_keys(limits_table, Limits, "limits")
@@ -180,6 +208,10 @@ def config_from_dict(data: dict[str, Any]) -> ServerConfig:
         if not enabled:
             limits = dataclasses.replace(limits.disabled(), **limits_table)
         operators = tuple(Operator(**op) for op in data.get("operators", []))
-        return ServerConfig(**server, limits=limits, operators=operators)
+        webirc = tuple(
+            WebircGateway(**{**gw, "hosts": tuple(gw.get("hosts", ()))})
+            for gw in data.get("webirc", [])
+        )
+        return ServerConfig(**server, limits=limits, operators=operators, webirc=webirc)
     except TypeError as exc:
         raise ConfigError(str(exc)) from exc

@@ -90,6 +90,11 @@ HELP: dict[str, tuple[str, ...]] = {
     "VERIFY": ("VERIFY <account> <code>", "Completes a registration (none needs it here)."),
     "VERSION": ("VERSION [server]", "The server software and its ISUPPORT tokens."),
     "WALLOPS": ("WALLOPS <text>", "Sends a message to everyone with user mode +w (operators)."),
+    "WEBIRC": (
+        "WEBIRC <password> <gateway> <hostname> <ip> [:options]",
+        "For web IRC gateways: before registering, gives the address of the user it connects"
+        " for. Only from a configured gateway's hosts, with its password.",
+    ),
     "WHO": ("WHO <mask> [%fields]", "Who matches a channel, nick or host mask."),
     "WHOIS": ("WHOIS <nick>", "About someone who is online."),
     "WHOWAS": ("WHOWAS <nick> [count]", "About someone who has left."),

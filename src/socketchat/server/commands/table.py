@@ -19,6 +19,7 @@ from socketchat.server.commands import (
     registration,
     serverinfo,
     users,
+    webirc,
 )
 from socketchat.server.commands.spec import Command
 
@@ -26,6 +27,8 @@ COMMANDS: dict[str, Command] = {
     # registration and keep-alive
     "CAP": Command(registration.handle_cap, 1, before_registration=True, flood_cost=0),
     "PASS": Command(registration.handle_pass, 1, before_registration=True),
+    # a web gateway's client address (scrypt checks its password: costs like OPER)
+    "WEBIRC": Command(webirc.handle_webirc, 4, before_registration=True, flood_cost=5),
     "NICK": Command(registration.handle_nick, 0, before_registration=True),
     "USER": Command(registration.handle_user, 4, before_registration=True),
     "PING": Command(registration.handle_ping, 1, before_registration=True, flood_cost=0),

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from socketchat.server.core import Server
+from socketchat.server.net.proxy import ProxyListener
 from socketchat.server.net.stream import StreamLink
+from socketchat.server.proxies import TrustedNetworks
 
 log = logging.getLogger("socketchat.server")
 
@@ -91,12 +93,23 @@ class ServerRunner:
         self.server.offloader = self._offload
         config = self.server.config
         host = config.host
-        plain = await loop.create_server(
-            lambda: StreamLink(self.server), host, config.port, reuse_address=True
-        )
-        self.listeners.append(plain)
-        self.listening.port = plain.sockets[0].getsockname()[1]
-        if config.tls_cert and config.tls_key:
+        trusted = TrustedNetworks(config.trusted_proxies)
+        if config.proxy_protocol:
+            proxied = ProxyListener(self.server, trusted)
+            self.listening.port = await proxied.start(host, config.port)
+            self.add_closer(proxied.close)
+        else:
+            plain = await loop.create_server(
+                lambda: StreamLink(self.server), host, config.port, reuse_address=True
+            )
+            self.listeners.append(plain)
+            self.listening.port = plain.sockets[0].getsockname()[1]
+        if config.tls_cert and config.tls_key and config.tls_proxy_protocol:
+            ctx = make_tls_context(config.tls_cert, config.tls_key)
+            proxied_tls = ProxyListener(self.server, trusted, tls=ctx)
+            self.listening.tls_port = await proxied_tls.start(host, config.tls_port or 6697)
+            self.add_closer(proxied_tls.close)
+        elif config.tls_cert and config.tls_key:
             ctx = make_tls_context(config.tls_cert, config.tls_key)
             secure = await loop.create_server(
                 lambda: StreamLink(self.server, secure=True),

@@ -13,10 +13,13 @@ if TYPE_CHECKING:
 class StreamLink(asyncio.Protocol):
     """One TCP/TLS client. asyncio calls the Protocol half; the server core calls the Link half."""
 
-    __slots__ = ("_closed", "_server", "_transport", "secure", "session")
+    __slots__ = ("_closed", "_peer", "_server", "_transport", "secure", "session")
 
-    def __init__(self, server: Server, *, secure: bool = False) -> None:
+    def __init__(
+        self, server: Server, *, secure: bool = False, peer: tuple[str, int] | None = None
+    ) -> None:
         self._server = server
+        self._peer = peer  # the client's address when a proxy told us (PROXY protocol)
         self.secure = secure
         self._transport: asyncio.Transport | None = None
         self.session: Session | None = None
@@ -27,7 +30,7 @@ class StreamLink(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses, but have the same methods.
         # (asyncio and uvloop both set TCP_NODELAY on TCP connections: nothing to do here.)
         self._transport = cast(asyncio.Transport, transport)
-        peer = transport.get_extra_info("peername") or ("0.0.0.0", 0)
+        peer = self._peer or transport.get_extra_info("peername") or ("0.0.0.0", 0)
         kind = "tls" if self.secure else "tcp"
         self.session = self._server.connect(
             self, str(peer[0]), int(peer[1]), secure=self.secure, kind=kind

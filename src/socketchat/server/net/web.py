@@ -51,6 +51,7 @@ from socketchat.server.net.websocket import (
     WebEndpoint,
     WebSocketConnection,
 )
+from socketchat.server.proxies import TrustedNetworks, forwarded_client
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -216,7 +217,10 @@ class WebListener:
             max_size=max_size or 2**20,
             server_header=f"socketchat/{__version__}",
         )
-        self.origins = OriginPolicy(self.server.config.host, self.server.config.web_origins)
+        config = self.server.config
+        self.origins = OriginPolicy(config.host, config.web_origins)
+        self.trusted = TrustedNetworks(config.trusted_proxies)
+        self.proxy_header = config.trusted_proxy_header.lower()
         self.port = 0
         self._listener: asyncio.base_events.Server | None = None
         self._keepalive: asyncio.TimerHandle | None = None
@@ -259,7 +263,10 @@ class WebListener:
             ):
                 log.info("web: refused WebSocket from origin %r", ", ".join(origins))
                 return text_response(403, "Origin not allowed\n")
-            return Upgrade(connection.peer_address()[0])
+            # Behind a trusted reverse proxy, the client is who the proxy says it is
+            peer = connection.peer_address()[0]
+            forwarded = request.get_all(self.proxy_header)
+            return Upgrade(forwarded_client(peer, forwarded, self.proxy_header, self.trusted))
         if method not in ALLOWED_METHODS:
             allow = (("Allow", ", ".join(ALLOWED_METHODS)),)
             if method in KNOWN_METHODS:
