@@ -72,6 +72,7 @@ import datetime
 import logging
 import secrets
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -131,6 +132,8 @@ class Persistence:
             weakref.WeakKeyDictionary()
         )
         self._next_retention = 0.0
+        self._retention: Iterator[int] | None = None  # a retention pass under way, in batches
+        self._retention_removed = 0
         self.guard = NickGuard()
         # storage outages (see the module docstring)
         self.paused = False  # a commit failed; history waits in memory until a retry works
@@ -251,9 +254,12 @@ class Persistence:
             elif now >= self._retry_at:
                 self._retry(now)
             return
-        if now >= self._next_retention:
+        if self._retention is None and now >= self._next_retention:
             self._next_retention = now + RETENTION_INTERVAL
-            self.apply_retention(now)
+            self._retention = self._retention_batches(now)
+            self._retention_removed = 0
+        if self._retention is not None:
+            self._retention_step(server)
 
     def commit(self) -> None:
         if self.paused:
@@ -332,13 +338,36 @@ class Persistence:
                 _tell(session, "*", "HISTORY_RESUMED", text)
 
     # -- history ---------------------------------------------------------------------------
-    def apply_retention(self, now: float) -> int:
+    def _retention_batches(self, now: float) -> Iterator[int] | None:
         max_age = self.config.history_max_age_days
         before_ms = int((now - max_age * 86400) * 1000) if max_age > 0 else 0
         keep = self.config.history_max_messages
         if not before_ms and not keep:
-            return 0
-        removed = self.backend.prune(before_ms=before_ms, keep_per_key=keep)
+            return None
+        return self.backend.prune_batches(before_ms=before_ms, keep_per_key=keep)
+
+    @property
+    def retention_running(self) -> bool:
+        """A retention pass is under way (`tick` asks to be called again at once meanwhile)."""
+        return self._retention is not None
+
+    def _retention_step(self, server: Server) -> None:
+        """One small batch of retention per tick, committed by the loop turn's flush; the next
+        tick is asked for at once, so a long pass runs in small slices between other work."""
+        assert self._retention is not None
+        try:
+            self._retention_removed += next(self._retention)
+        except StopIteration:
+            self._retention = None
+            if self._retention_removed:
+                log.info("retention: removed %d old messages", self._retention_removed)
+            return
+        server.tick_wanted(0.0)
+
+    def apply_retention(self, now: float) -> int:
+        """A whole retention pass at once (tests, tools); `tick` runs it in batches."""
+        batches = self._retention_batches(now)
+        removed = sum(batches) if batches is not None else 0
         if removed:
             log.info("retention: removed %d old messages", removed)
         return removed

@@ -21,7 +21,7 @@ orders messages with the same millisecond (their insertion order). Timestamp sel
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -153,6 +153,24 @@ class HistoryStore(Protocol):
     def prune(self, *, before_ms: int = 0, keep_per_key: int = 0) -> int:
         """Retention: delete messages older than `before_ms` and all but the newest
         `keep_per_key` of each conversation (0: no such limit). Returns how many went."""
+
+    def prune_batches(self, *, before_ms: int = 0, keep_per_key: int = 0) -> Iterator[int]:
+        """`prune` in small bounded batches, one per `next()` (each yields how many went), so
+        that the caller can commit and serve others in between. Same result as `prune`."""
+
+    def latest_times(
+        self,
+        channels: Mapping[str, tuple[str, str]],
+        party: str,
+        after_ms: int,
+        before_ms: int,
+        limit: int,
+    ) -> list[tuple[int, str]]:
+        """CHATHISTORY TARGETS: `(time, name)`, oldest first (ties by name), at most `limit`,
+        of the conversations whose newest readable message after `after_ms` is before
+        `before_ms`: the channel keys in `channels` (mapped to `(era, name)`) and the private
+        conversations of `party` (named by the other party's nick). One query, however many
+        conversations."""
 
 
 class AccountStore(Protocol):

@@ -133,22 +133,11 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
     low, high = min(start, end), max(start, end)
     # A target is listed when its latest message falls in the window: one with a newer message
     # has moved on, and a client catching up by TARGETS windows must not see it twice.
-    found: list[tuple[int, str]] = []
-
-    def consider(key: str, name: str, eras: tuple[str, ...] = ()) -> None:
-        latest = p.backend.latest_time(key, low, _FOREVER_MS, eras=eras)
-        if latest is not None and latest < high:
-            found.append((latest, name))
-
-    for channel in s.channels.values():
-        consider(channel.folded, channel.name, (channel.era,))
-    me = p.identity(s)
-    for conv in p.backend.conversations(me):
-        consider(conv.key, conv.other_nick(me))
-    found.sort()
+    # One query for every channel and conversation (not one each: 0.8 s at 50,000).
+    channels = {c.folded: (c.era, c.name) for c in s.channels.values()}
+    found = p.backend.latest_times(channels, p.identity(s), low, high, limit)
     lines = [
-        Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name)
-        for ms, name in found[:limit]
+        Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name) for ms, name in found
     ]
     _send_batch(server, s, "draft/chathistory-targets", (), lines)
 
