@@ -722,3 +722,19 @@ def test_register_needs_a_connection_and_help_lists_accounts() -> None:
     core.handle_input("/help", NOW)
     text = "\n".join(texts(core.pop_events()))
     assert "/register <password> [email]" in text and "/identify" in text
+
+
+def test_long_lines_and_full_tag_sections_from_the_server_are_not_dropped() -> None:
+    """A legal line has up to 8191 bytes of tags plus 512; lines a little longer (a server that
+    adds its prefix to a 512-byte PRIVMSG sends ~573 bytes) are kept too."""
+    core = registered(caps="message-tags server-time")
+    tags = "@time=2026-01-01T00:00:00.000Z;+big=" + "x" * (8191 - 40) + " "
+    assert len(tags) <= 8191
+    text = "y" * 440
+    full = f":bob!~b@127.0.0.1 PRIVMSG #lobby :{text}"
+    assert len(full) + 2 <= 512
+    long_text = "z" * 540
+    core.receive_data((tags + full + "\r\n").encode(), NOW)
+    core.receive_data(f":bob!~b@127.0.0.1 PRIVMSG #lobby :{long_text}\r\n".encode(), NOW)
+    got = [line.text for line in chat(core.pop_events(), "#lobby")]
+    assert got == [text, long_text]

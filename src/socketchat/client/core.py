@@ -74,10 +74,17 @@ from socketchat.client.outgoing import Queued
 from socketchat.client.registration import WANTED_CAPS, Negotiation
 from socketchat.client.state import ChatModel
 from socketchat.client.who import WhoRequest
-from socketchat.irc.framing import FramingError, LineBuffer
+from socketchat.irc.framing import MAX_TAGS, FramingError, LineBuffer
 from socketchat.irc.message import Message, ParseError, parse_message
 
 COMMANDS = commands.COMMANDS
+
+# What the client accepts from a server: the full 8191 bytes of tags a server may send, and a
+# body well past 512 bytes. Lines of 512 bytes are what servers should send, but a receiver that
+# drops a longer one loses a message its sender saw go out (servers that add the source prefix
+# to a full-length line without cutting it send ~570 bytes; some allow LINELEN up to 2048).
+# The bound only keeps one endless line from growing the buffer without limit.
+RECEIVE_MAX_LINE = 4096
 
 __all__ = ["COMMANDS", "WANTED_CAPS", "ClientConfig", "ClientCore", "CloseRequest"]
 
@@ -138,7 +145,7 @@ class ClientCore:
         self.negotiation = Negotiation()
         self._out: list[bytes] = []
         self._close: CloseRequest | None = None
-        self._framing = LineBuffer()
+        self._framing = LineBuffer(RECEIVE_MAX_LINE, MAX_TAGS)
         self._retry_in: float | None = None
         self._last_rx = 0.0
         self._ping_sent: float | None = None
@@ -158,7 +165,7 @@ class ClientCore:
         self.negotiation = Negotiation()
         self._last_rx = 0.0
         self._ping_sent = None
-        self._framing = LineBuffer()
+        self._framing = LineBuffer(RECEIVE_MAX_LINE, MAX_TAGS)
         self.who.clear()
         self.names_requested.clear()
         self.batches.clear()
