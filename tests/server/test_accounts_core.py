@@ -94,8 +94,9 @@ def test_sasl_plain_success_and_failures(tmp_path: Path) -> None:
     assert join.params[1] == "alice"  # extended-join carries the account
     assert next(m for m in seen if m.command == "PRIVMSG").tags["account"] == "alice"
     c.received()
-    c.send("AUTHENTICATE PLAIN")
-    assert numerics(c.received()) == ["907"]
+    c.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {plain('alice', 'wrong-horse')}")
+    assert numerics(c.received()) == ["904"]
+    assert c.session.account == "alice"  # a failed reauthentication keeps the account
 
     bad = net.client()
     got = sasl_login(bad, "bob", "alice", "wrong-horse")
@@ -113,6 +114,30 @@ def test_sasl_plain_success_and_failures(tmp_path: Path) -> None:
     nocap = net.client()
     nocap.send("AUTHENTICATE PLAIN")
     assert numerics(nocap.received()) == ["908", "904"]
+
+
+def test_sasl_reauthenticates_to_another_account(tmp_path: Path) -> None:
+    """IRCv3 SASL 3.2: "Servers SHOULD allow a client, authenticated or otherwise, to
+    reauthenticate by sending a new AUTHENTICATE message at any time." (It used to be 907.)"""
+    net = stored_net(tmp_path)
+    for name in ("foo", "jilles"):
+        owner = net.client(name)
+        owner.send(f"REGISTER * * {name}-password", "QUIT")
+    watcher = net.client("watcher", "account-notify")
+    watcher.send("JOIN #room")
+    c = net.client()
+    sasl_login(c, "user", "foo", "foo-password")
+    assert c.session.account == "foo"
+    c.send("JOIN #room")
+    c.received()
+    watcher.received()
+    c.send("AUTHENTICATE PLAIN")
+    assert c.received() == [Message("AUTHENTICATE", ("+",))]
+    c.send(f"AUTHENTICATE {plain('jilles', 'jilles-password')}")
+    assert numerics(c.received()) == ["900", "903"]
+    assert c.session.account == "jilles"
+    (notify,) = [m for m in watcher.received() if m.command == "ACCOUNT"]
+    assert notify.params == ("jilles",)
 
 
 def test_the_shortest_password_is_a_setting(tmp_path: Path) -> None:

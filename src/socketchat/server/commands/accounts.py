@@ -89,9 +89,10 @@ def handle_authenticate(server: Server, s: Session, m: Message) -> None:
             _finish(server, s)
         return
     if exchange is None:
-        if s.account:
-            s.numeric(rpl.ERR_SASLALREADY, "You have already authenticated using SASL")
-        elif p is None or "sasl" not in s.caps or arg.upper() != "PLAIN":
+        # Logged in already: a new exchange may switch accounts ("Servers SHOULD allow a client,
+        # authenticated or otherwise, to reauthenticate", IRCv3 SASL 3.2). A failure keeps the
+        # account the client had.
+        if p is None or "sasl" not in s.caps or arg.upper() != "PLAIN":
             s.numeric(rpl.RPL_SASLMECHS, "PLAIN", "are available SASL mechanisms")
             s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
         else:
