@@ -46,12 +46,13 @@ def test_registration_with_every_capability(srv: RunningServer, clients: list[IR
     assert c.expect("CAP", lambda m: m.param(1) in ("ACK", "NAK")).param(1) == "ACK"
     c.send("CAP END")
     c.expect("001")
-    isupport = " ".join(" ".join(c.expect("005").params) for _ in range(2))
-    assert "WHOX" in isupport and "PREFIX=(ov)@+" in isupport
     c.expect("376")
+    isupport = " ".join(" ".join(m.params) for m in c.log if m.command == "005")
+    assert "WHOX" in isupport and "PREFIX=(ov)@+" in isupport
+    assert all("batch" in m.tags for m in c.log if m.command == "005")  # extended-isupport
     c.send("CAP LIST")
     assert set(c.expect("CAP").params[-1].split()) == set(BASE_CAPS)
-    c.send("JOIN #reg")
+    c.send("JOIN #reg", "NAMES #reg")  # no-implicit-names: JOIN alone sends no 353
     join = c.expect("JOIN")
     assert join.params == ("#reg", "*", "Reg Istered")  # extended-join
     assert join.tags["time"].endswith("Z")

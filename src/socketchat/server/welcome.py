@@ -94,7 +94,7 @@ def send_welcome(server: Server, s: Session) -> None:
     log.info("registered id=%d nick=%s host=%s", s.id, s.nick, s.host)
     s.numeric(rpl.RPL_WELCOME, f"Welcome to the {server.config.network} IRC network, {s.prefix}")
     send_static(server, s, host_numerics)
-    send_static(server, s, isupport_numerics)
+    send_isupport(server, s)
     send_lusers(server, s)
     send_motd(server, s)
 
@@ -173,4 +173,13 @@ def isupport_numerics(server: Server) -> Numerics:
 
 
 def send_isupport(server: Server, s: Session) -> None:
-    send_static(server, s, isupport_numerics)
+    """005s; in a `draft/isupport` batch for clients with batch and draft/extended-isupport
+    (which then get no 005 outside one)."""
+    if not {"batch", "draft/extended-isupport"} <= s.caps:
+        send_static(server, s, isupport_numerics)
+        return
+    ref = server.next_msgid()
+    s.send(Message("BATCH", ("+" + ref, "draft/isupport"), server.name))
+    for code, params in isupport_numerics(server):
+        s.send(Message(code, (s.nick, *params), server.name, {"batch": ref}))
+    s.send(Message("BATCH", ("-" + ref,), server.name))

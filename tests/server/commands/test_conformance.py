@@ -144,3 +144,59 @@ def test_696_for_a_bad_limit_has_all_its_parameters_even_for_an_empty_one() -> N
         assert (reply.command, reply.params[:4]) == ("696", ("chanop", "#chan", "l", shown))
         assert len(reply.params) == 5
     assert net.server.state.find_channel("#chan").limit == 0  # type: ignore[union-attr]
+
+
+# -- draft/no-implicit-names, draft/extended-isupport, draft/pre-away ---------------------------
+
+
+def test_no_implicit_names_leaves_names_out_of_join_but_not_out_of_names() -> None:
+    net = Net()
+    quiet = net.client("quiet", caps="draft/no-implicit-names")
+    usual = net.client("usual")
+    quiet.send("JOIN #c")
+    assert [m.command for m in quiet.received()] == ["JOIN"]
+    usual.send("JOIN #c")
+    assert {"353", "366"} <= {m.command for m in usual.received()}
+    quiet.received()
+    quiet.send("NAMES #c")
+    assert [m.command for m in quiet.received()] == ["353", "366"]
+
+
+def test_extended_isupport_answers_isupport_before_registration_in_a_batch() -> None:
+    net = Net()
+    c = net.client()
+    c.send("ISUPPORT")
+    assert [m.command for m in c.received()] == ["451"]  # not without the cap
+    c.send("CAP LS 302", "CAP REQ :batch draft/extended-isupport")
+    c.received()
+    c.send("ISUPPORT")
+    got = c.received()
+    assert got[0].command == "BATCH" and got[0].params[1] == "draft/isupport"
+    ref = got[0].params[0][1:]
+    assert got[-1].params == ("-" + ref,)
+    body = got[1:-1]
+    assert body and all(m.command == "005" and m.tags["batch"] == ref for m in body)
+    assert all(m.params[0] == "*" for m in body)
+    c.send("NICK emersion", "USER e 0 * :Simon", "CAP END")
+    got = c.received()
+    loose = [m for m in got if m.command == "005" and "batch" not in m.tags]
+    assert loose == [] and any(m.command == "005" for m in got)  # the welcome's 005s: batched
+    plain = net.client("plain")
+    plain.send("ISUPPORT")
+    assert {m.command for m in plain.received()} == {"005"}
+
+
+def test_pre_away_marks_a_connection_away_before_it_registers() -> None:
+    net = Net()
+    watcher = net.client("watcher", caps="away-notify")
+    c = net.client()
+    c.send("AWAY :early")
+    assert [m.command for m in c.received()] == ["451"]
+    assert c.session.away is None
+    c.send("CAP LS 302", "CAP REQ :draft/pre-away", "AWAY *")
+    assert [m.command for m in c.received()][-1] == "306"
+    c.send("NICK bouncer", "USER b 0 * :b", "CAP END")
+    assert "001" in [m.command for m in c.received()]
+    watcher.send("WHOIS bouncer")
+    assert [m.params[2] for m in watcher.received() if m.command == "301"] == ["*"]
+    assert c.session.away == "*"

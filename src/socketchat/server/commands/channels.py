@@ -59,7 +59,8 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
         server.fanout(away, (u for u in members if u is not s and "away-notify" in u.caps))
     if channel.topic:
         send_topic(server, s, channel)
-    send_names(server, s, channel)
+    if "draft/no-implicit-names" not in s.caps:  # IRCv3 no-implicit-names: NAMES on request only
+        send_names(server, s, channel)
     if server.storage is not None:
         server.storage.joined(server, s, channel)
 

@@ -31,6 +31,10 @@ HELP: dict[str, tuple[str, ...]] = {
         "INVITE <nick> <channel>",
         "Invites someone to a channel (operators only on +i channels).",
     ),
+    "ISUPPORT": (
+        "ISUPPORT",
+        "The server's ISUPPORT tokens (005); before registering with draft/extended-isupport.",
+    ),
     "ISON": ("ISON <nick> [nick ...]", "Which of these nicks are online."),
     "JOIN": (
         "JOIN <channel>[,channel...] [key[,key...]]",

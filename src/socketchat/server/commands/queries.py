@@ -282,6 +282,14 @@ def handle_version(server: Server, s: Session, m: Message) -> None:
     send_isupport(server, s)
 
 
+def handle_isupport(server: Server, s: Session, m: Message) -> None:
+    """IRCv3 draft/extended-isupport: the 005 list on request, before registration too."""
+    if not s.registered and "draft/extended-isupport" not in s.caps:
+        s.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+        return
+    send_isupport(server, s)
+
+
 def handle_time(server: Server, s: Session, m: Message) -> None:
     if wrong_server(server, s, m, 0):
         return

@@ -52,7 +52,7 @@ COMMANDS: dict[str, Command] = {
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True, flood_cost=10),
     "VERIFY": Command(accounts.handle_verify, 2, before_registration=True),
     # users
-    "AWAY": Command(users.handle_away, 0),
+    "AWAY": Command(users.handle_away, 0, before_registration=True),  # draft/pre-away
     "SETNAME": Command(users.handle_setname, 1),
     "MONITOR": Command(monitor.handle_monitor, 1),
     # operators (OPER costs more flood credit: each try runs scrypt)
@@ -69,6 +69,7 @@ COMMANDS: dict[str, Command] = {
     "MOTD": Command(queries.handle_motd, 0),
     "LUSERS": Command(queries.handle_lusers, 0),
     "VERSION": Command(queries.handle_version, 0),
+    "ISUPPORT": Command(queries.handle_isupport, 0, before_registration=True),
     "TIME": Command(queries.handle_time, 0),
     # the server itself
     "INFO": Command(serverinfo.handle_info, 0),

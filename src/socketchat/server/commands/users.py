@@ -22,7 +22,20 @@ REALNAME_MAX = 100  # the same bound USER applies
 
 
 def handle_away(server: Server, s: Session, m: Message) -> None:
+    """AWAY [text]. Before registration only with draft/pre-away, and nobody is told then (the
+    client is not on the network yet). `AWAY *` (pre-away: "not present for an unspecified
+    reason") is stored and relayed as `*`, which clients with the cap understand."""
+    if not s.registered and "draft/pre-away" not in s.caps:
+        s.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+        return
     text = m.param(0)[: server.config.awaylen]
+    if not s.registered:
+        s.away = text or None
+        if text:
+            s.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
+        else:
+            s.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
+        return
     if text:
         s.away = text
         s.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
