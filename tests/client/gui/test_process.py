@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -59,13 +60,16 @@ def xdo(display: str) -> Xdo:
     return Xdo(display)
 
 
-def spawn_gui(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
+def spawn_gui(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     log = (tmp_path / "gui.log").open("wb")
     return subprocess.Popen(
         [sys.executable, "-m", "socketchat", "gui", *args],
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
+        env=env,
     )
 
 
@@ -114,6 +118,61 @@ def test_without_nick_a_dialog_asks_for_it(
         xdo.type_line("dora")
         bob.expect("JOIN", lambda m: (m.source or "").startswith("dora!"))
         xdo.window("^socketchat.*dora$")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _account(server: RunningServer, name: str, password: str) -> None:
+    maker = IRCClient(server.port).register(name)
+    maker.send(f"PRIVMSG NickServ :REGISTER {password}")
+    maker.expect("NOTICE", lambda m: "registered" in m.param(1))
+    maker.send("QUIT")
+    maker.closed_by_server()
+
+
+def _logged_in(bob: IRCClient, nick: str) -> bool:
+    for _ in range(50):
+        start = len(bob.log)
+        bob.send(f"WHOIS {nick}")
+        bob.expect("318")
+        if any(m.command == "330" for m in bob.log[start:]):
+            return True
+        bob.collect(0.2)
+    return False
+
+
+def test_account_password_from_the_environment_never_on_the_command_line(
+    server: RunningServer, bob: IRCClient, display: str, tmp_path: Path
+) -> None:
+    _account(server, "erin", "erin-password")
+    env = {**os.environ, "SOCKETCHAT_PASSWORD": "erin-password"}
+    args = ["--nick", "erin", "--account", "erin", "--port", str(server.port)]
+    proc = spawn_gui(tmp_path, *args, env=env)
+    try:
+        bob.expect("JOIN", lambda m: (m.source or "").startswith("erin!"))
+        assert _logged_in(bob, "erin")
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        assert b"erin-password" not in cmdline
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_account_password_asked_in_a_dialog_without_a_terminal(
+    server: RunningServer, bob: IRCClient, xdo: Xdo, tmp_path: Path
+) -> None:
+    _account(server, "fay", "fay-password")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCKETCHAT_")}
+    proc = spawn_gui(
+        tmp_path, "--nick", "fay", "--account", "fay", "--port", str(server.port), env=env
+    )
+    try:
+        dialog = xdo.window("password")
+        xdo("windowfocus", "--sync", dialog)  # no WM here to give the dialog focus
+        xdo.type_line("fay-password")
+        bob.expect("JOIN", lambda m: (m.source or "").startswith("fay!"))
+        assert _logged_in(bob, "fay")
     finally:
         proc.terminate()
         proc.wait(10)

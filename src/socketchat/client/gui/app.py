@@ -41,9 +41,11 @@ def gui_main(args: argparse.Namespace) -> int:
     elif account and not account_password:  # no SOCKETCHAT_PASSWORD and no terminal to ask on
         from tkinter import simpledialog
 
+        root.withdraw()  # the dialog alone, as with the sign-in dialog
         account_password = simpledialog.askstring(
-            "socketchat", f"Password for account {account}:", show="*", parent=root
+            "socketchat: password", f"Password for account {account}:", show="*", parent=root
         )
+        root.deiconify()
     root.geometry("900x560")
     config = ClientConfig(
         nick=nick,
