@@ -57,3 +57,12 @@ def test_version_with_an_overlong_server_mask_is_402() -> None:
     assert err.command == "402" and err.params[-1] == "No such server"
     a.send("VERSION *")
     assert "351" in a.commands()
+
+
+def test_links_with_an_overlong_mask_lists_nothing() -> None:
+    net = Net()
+    a = net.client("alice")
+    a.send(f"LINKS {MANY}")
+    assert a.commands() == ["365"]
+    a.send("LINKS *")
+    assert a.commands() == ["364", "365"]

@@ -15,7 +15,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.message import Message
 from socketchat.server.commands.helptext import HELP
 from socketchat.server.commands.queries import wrong_server
-from socketchat.server.masks import match_mask
+from socketchat.server.masks import mask_problem, match_mask
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -40,7 +40,7 @@ def handle_info(server: Server, s: Session, m: Message) -> None:
 def handle_links(server: Server, s: Session, m: Message) -> None:
     """One server, no links: `364 <client> <server> <server> :0 <description>` if it matches."""
     mask = m.param(len(m.params) - 1) if m.params else "*"
-    if match_mask(mask or "*", server.name):
+    if mask_problem(mask) is None and match_mask(mask or "*", server.name):  # (bounded masks)
         s.numeric(rpl.RPL_LINKS, server.name, server.name, f"0 {server.config.description}")
     s.numeric(rpl.RPL_ENDOFLINKS, mask or "*", "End of /LINKS list")
 
