@@ -65,6 +65,10 @@ def test_full_disk_mid_run_keeps_chat_alive_and_history_resumes() -> None:
         newcomer = IRCClient(srv.port).register("carol")  # registration works meanwhile
         newcomer.send("JOIN #lobby")
         newcomer.expect("366")
+        # an account made now could vanish at a restart: refused until storage works again
+        newcomer.send("REGISTER carol * correct-horse-battery")
+        refused = newcomer.expect("FAIL")
+        assert refused.params[:3] == ("REGISTER", "TEMPORARILY_UNAVAILABLE", "carol")
 
         unfill(filler)
         alice.expect(
@@ -72,6 +76,8 @@ def test_full_disk_mid_run_keeps_chat_alive_and_history_resumes() -> None:
         )
         bob.expect("NOTICE", lambda m: "History resumed" in m.param(1), timeout=5)
         say(bob, alice, "after the outage")
+        newcomer.send("REGISTER carol * correct-horse-battery")
+        assert newcomer.expect("REGISTER", timeout=10).params[:2] == ("SUCCESS", "carol")
         time.sleep(0.2)
         assert latest(alice) == [
             "before the outage",

@@ -241,6 +241,8 @@ def _refusal(
     server: Server, p: Persistence, s: Session, name: str, email: str, password: str
 ) -> tuple[str, str] | None:
     """Why `s` may not register `name` with these details: (FAIL code, description), or None."""
+    if p.paused:  # storage is failing (full disk): an account now could vanish at a restart
+        return "TEMPORARILY_UNAVAILABLE", "Accounts cannot be created until storage works again"
     if not valid_nick(name, server.config.nicklen) or casefold(name) == casefold(NICKSERV):
         return "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
     if p.backend.get_account(name) is not None:

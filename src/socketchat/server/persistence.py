@@ -44,7 +44,8 @@ Chat never waits for storage. If a commit fails, the server goes on relaying eve
 * the lines are kept in memory (up to `SqliteBackend.MAX_PENDING_BYTES`, about 4 MiB: several
   thousand lines; beyond that they are relayed but not stored, and the count is logged) and are
   written, in order, when a retry succeeds. Retries run every `STORAGE_RETRY_INTERVAL` seconds
-  from `tick`; meanwhile CHATHISTORY and replay show what is on disk, and retention waits;
+  from `tick`; meanwhile CHATHISTORY and replay show what is on disk, retention waits, and
+  account registration answers TEMPORARILY_UNAVAILABLE (`accounts._refusal`);
 * on shutdown a last commit is tried; what it cannot write is counted in the log, and the
   server stops anyway.
 
