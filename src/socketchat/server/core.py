@@ -38,9 +38,16 @@ from socketchat.irc.message import Message
 from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
-from socketchat.server.errorlog import LogBudget
+from socketchat.server.errorlog import BAD_INPUT_PER_MINUTE, LogBudget
 from socketchat.server.link import Link
-from socketchat.server.session import SEES_ACCOUNT, SEES_BATCH, SEES_TAGS, SEES_TIME, Session
+from socketchat.server.session import (
+    BAD_INPUT_LOG_LIMIT,
+    SEES_ACCOUNT,
+    SEES_BATCH,
+    SEES_TAGS,
+    SEES_TIME,
+    Session,
+)
 from socketchat.server.state import ChatState, WhowasEntry
 
 if TYPE_CHECKING:
@@ -142,6 +149,7 @@ class Server:
             self.caps.update(storage.capabilities())
         self.cloak_secret = secrets.token_bytes(16)
         self.tracebacks = LogBudget()  # handler bugs: a few tracebacks per session and minute
+        self.bad_input_log = LogBudget(BAD_INPUT_PER_MINUTE, BAD_INPUT_LOG_LIMIT)
         # failed logins (SASL, NickServ, OPER) per account+address, address and account
         self.login_throttle = LoginThrottle()
         # welcome.py: numerics that are the same for everyone but the nick, encoded once

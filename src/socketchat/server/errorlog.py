@@ -6,7 +6,8 @@ repeat the line as fast as flood control lets it, and a traceback is ~2 KB: the 
 about 2,600 of them, and a few clients could fill a disk or bury every other log line. So each
 connection logs at most `per_session` tracebacks, and the whole server at most `per_minute` in
 any fixed one-minute window; what is not logged is counted, and the next line that is logged
-says how many were left out. The clock is the server's (sans-I/O: injected).
+says how many were left out. The clock is the server's (sans-I/O: injected). Warnings about
+unparsable input lines (`Session`) are bounded the same way, with their own budget.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 TRACEBACKS_PER_SESSION = 3
 TRACEBACKS_PER_MINUTE = 20
+BAD_INPUT_PER_MINUTE = 100  # one-line warnings about unparsable input (session.py), same scheme
 
 
 @dataclass(slots=True)

@@ -289,13 +289,17 @@ class Session:
             cost = dispatch(self.server, self, item)
         else:
             self.bad_input += 1
-            if self.bad_input <= BAD_INPUT_LOG_LIMIT:
+            admitted, left_out = self.server.bad_input_log.admit(
+                self.server.clock(), self.bad_input - 1
+            )
+            if admitted:  # a few per session, a bounded number per minute in all
                 log.warning(
-                    "bad input: id=%d nick=%s from %s: %s%s",
+                    "bad input: id=%d nick=%s from %s: %s%s%s",
                     self.id,
                     self.nick,
                     self.ip,
                     item.detail if isinstance(item, FramingError) else item,
+                    f" ({left_out} earlier bad lines not logged)" if left_out else "",
                     " (further bad lines not logged)"
                     if self.bad_input == BAD_INPUT_LOG_LIMIT
                     else "",

@@ -11,7 +11,11 @@ import pytest
 from socketchat.irc.message import Message
 from socketchat.server.commands import table
 from socketchat.server.core import Server
-from socketchat.server.errorlog import TRACEBACKS_PER_MINUTE, TRACEBACKS_PER_SESSION
+from socketchat.server.errorlog import (
+    BAD_INPUT_PER_MINUTE,
+    TRACEBACKS_PER_MINUTE,
+    TRACEBACKS_PER_SESSION,
+)
 from socketchat.server.session import Session
 from tests.server.harness import Net
 
@@ -62,3 +66,21 @@ def test_many_connections_are_capped_per_minute_then_logged_again(
     clients[0].send("TIME")
     (record,) = _tracebacks(caplog)
     assert f"({TRACEBACKS_PER_MINUTE * 3} earlier errors not logged)" in record.getMessage()
+
+
+def test_bad_input_warnings_are_capped_per_session_and_per_minute(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    net = Net(flood_rate=0.0, max_clients_per_ip=0)
+    caplog.set_level(logging.WARNING, "socketchat.server")
+    clients = [net.client(f"u{i}") for i in range(60)]
+    for c in clients:
+        c.send_raw(b"\xff\xfe\r\n" * 5)  # not UTF-8: answered, and logged a few times only
+    warned = [r for r in caplog.records if "bad input" in r.getMessage()]
+    assert len(warned) == BAD_INPUT_PER_MINUTE
+    assert all(c.commands().count("FAIL") == 5 for c in clients)
+    caplog.clear()
+    net.clock.advance(61)
+    net.client("late").send_raw(b"\xff\r\n")
+    (record,) = [r for r in caplog.records if "bad input" in r.getMessage()]
+    assert "earlier bad lines not logged)" in record.getMessage()  # counted, not lost
