@@ -34,6 +34,9 @@ def test_failed_commit_keeps_every_write_and_a_later_commit_stores_them() -> Non
         account = db.get_account("DORA")
         assert account is not None and (account.name, account.password_hash) == ("Dora", "hash2")
         assert not db.create_account(Account("dora", "x"))  # still taken
+        db.set_marker("dora", "#a", (1001, 1))
+        db.set_marker("dora", "#a", (1000, 9))  # markers only move forward
+        assert db.get_marker("dora", "#a") == (1001, 1)  # from memory while writes fail
         db.append(msg("#a", 6))
         assert db.unsaved() == (5, 0)
         with pytest.raises(StorageError):  # still full: a retry fails the same way
@@ -48,6 +51,7 @@ def test_failed_commit_keeps_every_write_and_a_later_commit_stores_them() -> Non
         assert raw.execute("SELECT name, password_hash FROM accounts").fetchall() == [
             ("Dora", "hash2")
         ]
+        assert raw.execute("SELECT time_ms, seq FROM markers").fetchall() == [(1001, 1)]
         raw.close()
 
 

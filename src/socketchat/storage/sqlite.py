@@ -188,6 +188,7 @@ class SqliteBackend:
         # accounts created or changed since the last commit (what get_account answers while
         # writes fail and the change is only in memory)
         self._unsaved_accounts: dict[str, Account] = {}
+        self._unsaved_markers: dict[tuple[str, str], Position] = {}  # likewise, read markers
         self._pending_bytes = 0
         self._dropped = 0
         self._in_tx = False
@@ -277,6 +278,7 @@ class SqliteBackend:
         if self.error is not None:
             raise self.error
         self._unsaved_accounts.clear()
+        self._unsaved_markers.clear()
         self._pending_bytes = 0
         self._dropped = 0
 
@@ -396,7 +398,11 @@ class SqliteBackend:
         row = self.db.execute(
             "SELECT time_ms, seq FROM markers WHERE account = ? AND key = ?", (account, key)
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        stored: Position | None = (row[0], row[1]) if row else None
+        unsaved = self._unsaved_markers.get((account, key))  # set while writes fail
+        if unsaved is None or (stored is not None and stored >= unsaved):
+            return stored
+        return unsaved
 
     def set_marker(self, account: str, key: str, pos: Position) -> None:
         self._ops.append(
@@ -408,6 +414,9 @@ class SqliteBackend:
                 (account, key, *pos),
             )
         )
+        current = self._unsaved_markers.get((account, key))
+        if current is None or pos > current:  # forward only, as the SQL above
+            self._unsaved_markers[(account, key)] = pos
         self._write_pending()
 
     def conversations(self, party: str) -> list[Conversation]:
