@@ -92,6 +92,7 @@ SUBCOMMANDS: dict[str, list[str]] = {
     "SETNAME": [""],
     "MONITOR": ["+", "-", "L", "S", "C"],
 }
+PRE_REGISTRATION = ["CAP", "AUTHENTICATE", "AUTHENTICATE", "PASS", "NICK", "USER", "PING"]
 WORDS = [
     *ODD,
     "#c",
@@ -212,11 +213,23 @@ def test_valid_subcommands_with_random_arguments(
             _check_replies(b, line, substituted)
             if a.session.closed:
                 break
-        for c in (a, b):
+        # before registration: CAP and SASL negotiation, NICK/USER/PASS, REGISTER
+        fresh = net.client()
+        fresh.send("CAP LS 302", "CAP REQ :sasl")
+        fresh.received()
+        for _ in range(80):
+            line = _random_line(rng, rng.choice(PRE_REGISTRATION))
+            fresh.send(line)
+            sent_lines += 1
+            _check_replies(fresh, line, substituted)
+            if fresh.session.closed:
+                break
+        for c in (a, b, fresh):
             if not c.session.closed:
                 c.send("QUIT")
         net.clock.advance(3600)  # past throttles
         del round_
+    print(f"{sent_lines} lines sent, {replaced} middle parameters sent as *")
     assert sent_lines > 1500
     assert replaced > 10  # odd names did reach middle positions, and went out as '*'
     assert "Traceback" not in caplog.text
