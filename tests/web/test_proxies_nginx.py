@@ -98,3 +98,33 @@ def test_the_forwarded_header_when_configured() -> None:
         assert other.expect("311").param(3) == "127.0.0.1"
         ws.close()
         other.close()
+
+
+def test_bans_and_cloaks_use_the_forwarded_address() -> None:
+    """A ban on one forwarded address keeps out only that client, not everyone behind the
+    proxy; cloaks are computed from the client's address."""
+    settings = {"trusted_proxies": ("127.0.0.1",), "cloak_hosts": True}
+    with running_server(web_port=free_port(), **settings) as server:
+        op = IRCClient(server.port).register("op")
+        op.send("JOIN #room")
+        op.expect("366")
+        banned = WSClient(server.web_port, headers={"X-Forwarded-For": "198.51.100.7"})
+        banned.register("banned")
+        other = WSClient(server.web_port, headers={"X-Forwarded-For": "198.51.100.8"})
+        other.register("other")
+        banned.send("WHOIS banned")
+        banned_host = banned.expect("311").param(3)
+        other.send("WHOIS other")
+        other_host = other.expect("311").param(3)
+        op.send("WHOIS op")
+        op_host = op.expect("311").param(3)
+        assert len({banned_host, other_host, op_host}) == 3  # three addresses, three cloaks
+        assert all(h.endswith(".cloak.socketchat") for h in (banned_host, other_host, op_host))
+        op.send(f"MODE #room +b *!*@{banned_host}")
+        op.expect("MODE", lambda m: m.param(1) == "+b" and m.param(2).endswith(banned_host))
+        banned.send("JOIN #room")
+        banned.expect("474")
+        other.send("JOIN #room")
+        other.expect("366")
+        for c in (op, banned, other):
+            c.close()

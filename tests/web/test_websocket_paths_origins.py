@@ -113,3 +113,34 @@ def test_listening_on_every_interface_allows_the_address_connected_to() -> None:
         host = socket.gethostname()
         assert upgrade(port, host, f"http://{host}:{port}") == 101
         assert upgrade(port, "evil.example", f"http://evil.example:{port}") == 403
+
+
+def test_an_upgrade_after_a_kept_alive_request_on_the_same_connection(
+    web_server: RunningServer,
+) -> None:
+    """GET /healthz, then the WebSocket handshake on the same TCP connection (pipelined)."""
+    key = "dGhlIHNhbXBsZSBub25jZQ=="
+    data = (
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    with socket.create_connection(("127.0.0.1", web_server.web_port), timeout=5) as sock:
+        sock.sendall(data)
+        received = b""
+        while b"101 Switching Protocols" not in received or not received.endswith(b"\r\n\r\n"):
+            chunk = sock.recv(65536)
+            assert chunk, received
+            received += chunk
+        first, _, rest = received.partition(b"\r\n\r\n")
+        assert first.startswith(b"HTTP/1.1 200 ") and b"keep-alive" in first
+        assert b"HTTP/1.1 101 Switching Protocols" in rest
+        # a masked text frame: PING :x  → the server answers PONG in a text frame
+        payload, mask = b"PING :x", b"\x01\x02\x03\x04"
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        sock.sendall(bytes((0x81, 0x80 | len(payload))) + mask + masked)
+        reply = b""
+        while b"PONG" not in reply:
+            chunk = sock.recv(4096)
+            assert chunk, reply
+            reply += chunk
