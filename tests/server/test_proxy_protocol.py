@@ -205,3 +205,42 @@ def test_proxy_protocol_needs_trusted_proxies(tmp_path: Path) -> None:
     path.write_text("[server]\nproxy_protocol = true\n")
     with pytest.raises(ConfigError, match="trusted_proxies"):
         load_config(path)
+
+
+def test_the_serve_command_reads_proxy_headers(tmp_path: Path, cert: tuple[str, str]) -> None:
+    """The real `socketchat serve` (uvloop when installed), plain and TLS ports both proxied."""
+    from tests.support.server import spawned_server
+
+    cert_file, key_file = cert
+    tls_port = free_port()
+    config = tmp_path / "proxied.toml"
+    config.write_text(
+        "[server]\n"
+        'trusted_proxies = ["127.0.0.1"]\n'
+        "proxy_protocol = true\n"
+        "tls_proxy_protocol = true\n"
+        f'tls_cert = "{cert_file}"\ntls_key = "{key_file}"\ntls_port = {tls_port}\n'
+    )
+    with spawned_server("--config", str(config)) as srv:
+        wait_for_port(tls_port)
+        for header in (v1("203.0.113.5"), v2("2001:db8::9")):
+            client = proxied_client(srv.port, header, "p", split=True)
+            assert host_of(client) in ("203.0.113.5", "2001:db8::9")
+            client.close()
+        raw = connect(tls_port)
+        raw.sendall(v1("198.51.100.7"))
+        tls = ssl.create_default_context(cafile=cert_file).wrap_socket(
+            raw, server_hostname="localhost"
+        )
+        tls.sendall(b"NICK sec\r\nUSER s 0 * :s\r\nWHOIS sec\r\n")
+        data = b""
+        while b" 311 " not in data:
+            chunk = tls.recv(4096)
+            assert chunk, data
+            data += chunk
+        assert b" 198.51.100.7 " in data
+        tls.close()
+        sock = connect(srv.port, source="127.0.0.2")
+        sock.sendall(v1("203.0.113.5"))
+        assert refused(sock)
+        sock.close()

@@ -177,10 +177,13 @@ def _check_framing(head: RequestHead) -> None:
 class RequestReader:
     """Splits a connection's bytes into request heads, in order (pipelining)."""
 
-    __slots__ = ("_buffer",)
+    __slots__ = ("_buffer", "_scanned")
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        # how far the buffer is known to hold no end of head: a head sent byte by byte is
+        # scanned once, not once per byte
+        self._scanned = 0
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
@@ -198,8 +201,10 @@ class RequestReader:
             start += 2 if buffer[start : start + 1] == b"\r" else 1
         if start:
             del buffer[:start]
-        end = _END_OF_HEAD.search(buffer)
+            self._scanned = 0
+        end = _END_OF_HEAD.search(buffer, max(0, self._scanned - 3))
         if end is None:
+            self._scanned = len(buffer)
             first_line_end = buffer.find(b"\n")
             if first_line_end < 0 and len(buffer) > MAX_REQUEST_LINE:
                 raise BadRequest(414, "request line too long")
@@ -210,12 +215,14 @@ class RequestReader:
             raise BadRequest(431, "request header fields too large")
         raw = bytes(buffer[: end.end()])
         del buffer[: end.end()]
+        self._scanned = 0
         return parse_head(raw)
 
     def rest(self) -> bytes:
         """What arrived after the heads read so far (taken out of the reader)."""
         data = bytes(self._buffer)
         self._buffer.clear()
+        self._scanned = 0
         return data
 
 
