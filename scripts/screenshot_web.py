@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""Make the README's picture of the web client: docs/images/web-client.png.
+"""Make the README's pictures of the web client: docs/images/web-client.png (English interface)
+and docs/images/web-client-fa.png (the same chat with the interface in Persian, right to left).
 
-Starts `socketchat serve` (the real command) on free ports, opens two pages in Debian's headless
-Chromium (Playwright, never `playwright install`), lets them and a terminal user chat in #lobby,
-and photographs one page. Usage: .venv/bin/python scripts/screenshot_web.py [OUTPUT.png]
+Starts `socketchat serve` (the real command) on free ports, opens pages in Debian's headless
+Chromium (Playwright, never `playwright install`), lets them and a terminal user chat in #lobby
+(in English and Persian, with IRC formatting and a link), and photographs two of them.
+Usage: .venv/bin/python scripts/screenshot_web.py [OUTPUT.png [OUTPUT-fa.png]]
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def say(page: Page, text: str) -> None:
 
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/images/web-client.png"
+    out_fa = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "docs/images/web-client-fa.png"
     web_port = free_port()
     url = f"http://127.0.0.1:{web_port}/"
     with serve(web_port) as port, chromium() as browser:
@@ -46,13 +49,23 @@ def main() -> int:
         say(mina, "Hey both, the browser client works great")
         say(omar, "/me waves from the browser")
         sara.say("#lobby", "Try /pm <nick|ip> for a private chat, /who to see everyone")
+        sara.say("#lobby", "جلسه ساعت 10:30 در room B است، OK?")
+        say(omar, "\x02OK\x02 \x0303see you there\x03 (agenda: https://example.org/agenda)")
+        sara.say("#lobby", "عالی! من \x1dحتماً\x1d می\u200cآیم")
         say(omar, "/pm mina see you at the lab at 3?")
         time.sleep(0.5)
+        farsi = browser.new_context(viewport=size, locale="fa-IR").new_page()
+        login(farsi, url, "dara")
+        sara.say("#lobby", "سلام dara، خوش آمدی!")
         mina.locator("#input").fill("omar: sure, ")
         mina.locator("#input").focus()
+        farsi.locator("#input").fill("ممنون سارا")
+        farsi.locator("#input").focus()
+        time.sleep(0.3)
         out.parent.mkdir(parents=True, exist_ok=True)
         mina.screenshot(path=str(out))
-    print(f"wrote {out}")
+        farsi.screenshot(path=str(out_fa))
+    print(f"wrote {out} and {out_fa}")
     return 0
 
 

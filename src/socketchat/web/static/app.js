@@ -3,6 +3,8 @@
 // memory only (the core logs in again after a reconnect), never in localStorage.
 
 import { ChatCore, STATUS } from "./client.js";
+import { formattedNodes } from "./format.js";
+import { initialLanguage, language, setLanguage, t } from "./i18n.js";
 import { validNick } from "./irc.js";
 
 const NICK_KEY = "socketchat.nick";
@@ -31,6 +33,40 @@ function el(tag, className, text) {
   return node;
 }
 
+/** An element whose text may be in any script: its direction comes from its own first strong
+ * character (dir="auto"), isolated from what is around it, so a Persian message in an English
+ * page (or the reverse) keeps its words, numbers and punctuation in reading order. */
+function bidiEl(tag, className, text) {
+  const node = el(tag, className, text);
+  node.dir = "auto";
+  return node;
+}
+
+/** The IRC-formatted `text` (colours, bold, links…) in a dir="auto" element. */
+function formattedEl(tag, className, text) {
+  const node = bidiEl(tag, className);
+  node.append(...formattedNodes(text));
+  return node;
+}
+
+// ------------------------------------------------------------------ the interface language
+
+function applyLanguage(lang) {
+  setLanguage(lang);
+  for (const button of document.querySelectorAll(".lang-switch")) button.lang = language() === "fa" ? "en" : "fa";
+  if (core) {
+    renderStatus();
+    renderTabs();
+    renderLog();
+    renderUsers();
+  }
+}
+
+for (const button of document.querySelectorAll(".lang-switch")) {
+  button.addEventListener("click", () => applyLanguage(language() === "fa" ? "en" : "fa"));
+}
+applyLanguage(initialLanguage());
+
 function hhmm(date) {
   return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false });
 }
@@ -57,9 +93,7 @@ ui.loginForm.addEventListener("submit", (event) => {
   event.preventDefault();
   const nick = ui.nickInput.value.trim();
   if (!validNick(nick)) {
-    ui.nickError.textContent = nick
-      ? "A nick starts with a letter or one of [ ] \\ ` _ ^ { | }, then letters, digits or -, up to 30 characters."
-      : "Please choose a nickname.";
+    ui.nickError.textContent = nick ? t("login.badNick") : t("login.noNick");
     ui.nickInput.setAttribute("aria-invalid", "true");
     ui.nickInput.focus();
     return;
@@ -212,14 +246,14 @@ function onEvent(event) {
 function renderStatus() {
   const s = core.state;
   let text;
-  if (s === "connected") text = `Connected as ${core.nick}`;
-  else if (s === "registering") text = "Signing in…";
-  else if (s === "connecting") text = "Connecting…";
-  else if (s === "reconnecting") text = `Disconnected — reconnecting in ${core.retryIn} s…`;
-  else text = core.exiting ? "You left the chat" : "Disconnected";
-  if (core.account) text += ` · account ${core.account}`;
-  if (core.queue.length) text += ` · ${core.queue.length} queued`;
-  if (core.away) text += " · away";
+  if (s === "connected") text = t("status.connected", { nick: core.nick });
+  else if (s === "registering") text = t("status.registering");
+  else if (s === "connecting") text = t("status.connecting");
+  else if (s === "reconnecting") text = t("status.reconnecting", { seconds: core.retryIn });
+  else text = core.exiting ? t("status.left") : t("status.disconnected");
+  if (core.account) text += t("status.account", { account: core.account });
+  if (core.queue.length) text += t("status.queued", { count: core.queue.length });
+  if (core.away) text += t("status.away");
   ui.status.textContent = text;
   ui.status.dataset.state = s;
   document.body.dataset.state = s;
@@ -237,10 +271,10 @@ function renderTabs() {
     tab.setAttribute("aria-controls", "log");
     tab.tabIndex = selected ? 0 : -1;
     tab.dataset.buffer = buf.name;
-    tab.append(el("span", "tab-name", buf.kind === "status" ? "status" : buf.name));
+    tab.append(bidiEl("span", "tab-name", buf.kind === "status" ? t("tab.status") : buf.name));
     if (buf.unread) {
       const badge = el("span", "badge", String(buf.unread));
-      badge.setAttribute("aria-label", `${buf.unread} unread`);
+      badge.setAttribute("aria-label", t("tab.unread", { count: buf.unread }));
       tab.append(badge);
     }
     tab.addEventListener("click", () => switchTo(buf.name));
@@ -283,16 +317,19 @@ function lineNode(line) {
   }
   const row = el("div", `line kind-${line.kind}` + (line.self ? " self" : "") + (line.highlight ? " highlight" : "") + (line.history ? " history" : ""));
   const time = el("time", "time", hhmm(line.time));
+  time.dir = "ltr"; // 09:05 reads left to right in a right-to-left page too
   time.dateTime = line.time.toISOString();
   time.title = line.time.toLocaleString();
   row.append(time);
   if (line.kind === "message" || line.kind === "notice") {
-    row.append(el("span", "nick", line.kind === "notice" ? `-${line.nick}-` : line.nick));
-    row.append(el("span", "text", line.text));
+    row.append(bidiEl("span", "nick", line.kind === "notice" ? `-${line.nick}-` : line.nick));
+    row.append(formattedEl("span", "text", line.text));
   } else if (line.kind === "action") {
-    row.append(el("span", "text", `* ${line.nick} ${line.text}`));
+    const text = formattedEl("span", "text", "");
+    text.append(`* `, bidiEl("bdi", "action-nick", line.nick), " ", ...formattedNodes(line.text));
+    row.append(text);
   } else {
-    row.append(el("span", "text", line.text));
+    row.append(formattedEl("span", "text", line.text));
   }
   return row;
 }
@@ -314,6 +351,7 @@ function renderLines() {
   const buf = core.buf(core.current);
   ui.log.replaceChildren(...(buf ? buf.lines.map(lineNode) : []));
   ui.log.classList.toggle("loading", Boolean(buf && buf.historyRequest && buf.historyRequest.kind === "before"));
+  ui.log.dataset.loading = t("loading");
 }
 
 /** Run `change` so that what the reader looks at stays where it is (lines added above it move
@@ -329,16 +367,16 @@ function renderLog() {
   renderLines();
   const buf = core.buf(core.current);
   ui.log.scrollTop = ui.log.scrollHeight;
-  ui.log.setAttribute("aria-label", `Messages in ${buf && buf.kind !== "status" ? buf.name : "status"}`);
-  ui.input.placeholder = buf && buf.kind !== "status" ? `Message ${buf.name}` : "Type /join #channel, /pm nick message or /help";
+  ui.log.setAttribute("aria-label", t("messages.in", { name: buf && buf.kind !== "status" ? buf.name : t("tab.status") }));
+  ui.input.placeholder = buf && buf.kind !== "status" ? t("input.message", { name: buf.name }) : t("input.status");
   ui.input.setAttribute("aria-label", ui.input.placeholder);
   renderTopic();
 }
 
 function renderTopic() {
   const buf = core.buf(core.current);
-  const text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? `Private conversation with ${buf.name}` : "Server messages";
-  ui.topic.textContent = text;
+  const text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? t("topic.query", { name: buf.name }) : t("topic.status");
+  ui.topic.replaceChildren(...formattedNodes(text));
 }
 
 function renderUsers() {
@@ -348,7 +386,7 @@ function renderUsers() {
   ui.usersToggle.hidden = !isChannel;
   const members = isChannel ? core.members(buf.name) : [];
   ui.userCount.textContent = String(members.length);
-  ui.usersToggle.textContent = `People (${members.length})`;
+  ui.usersToggle.textContent = t("people.count", { count: members.length });
   ui.userList.replaceChildren(
     ...members.map((m) => {
       const item = el("li", m.away ? "away" : "");
@@ -356,9 +394,9 @@ function renderUsers() {
       button.type = "button";
       button.dataset.nick = m.nick;
       if (m.prefixes) button.append(el("span", "prefix", m.prefixes[0]));
-      button.append(el("span", "member-nick", m.nick));
-      button.title = m.host ? `${m.nick} (${m.host})${m.away ? " — away" : ""}` : m.nick;
-      button.setAttribute("aria-label", `Open a private conversation with ${m.nick}${m.away ? " (away)" : ""}`);
+      button.append(bidiEl("span", "member-nick", m.nick));
+      button.title = m.host ? `${m.nick} (${m.host})${m.away ? t("people.awaySuffix") : ""}` : m.nick;
+      button.setAttribute("aria-label", t("people.open", { nick: m.nick }) + (m.away ? t("people.away") : ""));
       button.addEventListener("click", () => {
         core.handleInput(`/query ${m.nick}`);
         document.body.classList.remove("show-users");

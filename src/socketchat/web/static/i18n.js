@@ -1,0 +1,136 @@
+// The page's interface language: a message table (English and Persian), chosen from the saved
+// choice or navigator.language, switchable, remembered in localStorage. Persian turns the whole
+// page right-to-left (<html dir="rtl">). Only what the page itself says is here; the lines the chat
+// core writes into the log (client.js) are still English.
+
+const LANG_KEY = "socketchat.lang";
+
+export const MESSAGES = {
+  en: {
+    "skip": "Skip to the message box",
+    "login.lead": "Pick a nickname to join #lobby.",
+    "login.nick": "Nickname",
+    "login.nickHelp": "Letters, digits and - _ [ ] { } | ^ ` \\ — it cannot start with a digit or -.",
+    "login.password": "Password",
+    "login.optional": "(if you have an account)",
+    "login.passwordHelp": "Leave it empty to chat as a guest. Register later with /register.",
+    "login.join": "Join the chat",
+    "login.badNick": "A nick starts with a letter or one of [ ] \\ ` _ ^ { | }, then letters, digits or -, up to 30 characters.",
+    "login.noNick": "Please choose a nickname.",
+    "status.connected": "Connected as {nick}",
+    "status.registering": "Signing in…",
+    "status.connecting": "Connecting…",
+    "status.reconnecting": "Disconnected — reconnecting in {seconds} s…",
+    "status.left": "You left the chat",
+    "status.disconnected": "Disconnected",
+    "status.account": " · account {account}",
+    "status.queued": " · {count} queued",
+    "status.away": " · away",
+    "people": "People",
+    "people.count": "People ({count})",
+    "people.close": "Close the list of people",
+    "people.open": "Open a private conversation with {nick}",
+    "people.away": " (away)",
+    "people.awaySuffix": " — away",
+    "tabs": "Conversations",
+    "tab.status": "status",
+    "tab.unread": "{count} unread",
+    "conversation": "Conversation",
+    "messages": "Messages",
+    "messages.in": "Messages in {name}",
+    "topic.query": "Private conversation with {name}",
+    "topic.status": "Server messages",
+    "input.message": "Message {name}",
+    "input.status": "Type /join #channel, /pm nick message or /help",
+    "input.label": "Message",
+    "send": "Send",
+    "left": "You left the chat.",
+    "reconnect": "Reconnect",
+    "loading": "Loading older messages…",
+    "language": "فارسی",
+    "language.label": "نمایش به فارسی",
+  },
+  fa: {
+    "skip": "رفتن به جعبهٔ پیام",
+    "login.lead": "برای ورود به #lobby یک نام مستعار انتخاب کنید.",
+    "login.nick": "نام مستعار",
+    "login.nickHelp": "حروف لاتین، رقم و - _ [ ] { } | ^ ` \\ — نباید با رقم یا - شروع شود.",
+    "login.password": "گذرواژه",
+    "login.optional": "(اگر حساب دارید)",
+    "login.passwordHelp": "برای گفت‌وگو به‌عنوان مهمان خالی بگذارید. بعداً با /register ثبت‌نام کنید.",
+    "login.join": "ورود به گفت‌وگو",
+    "login.badNick": "نام مستعار با یک حرف یا یکی از [ ] \\ ` _ ^ { | } شروع می‌شود و پس از آن حرف، رقم یا - می‌آید؛ حداکثر ۳۰ نویسه.",
+    "login.noNick": "لطفاً یک نام مستعار انتخاب کنید.",
+    "status.connected": "وصل شدید با نام {nick}",
+    "status.registering": "در حال ورود…",
+    "status.connecting": "در حال اتصال…",
+    "status.reconnecting": "اتصال قطع شد — اتصال دوباره تا {seconds} ثانیهٔ دیگر…",
+    "status.left": "از گفت‌وگو خارج شدید",
+    "status.disconnected": "قطع",
+    "status.account": " · حساب {account}",
+    "status.queued": " · {count} پیام در صف",
+    "status.away": " · غایب",
+    "people": "افراد",
+    "people.count": "افراد ({count})",
+    "people.close": "بستن فهرست افراد",
+    "people.open": "گفت‌وگوی خصوصی با {nick}",
+    "people.away": " (غایب)",
+    "people.awaySuffix": " — غایب",
+    "tabs": "گفت‌وگوها",
+    "tab.status": "وضعیت",
+    "tab.unread": "{count} خوانده‌نشده",
+    "conversation": "گفت‌وگو",
+    "messages": "پیام‌ها",
+    "messages.in": "پیام‌های {name}",
+    "topic.query": "گفت‌وگوی خصوصی با {name}",
+    "topic.status": "پیام‌های سرور",
+    "input.message": "پیام به {name}",
+    "input.status": "بنویسید ‎/join #channel‎، ‎/pm nick message‎ یا ‎/help‎",
+    "input.label": "پیام",
+    "send": "ارسال",
+    "left": "از گفت‌وگو خارج شدید.",
+    "reconnect": "اتصال دوباره",
+    "loading": "در حال بارگیری پیام‌های قدیمی‌تر…",
+    "language": "English",
+    "language.label": "Show in English",
+  },
+};
+
+export const RTL_LANGUAGES = new Set(["fa"]);
+
+let current = "en";
+
+/** The language to start in: the saved choice, else the browser's (fa-IR → fa), else English. */
+export function initialLanguage(storage = globalThis.localStorage, languages = globalThis.navigator?.languages) {
+  const saved = storage && storage.getItem(LANG_KEY);
+  if (saved && saved in MESSAGES) return saved;
+  for (const tag of languages || []) {
+    const base = String(tag).toLowerCase().split("-")[0];
+    if (base in MESSAGES) return base;
+  }
+  return "en";
+}
+
+export function language() {
+  return current;
+}
+
+/** The message `key` in the current language, with {name} placeholders filled in. */
+export function t(key, params = {}) {
+  const text = MESSAGES[current][key] ?? MESSAGES.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/** Switch to `lang`: remember it, set <html lang dir>, translate every [data-i18n*] element. */
+export function setLanguage(lang, doc = globalThis.document, storage = globalThis.localStorage) {
+  current = lang in MESSAGES ? lang : "en";
+  if (storage) storage.setItem(LANG_KEY, current);
+  if (!doc) return current;
+  doc.documentElement.lang = current;
+  doc.documentElement.dir = RTL_LANGUAGES.has(current) ? "rtl" : "ltr";
+  for (const node of doc.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of doc.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
+  for (const node of doc.querySelectorAll("[data-i18n-aria-label]")) node.setAttribute("aria-label", t(node.dataset.i18nAriaLabel));
+  for (const node of doc.querySelectorAll("[data-i18n-title]")) node.title = t(node.dataset.i18nTitle);
+  return current;
+}

@@ -1,0 +1,37 @@
+// The page's message table: both languages have every message, and the language is chosen from
+// the saved choice, then the browser's languages. Run by tests/web/test_js.py.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { MESSAGES, initialLanguage, setLanguage, t } from "../../../src/socketchat/web/static/i18n.js";
+
+const memory = (saved) => {
+  const items = new Map(saved ? [["socketchat.lang", saved]] : []);
+  return { getItem: (k) => items.get(k) ?? null, setItem: (k, v) => items.set(k, v) };
+};
+
+test("every message exists in English and Persian", () => {
+  assert.deepEqual(Object.keys(MESSAGES.fa).sort(), Object.keys(MESSAGES.en).sort());
+  for (const [key, text] of Object.entries(MESSAGES.en)) {
+    const fa = MESSAGES.fa[key];
+    assert.deepEqual(fa.match(/\{\w+\}/g), text.match(/\{\w+\}/g), `placeholders of ${key}`);
+  }
+});
+
+test("the language comes from the saved choice, then navigator.languages", () => {
+  assert.equal(initialLanguage(memory("fa"), ["en-US"]), "fa");
+  assert.equal(initialLanguage(memory(null), ["fa-IR", "en"]), "fa");
+  assert.equal(initialLanguage(memory(null), ["de-DE", "fa"]), "fa");
+  assert.equal(initialLanguage(memory(null), ["de-DE"]), "en");
+  assert.equal(initialLanguage(memory("xx"), []), "en");
+});
+
+test("messages are filled in, in the chosen language", () => {
+  const storage = memory(null);
+  setLanguage("fa", null, storage);
+  assert.equal(t("status.connected", { nick: "سارا" }), "وصل شدید با نام سارا");
+  assert.equal(storage.getItem("socketchat.lang"), "fa");
+  setLanguage("en", null, storage);
+  assert.equal(t("people.count", { count: 3 }), "People (3)");
+  assert.equal(t("no.such.key"), "no.such.key");
+});
