@@ -80,7 +80,9 @@ def main() -> int:
             sara = User(port, "sara")
             sara.say("#lobby", "سلام به همه! جلسه ساعت 10:30 در room B است، OK?")
             bob.say("#lobby", "\x02OK\x02 — see you in room B (\x0303green\x03 light from me)")
-            sara.say("#lobby", "عالی، من \x1dحتماً\x1d می\u200cآیم. لینک: https://example.org/agenda")
+            sara.say(
+                "#lobby", "عالی، من \x1dحتماً\x1d می\u200cآیم. لینک: https://example.org/agenda"
+            )
             bob.say("#lobby", "alice: can you check the logs later? \x1eit's urgent\x1e no rush")
             sara.say(
                 "#lobby",

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Make the README's picture of the terminal client: docs/images/terminal-client.png.
+"""Make the README's picture of the terminal client: docs/images/terminal-client.png (with Persian
+lines shaped and reordered, IRC formatting and a link).
 
 Starts `socketchat serve` (the real command) on a free port, runs the Textual client headless
 (Pilot) while two raw IRC users chat with it in #lobby, exports Textual's SVG screenshot and has
@@ -42,6 +43,17 @@ async def shoot(port: int, svg: Path) -> None:
         await pilot.press(*"Hey both, typing from the terminal client")
         await pilot.press("enter")
         await pilot.pause(0.2)
+        sara.send("PRIVMSG #lobby :جلسه ساعت 10:30 در room B است، OK?")
+        await pilot.pause(0.2)
+        omar.send(
+            "PRIVMSG #lobby :\x02OK\x02 \x0303see you there\x03 \x1d(agenda:\x1d https://example.org/agenda)"
+        )
+        await pilot.pause(0.2)
+        sara.send(
+            "PRIVMSG #lobby :یک پیام طولانی‌تر به فارسی که در چند سطر شکسته می\u200cشود تا ببینیم"
+            " هر سطر از راست به چپ خوانده می\u200cشود و ساعت و نام در سمت چپ می\u200cمانند."
+        )
+        await pilot.pause(0.2)
         omar.send("PRIVMSG mina :psst, try /who")
         await pilot.pause(0.2)
         await pilot.press(*"/who")
@@ -66,6 +78,16 @@ def main() -> int:
     with serve() as port, tempfile.TemporaryDirectory() as tmp:
         svg = Path(tmp) / "terminal.svg"
         asyncio.run(shoot(port, svg))
+        # The client hands the terminal right-to-left text already shaped and in drawing order,
+        # as a terminal without bidi needs it; Chromium would reorder the SVG's text again.
+        # Draw it the way a terminal does: each character where it is, left to right.
+        plain = svg.read_text(encoding="utf-8")
+        svg.write_text(
+            plain.replace(
+                "<style>", "<style>\ntext { unicode-bidi: bidi-override; direction: ltr; }\n", 1
+            ),
+            encoding="utf-8",
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
         width, height = svg_size(svg)
         subprocess.run(
