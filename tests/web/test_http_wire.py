@@ -185,11 +185,14 @@ def test_malformed_requests_are_400(web: RunningServer, data: bytes, status: int
     assert answers[0].headers["connection"] == "close"
 
 
-def test_fuzzed_request_heads_get_valid_answers_without_tracebacks(web: RunningServer) -> None:
+@pytest.mark.parametrize("seed", [1055, 7, 99])
+def test_fuzzed_request_heads_get_valid_answers_without_tracebacks(
+    web: RunningServer, seed: int
+) -> None:
     """Random request heads built from valid and broken pieces: every answer is a well-formed
     HTTP response (or, for a head that never ends, a clean close), and the fixture checks that
     the log has no traceback."""
-    rng = random.Random(1055)
+    rng = random.Random(seed)
     methods = ["GET", "HEAD", "POST", "DELETE", "TRACE", "", "G ET", "get", "\x00", "GÉT"]
     targets = ["/", "/ws", "/healthz", "*", "http://x/", "//", "/%00", "", "/a b", "/\xff"]
     versions = ["HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "HTTP/1.1 x", "", "http/1.1", "HTTP/1.12"]
@@ -212,22 +215,39 @@ def test_fuzzed_request_heads_get_valid_answers_without_tracebacks(web: RunningS
         "X-Long: " + "z" * 9000,
         "Accept: \xff\xfe",
     ]
-    for _ in range(150):
+    for _ in range(200):
         line = " ".join(
             rng.choice(pool) for pool in (methods, targets, versions) if rng.random() < 0.95
         )
         head = [line, *rng.sample(headers, rng.randint(0, 6))]
         sep = rng.choice(["\r\n", "\n", "\r\n"])
         data = (sep.join(head) + sep + sep).encode("latin-1", "replace")
-        if rng.random() < 0.1:
+        cut = rng.random() < 0.1
+        if cut:
             data = data[: rng.randint(1, len(data))]  # a head cut short
         raw = exchange(web.web_port, data, timeout=3)
+        assert raw or cut, data  # every complete head is answered
         if raw.startswith(b"HTTP/1.1 101 "):
             continue  # a valid upgrade: the rest is WebSocket
         if not raw:
-            continue  # a head cut short: closed after the timeout, without an answer
+            continue  # a head cut short: closed at its end, without an answer
         if data.startswith(b"HEAD "):  # no body, unless the head was refused: check the first
             assert STATUS_LINE.match(raw), (data, raw[:80])
             continue
         for answer in parse_answers(raw):
             assert 200 <= answer.status < 600, data
+
+
+def test_an_upgrade_that_websockets_cannot_take_still_gets_an_answer(web: RunningServer) -> None:
+    """HTTP/1.2 is HTTP/1.1 to HTTP, but not to `websockets`; and an upgrade has no body."""
+    upgrade = (
+        "Host: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    )
+    for data in (
+        f"GET / HTTP/1.2\r\n{upgrade}\r\n".encode(),
+        f"GET / HTTP/1.1\r\n{upgrade}Content-Length: 2\r\n\r\nhi".encode(),
+        f"GET / HTTP/1.1\r\n{upgrade}Sec-WebSocket-Version: 8\r\n\r\n".encode(),
+    ):
+        answers = parse_answers(exchange(web.web_port, data))
+        assert len(answers) == 1 and 400 <= answers[0].status < 500, data

@@ -259,7 +259,8 @@ class WebSocketConnection(asyncio.Protocol):
     def _receive(self, data: bytes) -> None:
         """WebSocket input (from the upgrade request on)."""
         protocol = self.protocol
-        protocol.receive_data(data)
+        if data:
+            protocol.receive_data(data)
         events = protocol.events_received()
         self._write_protocol_output()
         for event in events:
@@ -318,10 +319,18 @@ class WebSocketConnection(asyncio.Protocol):
                 log.exception("web: request handling failed")
                 answer = text_response(500, "Internal server error\n")
             if isinstance(answer, Upgrade):
+                protocol = self.protocol
+                protocol.receive_data(head.raw)
+                if protocol.handshake_exc is not None:
+                    # `websockets` is stricter than HTTP (HTTP/1.2, a body): answer it ourselves
+                    protocol.data_to_send()
+                    reason = f"Invalid WebSocket request: {protocol.handshake_exc}\n"
+                    self._answer(text_response(400, reason), keep_alive=False)
+                    return
                 self._phase = _WEBSOCKET
                 self._http = None
                 self.client_ip = answer.ip
-                self._receive(head.raw + reader.rest())
+                self._receive(reader.rest())  # the Request event, and frames sent right after
                 return
             keep_alive = (
                 head.keep_alive
