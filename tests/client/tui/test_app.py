@@ -11,6 +11,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from textual import events as tev
 from textual.pilot import Pilot
@@ -320,9 +321,9 @@ def tmux_session(command: str) -> tuple[Callable[..., str], Callable[[], None]]:
     return tm, lambda: subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True)
 
 
-def test_persian_in_a_real_terminal(irc_server: ServerUnderTest) -> None:
-    """The real command in tmux: a mixed line is drawn in reading order with joined letters, and
-    a ZWNJ typed on the keyboard reaches the server."""
+def test_persian_in_a_real_terminal(irc_server: ServerUnderTest, tmp_path: Path) -> None:
+    """The real command in tmux: a link is an OSC 8 hyperlink, a mixed line is drawn in reading
+    order with joined letters, and a ZWNJ typed on the keyboard reaches the server."""
     bob = IRCClient(irc_server.port).register("bob")
     bob.send("JOIN #lobby")
     bob.expect("366")
@@ -331,9 +332,16 @@ def test_persian_in_a_real_terminal(irc_server: ServerUnderTest) -> None:
         f" --port {irc_server.port} --nick tmuxfa"
     )
     tm, stop = tmux_session(command)
+    raw = tmp_path / "pane.out"  # what the program writes to the terminal, escapes and all
     try:
+        tm("pipe-pane", "-o", "-t", "c", f"cat >> {raw}")
         bob.expect("JOIN", lambda m: m.nick == "tmuxfa", timeout=20)
         wait_for(lambda: ready(tm("capture-pane", "-p", "-t", "c"), "tmuxfa"), timeout=10)
+        bob.send("PRIVMSG #lobby :docs at https://example.org/docs today")
+        # the link is an OSC 8 hyperlink (terminals that support them make it clickable)
+        wait_for(lambda: raw.exists() and b"\x1b]8;" in raw.read_bytes(), timeout=10)
+        osc8 = rb"\x1b\]8;[^;]*;https://example\.org/docs\x1b\\(\x1b\[[0-9;]*m)*https://example"
+        assert re.search(osc8, raw.read_bytes())
         bob.send(f"PRIVMSG #lobby :{MIXED}")
         bob.send("PRIVMSG #lobby :\x02bold\x02 \x1ditalic\x1d after")
         wait_for(lambda: "<bob> bold italic after" in tm("capture-pane", "-p", "-t", "c"))
