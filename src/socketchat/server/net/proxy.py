@@ -133,6 +133,7 @@ class ProxyListener:
             sock.close()
             return
         client = (header.ip, header.port) if header.ip is not None else (peer_ip, peer_port)
+        log.debug("proxy: %s:%d forwards %s:%d", peer_ip, peer_port, *client)
         server, secure = self.server, self.tls is not None
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

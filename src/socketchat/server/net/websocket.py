@@ -413,6 +413,8 @@ class WebSocketConnection(asyncio.Protocol):
         self.endpoint.open_links.add(self)
         ip, port = self._peer()
         self.session = self.endpoint.server.connect(self, self.client_ip or ip, port, kind="ws")
+        if self.client_ip and self.client_ip != ip:
+            log.info("web: id=%d came through the trusted proxy %s", self.session.id, ip)
 
     # -- incoming frames ---------------------------------------------------------------------
     def _frame(self, frame: Frame) -> None:
