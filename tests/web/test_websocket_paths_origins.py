@@ -112,6 +112,8 @@ def test_listening_on_every_interface_allows_the_address_connected_to() -> None:
             WSClient(port, host=address, origin=f"http://evil.example:{port}")
         host = socket.gethostname()
         assert upgrade(port, host, f"http://{host}:{port}") == 101
+        mdns = host.split(".")[0] + ".local"
+        assert upgrade(port, mdns, f"http://{mdns}:{port}") == 101
         assert upgrade(port, "evil.example", f"http://evil.example:{port}") == 403
 
 

@@ -161,7 +161,8 @@ class OriginPolicy:
     * for a connection that arrived on a loopback address: any loopback address, ``localhost``
       and ``*.localhost`` (browsers resolve those to loopback themselves, RFC 6761);
     * the configured ``host`` when it is a name rather than an address;
-    * when listening on every interface (``0.0.0.0``/``::``): also this machine's hostname;
+    * when listening on every interface (``0.0.0.0``/``::``): also this machine's hostname
+      and its mDNS name (``<hostname>.local``);
       any of the machine's addresses is covered by the first rule, since it is the one the
       connection arrived on.
 
@@ -175,7 +176,10 @@ class OriginPolicy:
         if host and _ip(host) is None:
             self.names.add(host.lower().rstrip("."))
         if _is_wildcard(host):
-            self.names.add(socket.gethostname().lower())
+            # the machine's name, as such and as its mDNS name on the LAN (a classroom's
+            # http://teacher-pc.local:8080/); neither is a name a remote attacker controls
+            hostname = socket.gethostname().lower().rstrip(".")
+            self.names.update((hostname, hostname.split(".")[0] + ".local"))
 
     def allowed(self, origin: str, local: tuple[str, int]) -> bool:
         parsed = parse_origin(origin)
