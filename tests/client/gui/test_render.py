@@ -56,3 +56,43 @@ def test_login_form_checks() -> None:
     assert "Port" in str(check_login("alice", "h", "²"))
     assert check_login("alice", "h", "6667", "pw").password == "pw"  # type: ignore[union-attr]
     assert "Password" in str(check_login("alice", "h", "6667", "a b"))
+
+
+def test_formatting_becomes_tags_and_no_text_is_lost() -> None:
+    line = ChatLine("#l", AT, "bob", "\x02b\x02 \x1di\x1d \x034,2c\x03 \x16r\x16 x\x1e")
+    segments = line_segments(line)
+    assert text(line) == "09:07 <bob> b i c r x"
+    tags = {s.text: s.tags for s in segments}
+    assert "font:b" in tags["b"] and "font:i" in tags["i"]
+    assert {"fg#ff0000", "bg#00007f"} <= set(tags["c"])
+    assert {"fg#ffffff", "bg#1f2328"} <= set(tags["r"])  # reverse with default colours
+
+
+def test_span_tags_of_a_link_and_combined_fonts() -> None:
+    from socketchat.client.formatting import parse_formatting
+    from socketchat.client.gui.render import span_tags
+
+    (span,) = parse_formatting("\x02\x1dhttps://example.org")
+    assert span_tags(span) == ("font:bi", "link", "url:https://example.org")
+
+
+def test_line_rows_wrap_under_the_text_column_and_reorder() -> None:
+    from socketchat.client.gui.render import line_rows
+    from socketchat.client.rtl import shape
+
+    line = ChatLine("#l", AT, "sara", "یک دو سه چهار پنج شش هفت")
+    drawn = line_rows(line, width=26, measure=len)
+    assert "".join(s.text for s in drawn.prefix) == "09:07 <sara> "
+    assert drawn.indent == len("09:07 <sara> ")
+    assert len(drawn.rows) > 1
+    first = "".join(s.text for s in drawn.rows[0])
+    assert first.endswith(shape("یک")[::-1]) and len(first) <= 26 - drawn.indent
+    unwrapped = line_rows(line)
+    assert len(unwrapped.rows) == 1
+
+
+def test_right_to_left_names_in_labels() -> None:
+    from socketchat.client.rtl import shape
+
+    assert tab_label("سارا", 2, True) == shape("سارا")[::-1] + " (2!)"
+    assert member_row(Member("سارا", "@")) == "@" + shape("سارا")[::-1]
