@@ -279,6 +279,14 @@ async def test_long_persian_lines_wrap_before_reordering(irc_server: ServerUnder
         assert wrapped, rows  # the continuation rows are indented under the text column
         # the first row ends (at its right) with the first word of the message
         assert rows[first].endswith(rtl.shape(words[0])[::-1])
+        # a narrower terminal: the line is wrapped anew, every row still within the log
+        before = len(rows)
+        await pilot.resize_terminal(70, 30)
+        await until(pilot, lambda: len(log_rows(app)) > before)
+        width = app.query_one("#log", RichLog).scrollable_content_region.width
+        assert all(len(r) <= width for r in log_rows(app))
+        first = next(i for i, r in enumerate(log_rows(app)) if "<bob>" in r)
+        assert log_rows(app)[first].endswith(rtl.shape(words[0])[::-1])
 
 
 async def test_zwnj_typed_is_sent_intact(irc_server: ServerUnderTest) -> None:
