@@ -79,6 +79,7 @@ BASE_CAPS: dict[str, str] = {
     "draft/extended-isupport": "",
     "draft/no-implicit-names": "",
     "draft/pre-away": "",
+    "draft/read-marker": "",
     "chghost": "",
     "echo-message": "",
     "extended-join": "",
@@ -197,6 +198,7 @@ class Server:
             monitor.offline(self, session, session.nick)
         self.state.release_nick(session)
         self.state.monitor_clear(session)
+        self.state.forget_read_markers(f"c:{session.id}")  # an account's markers stay
         self.sessions.discard(session)
         self.delayed.discard(session)
         count = self.per_ip.get(session.ip, 1) - 1

@@ -149,6 +149,9 @@ def invitee_key(session: Session) -> str:
     return f"c:{session.id}"
 
 
+MAX_READ_MARKERS = 1000  # per account or connection
+
+
 class ChatState:
     """Who is here and where: nicks, channels, recently departed nicks (WHOWAS)."""
 
@@ -157,6 +160,7 @@ class ChatState:
         self._users: set[Session] = set()  # registered ones only: what LUSERS counts
         self.max_users = 0  # the most registered users at once since the start (265/266)
         self._user_modes: dict[str, set[Session]] = {}  # user mode -> who has it
+        self._read_markers: dict[str, dict[str, int]] = {}  # owner -> folded target -> ms
         self._channels: dict[str, Channel] = {}
         self._whowas: deque[WhowasEntry] = deque(maxlen=whowas_size or None)
         # MONITOR: folded nick -> who watches it; session -> {folded: nick as the watcher typed it}
@@ -210,6 +214,26 @@ class ChatState:
             session.modes.discard(mode)
             self._user_modes.get(mode, set()).discard(session)
         return True
+
+    def read_marker(self, owner: str, target: str) -> int | None:
+        """The read marker (ms) of `owner` (an account or a connection) for `target`."""
+        return self._read_markers.get(owner, {}).get(casefold(target))
+
+    def set_read_marker(self, owner: str, target: str, when_ms: int) -> bool:
+        """Move a read marker forward to `when_ms`; False if it already was there or past."""
+        markers = self._read_markers.setdefault(owner, {})
+        key = casefold(target)
+        if markers.get(key, -1) >= when_ms:
+            return False
+        if key not in markers and len(markers) >= MAX_READ_MARKERS:
+            del markers[next(iter(markers))]  # the longest-unmoved one goes (bounded memory)
+        markers.pop(key, None)
+        markers[key] = when_ms
+        return True
+
+    def forget_read_markers(self, owner: str) -> None:
+        """A connection without an account left: its markers go with it."""
+        self._read_markers.pop(owner, None)
 
     def with_user_mode(self, mode: str) -> list[Session]:
         """Every nick holder with `mode` (WALLOPS goes to the +w ones)."""

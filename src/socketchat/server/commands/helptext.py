@@ -48,6 +48,10 @@ HELP: dict[str, tuple[str, ...]] = {
         "Lists channels; conditions like >5 (users), C<60 (created), T>10 (topic) narrow it.",
     ),
     "LUSERS": ("LUSERS", "How many users, operators and channels there are."),
+    "MARKREAD": (
+        "MARKREAD <target> [timestamp=<time>]",
+        "Gets or moves forward how far you have read a channel or conversation.",
+    ),
     "MODE": (
         "MODE <channel> [modes [params]] | MODE <nick> [modes]",
         "Shows or changes channel modes (b e I k l i m n o s t v) or your own (i w B).",

@@ -16,6 +16,7 @@ from socketchat.server.commands import (
     monitor,
     operator,
     queries,
+    readmarker,
     registration,
     serverinfo,
     users,
@@ -47,6 +48,7 @@ COMMANDS: dict[str, Command] = {
     "NOTICE": Command(messaging.handle_notice, 0),
     "TAGMSG": Command(messaging.handle_tagmsg, 1),
     "CHATHISTORY": Command(history.handle_chathistory, 1, flood_cost=2),
+    "MARKREAD": Command(readmarker.handle_markread, 0),
     # accounts (REGISTER hashes a password: it costs as much as 10 commands)
     "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True, flood_cost=10),
