@@ -41,7 +41,12 @@ def test_overlong_unterminated_line_is_refused_once_then_skipped() -> None:
 
 def test_invalid_utf8_is_an_error_not_an_exception() -> None:
     out = LineBuffer().feed(b"PRIVMSG #c :\xff\xfe\r\nPING x\r\n")
-    assert out == [FramingError("bad-utf8", "Input line is not valid UTF-8"), "PING x"]
+    assert out == [FramingError("bad-utf8", "Input line is not valid UTF-8", "PRIVMSG"), "PING x"]
+    # the command is named when it can be read (UTF8ONLY: FAIL <command> INVALID_UTF8)
+    (err,) = LineBuffer().feed(b"@a=b :src!u@h metadata * SET k :\xc3\r\n")
+    assert isinstance(err, FramingError) and err.command == "METADATA"
+    (err,) = LineBuffer().feed(b"PRIV\xffMSG x\r\n")
+    assert isinstance(err, FramingError) and err.command == "*"
 
 
 def test_limits_can_be_switched_off() -> None:

@@ -72,7 +72,7 @@ def test_invalid_utf8_on_binary_is_refused_like_tcp(web_server: RunningServer) -
         c.expect("366")
     ws.ws.send(b"PRIVMSG #lobby :caf\xe9 latin-1")
     fail = ws.expect("FAIL")
-    assert fail.params[:2] == ("*", "INVALID_UTF8")
+    assert fail.params[:2] == ("PRIVMSG", "INVALID_UTF8")
     tcp.send_raw(b"PRIVMSG #lobby :caf\xe9 latin-1\r\n")
     tcp_fail = tcp.expect("FAIL")
     assert tcp_fail.params == fail.params  # the same refusal as on TCP

@@ -20,6 +20,7 @@ MAX_TAGS = 8191
 class FramingError:
     kind: str  # "too-long" or "bad-utf8"
     detail: str
+    command: str = "*"  # the line's command when it could be read (for FAIL <command> ...)
 
 
 class LineBuffer:
@@ -73,7 +74,7 @@ class LineBuffer:
         try:
             out.append(raw.decode("utf-8"))
         except UnicodeDecodeError:
-            out.append(FramingError("bad-utf8", "Input line is not valid UTF-8"))
+            out.append(FramingError("bad-utf8", "Input line is not valid UTF-8", _command(raw)))
 
     def _too_long(self, raw: bytes) -> bool:
         if raw[:1] == b"@":
@@ -88,3 +89,16 @@ class LineBuffer:
     def pending(self) -> int:
         """Bytes held for an incomplete line."""
         return len(self._buf)
+
+
+def _command(raw: bytes) -> str:
+    """The command word of a raw line (past its tags and source), if it is plain ASCII: UTF8ONLY
+    asks for `FAIL <command> INVALID_UTF8`, so a client learns which of its commands was refused."""
+    words = [w for w in raw.split(b" ") if w]
+    if words and words[0][:1] == b"@":
+        words = words[1:]
+    if words and words[0][:1] == b":":
+        words = words[1:]
+    if words and words[0].isascii() and words[0].isalnum():
+        return words[0].decode().upper()
+    return "*"

@@ -77,6 +77,7 @@ BASE_CAPS: dict[str, str] = {
     "batch": "",
     "cap-notify": "",
     "draft/extended-isupport": "",
+    "draft/metadata-3": "max-subs=50,max-keys=20,max-value-bytes=300",
     "draft/no-implicit-names": "",
     "draft/pre-away": "",
     "draft/read-marker": "",
@@ -198,7 +199,7 @@ class Server:
             monitor.offline(self, session, session.nick)
         self.state.release_nick(session)
         self.state.monitor_clear(session)
-        self.state.forget_read_markers(f"c:{session.id}")  # an account's markers stay
+        self.state.forget_session(session)  # its metadata, and markers unless an account's
         self.sessions.discard(session)
         self.delayed.discard(session)
         count = self.per_ip.get(session.ip, 1) - 1

@@ -161,6 +161,10 @@ class ChatState:
         self.max_users = 0  # the most registered users at once since the start (265/266)
         self._user_modes: dict[str, set[Session]] = {}  # user mode -> who has it
         self._read_markers: dict[str, dict[str, int]] = {}  # owner -> folded target -> ms
+        # draft/metadata-3: key -> value per user and per (folded) channel; keys subscribed to
+        self._user_metadata: dict[Session, dict[str, str]] = {}
+        self._channel_metadata: dict[str, dict[str, str]] = {}
+        self._metadata_subs: dict[Session, set[str]] = {}
         self._channels: dict[str, Channel] = {}
         self._whowas: deque[WhowasEntry] = deque(maxlen=whowas_size or None)
         # MONITOR: folded nick -> who watches it; session -> {folded: nick as the watcher typed it}
@@ -215,6 +219,43 @@ class ChatState:
             self._user_modes.get(mode, set()).discard(session)
         return True
 
+    # metadata (commands/metadata.py decides who may read and write what)
+    def _metadata_of(self, target: Session | Channel, create: bool) -> dict[str, str]:
+        if isinstance(target, Channel):
+            table = self._channel_metadata
+            if create:
+                return table.setdefault(target.folded, {})
+            return table.get(target.folded, {})
+        if create:
+            return self._user_metadata.setdefault(target, {})
+        return self._user_metadata.get(target, {})
+
+    def metadata_get(self, target: Session | Channel, key: str) -> str | None:
+        return self._metadata_of(target, False).get(key)
+
+    def metadata_items(self, target: Session | Channel) -> list[tuple[str, str]]:
+        return list(self._metadata_of(target, False).items())
+
+    def metadata_set(self, target: Session | Channel, key: str, value: str | None) -> None:
+        """Set `key` (None removes it)."""
+        if value is None:
+            self._metadata_of(target, False).pop(key, None)
+        else:
+            self._metadata_of(target, True)[key] = value
+
+    def metadata_clear(self, target: Session | Channel) -> None:
+        self._metadata_of(target, False).clear()
+
+    def metadata_subs(self, session: Session) -> set[str]:
+        """The keys `session` subscribed to (the set itself: SUB and UNSUB change it)."""
+        return self._metadata_subs.setdefault(session, set())
+
+    def forget_session(self, session: Session) -> None:
+        """A connection left: its read markers (without an account) and metadata go."""
+        self._read_markers.pop(f"c:{session.id}", None)
+        self._user_metadata.pop(session, None)
+        self._metadata_subs.pop(session, None)
+
     def read_marker(self, owner: str, target: str) -> int | None:
         """The read marker (ms) of `owner` (an account or a connection) for `target`."""
         return self._read_markers.get(owner, {}).get(casefold(target))
@@ -230,10 +271,6 @@ class ChatState:
         markers.pop(key, None)
         markers[key] = when_ms
         return True
-
-    def forget_read_markers(self, owner: str) -> None:
-        """A connection without an account left: its markers go with it."""
-        self._read_markers.pop(owner, None)
 
     def with_user_mode(self, mode: str) -> list[Session]:
         """Every nick holder with `mode` (WALLOPS goes to the +w ones)."""
@@ -306,3 +343,4 @@ class ChatState:
         session.channels.pop(channel.folded, None)
         if not channel.members:
             self._channels.pop(channel.folded, None)
+            self._channel_metadata.pop(channel.folded, None)

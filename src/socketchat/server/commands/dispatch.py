@@ -142,7 +142,7 @@ def reject(server: Server, session: Session, error: FramingError | ParseError) -
         if error.kind == "too-long":
             session.numeric(rpl.ERR_INPUTTOOLONG, "Input line was too long")
         else:
-            session.fail("*", "INVALID_UTF8", "Message rejected: it is not valid UTF-8")
+            session.fail(error.command, "INVALID_UTF8", "Message rejected: it is not valid UTF-8")
     else:
         session.fail("*", "INVALID_MESSAGE", f"Could not parse your message: {error}")
     return 1

@@ -52,6 +52,11 @@ HELP: dict[str, tuple[str, ...]] = {
         "MARKREAD <target> [timestamp=<time>]",
         "Gets or moves forward how far you have read a channel or conversation.",
     ),
+    "METADATA": (
+        "METADATA <target | *> <GET key... | LIST | SET key [value] | CLEAR | SYNC>",
+        "METADATA * <SUB | UNSUB> <key>... | METADATA * SUBS",
+        "Key/value metadata on you and your channels (draft/metadata-3).",
+    ),
     "MODE": (
         "MODE <channel> [modes [params]] | MODE <nick> [modes]",
         "Shows or changes channel modes (b e I k l i m n o s t v) or your own (i w B).",

@@ -14,6 +14,7 @@ from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import MAX_BODY, pack_words
 from socketchat.irc.numbers import parse_number
 from socketchat.server import services
+from socketchat.server.commands import metadata
 from socketchat.server.commands.listfilter import parse_list_filter
 from socketchat.server.commands.modeparse import BOT_MODE
 from socketchat.server.commands.visibility import can_see_channel, can_see_user, is_oper
@@ -189,6 +190,7 @@ def send_whois(server: Server, s: Session, user: Session) -> None:
         s.numeric(rpl.RPL_WHOISBOT, nick, f"is a bot on {server.config.network}")
     if user.account:
         s.numeric(rpl.RPL_WHOISACCOUNT, nick, user.account, "is logged in as")
+    metadata.send_whois(server, s, user)
     if _sees_private(s, user):
         s.numeric(rpl.RPL_WHOISHOST, nick, f"is connecting from {user.user}@{user.ip} {user.ip}")
         s.numeric(rpl.RPL_WHOISACTUALLY, nick, user.ip, "actually using host")

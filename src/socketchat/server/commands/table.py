@@ -11,6 +11,7 @@ from socketchat.server.commands import (
     channels,
     history,
     messaging,
+    metadata,
     moderation,
     modes,
     monitor,
@@ -49,6 +50,7 @@ COMMANDS: dict[str, Command] = {
     "TAGMSG": Command(messaging.handle_tagmsg, 1),
     "CHATHISTORY": Command(history.handle_chathistory, 1, flood_cost=2),
     "MARKREAD": Command(readmarker.handle_markread, 0),
+    "METADATA": Command(metadata.handle_metadata, 0),
     # accounts (REGISTER hashes a password: it costs as much as 10 commands)
     "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True, flood_cost=10),
