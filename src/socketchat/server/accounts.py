@@ -186,7 +186,7 @@ def check_password(
 
 
 def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None:
-    s.account = account.name
+    server.state.set_account(s, account.name)
     s.numeric(rpl.RPL_LOGGEDIN, s.prefix, account.name, f"You are now logged in as {account.name}")
     if s.registered:
         server.account_changed(s)
@@ -194,7 +194,7 @@ def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None
 
 
 def log_out(server: Server, p: Persistence, s: Session) -> None:
-    s.account = None
+    server.state.set_account(s, None)
     s.numeric(rpl.RPL_LOGGEDOUT, s.prefix, "You are now logged out")
     if s.registered:
         server.account_changed(s)

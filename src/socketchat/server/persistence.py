@@ -111,7 +111,10 @@ def parse_time(value: str) -> int | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
-    return int(when.timestamp() * 1000)
+    try:
+        return int(when.timestamp() * 1000)
+    except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+05:00 is before year 1
+        return None
 
 
 def format_ms(time_ms: int) -> str:
@@ -132,6 +135,8 @@ class Persistence:
         self._seen: weakref.WeakKeyDictionary[Session, dict[str, Position]] = (
             weakref.WeakKeyDictionary()
         )
+        # draft/read-marker of clients without an account: this connection only
+        self._read: weakref.WeakKeyDictionary[Session, dict[str, int]] = weakref.WeakKeyDictionary()
         self._next_retention = 0.0
         self._retention: Iterator[int] | None = None  # a retention pass under way, in batches
         self._retention_removed = 0
@@ -238,6 +243,19 @@ class Persistence:
             self.backend.set_marker(casefold(session.account), key, newest)
         elif self.config.history_replay_unidentified:
             self._seen.setdefault(session, {})[key] = newest
+
+    # -- read markers (draft/read-marker) --------------------------------------------------
+    def read_marker(self, account: str, target: str) -> int | None:
+        """How far (ms) the person behind `account` has read `target`, if it ever said."""
+        return self.backend.get_read_marker(casefold(account), casefold(target))
+
+    def set_read_marker(self, account: str, target: str, time_ms: int) -> bool:
+        """Move the account's marker forward to `time_ms`; False if it was there or past."""
+        current = self.read_marker(account, target)
+        if current is not None and current >= time_ms:
+            return False
+        self.backend.set_read_marker(casefold(account), casefold(target), time_ms)
+        return True
 
     def nick_changed(self, server: Server, session: Session) -> None:
         from socketchat.server.accounts import check_nick

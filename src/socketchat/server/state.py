@@ -165,6 +165,7 @@ class ChatState:
         self._user_metadata: dict[Session, dict[str, str]] = {}
         self._channel_metadata: dict[str, dict[str, str]] = {}
         self._metadata_subs: dict[Session, set[str]] = {}
+        self._accounts: dict[str, set[Session]] = {}  # folded account -> its connections
         self._channels: dict[str, Channel] = {}
         self._whowas: deque[WhowasEntry] = deque(maxlen=whowas_size or None)
         # MONITOR: folded nick -> who watches it; session -> {folded: nick as the watcher typed it}
@@ -194,6 +195,28 @@ class ChatState:
         self._users.discard(session)
         for holders in self._user_modes.values():
             holders.discard(session)
+        self._forget_account(session)
+
+    # accounts (one account may be logged in on several connections)
+    def set_account(self, session: Session, account: str | None) -> None:
+        """`session` logs in to `account` (None: logs out)."""
+        self._forget_account(session)
+        session.account = account
+        if account and not session.closed:  # (a login finishing after the connection went)
+            self._accounts.setdefault(casefold(account), set()).add(session)
+
+    def _forget_account(self, session: Session) -> None:
+        if session.account:
+            folded = casefold(session.account)
+            holders = self._accounts.get(folded)
+            if holders is not None:
+                holders.discard(session)
+                if not holders:
+                    del self._accounts[folded]
+
+    def sessions_of(self, account: str) -> list[Session]:
+        """Every connection logged in to `account` (any case)."""
+        return list(self._accounts.get(casefold(account), ()))
 
     def users(self) -> list[Session]:
         return list(self._nicks.values())

@@ -147,6 +147,13 @@ class HistoryStore(Protocol):
     def set_marker(self, account: str, key: str, pos: Position) -> None:
         """Remember that `account` has seen `key` up to `pos` (replay starts after it)."""
 
+    def get_read_marker(self, account: str, target: str) -> int | None:
+        """draft/read-marker: the time (ms) up to which `account` has read `target` (a folded
+        channel name or nick), as its clients said with MARKREAD; None if never said."""
+
+    def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
+        """Move `account`'s read marker of `target` forward to `time_ms` (never backward)."""
+
     def conversations(self, party: str) -> list[Conversation]:
         """The private conversations `party` (an identity) takes part in."""
 

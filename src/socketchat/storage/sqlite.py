@@ -97,6 +97,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account, key)
     ) WITHOUT ROWID;
     """,
+    # 2 -> 3: IRCv3 read markers (draft/read-marker, MARKREAD): how far the person behind an
+    # account has read each target, as the client said (a time, not a position: it is the
+    # client's word about a message's `time` tag, and only ever moves forward).
+    """
+    CREATE TABLE read_markers (
+        account TEXT NOT NULL,            -- folded account name
+        target TEXT NOT NULL,             -- folded channel name or nick
+        time_ms INTEGER NOT NULL,
+        PRIMARY KEY (account, target)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 _INSERT = (
@@ -188,7 +199,8 @@ class SqliteBackend:
         # accounts created or changed since the last commit (what get_account answers while
         # writes fail and the change is only in memory)
         self._unsaved_accounts: dict[str, Account] = {}
-        self._unsaved_markers: dict[tuple[str, str], Position] = {}  # likewise, read markers
+        self._unsaved_markers: dict[tuple[str, str], Position] = {}  # likewise, replay markers
+        self._unsaved_read: dict[tuple[str, str], int] = {}  # likewise, MARKREAD markers
         self._pending_bytes = 0
         self._dropped = 0
         self._in_tx = False
@@ -279,6 +291,7 @@ class SqliteBackend:
             raise self.error
         self._unsaved_accounts.clear()
         self._unsaved_markers.clear()
+        self._unsaved_read.clear()
         self._pending_bytes = 0
         self._dropped = 0
 
@@ -417,6 +430,32 @@ class SqliteBackend:
         current = self._unsaved_markers.get((account, key))
         if current is None or pos > current:  # forward only, as the SQL above
             self._unsaved_markers[(account, key)] = pos
+        self._write_pending()
+
+    def get_read_marker(self, account: str, target: str) -> int | None:
+        unsaved = self._unsaved_read.get((account, target))  # set while writes fail
+        self._write_pending()
+        row = self.db.execute(
+            "SELECT time_ms FROM read_markers WHERE account = ? AND target = ?",
+            (account, target),
+        ).fetchone()
+        stored: int | None = int(row[0]) if row else None
+        if unsaved is None or (stored is not None and stored >= unsaved):
+            return stored
+        return unsaved
+
+    def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
+        self._ops.append(
+            (
+                "INSERT INTO read_markers (account, target, time_ms) VALUES (?, ?, ?)"
+                " ON CONFLICT (account, target) DO UPDATE SET time_ms = excluded.time_ms"
+                " WHERE excluded.time_ms > read_markers.time_ms",
+                (account, target, time_ms),
+            )
+        )
+        current = self._unsaved_read.get((account, target))
+        if current is None or time_ms > current:  # forward only, as the SQL above
+            self._unsaved_read[(account, target)] = time_ms
         self._write_pending()
 
     def conversations(self, party: str) -> list[Conversation]:

@@ -50,7 +50,8 @@ HELP: dict[str, tuple[str, ...]] = {
     "LUSERS": ("LUSERS", "How many users, operators and channels there are."),
     "MARKREAD": (
         "MARKREAD <target> [timestamp=<time>]",
-        "Gets or moves forward how far you have read a channel or conversation.",
+        "Gets or moves forward how far you have read a channel or conversation;",
+        "kept for your account (across restarts) and shown to all your connections.",
     ),
     "METADATA": (
         "METADATA <target | *> <GET key... | LIST | SET key [value] | CLEAR | SYNC>",

@@ -5,8 +5,10 @@
                                            connections that negotiated the capability
 
 A marker belongs to the user: to the account when logged in (every connection of the account
-shares it), else to the one connection. Markers live in `ChatState` (the seam for shared state)
-while the server runs; they are never shown to anyone else. A marker only moves forward, and
+shares it), else to the one connection. An account's markers are kept in storage (the
+`read_markers` table: they survive restarts and are the same whichever connection asks); a
+connection's live in `ChatState` (the seam for shared state) while it lasts, and without storage
+an account's do too. They are never shown to anyone else. A marker only moves forward, and
 never past the server's own clock. A client with the capability gets the channel's marker after
 each JOIN, before the names (`send_on_join`).
 """
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.casemap import casefold, is_channel, valid_nick
 from socketchat.irc.message import Message
-from socketchat.server.persistence import format_ms, parse_time
+from socketchat.server.persistence import format_ms, parse_time, persistence_of
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -39,29 +41,42 @@ def handle_markread(server: Server, s: Session, m: Message) -> None:
     if not (is_channel(target) or valid_nick(target, server.config.nicklen)):
         s.fail("MARKREAD", "INVALID_PARAMS", "Invalid target", target)
         return
-    owner = owner_of(s)
     if len(m.params) < 2:
-        s.send(_markread(server, target, server.state.read_marker(owner, target)))
+        s.send(_markread(server, target, _get(server, s, target)))
         return
     kind, _, value = m.params[1].partition("=")
     when = parse_time(value) if kind == "timestamp" else None
-    if when is None:  # `*` included: a client may not set "nothing read"
+    if when is None or when < 0:  # `*` included: a client may not set "nothing read"
         s.fail("MARKREAD", "INVALID_PARAMS", "Invalid timestamp", m.params[1])
         return
     when = min(when, int(server.clock() * 1000))
-    if server.state.set_read_marker(owner, target, when):
+    if _set(server, s, target, when):
         update = _markread(server, target, when)
-        for u in server.sessions:
-            if u is not s and CAP in u.caps and u.registered and owner_of(u) == owner:
-                u.send(update)
+        if s.account:
+            others = server.state.sessions_of(s.account)
+            server.fanout(update, (u for u in others if u is not s and CAP in u.caps))
     # The reply to the setter is always the stored value (newer than the client's, maybe).
-    s.send(_markread(server, target, server.state.read_marker(owner, target)))
+    s.send(_markread(server, target, _get(server, s, target)))
 
 
 def send_on_join(server: Server, s: Session, channel_name: str) -> None:
     if CAP in s.caps:
-        marker = server.state.read_marker(owner_of(s), channel_name)
-        s.send(_markread(server, channel_name, marker))
+        s.send(_markread(server, channel_name, _get(server, s, channel_name)))
+
+
+def _get(server: Server, s: Session, target: str) -> int | None:
+    p = persistence_of(server)
+    if s.account and p is not None:
+        return p.read_marker(s.account, target)
+    return server.state.read_marker(owner_of(s), target)
+
+
+def _set(server: Server, s: Session, target: str, when: int) -> bool:
+    """Move the marker forward to `when`; False if it already was there or past."""
+    p = persistence_of(server)
+    if s.account and p is not None:
+        return p.set_read_marker(s.account, target, when)
+    return server.state.set_read_marker(owner_of(s), target, when)
 
 
 def _markread(server: Server, target: str, when: int | None) -> Message:
