@@ -37,6 +37,9 @@ def test_failed_commit_keeps_every_write_and_a_later_commit_stores_them() -> Non
         db.set_marker("dora", "#a", (1001, 1))
         db.set_marker("dora", "#a", (1000, 9))  # markers only move forward
         assert db.get_marker("dora", "#a") == (1001, 1)  # from memory while writes fail
+        db.set_read_marker("dora", "#a", 5000)  # MARKREAD markers likewise
+        db.set_read_marker("dora", "#a", 4000)
+        assert db.get_read_marker("dora", "#a") == 5000
         db.append(msg("#a", 6))
         assert db.unsaved() == (5, 0)
         with pytest.raises(StorageError):  # still full: a retry fails the same way
@@ -52,6 +55,7 @@ def test_failed_commit_keeps_every_write_and_a_later_commit_stores_them() -> Non
             ("Dora", "hash2")
         ]
         assert raw.execute("SELECT time_ms, seq FROM markers").fetchall() == [(1001, 1)]
+        assert raw.execute("SELECT time_ms FROM read_markers").fetchall() == [(5000,)]
         raw.close()
 
 
