@@ -51,6 +51,7 @@ from socketchat.server.session import (
 from socketchat.server.state import ChatState, WhowasEntry
 
 if TYPE_CHECKING:
+    from socketchat.server.rehash import RehashResult
     from socketchat.storage.base import Storage
 
 log = logging.getLogger("socketchat.server")
@@ -141,6 +142,8 @@ class Server:
         self.wakeup: Callable[[], None] = lambda: None
         self.tick_wanted: Callable[[float], None] = lambda seconds: None
         self.offloader: Offloader = run_inline
+        # REHASH: reload the config file, given who asked (set by the runner: it reads files)
+        self.rehash_hook: Callable[[str], RehashResult] | None = None
         self._next_sweep = 0.0
         self._ids = itertools.count(1)
         self._msgid_prefix = secrets.token_hex(4)

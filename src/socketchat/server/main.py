@@ -49,7 +49,20 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     return config
 
 
-async def run_server(config: ServerConfig, *, install_signals: bool = True) -> int:
+def _follow_log_level(config: ServerConfig) -> None:
+    """After a rehash: the root logger at the new level."""
+    logging.getLogger().setLevel(getattr(logging, config.log_level.upper(), logging.INFO))
+
+
+async def run_server(
+    config: ServerConfig,
+    *,
+    install_signals: bool = True,
+    reload: Callable[[], ServerConfig] | None = None,
+    config_source: str = "",
+) -> int:
+    """Run until stopped. `reload` builds the configuration again (file, then flags) for
+    SIGHUP and REHASH; `config_source` names the file in messages."""
     try:
         directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
         cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
@@ -61,6 +74,9 @@ async def run_server(config: ServerConfig, *, install_signals: bool = True) -> i
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same
     server.cloak_secret = cloak_secret
     runner = ServerRunner(server)
+    runner.reload_config = reload
+    runner.config_source = config_source
+    runner.on_rehash.append(_follow_log_level)
     try:
         listening = await runner.start()
     except OSError as exc:
@@ -113,6 +129,10 @@ def serve_main(args: argparse.Namespace) -> int:
         loop_factory = None
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            return runner.run(run_server(config))
+            return runner.run(
+                run_server(
+                    config, reload=lambda: config_from_args(args), config_source=args.config or ""
+                )
+            )
     except KeyboardInterrupt:
         return 0

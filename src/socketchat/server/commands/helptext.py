@@ -90,6 +90,10 @@ HELP: dict[str, tuple[str, ...]] = {
         "REGISTER <* | your nick> <email | *> <password>",
         "Creates an account named after your nick and logs you in.",
     ),
+    "REHASH": (
+        "REHASH",
+        "Reloads the configuration file without dropping anyone (IRC operators).",
+    ),
     "SETNAME": ("SETNAME <realname>", "Changes your real name (the setname capability)."),
     "SUMMON": ("SUMMON <user>", "Not available here (445)."),
     "TAGMSG": ("TAGMSG <target>", "A message with only tags (reactions, typing)."),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from socketchat.server.commands import (
     accounts,
+    admin,
     channels,
     history,
     messaging,
@@ -63,6 +64,7 @@ COMMANDS: dict[str, Command] = {
     "OPER": Command(operator.handle_oper, 2, flood_cost=5),
     "KILL": Command(operator.handle_kill, 1, oper_only=True),
     "WALLOPS": Command(operator.handle_wallops, 1, oper_only=True),
+    "REHASH": Command(admin.handle_rehash, 0, oper_only=True),
     # questions
     "WHO": Command(queries.handle_who, 0),
     "WHOIS": Command(queries.handle_whois, 1),

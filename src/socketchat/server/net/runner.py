@@ -16,10 +16,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from socketchat.server.config import ConfigError, ServerConfig
 from socketchat.server.core import Server
 from socketchat.server.net.proxy import ProxyListener
 from socketchat.server.net.stream import StreamLink
 from socketchat.server.proxies import TrustedNetworks
+from socketchat.server.rehash import RehashResult, apply_config
 
 log = logging.getLogger("socketchat.server")
 
@@ -75,6 +77,12 @@ class ServerRunner:
         self._signal_task: asyncio.Future[None] | None = None
         self.stop_reason = "Server shutting down"  # what closers tell their clients
         self._executor: ThreadPoolExecutor | None = None
+        # live reload (SIGHUP, REHASH): how to build the config again, and who follows it
+        self.reload_config: Callable[[], ServerConfig] | None = None
+        self.config_source = ""  # the file it reads, for messages
+        self.on_rehash: list[Callable[[ServerConfig], None]] = []
+        self._tls_contexts: list[ssl.SSLContext] = []
+        self._proxy_listeners: list[ProxyListener] = []
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
@@ -91,11 +99,14 @@ class ServerRunner:
             OFFLOAD_WORKERS, thread_name_prefix="socketchat-work", initializer=_lower_priority
         )
         self.server.offloader = self._offload
+        if self.reload_config is not None:
+            self.server.rehash_hook = self.rehash
         config = self.server.config
         host = config.host
         trusted = TrustedNetworks(config.trusted_proxies)
         if config.proxy_protocol:
             proxied = ProxyListener(self.server, trusted)
+            self._proxy_listeners.append(proxied)
             self.listening.port = await proxied.start(host, config.port)
             self.add_closer(proxied.close)
         else:
@@ -106,11 +117,14 @@ class ServerRunner:
             self.listening.port = plain.sockets[0].getsockname()[1]
         if config.tls_cert and config.tls_key and config.tls_proxy_protocol:
             ctx = make_tls_context(config.tls_cert, config.tls_key)
+            self._tls_contexts.append(ctx)
             proxied_tls = ProxyListener(self.server, trusted, tls=ctx)
+            self._proxy_listeners.append(proxied_tls)
             self.listening.tls_port = await proxied_tls.start(host, config.tls_port or 6697)
             self.add_closer(proxied_tls.close)
         elif config.tls_cert and config.tls_key:
             ctx = make_tls_context(config.tls_cert, config.tls_key)
+            self._tls_contexts.append(ctx)
             secure = await loop.create_server(
                 lambda: StreamLink(self.server, secure=True),
                 host,
@@ -122,6 +136,39 @@ class ServerRunner:
             self.listening.tls_port = secure.sockets[0].getsockname()[1]
         self._tick_handle = loop.call_later(1.0, self._tick)
         return self.listening
+
+    def rehash(self, by: str) -> RehashResult:
+        """Reload the configuration (`server/rehash.py`): all of it, or nothing if it is bad.
+
+        The TLS certificate and key are loaded into a scratch context first; only when the
+        whole file is good are they loaded into the listeners' contexts, which new handshakes
+        use while established connections keep theirs.
+        """
+        source = self.config_source
+        if self.reload_config is None:
+            return RehashResult(source, "this server has no configuration file to reload")
+        try:
+            new = self.reload_config()
+            if new.tls_cert and new.tls_key:
+                make_tls_context(new.tls_cert, new.tls_key)
+        except (ConfigError, OSError, ssl.SSLError) as exc:
+            error = str(exc) or type(exc).__name__
+            log.error("rehash by %s refused, the old configuration stays: %s", by, error)
+            return RehashResult(source, error)
+        kept = tuple(apply_config(self.server, new))
+        config = self.server.config
+        if config.tls_cert and config.tls_key:
+            for ctx in self._tls_contexts:
+                ctx.load_cert_chain(config.tls_cert, config.tls_key)
+        trusted = TrustedNetworks(config.trusted_proxies)
+        for proxied in self._proxy_listeners:
+            proxied.trusted = trusted
+        for follower in self.on_rehash:
+            follower(config)
+        log.info("rehash by %s: configuration reloaded from %s", by, source or "flags")
+        if kept:
+            log.warning("rehash: these settings need a restart and were kept: %s", ", ".join(kept))
+        return RehashResult(source, None, kept)
 
     def add_closer(self, closer: Callable[[], Awaitable[None]]) -> None:
         """Something else (the web listener) to stop with the server."""
@@ -219,6 +266,12 @@ class ServerRunner:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._signal_received, sig)
+        loop.add_signal_handler(signal.SIGHUP, self._sighup)
+
+    def _sighup(self) -> None:
+        """SIGHUP: reload the configuration (as REHASH does), then flush what it sent."""
+        self.rehash("SIGHUP")
+        self._schedule_flush()
 
     def _signal_received(self, sig: int) -> None:
         self._signal_task = asyncio.ensure_future(self._on_signal(sig))

@@ -54,6 +54,7 @@ from socketchat.server.net.websocket import (
 from socketchat.server.proxies import TrustedNetworks, forwarded_client
 
 if TYPE_CHECKING:
+    from socketchat.server.config import ServerConfig
     from socketchat.server.core import Server
     from socketchat.server.net.runner import ServerRunner
 
@@ -230,6 +231,12 @@ class WebListener:
         self._keepalive: asyncio.TimerHandle | None = None
         self._closed = False
 
+    def reconfigure(self, config: ServerConfig) -> None:
+        """After a rehash: the new allowed Origins and trusted proxies, for the next request."""
+        self.origins = OriginPolicy(config.host, config.web_origins)
+        self.trusted = TrustedNetworks(config.trusted_proxies)
+        self.proxy_header = config.trusted_proxy_header.lower()
+
     @property
     def links(self) -> set[WebSocketConnection]:
         """The WebSocket connections that carry an IRC session."""
@@ -348,4 +355,5 @@ async def start_web(runner: ServerRunner) -> WebListener:
     web = WebListener(runner)
     runner.listening.web_port = await web.start()
     runner.add_closer(web.close)
+    runner.on_rehash.append(web.reconfigure)
     return web

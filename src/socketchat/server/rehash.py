@@ -1,0 +1,70 @@
+"""Live reload of the configuration (SIGHUP, REHASH), sans-I/O.
+
+Reading the file is the runner's job (`net/runner.py: ServerRunner.rehash`): it builds the new
+`ServerConfig` exactly as at start (file, then the command-line flags on top), checks the TLS
+certificate and key load, and only then hands the result here. A file that does not parse, has
+an unknown key or a bad value, or names a certificate that does not load, is refused as a whole:
+the old configuration stays, nobody notices.
+
+What changes at once: the MOTD, operators, limits (read live by every session), web origins,
+trusted proxies and WEBIRC gateways, history settings, the TLS certificate (for new
+connections), the log level. What needs a restart — listening addresses, ports, the data dir,
+the server's name, host cloaking (bans name cloaks) — keeps its old value, and the operator is
+told which ones were ignored, so a change is never silently half-applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from socketchat.server.config import ServerConfig
+    from socketchat.server.core import Server
+
+# Settings a running server cannot take over: sockets are bound, the data dir is open, names
+# and cloaks are in every client's view. A change to one of them waits for a restart.
+RESTART_ONLY = (
+    "name",
+    "host",
+    "port",
+    "tls_port",
+    "web_port",
+    "data_dir",
+    "proxy_protocol",
+    "tls_proxy_protocol",
+    "cloak_hosts",
+)
+
+
+def restart_only_changes(old: ServerConfig, new: ServerConfig) -> list[str]:
+    """The names of restart-only settings that differ, plus TLS switched on or off."""
+    changed = [name for name in RESTART_ONLY if getattr(old, name) != getattr(new, name)]
+    if bool(old.tls_cert) != bool(new.tls_cert):
+        changed.append("tls_cert")  # no TLS listener to give a certificate to (or to take)
+    return changed
+
+
+def apply_config(server: Server, new: ServerConfig) -> list[str]:
+    """Make `new` the running configuration, keeping restart-only settings; return those kept.
+
+    Cached replies built from the configuration (MOTD, ISUPPORT) are dropped so the next
+    client, or the next MOTD command, sees the new text.
+    """
+    old = server.config
+    kept = restart_only_changes(old, new)
+    restore = {name: getattr(old, name) for name in kept}
+    if "tls_cert" in kept:
+        restore["tls_key"] = old.tls_key
+    server.config = dataclasses.replace(new, **restore)
+    server.static_numerics.clear()
+    return kept
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RehashResult:
+    """What a reload did: refused (`error`), or taken with some restart-only settings `kept`."""
+
+    source: str  # the file read ("" when the server runs on defaults and flags alone)
+    error: str | None = None
+    kept: tuple[str, ...] = ()
