@@ -299,8 +299,9 @@ class Server:
     ) -> None:
         """Run blocking `work` (scrypt) off the event loop; `done(result)` comes back on it.
 
-        `work` must touch nothing of the core (no sessions, no storage): it may run on another
-        thread. With `session`, that session's later input waits, in order, until `done` ran.
+        `work` must touch nothing of the core (no sessions, no storage but the thread-safe
+        `Backend.checkpoint`): it may run on another thread. With `session`, that session's
+        later input waits, in order, until `done` ran.
         `done` runs even if the session closed meanwhile (so a failed login still counts): it
         must check `session.closed` before answering. Should `work` raise (a bug), `done` is
         not called, the error is logged and `session` is closed rather than left waiting.

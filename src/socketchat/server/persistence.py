@@ -92,6 +92,7 @@ log = logging.getLogger("socketchat.storage")
 CHATHISTORY_MAX = 100  # the most messages one CHATHISTORY request returns (ISUPPORT)
 RETENTION_INTERVAL = 300.0  # seconds between retention runs
 STORAGE_RETRY_INTERVAL = 5.0  # seconds between attempts to write history while writes fail
+CHECKPOINT_INTERVAL = 1.0  # seconds between storage checkpoints, run off the event loop
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,8 @@ class Persistence:
         self._next_retention = 0.0
         self._retention: Iterator[int] | None = None  # a retention pass under way, in batches
         self._retention_removed = 0
+        self._next_checkpoint = 0.0
+        self._checkpointing = False  # a checkpoint is under way on a worker thread
         self.guard = NickGuard()
         # storage outages (see the module docstring)
         self.paused = False  # a commit failed; history waits in memory until a retry works
@@ -267,6 +270,10 @@ class Persistence:
 
         now = server.clock()
         enforce_nicks(server, self, now)
+        if not self._checkpointing and now >= self._next_checkpoint:
+            self._next_checkpoint = now + CHECKPOINT_INTERVAL
+            self._checkpointing = True
+            server.offload(self.backend.checkpoint, self._checkpointed)
         if self.paused:
             if self._retry_at is None:
                 self._paused_at, self._retry_at = now, now + STORAGE_RETRY_INTERVAL
@@ -364,6 +371,9 @@ class Persistence:
         if not before_ms and not keep:
             return None
         return self.backend.prune_batches(before_ms=before_ms, keep_per_key=keep)
+
+    def _checkpointed(self, _: None) -> None:
+        self._checkpointing = False
 
     @property
     def retention_running(self) -> bool:

@@ -199,6 +199,10 @@ class Backend(HistoryStore, AccountStore, Protocol):
         Raises `StorageError` when the write fails (full disk, I/O error): what it held stays
         queued in memory, queries read what is on disk meanwhile, and calling again retries."""
 
+    def checkpoint(self) -> None:
+        """Slow housekeeping that may run on a worker thread (SQLite: the WAL checkpoint, with
+        its fsync). Thread-safe; never raises."""
+
     def unsaved(self) -> tuple[int, int]:
         """(messages queued but not yet durable, messages dropped since writes began failing)."""
 
