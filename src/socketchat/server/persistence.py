@@ -155,6 +155,7 @@ class Persistence:
     def capabilities(self) -> dict[str, str]:
         return {
             "draft/chathistory": "",
+            "draft/message-redaction": "",
             "draft/account-registration": "before-connect",
             "sasl": "PLAIN",
         }
@@ -169,7 +170,7 @@ class Persistence:
         time_ms = parse_time(tags.get("time", "")) or int(sender.server.clock() * 1000)
         era, restricted = "", False
         if recipient is None:
-            key, sender_id, recipient_id = casefold(target), "", ""
+            key, sender_id, recipient_id = casefold(target), self.identity(sender), ""
             channel = sender.server.state.find_channel(target)
             if channel is not None:
                 era, restricted = channel.era, is_closed(channel)

@@ -48,8 +48,10 @@ class StoredMessage:
     client-only tags such as +reply).
 
     `key` is the conversation it belongs to (a folded channel name, or a private pair: see
-    `server/persistence.py`); `sender_id`/`recipient_id` are the identities of the two parties of
-    a private message ("" for channels); `seq` is assigned by the backend (0 before that).
+    `server/persistence.py`); `sender_id` is the identity of who said it (also in channels:
+    authors may redact their own lines; "" for lines stored before that was kept) and
+    `recipient_id` the other party of a private message ("" for channels); `seq` is assigned
+    by the backend (0 before that).
     `era` names the channel's incarnation (from its creation until it empties) and
     `restricted` says whether the channel was closed (+s, +i or +k) when the line was said: a
     restricted line is readable only through a query that names its era (`eras=`).
@@ -108,6 +110,13 @@ class HistoryStore(Protocol):
 
     def find(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> Position | None:
         """Where the message with this msgid sits in conversation `key`, if it is there."""
+
+    def message(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> StoredMessage | None:
+        """The message with this msgid in conversation `key`, if it is there (REDACT)."""
+
+    def delete(self, key: str, msgid: str) -> None:
+        """Remove the message with this msgid from `key` (redaction): gone from every query
+        at once, from disk at commit."""
 
     def before(
         self,

@@ -86,6 +86,11 @@ HELP: dict[str, tuple[str, ...]] = {
         "Sends a message to a channel (@#chan for its operators) or a nick.",
     ),
     "QUIT": ("QUIT [reason]", "Disconnects."),
+    "REDACT": (
+        "REDACT <target> <msgid> [:reason]",
+        "Deletes a message (draft/message-redaction): your own, or any in a channel you operate.",
+        "It leaves the history; clients with the capability remove it from view.",
+    ),
     "REGISTER": (
         "REGISTER <* | your nick> <email | *> <password>",
         "Creates an account named after your nick and logs you in.",

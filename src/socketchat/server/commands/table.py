@@ -19,6 +19,7 @@ from socketchat.server.commands import (
     operator,
     queries,
     readmarker,
+    redact,
     registration,
     serverinfo,
     users,
@@ -51,6 +52,7 @@ COMMANDS: dict[str, Command] = {
     "TAGMSG": Command(messaging.handle_tagmsg, 1),
     "CHATHISTORY": Command(history.handle_chathistory, 1, flood_cost=2),
     "MARKREAD": Command(readmarker.handle_markread, 0),
+    "REDACT": Command(redact.handle_redact, 2),  # draft/message-redaction
     "METADATA": Command(metadata.handle_metadata, 0),
     # accounts (REGISTER hashes a password: it costs as much as 10 commands)
     "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),

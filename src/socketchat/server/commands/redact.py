@@ -1,0 +1,94 @@
+"""REDACT (IRCv3 draft/message-redaction): take back a message that was said.
+
+    REDACT <target> <msgid> [:reason]
+
+Who may: the author (the same account, or the same connection for a client without one: the
+sender's identity is stored with each line), a channel operator for any line of the channel,
+and a server operator for any line they can read. The line is deleted from history (it leaves
+CHATHISTORY and replay at once: the spec's preferred choice, and nothing of it stays on disk),
+and the REDACT goes to whoever negotiated `draft/message-redaction` among the channel's members
+(or the two parties of a private conversation) — never to clients without it, which keep
+what they saw (the spec allows no fallback; a notice about every deletion would be noise).
+
+A message can only be found where the redactor may read history (`Persistence.history_view`:
+members for a channel, the two parties for a private conversation), so the FAIL codes tell
+nobody whether a message exists somewhere they cannot see:
+
+* INVALID_TARGET: not a channel you are in, nor anyone you have a conversation with;
+* UNKNOWN_MSGID: no such message there (or it is no longer kept);
+* REDACT_FORBIDDEN: it is there, but not yours and you are not an operator there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socketchat.irc.casemap import casefold, is_channel
+from socketchat.irc.message import Message
+from socketchat.server.persistence import HistoryView, persistence_of
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.persistence import Persistence
+    from socketchat.server.session import Session
+    from socketchat.storage.base import StoredMessage
+
+CAP = "draft/message-redaction"
+
+
+def handle_redact(server: Server, s: Session, m: Message) -> None:
+    target, msgid = m.params[0], m.params[1]
+    reason = m.param(2)
+    p = persistence_of(server)
+    view = p.history_view(server, s, target) if p is not None else None
+    if p is not None and view is None and "o" in s.modes and is_channel(target):
+        channel = server.state.find_channel(target)  # server operators need not be members
+        if channel is not None:
+            view = HistoryView(channel.folded, (channel.era,))
+    if p is None or view is None:
+        s.fail("REDACT", "INVALID_TARGET", f"You cannot delete messages from {target}", target)
+        return
+    row = p.backend.message(view.key, msgid, eras=view.eras)
+    if row is None:
+        gone = "This message does not exist or is too old"
+        s.fail("REDACT", "UNKNOWN_MSGID", gone, target, msgid)
+        return
+    if not _may_redact(server, p, s, target, row):
+        s.fail(
+            "REDACT",
+            "REDACT_FORBIDDEN",
+            "You are not authorised to delete this message",
+            target,
+            msgid,
+        )
+        return
+    p.backend.delete(view.key, msgid)
+    params = (target, msgid, reason) if reason else (target, msgid)
+    tags = server.relay_tags(s, msgid=True)
+    if is_channel(target):
+        channel = server.state.find_channel(target)
+        assert channel is not None  # history_view found it
+        out = Message("REDACT", (channel.name, *params[1:]), s.prefix, tags)
+        audience = [u for u in channel.members if u is not s and CAP in u.caps]
+    else:
+        out = Message("REDACT", params, s.prefix, tags)
+        peer = server.state.find_nick(target)
+        audience = [peer] if peer is not None and peer is not s and CAP in peer.caps else []
+    server.fanout(out, audience)
+    s.send(out)  # the redactor's confirmation (and labeled-response answer)
+
+
+def _may_redact(
+    server: Server, p: Persistence, s: Session, target: str, row: StoredMessage
+) -> bool:
+    if "o" in s.modes:
+        return True  # server operators
+    if row.sender_id and row.sender_id == p.identity(s):
+        return True  # the author: same account, or same connection
+    author_account = row.tags.get("account")
+    if s.account and author_account and casefold(author_account) == casefold(s.account):
+        return True  # (lines stored before the sender was kept)
+    if is_channel(target):
+        channel = server.state.find_channel(target)
+        return channel is not None and channel.is_op(s)
+    return False

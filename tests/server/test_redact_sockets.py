@@ -1,0 +1,38 @@
+"""REDACT over real sockets: a redacted line is gone from history, also after a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.server.test_history_sockets import fetch
+from tests.support.irc import IRCClient
+from tests.support.server import running_server
+
+CAPS = "batch server-time message-tags echo-message draft/chathistory draft/message-redaction"
+
+
+def test_redacted_line_leaves_history_for_good(tmp_path: Path) -> None:
+    data = str(tmp_path / "data")
+    with running_server(data_dir=data) as srv:
+        alice = IRCClient(srv.port).register("alice", CAPS)
+        alice.send("JOIN #room")
+        alice.expect("366")
+        alice.send("PRIVMSG #room :keep", "PRIVMSG #room :oops")
+        alice.expect("PRIVMSG", lambda m: m.param(1) == "keep")
+        oops = alice.expect("PRIVMSG", lambda m: m.param(1) == "oops").tags["msgid"]
+        alice.send(f"REDACT #room {oops} :typo")
+        assert alice.expect("REDACT").params == ("#room", oops, "typo")
+        texts = [m.param(1) for m in fetch(alice, "CHATHISTORY LATEST #room * 10")]
+        assert texts == ["keep"]
+        reader = IRCClient(srv.port).register("reader", CAPS)
+        reader.send("JOIN #room")  # keeps the channel (and its history) through the restart
+        reader.expect("366")
+    with running_server(data_dir=data) as srv:
+        c = IRCClient(srv.port).register("checker", CAPS)
+        c.send("JOIN #room")
+        c.expect("366")
+        texts = [m.param(1) for m in fetch(c, "CHATHISTORY LATEST #room * 10")]
+        assert texts == ["keep"]
+    for name in ("socketchat.db", "socketchat.db-wal"):  # nothing of it left in the files
+        path = Path(data) / name
+        assert not path.exists() or b"oops" not in path.read_bytes()
