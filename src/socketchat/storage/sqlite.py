@@ -1,4 +1,5 @@
-"""The default storage backend: one SQLite file (`<data_dir>/socketchat.db`), one connection.
+"""The default storage backend: one SQLite file (`<data_dir>/socketchat.db`), one connection
+on the event loop (and one more, for WAL checkpoints only, on a worker thread).
 
 Durability and speed
 --------------------
@@ -12,6 +13,12 @@ received is in history after the server restarts" — at a fraction of the cost 
 commit (``synchronous=FULL``), which bench/ measures. The server commits once per event-loop
 turn before writing to any socket (group commit), so the relayed messages of one turn share one
 transaction; rows are buffered in memory and written with one `executemany` at commit.
+Checkpoints (copying the WAL into the database file, the step that fsyncs) do not run inside
+those commits (``wal_autocheckpoint=0``) but once a second on a worker thread (`checkpoint`).
+
+Slow work is cut into bounded pieces: CHATHISTORY TARGETS is one statement (`latest_times`),
+retention runs in batches between loop turns (`prune_batches`). A failed write (full disk) is
+kept in memory and retried (`SqliteBackend`, "When a write fails").
 
 Schema versions live in ``PRAGMA user_version``; `MIGRATIONS[i]` takes a database from version
 ``i`` to ``i + 1``. Never edit a released step: append a new one.
