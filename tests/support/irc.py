@@ -102,9 +102,13 @@ class IRCClient(LineClient):
         *,
         tls: bool = False,
         timeout: float = 10.0,
+        source: str | None = None,
     ) -> None:
         super().__init__(timeout)
-        sock = socket.create_connection((host, port), timeout=timeout)
+        # `source`: the local address to connect from (127.0.x.y: a distinct client address)
+        sock = socket.create_connection(
+            (host, port), timeout=timeout, source_address=(source, 0) if source else None
+        )
         if tls:
             ctx = ssl.create_default_context()
             ctx.check_hostname = False

@@ -39,6 +39,7 @@ from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
 from socketchat.server.errorlog import BAD_INPUT_PER_MINUTE, LogBudget
+from socketchat.server.klines import ServerBans, check_connect, check_registration
 from socketchat.server.link import Link
 from socketchat.server.session import (
     BAD_INPUT_LOG_LIMIT,
@@ -144,6 +145,7 @@ class Server:
         self.offloader: Offloader = run_inline
         # REHASH: reload the config file, given who asked (set by the runner: it reads files)
         self.rehash_hook: Callable[[str], RehashResult] | None = None
+        self.bans = ServerBans()  # K-lines and D-lines (klines.py; loaded from storage at start)
         self._next_sweep = 0.0
         self._ids = itertools.count(1)
         self._msgid_prefix = secrets.token_hex(4)
@@ -177,7 +179,7 @@ class Server:
         elif limits.max_clients_per_ip and self.per_ip[ip] > limits.max_clients_per_ip:
             log.warning("refused id=%d from %s:%d: too many connections", session.id, ip, port)
             session.close("Too many connections from your IP")
-        else:
+        elif not check_connect(self, session):  # a D-lined address is closed at once
             log.info("connect id=%d from %s:%d (%s)", session.id, ip, port, kind)
         return session
 
@@ -443,6 +445,8 @@ class Server:
 
     def account_changed(self, session: Session) -> None:
         """`session.account` was set or cleared: ACCOUNT to peers and self with account-notify."""
+        if session.registered and session.account and check_registration(self, session):
+            return  # a K-line on the account
         msg = Message(
             "ACCOUNT", (session.account or "*",), session.prefix, self.relay_tags(session)
         )

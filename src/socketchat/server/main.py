@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from socketchat.server.commands.admin import load_bans
 from socketchat.server.config import ConfigError, ServerConfig, load_config
 from socketchat.server.core import Server
 from socketchat.server.net.runner import ServerRunner
@@ -73,6 +74,7 @@ async def run_server(
     server = Server(config, storage=storage)
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same
     server.cloak_secret = cloak_secret
+    load_bans(server)  # K-lines and D-lines kept in storage
     runner = ServerRunner(server)
     runner.reload_config = reload
     runner.config_source = config_source

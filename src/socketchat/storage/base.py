@@ -98,6 +98,33 @@ class Account:
     created: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class ServerBan:
+    """A ban by an operator on the whole server: a K-line or a D-line (`server/klines.py`)."""
+
+    kind: str  # "K": a user@host mask or an account ($a:name); "D": an IP address or CIDR
+    mask: str  # as the operator gave it (normalised: lower-case host, networks in CIDR form)
+    reason: str
+    set_by: str  # nick!user@host of the operator
+    set_at: float  # Unix time
+    expires_at: float = 0.0  # Unix time; 0 means never
+
+    def expired(self, now: float) -> bool:
+        return bool(self.expires_at) and now >= self.expires_at
+
+
+class BanStore(Protocol):
+    """Server bans survive restarts: written with the next commit, like accounts."""
+
+    def server_bans(self) -> list[ServerBan]:
+        """Every ban stored (expired ones included: the server drops those)."""
+
+    def add_server_ban(self, ban: ServerBan) -> None:
+        """Store `ban`, replacing one of the same kind and mask."""
+
+    def remove_server_ban(self, kind: str, mask: str) -> None: ...
+
+
 class HistoryStore(Protocol):
     """History by conversation key. Every read sees the unrestricted lines of `key` plus the
     restricted lines of the eras in `eras` (none by default: a caller that forgets to ask
@@ -199,8 +226,9 @@ class AccountStore(Protocol):
     def set_password(self, name: str, password_hash: str) -> None: ...
 
 
-class Backend(HistoryStore, AccountStore, Protocol):
-    """A complete storage backend: history and accounts in one transactional store."""
+class Backend(HistoryStore, AccountStore, BanStore, Protocol):
+    """A complete storage backend: history, accounts and server bans in one transactional
+    store."""
 
     def commit(self) -> None:
         """Make everything appended so far durable (one transaction). Cheap when idle.

@@ -42,6 +42,7 @@ from socketchat.storage.base import (
     Account,
     Conversation,
     Position,
+    ServerBan,
     StorageError,
     StoredMessage,
 )
@@ -122,6 +123,18 @@ MIGRATIONS: list[str] = [
     # channel's operators (or an account named in their tags) may redact them.
     """
     ALTER TABLE messages ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+    """,
+    # 4 -> 5: server bans by operators (KLINE, DLINE), so a ban survives a restart.
+    """
+    CREATE TABLE server_bans (
+        kind TEXT NOT NULL,               -- 'K' (user@host or $a:account) or 'D' (IP/CIDR)
+        mask TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        set_at REAL NOT NULL,
+        expires_at REAL NOT NULL,         -- 0: never
+        PRIMARY KEY (kind, mask)
+    ) WITHOUT ROWID;
     """,
 ]
 
@@ -711,6 +724,29 @@ class SqliteBackend:
             ("UPDATE accounts SET password_hash = ? WHERE folded = ?", (password_hash, folded))
         )
         self._unsaved_accounts[folded] = dataclasses.replace(account, password_hash=password_hash)
+        self._write_pending()
+
+    # -- server bans (KLINE, DLINE) -----------------------------------------------------------
+    def server_bans(self) -> list[ServerBan]:
+        self._write_pending()
+        rows = self.db.execute(
+            "SELECT kind, mask, reason, set_by, set_at, expires_at FROM server_bans"
+            " ORDER BY set_at"
+        ).fetchall()
+        return [ServerBan(*row) for row in rows]
+
+    def add_server_ban(self, ban: ServerBan) -> None:
+        self._ops.append(
+            (
+                "INSERT OR REPLACE INTO server_bans"
+                " (kind, mask, reason, set_by, set_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (ban.kind, ban.mask, ban.reason, ban.set_by, ban.set_at, ban.expires_at),
+            )
+        )
+        self._write_pending()
+
+    def remove_server_ban(self, kind: str, mask: str) -> None:
+        self._ops.append(("DELETE FROM server_bans WHERE kind = ? AND mask = ?", (kind, mask)))
         self._write_pending()
 
 

@@ -95,6 +95,17 @@ HELP: dict[str, tuple[str, ...]] = {
         "REGISTER <* | your nick> <email | *> <password>",
         "Creates an account named after your nick and logs you in.",
     ),
+    "KLINE": (
+        "KLINE [<duration>] <user@host | $a:account> [:<reason>]",
+        "Bans matching users from the server, now and at every connect (IRC operators).",
+    ),
+    "UNKLINE": ("UNKLINE <mask>", "Lifts a K-line (IRC operators)."),
+    "DLINE": (
+        "DLINE [<duration>] <ip | cidr> [:<reason>]",
+        "Refuses connections from an address or network (IRC operators).",
+    ),
+    "UNDLINE": ("UNDLINE <ip | cidr>", "Lifts a D-line (IRC operators)."),
+    "STATS": ("STATS <k | d | u>", "K-lines, D-lines (IRC operators), uptime."),
     "REHASH": (
         "REHASH",
         "Reloads the configuration file without dropping anyone (IRC operators).",

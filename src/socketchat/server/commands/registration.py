@@ -10,6 +10,7 @@ from socketchat.irc.casemap import valid_nick
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
 from socketchat.server import monitor, services
+from socketchat.server.klines import check_registration
 from socketchat.server.state import WhowasEntry
 from socketchat.server.welcome import send_welcome
 
@@ -33,6 +34,8 @@ def try_register(server: Server, s: Session) -> None:
     ):
         s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
         s.close("Bad password")
+        return
+    if check_registration(server, s):  # K-lined or D-lined (klines.py)
         return
     send_welcome(server, s)
     monitor.online(server, s)

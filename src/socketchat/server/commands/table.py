@@ -67,6 +67,11 @@ COMMANDS: dict[str, Command] = {
     "KILL": Command(operator.handle_kill, 1, oper_only=True),
     "WALLOPS": Command(operator.handle_wallops, 1, oper_only=True),
     "REHASH": Command(admin.handle_rehash, 0, oper_only=True),
+    "KLINE": Command(admin.handle_kline, 1, oper_only=True),
+    "UNKLINE": Command(admin.handle_unkline, 1, oper_only=True),
+    "DLINE": Command(admin.handle_dline, 1, oper_only=True),
+    "UNDLINE": Command(admin.handle_undline, 1, oper_only=True),
+    "STATS": Command(admin.handle_stats, 0),
     # questions
     "WHO": Command(queries.handle_who, 0),
     "WHOIS": Command(queries.handle_whois, 1),
