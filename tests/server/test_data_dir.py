@@ -50,6 +50,14 @@ def test_data_dir_that_cannot_be_created(tmp_path: Path) -> None:
     assert_refused(serve(target), target, "not a directory")
 
 
+def test_a_shared_directory_such_as_tmp_is_refused_and_left_alone(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    assert_refused(serve(shared), shared, "shared")
+    assert mode(shared) == 0o1777
+
+
 def test_missing_data_dir_on_a_read_only_filesystem() -> None:
     with small_tmpfs() as mnt:
         remount_read_only(mnt)

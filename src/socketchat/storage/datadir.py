@@ -8,7 +8,9 @@ private: message history, password hashes, the key that hides client addresses. 
 * the directory is created with mode 0700 (missing parents are created too, with the default
   mode, as ``mkdir -p`` would: the default per-user directory's parents may not exist yet);
 * an existing directory that others may read or enter (group/other bits set) is **tightened to
-  0700**, and each file we keep there to 0600, with one warning saying so. Loosening it again
+  0700**, and each file we keep there to 0600, with one warning saying so (one that belongs to
+  another user is left alone, with a warning; a directory everyone may write to, such as
+  ``/tmp``, is refused: it is never chmod'ed). Loosening it again
   by hand does not survive a restart: the data is never meant to be shared while the server runs
   (copy it while the server is stopped to back it up);
 * every file is created 0600 from the start (never chmod'ed after being world-readable for a
@@ -91,7 +93,22 @@ def _tighten(directory: Path) -> None:
         except OSError as exc:
             raise StorageError(f"cannot read {target}: {describe(exc)}") from None
         current = stat.S_IMODE(st.st_mode)
+        if target == directory and current & (stat.S_ISVTX | stat.S_IWOTH):
+            # /tmp and the like: never chmod a directory everyone shares
+            raise StorageError(
+                f"data directory {directory} is shared (mode {current:04o}, writable by"
+                " everyone): give the server a directory of its own"
+            )
         if current & ~mode & 0o777 == 0:
+            continue
+        if st.st_uid != os.geteuid():  # not ours to change: say so, and go on
+            log.warning(
+                "storage: %s is readable by others (mode %04o) and belongs to uid %d, not to"
+                " this server: it was left as it is",
+                target,
+                current,
+                st.st_uid,
+            )
             continue
         try:
             target.chmod(current & mode)
