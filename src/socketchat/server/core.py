@@ -79,6 +79,7 @@ BASE_CAPS: dict[str, str] = {
     "batch": "",
     "cap-notify": "",
     "draft/extended-isupport": "",
+    "draft/multiline": "max-bytes=4096,max-lines=32",
     "draft/metadata-3": "max-subs=50,max-keys=20,max-value-bytes=300",
     "draft/no-implicit-names": "",
     "draft/pre-away": "",

@@ -44,6 +44,7 @@ from socketchat.irc.message import Message, ParseError, encode_line, parse_messa
 from socketchat.server.link import Link
 
 if TYPE_CHECKING:
+    from socketchat.server.commands.multiline import OpenBatch
     from socketchat.server.core import Server
     from socketchat.server.state import Channel
 
@@ -92,6 +93,7 @@ class Session:
         "last_seen",
         "link",
         "modes",
+        "multiline",
         "nick",
         "outbox",
         "outbox_bytes",
@@ -134,6 +136,7 @@ class Session:
         self.kind = kind
         self.framer = LineBuffer(limits.max_line_bytes, limits.max_tag_bytes)
         self.nick = "*"
+        self.multiline: OpenBatch | None = None  # a draft/multiline batch being received
         self.wanted_nick = ""  # the nick asked for before registration, even if it was taken
         self.folded = ""
         self.user = ""

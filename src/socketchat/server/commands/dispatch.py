@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.framing import FramingError
 from socketchat.irc.message import Message, ParseError
+from socketchat.server.commands import multiline
 from socketchat.server.commands.spec import Command
 from socketchat.server.commands.table import COMMANDS
 
@@ -38,6 +39,15 @@ def dispatch(server: Server, session: Session, msg: Message) -> int:
     """
     spec = COMMANDS.get(msg.command)
     label = msg.tags.get("label") if msg.tags else None
+    if session.registered and msg.command == "BATCH":
+        # A client batch answers at its end: the label of its opening line goes on the echo
+        # (commands/multiline.py), so it is not wrapped here.
+        labeled = label if "labeled-response" in session.caps else None
+        multiline.handle_batch(server, session, msg, labeled)
+        return 1
+    if session.multiline is not None:
+        multiline.add_line(server, session, msg)
+        return 1
     if label is None or "labeled-response" not in session.caps:
         if _admissible(session, msg, spec):
             assert spec is not None

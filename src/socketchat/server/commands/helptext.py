@@ -14,6 +14,10 @@ HELP: dict[str, tuple[str, ...]] = {
         "Logs in to an account with SASL (PLAIN) while connecting; needs the sasl capability.",
     ),
     "AWAY": ("AWAY [message]", "Marks you away with a message; without one, back again."),
+    "BATCH": (
+        "BATCH <+ref draft/multiline target | -ref>",
+        "Sends the PRIVMSG or NOTICE lines in between as one message (draft/multiline).",
+    ),
     "CAP": (
         "CAP <LS [302] | LIST | REQ <caps> | END>",
         "Negotiates IRCv3 capabilities. Registration waits for CAP END once you start.",

@@ -136,6 +136,11 @@ def _deliver(
         s.send(out)
 
 
+def may_speak(s: Session, channel: Channel) -> bool:
+    """May `s` send to `channel` now (membership, +n, +m, voice, bans)?"""
+    return _may_speak(s, channel)
+
+
 def _may_speak(s: Session, channel: Channel) -> bool:
     held = channel.members.get(s)
     if held is None:

@@ -16,6 +16,7 @@ from socketchat.server.commands import (
     moderation,
     modes,
     monitor,
+    multiline,
     operator,
     queries,
     readmarker,
@@ -50,6 +51,7 @@ COMMANDS: dict[str, Command] = {
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),
     "TAGMSG": Command(messaging.handle_tagmsg, 1),
+    "BATCH": Command(multiline.handle_batch_command, 1),
     "CHATHISTORY": Command(history.handle_chathistory, 1, flood_cost=2),
     "MARKREAD": Command(readmarker.handle_markread, 0),
     "REDACT": Command(redact.handle_redact, 2),  # draft/message-redaction
