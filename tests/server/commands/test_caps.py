@@ -1,8 +1,11 @@
 """Every capability in CAP LS really works: negotiation, cap-notify, tags, and notifications."""
 
+from pathlib import Path
+
 from socketchat.server.core import BASE_CAPS
 from tests.server.commands.helpers import joined, only
 from tests.server.harness import Net
+from tests.storage.helpers import stored_net
 
 
 def test_cap_ls_offers_every_base_cap_and_req_acks_them_all() -> None:
@@ -173,3 +176,14 @@ def test_away_notify_setname_chghost_invite_notify_are_cap_gated() -> None:
     joined(net, "#c", a, p)
     a.send("AWAY :x", "SETNAME :Other")
     assert [m.command for m in p.received()] == []
+
+
+def test_cap_ls_without_302_is_one_line_even_with_every_cap(tmp_path: Path) -> None:
+    """An old client reads one CAP LS line; with values off it still fits one (irctest
+    testNoMultiline301Response: the caps of this issue had pushed it onto two)."""
+    net = stored_net(tmp_path)  # with storage's caps too (sasl, chathistory, registration)
+    c = net.client()
+    c.send("CAP LS")
+    (ls,) = only(c.received(), "CAP")
+    assert set(ls.params[-1].split()) == set(net.server.caps)
+    assert len(ls.to_bytes()) <= 512

@@ -49,7 +49,9 @@ def _cap_ls_lines(server: Server, s: Session, version: int) -> list[str]:
         f"{name}={value}" if value and version >= 302 else name
         for name, value in sorted(server.caps.items())
     ]
-    lines: list[str] = []
+    if version < 302:  # an older client reads exactly one line (names only: it fits)
+        return [" ".join(items)]
+    lines: list[str] = []  # CAP LS 302 may continue over several ("CAP * LS * :...")
     current = ""
     for item in items:
         if current and len(current) + len(item) > 380:
