@@ -208,6 +208,12 @@ def machine_meta() -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    given = list(sys.argv[1:] if argv is None else argv)
+    if "--soak" in given:  # the soak-and-attack run: bench/soak.py
+        from bench import soak
+
+        given.remove("--soak")
+        return soak.main(given)
     args = parse_args(argv)
     if args.rerender is not None:
         return rerender(args.rerender, chart=not args.no_chart)

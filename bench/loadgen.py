@@ -89,7 +89,11 @@ class Client(asyncio.Protocol):
         self.on_open()
 
     def on_open(self) -> None:
-        self.write(b"NICK %s\r\nUSER b 0 * :bench\r\n" % self.nick.encode())
+        self.write(self.hello())
+
+    def hello(self) -> bytes:
+        """What the client sends to register (subclasses add CAP negotiation)."""
+        return b"NICK %s\r\nUSER b 0 * :bench\r\n" % self.nick.encode()
 
     def write(self, data: bytes) -> None:
         if self.transport is not None and self.alive:

@@ -17,6 +17,7 @@ import sys
 import textwrap
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +45,14 @@ def raise_nofile() -> int:
     except (ValueError, OSError):
         return soft
     return new
+
+
+def set_nofile(soft: int) -> None:
+    """Set RLIMIT_NOFILE's soft limit (within the hard limit): a server with the usual 1,024."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def free_port() -> int:
@@ -147,7 +156,15 @@ class Server:
     def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
         raise NotImplementedError
 
-    def start(self, workdir: Path, core: int | None, timeout: float = 20.0) -> Running:
+    def start(
+        self,
+        workdir: Path,
+        core: int | None,
+        timeout: float = 20.0,
+        nofile: int | None = None,
+    ) -> Running:
+        """Start the server on free loopback ports; `nofile` sets its RLIMIT_NOFILE soft limit
+        (default: raised as far as allowed, like the generator's)."""
         workdir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         web_port = free_port() if self.websocket else None
@@ -162,7 +179,7 @@ class Server:
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                preexec_fn=raise_nofile,
+                preexec_fn=raise_nofile if nofile is None else partial(set_nofile, nofile),
                 start_new_session=True,
             )
         running = Running(self.name, proc, port, web_port, workdir, log)
@@ -375,8 +392,17 @@ class Miniircd(Server):
 
 
 class Socketchat(Server):
-    def __init__(self, ws_path: str = "/ws") -> None:
+    def __init__(
+        self,
+        ws_path: str = "/ws",
+        config_toml: str = "[limits]\nenabled = false\n",
+        log_level: str = "WARNING",
+    ) -> None:
+        """`config_toml` is the whole configuration file (the benchmark's switches limits off;
+        the soak's is product-like, bench/soak.py)."""
         super().__init__(name="socketchat", label="socketchat", websocket=True, ws_path=ws_path)
+        self.config_toml = config_toml
+        self.log_level = log_level
         self.setup_inflight = 50
         self.notes = [
             "[limits] enabled = false; TCP and WebSocket (--web-port) listeners; "
@@ -420,13 +446,13 @@ class Socketchat(Server):
 
     def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
         conf = workdir / "socketchat.toml"
-        conf.write_text("[limits]\nenabled = false\n")
+        conf.write_text(self.config_toml)
         binary = self.binary()
         assert binary is not None
         cmd = [binary, "serve", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--web-port", str(web_port if web_port is not None else 0)]
         cmd += ["--data-dir", str(workdir / "data"), "--config", str(conf)]
-        cmd += ["--log-level", "WARNING"]
+        cmd += ["--log-level", self.log_level]
         return cmd
 
 
