@@ -122,8 +122,9 @@ class SoakConfig:
     attacks: tuple[str, ...] = tuple(ATTACKS)
     attack_start: float = 30.0
     attack_scale: float = 1.0
+    stagger: float = 0.0  # > 0: attacks one after another, each alone this many seconds
     warmup: float = 120.0
-    sample_interval: float = 5.0
+    sample_interval: float = 2.0
     drain: float = 10.0
     setup_inflight: int = 50
     rss_slope_max_mib_per_min: float = 0.5
@@ -178,14 +179,18 @@ def slope_per_min(points: Sequence[tuple[float, float]]) -> float:
     return 60.0 * sum((t - mx) * (v - my) for t, v in points) / sxx
 
 
-def loop_lag_monitor(lags: list[float], period: float = 0.05) -> Awaitable[None]:
-    """Record how late the event loop wakes up (ms): the generator's own latency."""
+def loop_lag_monitor(
+    lags: list[tuple[float, float]], t0: Callable[[], float], period: float = 0.05
+) -> Awaitable[None]:
+    """Record how late the event loop wakes up, as (seconds since t0(), ms): the generator's
+    own latency (a busy machine shows here as much as in the round trips)."""
 
     async def run() -> None:
         while True:
             t = time.monotonic()
             await asyncio.sleep(period)
-            lags.append(1000.0 * (time.monotonic() - t - period))
+            now = time.monotonic()
+            lags.append((now - t0(), 1000.0 * (now - t - period)))
 
     return run()
 
@@ -319,11 +324,11 @@ def bystander_main(port: int, web_port: int, cfg: SoakConfig, conn: Connection) 
     """Entry point of the bystander process: wait for (start, end) on `conn`, run the pairs,
     send the results back. (Started before the set-up: starting a process takes a while.)"""
     out: dict[str, Any] = {}
-    lags: list[float] = []
+    lags: list[tuple[float, float]] = []
     t0, t_end = conn.recv()
 
     async def go() -> None:
-        lag = asyncio.ensure_future(loop_lag_monitor(lags))
+        lag = asyncio.ensure_future(loop_lag_monitor(lags, lambda: t0))
         await asyncio.gather(
             *(
                 _bystander_pair(k, port, web_port, cfg, t0, t_end, out)
@@ -342,7 +347,8 @@ def bystander_main(port: int, web_port: int, cfg: SoakConfig, conn: Connection) 
             {
                 "pairs": out,
                 "cpu_s": ru.ru_utime + ru.ru_stime,
-                "loop_lag": stats_ms(lags),
+                "loop_lag": stats_ms([v for _, v in lags]),
+                "loop_lags": lags,
             }
         )
         conn.close()
@@ -671,6 +677,8 @@ class Attacks:
         self.banmask_conn: AttackConn | None = None
         self.banmask_ready = asyncio.Event()
         self.seq = 0
+        self.windows: dict[str, tuple[float, float]] = {}
+        self.conns: dict[str, set[AttackConn]] = {name: set() for name in specs}
 
     def addr(self, name: str) -> tuple[str, int]:
         i = list(ATTACKS).index(name)
@@ -699,13 +707,26 @@ class Attacks:
                 raise ConnectionError("no handshake answer") from None
         return conn
 
+    def plan(self, begin: float, end: float, stagger: float) -> None:
+        """Each attack's time window: all together, or (stagger > 0) one after another, each
+        alone for `stagger` seconds (what did each one do to the bystanders?)."""
+        for i, name in enumerate(self.specs):
+            if stagger > 0:
+                b = begin + i * stagger
+                self.windows[name] = (b, min(b + stagger, end))
+            else:
+                self.windows[name] = (begin, end)
+
+    def end(self, name: str) -> float:
+        return self.windows[name][1]
+
     async def pump(self, conn: AttackConn, rate: float, unit: Callable[[int], bytes]) -> None:
         """Send `rate` units per second (0: as fast as the socket takes) until the connection
         is gone or the attack time is over."""
         tick = 0.05
         i = 0
         stats = conn.stats
-        end = self.soak.attack_end
+        end = self.end(stats.spec.name)
         t_start = time.monotonic()
         while conn.alive and (now := time.monotonic()) < end:
             if not conn.writable.is_set():
@@ -723,18 +744,15 @@ class Attacks:
 
     async def hold(self, conn: AttackConn) -> None:
         """Keep the connection until the server drops it or the attack time is over."""
+        end = self.end(conn.stats.spec.name)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(
-                asyncio.shield(conn.closed), max(0.0, self.soak.attack_end - time.monotonic())
-            )
+            await asyncio.wait_for(asyncio.shield(conn.closed), max(0.0, end - time.monotonic()))
 
     async def worker(self, name: str, k: int, behaviour: Callable[[int], Awaitable[None]]) -> None:
         spec = self.specs[name]
         stats = self.stats[name]
         first = True  # banmask's first connection was opened during the set-up
-        while time.monotonic() < self.soak.attack_end and (
-            first or stats.connects < spec.max_connects
-        ):
+        while time.monotonic() < self.end(name) and (first or stats.connects < spec.max_connects):
             first = False
             try:
                 await behaviour(k)
@@ -742,23 +760,29 @@ class Attacks:
                 pass
             except Exception as exc:  # a bug in an attack must not end the soak
                 stats.outcomes[f"attack error: {exc.__class__.__name__}: {exc}"[:100]] += 1
-            if time.monotonic() < self.soak.attack_end:
+            if time.monotonic() < self.end(name):
                 await asyncio.sleep(spec.reconnect_delay)
 
     async def run(self) -> None:
-        soak = self.soak
-        await asyncio.sleep(max(0.0, soak.attack_begin - time.monotonic()))
-        self.banmask_ready.set()
-        tasks = []
-        for name, spec in self.specs.items():
-            if name == "slowloris":
-                for k in range(spec.connections):
-                    tasks.append(asyncio.ensure_future(self.slowloris(k)))
-                continue
+        await asyncio.gather(*(self.run_one(name) for name in self.specs))
+
+    async def run_one(self, name: str) -> None:
+        """One attack in its window; what it still holds open at the end is closed then."""
+        begin, end = self.windows[name]
+        if begin >= end:
+            self.stats[name].outcomes["not run: no time left in the soak"] += 1
+            return
+        await asyncio.sleep(max(0.0, begin - time.monotonic()))
+        spec = self.specs[name]
+        if name == "slowloris":
+            coros = [self.slowloris(k) for k in range(spec.connections)]
+        else:
             behaviour = getattr(self, "a_" + name.replace("-", "_"))
-            for k in range(spec.connections):
-                tasks.append(asyncio.ensure_future(self.worker(name, k, behaviour)))
-        await asyncio.gather(*tasks)
+            coros = [self.worker(name, k, behaviour) for k in range(spec.connections)]
+        await asyncio.gather(*coros)
+        for conn in list(self.conns[name]):
+            if conn.alive:
+                conn.close()
 
     def finish(self) -> None:
         """Close what is still open (counted as "still open at the end")."""
@@ -767,8 +791,10 @@ class Attacks:
                 conn.close()
 
     def track(self, conn: AttackConn) -> AttackConn:
-        self.soak.attack_conns.add(conn)
-        conn.closed.add_done_callback(lambda _: self.soak.attack_conns.discard(conn))
+        mine = self.conns[conn.stats.spec.name]
+        for group in (self.soak.attack_conns, mine):
+            group.add(conn)
+            conn.closed.add_done_callback(lambda _, g=group: g.discard(conn))  # type: ignore[misc]
         return conn
 
     # The behaviours ------------------------------------------------------------------------
@@ -808,6 +834,12 @@ class Attacks:
 
         await self.pump(conn, spec.rate, unit)
         await self.hold(conn)
+        for i in range(0, 100, 4):  # leave the channel as it was: the next window is another's
+            conn.write(f"MODE #soak0 -bbbb {' '.join(bans[i : i + 4])}\r\n".encode())
+        conn.write(f"MODE #soak0 -b {over}\r\n".encode())
+        await asyncio.sleep(0.5)
+        if conn.alive:
+            conn.close()
 
     async def a_ping_flood(self, k: int) -> None:
         conn = self.track(await self.open("ping-flood"))
@@ -877,7 +909,8 @@ class Attacks:
         spec = self.specs["slowloris"]
         stats = self.stats["slowloris"]
         await asyncio.sleep(k / 100.0)  # open 100 a second
-        while time.monotonic() < self.soak.attack_end and stats.connects < spec.max_connects:
+        end = self.end("slowloris")
+        while time.monotonic() < end and stats.connects < spec.max_connects:
             try:
                 conn = self.track(await self.open("slowloris", port=self.soak.web_port))
             except ConnectionError:
@@ -886,7 +919,7 @@ class Attacks:
             conn.write(f"GET /ws HTTP/1.1\r\nHost: {HOST}\r\n".encode())
             stats.units += 1
             interval = 1.0 / spec.rate if spec.rate > 0 else 10.0
-            while conn.alive and time.monotonic() < self.soak.attack_end:
+            while conn.alive and time.monotonic() < end:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(conn.closed), interval)
                 if conn.alive:
@@ -1006,11 +1039,12 @@ class Soak:
         self.stopping = False
         self.attack_conns: set[AttackConn] = set()
         self.samples: list[dict[str, float]] = []
-        self.lags: list[float] = []
+        self.lags: list[tuple[float, float]] = []
         self.t0 = 0.0
         self.attack_begin = 0.0
         self.attack_end = 0.0
         self.attacks = Attacks(self, specs)
+        self.attack_error = ""
         self.tasks: set[asyncio.Future[Any]] = set()
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -1244,7 +1278,7 @@ class Soak:
     # -- the run -----------------------------------------------------------------------------
     async def run(self, bystanders: Callable[[float, float], None]) -> dict[str, Any]:
         cfg = self.cfg
-        lag = asyncio.ensure_future(loop_lag_monitor(self.lags))
+        lag = asyncio.ensure_future(loop_lag_monitor(self.lags, lambda: self.t0))
         self.t0 = time.monotonic()
         setup: dict[str, Any] = {}
         # the ban attacker creates #soak0 before anyone else (it must be its op)
@@ -1275,6 +1309,7 @@ class Soak:
         chat_end = t_end - cfg.drain
         self.attack_begin = self.t0 + min(cfg.attack_start, cfg.duration / 4)
         self.attack_end = chat_end
+        self.attacks.plan(self.attack_begin, chat_end, cfg.stagger)
         bystanders(self.t0, chat_end)
         self.samples.clear()
         self.lags.clear()
@@ -1365,6 +1400,46 @@ def per_minute(
     return rows
 
 
+def phase_rows(
+    soak: Soak,
+    samples: list[tuple[float, float]],
+    timeouts: list[float],
+    by_lags: list[tuple[float, float]],
+) -> list[dict[str, Any]]:
+    """Bystander round trips, CPU and loop lags per phase: before the attacks, during each
+    attack's window (all together, or one by one with --stagger), after them."""
+    t0 = soak.t0
+    begin, end = soak.attack_begin - t0, soak.attack_end - t0
+    windows: list[tuple[str, float, float]] = [("before attacks", 0.0, begin)]
+    spans = sorted({(b - t0, e - t0) for b, e in soak.attacks.windows.values()})
+    if not soak.attacks.windows:
+        windows = [("no attacks", 0.0, end)]
+    elif len(spans) == 1:
+        windows.append(("all attacks", *spans[0]))
+    else:
+        for name, (b, e) in soak.attacks.windows.items():
+            if e > b:
+                windows.append((name, b - t0, e - t0))
+    last = max((e for _, _, e in windows), default=end)
+    windows.append(("after attacks", last, end))
+    rows = []
+    for name, lo, hi in windows:
+        if hi - lo < 1.0:
+            continue
+        row: dict[str, Any] = {"phase": name, "from_s": round(lo, 1), "to_s": round(hi, 1)}
+        row.update(stats_ms([v for t, v in samples if lo <= t < hi]))
+        row["timeouts"] = sum(1 for t in timeouts if lo <= t < hi)
+        ss = [x for x in soak.samples if lo - 1e-9 <= x["t"] <= hi + 1e-9]
+        if len(ss) >= 2 and ss[-1]["t"] > ss[0]["t"]:
+            dt = ss[-1]["t"] - ss[0]["t"]
+            row["server_cpu_pct"] = 100 * (ss[-1]["server_cpu_s"] - ss[0]["server_cpu_s"]) / dt
+            row["rss_mib"] = ss[-1]["rss_kib"] / 1024
+        row["gen_lag_p99_ms"] = stats_ms([v for t, v in soak.lags if lo <= t < hi])["p99_ms"]
+        row["bystander_lag_p99_ms"] = stats_ms([v for t, v in by_lags if lo <= t < hi])["p99_ms"]
+        rows.append(row)
+    return rows
+
+
 def build_report(
     cfg: SoakConfig,
     specs: dict[str, AttackSpec],
@@ -1412,7 +1487,7 @@ def build_report(
     gen = {
         "cpu_pct": setup.get("gen_cpu_pct", float("nan")),
         "bystander_process_cpu_pct": 100 * by.get("cpu_s", float("nan")) / max(1, cfg.duration),
-        "loop_lag": stats_ms(soak.lags),
+        "loop_lag": stats_ms([v for _, v in soak.lags]),
         "bystander_loop_lag": by.get("loop_lag", {}),
     }
     sent = len(soak.t_send)
@@ -1462,6 +1537,9 @@ def build_report(
             "overall": overall,
             "pairs": pair_rows,
             "per_minute": per_minute(all_samples, all_timeouts, soak.samples),
+            "phases": phase_rows(
+                soak, all_samples, all_timeouts, [tuple(x) for x in by.get("loop_lags", [])]
+            ),
         },
         "rss": rss,
         "server_cpu_pct": server_cpu,
@@ -1541,6 +1619,26 @@ def markdown(r: dict[str, Any]) -> str:
             f"max {_f(p['max_ms'])} ms, {p['timeouts']} unanswered, disconnects "
             f"{p['disconnects'] or 'none'}"
         )
+    lines += [
+        "",
+        "## Bystander round trips by phase (ms)",
+        "",
+        "Loop lag: how late the generator's and the bystander process's own event loops woke "
+        "(a busy machine shows there too; round trips above it are the server's).",
+        "",
+        "| phase | s | samples | unanswered | p50 | p95 | p99 | max | server CPU % | RSS MiB "
+        "| gen lag p99 | bystander lag p99 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in by.get("phases", []):
+        lines.append(
+            f"| {row['phase']} | {row['from_s']:.0f}–{row['to_s']:.0f} | {row['samples']:.0f} | "
+            f"{row['timeouts']} | {_f(row['p50_ms'], 2)} | {_f(row['p95_ms'], 2)} | "
+            f"{_f(row['p99_ms'], 2)} | {_f(row['max_ms'])} | "
+            f"{_f(row.get('server_cpu_pct'), 0)} | {_f(row.get('rss_mib'))} | "
+            f"{_f(row['gen_lag_p99_ms'])} | {_f(row['bystander_lag_p99_ms'])} |"
+        )
+    lines.append("")
     g = r["generator"]
     lines += [
         f"- generator: {_f(g['cpu_pct'], 0)} % CPU (100 % = one core), loop lag p99 "
