@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, valid_nick
 from socketchat.irc.message import Message
+from socketchat.server.audit import audit
 from socketchat.server.passwords import MAX_PASSWORD_BYTES, hash_password, verify_password
 from socketchat.storage.base import Account
 
@@ -175,6 +176,13 @@ def check_password(
         throttle.finished(keys)
         if not right or account is None:
             throttle.failed(keys, server.clock())
+            audit(
+                "login_failed",
+                f"failed login to account {name!r} from {s.ip} (id={s.id})",
+                failure=True,
+                account=name,
+                ip=s.ip,
+            )
             if not s.closed:
                 then(None, "invalid")
             return
@@ -232,6 +240,12 @@ def register(
             then(None, "ACCOUNT_EXISTS", "That account already exists")
             return
         server.login_throttle.succeeded("account:" + casefold(name), s.ip)
+        audit(
+            "account_created",
+            f"account {name!r} created by {s.nick} from {s.ip}",
+            account=name,
+            ip=s.ip,
+        )
         then(account, "", "")
 
     server.offload(lambda: hash_password(password), done, session=s)

@@ -116,6 +116,7 @@ class ServerConfig:
     default_channel: str = "#lobby"
     cloak_hosts: bool = False  # hide client IPs behind a hash
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line (server/logformat.py)
     history_replay_on_join: int = 50
     history_replay_unidentified: bool = False  # replay to plain clients without an account too
     history_max_age_days: float = 0.0  # 0: keep forever
@@ -158,6 +159,8 @@ def validate(config: ServerConfig) -> ServerConfig:
             raise ConfigError(f"{name} must be a port number (0-65535), not {value!r}")
     if str(config.log_level).upper() not in LOG_LEVELS:
         raise ConfigError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+    if config.log_format not in ("text", "json"):
+        raise ConfigError(f'log_format must be "text" or "json", not {config.log_format!r}')
     try:
         parse_networks(config.trusted_proxies)
         for gateway in config.webirc:

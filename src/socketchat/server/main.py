@@ -11,6 +11,7 @@ from collections.abc import Callable
 from socketchat.server.commands.admin import load_bans
 from socketchat.server.config import ConfigError, ServerConfig, load_config
 from socketchat.server.core import Server
+from socketchat.server.logformat import TEXT_FORMAT, apply_log_format
 from socketchat.server.net.runner import ServerRunner
 from socketchat.server.net.web import start_web
 from socketchat.storage.base import StorageError
@@ -51,8 +52,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 
 def _follow_log_level(config: ServerConfig) -> None:
-    """After a rehash: the root logger at the new level."""
+    """After a rehash: the root logger at the new level, in the new format."""
     logging.getLogger().setLevel(getattr(logging, config.log_level.upper(), logging.INFO))
+    apply_log_format(config.log_format)
 
 
 async def run_server(
@@ -112,9 +114,10 @@ def serve_main(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(
         level=getattr(logging, config.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=TEXT_FORMAT,
         stream=sys.stderr,
     )
+    apply_log_format(config.log_format)  # "json": one object per line (server/logformat.py)
     # The server logs a line per connection event (connect, registered, disconnect). Records
     # need no caller, thread or process information (the format shows none): skipping those
     # lookups makes a line ~20% cheaper (the logging HOWTO's "Optimization" section).

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
 from socketchat.irc.message import Message
+from socketchat.server.audit import audit
 from socketchat.server.passwords import verify_password
 
 if TYPE_CHECKING:
@@ -29,12 +30,21 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
 
     def checked(right: bool) -> None:
         throttle.finished(keys)
+        who = f"{s.nick}!{s.user}@{s.ip}"
         if entry is None or not right:
             throttle.failed(keys, server.clock())
+            audit(
+                "oper_failed",
+                f"{who} failed OPER as {name!r}",
+                failure=True,
+                actor=who,
+                oper=name,
+            )
             if not s.closed:
                 s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
             return
         throttle.succeeded(subject, s.ip)
+        audit("oper", f"{who} is now operator {name!r}", actor=who, oper=name)
         if s.closed:
             return
         if server.state.set_user_mode(s, "o", True):
@@ -53,6 +63,14 @@ def handle_kill(server: Server, s: Session, m: Message) -> None:
         return
     comment = m.param(1) or "No reason given"
     reason = f"Killed ({s.nick} ({comment}))"
+    who = f"{s.nick}!{s.user}@{s.ip}"
+    audit(
+        "kill",
+        f"{who} killed {target.prefix}: {comment}",
+        actor=who,
+        target=target.prefix,
+        reason=comment,
+    )
     target.send(Message("KILL", (target.nick, comment), s.prefix))
     target.close(reason)
 

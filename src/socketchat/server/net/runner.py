@@ -16,6 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from socketchat.server.audit import audit
 from socketchat.server.config import ConfigError, ServerConfig
 from socketchat.server.core import Server
 from socketchat.server.net.proxy import ProxyListener
@@ -154,6 +155,7 @@ class ServerRunner:
         except (ConfigError, OSError, ssl.SSLError) as exc:
             error = str(exc) or type(exc).__name__
             log.error("rehash by %s refused, the old configuration stays: %s", by, error)
+            audit("rehash_refused", f"by {by}: {error}", failure=True, actor=by, error=error)
             return RehashResult(source, error)
         kept = tuple(apply_config(self.server, new))
         config = self.server.config
@@ -166,6 +168,7 @@ class ServerRunner:
         for follower in self.on_rehash:
             follower(config)
         log.info("rehash by %s: configuration reloaded from %s", by, source or "flags")
+        audit("rehash", f"by {by}: reloaded {source or 'flags'}", actor=by, source=source)
         if kept:
             log.warning("rehash: these settings need a restart and were kept: %s", ", ".join(kept))
         return RehashResult(source, None, kept)
