@@ -158,9 +158,7 @@ class ServerBans:
                 account = ban.mask[len(ACCOUNT_PREFIX) :]
                 if s.account is not None and match_mask(account, s.account):
                     return ban
-            elif match_mask(ban.mask, f"{user}@{s.host}") or match_mask(
-                ban.mask, f"{user}@{s.ip}"
-            ):
+            elif match_mask(ban.mask, f"{user}@{s.host}") or match_mask(ban.mask, f"{user}@{s.ip}"):
                 return ban
         return None
 

@@ -730,8 +730,7 @@ class SqliteBackend:
     def server_bans(self) -> list[ServerBan]:
         self._write_pending()
         rows = self.db.execute(
-            "SELECT kind, mask, reason, set_by, set_at, expires_at FROM server_bans"
-            " ORDER BY set_at"
+            "SELECT kind, mask, reason, set_by, set_at, expires_at FROM server_bans ORDER BY set_at"
         ).fetchall()
         return [ServerBan(*row) for row in rows]
 
