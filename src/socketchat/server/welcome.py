@@ -43,7 +43,7 @@ def isupport_tokens(server: Server) -> list[str]:
         "BOT=" + BOT_MODE,
         "CASEMAPPING=" + CASEMAPPING,
         "CHANLIMIT=" + CHANTYPES + ":" + str(c.limits.max_channels_per_client or ""),
-        "CHANMODES=beI,k,l,imnst",
+        "CHANMODES=beI,k,l,Cimnst",
         "CHANNELLEN=" + str(c.channellen),
         "CHANTYPES=" + CHANTYPES,
         "ELIST=" + ELIST,
@@ -125,7 +125,7 @@ def host_numerics(server: Server) -> Numerics:
     return [
         (rpl.RPL_YOURHOST, (f"Your host is {server.name}, running {version}",)),
         (rpl.RPL_CREATED, (f"This server was created {created}",)),
-        (rpl.RPL_MYINFO, (server.name, version, "Biow", "Ibeklimnostv", "Ibeklov")),
+        (rpl.RPL_MYINFO, (server.name, version, "Biow", "CIbeklimnostv", "Ibeklov")),
     ]
 
 

@@ -10,7 +10,7 @@ def test_isupport_names_the_lists_and_extbans() -> None:
     c = net.client()
     c.send("NICK a", "USER a 0 * :a")
     tokens = [p for m in only(c.received(), "005") for p in m.params[1:-1]]
-    for token in ("CHANMODES=beI,k,l,imnst", "EXCEPTS=e", "INVEX=I", "EXTBAN=,am"):
+    for token in ("CHANMODES=beI,k,l,Cimnst", "EXCEPTS=e", "INVEX=I", "EXTBAN=,am"):
         assert token in tokens
     assert "ACCOUNTEXTBAN=a" in tokens
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from socketchat.irc.message import Message
 from socketchat.server.config import Limits, ServerConfig
 from tests.server.commands.helpers import joined, only
 from tests.server.harness import Net
@@ -200,3 +201,44 @@ def test_pre_away_marks_a_connection_away_before_it_registers() -> None:
     watcher.send("WHOIS bouncer")
     assert [m.params[2] for m in watcher.received() if m.command == "301"] == ["*"]
     assert c.session.away == "*"
+
+
+# -- +C (no CTCP) and INVITE without parameters -----------------------------------------------
+
+
+def test_plus_c_refuses_ctcp_but_not_action() -> None:
+    net = Net()
+    op, user = net.client("chanop"), net.client("user")
+    joined(net, "#chan", op, user)
+    assert "CHANMODES=beI,k,l,Cimnst" in " ".join(" ".join(m.params) for m in _isupport(net))
+    user.send("PRIVMSG #chan :\x01PING 1\x01")
+    assert [m.params[1] for m in op.received()] == ["\x01PING 1\x01"]
+    op.send("MODE #chan +C")
+    op.received(), user.received()
+    user.send("PRIVMSG #chan :\x01ACTION is testing\x01", "PRIVMSG #chan :\x01PING 2\x01")
+    assert [(m.command, m.params[1]) for m in user.received()] == [("404", "#chan")]
+    assert [m.params[1] for m in op.received()] == ["\x01ACTION is testing\x01"]
+    user.send("NOTICE #chan :\x01VERSION x\x01")  # a NOTICE is dropped silently
+    assert user.received() == [] and op.received() == []
+
+
+def _isupport(net: Net) -> list[Message]:
+    c = net.client()
+    c.send("NICK probe", "USER p 0 * :p")
+    return only(c.received(), "005")
+
+
+def test_invite_alone_lists_ones_invites() -> None:
+    net = Net()
+    foo, bar = net.client("foo"), net.client("bar")
+    joined(net, "#chan", foo)
+    bar.send("INVITE")
+    assert [m.command for m in bar.received()] == ["337"]
+    foo.send("INVITE bar #chan")
+    bar.received()
+    bar.send("INVITE", "INVITE bar")
+    assert [(m.command, m.params[1]) for m in bar.received()] == [
+        ("336", "#chan"),
+        ("337", "End of /INVITE list"),
+        ("461", "INVITE"),
+    ]

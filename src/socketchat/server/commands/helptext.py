@@ -32,8 +32,8 @@ HELP: dict[str, tuple[str, ...]] = {
     "HELPOP": ("HELPOP [command]", "The same as HELP."),
     "INFO": ("INFO [server]", "About the server software."),
     "INVITE": (
-        "INVITE <nick> <channel>",
-        "Invites someone to a channel (operators only on +i channels).",
+        "INVITE <nick> <channel> | INVITE",
+        "Invites someone to a channel (operators only on +i channels); alone, your invites.",
     ),
     "ISUPPORT": (
         "ISUPPORT",
@@ -64,7 +64,7 @@ HELP: dict[str, tuple[str, ...]] = {
     ),
     "MODE": (
         "MODE <channel> [modes [params]] | MODE <nick> [modes]",
-        "Shows or changes channel modes (b e I k l i m n o s t v) or your own (i w B).",
+        "Shows or changes channel modes (b e I k l C i m n o s t v) or your own (i w B).",
     ),
     "MONITOR": (
         "MONITOR <+ | -> <nick>[,nick...] | MONITOR <C | L | S>",

@@ -94,6 +94,10 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 if not quiet:
                     s.numeric(rpl.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
                 continue
+            if "C" in channel.modes and _is_ctcp(text) and not text.startswith("\x01ACTION "):
+                if not quiet:  # +C: CTCP is refused, /me (ACTION) still goes through
+                    s.numeric(rpl.ERR_CANNOTSENDTOCHAN, channel.name, "CTCP is not allowed (+C)")
+                continue
             if status:
                 wanted = "ov" if "+" in status else "o"
                 recipients = [u for u, held in channel.members.items() if set(held) & set(wanted)]
@@ -134,6 +138,10 @@ def _deliver(
         s.write(server.encode(out, s.tagmask))
     if echo:
         s.send(out)
+
+
+def _is_ctcp(text: str) -> bool:
+    return text.startswith("\x01")
 
 
 def may_speak(s: Session, channel: Channel) -> bool:

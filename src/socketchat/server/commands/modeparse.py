@@ -1,13 +1,13 @@
 """Mode strings, sans-I/O: parse `+ov-b alice bob *!*@bad` into changes, and format them back.
 
-Channel modes follow the ISUPPORT tokens the server advertises: `CHANMODES=beI,k,l,imnst`,
+Channel modes follow the ISUPPORT tokens the server advertises: `CHANMODES=beI,k,l,Cimnst`,
 `PREFIX=(ov)@+` and `MODES=4`:
 
 - type A, lists (`b` bans, `e` ban exceptions, `I` invite exceptions): a parameter adds or
   removes a mask; without one it asks for the list;
 - type B (`k`): a parameter when set; when unset the parameter is optional here (clients differ);
 - type C (`l`): a parameter only when set;
-- type D flags (`imnst`): never a parameter;
+- type D flags (`Cimnst`): never a parameter;
 - prefix modes (`o`, `v`): always a nick.
 
 At most `max_params` modes that take a parameter are parsed from one line; the rest are dropped.
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 LIST_MODES = "beI"
 KEY_MODES = "k"
 SET_PARAM_MODES = "l"
-FLAG_MODES = "imnst"
+FLAG_MODES = "Cimnst"  # C: no CTCP but ACTION (Modern)
 PREFIX_MODES = "ov"
 CHANNEL_MODES = LIST_MODES + KEY_MODES + SET_PARAM_MODES + FLAG_MODES + PREFIX_MODES
 USER_MODES = "Biow"  # B: a bot (IRCv3 bot-mode, ISUPPORT BOT=B); w: receives WALLOPS

@@ -65,6 +65,16 @@ def handle_kick(server: Server, s: Session, m: Message) -> None:
 
 
 def handle_invite(server: Server, s: Session, m: Message) -> None:
+    """INVITE <nick> <channel>; INVITE alone lists the channels one is invited to (336/337)."""
+    if not m.params:
+        for invited in server.state.channels():
+            if invited.is_invited(s):
+                s.numeric(rpl.RPL_INVITELIST, invited.name)
+        s.numeric(rpl.RPL_ENDOFINVITELIST, "End of /INVITE list")
+        return
+    if len(m.params) < 2:
+        s.numeric(rpl.ERR_NEEDMOREPARAMS, "INVITE", "Not enough parameters")
+        return
     nick, name = m.params[0], m.params[1]
     target = server.state.find_nick(nick)
     if target is None or not target.registered:

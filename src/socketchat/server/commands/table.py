@@ -46,7 +46,7 @@ COMMANDS: dict[str, Command] = {
     "TOPIC": Command(channels.handle_topic, 1),
     "MODE": Command(modes.handle_mode, 1),
     "KICK": Command(moderation.handle_kick, 2),
-    "INVITE": Command(moderation.handle_invite, 2),
+    "INVITE": Command(moderation.handle_invite, 0),  # alone: the list of one's invites
     # messages
     "PRIVMSG": Command(messaging.handle_privmsg, 0),
     "NOTICE": Command(messaging.handle_notice, 0),
