@@ -78,6 +78,7 @@ BASE_CAPS: dict[str, str] = {
     "away-notify": "",
     "batch": "",
     "cap-notify": "",
+    "draft/channel-rename": "",
     "draft/extended-isupport": "",
     "draft/multiline": "max-bytes=4096,max-lines=32",
     "draft/metadata-3": "max-subs=50,max-keys=20,max-value-bytes=300",

@@ -351,6 +351,18 @@ class ChatState:
         self._channels[channel.folded] = channel
         return channel
 
+    def rename_channel(self, channel: Channel, name: str) -> None:
+        """draft/channel-rename: the channel keeps everything but its name."""
+        old = channel.folded
+        self._channels.pop(old, None)
+        channel.name, channel.folded = name, casefold(name)
+        self._channels[channel.folded] = channel
+        for member in channel.members:
+            member.channels.pop(old, None)
+            member.channels[channel.folded] = channel
+        if old in self._channel_metadata:
+            self._channel_metadata[channel.folded] = self._channel_metadata.pop(old)
+
     def channels(self) -> list[Channel]:
         return list(self._channels.values())
 

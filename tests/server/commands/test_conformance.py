@@ -242,3 +242,34 @@ def test_invite_alone_lists_ones_invites() -> None:
         ("337", "End of /INVITE list"),
         ("461", "INVITE"),
     ]
+
+
+# -- draft/channel-rename ---------------------------------------------------------------------
+
+
+def test_rename_keeps_the_channel_and_falls_back_to_part_and_join() -> None:
+    net = Net()
+    bar = net.client("bar", caps="draft/channel-rename")
+    baz = net.client("baz")
+    joined(net, "#bar", bar, baz)
+    bar.send("MODE #bar +k beer", "TOPIC #bar :the topic")
+    bar.received(), baz.received()
+    baz.send("RENAME #bar #qux")
+    assert [m.command for m in baz.received()] == ["482"]
+    bar.send("RENAME #bar #qux :no reason")
+    assert [m.params for m in bar.received()] == [("#bar", "#qux", "no reason")]
+    got = baz.received()
+    assert [(m.command, m.params[0]) for m in got][:2] == [("PART", "#bar"), ("JOIN", "#qux")]
+    assert only(got, "332")[0].params[2] == "the topic"
+    assert net.server.state.find_channel("#bar") is None
+    channel = net.server.state.find_channel("#qux")
+    assert channel is not None and channel.key == "beer" and channel.is_op(bar.session)
+    assert "#qux" in baz.session.channels and "#bar" not in baz.session.channels
+    other = net.client("other")
+    joined(net, "#taken", other)
+    bar.send("RENAME #qux #taken", "RENAME #qux bad")
+    assert [m.params[1] for m in bar.received()] == ["CHANNEL_NAME_IN_USE", "CANNOT_RENAME"]
+    baz.send("JOIN #bar")  # the old name is free again: a new channel, baz its operator
+    baz.received()
+    baz.send("MODE #bar +k beer")
+    assert "482" not in [m.command for m in baz.received()]

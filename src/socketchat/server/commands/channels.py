@@ -195,3 +195,42 @@ def send_topic(server: Server, s: Session, channel: Channel) -> None:
     s.numeric(
         rpl.RPL_TOPICWHOTIME, channel.name, channel.topic_setter, str(int(channel.topic_time))
     )
+
+
+def handle_rename(server: Server, s: Session, m: Message) -> None:
+    """RENAME <channel> <new name> [reason] (IRCv3 draft/channel-rename), by a channel operator.
+
+    Members with the capability get RENAME; the others see themselves PART the old name and JOIN
+    the new one (with its topic and names), as the spec's fallback. History stays under the old
+    name; the channel's modes, lists, topic and metadata go with it."""
+    old_name, new_name = m.params[0], m.params[1]
+    reason = m.param(2)
+    channel = server.state.find_channel(old_name)
+    if channel is None or is_hidden_from(s, channel):
+        s.numeric(rpl.ERR_NOSUCHCHANNEL, old_name, "No such channel")
+        return
+    if not channel.is_op(s):
+        s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+        return
+    if not valid_channel(new_name, server.config.channellen) or new_name[0] != channel.name[0]:
+        s.fail("RENAME", "CANNOT_RENAME", "That name cannot be used", channel.name, new_name)
+        return
+    existing = server.state.find_channel(new_name)
+    if existing is not None and existing is not channel:
+        s.fail("RENAME", "CHANNEL_NAME_IN_USE", "That name is taken", channel.name, new_name)
+        return
+    old = channel.name
+    server.state.rename_channel(channel, new_name)
+    tags = server.relay_tags(s)
+    for member in list(channel.members):
+        if "draft/channel-rename" in member.caps:
+            params = (old, channel.name, reason) if reason else (old, channel.name)
+            member.send(Message("RENAME", params, s.prefix, tags))
+            continue
+        own = server.relay_tags(member)
+        part = (old, f"Renamed to {channel.name}" + (f": {reason}" if reason else ""))
+        member.send(Message("PART", part, member.prefix, own))
+        announce_join(server, member, channel, [member], own)
+        if channel.topic:
+            send_topic(server, member, channel)
+        send_names(server, member, channel)

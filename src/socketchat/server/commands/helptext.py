@@ -95,6 +95,10 @@ HELP: dict[str, tuple[str, ...]] = {
         "Deletes a message (draft/message-redaction): your own, or any in a channel you operate.",
         "It leaves the history; clients with the capability remove it from view.",
     ),
+    "RENAME": (
+        "RENAME <channel> <new name> [reason]",
+        "Renames a channel (its operators); everything but the name stays.",
+    ),
     "REGISTER": (
         "REGISTER <* | your nick> <email | *> <password>",
         "Creates an account named after your nick and logs you in.",

@@ -44,6 +44,7 @@ COMMANDS: dict[str, Command] = {
     "PART": Command(channels.handle_part, 1),
     "NAMES": Command(channels.handle_names, 0),
     "TOPIC": Command(channels.handle_topic, 1),
+    "RENAME": Command(channels.handle_rename, 2),
     "MODE": Command(modes.handle_mode, 1),
     "KICK": Command(moderation.handle_kick, 2),
     "INVITE": Command(moderation.handle_invite, 0),  # alone: the list of one's invites
