@@ -81,7 +81,7 @@ BASE_CAPS: dict[str, str] = {
     "draft/channel-rename": "",
     "draft/extended-isupport": "",
     "draft/multiline": "max-bytes=4096,max-lines=32",
-    "draft/metadata-3": "max-subs=50,max-keys=20,max-value-bytes=300",
+    "draft/metadata-3": "before-connect,max-subs=50,max-keys=20,max-value-bytes=300",
     "draft/no-implicit-names": "",
     "draft/pre-away": "",
     "draft/read-marker": "",

@@ -20,6 +20,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import CASEMAPPING, CHANTYPES
 from socketchat.irc.message import Message
 from socketchat.server import bans
+from socketchat.server.commands import metadata
 from socketchat.server.commands.listfilter import ELIST
 from socketchat.server.commands.modeparse import BOT_MODE
 from socketchat.server.monitor import MONITOR_MAX
@@ -97,6 +98,7 @@ def send_welcome(server: Server, s: Session) -> None:
     send_isupport(server, s)
     send_lusers(server, s)
     send_motd(server, s)
+    metadata.send_on_registration(server, s)
 
 
 def send_static(server: Server, s: Session, numerics: Callable[[Server], Numerics]) -> None:

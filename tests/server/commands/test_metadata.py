@@ -157,3 +157,25 @@ def test_a_channel_s_keys_come_with_the_join_and_go_with_the_channel() -> None:
     foo.send("PART #chan")
     bar.send("PART #chan", "JOIN #chan", "METADATA #chan LIST")
     assert batch([m for m in bar.received() if m.command in ("BATCH", "761")]) == []
+
+
+def test_keys_set_before_connecting_come_back_after_the_welcome() -> None:
+    from socketchat.server.commands.metadata import CAP_VALUE
+    from socketchat.server.core import BASE_CAPS
+
+    assert BASE_CAPS["draft/metadata-3"] == CAP_VALUE and "before-connect" in CAP_VALUE
+    net = Net()
+    c = net.client()
+    c.send("METADATA * SET display-name :early")
+    assert [m.command for m in c.received()] == ["451"]  # not without the capability
+    c.send("CAP LS 302", f"CAP REQ :{CAPS}")
+    c.received()
+    c.send("METADATA * SET display-name :Foo The First", "METADATA bar LIST")
+    got = c.received()
+    assert got[0].params == ("*", "*", "display-name", "*", "Foo The First")
+    assert got[1].command == "451"  # only oneself exists before registration
+    c.send("NICK foo", "USER foo 0 * :foo", "CAP END")
+    got = c.received()
+    start = next(m for m in got if m.command == "BATCH" and m.params[1:] == ("metadata", "foo"))
+    inside = [m for m in got if m.tags.get("batch") == start.params[0][1:]]
+    assert [m.params[1:] for m in inside] == [("foo", "display-name", "*", "Foo The First")]

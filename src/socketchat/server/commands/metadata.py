@@ -37,7 +37,9 @@ CAP = "draft/metadata-3"
 MAX_SUBS = 50
 MAX_KEYS = 20
 MAX_VALUE_BYTES = 300
-CAP_VALUE = f"max-subs={MAX_SUBS},max-keys={MAX_KEYS},max-value-bytes={MAX_VALUE_BYTES}"
+CAP_VALUE = (
+    f"before-connect,max-subs={MAX_SUBS},max-keys={MAX_KEYS},max-value-bytes={MAX_VALUE_BYTES}"
+)
 _KEY = re.compile(r"[a-z0-9_.:-]+")
 
 
@@ -46,6 +48,11 @@ def valid_key(key: str) -> bool:
 
 
 def handle_metadata(server: Server, s: Session, m: Message) -> None:
+    if not s.registered and (CAP not in s.caps or m.param(0) != "*"):
+        # before-connect: a client with the capability may set up its own keys (and its
+        # subscriptions) while registering; nothing else exists for it yet
+        s.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
+        return
     if len(m.params) < 2:
         s.fail("METADATA", "NEED_MORE_PARAMS", "Missing parameters")
         return
@@ -87,6 +94,18 @@ def handle_metadata(server: Server, s: Session, m: Message) -> None:
         _batch(server, s, _sync_lines(server, s, target))
     else:
         s.fail("METADATA", "SUBCOMMAND_INVALID", "Unknown subcommand", sub)
+
+
+def send_on_registration(server: Server, s: Session) -> None:
+    """After the welcome: a client with the capability gets its own keys (set before connecting)
+    in a `metadata` batch naming it."""
+    if CAP not in s.caps or "batch" not in s.caps:
+        return
+    ref = server.next_msgid()
+    s.send(Message("BATCH", ("+" + ref, "metadata", s.nick), server.name))
+    for key, value in server.state.metadata_items(s):
+        s.send(_keyvalue(server, s, s.nick, key, value).with_tags({"batch": ref}))
+    s.send(Message("BATCH", ("-" + ref,), server.name))
 
 
 def send_on_join(server: Server, s: Session, channel: Channel) -> None:

@@ -56,7 +56,7 @@ COMMANDS: dict[str, Command] = {
     "CHATHISTORY": Command(history.handle_chathistory, 1, flood_cost=2),
     "MARKREAD": Command(readmarker.handle_markread, 0),
     "REDACT": Command(redact.handle_redact, 2),  # draft/message-redaction
-    "METADATA": Command(metadata.handle_metadata, 0),
+    "METADATA": Command(metadata.handle_metadata, 0, before_registration=True),
     # accounts (REGISTER hashes a password: it costs as much as 10 commands)
     "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True, flood_cost=10),
