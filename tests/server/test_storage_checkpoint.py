@@ -38,3 +38,7 @@ def test_commits_do_not_checkpoint_and_tick_offloads_it(tmp_path: Path) -> None:
     net.clock.advance(1.5)
     net.server.tick()
     assert len(offloaded) == 2
+    offloaded[1][1](offloaded[1][0]())
+    net.clock.advance(-3600)  # the wall clock steps back an hour: checkpoints go on
+    net.server.tick()
+    assert len(offloaded) == 3

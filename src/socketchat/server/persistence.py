@@ -271,17 +271,17 @@ class Persistence:
 
         now = server.clock()
         enforce_nicks(server, self, now)
-        if not self._checkpointing and now >= self._next_checkpoint:
+        if not self._checkpointing and _due(self._next_checkpoint, now, CHECKPOINT_INTERVAL):
             self._next_checkpoint = now + CHECKPOINT_INTERVAL
             self._checkpointing = True
             server.offload(self.backend.checkpoint, self._checkpointed)
         if self.paused:
             if self._retry_at is None:
                 self._paused_at, self._retry_at = now, now + STORAGE_RETRY_INTERVAL
-            elif now >= self._retry_at:
+            elif _due(self._retry_at, now, STORAGE_RETRY_INTERVAL):
                 self._retry(now)
             return
-        if self._retention is None and now >= self._next_retention:
+        if self._retention is None and _due(self._next_retention, now, RETENTION_INTERVAL):
             self._next_retention = now + RETENTION_INTERVAL
             self._retention = self._retention_batches(now)
             self._retention_removed = 0
@@ -439,6 +439,13 @@ class Persistence:
         if account is not None:
             return "a:" + casefold(account.name)
         return None
+
+
+def _due(when: float, now: float, interval: float) -> bool:
+    """A timer set `interval` ahead of some earlier `now` is due: the time came, or the (wall)
+    clock stepped back by more than `interval`, which must not stop checkpoints, retries or
+    retention for as long as the step."""
+    return now >= when or when - now > interval
 
 
 def _tell(session: Session, command: str, code: str, text: str) -> None:
