@@ -32,6 +32,22 @@ def test_registration_one_line_per_frame(
     ws.close()
 
 
+@pytest.mark.parametrize(
+    "offered",
+    [
+        ["binary.ircv3.net", "text.ircv3.net"],
+        ["text.ircv3.net", "binary.ircv3.net"],
+        ["chat.example", "text.ircv3.net", "binary.ircv3.net"],
+    ],
+)
+def test_the_clients_order_of_preference_wins(
+    web_server: RunningServer, offered: list[str]
+) -> None:
+    url = f"ws://127.0.0.1:{web_server.web_port}/ws"
+    with connect(url, subprotocols=offered) as ws:  # type: ignore[arg-type]
+        assert ws.subprotocol == next(p for p in offered if p.endswith(".ircv3.net"))
+
+
 def test_unknown_subprotocol_is_refused(web_server: RunningServer) -> None:
     url = f"ws://127.0.0.1:{web_server.web_port}/ws"
     with pytest.raises(InvalidStatus) as info, connect(url, subprotocols=["chat.example"]):

@@ -88,9 +88,11 @@ _NORMAL_CLOSE = (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.NO_ST
 def select_subprotocol(
     protocol: ServerProtocol, offered: Sequence[Subprotocol]
 ) -> Subprotocol | None:
-    """binary.ircv3.net, then text.ircv3.net; none offered means text; only others: refused."""
-    for name in SUBPROTOCOLS:
-        if name in offered:
+    """The first of the client's subprotocols that we speak: the IRCv3 websocket spec says the
+    server MUST accept one "respecting the client's order of preference". None offered means
+    text; only others: refused."""
+    for name in offered:
+        if name in SUBPROTOCOLS:
             return name
     if not offered:
         return None
