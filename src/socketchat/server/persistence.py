@@ -150,6 +150,7 @@ class Persistence:
         self._paused_at: float | None = None
         self._senders: weakref.WeakSet[Session] = weakref.WeakSet()  # lines not yet committed
         self._told: weakref.WeakSet[Session] = weakref.WeakSet()  # told "paused" this outage
+        self._queue_full_logged = False
 
     # -- Storage hooks ---------------------------------------------------------------------
     def capabilities(self) -> dict[str, str]:
@@ -194,6 +195,12 @@ class Persistence:
             )
         )
         if self.paused:
+            if not kept and not self._queue_full_logged:
+                self._queue_full_logged = True
+                log.error(
+                    "storage: the memory queue for unstored history is full; from now on lines"
+                    " are relayed but not stored until storage works again"
+                )
             self._tell_paused(sender, msg.command, kept)
         else:
             self._senders.add(sender)
@@ -296,7 +303,8 @@ class Persistence:
         except StorageError as exc:
             self._pause(exc)
             return
-        self._senders = weakref.WeakSet()
+        if self._senders:
+            self._senders.clear()
 
     def close(self) -> None:
         waiting, dropped = self.backend.unsaved()
@@ -312,6 +320,7 @@ class Persistence:
     # -- outages ---------------------------------------------------------------------------
     def _pause(self, exc: StorageError) -> None:
         self.paused = True
+        self._queue_full_logged = False
         self._retry_at = None
         waiting, _ = self.backend.unsaved()
         log.critical(
