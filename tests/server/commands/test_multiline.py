@@ -85,7 +85,7 @@ def test_malformed_batches_fail_whole() -> None:
         )
         == invalid
     )
-    assert fails("BATCH -1") == invalid  # the batch was dropped
+    assert fails("BATCH -1") == []  # the failed batch's end: already answered, swallowed
     assert fails("BATCH +2 draft/multiline #test", "@batch=3 PRIVMSG #test :hi") == invalid
     lines = [f"@batch=4 PRIVMSG #test :{i}" for i in range(33)]
     assert fails("BATCH +4 draft/multiline #test", *lines) == [("BATCH", "MULTILINE_MAX_LINES")]

@@ -45,8 +45,7 @@ def dispatch(server: Server, session: Session, msg: Message) -> int:
         labeled = label if "labeled-response" in session.caps else None
         multiline.handle_batch(server, session, msg, labeled)
         return 1
-    if session.multiline is not None:
-        multiline.add_line(server, session, msg)
+    if session.multiline is not None and multiline.add_line(server, session, msg):
         return 1
     if label is None or "labeled-response" not in session.caps:
         if _admissible(session, msg, spec):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
+from socketchat.server.commands import multiline
 from socketchat.server.persistence import (
     CHATHISTORY_MAX,
     format_ms,
@@ -163,7 +164,10 @@ def send_history(
     history.
     """
     plain = replay and "batch" not in s.caps and "server-time" not in s.caps
-    lines = [_to_message(row, plain) for row in rows]
+    lines: list[Message] = []
+    for row in rows:
+        single = _to_message(row, plain)
+        lines.extend(multiline.expand(server, s, row, single) or (single,))
     framed = replay and "batch" not in s.caps  # else the batch says it is history
     if framed:
         s.send(Message("NOTICE", (target, HISTORY_START), server.name))
@@ -181,7 +185,10 @@ def _to_message(row: StoredMessage, plain: bool) -> Message:
             text = "\x01ACTION " + stamp + text[len("\x01ACTION ") :]
         else:
             text = stamp + text
-    return Message(row.command, (row.target, text), row.source, row.tags)
+    tags = row.tags
+    if multiline.LINES_TAG in tags:  # server-only: how a multiline message was composed
+        tags = {k: v for k, v in tags.items() if k != multiline.LINES_TAG}
+    return Message(row.command, (row.target, text), row.source, tags)
 
 
 def _send_batch(
@@ -193,6 +200,6 @@ def _send_batch(
         return
     ref = server.next_msgid()
     s.send(Message("BATCH", ("+" + ref, kind, *params), server.name))
-    for line in lines:
-        s.send(line.with_tags({**line.tags, "batch": ref}))
+    for line in lines:  # (the lines of a nested multiline batch keep their own batch tag)
+        s.send(line if "batch" in line.tags else line.with_tags({**line.tags, "batch": ref}))
     s.send(Message("BATCH", ("-" + ref,), server.name))

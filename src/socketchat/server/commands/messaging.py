@@ -52,6 +52,11 @@ def _client_tags(m: Message) -> dict[str, str]:
 
 def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
     command = m.command
+    if m.tags and "batch" in m.tags and command != "TAGMSG":
+        from socketchat.server.commands import multiline
+
+        multiline.stray_line(s)  # a batch's line, but no batch is open
+        return
     quiet = command == "NOTICE"  # NOTICE never triggers error replies about delivery
     if not m.params or not m.params[0]:
         if not quiet:
