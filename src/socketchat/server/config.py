@@ -116,6 +116,8 @@ class ServerConfig:
     default_channel: str = "#lobby"
     cloak_hosts: bool = False  # hide client IPs behind a hash
     log_level: str = "INFO"
+    metrics: bool = False  # /metrics on the web port (Prometheus; needs prometheus-client)
+    metrics_token: str = ""  # if set, /metrics needs "Authorization: Bearer <token>"
     log_format: str = "text"  # or "json": one JSON object per line (server/logformat.py)
     history_replay_on_join: int = 50
     history_replay_unidentified: bool = False  # replay to plain clients without an account too

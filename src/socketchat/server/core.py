@@ -50,6 +50,7 @@ from socketchat.server.session import (
     Session,
 )
 from socketchat.server.state import ChatState, WhowasEntry
+from socketchat.server.stats import ServerStats
 
 if TYPE_CHECKING:
     from socketchat.server.rehash import RehashResult
@@ -147,6 +148,9 @@ class Server:
         self.offloader: Offloader = run_inline
         # REHASH: reload the config file, given who asked (set by the runner: it reads files)
         self.rehash_hook: Callable[[str], RehashResult] | None = None
+        self.stats = ServerStats()  # plain counters, read at scrape time (net/metrics.py)
+        # times storage commits for the metrics (the runner sets time.perf_counter); None: off
+        self.commit_timer: Callable[[], float] | None = None
         self.bans = ServerBans()  # K-lines and D-lines (klines.py; loaded from storage at start)
         self._next_sweep = 0.0
         self._ids = itertools.count(1)
@@ -175,11 +179,14 @@ class Server:
         limits = self.config.limits
         self.sessions.add(session)
         self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
+        self.stats.count_connection(kind)
         if limits.max_clients and len(self.sessions) > limits.max_clients:
             log.warning("refused id=%d from %s:%d: server is full", session.id, ip, port)
+            self.stats.count_refused("full")
             session.close("Server is full")
         elif limits.max_clients_per_ip and self.per_ip[ip] > limits.max_clients_per_ip:
             log.warning("refused id=%d from %s:%d: too many connections", session.id, ip, port)
+            self.stats.count_refused("per_ip")
             session.close("Too many connections from your IP")
         elif not check_connect(self, session):  # a D-lined address is closed at once
             log.info("connect id=%d from %s:%d (%s)", session.id, ip, port, kind)
@@ -215,6 +222,8 @@ class Server:
         else:
             self.per_ip.pop(session.ip, None)
         self.closing.append(session)
+        if quit_message == "Excess Flood":
+            self.stats.flood_disconnects += 1
         if not self.dirty:
             self.wakeup()
         log.info("disconnect id=%d nick=%s: %s", session.id, session.nick, quit_message)
@@ -268,16 +277,23 @@ class Server:
         dropped ("SendQ exceeded"): its memory is bounded by SendQ plus one loop turn's output.
         """
         if self.storage is not None:
+            timer = self.commit_timer
+            started = timer() if timer is not None else 0.0
             try:
                 self.storage.commit()  # never raises for a storage failure (persistence.py)
             except Exception:  # a bug there must not blind everyone: deliver anyway
                 log.exception("storage commit failed")
+            if timer is not None:
+                self.stats.commit_latency.observe(timer() - started)
         sendq = self.config.limits.sendq
         dirty, self.dirty = self.dirty, []
+        stats = self.stats
         for s in dirty:
             if not s.dirty:
                 continue
-            s.link.send(s.take_output())
+            out = s.take_output()
+            stats.deliveries_out += len(out)
+            s.link.send(out)
             # The transport writes what the kernel takes at once; what stays is the peer's
             # backlog. A burst that a reading peer takes does not count, a stalled one does.
             if sendq and not s.closed and (backlog := s.link.buffered()) > sendq:
@@ -288,6 +304,7 @@ class Server:
                     backlog,
                     sendq,
                 )
+                stats.sendq_drops += 1
                 s.close("SendQ exceeded")
                 s.take_output()
                 s.link.abort()

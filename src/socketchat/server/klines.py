@@ -178,6 +178,7 @@ def check_connect(server: Server, s: Session) -> bool:
     ban = server.bans.dline_for(s.ip, server.clock())
     if ban is None:
         return False
+    server.stats.count_refused("dline")
     s.close(refusal(ban))
     return True
 
@@ -190,6 +191,7 @@ def check_registration(server: Server, s: Session) -> bool:
     ban = bans.ban_for(s, server.clock())
     if ban is None:
         return False
+    server.stats.count_refused("kline" if ban.kind == KLINE else "dline")
     s.close(refusal(ban))
     return True
 

@@ -57,6 +57,19 @@ def _follow_log_level(config: ServerConfig) -> None:
     apply_log_format(config.log_format)
 
 
+def _announce_metrics(config: ServerConfig, port: int) -> None:
+    """Say where /metrics is, or clearly that it cannot work without its library."""
+    import importlib.util
+
+    from socketchat.server.net.web import METRICS_MISSING
+
+    if importlib.util.find_spec("prometheus_client") is None:
+        print(f"socketchat serve: {METRICS_MISSING}; /metrics answers 503", file=sys.stderr)
+        return
+    guarded = " (bearer token required)" if config.metrics_token else ""
+    print(f"socketchat: metrics on http://{config.host}:{port}/metrics{guarded}", flush=True)
+
+
 async def run_server(
     config: ServerConfig,
     *,
@@ -100,6 +113,8 @@ async def run_server(
         print(f"socketchat: IRC over TLS on {config.host}:{listening.tls_port}", flush=True)
     if listening.web_port:
         print(f"socketchat: web client on http://{config.host}:{listening.web_port}/", flush=True)
+        if config.metrics:
+            _announce_metrics(config, listening.web_port)
     print(f"socketchat: data in {config.data_dir}", flush=True)
     await runner.wait_stopped()
     print("socketchat: stopped", flush=True)

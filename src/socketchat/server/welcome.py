@@ -90,6 +90,7 @@ def targmax(server: Server) -> str:
 
 def send_welcome(server: Server, s: Session) -> None:
     s.registered = True
+    server.stats.registrations += 1
     server.state.add_user(s)
     s.last_seen = server.clock()
     log.info("registered id=%d nick=%s host=%s", s.id, s.nick, s.host)

@@ -190,6 +190,9 @@ class HistoryStore(Protocol):
     def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
         """Move `account`'s read marker of `target` forward to `time_ms` (never backward)."""
 
+    def message_count(self) -> int:
+        """How many lines history holds (metrics)."""
+
     def conversations(self, party: str) -> list[Conversation]:
         """The private conversations `party` (an identity) takes part in."""
 

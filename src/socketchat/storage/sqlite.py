@@ -726,6 +726,10 @@ class SqliteBackend:
         self._unsaved_accounts[folded] = dataclasses.replace(account, password_hash=password_hash)
         self._write_pending()
 
+    def message_count(self) -> int:
+        self._write_pending()
+        return int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
     # -- server bans (KLINE, DLINE) -----------------------------------------------------------
     def server_bans(self) -> list[ServerBan]:
         self._write_pending()

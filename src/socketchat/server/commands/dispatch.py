@@ -38,6 +38,7 @@ def dispatch(server: Server, session: Session, msg: Message) -> int:
     labeled as any handler's reply would be.
     """
     spec = COMMANDS.get(msg.command)
+    server.stats.messages_in += 1
     label = msg.tags.get("label") if msg.tags else None
     if session.registered and msg.command == "BATCH":
         # A client batch answers at its end: the label of its opening line goes on the echo

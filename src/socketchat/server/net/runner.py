@@ -10,6 +10,7 @@ import signal
 import ssl
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -35,6 +36,8 @@ OFFLOAD_WORKERS = 2
 WORKER_NICENESS = 10  # how much lower their CPU priority is than the loop's
 
 T = TypeVar("T")
+
+LAG_PROBE_INTERVAL = 0.5  # seconds between event-loop lag probes (metrics)
 
 
 @dataclass
@@ -84,6 +87,7 @@ class ServerRunner:
         self.on_rehash: list[Callable[[ServerConfig], None]] = []
         self._tls_contexts: list[ssl.SSLContext] = []
         self._proxy_listeners: list[ProxyListener] = []
+        self._lag_handle: asyncio.TimerHandle | None = None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop | None:
@@ -136,7 +140,20 @@ class ServerRunner:
             self.listeners.append(secure)
             self.listening.tls_port = secure.sockets[0].getsockname()[1]
         self._tick_handle = loop.call_later(1.0, self._tick)
+        self.server.commit_timer = time.perf_counter
+        self._lag_handle = loop.call_later(LAG_PROBE_INTERVAL, self._probe_lag, loop.time())
         return self.listening
+
+    def _probe_lag(self, started: float) -> None:
+        """Event-loop lag: how late this callback runs after it was due (metrics)."""
+        if self._loop is None or self._stopped.is_set():
+            return
+        now = self._loop.time()
+        lag = max(0.0, now - started - LAG_PROBE_INTERVAL)
+        stats = self.server.stats
+        stats.loop_lag = lag
+        stats.loop_lag_max = max(stats.loop_lag_max, lag)
+        self._lag_handle = self._loop.call_later(LAG_PROBE_INTERVAL, self._probe_lag, now)
 
     def rehash(self, by: str) -> RehashResult:
         """Reload the configuration (`server/rehash.py`): all of it, or nothing if it is bad.
@@ -249,6 +266,8 @@ class ServerRunner:
         self._flush()
         if self._tick_handle is not None:
             self._tick_handle.cancel()
+        if self._lag_handle is not None:
+            self._lag_handle.cancel()
         if self._executor is not None:
             # queued checks are dropped (their sessions are closed); running ones finish
             # in their threads, and their results are ignored

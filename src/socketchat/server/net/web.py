@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import ipaddress
 import json
 import logging
@@ -56,12 +57,17 @@ from socketchat.server.proxies import TrustedNetworks, forwarded_client
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
     from socketchat.server.core import Server
+    from socketchat.server.net.metrics import Metrics
     from socketchat.server.net.runner import ServerRunner
 
 log = logging.getLogger("socketchat.server")
 
 WS_PATH = "/ws"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"  # `metrics = true` (net/metrics.py)
+METRICS_MISSING = (
+    "metrics = true needs the prometheus-client library: pip install 'socketchat[metrics]'"
+)
 
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -230,6 +236,7 @@ class WebListener:
         self._listener: asyncio.base_events.Server | None = None
         self._keepalive: asyncio.TimerHandle | None = None
         self._closed = False
+        self._metrics_impl: Metrics | None = None
 
     def reconfigure(self, config: ServerConfig) -> None:
         """After a rehash: the new allowed Origins and trusted proxies, for the next request."""
@@ -289,6 +296,8 @@ class WebListener:
             return text_response(426, "This path is for WebSocket connections.\n", upgrade)
         if path == HEALTH_PATH:
             return self._health()
+        if path == METRICS_PATH and self.server.config.metrics:
+            return self._metrics(request)
         file = self.files.get(path)
         if file is None:
             return text_response(404, "Not found\n")
@@ -307,6 +316,25 @@ class WebListener:
         safe = host and all(c.isalnum() or c in ".-:[]" for c in host)
         ws = f"ws://{host}{WS_PATH} wss://{host}{WS_PATH}" if safe else ""
         return CSP.format(ws=ws).replace("  ", " ")
+
+    def _metrics(self, request: RequestHead) -> HttpResponse:
+        """Prometheus text format (`net/metrics.py`); behind a bearer token when configured."""
+        token = self.server.config.metrics_token
+        if token:
+            given = request.get("authorization") or ""
+            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+                challenge = (("WWW-Authenticate", 'Bearer realm="metrics"'),)
+                return text_response(401, "A bearer token is needed for /metrics\n", challenge)
+        if self._metrics_impl is None:
+            try:
+                from socketchat.server.net.metrics import Metrics
+            except ImportError:
+                return text_response(503, METRICS_MISSING + "\n")
+            self._metrics_impl = Metrics(self.server)
+        metrics = self._metrics_impl
+        return http_response(
+            200, metrics.render(), metrics.content_type, (("Cache-Control", "no-store"),)
+        )
 
     def _health(self) -> HttpResponse:
         server = self.server

@@ -1,0 +1,102 @@
+"""`/metrics` on a real server's web port, scraped over HTTP and read with prometheus_client's
+own parser: counters move with real traffic; a token guards it; off by default."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from socketchat.server.config import Operator
+from socketchat.server.passwords import hash_password
+from tests.support import free_port, wait_for
+from tests.support.irc import IRCClient
+from tests.support.server import running_server
+from tests.web.wsclient import WSClient
+
+TOKEN = "s3cret-scrape-token"
+
+
+def scrape(
+    port: int, token: str | None = TOKEN
+) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("text/plain; version=")
+        text = response.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def status_of(url: str, token: str | None = None) -> int:
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_metrics_follow_real_traffic() -> None:
+    ops = (Operator("admin", hash_password("pw", log2_n=4)),)
+    with running_server(
+        web_port=free_port(), metrics=True, metrics_token=TOKEN, operators=ops
+    ) as srv:
+        before = scrape(srv.web_port)
+        assert ("socketchat_registrations_total", ()) in before
+        tcp = IRCClient(srv.port).register("alice")
+        web = WSClient(srv.web_port).register("bob")
+        for c in (tcp, web):
+            c.send("JOIN #lobby")
+            c.expect("366")
+        for i in range(5):
+            tcp.send(f"PRIVMSG #lobby :hello {i}")
+            web.expect("PRIVMSG")
+        tcp.send("OPER admin pw")
+        tcp.expect("381")
+        tcp.send("DLINE 127.0.0.3 :no")
+        tcp.expect("NOTICE")
+        refused = IRCClient(srv.port, source="127.0.0.3")
+        assert refused.closed_by_server()
+
+        def counted() -> bool:
+            m = scrape(srv.web_port)
+            return m.get(("socketchat_refused_connections_total", (("reason", "dline"),))) == 1
+
+        wait_for(counted)
+        after = scrape(srv.web_port)
+        assert after[("socketchat_connections_total", (("transport", "tcp"),))] >= 2
+        assert after[("socketchat_connections_total", (("transport", "ws"),))] == 1
+        assert after[("socketchat_connections_open", (("transport", "ws"),))] == 1
+        assert after[("socketchat_registrations_total", ())] == 2
+        assert after[("socketchat_users", ())] == 2
+        received = after[("socketchat_messages_received_total", ())]
+        assert received >= before[("socketchat_messages_received_total", ())] + 10
+        assert after[("socketchat_deliveries_total", ())] >= 5 + 2 * 3  # relays and the welcome
+        assert after[("socketchat_history_messages", ())] == 5
+        assert after[("socketchat_server_bans", (("kind", "dline"),))] == 1
+        commits = after[("socketchat_storage_commit_seconds_count", ())]
+        assert commits > 0
+        assert after[("socketchat_storage_commit_seconds_bucket", (("le", "+Inf"),))] == commits
+        assert after[("socketchat_sendq_drops_total", ())] == 0
+        assert after[("socketchat_flood_disconnects_total", ())] == 0
+        assert after[("socketchat_event_loop_lag_seconds", ())] >= 0
+        assert after[("process_resident_memory_bytes", ())] > 0
+
+        url = f"http://127.0.0.1:{srv.web_port}/metrics"
+        assert status_of(url) == 401
+        assert status_of(url, "wrong") == 401
+        assert status_of(url, TOKEN) == 200
+
+
+def test_metrics_are_off_by_default() -> None:
+    with running_server(web_port=free_port()) as srv:
+        assert status_of(f"http://127.0.0.1:{srv.web_port}/metrics") == 404
