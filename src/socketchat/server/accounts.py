@@ -261,8 +261,7 @@ def _refusal(
         return "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
     if p.backend.get_account(name) is not None:
         return "ACCOUNT_EXISTS", "That account already exists"
-    holder = server.state.find_nick(name)
-    if holder is not None and holder is not s:
+    if server.state.nick_holder(name, s) is not None:
         return "ACCOUNT_EXISTS", "Someone else is using that nickname right now"
     shortest = server.config.min_password_length
     if len(password) < shortest:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from socketchat.irc.casemap import CASEMAPPINGS
 from socketchat.server.proxies import FORWARDED_HEADERS, parse_networks
 
 
@@ -124,6 +125,8 @@ class ServerConfig:
     history_max_age_days: float = 0.0  # 0: keep forever
     history_max_messages: int = 0  # per target; 0: no limit
     nick_protect_seconds: float = 30.0  # a registered nick: time to identify before rename; 0: off
+    # "precis": Unicode nicks and channels (RFC 8265 + UTS #39); "ascii": the classic rules
+    casemapping: str = "precis"
     nicklen: int = 30
     channellen: int = 64
     topiclen: int = 390
@@ -169,6 +172,8 @@ def validate(config: ServerConfig) -> ServerConfig:
             parse_networks(gateway.hosts)
     except ValueError as exc:
         raise ConfigError(f"trusted_proxies / [[webirc]] hosts: {exc}") from None
+    if config.casemapping not in CASEMAPPINGS:
+        raise ConfigError(f"casemapping must be one of {', '.join(CASEMAPPINGS)}")
     if config.trusted_proxy_header.lower() not in FORWARDED_HEADERS:
         raise ConfigError(f"trusted_proxy_header must be one of {', '.join(FORWARDED_HEADERS)}")
     if (config.proxy_protocol or config.tls_proxy_protocol) and not config.trusted_proxies:

@@ -34,6 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from socketchat.irc import casemap
 from socketchat.irc.message import Message
 from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
@@ -133,6 +134,7 @@ class Server:
         storage: Storage | None = None,
     ) -> None:
         self.config = config or ServerConfig()
+        casemap.use(self.config.casemapping)  # process-wide, before any connection (casemap.py)
         self.clock = clock
         self.storage = storage
         self.name = self.config.name

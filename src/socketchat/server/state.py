@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from socketchat.irc.casemap import casefold
+from socketchat.irc.casemap import casefold, skeleton
 
 if TYPE_CHECKING:
     from socketchat.server.session import Session
@@ -157,6 +157,9 @@ class ChatState:
 
     def __init__(self, whowas_size: int = 1000) -> None:
         self._nicks: dict[str, Session] = {}  # with connections still registering
+        # UTS #39 skeleton -> who holds a nick with it, and back (see `nick_holder`)
+        self._skeletons: dict[str, set[Session]] = {}
+        self._skeleton_of: dict[Session, str] = {}
         self._users: set[Session] = set()  # registered ones only: what LUSERS counts
         self.max_users = 0  # the most registered users at once since the start (265/266)
         self._user_modes: dict[str, set[Session]] = {}  # user mode -> who has it
@@ -176,22 +179,52 @@ class ChatState:
     def find_nick(self, nick: str) -> Session | None:
         return self._nicks.get(casefold(nick))
 
-    def claim_nick(self, session: Session, nick: str) -> bool:
-        """Take `nick` for `session` (releasing its old one). False if someone else holds it."""
-        folded = casefold(nick)
-        holder = self._nicks.get(folded)
+    def nick_holder(self, nick: str, session: Session | None = None) -> Session | None:
+        """Who, other than `session`, holds `nick` or a nick that looks like it.
+
+        The same fold, or the same confusable skeleton when either nick is non-ASCII
+        (`casemap.clash`): under `precis`, Cyrillic ``рау`` is taken while someone is ``pay``.
+        """
+        holder = self._nicks.get(casefold(nick))
         if holder is not None and holder is not session:
+            return holder
+        holders = self._skeletons.get(skeleton(nick))
+        if holders:
+            for other in holders:
+                if other is not session and not (nick.isascii() and other.nick.isascii()):
+                    return other
+        return None
+
+    def claim_nick(self, session: Session, nick: str) -> bool:
+        """Take `nick` for `session` (releasing its old one). False if someone else holds it,
+        or a nick that looks like it (`nick_holder`)."""
+        if self.nick_holder(nick, session) is not None:
             return False
+        folded = casefold(nick)
         if session.folded and session.folded != folded:
             self._nicks.pop(session.folded, None)
         self._nicks[folded] = session
         session.folded = folded
         session.nick = nick
+        self._forget_skeleton(session)
+        skel = skeleton(nick)
+        self._skeleton_of[session] = skel
+        self._skeletons.setdefault(skel, set()).add(session)
         return True
+
+    def _forget_skeleton(self, session: Session) -> None:
+        skel = self._skeleton_of.pop(session, None)
+        if skel is not None:
+            holders = self._skeletons.get(skel)
+            if holders is not None:
+                holders.discard(session)
+                if not holders:
+                    del self._skeletons[skel]
 
     def release_nick(self, session: Session) -> None:
         if session.folded and self._nicks.get(session.folded) is session:
             del self._nicks[session.folded]
+        self._forget_skeleton(session)
         self._users.discard(session)
         for holders in self._user_modes.values():
             holders.discard(session)

@@ -6,7 +6,7 @@ import hmac
 from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
-from socketchat.irc.casemap import valid_nick
+from socketchat.irc.casemap import nick_problem
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
 from socketchat.server import monitor, services
@@ -114,15 +114,16 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
     if not nick:
         s.numeric(rpl.ERR_NONICKNAMEGIVEN, "No nickname given")
         return
-    if not valid_nick(nick, server.config.nicklen):
-        s.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+    problem = nick_problem(nick, server.config.nicklen)
+    if problem is not None:
+        s.numeric(rpl.ERR_ERRONEUSNICKNAME, nick, problem)
         return
     if not s.registered:
         s.wanted_nick = nick  # REGISTER * names it even when it was taken (ACCOUNT_EXISTS)
     if nick == s.nick:
         return
-    holder = server.state.find_nick(nick)
-    if (holder is not None and holder is not s) or services.is_service(server, nick):
+    holder = server.state.nick_holder(nick, s)  # the same nick, or one that looks like it
+    if holder is not None or services.is_service(server, nick):
         s.numeric(rpl.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
         return
     if not s.registered:
@@ -146,7 +147,8 @@ def handle_user(server: Server, s: Session, m: Message) -> None:
     if len(m.params) < 4 or not m.params[3]:  # an empty realname is missing (Modern)
         s.numeric(rpl.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
         return
-    username = "".join(c for c in m.params[0] if c.isalnum() or c in "-_.")[:18]
+    # ASCII only: a Unicode nick (casemap.py) does not carry its script into user@host
+    username = "".join(c for c in m.params[0] if c.isascii() and (c.isalnum() or c in "-_."))[:18]
     s.user = "~" + (username or "user")
     s.realname = m.params[3][:100]
     try_register(server, s)
