@@ -157,8 +157,8 @@ def _nick(core: ClientCore, args: str, buffer: str, now: float) -> None:
         usage(core, "nick", buffer, now)
         return
     core.desired_nick = new
-    if core.registered:
-        core.send("NICK", new)
+    if core.registered or core.negotiation.awaiting_nick:
+        core.choose_nick(new)  # also the answer to a refused nick while connecting
     else:
         core.info(buffer, f"Your nick will be {new} when connected", now)
 

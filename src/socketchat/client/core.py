@@ -22,7 +22,8 @@ client (through `socketchat.client.threaded`) and the tests (which feed it strin
 Per connection the core goes ``connecting → registering → connected``. Registration sends
 ``CAP LS 302``, NICK and USER (PASS first when configured), requests the IRCv3 capabilities it
 understands, authenticates with SASL PLAIN when an account is configured, then ``CAP END``. A nick
-in use during registration is retried with alternatives (``nick_``, ``nick__``, ``nick2``...).
+in use during registration is retried with alternatives (``nick_``, ``nick__``, ``nick2``...), or,
+with ``ClientConfig.ask_nick``, reported (`NickRefused`) for the view to ask the user again.
 After 001 the core joins every channel it wants (the configured ones at first, afterwards every
 channel the user is in: a reconnect rejoins them all) and sends what the user typed while
 offline. Typed messages are never dropped silently: while not registered they wait in a bounded
@@ -55,7 +56,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from socketchat.client import commands, history, incoming
+from socketchat.client import commands, history, incoming, registration
 from socketchat.client.events import (
     STATUS_BUFFER,
     BufferKind,
@@ -105,6 +106,9 @@ class ClientConfig:
     history_lines: int = 50  # chathistory lines fetched on join, when the server offers it
     ping_interval: float = 90.0  # idle seconds before we PING the server
     ping_timeout: float = 60.0  # seconds without an answer before we give up
+    # A refused nick while connecting (432/433): False tries nick_, nick__, nick2... by itself;
+    # True waits for the view to ask the user (`NickRefused`, then `ClientCore.choose_nick`).
+    ask_nick: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +379,10 @@ class ClientCore:
         self._close = CloseRequest(reason, reconnect=False)
         self.info(STATUS_BUFFER, "Leaving…", now)
         self.emit(ExitRequested(reason))
+
+    def choose_nick(self, nick: str) -> None:
+        """The user's answer to `NickRefused`: try `nick` now (before registration)."""
+        registration.choose_nick(self, nick)
 
     def set_nick(self, nick: str) -> None:
         if nick != self.nick:

@@ -114,6 +114,20 @@ class NickChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class NickRefused:
+    """The server refused `nick` while connecting: `taken` (433, someone holds it or a nick that
+    looks like it) or not allowed (432); `reason` is the server's own words (socketchat says
+    why, e.g. "letters and digits of one script only"). With `ClientConfig.ask_nick` the core
+    waits for the view's `ClientCore.choose_nick` (the server drops a connection that has not
+    registered within its timeout, 30 s by default; the core then reconnects and asks again);
+    without it the core also tries nick_, nick__, nick2, ... itself."""
+
+    nick: str
+    reason: str
+    taken: bool
+
+
+@dataclass(frozen=True, slots=True)
 class StatusChanged:
     """Connection status. `retry_in` is set (seconds) when state is "reconnecting"."""
 
@@ -185,6 +199,7 @@ Event = (
     | TopicChanged
     | UnreadChanged
     | NickChanged
+    | NickRefused
     | StatusChanged
     | ExitRequested
     | BufferReset

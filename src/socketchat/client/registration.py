@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import STATUS_BUFFER
+from socketchat.client.events import STATUS_BUFFER, NickRefused
 from socketchat.client.outgoing import flush_queue
 from socketchat.irc.message import Message
 
@@ -50,6 +50,7 @@ class Negotiation:
     cap_req_pending: bool = False
     sasl_active: bool = False
     nick_attempt: int = 0
+    awaiting_nick: bool = False  # a refused nick, waiting for `choose_nick` (ask_nick)
 
 
 def on_cap(core: ClientCore, msg: Message, now: float) -> None:
@@ -167,12 +168,17 @@ def on_isupport(core: ClientCore, msg: Message, now: float) -> None:
 
 def on_nick_error(core: ClientCore, msg: Message, now: float) -> None:
     wanted = msg.param(1)
+    reason = msg.params[-1] if len(msg.params) > 2 else ""
     if core.registered:
-        text = msg.params[-1]
-        core.info(core.current, f"Cannot change nick to {wanted}: {text}", now, "error")
+        core.info(core.current, f"Cannot change nick to {wanted}: {reason}", now, "error")
         core.desired_nick = core.nick
         return
     neg = core.negotiation
+    core.emit(NickRefused(wanted, reason, taken=msg.command == "433"))
+    if core.config.ask_nick:
+        neg.awaiting_nick = True
+        core.info(STATUS_BUFFER, f"Nick {wanted} refused: {reason}. Choose another.", now, "error")
+        return
     neg.nick_attempt += 1
     if neg.nick_attempt > MAX_NICK_ATTEMPTS:
         core.info(STATUS_BUFFER, "No free nick found: use /nick <name>", now, "error")
@@ -183,9 +189,21 @@ def on_nick_error(core: ClientCore, msg: Message, now: float) -> None:
         if not base[0].isalpha():
             base = "g" + base[:8]
     alternative = alternative_nick(base, neg.nick_attempt)
-    core.info(STATUS_BUFFER, f"Nick {wanted} is not available, trying {alternative}", now)
+    core.info(
+        STATUS_BUFFER, f"Nick {wanted} is not available ({reason}), trying {alternative}", now
+    )
     core.set_nick(alternative)
     core.send("NICK", alternative)
+
+
+def choose_nick(core: ClientCore, nick: str) -> None:
+    """Try `nick`: the user's answer to a refusal before registration (`ClientCore.choose_nick`);
+    once registered it is a nick change like ``/nick``."""
+    core.desired_nick = nick
+    if not core.registered:
+        core.negotiation.awaiting_nick = False
+        core.set_nick(nick)
+    core.send("NICK", nick)
 
 
 def alternative_nick(base: str, attempt: int) -> str:
