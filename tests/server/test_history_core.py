@@ -343,3 +343,29 @@ def test_targets_lists_a_target_only_when_its_latest_message_is_in_the_window(
     # a window that ends before the latest message: #ch1 has moved on since, so it is left out
     alice.send(f"CHATHISTORY TARGETS {start} timestamp={times[1]} 100")
     assert [m for m in alice.received() if m.command == "CHATHISTORY"] == []
+
+
+def test_event_playback_replays_topic_and_tagmsg_to_clients_that_ask(tmp_path: Path) -> None:
+    """draft/event-playback: TOPIC and TAGMSG are stored; CHATHISTORY replays them only to a
+    client with the capability, and for the others the limit counts messages alone."""
+    net = stored_net(tmp_path)
+    events = net.client("bar", FULL + " draft/event-playback")
+    plain = net.client("baz", FULL)
+    events.send("JOIN #room")
+    plain.send("JOIN #room")
+    events.received(), plain.received()
+    sent = []
+    for i in range(3):
+        events.send(f"TOPIC #room :topic {i}", f"PRIVMSG #room :message {i}")
+        got = events.received()
+        sent += [(m.command, m.params[1], m.tags["msgid"]) for m in got]
+    events.send("@+draft/react=x TAGMSG #room")
+    (tagmsg,) = events.received()
+    plain.received()
+    events.send("CHATHISTORY LATEST #room * 20")
+    body = batch_body(events.received())
+    assert [(m.command, m.param(1), m.tags["msgid"]) for m in body[:-1]] == sent
+    assert body[-1].command == "TAGMSG" and body[-1].params == ("#room",)
+    assert body[-1].tags["msgid"] == tagmsg.tags["msgid"] and body[-1].tags["+draft/react"] == "x"
+    plain.send("CHATHISTORY LATEST #room * 2")
+    assert texts(batch_body(plain.received())) == ["message 1", "message 2"]

@@ -102,6 +102,7 @@ class HistoryView:
 
     key: str
     eras: tuple[str, ...] = ()
+    events: bool = False  # draft/event-playback: TOPIC and TAGMSG lines too
 
 
 def parse_time(value: str) -> int | None:
@@ -156,6 +157,7 @@ class Persistence:
     def capabilities(self) -> dict[str, str]:
         return {
             "draft/chathistory": "",
+            "draft/event-playback": "",
             "draft/message-redaction": "",
             "draft/account-registration": "before-connect",
             "sasl": "PLAIN",

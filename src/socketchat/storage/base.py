@@ -153,9 +153,11 @@ class HistoryStore(Protocol):
         *,
         stop: Position | None = None,
         eras: Collection[str] = (),
+        events: bool = False,
     ) -> list[StoredMessage]:
         """The last `limit` messages strictly before `pos` (None: the end) and strictly after
-        `stop` (None: the beginning), oldest first."""
+        `stop` (None: the beginning), oldest first. PRIVMSG and NOTICE only, unless `events`
+        (draft/event-playback: TOPIC and TAGMSG too)."""
 
     def after(
         self,
@@ -165,9 +167,10 @@ class HistoryStore(Protocol):
         *,
         stop: Position | None = None,
         eras: Collection[str] = (),
+        events: bool = False,
     ) -> list[StoredMessage]:
         """The first `limit` messages strictly after `pos` and strictly before `stop`, oldest
-        first."""
+        first (`events` as in `before`)."""
 
     def latest_time(
         self, key: str, start_ms: int, end_ms: int, *, eras: Collection[str] = ()

@@ -167,12 +167,15 @@ def _row(row: tuple[Any, ...]) -> StoredMessage:
     )
 
 
-def _readable(eras: Collection[str]) -> tuple[str, tuple[str, ...]]:
-    """The SQL condition (and its parameters) for "unrestricted, or of one of these eras"."""
+def _readable(eras: Collection[str], events: bool = True) -> tuple[str, tuple[str, ...]]:
+    """The SQL condition (and its parameters) for "unrestricted, or of one of these eras" (and,
+    without `events`, only messages: no TOPIC or TAGMSG, which draft/event-playback replays)."""
     listed = tuple(eras)
+    only_messages = "" if events else " AND command IN ('PRIVMSG', 'NOTICE')"
     if not listed:
-        return " AND restricted = 0", ()
-    return f" AND (restricted = 0 OR era IN ({', '.join('?' * len(listed))}))", listed
+        return " AND restricted = 0" + only_messages, ()
+    condition = f" AND (restricted = 0 OR era IN ({', '.join('?' * len(listed))}))"
+    return condition + only_messages, listed
 
 
 class SqliteBackend:
@@ -428,11 +431,12 @@ class SqliteBackend:
         *,
         stop: Position | None = None,
         eras: Collection[str] = (),
+        events: bool = False,
     ) -> list[StoredMessage]:
         self._write_pending()
         upper = pos or (MAX_SEQ, MAX_SEQ)
         lower = stop or (-MAX_SEQ, 0)
-        where, args = _readable(eras)
+        where, args = _readable(eras, events)
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM messages WHERE key = ?"
             " AND (time_ms, seq) < (?, ?) AND (time_ms, seq) > (?, ?)"
@@ -450,10 +454,11 @@ class SqliteBackend:
         *,
         stop: Position | None = None,
         eras: Collection[str] = (),
+        events: bool = False,
     ) -> list[StoredMessage]:
         self._write_pending()
         upper = stop or (MAX_SEQ, MAX_SEQ)
-        where, args = _readable(eras)
+        where, args = _readable(eras, events)
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM messages WHERE key = ?"
             " AND (time_ms, seq) > (?, ?) AND (time_ms, seq) < (?, ?)"

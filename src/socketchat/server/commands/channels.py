@@ -186,7 +186,11 @@ def handle_topic(server: Server, s: Session, m: Message) -> None:
     channel.topic = m.params[1][: server.config.topiclen]
     channel.topic_setter = s.prefix
     channel.topic_time = server.clock()
-    msg = Message("TOPIC", (channel.name, channel.topic), s.prefix, server.relay_tags(s))
+    msg = Message(
+        "TOPIC", (channel.name, channel.topic), s.prefix, server.relay_tags(s, msgid=True)
+    )
+    if server.storage is not None:  # replayed to clients with draft/event-playback
+        server.storage.store_message(msg, channel.name, s, None)
     server.fanout(msg, list(channel.members))
 
 

@@ -14,6 +14,7 @@ decided in `server/persistence.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -60,6 +61,8 @@ def handle_chathistory(server: Server, s: Session, m: Message) -> None:
             return
         target = m.params[1]
         view = p.history_view(server, s, target) if p is not None else None
+        if view is not None and "draft/event-playback" in s.caps:
+            view = dataclasses.replace(view, events=True)
         if p is None or view is None:
             s.fail("CHATHISTORY", "INVALID_TARGET", "Messages could not be retrieved", sub, target)
             return
@@ -96,32 +99,32 @@ def _bounds(p: Persistence, view: HistoryView, ref: str) -> tuple[Position, Posi
 def _query(
     p: Persistence, view: HistoryView, sub: str, refs: Sequence[str], limit: int
 ) -> list[StoredMessage] | None:
-    history, key, eras = p.backend, view.key, view.eras
+    history, key, eras, events = p.backend, view.key, view.eras, view.events
     if sub == "LATEST":
         if refs[0] == "*":
-            return history.before(key, None, limit, eras=eras)
+            return history.before(key, None, limit, eras=eras, events=events)
         since = _bounds(p, view, refs[0])
         if since is None:
             return None
-        return history.before(key, None, limit, stop=since[1], eras=eras)
+        return history.before(key, None, limit, stop=since[1], eras=eras, events=events)
     ref = _bounds(p, view, refs[0])
     if ref is None:
         return None
     if sub == "BEFORE":
-        return history.before(key, ref[0], limit, eras=eras)
+        return history.before(key, ref[0], limit, eras=eras, events=events)
     if sub == "AFTER":
-        return history.after(key, ref[1], limit, eras=eras)
+        return history.after(key, ref[1], limit, eras=eras, events=events)
     if sub == "AROUND":
-        older = history.before(key, ref[0], limit // 2, eras=eras)
+        older = history.before(key, ref[0], limit // 2, eras=eras, events=events)
         start = (ref[0][0], ref[0][1] - 1)  # the referenced message itself is included
-        return older + history.after(key, start, limit - len(older), eras=eras)
+        return older + history.after(key, start, limit - len(older), eras=eras, events=events)
     # BETWEEN: exclusive at both ends, walking from the first reference toward the second
     end = _bounds(p, view, refs[1])
     if end is None:
         return None
     if ref[1] < end[0]:
-        return history.after(key, ref[1], limit, stop=end[0], eras=eras)
-    return history.before(key, ref[0], limit, stop=end[1], eras=eras)
+        return history.after(key, ref[1], limit, stop=end[0], eras=eras, events=events)
+    return history.before(key, ref[0], limit, stop=end[1], eras=eras, events=events)
 
 
 def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
@@ -188,7 +191,8 @@ def _to_message(row: StoredMessage, plain: bool) -> Message:
     tags = row.tags
     if multiline.LINES_TAG in tags:  # server-only: how a multiline message was composed
         tags = {k: v for k, v in tags.items() if k != multiline.LINES_TAG}
-    return Message(row.command, (row.target, text), row.source, tags)
+    params = (row.target,) if row.command == "TAGMSG" else (row.target, text)
+    return Message(row.command, params, row.source, tags)
 
 
 def _send_batch(

@@ -108,7 +108,7 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 recipients = [u for u, held in channel.members.items() if set(held) & set(wanted)]
             else:
                 recipients = list(channel.members)
-                if server.storage is not None and command != "TAGMSG":
+                if server.storage is not None:  # TAGMSG too: draft/event-playback replays it
                     server.storage.store_message(out, channel.name, s, None)
             _deliver(server, s, out, recipients)
         else:
@@ -121,7 +121,7 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 continue
             if command == "PRIVMSG" and user.away is not None:
                 s.numeric(rpl.RPL_AWAY, user.nick, user.away)
-            if server.storage is not None and command != "TAGMSG":
+            if server.storage is not None:  # TAGMSG too: draft/event-playback replays it
                 server.storage.store_message(out, user.nick, s, user)
             _deliver(server, s, out, [user], to_self=user is s)
 
