@@ -43,6 +43,8 @@ import re
 import resource
 import shlex
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +52,7 @@ from array import array
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, cast
@@ -155,6 +158,28 @@ def scaled_attacks(cfg: SoakConfig, opts: Sequence[str]) -> dict[str, AttackSpec
 
 
 # -- statistics -----------------------------------------------------------------------------------
+def core_ticks() -> dict[str, tuple[int, int]]:
+    """(busy, total) jiffies of each core from /proc/stat: how busy the machine was, others'
+    work included (the server's share is its own CPU time)."""
+    out: dict[str, tuple[int, int]] = {}
+    try:
+        for line in Path("/proc/stat").read_text().splitlines():
+            if line.startswith("cpu") and line[3:4].isdigit():
+                name, *values = line.split()
+                v = [int(x) for x in values[:8]]
+                idle = v[3] + v[4]  # idle + iowait
+                out[name] = (sum(v) - idle, sum(v))
+    except OSError:
+        pass
+    return out
+
+
+def busy_pct(a: dict[str, tuple[int, int]], b: dict[str, tuple[int, int]], core: str) -> float:
+    if core not in a or core not in b or b[core][1] <= a[core][1]:
+        return float("nan")
+    return 100.0 * (b[core][0] - a[core][0]) / (b[core][1] - a[core][1])
+
+
 def stats_ms(values: Sequence[float]) -> dict[str, float]:
     v = sorted(values)
     return {
@@ -249,6 +274,10 @@ class WSBystander(Bystander, loadgen.WSClient):
         self.lost_reason = ""
 
 
+def _same(protocol: asyncio.Protocol) -> asyncio.Protocol:
+    return protocol
+
+
 async def _bystander_pair(
     k: int,
     port: int,
@@ -284,7 +313,7 @@ async def _bystander_pair(
                     c = Bystander(gen, j, nick)
                 addr = (f"127.20.{k}.{j + 1}", 0)
                 await loop.create_connection(
-                    lambda c=c: c, HOST, web_port if ws else port, local_addr=addr
+                    partial(_same, c), HOST, web_port if ws else port, local_addr=addr
                 )
                 await asyncio.wait_for(c.registered, 30)
                 c.parse = True
@@ -1039,6 +1068,7 @@ class Soak:
         self.stopping = False
         self.attack_conns: set[AttackConn] = set()
         self.samples: list[dict[str, float]] = []
+        self.ticks: list[dict[str, tuple[int, int]]] = []  # /proc/stat with each sample
         self.lags: list[tuple[float, float]] = []
         self.t0 = 0.0
         self.attack_begin = 0.0
@@ -1271,6 +1301,7 @@ class Soak:
                     "server_conns": float(len(self.attack_conns)),
                 }
             )
+            self.ticks.append(core_ticks())
             if now >= until or not self.running.alive():
                 return
             await asyncio.sleep(min(self.cfg.sample_interval, max(0.1, until - now)))
@@ -1312,6 +1343,7 @@ class Soak:
         self.attacks.plan(self.attack_begin, chat_end, cfg.stagger)
         bystanders(self.t0, chat_end)
         self.samples.clear()
+        self.ticks.clear()
         self.lags.clear()
         cpu0 = loadgen.gen_cpu_seconds()
         sampler = asyncio.ensure_future(self.sampler(t_end))
@@ -1429,11 +1461,16 @@ def phase_rows(
         row: dict[str, Any] = {"phase": name, "from_s": round(lo, 1), "to_s": round(hi, 1)}
         row.update(stats_ms([v for t, v in samples if lo <= t < hi]))
         row["timeouts"] = sum(1 for t in timeouts if lo <= t < hi)
-        ss = [x for x in soak.samples if lo - 1e-9 <= x["t"] <= hi + 1e-9]
-        if len(ss) >= 2 and ss[-1]["t"] > ss[0]["t"]:
-            dt = ss[-1]["t"] - ss[0]["t"]
-            row["server_cpu_pct"] = 100 * (ss[-1]["server_cpu_s"] - ss[0]["server_cpu_s"]) / dt
-            row["rss_mib"] = ss[-1]["rss_kib"] / 1024
+        ii = [i for i, x in enumerate(soak.samples) if lo - 1e-9 <= x["t"] <= hi + 1e-9]
+        if len(ii) >= 2 and soak.samples[ii[-1]]["t"] > soak.samples[ii[0]]["t"]:
+            s0, s1 = soak.samples[ii[0]], soak.samples[ii[-1]]
+            dt = s1["t"] - s0["t"]
+            row["server_cpu_pct"] = 100 * (s1["server_cpu_s"] - s0["server_cpu_s"]) / dt
+            row["rss_mib"] = s1["rss_kib"] / 1024
+            if len(soak.ticks) > ii[-1]:
+                ta, tb = soak.ticks[ii[0]], soak.ticks[ii[-1]]
+                row["core0_busy_pct"] = busy_pct(ta, tb, f"cpu{SERVER_CORE}")
+                row["core1_busy_pct"] = busy_pct(ta, tb, f"cpu{GEN_CORE}")
         row["gen_lag_p99_ms"] = stats_ms([v for t, v in soak.lags if lo <= t < hi])["p99_ms"]
         row["bystander_lag_p99_ms"] = stats_ms([v for t, v in by_lags if lo <= t < hi])["p99_ms"]
         rows.append(row)
@@ -1591,7 +1628,13 @@ def markdown(r: dict[str, Any]) -> str:
         f"{r['messages']['deliveries_checked']} deliveries of acknowledged messages",
         f"- {mark[v['no_tracebacks']]} {r['server_log'].get('tracebacks', '?')} tracebacks "
         "in the server log",
-        f"- {mark[v['server_stopped_on_sigterm']]} SIGTERM: {r['server_exit']}",
+        f"- {mark[v['server_stopped_on_sigterm']]} SIGTERM: exit "
+        f"{r['server_exit'].get('returncode')} after {r['server_exit'].get('stop_s')} s"
+        + (
+            f" (SIGKILL after {r['server_exit']['killed_after_s']} s)"
+            if r["server_exit"].get("killed_after_s")
+            else ""
+        ),
         "",
         "## Bystander round trips (ms) and the server, per minute",
         "",
@@ -1624,18 +1667,21 @@ def markdown(r: dict[str, Any]) -> str:
         "## Bystander round trips by phase (ms)",
         "",
         "Loop lag: how late the generator's and the bystander process's own event loops woke "
-        "(a busy machine shows there too; round trips above it are the server's).",
+        "(a busy machine shows there too; round trips above it are the server's). Core busy: "
+        "everyone's work on the server's core 0 and the generator's core 1 (others' too); "
+        "core 0 busy far above server CPU means the server was waiting for the CPU.",
         "",
-        "| phase | s | samples | unanswered | p50 | p95 | p99 | max | server CPU % | RSS MiB "
-        "| gen lag p99 | bystander lag p99 |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| phase | s | samples | unanswered | p50 | p95 | p99 | max | server CPU % "
+        "| core 0 / 1 busy % | RSS MiB | gen lag p99 | bystander lag p99 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in by.get("phases", []):
         lines.append(
             f"| {row['phase']} | {row['from_s']:.0f}–{row['to_s']:.0f} | {row['samples']:.0f} | "
             f"{row['timeouts']} | {_f(row['p50_ms'], 2)} | {_f(row['p95_ms'], 2)} | "
             f"{_f(row['p99_ms'], 2)} | {_f(row['max_ms'])} | "
-            f"{_f(row.get('server_cpu_pct'), 0)} | {_f(row.get('rss_mib'))} | "
+            f"{_f(row.get('server_cpu_pct'), 0)} | {_f(row.get('core0_busy_pct'), 0)} / "
+            f"{_f(row.get('core1_busy_pct'), 0)} | {_f(row.get('rss_mib'))} | "
             f"{_f(row['gen_lag_p99_ms'])} | {_f(row['bystander_lag_p99_ms'])} |"
         )
     lines.append("")
@@ -1748,6 +1794,29 @@ def parse_args(argv: Sequence[str] | None) -> tuple[SoakConfig, argparse.Namespa
     return SoakConfig(**values, attacks=attacks), args
 
 
+def stop_server(running: Running, grace: float = 30.0) -> dict[str, Any]:
+    """SIGTERM, then up to `grace` s for the server to exit (SIGKILL after): how long it took."""
+    alive = running.alive()
+    t = time.monotonic()
+    killed = False
+    if alive:
+        running.proc.send_signal(signal.SIGTERM)
+        try:
+            running.proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            killed = True
+            running.proc.kill()
+            running.proc.wait(timeout=10)
+    stop_s = round(time.monotonic() - t, 2)
+    return {
+        "alive_at_end": alive,
+        "returncode": running.proc.returncode,
+        "stop_s": stop_s,
+        "killed_after_s": grace if killed else None,
+        "sigterm_ok": alive and not killed and running.proc.returncode == 0,
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     cfg, args = parse_args(argv)
     specs = scaled_attacks(cfg, args.attack_opt)
@@ -1821,15 +1890,7 @@ def _main(
             proc.kill()
     finally:
         meta["load_end"] = os.getloadavg()[0]
-        alive_before = running.alive()
-        t = time.monotonic()
-        running.stop()
-        exit_info = {
-            "alive_at_end": alive_before,
-            "returncode": running.proc.returncode,
-            "stop_s": round(time.monotonic() - t, 2),
-        }
-        exit_info["sigterm_ok"] = alive_before and exit_info["stop_s"] < 5.0
+        exit_info = stop_server(running)
         log = scan_log(running.log)
         if args.keep:
             print(f"soak: kept {work}", file=sys.stderr)
