@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from socketchat.irc.message import Message
-from socketchat.server.persistence import format_ms
+from socketchat.irc.servertime import format_ms
 from socketchat.storage.sqlite import SqliteBackend
 from tests.storage.helpers import persistence, stored_net
 

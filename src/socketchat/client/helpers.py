@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from socketchat.irc.casemap import casefold
+from socketchat.irc.servertime import parse_datetime
 
 # Readable on dark and on light backgrounds.
 NICK_COLORS: tuple[str, ...] = (
@@ -75,13 +76,8 @@ def channel_name(name: str | None, default: str = "#lobby") -> str:
 
 def parse_server_time(value: str) -> datetime | None:
     """Parse an IRCv3 ``time`` tag (``2024-05-01T12:34:56.789Z``) into local, aware time."""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone()
+    parsed = parse_datetime(value)
+    return None if parsed is None else parsed.astimezone()
 
 
 def local_time(epoch: float) -> datetime:

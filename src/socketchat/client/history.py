@@ -16,13 +16,13 @@ more requests are made. Without draft/chathistory and batch, an info line says t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from socketchat.client.events import BufferReset, ChatLine, HistoryInserted
 from socketchat.client.helpers import local_time
 from socketchat.client.state import Buffer, HistoryRequest
 from socketchat.irc.message import Message
+from socketchat.irc.servertime import format_datetime
 
 if TYPE_CHECKING:
     from socketchat.client.core import ClientCore
@@ -89,7 +89,7 @@ def load_older(
         ref = f"msgid={oldest.msgid}"
     else:
         first = buf.lines[0].time if buf.lines else local_time(now)
-        ref = "timestamp=" + _timestamp(first)
+        ref = "timestamp=" + format_datetime(first)
     count = limit or core.config.history_lines or 50
     buf.history_requests.append(HistoryRequest("before", count, verbose=verbose))
     core.send("CHATHISTORY", "BEFORE", buf.name, ref, str(count))
@@ -172,8 +172,3 @@ def _insert_at_top(
         more = " (the start of the history)" if complete else "; scroll up to read them"
         text = f"{len(lines)} older line(s) in {buf.name}{more}" if lines else None
         core.info(buf.name, text or f"No more history in {buf.name}", now)
-
-
-def _timestamp(when: datetime) -> str:
-    utc = when.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from socketchat.irc import casemap
 from socketchat.irc.message import Message
+from socketchat.irc.servertime import format_time
 from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
@@ -100,12 +101,6 @@ BASE_CAPS: dict[str, str] = {
     "standard-replies": "",
     "userhost-in-names": "",
 }
-
-
-def format_time(ts: float) -> str:
-    """IRCv3 server-time: UTC with milliseconds."""
-    ms = int(ts * 1000) % 1000
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{ms:03d}Z"
 
 
 def _filter_tags(tags: Mapping[str, str], mask: int) -> dict[str, str]:

@@ -69,7 +69,6 @@ prefixed with its time).
 
 from __future__ import annotations
 
-import datetime
 import logging
 import secrets
 import weakref
@@ -79,6 +78,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
+from socketchat.irc.servertime import parse_ms
 from socketchat.storage.base import Backend, Position, StorageError, StoredMessage
 
 if TYPE_CHECKING:
@@ -103,25 +103,6 @@ class HistoryView:
     key: str
     eras: tuple[str, ...] = ()
     events: bool = False  # draft/event-playback: TOPIC and TAGMSG lines too
-
-
-def parse_time(value: str) -> int | None:
-    """An IRCv3 server-time string (``2024-01-02T03:04:05.678Z``) as ms since the epoch."""
-    try:
-        when = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
-    try:
-        return int(when.timestamp() * 1000)
-    except (OverflowError, ValueError):  # e.g. 0001-01-01T00:00:00+05:00 is before year 1
-        return None
-
-
-def format_ms(time_ms: int) -> str:
-    when = datetime.datetime.fromtimestamp(time_ms / 1000, datetime.UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{time_ms % 1000:03d}Z"
 
 
 class Persistence:
@@ -170,7 +151,7 @@ class Persistence:
         self, msg: Message, target: str, sender: Session, recipient: Session | None
     ) -> None:
         tags = msg.tags
-        time_ms = parse_time(tags.get("time", "")) or int(sender.server.clock() * 1000)
+        time_ms = parse_ms(tags.get("time", "")) or int(sender.server.clock() * 1000)
         era, restricted = "", False
         if recipient is None:
             key, sender_id, recipient_id = casefold(target), self.identity(sender), ""

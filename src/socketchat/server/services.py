@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold
 from socketchat.irc.message import Message
+from socketchat.irc.servertime import format_time
 from socketchat.server.accounts import (
     NICKSERV,
     check_password,
@@ -135,7 +136,6 @@ def _info(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
     if account is None:
         nickserv_notice(server, s, f"{name} is not registered.")
         return
-    from socketchat.server.core import format_time
 
     nickserv_notice(server, s, f"{account.name} was registered {format_time(account.created)}.")
     online = [u.nick for u in server.state.users() if u.account == account.name]

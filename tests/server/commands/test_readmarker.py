@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from socketchat.server.persistence import format_ms
+from socketchat.irc.servertime import format_ms
 from tests.server.commands.helpers import only
 from tests.server.harness import Net
 from tests.storage.helpers import stored_net

@@ -21,11 +21,10 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
+from socketchat.irc.servertime import format_ms, parse_ms
 from socketchat.server.commands import multiline
 from socketchat.server.persistence import (
     CHATHISTORY_MAX,
-    format_ms,
-    parse_time,
     persistence_of,
 )
 from socketchat.storage.base import MAX_SEQ, Position, StoredMessage
@@ -90,7 +89,7 @@ def _bounds(p: Persistence, view: HistoryView, ref: str) -> tuple[Position, Posi
         pos = p.backend.find(view.key, value, eras=view.eras)
         return (pos, pos) if pos is not None else None
     if kind == "timestamp":
-        ms = parse_time(value)
+        ms = parse_ms(value)
         if ms is not None:
             return (ms, 0), (ms, MAX_SEQ)
     raise _BadParams(f"Invalid message reference {ref!r}")
@@ -131,7 +130,7 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
     p = persistence_of(server)
     if p is None:
         return
-    start, end = parse_time(_timestamp(m.params[1])), parse_time(_timestamp(m.params[2]))
+    start, end = parse_ms(_timestamp(m.params[1])), parse_ms(_timestamp(m.params[2]))
     if start is None or end is None:
         raise _BadParams("TARGETS takes two timestamp= references")
     low, high = min(start, end), max(start, end)

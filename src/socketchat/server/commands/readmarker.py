@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.casemap import casefold, is_channel, valid_nick
 from socketchat.irc.message import Message
-from socketchat.server.persistence import format_ms, parse_time, persistence_of
+from socketchat.irc.servertime import format_ms, parse_ms
+from socketchat.server.persistence import persistence_of
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -45,7 +46,7 @@ def handle_markread(server: Server, s: Session, m: Message) -> None:
         s.send(_markread(server, target, _get(server, s, target)))
         return
     kind, _, value = m.params[1].partition("=")
-    when = parse_time(value) if kind == "timestamp" else None
+    when = parse_ms(value) if kind == "timestamp" else None
     if when is None or when < 0:  # `*` included: a client may not set "nothing read"
         s.fail("MARKREAD", "INVALID_PARAMS", "Invalid timestamp", m.params[1])
         return
