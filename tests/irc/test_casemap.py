@@ -125,3 +125,11 @@ def test_folds_and_checks_are_cached() -> None:
     casefold(name)
     info = casemap._precis_fold.cache_info()
     assert info.misses == 1 and info.hits >= 1  # the check and the fold share one PRECIS run
+
+
+def test_a_server_loads_the_libraries_at_start_not_at_the_first_registration() -> None:
+    casemap._spoof.cache_clear()
+    casemap._precis.cache_clear()
+    casemap.use("precis")
+    assert casemap._spoof.cache_info().currsize == 1  # ICU loads here (~0.2 s), not mid-loop
+    assert casemap._precis.cache_info().currsize == 1

@@ -62,13 +62,21 @@ _mapping = "precis"
 
 
 def use(mapping: str) -> None:
-    """Switch the process to `mapping` (one of `CASEMAPPINGS`); a `Server` does this."""
+    """Switch the process to `mapping` (one of `CASEMAPPINGS`); a `Server` does this.
+
+    Under `precis` the libraries are loaded here, at start-up, so the first registration does
+    not stall the event loop while ICU loads (some 0.2 s). Clients never call this: they load
+    PRECIS only when they first fold a non-ASCII name, and ICU never.
+    """
     global _mapping
     if mapping not in CASEMAPPINGS:
         raise ValueError(f"casemapping must be one of {', '.join(CASEMAPPINGS)}, not {mapping!r}")
     if mapping != _mapping:
         _mapping = mapping
         _fold_unicode.cache_clear()
+    if mapping == "precis":
+        _precis()
+        _spoof()
 
 
 def current() -> str:
