@@ -14,8 +14,7 @@ PASSWORD = "Sup3r-Secret-Passw0rd"
 
 def start_sasl(c: IRCClient, nick: str, account: str, password: str) -> None:
     c.send("CAP LS 302", "CAP REQ :sasl", f"NICK {nick}", "USER u 0 * :r")
-    ls = c.expect("CAP", lambda m: m.param(1) == "LS")
-    assert "sasl=PLAIN" in ls.params[-1]
+    assert "PLAIN" in c.cap_ls()["sasl"].split(",")
     c.expect("CAP", lambda m: m.param(1) == "ACK")
     c.send("AUTHENTICATE PLAIN")
     c.expect("AUTHENTICATE")

@@ -72,6 +72,18 @@ class LineClient(ABC):
         self._pos = len(self.log)
         return out
 
+    def cap_ls(self) -> dict[str, str]:
+        """The caps of the next CAP LS reply, with their values: every line of a 302 reply
+        (``CAP * LS * :...`` continues on the next line) until the last one."""
+        caps: dict[str, str] = {}
+        while True:
+            ls = self.expect("CAP", lambda m: m.param(1) == "LS")
+            for word in ls.params[-1].split():
+                name, _, value = word.partition("=")
+                caps[name] = value
+            if len(ls.params) < 4 or ls.params[2] != "*":
+                return caps
+
     def closed_by_server(self, timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
