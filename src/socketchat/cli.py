@@ -124,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert", default=None, help="TLS certificate chain (PEM)")
     serve.add_argument("--tls-key", default=None, help="TLS private key (PEM)")
     serve.add_argument(
+        "--tls-self-signed",
+        action="store_true",
+        default=None,
+        help="make (once) and use a self-signed certificate in the data dir, for TLS on the"
+        " IRC TLS port (6697) and HTTPS/WSS on the web port; prints its SHA-256 fingerprint",
+    )
+    serve.add_argument(
         "--web-port",
         type=int,
         default=None,

@@ -148,6 +148,8 @@ class Server:
         self.stats = ServerStats()  # plain counters, read at scrape time (net/metrics.py)
         # times storage commits for the metrics (the runner sets time.perf_counter); None: off
         self.commit_timer: Callable[[], float] | None = None
+        # IRCv3 STS (tls port, duration), offered in CAP LS while a TLS listener runs (runner)
+        self.sts: tuple[int, int] | None = None
         self.bans = ServerBans()  # K-lines and D-lines (klines.py; loaded from storage at start)
         self._next_sweep = 0.0
         self._ids = itertools.count(1)

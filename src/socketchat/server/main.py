@@ -41,13 +41,26 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         data_dir=args.data_dir,
         name=args.name,
         log_level=args.log_level,
+        tls_self_signed=getattr(args, "tls_self_signed", None),
     )
+    if not config.data_dir:
+        config = config.with_overrides(data_dir=default_data_dir())
+    if config.tls_self_signed and not config.tls_cert:
+        from socketchat.server.net.certs import CertificateError, ensure_self_signed
+
+        try:
+            cert, key = ensure_self_signed(config.data_dir, config.host)
+        except CertificateError as exc:
+            raise ConfigError(str(exc)) from exc
+        config = config.with_overrides(
+            tls_cert=cert, tls_key=key, tls_port=config.tls_port or 6697, web_tls=True
+        )
     if bool(config.tls_cert) != bool(config.tls_key):
         raise ConfigError("--tls-cert and --tls-key go together")
     if config.tls_port and not config.tls_cert:
-        raise ConfigError("--tls-port needs --tls-cert and --tls-key")
-    if not config.data_dir:
-        config = config.with_overrides(data_dir=default_data_dir())
+        raise ConfigError("--tls-port needs --tls-cert and --tls-key (or --tls-self-signed)")
+    if config.web_tls and not config.tls_cert:
+        raise ConfigError("web_tls needs tls_cert and tls_key (or --tls-self-signed)")
     return config
 
 
@@ -111,8 +124,15 @@ async def run_server(
     print(f"socketchat: IRC on {config.host}:{listening.port}", flush=True)
     if listening.tls_port:
         print(f"socketchat: IRC over TLS on {config.host}:{listening.tls_port}", flush=True)
+    if listening.tls_port and config.tls_cert:
+        from socketchat.server.net.certs import fingerprint
+
+        print(f"socketchat: TLS certificate SHA-256 {fingerprint(config.tls_cert)}", flush=True)
     if listening.web_port:
-        print(f"socketchat: web client on http://{config.host}:{listening.web_port}/", flush=True)
+        scheme = "https" if config.web_tls else "http"
+        print(
+            f"socketchat: web client on {scheme}://{config.host}:{listening.web_port}/", flush=True
+        )
         if config.metrics:
             _announce_metrics(config, listening.web_port)
     print(f"socketchat: data in {config.data_dir}", flush=True)

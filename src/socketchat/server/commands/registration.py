@@ -49,6 +49,12 @@ def _cap_ls_lines(server: Server, s: Session, version: int) -> list[str]:
         f"{name}={value}" if value and version >= 302 else name
         for name, value in sorted(server.caps.items())
     ]
+    if server.sts is not None and version >= 302:
+        # IRCv3 STS: a plain connection learns the TLS port, a secure one the policy's
+        # lifetime; never requested, so it is not in server.caps (CAP REQ sts is NAKed)
+        port, duration = server.sts
+        items.append(f"sts=duration={duration}" if s.secure else f"sts=port={port}")
+        items.sort()
     if version < 302:  # an older client reads exactly one line (names only: it fits)
         return [" ".join(items)]
     lines: list[str] = []  # CAP LS 302 may continue over several ("CAP * LS * :...")

@@ -140,9 +140,26 @@ class ServerRunner:
             self.listeners.append(secure)
             self.listening.tls_port = secure.sockets[0].getsockname()[1]
         self._tick_handle = loop.call_later(1.0, self._tick)
+        self._set_sts(config)
         self.server.commit_timer = time.perf_counter
         self._lag_handle = loop.call_later(LAG_PROBE_INTERVAL, self._probe_lag, loop.time())
         return self.listening
+
+    def tls_context(self) -> ssl.SSLContext:
+        """A context with the configured certificate that rehash keeps current (web port)."""
+        config = self.server.config
+        ctx = make_tls_context(config.tls_cert, config.tls_key)
+        self._tls_contexts.append(ctx)
+        return ctx
+
+    def _set_sts(self, config: ServerConfig) -> None:
+        """Offer STS while TLS listens, unless the certificate is self-signed (a client that
+        checks certificates could then not connect at all for the policy's duration)."""
+        port = self.listening.tls_port
+        if port and config.sts_duration > 0 and not config.tls_self_signed:
+            self.server.sts = (port, config.sts_duration)
+        else:
+            self.server.sts = None
 
     def _probe_lag(self, started: float) -> None:
         """Event-loop lag: how late this callback runs after it was due (metrics)."""
@@ -182,6 +199,7 @@ class ServerRunner:
         trusted = TrustedNetworks(config.trusted_proxies)
         for proxied in self._proxy_listeners:
             proxied.trusted = trusted
+        self._set_sts(config)
         for follower in self.on_rehash:
             follower(config)
         log.info("rehash by %s: configuration reloaded from %s", by, source or "flags")

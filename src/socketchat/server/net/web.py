@@ -253,10 +253,14 @@ class WebListener:
         config = self.server.config
         loop = asyncio.get_running_loop()
         endpoint = self.endpoint
+        # HTTPS/WSS with the IRC TLS certificate (web_tls, --tls-self-signed): a LAN without
+        # a reverse proxy; rehash reloads the certificate here too
+        tls = self.runner.tls_context() if config.web_tls and config.tls_cert else None
         self._listener = await loop.create_server(
             lambda: WebSocketConnection(endpoint),
             config.host,
             config.web_port,
+            ssl=tls,
             reuse_address=True,
         )
         self.port = int(self._listener.sockets[0].getsockname()[1])

@@ -414,7 +414,10 @@ class WebSocketConnection(asyncio.Protocol):
         self.text = self.protocol.subprotocol != BINARY
         self.endpoint.open_links.add(self)
         ip, port = self._peer()
-        self.session = self.endpoint.server.connect(self, self.client_ip or ip, port, kind="ws")
+        secure = self.transport.get_extra_info("ssl_object") is not None  # web_tls: WSS
+        self.session = self.endpoint.server.connect(
+            self, self.client_ip or ip, port, secure=secure, kind="ws"
+        )
         if self.client_ip and self.client_ip != ip:
             log.info("web: id=%d came through the trusted proxy %s", self.session.id, ip)
 
