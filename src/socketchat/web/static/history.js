@@ -1,6 +1,6 @@
 // Placing history (IRCv3 draft/chathistory) in a buffer's lines, without DOM or sockets.
-// client.js asks for history and collects each chathistory batch; these functions decide where
-// the batch goes and what to ask for next. A line is {time, exact, msgid, history, kind, ...}:
+// `HistoryMethods` (mixed into ChatCore) ask for history and collect each chathistory batch; the
+// functions decide where the batch goes and what to ask for next. Mirrors client/history.py. A line is {time, exact, msgid, history, kind, ...}:
 // `exact` means its time came from the server (server-time), so it can be compared and sent back.
 
 /** Kinds of lines that only mark places in the log (not messages, never a history reference). */
@@ -39,4 +39,112 @@ export function insertHistory(lines, batch, at) {
 export function joinAnchor(lines, joinLine) {
   const at = joinLine ? lines.indexOf(joinLine) : -1;
   return at < 0 ? lines.length : at;
+}
+
+export class HistoryMethods {
+  /** Does the server keep history we can tell apart from live lines? */
+  hasHistory() {
+    return this.caps.has("draft/chathistory") && this.caps.has("batch");
+  }
+
+  /** After a join: the latest lines (since the last one we have, after a reconnect). */
+  requestHistory(buf) {
+    if (!this.hasHistory() || this.historyLines <= 0 || buf.historyRequest) return;
+    const last = [...buf.lines].reverse().find((l) => l.msgid);
+    buf.historyRequest = { kind: "latest" };
+    this.send("CHATHISTORY", "LATEST", buf.name, last ? `msgid=${last.msgid}` : "*", String(this.historyLines));
+  }
+
+  /**
+   * Older lines for `name` (scrolled to the top, or /history): one request at a time per buffer,
+   * none once the start of history is shown. `user`: say why nothing happens. True if asked.
+   */
+  requestOlder(name, limit = this.historyLines || 50, { user = false } = {}) {
+    const buf = this.buf(name);
+    const why = (text) => {
+      if (user) this.info(buf ? buf.name : this.current, text, "error");
+      return false;
+    };
+    if (!buf || buf.kind === "status") return why("Usage: /history [n] — in a channel or private tab");
+    if (!this.hasHistory()) return why("This server does not offer history");
+    if (!this.registered) return why("Not connected: try again when the connection is back");
+    if (buf.historyRequest) return why("Already loading history for this tab…");
+    if (this.atHistoryStart(buf)) return why("This is the start of history");
+    this.sendBefore(buf, { kind: "before", limit, byTimestamp: false });
+    return true;
+  }
+
+  sendBefore(buf, request) {
+    const { line, selector } = olderReference(buf.lines, request.byTimestamp);
+    buf.historyRequest = { ...request, line, selector };
+    this.send("CHATHISTORY", "BEFORE", buf.name, selector, String(request.limit));
+    this.emit({ type: "history-loading", buffer: buf.name });
+  }
+
+  atHistoryStart(buf) {
+    return Boolean(buf.historyStart && buf.lines.includes(buf.historyStart));
+  }
+
+  /** A chathistory batch ended: put its lines in place, per buffer, and settle the requests. */
+  endHistoryBatch(batch) {
+    const byBuffer = new Map();
+    const target = this.buf(batch.target);
+    if (target) byBuffer.set(this.fold(target.name), []);
+    for (const line of batch.lines) {
+      const key = this.fold(line.buffer);
+      if (!byBuffer.has(key)) byBuffer.set(key, []);
+      byBuffer.get(key).push(line);
+    }
+    for (const [key, lines] of byBuffer) {
+      const buf = this.buffers.get(key);
+      if (buf) this.placeHistory(buf, lines);
+    }
+  }
+
+  placeHistory(buf, lines) {
+    const request = buf.historyRequest;
+    buf.historyRequest = null;
+    if (request && request.kind === "before") {
+      const at = request.line ? Math.max(0, buf.lines.indexOf(request.line)) : 0;
+      if (!lines.length) {
+        buf.historyStart = { time: request.line ? request.line.time : new Date(), nick: "", text: "start of history", kind: "history-start", buffer: buf.name, history: true };
+        buf.lines.splice(at, 0, buf.historyStart);
+      } else {
+        insertHistory(buf.lines, lines, at);
+      }
+    } else {
+      // the latest lines on (re)join, or history the server replayed by itself
+      const at = joinAnchor(buf.lines, buf.joinLine);
+      const fresh = insertHistory(buf.lines, lines, at);
+      if (!fresh.length) return this.emit({ type: "history", buffer: buf.name });
+      buf.lines.splice(at + fresh.length, 0, { time: fresh[fresh.length - 1].time, nick: "", text: "history", kind: "divider", buffer: buf.name, history: true });
+      const excess = buf.lines.length - this.scrollback;
+      if (excess > 0) buf.lines.splice(0, excess);
+    }
+    this.emit({ type: "history", buffer: buf.name });
+  }
+
+  /** The server does not know CHATHISTORY after all: stop waiting, ask no more. */
+  historyUnavailable() {
+    this.caps.delete("draft/chathistory");
+    for (const buf of this.buffers.values()) {
+      if (buf.historyRequest) {
+        buf.historyRequest = null;
+        this.emit({ type: "history", buffer: buf.name });
+      }
+    }
+  }
+
+  /** FAIL CHATHISTORY <sub> <target> …: an unknown msgid is asked again by time; else give up. */
+  historyFailed(msg) {
+    const buf = this.buf(msg.params[3] || "");
+    if (!buf || !buf.historyRequest) return;
+    const request = buf.historyRequest;
+    if (msg.params[1] === "MESSAGE_ERROR" && request.kind === "before" && !request.byTimestamp) {
+      return this.sendBefore(buf, { ...request, byTimestamp: true });
+    }
+    buf.historyRequest = null;
+    this.info(buf.name, `Could not load history: ${msg.params[msg.params.length - 1]}`, "error");
+    this.emit({ type: "history", buffer: buf.name });
+  }
 }

@@ -1,0 +1,240 @@
+// The typed /commands of the browser core: the table (name → usage, help) and the handlers.
+// Mirrors socketchat/client/commands.py. Methods of ChatCore (mixed in by client.js).
+
+import { NICKSERV } from "./accounts.js";
+import { parseIp, parseMessage, validNick } from "./irc.js";
+
+export const COMMANDS = {
+  help: ["/help", "list the commands"],
+  pm: ["/pm <nick|ip> <message>", "private message; an IP address finds who is connected from it"],
+  msg: ["/msg <nick|#channel|ip> <message>", "send a message"],
+  query: ["/query <nick> [message]", "open a private conversation"],
+  who: ["/who [mask]", "who is here (nick, host, away)"],
+  join: ["/join <#channel> [key]", "join a channel"],
+  part: ["/part [#channel] [reason]", "leave a channel"],
+  close: ["/close [tab]", "close this tab (leaves a channel)"],
+  me: ["/me <action>", "send an action (* you waves)"],
+  nick: ["/nick <newnick>", "change your nick"],
+  topic: ["/topic [new topic]", "show or set the channel topic"],
+  away: ["/away [message]", "mark yourself away; without a message: back"],
+  names: ["/names [#channel]", "list the channel's members"],
+  whois: ["/whois <nick>", "information about a user"],
+  history: ["/history [n]", "load n (default 50) older messages in this tab"],
+  register: ["/register <password> [email]", "register your nick as an account"],
+  identify: ["/identify [account] <password>", "log in to your account"],
+  quote: ["/quote <raw IRC line>", "send a raw IRC line"],
+  quit: ["/quit [reason]", "disconnect (you can reconnect)"],
+  exit: ["/exit", "leave the chat (you can reconnect)"],
+};
+const ALIASES = { j: "join", q: "query", leave: "part", raw: "quote" };
+
+export class CommandMethods {
+  handleInput(text, buffer = this.current) {
+    const target = this.buf(buffer) ? buffer : this.current;
+    for (const raw of text.split(/\r?\n/)) {
+      const line = raw.trimEnd();
+      if (!line.trim()) continue;
+      if (line.startsWith("/") && !line.startsWith("//")) {
+        const space = line.indexOf(" ");
+        const name = (space < 0 ? line.slice(1) : line.slice(1, space)).toLowerCase();
+        const args = space < 0 ? "" : line.slice(space + 1).trim();
+        this.runCommand(name, args, target);
+      } else {
+        this.say(target, line.startsWith("//") ? line.slice(1) : line, { action: false });
+      }
+    }
+  }
+
+  runCommand(name, args, buffer) {
+    const command = ALIASES[name] || name;
+    const handler = this["cmd_" + command];
+    if (!COMMANDS[command] || !handler) {
+      this.info(buffer, `Unknown command /${name}. Type /help for the list of commands.`, "error");
+      return;
+    }
+    handler.call(this, args, buffer);
+  }
+
+  usage(name, buffer) {
+    const [usage, help] = COMMANDS[name];
+    this.info(buffer, `Usage: ${usage} — ${help}`, "error");
+  }
+
+  cmd_help(args, buffer) {
+    this.info(buffer, "Commands:");
+    for (const [usage, help] of Object.values(COMMANDS)) this.info(buffer, `  ${usage}  ${help}`);
+    this.info(buffer, "  Text without a leading / is sent to the current tab.");
+  }
+
+  cmd_msg(args, buffer) {
+    const [target, ...rest] = args.split(" ");
+    const text = rest.join(" ").trim();
+    if (!target || !text) return this.usage("pm", buffer);
+    const ip = parseIp(target);
+    if (ip) {
+      if (!this.requireConnection(buffer)) return;
+      // A mask WHO on the full prefix: socketchat (like many servers) reads a mask without
+      // wildcards as a nick. The replies are then filtered to exactly this address.
+      const mask = ip.includes(":") ? `*!*@*${ip}` : `*!*@${ip}`;
+      return this.whoRequest(mask, buffer, { pmIp: ip, pmText: text });
+    }
+    if (this.isChannel(target) || this.nickLike(target)) {
+      this.say(target, text, { action: false, focus: true, origin: buffer });
+    } else {
+      this.info(buffer, `"${target}" is neither a nick, a channel nor an IP address`, "error");
+    }
+  }
+
+  cmd_pm(args, buffer) {
+    this.cmd_msg(args, buffer);
+  }
+
+  cmd_query(args, buffer) {
+    const [target, ...rest] = args.split(" ");
+    if (!target || this.isChannel(target) || !this.nickLike(target)) return this.usage("query", buffer);
+    this.openBuffer(target, "query", true);
+    const text = rest.join(" ").trim();
+    if (text) this.say(target, text, { action: false });
+  }
+
+  cmd_close(args, buffer) {
+    this.closeBuffer(args.split(" ")[0] || buffer);
+  }
+
+  cmd_join(args, buffer) {
+    const parts = args.split(/\s+/).filter(Boolean);
+    if (!parts.length) return this.usage("join", buffer);
+    for (let channel of parts[0].split(",")) {
+      if (!this.isChannel(channel)) channel = "#" + channel;
+      this.want(channel);
+      const existing = this.buf(channel);
+      if (existing && existing.joined) {
+        this.focus(existing.name);
+        continue;
+      }
+      this.focusOnJoin = this.fold(channel);
+      if (this.registered) this.send("JOIN", channel, ...parts.slice(1, 2));
+      else this.info(buffer, `Will join ${channel} when connected`);
+    }
+  }
+
+  cmd_part(args, buffer) {
+    let [channel, ...rest] = args.split(" ");
+    let reason = rest.join(" ").trim();
+    if (!channel || !this.isChannel(channel)) {
+      reason = args;
+      channel = buffer;
+    }
+    const buf = this.buf(channel);
+    if (!buf || buf.kind !== "channel") return this.info(buffer, "Usage: /part [#channel] [reason] — in a channel tab", "error");
+    this.unwant(buf.name);
+    if (this.registered && buf.joined) this.send("PART", buf.name, ...(reason ? [reason] : []));
+    else this.dropBuffer(buf);
+  }
+
+  cmd_nick(args, buffer) {
+    const nick = args.split(" ")[0];
+    if (!nick || !validNick(nick)) return this.usage("nick", buffer);
+    this.desiredNick = nick;
+    if (this.registered) this.send("NICK", nick);
+    else this.info(buffer, `Your nick will be ${nick} when connected`);
+    this.emit({ type: "desired-nick", nick });
+  }
+
+  cmd_me(args, buffer) {
+    if (!args) return this.usage("me", buffer);
+    this.say(buffer, args, { action: true });
+  }
+
+  cmd_topic(args, buffer) {
+    let channel = buffer;
+    const [first, ...rest] = args.split(" ");
+    if (first && this.isChannel(first)) {
+      channel = first;
+      args = rest.join(" ").trim();
+    }
+    const buf = this.buf(channel);
+    if ((!buf || buf.kind !== "channel") && !(this.isChannel(channel) && this.registered)) {
+      return this.info(buffer, "Usage: /topic [#channel] [new topic] — in a channel", "error");
+    }
+    if (!this.requireConnection(buffer)) return;
+    if (args) this.send("TOPIC", channel, args);
+    else if (buf && buf.topic) this.info(buffer, `Topic of ${channel}: ${buf.topic}`);
+    else this.send("TOPIC", channel);
+  }
+
+  cmd_away(args, buffer) {
+    if (!this.requireConnection(buffer)) return;
+    if (args) this.send("AWAY", args);
+    else this.send("AWAY");
+  }
+
+  cmd_who(args, buffer) {
+    if (!this.requireConnection(buffer)) return;
+    let mask = args.split(" ")[0];
+    if (!mask) {
+      const buf = this.buf(buffer);
+      mask = buf && buf.kind === "channel" ? buf.name : "*";
+    }
+    this.whoRequest(mask, buffer, {});
+  }
+
+  cmd_names(args, buffer) {
+    const channel = args.split(" ")[0] || buffer;
+    if (!this.isChannel(channel)) return this.usage("names", buffer);
+    if (!this.requireConnection(buffer)) return;
+    this.namesRequested.add(this.fold(channel));
+    this.send("NAMES", channel);
+  }
+
+  cmd_whois(args, buffer) {
+    const nick = args.split(" ")[0];
+    if (!nick) return this.usage("whois", buffer);
+    if (this.requireConnection(buffer)) this.send("WHOIS", nick);
+  }
+
+  cmd_history(args, buffer) {
+    const n = args.split(" ")[0];
+    if (n && !/^[1-9][0-9]{0,3}$/.test(n)) return this.usage("history", buffer);
+    this.requestOlder(buffer, n ? Number(n) : this.historyLines || 50, { user: true });
+  }
+
+  cmd_register(args, buffer) {
+    const [password, email = "", ...extra] = args.split(/\s+/).filter(Boolean);
+    if (!password || extra.length) return this.usage("register", buffer);
+    if (!this.requireConnection(buffer)) return;
+    if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
+    this.pendingLogin = { account: this.nick, password };
+    if (this.caps.has("draft/account-registration") || this.offered.has("draft/account-registration")) this.send("REGISTER", this.nick, email || "*", password);
+    else this.send("PRIVMSG", NICKSERV, ["REGISTER", password, ...(email ? [email] : [])].join(" "));
+    this.info(buffer, `Registering the account ${this.nick}…`, "account");
+  }
+
+  cmd_identify(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    if (!words.length || words.length > 2) return this.usage("identify", buffer);
+    if (!this.requireConnection(buffer)) return;
+    if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
+    const login = { account: words.length === 2 ? words[0] : this.nick, password: words[words.length - 1] };
+    this.pendingLogin = login;
+    this.info(buffer, `Logging in as ${login.account}…`, "account");
+    if (this.caps.has("sasl")) this.authenticate(login);
+    else this.identifyWithNickServ(login);
+  }
+
+  cmd_quote(args, buffer) {
+    if (!args) return this.usage("quote", buffer);
+    if (!this.requireConnection(buffer)) return;
+    const msg = parseMessage(args);
+    if (!msg) return this.info(buffer, "Not an IRC line", "error");
+    this.transmit(args.replace(/[\r\n]/g, " "));
+  }
+
+  cmd_quit(args) {
+    this.exit(args || "Leaving");
+  }
+
+  cmd_exit(args) {
+    this.exit(args || "Leaving");
+  }
+}

@@ -1,0 +1,332 @@
+// Messages from the server, dispatched by command (on_<COMMAND>) and numeric (onNumeric).
+// Mirrors socketchat/client/incoming.py. Methods of ChatCore (mixed in by client.js).
+
+import { NICKSERV } from "./accounts.js";
+import { STATUS } from "./state.js";
+
+const JOIN_FAILURES = new Set(["403", "405", "471", "473", "474", "475", "477"]);
+
+export class IncomingMethods {
+  dispatch(msg) {
+    const handler = this["on_" + msg.command];
+    if (handler) handler.call(this, msg);
+    else if (/^\d{3}$/.test(msg.command)) this.onNumeric(msg);
+  }
+
+  /** When a message happened (server-time, else now; `exact` if from the server) and, for
+   * replayed history, the ref of its chathistory batch (`history`). */
+  when(msg) {
+    const t = msg.tags.time ? new Date(msg.tags.time) : null;
+    const exact = Boolean(t && !Number.isNaN(t.getTime()));
+    const time = exact ? t : new Date();
+    const ref = msg.tags.batch;
+    const batch = ref ? this.batches.get(ref) : null;
+    const history = Boolean(batch && batch.type.endsWith("chathistory"));
+    return { time, exact, history, batch: history ? ref : null };
+  }
+
+  on_PING(msg) { this.send("PONG", ...msg.params.slice(0, 1)); }
+
+  on_PONG() {}
+
+  on_ERROR(msg) { this.info(STATUS, `Server: ${msg.params[0] || ""}`, "error"); }
+
+  on_PRIVMSG(msg) {
+    const target = msg.params[0] || "";
+    let text = msg.params[1] || "";
+    const sender = msg.nick;
+    const self = this.fold(sender) === this.fold(this.nick);
+    let kind = msg.command === "PRIVMSG" ? "message" : "notice";
+    const fromServer = !msg.source || (!msg.source.includes("!") && sender.includes("."));
+    const { time, exact, history, batch } = this.when(msg);
+    if (text.startsWith("\x01")) {
+      const ctcp = text.replace(/^\x01|\x01$/g, "");
+      const [verb, ...rest] = ctcp.split(" ");
+      if (verb.toUpperCase() === "ACTION") {
+        text = rest.join(" ");
+        kind = "action";
+      } else if (kind === "message") {
+        if (!self && verb.toUpperCase() === "VERSION") this.send("NOTICE", sender, "\x01VERSION socketchat web\x01");
+        if (!self && verb.toUpperCase() === "PING") this.send("NOTICE", sender, `\x01PING ${rest.join(" ")}\x01`);
+        return;
+      } else {
+        text = `CTCP ${verb} reply: ${rest.join(" ")}`;
+      }
+    }
+    const chan = target.replace(/^[@+]+/, "");
+    if (self && this.fold(target) === this.fold(NICKSERV) && /^(REGISTER|IDENTIFY|LOGIN)\b/i.test(text)) return; // an echo with a password
+    if (this.sasl && !this.registered && kind === "notice") this.saslNotice = text;
+    let buffer;
+    if (this.isChannel(chan)) buffer = this.ensureChannel(chan);
+    else if (fromServer || !sender) buffer = !this.registered || kind === "notice" ? STATUS : this.current;
+    else if (self) buffer = this.openBuffer(target, "query", false).name;
+    else if (kind === "notice") buffer = this.buf(sender) ? this.buf(sender).name : this.current;
+    else buffer = this.openBuffer(sender, "query", false).name;
+    const highlight = !self && ((!this.isChannel(chan) && kind !== "notice" && !fromServer) || this.mentionsMe(text));
+    const msgid = msg.tags.msgid || null;
+    const buf = this.buf(buffer);
+    if (msgid && !history && buf && buf.lines.some((l) => l.msgid === msgid)) return;
+    this.line(buffer, { time, exact, nick: sender || this.network, text, kind, self, highlight, history, msgid, batch });
+  }
+
+  on_NOTICE(msg) { this.on_PRIVMSG(msg); }
+
+  on_JOIN(msg) {
+    const channel = msg.params[0] || "";
+    const nick = msg.nick;
+    const { time, exact } = this.when(msg);
+    if (this.fold(nick) === this.fold(this.nick)) {
+      const focus = this.focusOnJoin === this.fold(channel) || this.firstJoin !== false;
+      this.firstJoin = false;
+      if (this.focusOnJoin === this.fold(channel)) this.focusOnJoin = null;
+      this.want(channel);
+      let buf = this.buf(channel);
+      if (!buf) buf = this.openBuffer(channel, "channel", focus);
+      else if (focus) this.focus(buf.name);
+      buf.joined = true;
+      buf.members = new Map([[this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg) }]]);
+      this.emit({ type: "members", buffer: buf.name });
+      buf.joinLine = this.line(buf.name, { time, exact, text: `You joined ${buf.name}`, kind: "join" });
+      this.requestHistory(buf);
+      this.flushQueue(buf.name);
+      return;
+    }
+    const buf = this.buf(channel);
+    if (!buf) return;
+    buf.members.set(this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg) });
+    this.emit({ type: "members", buffer: buf.name });
+    this.line(buf.name, { time, nick, text: `${nick} joined`, kind: "join" });
+  }
+
+  on_PART(msg) {
+    const buf = this.buf(msg.params[0] || "");
+    if (!buf) return;
+    const nick = msg.nick;
+    if (this.fold(nick) === this.fold(this.nick)) {
+      this.unwant(buf.name);
+      this.info(STATUS, `You left ${buf.name}`, "part");
+      this.dropBuffer(buf);
+      return;
+    }
+    buf.members.delete(this.fold(nick));
+    this.emit({ type: "members", buffer: buf.name });
+    const why = msg.params[1] ? ` (${msg.params[1]})` : "";
+    this.line(buf.name, { time: this.when(msg).time, nick, text: `${nick} left${why}`, kind: "part" });
+  }
+
+  on_KICK(msg) {
+    const [channel, victim, reason] = msg.params;
+    const buf = this.buf(channel || "");
+    if (!buf) return;
+    const why = reason ? ` (${reason})` : "";
+    const time = this.when(msg).time;
+    if (this.fold(victim || "") === this.fold(this.nick)) {
+      this.unwant(buf.name);
+      buf.joined = false;
+      buf.members.clear();
+      this.emit({ type: "members", buffer: buf.name });
+      this.line(buf.name, { time, nick: msg.nick, text: `You were kicked from ${buf.name} by ${msg.nick}${why}`, kind: "kick", highlight: true });
+      this.dropQueue(buf.name);
+      return;
+    }
+    buf.members.delete(this.fold(victim || ""));
+    this.emit({ type: "members", buffer: buf.name });
+    this.line(buf.name, { time, nick: msg.nick, text: `${victim} was kicked by ${msg.nick}${why}`, kind: "kick" });
+  }
+
+  on_QUIT(msg) {
+    const nick = msg.nick;
+    const why = msg.params[0] ? ` (${msg.params[0]})` : "";
+    const time = this.when(msg).time;
+    for (const buf of [...this.buffers.values()]) {
+      if ((buf.kind === "channel" && buf.members.delete(this.fold(nick))) || (buf.kind === "query" && this.fold(buf.name) === this.fold(nick))) {
+        if (buf.kind === "channel") this.emit({ type: "members", buffer: buf.name });
+        this.line(buf.name, { time, nick, text: `${nick} quit${why}`, kind: "quit" });
+      }
+    }
+  }
+
+  on_NICK(msg) {
+    const old = msg.nick;
+    const nick = msg.params[0] || "";
+    const self = this.fold(old) === this.fold(this.nick);
+    const text = self ? `You are now known as ${nick}` : `${old} is now known as ${nick}`;
+    const time = this.when(msg).time;
+    for (const buf of [...this.buffers.values()]) {
+      if (buf.kind === "channel" && buf.members.has(this.fold(old))) {
+        const member = buf.members.get(this.fold(old));
+        buf.members.delete(this.fold(old));
+        buf.members.set(this.fold(nick), { ...member, nick });
+        this.emit({ type: "members", buffer: buf.name });
+        this.line(buf.name, { time, nick: old, text, kind: "nick" });
+      } else if (buf.kind === "query" && this.fold(buf.name) === this.fold(old)) {
+        if (!this.buf(nick) || this.fold(nick) === this.fold(old)) this.renameBuffer(buf, nick);
+        this.line(buf.name, { time, nick: old, text, kind: "nick" });
+      }
+    }
+    if (self) {
+      this.desiredNick = nick;
+      this.setNick(nick);
+      this.info(STATUS, text, "nick");
+      this.emit({ type: "desired-nick", nick });
+    }
+  }
+
+  on_TOPIC(msg) {
+    const buf = this.buf(msg.params[0] || "");
+    if (!buf) return;
+    buf.topic = msg.params[1] || "";
+    this.emit({ type: "topic", buffer: buf.name });
+    const text = buf.topic ? `${msg.nick} changed the topic to: ${buf.topic}` : `${msg.nick} cleared the topic`;
+    this.line(buf.name, { time: this.when(msg).time, nick: msg.nick, text, kind: "topic" });
+  }
+
+  on_MODE(msg) {
+    const target = msg.params[0] || "";
+    if (!this.isChannel(target)) {
+      if (this.fold(target) === this.fold(this.nick)) this.info(STATUS, `Your modes: ${msg.params.slice(1).join(" ")}`, "mode");
+      return;
+    }
+    const buf = this.buf(target);
+    if (!buf) return;
+    const args = msg.params.slice(2);
+    let adding = true;
+    for (const ch of msg.params[1] || "") {
+      if (ch === "+" || ch === "-") { adding = ch === "+"; continue; }
+      const symbol = { o: "@", v: "+" }[ch];
+      if (symbol) {
+        const m = buf.members.get(this.fold(args.shift() || ""));
+        if (m) {
+          const set = new Set(m.prefixes);
+          if (adding) set.add(symbol); else set.delete(symbol);
+          m.prefixes = "@+".split("").filter((c) => set.has(c)).join("");
+        }
+      } else if ("bkl".includes(ch) && (adding || ch !== "l")) {
+        args.shift();
+      }
+    }
+    this.emit({ type: "members", buffer: buf.name });
+    this.line(buf.name, { time: this.when(msg).time, nick: msg.nick, text: `${msg.nick} sets mode ${msg.params.slice(1).join(" ")}`, kind: "mode" });
+  }
+
+  on_AWAY(msg) {
+    const away = Boolean(msg.params[0]);
+    for (const buf of this.buffers.values()) {
+      const m = buf.members.get(this.fold(msg.nick));
+      if (m && m.away !== away) {
+        m.away = away;
+        this.emit({ type: "members", buffer: buf.name });
+      }
+    }
+  }
+
+  on_BATCH(msg) {
+    const ref = msg.params[0] || "";
+    if (ref.startsWith("+")) {
+      this.batches.set(ref.slice(1), { type: msg.params[1] || "", target: msg.params[2] || "", lines: [] });
+    } else if (ref.startsWith("-")) {
+      const batch = this.batches.get(ref.slice(1));
+      this.batches.delete(ref.slice(1));
+      if (batch && batch.type.endsWith("chathistory")) this.endHistoryBatch(batch);
+    }
+  }
+
+  /** FAIL <command> <code> [context…] <description> (IRCv3 standard replies). */
+  on_FAIL(msg) {
+    const [command = "", code = ""] = msg.params;
+    const description = msg.params[msg.params.length - 1] || code;
+    if (command === "CHATHISTORY") return this.historyFailed(msg);
+    if (command === "REGISTER") {
+      this.pendingLogin = null;
+      return this.info(this.current, `Registration failed: ${description}`, "error");
+    }
+    this.info(this.current, `${command} failed: ${description}`, "error");
+  }
+
+  on_WARN(msg) {
+    this.info(this.current, `${msg.params[0]}: ${msg.params[msg.params.length - 1]}`);
+  }
+
+  on_NOTE() {}
+
+  on_INVITE(msg) {
+    this.info(this.current, `${msg.nick} invites you to ${msg.params[1]} (/join ${msg.params[1]})`);
+  }
+
+  on_ACK() {}
+
+  onNumeric(msg) {
+    const code = msg.command;
+    const p = msg.params;
+    if (code >= "900" && code <= "908") return this.onAccountNumeric(msg);
+    switch (code) {
+      case "301": {
+        const buf = this.buf(p[1] || "");
+        return this.info(buf ? buf.name : this.current, `${p[1]} is away: ${p[2] || ""}`);
+      }
+      case "305": case "306":
+        this.away = code === "306";
+        this.info(this.current, this.away ? "You are away" : "You are back");
+        return this.emit({ type: "status" });
+      case "315": return this.whoEnd();
+      case "352": {
+        // 352 <me> <channel> <user> <host> <server> <nick> <flags> :<hops> <realname>
+        const req = this.who[0];
+        if (req) req.replies.push({ nick: p[5], user: p[2], host: p[3], away: (p[6] || "").includes("G") });
+        return;
+      }
+      case "331": case "332": {
+        const buf = this.buf(p[1] || "");
+        if (!buf) return;
+        buf.topic = code === "332" ? p[2] || "" : "";
+        this.emit({ type: "topic", buffer: buf.name });
+        if (buf.topic) this.info(buf.name, `Topic: ${buf.topic}`, "topic");
+        return;
+      }
+      case "353": return this.onNames(msg);
+      case "366": return this.onEndOfNames(msg);
+      case "324": case "329": case "333": case "354": return;
+      default:
+    }
+    const text = p.slice(1).filter(Boolean).join(" ");
+    if (!text) return;
+    if (code[0] === "4" || code[0] === "5") {
+      this.info(this.current, text, "error");
+      if (JOIN_FAILURES.has(code)) {
+        this.dropQueue(p[1] || "");
+        if (this.focusOnJoin === this.fold(p[1] || "")) this.focusOnJoin = null;
+      }
+      if (code === "421" && this.who.length && p[1] === "WHO") this.who.shift();
+      if (code === "421" && p[1] === "CHATHISTORY") this.historyUnavailable();
+    } else {
+      this.info(STATUS, text);
+    }
+  }
+
+  onNames(msg) {
+    const buf = this.buf(msg.params[2] || "");
+    if (!buf) return;
+    if (!buf.namesPending) buf.namesPending = new Map();
+    for (const item of (msg.params[msg.params.length - 1] || "").split(" ").filter(Boolean)) {
+      const m = /^([@+]*)([^!]+)(?:!(.*))?$/.exec(item);
+      if (!m) continue;
+      const host = m[3] ? m[3].split("@")[1] : null;
+      const old = buf.members.get(this.fold(m[2]));
+      buf.namesPending.set(this.fold(m[2]), { nick: m[2], prefixes: m[1], away: old ? old.away : false, host });
+    }
+  }
+
+  onEndOfNames(msg) {
+    const buf = this.buf(msg.params[1] || "");
+    if (!buf) return;
+    if (buf.namesPending) {
+      buf.members = buf.namesPending;
+      buf.namesPending = null;
+      this.emit({ type: "members", buffer: buf.name });
+    }
+    if (this.namesRequested.delete(this.fold(buf.name))) {
+      const members = this.members(buf.name);
+      this.info(buf.name, `${members.length} in ${buf.name}: ${members.map((m) => m.prefixes.slice(0, 1) + m.nick).join(" ")}`);
+    }
+  }
+}

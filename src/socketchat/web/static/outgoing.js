@@ -1,0 +1,62 @@
+// Sending what the user typed: splitting to the line length, and the queue kept while offline.
+// Mirrors socketchat/client/outgoing.py. Methods of ChatCore (mixed in by client.js).
+
+import { splitUtf8 } from "./irc.js";
+
+export class OutgoingMethods {
+  say(target, text, { action, focus = false, origin = null }) {
+    let buf = this.buf(target);
+    if (buf && buf.kind === "status") {
+      return this.info(target, "This is the status tab: /join #channel or /pm <nick> <message>; /help lists all", "error");
+    }
+    if (!buf) {
+      if (this.isChannel(target)) return this.info(origin || this.current, `You are not in ${target}: /join it first`, "error");
+      buf = this.openBuffer(target, "query", focus);
+    } else if (focus) {
+      this.focus(buf.name);
+    }
+    if (!this.registered || (buf.kind === "channel" && !buf.joined)) {
+      if (this.queue.length >= this.maxQueued) {
+        return this.info(buf.name, `Not connected and the queue is full; NOT sent: ${text}`, "error");
+      }
+      this.queue.push({ target: buf.name, text, action });
+      this.info(buf.name, `(queued until reconnected) ${text}`, "queued");
+      this.emit({ type: "status" });
+      return;
+    }
+    this.sendText(buf.name, text, action);
+  }
+
+  sendText(target, text, action) {
+    const budget = 510 - new TextEncoder().encode(`:${this.nick}!${"x".repeat(10)}@${"x".repeat(63)} PRIVMSG ${target} :`).length - (action ? 9 : 0);
+    for (const chunk of splitUtf8(text, Math.max(budget, 60))) {
+      this.send("PRIVMSG", target, action ? `\x01ACTION ${chunk}\x01` : chunk);
+      if (!this.caps.has("echo-message")) {
+        this.line(target, { nick: this.nick, text: chunk, kind: action ? "action" : "message", self: true });
+      }
+    }
+  }
+
+  flushQueue(channel = null) {
+    if (!this.queue.length) return;
+    const keep = [];
+    for (const item of this.queue) {
+      const chan = this.isChannel(item.target);
+      const ready = channel !== null ? this.fold(item.target) === this.fold(channel) : !chan || !this.wanted.has(this.fold(item.target));
+      if (ready && this.buf(item.target)) this.sendText(item.target, item.text, item.action);
+      else if (!ready) keep.push(item);
+    }
+    if (keep.length !== this.queue.length) {
+      this.queue = keep;
+      this.emit({ type: "status" });
+    }
+  }
+
+  dropQueue(channel) {
+    const dropped = this.queue.filter((q) => this.fold(q.target) === this.fold(channel));
+    if (!dropped.length) return;
+    this.queue = this.queue.filter((q) => !dropped.includes(q));
+    for (const q of dropped) this.info(q.target, `NOT sent (could not join): ${q.text}`, "error");
+    this.emit({ type: "status" });
+  }
+}

@@ -1,0 +1,105 @@
+// Connection registration: CAP negotiation, SASL, nick retries, RPL_WELCOME, RPL_ISUPPORT.
+// Mirrors socketchat/client/registration.py. Methods of ChatCore (mixed in by client.js).
+
+import { STATUS } from "./state.js";
+
+export const WANTED_CAPS = [
+  "server-time", "message-tags", "echo-message", "multi-prefix", "userhost-in-names",
+  "away-notify", "batch", "labeled-response", "draft/chathistory", "draft/account-registration",
+];
+
+function alternativeNick(base, attempt) {
+  if (attempt === 1) return base + "_";
+  if (attempt === 2) return base + "__";
+  return base + (attempt - 1);
+}
+
+export class RegistrationMethods {
+  on_CAP(msg) {
+    const sub = (msg.params[1] || "").toUpperCase();
+    const last = msg.params[msg.params.length - 1] || "";
+    if (sub === "LS") {
+      const more = msg.params[2] === "*";
+      for (const item of last.split(" ").filter(Boolean)) {
+        const eq = item.indexOf("=");
+        this.offered.set(eq < 0 ? item : item.slice(0, eq), eq < 0 ? "" : item.slice(eq + 1));
+      }
+      if (more || this.capEnded) return;
+      const request = WANTED_CAPS.filter((c) => this.offered.has(c));
+      if (this.login && this.offersPlain()) request.push("sasl");
+      if (request.length) this.send("CAP", "REQ", request.join(" "));
+      else this.capEnd();
+    } else if (sub === "ACK") {
+      for (const c of last.split(" ").filter(Boolean)) {
+        if (c.startsWith("-")) this.caps.delete(c.slice(1));
+        else this.caps.add(c);
+      }
+      if (!this.registered && this.login && this.caps.has("sasl") && !this.account) this.authenticate(this.login);
+      else if (!this.sasl) this.capEnd();
+    } else if (sub === "NAK") {
+      this.capEnd();
+    } else if (sub === "NEW") {
+      const fresh = WANTED_CAPS.filter((c) => last.split(" ").includes(c) && !this.caps.has(c));
+      if (fresh.length && this.registered) this.send("CAP", "REQ", fresh.join(" "));
+    } else if (sub === "DEL") {
+      for (const c of last.split(" ")) this.caps.delete(c);
+    }
+  }
+
+  capEnd() {
+    if (!this.capEnded) {
+      this.capEnded = true;
+      this.send("CAP", "END");
+    }
+  }
+
+  on_001(msg) {
+    this.registered = true;
+    this.capEnded = true;
+    this.setNick(msg.params[0] || this.nick);
+    this.info(STATUS, msg.params[msg.params.length - 1]);
+    this.setState("connected");
+    // a server without SASL: log in through NickServ instead (before joining, for the cloaks and
+    // channel access that may depend on it)
+    if (this.login && !this.account && !this.caps.has("sasl")) this.identifyWithNickServ(this.login);
+    for (const channel of this.wanted.values()) this.send("JOIN", channel);
+    this.flushQueue();
+  }
+
+  offersPlain() {
+    if (!this.offered.has("sasl")) return false;
+    const mechs = this.offered.get("sasl");
+    return !mechs || mechs.split(",").includes("PLAIN");
+  }
+
+  on_005(msg) {
+    for (const token of msg.params.slice(1, -1)) {
+      const [key, value = ""] = token.split(/=(.*)/s);
+      if (key.startsWith("-")) this.isupport.delete(key.slice(1));
+      else this.isupport.set(key, value);
+      if (key === "NETWORK" && value) {
+        this.network = value;
+        this.emit({ type: "status" });
+      }
+    }
+  }
+
+  nickError(msg) {
+    const wanted = msg.params[1] || "";
+    if (this.registered) {
+      this.info(this.current, `Cannot change nick to ${wanted}: ${msg.params[msg.params.length - 1]}`, "error");
+      this.desiredNick = this.nick;
+      return;
+    }
+    this.nickAttempt += 1;
+    if (this.nickAttempt > 12) return this.info(STATUS, "No free nick found: use /nick <name>", "error");
+    const alternative = alternativeNick(this.desiredNick, this.nickAttempt);
+    this.info(STATUS, `Nick ${wanted} is not available, trying ${alternative}`);
+    this.nick = alternative;
+    this.send("NICK", alternative);
+  }
+
+  on_432(msg) { this.nickError(msg); }
+
+  on_433(msg) { this.nickError(msg); }
+}

@@ -1,0 +1,134 @@
+// The browser core's model: buffers (tabs), their lines, unread counts and members, and the
+// server's naming rules (CASEMAPPING, CHANTYPES, PREFIX from RPL_ISUPPORT) every lookup folds
+// through. Mirrors socketchat/client/state.py. Methods of ChatCore (mixed in by client.js).
+
+import { fold as foldAscii, isChannel } from "./irc.js";
+
+export const STATUS = "*status*";
+
+const COUNTED = new Set(["message", "action", "notice"]);
+
+/** Copy the methods of each class in `sources` onto `target`'s prototype (client.js's modules). */
+export function mixin(target, ...sources) {
+  for (const source of sources) {
+    for (const name of Object.getOwnPropertyNames(source.prototype)) {
+      if (name !== "constructor") Object.defineProperty(target.prototype, name, Object.getOwnPropertyDescriptor(source.prototype, name));
+    }
+  }
+}
+
+export class StateMethods {
+  /** A nick or channel name folded by the server's CASEMAPPING (ascii until 005 says otherwise). */
+  fold(name) {
+    return foldAscii(name);
+  }
+
+  setCurrent(name) {
+    const buf = this.buf(name);
+    if (!buf) return;
+    this.current = buf.name;
+    buf.unread = 0;
+    buf.highlight = false;
+    this.emit({ type: "buffers" });
+  }
+
+  /** Nicks of the current tab starting with `prefix` (Tab completion), sorted. */
+  completions(prefix, buffer = this.current) {
+    const buf = this.buf(buffer);
+    if (!buf) return [];
+    const nicks = buf.kind === "query" ? [buf.name, this.nick] : [...buf.members.values()].map((m) => m.nick);
+    const p = this.fold(prefix);
+    return nicks.filter((n) => this.fold(n).startsWith(p)).sort((a, b) => this.fold(a).localeCompare(this.fold(b)));
+  }
+
+  members(name) {
+    const buf = this.buf(name);
+    if (!buf) return [];
+    const rank = (m) => { const i = "@+".indexOf(m.prefixes[0]); return i < 0 ? 2 : i; };
+    return [...buf.members.values()].sort((a, b) => rank(a) - rank(b) || this.fold(a.nick).localeCompare(this.fold(b.nick)));
+  }
+
+  isChannel(name) {
+    return isChannel(name, this.isupport.get("CHANTYPES") || "#&");
+  }
+
+  nickLike(name) {
+    return Boolean(name) && !/[ ,*?!@:]/.test(name) && !"#&$".includes(name[0]);
+  }
+
+  mentionsMe(text) {
+    if (!this.nick) return false;
+    const escaped = this.nick.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`(^|[^\\w-])${escaped}(?![\\w-])`, "i").test(text);
+  }
+
+  buf(name) {
+    return this.buffers.get(this.fold(name || ""));
+  }
+
+  ensureChannel(channel) {
+    return (this.buf(channel) || this.openBuffer(channel, "channel", false)).name;
+  }
+
+  openBuffer(name, kind, focus) {
+    let buf = this.buf(name);
+    if (!buf) {
+      buf = { name, kind, lines: [], unread: 0, highlight: false, topic: "", joined: false, members: new Map(), namesPending: null };
+      this.buffers.set(this.fold(name), buf);
+      this.emit({ type: "buffers" });
+    }
+    if (focus) this.focus(buf.name);
+    return buf;
+  }
+
+  focus(name) {
+    const buf = this.buf(name);
+    if (!buf) return;
+    this.setCurrent(buf.name);
+    this.emit({ type: "current", buffer: buf.name });
+  }
+
+  dropBuffer(buf) {
+    if (buf.kind === "status") return;
+    this.buffers.delete(this.fold(buf.name));
+    if (this.fold(this.current) === this.fold(buf.name)) {
+      this.current = STATUS;
+      this.emit({ type: "current", buffer: STATUS });
+    }
+    this.emit({ type: "buffers" });
+  }
+
+  renameBuffer(buf, name) {
+    this.buffers.delete(this.fold(buf.name));
+    if (this.fold(this.current) === this.fold(buf.name)) this.current = name;
+    buf.name = name;
+    this.buffers.set(this.fold(name), buf);
+    this.emit({ type: "buffers" });
+    this.emit({ type: "current", buffer: this.current });
+  }
+
+  info(buffer, text, kind = "info") {
+    const buf = this.buf(buffer) || this.buf(STATUS);
+    this.line(buf.name, { nick: "", text, kind });
+  }
+
+  line(buffer, { batch = null, ...fields }) {
+    const buf = this.buf(buffer);
+    if (!buf) return null;
+    const line = { time: new Date(), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, ...fields, buffer: buf.name };
+    if (line.history && batch && this.batches.has(batch)) {
+      this.batches.get(batch).lines.push(line); // placed when the batch ends
+      return line;
+    }
+    buf.lines.push(line);
+    if (buf.lines.length > this.scrollback) buf.lines.shift();
+    const counted = COUNTED.has(line.kind) && !line.self && !line.history && this.fold(buf.name) !== this.fold(this.current);
+    if (counted) {
+      buf.unread += 1;
+      buf.highlight = buf.highlight || line.highlight;
+    }
+    this.emit({ type: "line", buffer: buf.name, line });
+    if (counted) this.emit({ type: "buffers" });
+    return line;
+  }
+}
