@@ -53,8 +53,9 @@ def message_time(core: ClientCore, msg: Message, now: float) -> tuple[datetime, 
 def _mentions_me(core: ClientCore, text: str) -> bool:
     if not core.nick:
         return False
-    pattern = rf"(?<![\w-]){re.escape(core.nick)}(?![\w-])"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+    fold = core.model.fold  # by the server's casemapping: {Alice} names [alice] on rfc1459
+    pattern = rf"(?<![\w-]){re.escape(fold(core.nick))}(?![\w-])"
+    return re.search(pattern, fold(text), re.IGNORECASE) is not None
 
 
 # ---------------------------------------------------------------------- connection

@@ -4,6 +4,8 @@ The core sends ``CAP LS 302``, NICK and USER on connect (`ClientCore.connection_
 handlers here answer the server until 001: they request the capabilities in `WANTED_CAPS` that
 the server offers (plus ``sasl`` when an account is configured), run the SASL PLAIN exchange,
 and end the negotiation with ``CAP END`` whatever happens, so a refusal never stalls the login.
+A server without SASL gets ``PRIVMSG NickServ :IDENTIFY`` right after 001 instead (the same
+fallback as the browser's core: tests/fixtures/client/registration.json).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from socketchat.client.accounts import NICKSERV
 from socketchat.client.events import STATUS_BUFFER, NickRefused
 from socketchat.client.outgoing import flush_queue
 from socketchat.irc.message import Message
@@ -141,9 +144,23 @@ def on_welcome(core: ClientCore, msg: Message, now: float) -> None:
     core.info(STATUS_BUFFER, msg.params[-1], now)
     core.info(STATUS_BUFFER, f"Connected to {core.server or msg.source} as {core.nick}", now)
     core.set_state("connected")
+    identify_without_sasl(core)
     for channel in core.wanted.values():
         core.send("JOIN", channel)
     flush_queue(core, now)
+
+
+def identify_without_sasl(core: ClientCore) -> None:
+    """A configured account on a server without SASL: log in through NickServ instead.
+
+    Sent right after 001 and before the joins, because cloaks and channel access may depend on
+    the account. Not after a SASL attempt (a refused password is not tried again elsewhere).
+    """
+    config = core.config
+    if not config.account or not config.account_password or core.account or "sasl" in core.caps:
+        return
+    who = [] if core.model.same(config.account, core.nick) else [config.account]
+    core.send("PRIVMSG", NICKSERV, " ".join(["IDENTIFY", *who, config.account_password]))
 
 
 def on_isupport(core: ClientCore, msg: Message, now: float) -> None:

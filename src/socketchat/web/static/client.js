@@ -19,10 +19,11 @@ import { WhoMethods } from "./who.js";
 export { COMMANDS, STATUS, WANTED_CAPS };
 
 export class ChatCore {
-  constructor(nick, { channels = ["#lobby"], historyLines = 50, maxQueued = 100, scrollback = 1000, password = null } = {}) {
+  constructor(nick, { channels = ["#lobby"], historyLines = 50, maxQueued = 100, scrollback = 1000, password = null, account = null, realname = "socketchat web user" } = {}) {
     this.desiredNick = nick;
+    this.realname = realname;
     // {account, password} to log in with on every (re)connection; in memory only
-    this.login = password ? { account: nick, password } : null;
+    this.login = password ? { account: account || nick, password } : null;
     this.nick = nick;
     this.historyLines = historyLines;
     this.maxQueued = maxQueued;
@@ -32,6 +33,11 @@ export class ChatCore {
     this.away = false;
     this.network = "";
     this.buffers = new Map(); // folded name → buffer
+    // the server's naming rules (RPL_ISUPPORT), kept across reconnects like the Python core's
+    this.foldTable = null; // CASEMAPPING beyond ascii
+    this.prefixModes = "ov";
+    this.prefixChars = "@+";
+    this.chanmodes = ["beI", "k", "l", "imnpst"];
     this.wanted = new Map(); // folded channel → name, joined again after every reconnect
     this.queue = []; // {target, text, action} typed while offline
     this.current = STATUS;
@@ -70,7 +76,7 @@ export class ChatCore {
     this.setState("registering");
     this.send("CAP", "LS", "302");
     this.send("NICK", this.nick);
-    this.send("USER", this.desiredNick, "0", "*", "socketchat web user");
+    this.send("USER", this.desiredNick, "0", "*", this.realname);
   }
 
   connectionLost(reason) {

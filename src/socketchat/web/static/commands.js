@@ -205,7 +205,7 @@ export class CommandMethods {
     if (!this.requireConnection(buffer)) return;
     if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
     this.pendingLogin = { account: this.nick, password };
-    if (this.caps.has("draft/account-registration") || this.offered.has("draft/account-registration")) this.send("REGISTER", this.nick, email || "*", password);
+    if (this.offered.has("draft/account-registration")) this.send("REGISTER", this.nick, email || "*", password);
     else this.send("PRIVMSG", NICKSERV, ["REGISTER", password, ...(email ? [email] : [])].join(" "));
     this.info(buffer, `Registering the account ${this.nick}…`, "account");
   }

@@ -74,6 +74,8 @@ export class IncomingMethods {
   on_JOIN(msg) {
     const channel = msg.params[0] || "";
     const nick = msg.nick;
+    // extended-join: JOIN <channel> <account|*> :<realname>
+    const account = this.caps.has("extended-join") && msg.params.length >= 3 && msg.params[1] !== "*" ? msg.params[1] : null;
     const { time, exact } = this.when(msg);
     if (this.fold(nick) === this.fold(this.nick)) {
       const focus = this.focusOnJoin === this.fold(channel) || this.firstJoin !== false;
@@ -84,7 +86,7 @@ export class IncomingMethods {
       if (!buf) buf = this.openBuffer(channel, "channel", focus);
       else if (focus) this.focus(buf.name);
       buf.joined = true;
-      buf.members = new Map([[this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg) }]]);
+      buf.members = new Map([[this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg), account }]]);
       this.emit({ type: "members", buffer: buf.name });
       buf.joinLine = this.line(buf.name, { time, exact, text: `You joined ${buf.name}`, kind: "join" });
       this.requestHistory(buf);
@@ -93,7 +95,7 @@ export class IncomingMethods {
     }
     const buf = this.buf(channel);
     if (!buf) return;
-    buf.members.set(this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg) });
+    buf.members.set(this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg), account });
     this.emit({ type: "members", buffer: buf.name });
     this.line(buf.name, { time, nick, text: `${nick} joined`, kind: "join" });
   }
@@ -190,18 +192,18 @@ export class IncomingMethods {
     const buf = this.buf(target);
     if (!buf) return;
     const args = msg.params.slice(2);
+    const [listModes, alwaysModes, setModes] = this.chanmodes;
     let adding = true;
     for (const ch of msg.params[1] || "") {
       if (ch === "+" || ch === "-") { adding = ch === "+"; continue; }
-      const symbol = { o: "@", v: "+" }[ch];
-      if (symbol) {
+      const rank = this.prefixModes.indexOf(ch);
+      if (rank >= 0) {
         const m = buf.members.get(this.fold(args.shift() || ""));
         if (m) {
-          const set = new Set(m.prefixes);
-          if (adding) set.add(symbol); else set.delete(symbol);
-          m.prefixes = "@+".split("").filter((c) => set.has(c)).join("");
+          const symbol = this.prefixChars[rank];
+          m.prefixes = this.rankPrefixes(adding ? m.prefixes + symbol : m.prefixes.replace(symbol, ""));
         }
-      } else if ("bkl".includes(ch) && (adding || ch !== "l")) {
+      } else if (listModes.includes(ch) || alwaysModes.includes(ch) || (setModes.includes(ch) && adding)) {
         args.shift();
       }
     }
@@ -210,15 +212,33 @@ export class IncomingMethods {
   }
 
   on_AWAY(msg) {
-    const away = Boolean(msg.params[0]);
+    this.updateMember(msg.nick, { away: Boolean(msg.params[0]) });
+  }
+
+  /** A member's details changed (away-notify, account-notify, chghost): in every channel. */
+  updateMember(nick, change) {
     for (const buf of this.buffers.values()) {
-      const m = buf.members.get(this.fold(msg.nick));
-      if (m && m.away !== away) {
-        m.away = away;
+      const m = buf.members.get(this.fold(nick));
+      if (m && Object.entries(change).some(([k, v]) => m[k] !== v)) {
+        Object.assign(m, change);
         this.emit({ type: "members", buffer: buf.name });
       }
     }
   }
+
+  /** ACCOUNT <account|*> (account-notify). */
+  on_ACCOUNT(msg) {
+    const account = msg.params[0] || "*";
+    this.updateMember(msg.nick, { account: account === "*" ? null : account });
+  }
+
+  /** CHGHOST <user> <host> (chghost). */
+  on_CHGHOST(msg) {
+    this.updateMember(msg.nick, { host: msg.params[1] || null });
+  }
+
+  /** SETNAME <realname> (setname): members do not show it. */
+  on_SETNAME() {}
 
   on_BATCH(msg) {
     const ref = msg.params[0] || "";
@@ -308,11 +328,14 @@ export class IncomingMethods {
     if (!buf) return;
     if (!buf.namesPending) buf.namesPending = new Map();
     for (const item of (msg.params[msg.params.length - 1] || "").split(" ").filter(Boolean)) {
-      const m = /^([@+]*)([^!]+)(?:!(.*))?$/.exec(item);
-      if (!m) continue;
-      const host = m[3] ? m[3].split("@")[1] : null;
-      const old = buf.members.get(this.fold(m[2]));
-      buf.namesPending.set(this.fold(m[2]), { nick: m[2], prefixes: m[1], away: old ? old.away : false, host });
+      // [prefixes]nick[!user@host] (multi-prefix, userhost-in-names)
+      let i = 0;
+      while (i < item.length && this.prefixChars.includes(item[i])) i++;
+      const [nick, userhost = ""] = item.slice(i).split(/!(.*)/s);
+      if (!nick) continue;
+      const host = userhost.includes("@") ? userhost.split("@")[1] : null;
+      const old = buf.members.get(this.fold(nick));
+      buf.namesPending.set(this.fold(nick), { nick, prefixes: this.rankPrefixes(item.slice(0, i)), away: old ? old.away : false, host: host || (old ? old.host : null), account: old ? old.account : null });
     }
   }
 

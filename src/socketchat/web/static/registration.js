@@ -3,9 +3,10 @@
 
 import { STATUS } from "./state.js";
 
+// The same list as socketchat/client/registration.py (tests/fixtures/client/registration.json).
 export const WANTED_CAPS = [
   "server-time", "message-tags", "echo-message", "multi-prefix", "userhost-in-names",
-  "away-notify", "batch", "labeled-response", "draft/chathistory", "draft/account-registration",
+  "away-notify", "account-notify", "extended-join", "chghost", "setname", "batch", "draft/chathistory",
 ];
 
 function alternativeNick(base, attempt) {
@@ -75,8 +76,14 @@ export class RegistrationMethods {
   on_005(msg) {
     for (const token of msg.params.slice(1, -1)) {
       const [key, value = ""] = token.split(/=(.*)/s);
-      if (key.startsWith("-")) this.isupport.delete(key.slice(1));
-      else this.isupport.set(key, value);
+      if (key.startsWith("-")) {
+        this.isupport.delete(key.slice(1));
+        continue;
+      }
+      this.isupport.set(key, value);
+      if (key === "PREFIX") this.setPrefix(value);
+      else if (key === "CHANMODES") this.setChanmodes(value);
+      else if (key === "CASEMAPPING") this.setCasemapping(value);
       if (key === "NETWORK" && value) {
         this.network = value;
         this.emit({ type: "status" });

@@ -8,6 +8,11 @@ export const STATUS = "*status*";
 
 const COUNTED = new Set(["message", "action", "notice"]);
 
+/** Order strings by code point (as Python sorts them), not by locale. */
+export function byCodePoint(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Copy the methods of each class in `sources` onto `target`'s prototype (client.js's modules). */
 export function mixin(target, ...sources) {
   for (const source of sources) {
@@ -20,7 +25,38 @@ export function mixin(target, ...sources) {
 export class StateMethods {
   /** A nick or channel name folded by the server's CASEMAPPING (ascii until 005 says otherwise). */
   fold(name) {
-    return foldAscii(name);
+    const folded = foldAscii(name);
+    return this.foldTable ? folded.replace(/[[\]\\~]/g, (c) => this.foldTable[c] || c) : folded;
+  }
+
+  /** CASEMAPPING from RPL_ISUPPORT: rfc1459 also folds []\~ to {}|^, strict-rfc1459 []\ only. */
+  setCasemapping(value) {
+    if (value === "rfc1459") this.foldTable = { "[": "{", "]": "}", "\\": "|", "~": "^" };
+    else if (value === "strict-rfc1459") this.foldTable = { "[": "{", "]": "}", "\\": "|" };
+    else this.foldTable = null;
+    // buffers are keyed by folded name: key them again by the new rules
+    this.buffers = new Map([...this.buffers.values()].map((b) => [this.fold(b.name), b]));
+    for (const buf of this.buffers.values()) buf.members = new Map([...buf.members.values()].map((m) => [this.fold(m.nick), m]));
+  }
+
+  /** PREFIX=(modes)symbols from RPL_ISUPPORT, highest rank first, e.g. (qaohv)~&@%+. */
+  setPrefix(value) {
+    const m = /^\(([^)]*)\)(.*)$/.exec(value);
+    if (m && m[1].length === m[2].length) {
+      this.prefixModes = m[1];
+      this.prefixChars = m[2];
+    }
+  }
+
+  /** CHANMODES=A,B,C,D: list modes, modes with an argument always, only when set, never. */
+  setChanmodes(value) {
+    const parts = [...value.split(","), "", "", "", ""].slice(0, 4);
+    this.chanmodes = parts;
+  }
+
+  /** `prefixes` in rank order (highest first), each once. */
+  rankPrefixes(prefixes) {
+    return [...this.prefixChars].filter((c) => prefixes.includes(c)).join("");
   }
 
   setCurrent(name) {
@@ -38,14 +74,15 @@ export class StateMethods {
     if (!buf) return [];
     const nicks = buf.kind === "query" ? [buf.name, this.nick] : [...buf.members.values()].map((m) => m.nick);
     const p = this.fold(prefix);
-    return nicks.filter((n) => this.fold(n).startsWith(p)).sort((a, b) => this.fold(a).localeCompare(this.fold(b)));
+    return nicks.filter((n) => this.fold(n).startsWith(p)).sort((a, b) => byCodePoint(this.fold(a), this.fold(b)));
   }
 
   members(name) {
     const buf = this.buf(name);
     if (!buf) return [];
-    const rank = (m) => { const i = "@+".indexOf(m.prefixes[0]); return i < 0 ? 2 : i; };
-    return [...buf.members.values()].sort((a, b) => rank(a) - rank(b) || this.fold(a.nick).localeCompare(this.fold(b.nick)));
+    const ranks = this.prefixChars;
+    const rank = (m) => { const i = m.prefixes ? ranks.indexOf(m.prefixes[0]) : -1; return i < 0 ? ranks.length : i; };
+    return [...buf.members.values()].sort((a, b) => rank(a) - rank(b) || byCodePoint(this.fold(a.nick), this.fold(b.nick)));
   }
 
   isChannel(name) {
@@ -56,10 +93,11 @@ export class StateMethods {
     return Boolean(name) && !/[ ,*?!@:]/.test(name) && !"#&$".includes(name[0]);
   }
 
+  /** Does `text` name our nick (as a word, compared by the server's casemapping)? */
   mentionsMe(text) {
     if (!this.nick) return false;
-    const escaped = this.nick.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    return new RegExp(`(^|[^\\w-])${escaped}(?![\\w-])`, "i").test(text);
+    const escaped = this.fold(this.nick).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return new RegExp(`(^|[^\\w-])${escaped}(?![\\w-])`, "i").test(this.fold(text));
   }
 
   buf(name) {

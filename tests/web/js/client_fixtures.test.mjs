@@ -1,0 +1,168 @@
+// The shared client-core scenarios (tests/fixtures/client/*.json) against the browser's core.
+// tests/client/test_core_fixtures.py runs the same files against the Python core; both runners
+// map their core's lines and events to the neutral vocabulary of tests/fixtures/client/README.md.
+// Run by tests/web/test_js.py (pytest) as `node --test`.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+
+import { ChatCore } from "../../../src/socketchat/web/static/client.js";
+import { parseMessage } from "../../../src/socketchat/web/static/irc.js";
+
+const DIR = new URL("../../fixtures/client/", import.meta.url);
+
+function parsed(line) {
+  const msg = parseMessage(line);
+  return [msg.command, ...msg.params];
+}
+
+function neutralLine(line) {
+  return { buffer: line.buffer, kind: line.kind, nick: line.nick, text: line.text, self: Boolean(line.self), highlight: Boolean(line.highlight), history: Boolean(line.history) };
+}
+
+function lineMatches(spec, line) {
+  return Object.entries(spec).every(([key, want]) => (key === "contains" ? line.text.includes(want) : line[key] === want));
+}
+
+function containsInOrder(specs, lines) {
+  let i = 0;
+  for (const spec of specs) {
+    while (i < lines.length && !lineMatches(spec, lines[i])) i++;
+    if (i >= lines.length) return false;
+    i++;
+  }
+  return true;
+}
+
+class Runner {
+  constructor(scenario) {
+    const c = scenario.config || {};
+    this.scenario = scenario;
+    this.out = [];
+    this.newLines = [];
+    this.events = [];
+    this.core = new ChatCore(c.nick || "alice", {
+      channels: c.channels || ["#lobby"],
+      realname: c.realname || "socketchat user",
+      account: c.account || null,
+      password: c.account_password || null,
+      historyLines: c.history_lines ?? 50,
+    });
+    this.known = this.names();
+    this.core.transmit = (line) => this.out.push(parsed(line));
+    this.core.onEvent = (event) => this.event(event);
+  }
+
+  names() {
+    return [...this.core.buffers.values()].map((b) => b.name);
+  }
+
+  event(event) {
+    if (event.type === "line") this.newLines.push(neutralLine(event.line));
+    else if (event.type === "exit") this.events.push("exit");
+    else if (event.type === "current") this.events.push(`focus ${event.buffer}`);
+    else if (event.type === "buffers") {
+      const now = this.names();
+      for (const n of now) if (!this.known.includes(n)) this.events.push(`open ${n}`);
+      for (const n of this.known) if (!now.includes(n)) this.events.push(`close ${n}`);
+      this.known = now;
+    }
+  }
+
+  run() {
+    this.scenario.steps.forEach((step, index) => {
+      try {
+        this.step(step);
+      } catch (err) {
+        err.message = `step ${index} ${JSON.stringify(step)}: ${err.message}`;
+        throw err;
+      }
+    });
+  }
+
+  step(step) {
+    const core = this.core;
+    if ("connect" in step) {
+      core.connecting("irc.test:6667");
+      core.connectionMade();
+    } else if ("server" in step) {
+      for (const line of step.server) core.receiveLine(line);
+    } else if ("input" in step) {
+      core.handleInput(step.input, step.buffer || core.current);
+    } else if ("current" in step) {
+      core.setCurrent(step.current);
+    } else if ("close" in step) {
+      core.closeBuffer(step.close);
+    } else if ("older" in step) {
+      core.requestOlder(step.older, step.limit || undefined);
+    } else if ("disconnect" in step) {
+      core.connectionLost(step.disconnect);
+    }
+    if ("sent" in step) {
+      const got = this.out;
+      this.out = [];
+      assert.deepEqual(got, step.sent.map(parsed));
+    }
+    if ("lines" in step) {
+      const got = this.newLines;
+      this.newLines = [];
+      assert.ok(containsInOrder(step.lines, got), `lines ${JSON.stringify(got)}`);
+    }
+    if ("no_lines" in step) {
+      const got = this.newLines;
+      this.newLines = [];
+      const bad = got.filter((g) => step.no_lines.some((s) => lineMatches(s, g)));
+      assert.deepEqual(bad, [], "unexpected lines");
+    }
+    if ("events" in step) {
+      const got = this.events;
+      this.events = [];
+      let i = 0;
+      for (const e of step.events) {
+        while (i < got.length && got[i] !== e) i++;
+        assert.ok(i < got.length, `event ${e} not in ${JSON.stringify(got)}`);
+        i++;
+      }
+    }
+    if ("buffer_lines" in step) {
+      for (const [name, specs] of Object.entries(step.buffer_lines)) {
+        const buf = core.buf(name);
+        const lines = (buf ? buf.lines : []).map(neutralLine).filter((l) => !["info", "error", "divider"].includes(l.kind));
+        assert.ok(lines.length === specs.length && specs.every((s, i) => lineMatches(s, lines[i])), `${name}: ${JSON.stringify(lines)}`);
+      }
+    }
+    if ("state" in step) this.checkState(step.state);
+  }
+
+  checkState(want) {
+    const core = this.core;
+    const got = {};
+    for (const [key, value] of Object.entries(want)) {
+      if (key === "nick") got[key] = core.nick;
+      else if (key === "registered") got[key] = core.registered;
+      else if (key === "current") got[key] = core.current;
+      else if (key === "buffers") got[key] = this.names();
+      else if (key === "caps") got[key] = [...core.caps].sort();
+      else if (key === "account") got[key] = core.account;
+      else if (key === "queued") got[key] = core.queue.length;
+      else if (key === "members") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.members(b).map((m) => m.prefixes + m.nick)]));
+      else if (key === "topic") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.buf(b) ? core.buf(b).topic : ""]));
+      else if (key === "unread") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.buf(b) ? core.buf(b).unread : 0]));
+      else if (key === "highlight") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, Boolean(core.buf(b) && core.buf(b).highlight)]));
+      else throw new Error(`unknown state key ${key}`);
+    }
+    assert.deepEqual(got, want);
+  }
+}
+
+const files = readdirSync(DIR).filter((f) => f.endsWith(".json")).sort();
+let count = 0;
+for (const file of files) {
+  for (const scenario of JSON.parse(readFileSync(new URL(file, DIR), "utf8"))) {
+    count++;
+    const skip = scenario.skip && scenario.skip.js;
+    test(`client core: ${file.replace(/\.json$/, "")}:${scenario.name}`, { skip }, () => new Runner(scenario).run());
+  }
+}
+
+test("there are scenarios", () => assert.ok(count >= 20));
