@@ -63,16 +63,17 @@ def neutral_line(line: ChatLine) -> dict[str, Any]:
     }
 
 
-def neutral_event(event: Event) -> str | None:
+def neutral_events(event: Event) -> list[str]:
+    """An event in the shared vocabulary (a focused BufferOpened is an open and a focus)."""
     if isinstance(event, ExitRequested):
-        return "exit"
+        return ["exit"]
     if isinstance(event, CurrentBufferChanged):
-        return f"focus {event.buffer}"
+        return [f"focus {event.buffer}"]
     if isinstance(event, BufferOpened):
-        return f"open {event.buffer}"
+        return [f"open {event.buffer}", *([f"focus {event.buffer}"] if event.focus else [])]
     if isinstance(event, BufferClosed):
-        return f"close {event.buffer}"
-    return None
+        return [f"close {event.buffer}"]
+    return []
 
 
 def line_matches(spec: dict[str, Any], line: dict[str, Any]) -> bool:
@@ -121,9 +122,7 @@ class Runner:
         for event in self.core.pop_events():
             if isinstance(event, ChatLine):
                 self.new_lines.append(neutral_line(event))
-            name = neutral_event(event)
-            if name:
-                self.events.append(name)
+            self.events += neutral_events(event)
 
     def run(self) -> None:
         for index, step in enumerate(self.scenario["steps"]):
@@ -177,6 +176,10 @@ class Runner:
         if "state" in step:
             self.check_state(step["state"])
 
+    def highlighted(self, buffer: str) -> bool:
+        buf = self.core.model.buf(buffer)
+        return buf is not None and buf.highlight
+
     def check_state(self, want: dict[str, Any]) -> None:
         core = self.core
         got: dict[str, Any] = {}
@@ -202,7 +205,7 @@ class Runner:
             elif key == "unread":
                 got[key] = {b: core.unread(b) for b in value}
             elif key == "highlight":
-                got[key] = {b: bool(core.model.buf(b) and core.model.buf(b).highlight) for b in value}  # type: ignore[union-attr]
+                got[key] = {b: self.highlighted(b) for b in value}
             else:
                 raise AssertionError(f"unknown state key {key}")
         assert got == want, f"state {got}, expected {want}"

@@ -140,8 +140,8 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
     )
     msgid = msg.tags.get("msgid")
     buf = model.buf(buffer)
-    if is_history and msgid and buf and any(line.msgid == msgid for line in buf.lines):
-        return
+    if msgid and buf and any(line.msgid == msgid for line in buf.lines):
+        return  # shown already: a repeated echo, or history that overlaps what came live
     line = ChatLine(
         buffer,
         when,
@@ -188,7 +188,9 @@ def _on_join(core: ClientCore, msg: Message, now: float) -> None:
         folded = model.fold(channel)
         focus = folded in core.focus_on_join or folded in core.first_join_pending
         core.focus_on_join.discard(folded)
-        core.first_join_pending.discard(folded)
+        if folded in core.first_join_pending:
+            # the first configured channel to be joined is shown, not the last one
+            core.first_join_pending.clear()
         core.want(channel)
         buf = model.buf(channel)
         if buf is None:

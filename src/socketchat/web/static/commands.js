@@ -73,10 +73,7 @@ export class CommandMethods {
     const ip = parseIp(target);
     if (ip) {
       if (!this.requireConnection(buffer)) return;
-      // A mask WHO on the full prefix: socketchat (like many servers) reads a mask without
-      // wildcards as a nick. The replies are then filtered to exactly this address.
-      const mask = ip.includes(":") ? `*!*@*${ip}` : `*!*@${ip}`;
-      return this.whoRequest(mask, buffer, { pmIp: ip, pmText: text });
+      return this.whoRequest(ip, buffer, { pmIp: ip, pmText: text });
     }
     if (this.isChannel(target) || this.nickLike(target)) {
       this.say(target, text, { action: false, focus: true, origin: buffer });

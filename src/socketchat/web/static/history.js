@@ -52,7 +52,9 @@ export class HistoryMethods {
     if (!this.hasHistory() || this.historyLines <= 0 || buf.historyRequest) return;
     const last = [...buf.lines].reverse().find((l) => l.msgid);
     buf.historyRequest = { kind: "latest" };
-    this.send("CHATHISTORY", "LATEST", buf.name, last ? `msgid=${last.msgid}` : "*", String(this.historyLines));
+    // after a reconnect: at least 100, to fill the gap (as the Python core)
+    const limit = last ? Math.max(this.historyLines, 100) : this.historyLines;
+    this.send("CHATHISTORY", "LATEST", buf.name, last ? `msgid=${last.msgid}` : "*", String(limit));
   }
 
   /**
@@ -101,16 +103,18 @@ export class HistoryMethods {
     }
   }
 
-  placeHistory(buf, lines) {
+  /** `received`: how many lines the batch had for this buffer (before dropping known ones). */
+  placeHistory(buf, lines, received = lines.length) {
     const request = buf.historyRequest;
     buf.historyRequest = null;
     if (request && request.kind === "before") {
       const at = request.line ? Math.max(0, buf.lines.indexOf(request.line)) : 0;
-      if (!lines.length) {
-        buf.historyStart = { time: request.line ? request.line.time : new Date(), nick: "", text: "start of history", kind: "history-start", buffer: buf.name, history: true };
+      const fresh = insertHistory(buf.lines, lines, at);
+      // fewer lines than asked for: the server has no older ones (as the Python core decides)
+      if (received < request.limit) {
+        const time = fresh.length ? fresh[0].time : request.line ? request.line.time : new Date();
+        buf.historyStart = { time, nick: "", text: "start of history", kind: "history-start", buffer: buf.name, history: true };
         buf.lines.splice(at, 0, buf.historyStart);
-      } else {
-        insertHistory(buf.lines, lines, at);
       }
     } else {
       // the latest lines on (re)join, or history the server replayed by itself

@@ -3,6 +3,7 @@
 
 import { NICKSERV } from "./accounts.js";
 import { STATUS } from "./state.js";
+import { WHOX_TOKEN } from "./who.js";
 
 const JOIN_FAILURES = new Set(["403", "405", "471", "473", "474", "475", "477"]);
 
@@ -65,7 +66,7 @@ export class IncomingMethods {
     const highlight = !self && ((!this.isChannel(chan) && kind !== "notice" && !fromServer) || this.mentionsMe(text));
     const msgid = msg.tags.msgid || null;
     const buf = this.buf(buffer);
-    if (msgid && !history && buf && buf.lines.some((l) => l.msgid === msgid)) return;
+    if (msgid && buf && buf.lines.some((l) => l.msgid === msgid)) return; // a repeated echo, or history already shown
     this.line(buffer, { time, exact, nick: sender || this.network, text, kind, self, highlight, history, msgid, batch });
   }
 
@@ -291,9 +292,12 @@ export class IncomingMethods {
       case "315": return this.whoEnd();
       case "352": {
         // 352 <me> <channel> <user> <host> <server> <nick> <flags> :<hops> <realname>
-        const req = this.who[0];
-        if (req) req.replies.push({ nick: p[5], user: p[2], host: p[3], away: (p[6] || "").includes("G") });
-        return;
+        return this.whoReply({ nick: p[5], user: p[2], host: p[3], away: (p[6] || "").includes("G") });
+      }
+      case "354": {
+        // 354 <me> <token> <user> <host> <nick> <flags> <account> (WHOX, our %tuhnfa fields)
+        if (p[1] !== WHOX_TOKEN || p.length < 7) return;
+        return this.whoReply({ nick: p[4], user: p[2], host: p[3], away: p[5].includes("G"), account: p[6] === "0" ? null : p[6] });
       }
       case "331": case "332": {
         const buf = this.buf(p[1] || "");
@@ -305,7 +309,7 @@ export class IncomingMethods {
       }
       case "353": return this.onNames(msg);
       case "366": return this.onEndOfNames(msg);
-      case "324": case "329": case "333": case "354": return;
+      case "324": case "329": case "333": return;
       default:
     }
     const text = p.slice(1).filter(Boolean).join(" ");

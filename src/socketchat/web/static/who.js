@@ -1,13 +1,26 @@
 // WHO requests and their replies, and resolving /pm <ip> to the one nick connected from it.
 // Mirrors socketchat/client/who.py. Methods of ChatCore (mixed in by client.js).
+//
+// Requests wait in `this.who` (a FIFO: servers answer WHOs in order); each collects its 352/354
+// replies until 315. /pm <ip> asks `WHO <ip>` (RFC 2812 matches a mask against hosts), and
+// `WHO *` when that matched nobody (some servers match masks against nicks only).
 
 import { sameIp } from "./irc.js";
 import { STATUS } from "./state.js";
 
+export const WHOX_TOKEN = "152";
+
 export class WhoMethods {
   whoRequest(mask, buffer, { pmIp = null, pmText = "" }) {
     this.who.push({ mask, buffer, pmIp, pmText, replies: [] });
-    this.send("WHO", mask);
+    if (this.isupport.has("WHOX")) this.send("WHO", mask, `%tuhnfa,${WHOX_TOKEN}`);
+    else this.send("WHO", mask);
+  }
+
+  /** One user of a WHO reply (352, or 354 with our WHOX token): remember what it tells. */
+  whoReply(user) {
+    this.updateMember(user.nick, user.account === undefined ? { away: user.away } : { away: user.away, account: user.account });
+    if (this.who[0]) this.who[0].replies.push(user);
   }
 
   whoEnd() {
@@ -19,7 +32,8 @@ export class WhoMethods {
       for (const u of req.replies) {
         if (sameIp(u.host, req.pmIp) && this.fold(u.nick) !== this.fold(this.nick) && !nicks.includes(u.nick)) nicks.push(u.nick);
       }
-      if (!nicks.length) this.info(buffer, `Nobody (else) is connected from ${req.pmIp}; not sent`, "error");
+      if (!nicks.length && req.mask !== "*") this.whoRequest("*", buffer, { pmIp: req.pmIp, pmText: req.pmText });
+      else if (!nicks.length) this.info(buffer, `Nobody (else) is connected from ${req.pmIp}; not sent`, "error");
       else if (nicks.length > 1) {
         this.info(buffer, `Several people are connected from ${req.pmIp}: ${nicks.join(", ")}. Not sent: use /pm <nick> <message>`, "error");
       } else this.say(nicks[0], req.pmText, { action: false, focus: true, origin: buffer });
@@ -27,6 +41,9 @@ export class WhoMethods {
     }
     if (!req.replies.length) return this.info(buffer, `WHO ${req.mask}: nobody`);
     this.info(buffer, `WHO ${req.mask}: ${req.replies.length} user(s)`);
-    for (const u of req.replies) this.info(buffer, `  ${u.nick} — ${u.user}@${u.host}${u.away ? " (away)" : ""}`);
+    for (const u of req.replies) {
+      const account = u.account ? ` [account: ${u.account}]` : "";
+      this.info(buffer, `  ${u.nick} — ${u.user || "?"}@${u.host || "?"}${u.away ? " (away)" : ""}${account}`);
+    }
   }
 }
