@@ -14,6 +14,7 @@ from socketchat.server.core import Server
 from socketchat.server.logformat import TEXT_FORMAT, apply_log_format
 from socketchat.server.net.runner import ServerRunner
 from socketchat.server.net.web import start_web
+from socketchat.server.persistence import Persistence
 from socketchat.storage.base import StorageError
 from socketchat.storage.datadir import load_secret, prepare_data_dir
 from socketchat.storage.sqlite import open_storage
@@ -95,7 +96,7 @@ async def run_server(
     try:
         directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
         cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
-        storage = open_storage(config)
+        storage = Persistence(open_storage(directory), config)
     except StorageError as exc:  # one sentence naming the path and the cause; no traceback
         print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
         return 1

@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from socketchat.irc.casemap import casefold
 from socketchat.storage.base import (
@@ -47,10 +47,6 @@ from socketchat.storage.base import (
     StoredMessage,
 )
 from socketchat.storage.datadir import create_private_file, prepare_data_dir
-
-if TYPE_CHECKING:
-    from socketchat.server.config import ServerConfig
-    from socketchat.server.persistence import Persistence
 
 log = logging.getLogger("socketchat.storage")
 
@@ -775,11 +771,10 @@ def _cause(exc: sqlite3.Error) -> str:
     return text
 
 
-def open_storage(config: ServerConfig) -> Persistence:
-    """The server's storage: SQLite in `config.data_dir`, behind the persistence hooks."""
-    from socketchat.server.persistence import Persistence
-
-    directory = prepare_data_dir(config.data_dir)
+def open_storage(data_dir: str | Path) -> SqliteBackend:
+    """The SQLite backend in `data_dir` (created or checked first). Storage knows nothing of
+    the server: the composition (`server/main.py`) wraps it in `server.persistence.Persistence`."""
+    directory = prepare_data_dir(data_dir)
     path = directory / DB_NAME
     create_private_file(path)  # 0600 before SQLite opens it: -wal and -shm get its mode
-    return Persistence(SqliteBackend(path), config)
+    return SqliteBackend(path)
