@@ -72,9 +72,12 @@ export function fold(name) {
   return name.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
-const NICK_RE = /^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]*$/;
+// Letters of any script (a Persian مهسا), or an ASCII special, first; then also digits, combining
+// marks, "-" and the zero-width non-joiner (Persian می‌نا). A loose check: the server (PRECIS and
+// UTS #39 in socketchat.irc.casemap) is the judge and says why in 432.
+const NICK_RE = /^[\p{L}[\]\\`_^{|}][\p{L}\p{M}\p{Nd}[\]\\`_^{|}\u200c-]*$/u;
 
-/** IRC nick rules (as socketchat.irc.casemap.valid_nick): letter or special first, then also digits and "-". */
+/** IRC nick rules, loosely (socketchat.irc.casemap.nick_problem decides): letter or special first, then also digits and "-". */
 export function validNick(nick, maxLength = 30) {
   return typeof nick === "string" && nick.length > 0 && nick.length <= maxLength && NICK_RE.test(nick);
 }
