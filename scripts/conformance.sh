@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
         --account-min) account_min=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "conformance: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
