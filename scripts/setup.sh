@@ -20,7 +20,7 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkg python3-venv
 python3 -c 'import tkinter' >/dev/null 2>&1 || need_pkg python3-tk
 if [ "$want_test" = 1 ]; then
     for p in xvfb xdotool imagemagick tmux chromium chromium-driver \
-             ngircd inspircd irssi weechat-headless redis-server nodejs mount faketime nginx; do
+             ngircd inspircd irssi weechat-headless redis-server nodejs mount faketime nginx systemd; do
         need_pkg "$p"
     done
 fi

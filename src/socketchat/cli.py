@@ -1,4 +1,4 @@
-"""The `socketchat` command: `serve`, `chat`, `gui` and `hash-password`.
+"""The `socketchat` command: `serve`, `init`, `chat`, `gui` and `hash-password`.
 
 Each subcommand imports its implementation lazily, so `socketchat --help` stays fast and the
 server never imports a GUI toolkit.
@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--name", default=None, help="server name (default socketchat.local)")
     serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")
 
+    init = sub.add_parser("init", help="write a commented config file and say what to do next")
+    init.add_argument("directory", nargs="?", default=".", help="where (default: here)")
+
     hashpw = sub.add_parser(
         "hash-password", help="print a password hash for [[operators]] in the config file"
     )
@@ -165,6 +168,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from socketchat.server.main import serve_main
 
         return serve_main(args)
+    if args.command == "init":
+        from socketchat.server.init import init_main
+
+        return init_main(args.directory)
     if args.command == "hash-password":
         if args.password is not None:
             print(
