@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from socketchat.irc.message import Message, parse_message
+from socketchat.server.compose import build_server
 from socketchat.server.config import Limits, ServerConfig
-from socketchat.server.core import Server
 from socketchat.server.session import Session
 
 
@@ -97,7 +97,7 @@ class Net:
             import dataclasses
 
             base = dataclasses.replace(base, limits=dataclasses.replace(Limits(), **limits))  # type: ignore[arg-type]
-        self.server = Server(base, clock=self.clock)
+        self.server = build_server(base, clock=self.clock)
 
     def client(self, nick: str | None = None, caps: str = "", ip: str = "127.0.0.1") -> Client:
         c = Client(self, ip=ip, port=40000 + len(self.server.sessions))

@@ -9,8 +9,8 @@ import logging
 import pytest
 
 from socketchat.irc.message import Message
+from socketchat.server.compose import build_server
 from socketchat.server.config import Limits, ServerConfig
-from socketchat.server.core import Server
 from socketchat.server.persistence import STORAGE_RETRY_INTERVAL, Persistence
 from socketchat.storage.sqlite import SqliteBackend
 from tests.server.harness import Net
@@ -29,7 +29,7 @@ def test_queue_limit_is_logged_once_and_users_learn_how_many_lines_were_lost(
         config = dataclasses.replace(ServerConfig(), limits=Limits().disabled())
         net = Net(config)
         backend = SqliteBackend(mnt / "socketchat.db")
-        net.server = Server(config, clock=net.clock, storage=Persistence(backend, config))
+        net.server = build_server(config, clock=net.clock, storage=Persistence(backend, config))
         alice, bob = net.client("alice"), net.client("bob")
         for c in (alice, bob):
             c.send("JOIN #room")

@@ -6,8 +6,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from socketchat.server.compose import build_server
 from socketchat.server.config import Limits, ServerConfig
-from socketchat.server.core import Server
 from socketchat.server.persistence import Persistence
 from socketchat.storage.sqlite import SqliteBackend
 from tests.server.harness import Client, Net
@@ -22,7 +22,7 @@ def stored_net(tmp_path: Path, **settings: Any) -> Net:
     config = dataclasses.replace(ServerConfig(), **settings)
     net = Net(config)
     storage = Persistence(SqliteBackend(tmp_path / "socketchat.db"), config)
-    net.server = Server(config, clock=net.clock, storage=storage)
+    net.server = build_server(config, clock=net.clock, storage=storage)
     return net
 
 

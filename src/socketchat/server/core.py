@@ -55,6 +55,8 @@ from socketchat.server.state import ChatState, WhowasEntry
 from socketchat.server.stats import ServerStats
 
 if TYPE_CHECKING:
+    from socketchat.irc.framing import FramingError
+    from socketchat.irc.message import ParseError
     from socketchat.server.rehash import RehashResult
     from socketchat.storage.base import Storage
 
@@ -72,6 +74,27 @@ class Offloader(Protocol):
 def run_inline(work: Callable[[], T], done: Callable[[T], None]) -> None:
     """The default `Offloader`: no threads (sans-I/O tests, tools)."""
     done(work())
+
+
+class Dispatcher(Protocol):
+    """What the core asks of the command layer, injected so that the core knows no command.
+
+    `commands/dispatch.py` implements it (`TABLE_DISPATCHER`); `server/compose.py:build_server`
+    is the one place that puts the two together (main and the tests both use it). The layers
+    stay one way: commands import the core, never the reverse (tests/test_layering.py).
+    """
+
+    def dispatch(self, server: Server, session: Session, msg: Message) -> int:
+        """Run one parsed command; return its flood-control cost."""
+        ...
+
+    def reject(self, server: Server, session: Session, error: FramingError | ParseError) -> int:
+        """Answer a line that could not be framed or parsed; return its cost."""
+        ...
+
+    def resume(self, server: Server, session: Session, rest: Callable[[], None]) -> None:
+        """Run `rest`, the end of an offloaded command, as part of that command (its label)."""
+        ...
 
 
 # Capabilities offered in CAP LS, with their CAP LS 302 values.
@@ -127,8 +150,10 @@ class Server:
         *,
         clock: Callable[[], float] = time.time,
         storage: Storage | None = None,
+        dispatcher: Dispatcher,
     ) -> None:
         self.config = config or ServerConfig()
+        self.dispatcher = dispatcher  # the command layer (compose.py), looked up once per line
         casemap.use(self.config.casemapping)  # process-wide, before any connection (casemap.py)
         self.clock = clock
         self.storage = storage
@@ -334,14 +359,12 @@ class Server:
                 return exc
 
         def finish(outcome: T | Exception) -> None:
-            from socketchat.server.commands.dispatch import resume
-
             try:
                 if not isinstance(outcome, Exception):
                     if session is None:
                         done(outcome)
                     else:  # the end of the command that asked (labeled-response)
-                        resume(self, session, lambda: done(outcome))
+                        self.dispatcher.resume(self, session, lambda: done(outcome))
                     return
                 log.error("offloaded work failed", exc_info=outcome)
                 if session is not None:

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 
 from socketchat.server.commands.admin import load_bans
+from socketchat.server.compose import build_server
 from socketchat.server.config import ConfigError, ServerConfig, load_config
-from socketchat.server.core import Server
 from socketchat.server.logformat import TEXT_FORMAT, apply_log_format
 from socketchat.server.net.runner import ServerRunner
 from socketchat.server.net.web import start_web
@@ -100,7 +100,7 @@ async def run_server(
     except StorageError as exc:  # one sentence naming the path and the cause; no traceback
         print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
         return 1
-    server = Server(config, storage=storage)
+    server = build_server(config, storage=storage)
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same
     server.cloak_secret = cloak_secret
     load_bans(server)  # K-lines and D-lines kept in storage

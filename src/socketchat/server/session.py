@@ -285,11 +285,10 @@ class Session:
         return self.lag_clock - self._lead() + 1e-6
 
     def _process(self, item: Message | FramingError | ParseError) -> None:
-        from socketchat.server.commands.dispatch import dispatch, reject
-
         self.processing = True
+        server = self.server
         if isinstance(item, Message):
-            cost = dispatch(self.server, self, item)
+            cost = server.dispatcher.dispatch(server, self, item)
         else:
             self.bad_input += 1
             admitted, left_out = self.server.bad_input_log.admit(
@@ -307,7 +306,7 @@ class Session:
                     if self.bad_input == BAD_INPUT_LOG_LIMIT
                     else "",
                 )
-            cost = reject(self.server, self, item)
+            cost = server.dispatcher.reject(server, self, item)
         self.processing = False
         if cost and self._flood_control():
             self.lag_clock += cost / self.server.config.limits.flood_rate

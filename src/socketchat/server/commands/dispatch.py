@@ -156,3 +156,16 @@ def reject(server: Server, session: Session, error: FramingError | ParseError) -
     else:
         session.fail("*", "INVALID_MESSAGE", f"Could not parse your message: {error}")
     return 1
+
+
+class TableDispatcher:
+    """The `core.Dispatcher` of the command table: the server is composed with it
+    (`server/compose.py`), so that the core needs no import of the commands."""
+
+    __slots__ = ()
+    dispatch = staticmethod(dispatch)
+    reject = staticmethod(reject)
+    resume = staticmethod(resume)
+
+
+TABLE_DISPATCHER = TableDispatcher()
