@@ -79,6 +79,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.irc.servertime import parse_ms
+from socketchat.server.accounts import NickGuard, check_nick, enforce_nicks
 from socketchat.storage.base import Backend, Position, StorageError, StoredMessage
 
 if TYPE_CHECKING:
@@ -109,8 +110,6 @@ class Persistence:
     """The server's `Storage`: stores and replays history, keeps accounts, guards nicks."""
 
     def __init__(self, backend: Backend, config: ServerConfig) -> None:
-        from socketchat.server.accounts import NickGuard
-
         self.backend = backend
         self.config = config
         self._connection_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
@@ -188,25 +187,22 @@ class Persistence:
         else:
             self._senders.add(sender)
 
-    def joined(self, server: Server, session: Session, channel: Channel) -> None:
+    def joined(self, server: Server, session: Session, channel: Channel) -> list[StoredMessage]:
         count = self.config.history_replay_on_join
         if count <= 0 or "draft/chathistory" in session.caps:
-            return  # chathistory clients ask for what they want
+            return []  # chathistory clients ask for what they want
         if not session.account and not self.config.history_replay_unidentified:
-            return  # we could not tell on its next connection what it has already seen
+            return []  # we could not tell on its next connection what it has already seen
         view = self.channel_view(session, channel)
         if view is None:
-            return
+            return []
         if session.account and self._account_present(session, channel):
             self._mark_seen(session, channel.folded)
-            return  # its other connection got everything live (e.g. one not yet timed out)
+            return []  # its other connection got everything live (e.g. one not yet timed out)
         since = self._seen_up_to(session, channel.folded)
         rows = self.backend.before(view.key, None, count, stop=since, eras=view.eras)
-        if rows:
-            from socketchat.server.commands.history import send_history
-
-            send_history(server, session, channel.name, rows, replay=True)
-        self._mark_seen(session, channel.folded)
+        self._mark_seen(session, channel.folded)  # the caller (JOIN) sends them at once
+        return rows
 
     def left(self, server: Server, session: Session, channel: Channel) -> None:
         if "draft/chathistory" not in session.caps:
@@ -252,13 +248,9 @@ class Persistence:
         return True
 
     def nick_changed(self, server: Server, session: Session) -> None:
-        from socketchat.server.accounts import check_nick
-
         check_nick(server, self, session)
 
     def tick(self, server: Server) -> None:
-        from socketchat.server.accounts import enforce_nicks
-
         now = server.clock()
         enforce_nicks(server, self, now)
         if not self._checkpointing and _due(self._next_checkpoint, now, CHECKPOINT_INTERVAL):

@@ -271,8 +271,10 @@ class Storage(Protocol):
         `target` is the channel name or the recipient's nick; `recipient` is None for channels.
         """
 
-    def joined(self, server: Server, session: Session, channel: Channel) -> None:
-        """`session` has just joined `channel` (e.g. replay recent history to it)."""
+    def joined(self, server: Server, session: Session, channel: Channel) -> list[StoredMessage]:
+        """`session` has just joined `channel`: the recent lines to replay to it, oldest first
+        (none: nothing it has not seen, or it asks itself). JOIN sends them (the command layer
+        knows how: `commands/history.py`), so storage and persistence know no command."""
 
     def left(self, server: Server, session: Session, channel: Channel) -> None:
         """`session` is about to leave `channel` (PART, KICK, QUIT): it has seen everything so

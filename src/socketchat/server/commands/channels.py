@@ -9,7 +9,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import valid_channel
 from socketchat.irc.message import Message
 from socketchat.server.bans import is_banned, is_invex
-from socketchat.server.commands import metadata, readmarker
+from socketchat.server.commands import history, metadata, readmarker
 from socketchat.server.commands.visibility import is_hidden_from
 
 if TYPE_CHECKING:
@@ -64,8 +64,8 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
     metadata.send_on_join(server, s, channel)
     if "draft/no-implicit-names" not in s.caps:  # IRCv3 no-implicit-names: NAMES on request only
         send_names(server, s, channel)
-    if server.storage is not None:
-        server.storage.joined(server, s, channel)
+    if server.storage is not None and (rows := server.storage.joined(server, s, channel)):
+        history.send_history(server, s, channel.name, rows, replay=True)
 
 
 def announce_join(
