@@ -226,10 +226,12 @@ class Server:
     def disconnect(self, session: Session, quit_message: str) -> None:
         """Called by `Session.close`: remove the session from every structure, tell its peers."""
         if session.registered:
-            quit_msg = Message("QUIT", (quit_message,), session.prefix, self.relay_tags(session))
+            tags = self.relay_tags(session, msgid=True)
+            quit_msg = Message("QUIT", (quit_message,), session.prefix, tags)
             peers = self.peers_of(session)
             for channel in list(session.channels.values()):
                 if self.storage is not None:
+                    self.storage.store_event(quit_msg, channel, session)
                     self.storage.left(self, session, channel)
                 self.state.remove_member(channel, session)
             self.fanout(quit_msg, peers)

@@ -69,6 +69,7 @@ prefixed with its time).
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import weakref
@@ -90,6 +91,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("socketchat.storage")
 
+EVENT_PLAYBACK = "draft/event-playback"
+PARAMS_TAG = "socketchat/params"  # stored only: an event's parameters, as relayed (JSON)
 CHATHISTORY_MAX = 100  # the most messages one CHATHISTORY request returns (ISUPPORT)
 RETENTION_INTERVAL = 300.0  # seconds between retention runs
 STORAGE_RETRY_INTERVAL = 5.0  # seconds between attempts to write history while writes fail
@@ -103,7 +106,7 @@ class HistoryView:
 
     key: str
     eras: tuple[str, ...] = ()
-    events: bool = False  # draft/event-playback: TOPIC and TAGMSG lines too
+    events: bool = False  # draft/event-playback: JOIN, TOPIC, TAGMSG... too, not only messages
 
 
 class Persistence:
@@ -137,8 +140,8 @@ class Persistence:
     def capabilities(self) -> dict[str, str]:
         return {
             "draft/chathistory": "",
-            "draft/event-playback": "",
             "draft/message-redaction": "",
+            "draft/event-playback": "",
             "draft/account-registration": "before-connect",
             "sasl": "PLAIN",
         }
@@ -186,6 +189,28 @@ class Persistence:
             self._tell_paused(sender, msg.command, kept)
         else:
             self._senders.add(sender)
+
+    def store_event(self, msg: Message, channel: Channel, sender: Session) -> None:
+        tags = dict(msg.tags)
+        tags[PARAMS_TAG] = json.dumps(list(msg.params), ensure_ascii=False)
+        time_ms = parse_ms(tags.get("time", "")) or int(sender.server.clock() * 1000)
+        kept = self.backend.append(
+            StoredMessage(
+                channel.folded,
+                time_ms,
+                tags.get("msgid", ""),
+                msg.command,
+                msg.source or "",
+                channel.name,
+                msg.params[-1] if len(msg.params) > 1 else "",
+                tags,
+                self.identity(sender),
+                era=channel.era,
+                restricted=is_closed(channel),
+            )
+        )
+        if self.paused:
+            self._tell_paused(sender, msg.command, kept)
 
     def joined(self, server: Server, session: Session, channel: Channel) -> list[StoredMessage]:
         count = self.config.history_replay_on_join
@@ -403,7 +428,9 @@ class Persistence:
         peer = self.peer_identity(server, target)
         if peer is None:
             return None
-        return HistoryView(private_key(self.identity(session), peer))
+        return HistoryView(
+            private_key(self.identity(session), peer), events=EVENT_PLAYBACK in session.caps
+        )
 
     def channel_view(self, session: Session, channel: Channel) -> HistoryView | None:
         """Who reads a channel's history, decided in one place (see the module docstring).
@@ -412,7 +439,7 @@ class Persistence:
         anything.
         """
         if session in channel.members:
-            return HistoryView(channel.folded, (channel.era,))
+            return HistoryView(channel.folded, (channel.era,), EVENT_PLAYBACK in session.caps)
         return None
 
     def peer_identity(self, server: Server, nick: str) -> str | None:

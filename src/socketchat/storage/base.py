@@ -135,8 +135,14 @@ class HistoryStore(Protocol):
 
         False: not kept at all (writes are failing and the memory queue for them is full)."""
 
-    def find(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> Position | None:
-        """Where the message with this msgid sits in conversation `key`, if it is there."""
+    def find(
+        self, key: str, msgid: str, *, eras: Collection[str] = (), events: bool = False
+    ) -> Position | None:
+        """Where the message with this msgid sits in conversation `key`, if it is there.
+
+        Reads (`find`, `before`, `after`, `latest_time`) see only PRIVMSG and NOTICE unless
+        `events`: then also the JOIN, PART, QUIT, KICK, MODE, TOPIC, NICK and TAGMSG kept
+        for draft/event-playback."""
 
     def message(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> StoredMessage | None:
         """The message with this msgid in conversation `key`, if it is there (REDACT)."""
@@ -157,7 +163,7 @@ class HistoryStore(Protocol):
     ) -> list[StoredMessage]:
         """The last `limit` messages strictly before `pos` (None: the end) and strictly after
         `stop` (None: the beginning), oldest first. PRIVMSG and NOTICE only, unless `events`
-        (draft/event-playback: TOPIC and TAGMSG too)."""
+        (draft/event-playback: channel events and TAGMSG too)."""
 
     def after(
         self,
@@ -173,7 +179,13 @@ class HistoryStore(Protocol):
         first (`events` as in `before`)."""
 
     def latest_time(
-        self, key: str, start_ms: int, end_ms: int, *, eras: Collection[str] = ()
+        self,
+        key: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        eras: Collection[str] = (),
+        events: bool = False,
     ) -> int | None:
         """The time of the newest message of `key` strictly between the two times."""
 
@@ -270,6 +282,10 @@ class Storage(Protocol):
 
         `target` is the channel name or the recipient's nick; `recipient` is None for channels.
         """
+
+    def store_event(self, msg: Message, channel: Channel, sender: Session) -> None:
+        """Append a channel event (JOIN, PART, QUIT, KICK, MODE, TOPIC, NICK) as relayed, for
+        draft/event-playback clients' CHATHISTORY."""
 
     def joined(self, server: Server, session: Session, channel: Channel) -> list[StoredMessage]:
         """`session` has just joined `channel`: the recent lines to replay to it, oldest first

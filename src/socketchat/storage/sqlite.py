@@ -163,15 +163,15 @@ def _row(row: tuple[Any, ...]) -> StoredMessage:
     )
 
 
-def _readable(eras: Collection[str], events: bool = True) -> tuple[str, tuple[str, ...]]:
-    """The SQL condition (and its parameters) for "unrestricted, or of one of these eras" (and,
-    without `events`, only messages: no TOPIC or TAGMSG, which draft/event-playback replays)."""
+def _readable(eras: Collection[str], events: bool = False) -> tuple[str, tuple[str, ...]]:
+    """The SQL condition (and its parameters) for "unrestricted, or of one of these eras", and
+    unless `events`, only PRIVMSG and NOTICE (draft/event-playback: JOIN, TOPIC, TAGMSG... are
+    for the clients that asked for them)."""
+    kinds = "" if events else " AND command IN ('PRIVMSG', 'NOTICE')"
     listed = tuple(eras)
-    only_messages = "" if events else " AND command IN ('PRIVMSG', 'NOTICE')"
     if not listed:
-        return " AND restricted = 0" + only_messages, ()
-    condition = f" AND (restricted = 0 OR era IN ({', '.join('?' * len(listed))}))"
-    return condition + only_messages, listed
+        return " AND restricted = 0" + kinds, ()
+    return f" AND (restricted = 0 OR era IN ({', '.join('?' * len(listed))})){kinds}", listed
 
 
 class SqliteBackend:
@@ -397,9 +397,11 @@ class SqliteBackend:
             self._conversations[message.key] = (message.key, a, b, nicks[a], nicks[b])
         return True
 
-    def find(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> Position | None:
+    def find(
+        self, key: str, msgid: str, *, eras: Collection[str] = (), events: bool = False
+    ) -> Position | None:
         self._write_pending()
-        where, args = _readable(eras)
+        where, args = _readable(eras, events)
         row = self.db.execute(
             "SELECT time_ms, seq FROM messages WHERE msgid = ? AND key = ?" + where,
             (msgid, key, *args),
@@ -408,9 +410,10 @@ class SqliteBackend:
 
     def message(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> StoredMessage | None:
         self._write_pending()
-        where, args = _readable(eras)
+        where, args = _readable(eras, events=True)
         row = self.db.execute(
-            f"SELECT {_COLUMNS} FROM messages WHERE msgid = ? AND key = ?" + where,
+            f"SELECT {_COLUMNS} FROM messages WHERE msgid = ? AND key = ?"
+            " AND command IN ('PRIVMSG', 'NOTICE', 'TAGMSG')" + where,
             (msgid, key, *args),
         ).fetchone()
         return _row(row) if row else None
@@ -465,10 +468,16 @@ class SqliteBackend:
         return [_row(r) for r in rows]
 
     def latest_time(
-        self, key: str, start_ms: int, end_ms: int, *, eras: Collection[str] = ()
+        self,
+        key: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        eras: Collection[str] = (),
+        events: bool = False,
     ) -> int | None:
         self._write_pending()
-        where, args = _readable(eras)
+        where, args = _readable(eras, events)
         row = self.db.execute(
             "SELECT MAX(time_ms) FROM messages WHERE key = ? AND time_ms > ? AND time_ms < ?"
             + where,
@@ -580,7 +589,8 @@ class SqliteBackend:
             "  FROM conversations WHERE party_a = ? OR party_b = ?)"
             " SELECT latest, name FROM ("
             "  SELECT name, (SELECT MAX(time_ms) FROM messages AS m WHERE m.key = wanted.key"
-            "   AND m.time_ms > ? AND (m.restricted = 0 OR m.era = wanted.era)) AS latest"
+            "   AND m.time_ms > ? AND (m.restricted = 0 OR m.era = wanted.era)"
+            "   AND m.command IN ('PRIVMSG', 'NOTICE')) AS latest"
             "  FROM wanted)"
             " WHERE latest < ? ORDER BY latest, name LIMIT ?",
             (json.dumps(wanted), party, party, party, after_ms, before_ms, limit),

@@ -52,9 +52,11 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
             return
         channel.use_invite(s)
         server.state.add_member(channel, s, "")
-    tags = server.relay_tags(s)
+    tags = server.relay_tags(s, msgid=True)
     members = list(channel.members)
     announce_join(server, s, channel, members, tags)
+    if server.storage is not None:  # for draft/event-playback
+        server.storage.store_event(Message("JOIN", (channel.name,), s.prefix, tags), channel, s)
     if s.away is not None:
         away = Message("AWAY", (s.away,), s.prefix, tags)
         server.fanout(away, (u for u in members if u is not s and "away-notify" in u.caps))
@@ -105,8 +107,10 @@ def handle_part(server: Server, s: Session, m: Message) -> None:
 
 def part(server: Server, s: Session, channel: Channel, reason: str) -> None:
     params = (channel.name, reason) if reason else (channel.name,)
-    server.fanout(Message("PART", params, s.prefix, server.relay_tags(s)), list(channel.members))
+    msg = Message("PART", params, s.prefix, server.relay_tags(s, msgid=True))
+    server.fanout(msg, list(channel.members))
     if server.storage is not None:
+        server.storage.store_event(msg, channel, s)
         server.storage.left(server, s, channel)
     server.state.remove_member(channel, s)
 
@@ -189,8 +193,8 @@ def handle_topic(server: Server, s: Session, m: Message) -> None:
     msg = Message(
         "TOPIC", (channel.name, channel.topic), s.prefix, server.relay_tags(s, msgid=True)
     )
-    if server.storage is not None:  # replayed to clients with draft/event-playback
-        server.storage.store_message(msg, channel.name, s, None)
+    if server.storage is not None:
+        server.storage.store_event(msg, channel, s)
     server.fanout(msg, list(channel.members))
 
 

@@ -14,8 +14,8 @@ decided in `server/persistence.py`.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ from socketchat.irc.servertime import format_ms, parse_ms
 from socketchat.server.commands import multiline
 from socketchat.server.persistence import (
     CHATHISTORY_MAX,
+    PARAMS_TAG,
     persistence_of,
 )
 from socketchat.storage.base import MAX_SEQ, Position, StoredMessage
@@ -60,8 +61,6 @@ def handle_chathistory(server: Server, s: Session, m: Message) -> None:
             return
         target = m.params[1]
         view = p.history_view(server, s, target) if p is not None else None
-        if view is not None and "draft/event-playback" in s.caps:
-            view = dataclasses.replace(view, events=True)
         if p is None or view is None:
             s.fail("CHATHISTORY", "INVALID_TARGET", "Messages could not be retrieved", sub, target)
             return
@@ -86,7 +85,7 @@ def _bounds(p: Persistence, view: HistoryView, ref: str) -> tuple[Position, Posi
     """A selector as (just-before, just-after) positions; None for an unknown msgid."""
     kind, _, value = ref.partition("=")
     if kind == "msgid" and value:
-        pos = p.backend.find(view.key, value, eras=view.eras)
+        pos = p.backend.find(view.key, value, eras=view.eras, events=view.events)
         return (pos, pos) if pos is not None else None
     if kind == "timestamp":
         ms = parse_ms(value)
@@ -188,9 +187,13 @@ def _to_message(row: StoredMessage, plain: bool) -> Message:
         else:
             text = stamp + text
     tags = row.tags
-    if multiline.LINES_TAG in tags:  # server-only: how a multiline message was composed
-        tags = {k: v for k, v in tags.items() if k != multiline.LINES_TAG}
-    params = (row.target,) if row.command == "TAGMSG" else (row.target, text)
+    params: tuple[str, ...] = (row.target, text)
+    if row.command == "TAGMSG":
+        params = (row.target,)
+    elif PARAMS_TAG in tags:  # an event (draft/event-playback): its parameters as relayed
+        params = tuple(json.loads(tags[PARAMS_TAG]))
+    if multiline.LINES_TAG in tags or PARAMS_TAG in tags:  # server-only tags
+        tags = {k: v for k, v in tags.items() if k not in (multiline.LINES_TAG, PARAMS_TAG)}
     return Message(row.command, params, row.source, tags)
 
 

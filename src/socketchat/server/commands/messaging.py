@@ -108,7 +108,7 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 recipients = [u for u, held in channel.members.items() if set(held) & set(wanted)]
             else:
                 recipients = list(channel.members)
-                if server.storage is not None:  # TAGMSG too: draft/event-playback replays it
+                if server.storage is not None and _kept(command, client_tags):
                     server.storage.store_message(out, channel.name, s, None)
             _deliver(server, s, out, recipients)
         else:
@@ -121,9 +121,22 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 continue
             if command == "PRIVMSG" and user.away is not None:
                 s.numeric(rpl.RPL_AWAY, user.nick, user.away)
-            if server.storage is not None:  # TAGMSG too: draft/event-playback replays it
+            if server.storage is not None and _kept(command, client_tags):
                 server.storage.store_message(out, user.nick, s, user)
             _deliver(server, s, out, [user], to_self=user is s)
+
+
+# Client tags of a TAGMSG that are not worth keeping in history: typing notifications mean
+# nothing a minute later. A TAGMSG with any other client tag (a reaction, +draft/react; a reply,
+# +draft/reply) is kept, for draft/event-playback clients' CHATHISTORY.
+_TRANSIENT_TAGS = frozenset({"+typing", "+draft/typing"})
+
+
+def _kept(command: str, client_tags: dict[str, str]) -> bool:
+    """Is this message stored in history?"""
+    if command != "TAGMSG":
+        return True
+    return any(k not in _TRANSIENT_TAGS for k in client_tags)
 
 
 def _deliver(

@@ -55,11 +55,11 @@ def handle_kick(server: Server, s: Session, m: Message) -> None:
                 rpl.ERR_USERNOTINCHANNEL, target.nick, channel.name, "They aren't on that channel"
             )
         else:
-            msg = Message(
-                "KICK", (channel.name, target.nick, reason), s.prefix, server.relay_tags(s)
-            )
+            tags = server.relay_tags(s, msgid=True)
+            msg = Message("KICK", (channel.name, target.nick, reason), s.prefix, tags)
             server.fanout(msg, list(channel.members))
             if server.storage is not None:
+                server.storage.store_event(msg, channel, s)
                 server.storage.left(server, target, channel)
             server.state.remove_member(channel, target)
 

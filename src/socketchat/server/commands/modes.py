@@ -114,10 +114,11 @@ def change_channel_modes(
         return
     applied = [done for ch in changes if (done := _apply(server, s, channel, ch)) is not None]
     if applied:
-        msg = Message(
-            "MODE", (channel.name, *format_modes(applied)), s.prefix, server.relay_tags(s)
-        )
+        tags = server.relay_tags(s, msgid=True)
+        msg = Message("MODE", (channel.name, *format_modes(applied)), s.prefix, tags)
         server.fanout(msg, list(channel.members))
+        if server.storage is not None:
+            server.storage.store_event(msg, channel, s)
 
 
 def _apply(server: Server, s: Session, channel: Channel, ch: ModeChange) -> ModeChange | None:

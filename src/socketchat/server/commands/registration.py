@@ -139,8 +139,11 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
     old_prefix, old_nick = s.prefix, s.nick
     server.state.remember(WhowasEntry.of(s, server.clock()))
     server.state.claim_nick(s, nick)
-    msg = Message("NICK", (nick,), old_prefix, server.relay_tags(s))
+    msg = Message("NICK", (nick,), old_prefix, server.relay_tags(s, msgid=True))
     server.fanout(msg, server.peers_of(s, include_self=True))
+    if server.storage is not None:
+        for channel in s.channels.values():
+            server.storage.store_event(msg, channel, s)
     monitor.nick_changed(server, s, old_nick)
     if server.storage is not None:
         server.storage.nick_changed(server, s)  # nick protection
