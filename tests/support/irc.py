@@ -115,6 +115,7 @@ class IRCClient(LineClient):
         tls: bool = False,
         timeout: float = 10.0,
         source: str | None = None,
+        client_cert: tuple[str, str] | None = None,
     ) -> None:
         super().__init__(timeout)
         # `source`: the local address to connect from (127.0.x.y: a distinct client address)
@@ -125,6 +126,8 @@ class IRCClient(LineClient):
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
+            if client_cert is not None:  # (certificate, key) PEM files: SASL EXTERNAL
+                ctx.load_cert_chain(*client_cert)
             sock = ctx.wrap_socket(sock, server_hostname=host)
         self.sock = sock
         self.buffer = b""

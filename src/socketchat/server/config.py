@@ -109,6 +109,7 @@ class ServerConfig:
     tls_port: int = 0
     tls_cert: str = ""
     tls_key: str = ""
+    tls_client_ca: str = ""  # CA (PEM) whose client certificates the TLS port asks for
     tls_self_signed: bool = False  # make and keep a certificate in the data dir (net/certs.py)
     web_tls: bool = False  # the web port serves HTTPS/WSS with tls_cert/tls_key
     sts_duration: int = 2592000  # IRCv3 STS policy (seconds) while TLS is on; 0: not advertised

@@ -143,7 +143,7 @@ class Persistence:
             "draft/message-redaction": "",
             "draft/event-playback": "",
             "draft/account-registration": "before-connect",
-            "sasl": "PLAIN",
+            "sasl": "PLAIN,EXTERNAL",
         }
 
     def isupport(self) -> list[str]:

@@ -6,6 +6,7 @@
     /msg NickServ LOGOUT
     /msg NickServ INFO [account]
     /msg NickServ GHOST <nick>                    disconnects a session holding your account's nick
+    /msg NickServ CERT ADD [fp] | DEL <fp> | LIST  client certificates for SASL EXTERNAL
 
 NickServ exists only when the server has storage. It answers with NOTICEs from
 ``NickServ!NickServ@services.``; its nick can never be taken, and WHOIS shows it (`whois`).
@@ -46,6 +47,8 @@ IDENTIFY [account] <password> - log in to your account
 LOGOUT - log out
 INFO [account] - when an account was registered
 GHOST <nick> - disconnect a session that holds your account's nick
+CERT ADD [fingerprint] | DEL <fingerprint> | LIST - certificates that log you in (SASL EXTERNAL);
+  ADD without a fingerprint adds the one you are connected with
 Clients with SASL can log in while connecting instead."""
 
 
@@ -157,6 +160,35 @@ def _ghost(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
         nickserv_notice(server, s, f"{args[0]} has been disconnected.")
 
 
+def _cert(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    """CERT ADD [fp] / DEL <fp> / LIST: the client certificates of your account."""
+    if not s.account:
+        nickserv_notice(server, s, "Log in first (IDENTIFY), then add your certificate.")
+        return
+    sub = args[0].upper() if args else ""
+    given = args[1].lower().replace(":", "") if len(args) > 1 else ""
+    if given and (len(given) != 64 or any(c not in "0123456789abcdef" for c in given)):
+        nickserv_notice(server, s, "A fingerprint is a SHA-256 in hex (64 digits).")
+        return
+    if sub == "LIST":
+        prints = p.backend.certs_of(s.account)
+        nickserv_notice(server, s, f"{len(prints)} certificate(s) for {s.account}:")
+        for fp in prints:
+            nickserv_notice(server, s, fp)
+    elif sub == "ADD":
+        fp = given or s.certfp or ""
+        if not fp:
+            nickserv_notice(server, s, "You are not connected with a client certificate.")
+            return
+        p.backend.add_cert(s.account, fp)
+        nickserv_notice(server, s, f"Certificate {fp} added to {s.account}.")
+    elif sub == "DEL" and given:
+        p.backend.remove_cert(s.account, given)
+        nickserv_notice(server, s, f"Certificate {given} removed from {s.account}.")
+    else:
+        nickserv_notice(server, s, "Usage: CERT ADD [fingerprint] | DEL <fingerprint> | LIST")
+
+
 _COMMANDS: dict[str, Callable[[Server, Persistence, Session, list[str]], None]] = {
     "HELP": _help,
     "REGISTER": _register,
@@ -165,4 +197,5 @@ _COMMANDS: dict[str, Callable[[Server, Persistence, Session, list[str]], None]] 
     "LOGOUT": _logout,
     "INFO": _info,
     "GHOST": _ghost,
+    "CERT": _cert,
 }

@@ -72,6 +72,7 @@ class Session:
         "cap_version",
         "caps",
         "capture",
+        "certfp",
         "channels",
         "close_reason",
         "closed",
@@ -150,6 +151,7 @@ class Session:
         self.modes: set[str] = set()
         self.away: str | None = None
         self.account: str | None = None
+        self.certfp: str | None = None  # SHA-256 of a TLS client certificate (SASL EXTERNAL)
         self.sasl: object | None = None  # SASL exchange in progress (storage/accounts)
         self.channels: dict[str, Channel] = {}
         self.connected_at = now

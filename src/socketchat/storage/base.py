@@ -243,6 +243,17 @@ class AccountStore(Protocol):
 
     def set_password(self, name: str, password_hash: str) -> None: ...
 
+    def account_for_cert(self, fingerprint: str) -> Account | None:
+        """The account a client certificate (SHA-256, hex) was added to (SASL EXTERNAL)."""
+
+    def certs_of(self, account: str) -> list[str]:
+        """The fingerprints added to `account` (NickServ CERT LIST)."""
+
+    def add_cert(self, account: str, fingerprint: str) -> None:
+        """Tie a fingerprint to `account` (taking it from any other account)."""
+
+    def remove_cert(self, account: str, fingerprint: str) -> None: ...
+
 
 class Backend(HistoryStore, AccountStore, BanStore, Protocol):
     """A complete storage backend: history, accounts and server bans in one transactional

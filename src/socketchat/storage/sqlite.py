@@ -132,6 +132,14 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (kind, mask)
     ) WITHOUT ROWID;
     """,
+    # 5 -> 6: client-certificate fingerprints of accounts (NickServ CERT, SASL EXTERNAL).
+    """
+    CREATE TABLE account_certs (
+        fingerprint TEXT PRIMARY KEY,     -- SHA-256 of the certificate (DER), lower-case hex
+        account TEXT NOT NULL             -- folded account name
+    ) WITHOUT ROWID;
+    CREATE INDEX account_certs_account ON account_certs (account);
+    """,
 ]
 
 _INSERT = (
@@ -740,6 +748,40 @@ class SqliteBackend:
     def message_count(self) -> int:
         self._write_pending()
         return int(self.db.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    # -- client certificates (SASL EXTERNAL) ---------------------------------------------------
+    def account_for_cert(self, fingerprint: str) -> Account | None:
+        self._write_pending()
+        row = self.db.execute(
+            "SELECT account FROM account_certs WHERE fingerprint = ?", (fingerprint,)
+        ).fetchone()
+        return self.get_account(row[0]) if row else None
+
+    def certs_of(self, account: str) -> list[str]:
+        self._write_pending()
+        rows = self.db.execute(
+            "SELECT fingerprint FROM account_certs WHERE account = ? ORDER BY fingerprint",
+            (casefold(account),),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def add_cert(self, account: str, fingerprint: str) -> None:
+        self._ops.append(
+            (
+                "INSERT OR REPLACE INTO account_certs (fingerprint, account) VALUES (?, ?)",
+                (fingerprint, casefold(account)),
+            )
+        )
+        self._write_pending()
+
+    def remove_cert(self, account: str, fingerprint: str) -> None:
+        self._ops.append(
+            (
+                "DELETE FROM account_certs WHERE fingerprint = ? AND account = ?",
+                (fingerprint, casefold(account)),
+            )
+        )
+        self._write_pending()
 
     # -- server bans (KLINE, DLINE) -----------------------------------------------------------
     def server_bans(self) -> list[ServerBan]:

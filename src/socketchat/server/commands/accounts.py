@@ -23,15 +23,18 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold
 from socketchat.irc.message import Message
 from socketchat.server.accounts import check_password, log_in, register
+from socketchat.server.audit import audit
 from socketchat.server.commands.registration import try_register
 from socketchat.server.persistence import persistence_of
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
+    from socketchat.server.persistence import Persistence
     from socketchat.server.session import Session
     from socketchat.storage.base import Account
 
 SASL_CHUNK = 400
+MECHANISMS = ("PLAIN", "EXTERNAL")  # EXTERNAL: a TLS client certificate (NickServ CERT ADD)
 SASL_MAX_BYTES = 4096
 
 
@@ -92,11 +95,14 @@ def handle_authenticate(server: Server, s: Session, m: Message) -> None:
         # Logged in already: a new exchange may switch accounts ("Servers SHOULD allow a client,
         # authenticated or otherwise, to reauthenticate", IRCv3 SASL 3.2). A failure keeps the
         # account the client had.
-        if p is None or "sasl" not in s.caps or arg.upper() != "PLAIN":
-            s.numeric(rpl.RPL_SASLMECHS, "PLAIN", "are available SASL mechanisms")
+        mechanism = arg.upper()
+        if p is None or "sasl" not in s.caps or mechanism not in MECHANISMS:
+            s.numeric(rpl.RPL_SASLMECHS, ",".join(MECHANISMS), "are available SASL mechanisms")
             s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
+        elif mechanism == "EXTERNAL" and s.certfp is None:
+            s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed: no client certificate")
         else:
-            s.sasl = SaslExchange("PLAIN")
+            s.sasl = SaslExchange(mechanism)
             s.send(Message("AUTHENTICATE", ("+",)))
         return
     if len(arg) > SASL_CHUNK:  # one line longer than the protocol's chunk: 905
@@ -114,6 +120,9 @@ def handle_authenticate(server: Server, s: Session, m: Message) -> None:
         exchange.data += arg
     if len(arg) == SASL_CHUNK:
         return  # more to come
+    if exchange.mechanism == "EXTERNAL" and p is not None:
+        _external(server, p, s, exchange.data)
+        return
     try:
         fields = base64.b64decode(exchange.data, validate=True).decode("utf-8").split("\0")
     except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII input ("é")
@@ -134,6 +143,34 @@ def handle_authenticate(server: Server, s: Session, m: Message) -> None:
         _finish(server, s)
 
     check_password(server, p, s, fields[1], fields[2], checked)
+
+
+def _external(server: Server, p: Persistence, s: Session, data: str) -> None:
+    """SASL EXTERNAL: the account the client certificate was added to (NickServ CERT ADD);
+    an authorization identity, when sent, must name that account."""
+    try:
+        authzid = base64.b64decode(data, validate=True).decode("utf-8") if data else ""
+    except ValueError:
+        authzid = None
+    account = p.backend.account_for_cert(s.certfp) if s.certfp else None
+    if (
+        account is None
+        or authzid is None
+        or (authzid and casefold(authzid) != casefold(account.name))
+    ):
+        audit(
+            "login_failed",
+            f"SASL EXTERNAL refused for certificate {s.certfp} from {s.ip} (id={s.id})",
+            failure=True,
+            account=authzid or "",
+            ip=s.ip,
+            certfp=s.certfp or "",
+        )
+        s.numeric(rpl.ERR_SASLFAIL, "SASL authentication failed")
+    else:
+        log_in(server, p, s, account)
+        s.numeric(rpl.RPL_SASLSUCCESS, "SASL authentication successful")
+    _finish(server, s)
 
 
 def _finish(server: Server, s: Session) -> None:

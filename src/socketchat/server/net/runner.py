@@ -51,9 +51,15 @@ class Listening:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-def make_tls_context(cert: str, key: str) -> ssl.SSLContext:
+def make_tls_context(cert: str, key: str, client_ca: str = "") -> ssl.SSLContext:
+    """The server's context. With `client_ca`, clients may present a certificate signed by it
+    (optional: others connect as before); its fingerprint is for SASL EXTERNAL. Python's ssl
+    cannot accept a certificate no CA vouches for, hence the CA."""
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.verify_mode = ssl.CERT_OPTIONAL
+        ctx.load_verify_locations(client_ca)
     return ctx
 
 
@@ -85,7 +91,7 @@ class ServerRunner:
         self.reload_config: Callable[[], ServerConfig] | None = None
         self.config_source = ""  # the file it reads, for messages
         self.on_rehash: list[Callable[[ServerConfig], None]] = []
-        self._tls_contexts: list[ssl.SSLContext] = []
+        self._tls_contexts: list[tuple[ssl.SSLContext, bool]] = []  # (context, IRC port?)
         self._proxy_listeners: list[ProxyListener] = []
         self._lag_handle: asyncio.TimerHandle | None = None
 
@@ -121,15 +127,15 @@ class ServerRunner:
             self.listeners.append(plain)
             self.listening.port = plain.sockets[0].getsockname()[1]
         if config.tls_cert and config.tls_key and config.tls_proxy_protocol:
-            ctx = make_tls_context(config.tls_cert, config.tls_key)
-            self._tls_contexts.append(ctx)
+            ctx = make_tls_context(config.tls_cert, config.tls_key, config.tls_client_ca)
+            self._tls_contexts.append((ctx, True))
             proxied_tls = ProxyListener(self.server, trusted, tls=ctx)
             self._proxy_listeners.append(proxied_tls)
             self.listening.tls_port = await proxied_tls.start(host, config.tls_port or 6697)
             self.add_closer(proxied_tls.close)
         elif config.tls_cert and config.tls_key:
-            ctx = make_tls_context(config.tls_cert, config.tls_key)
-            self._tls_contexts.append(ctx)
+            ctx = make_tls_context(config.tls_cert, config.tls_key, config.tls_client_ca)
+            self._tls_contexts.append((ctx, True))
             secure = await loop.create_server(
                 lambda: StreamLink(self.server, secure=True),
                 host,
@@ -148,8 +154,8 @@ class ServerRunner:
     def tls_context(self) -> ssl.SSLContext:
         """A context with the configured certificate that rehash keeps current (web port)."""
         config = self.server.config
-        ctx = make_tls_context(config.tls_cert, config.tls_key)
-        self._tls_contexts.append(ctx)
+        ctx = make_tls_context(config.tls_cert, config.tls_key)  # browsers: no client certs
+        self._tls_contexts.append((ctx, False))
         return ctx
 
     def _set_sts(self, config: ServerConfig) -> None:
@@ -185,7 +191,7 @@ class ServerRunner:
         try:
             new = self.reload_config()
             if new.tls_cert and new.tls_key:
-                make_tls_context(new.tls_cert, new.tls_key)
+                make_tls_context(new.tls_cert, new.tls_key, new.tls_client_ca)
         except (ConfigError, OSError, ssl.SSLError) as exc:
             error = str(exc) or type(exc).__name__
             log.error("rehash by %s refused, the old configuration stays: %s", by, error)
@@ -194,8 +200,11 @@ class ServerRunner:
         kept = tuple(apply_config(self.server, new))
         config = self.server.config
         if config.tls_cert and config.tls_key:
-            for ctx in self._tls_contexts:
+            for ctx, irc in self._tls_contexts:
                 ctx.load_cert_chain(config.tls_cert, config.tls_key)
+                if irc and config.tls_client_ca:
+                    ctx.verify_mode = ssl.CERT_OPTIONAL
+                    ctx.load_verify_locations(config.tls_client_ca)
         trusted = TrustedNetworks(config.trusted_proxies)
         for proxied in self._proxy_listeners:
             proxied.trusted = trusted

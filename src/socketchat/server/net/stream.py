@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -35,6 +36,11 @@ class StreamLink(asyncio.Protocol):
         self.session = self._server.connect(
             self, str(peer[0]), int(peer[1]), secure=self.secure, kind=kind
         )
+        if self.secure:  # a client certificate (tls_client_ca): its fingerprint, for EXTERNAL
+            tls = transport.get_extra_info("ssl_object")
+            der = tls.getpeercert(binary_form=True) if tls is not None else None
+            if der:
+                self.session.certfp = hashlib.sha256(der).hexdigest()
 
     def data_received(self, data: bytes) -> None:
         if self.session is not None:
