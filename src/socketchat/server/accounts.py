@@ -33,6 +33,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, valid_nick
 from socketchat.irc.message import Message
 from socketchat.server.audit import audit
+from socketchat.server.nicks import change_nick
 from socketchat.server.passwords import MAX_PASSWORD_BYTES, hash_password, verify_password
 from socketchat.storage.base import Account
 
@@ -309,11 +310,11 @@ def enforce_nicks(server: Server, p: Persistence, now: float) -> None:
 
 
 def rename_to_guest(server: Server, s: Session) -> None:
-    from socketchat.server.commands.registration import handle_nick
-
+    """Registered `s` did not identify in time: a free Guest nick (the NICK change core,
+    `nicks.change_nick`, without NICK's checks: the name is valid and free by construction)."""
     while True:
         guest = f"Guest{secrets.randbelow(90000) + 10000}"
-        if server.state.find_nick(guest) is None:
+        if server.state.nick_holder(guest, s) is None:
             break
     nickserv_notice(server, s, f"You did not identify in time; your nick is now {guest}.")
-    handle_nick(server, s, Message("NICK", (guest,)))
+    change_nick(server, s, guest)

@@ -11,7 +11,7 @@ from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
 from socketchat.server import monitor, services
 from socketchat.server.klines import check_registration
-from socketchat.server.state import WhowasEntry
+from socketchat.server.nicks import change_nick
 from socketchat.server.welcome import send_welcome
 
 if TYPE_CHECKING:
@@ -136,17 +136,7 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
         server.state.claim_nick(s, nick)
         try_register(server, s)
         return
-    old_prefix, old_nick = s.prefix, s.nick
-    server.state.remember(WhowasEntry.of(s, server.clock()))
-    server.state.claim_nick(s, nick)
-    msg = Message("NICK", (nick,), old_prefix, server.relay_tags(s, msgid=True))
-    server.fanout(msg, server.peers_of(s, include_self=True))
-    if server.storage is not None:
-        for channel in s.channels.values():
-            server.storage.store_event(msg, channel, s)
-    monitor.nick_changed(server, s, old_nick)
-    if server.storage is not None:
-        server.storage.nick_changed(server, s)  # nick protection
+    change_nick(server, s, nick)
 
 
 def handle_user(server: Server, s: Session, m: Message) -> None:
