@@ -166,7 +166,7 @@ def check_password(
     throttle = server.login_throttle
     subject = "account:" + casefold(name)
     keys = throttle.keys(subject, s.ip)
-    if throttle.blocked(keys, server.clock()):
+    if throttle.blocked(keys, server.monotonic()):
         then(None, "throttled")
         return
     account = p.backend.get_account(name) if name else None
@@ -176,7 +176,7 @@ def check_password(
     def done(right: bool) -> None:
         throttle.finished(keys)
         if not right or account is None:
-            throttle.failed(keys, server.clock())
+            throttle.failed(keys, server.monotonic())
             audit(
                 "login_failed",
                 f"failed login to account {name!r} from {s.ip} (id={s.id})",
@@ -290,7 +290,7 @@ def check_nick(server: Server, p: Persistence, s: Session) -> None:
         return
     if p.guard.pending.get(s, ("", 0.0))[0] == s.folded:
         return
-    p.guard.pending[s] = (s.folded, server.clock() + grace)
+    p.guard.pending[s] = (s.folded, server.monotonic() + grace)
     nickserv_notice(
         server,
         s,

@@ -149,17 +149,26 @@ class Server:
         config: ServerConfig | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] | None = None,
         storage: Storage | None = None,
         dispatcher: Dispatcher,
     ) -> None:
         self.config = config or ServerConfig()
         self.dispatcher = dispatcher  # the command layer (compose.py), looked up once per line
         casemap.use(self.config.casemapping)  # process-wide, before any connection (casemap.py)
+        # Two clocks: `clock` (wall time) stamps what users see (server-time, topic and
+        # creation times, history); `monotonic` measures every duration (flood control,
+        # timeouts, throttles), so a wall-clock step (NTP, an operator) delays nobody. A test
+        # that injects only `clock` drives both with it.
         self.clock = clock
+        if monotonic is None:
+            monotonic = time.monotonic if clock is time.time else clock
+        self.monotonic = monotonic
         self.storage = storage
         self.name = self.config.name
         self.state = ChatState(self.config.limits.whowas_history)
         self.started_at = clock()
+        self.started_mono = monotonic()
         self.sessions: set[Session] = set()
         self.per_ip: dict[str, int] = {}
         self.dirty: list[Session] = []
@@ -402,7 +411,7 @@ class Server:
     def delay(self, session: Session) -> None:
         """Flood control started holding back `session`'s input: tick when it may go on."""
         self.delayed.add(session)
-        self.tick_wanted(max(0.0, session.release_at() - self.clock()))
+        self.tick_wanted(max(0.0, session.release_at() - self.monotonic()))
 
     @property
     def sweep_interval(self) -> float:
@@ -413,7 +422,7 @@ class Server:
 
     def tick(self) -> float:
         """Release flood-delayed input, run timeouts. Returns seconds until the next tick."""
-        now = self.clock()
+        now = self.monotonic()
         wait = 1.0
         for s in list(self.delayed):
             if s.closed or not s.release_delayed():
@@ -436,7 +445,7 @@ class Server:
             if not s.registered:
                 if (
                     limits.registration_timeout
-                    and now - s.connected_at > limits.registration_timeout
+                    and now - s.connected_mono > limits.registration_timeout
                 ):
                     log.info("timeout: id=%d from %s did not register", s.id, s.ip)
                     s.close("Registration timed out")

@@ -130,7 +130,7 @@ class Persistence:
         self.guard = NickGuard()
         # storage outages (see the module docstring)
         self.paused = False  # a commit failed; history waits in memory until a retry works
-        self._retry_at: float | None = None  # server clock; None: set at the next tick
+        self._retry_at: float | None = None  # monotonic clock; None: set at the next tick
         self._paused_at: float | None = None
         self._senders: weakref.WeakSet[Session] = weakref.WeakSet()  # lines not yet committed
         self._told: weakref.WeakSet[Session] = weakref.WeakSet()  # told "paused" this outage
@@ -276,7 +276,8 @@ class Persistence:
         check_nick(server, self, session)
 
     def tick(self, server: Server) -> None:
-        now = server.clock()
+        # deadlines and intervals on the monotonic clock; retention's cut-off is wall time
+        now = server.monotonic()
         enforce_nicks(server, self, now)
         if not self._checkpointing and _due(self._next_checkpoint, now, CHECKPOINT_INTERVAL):
             self._next_checkpoint = now + CHECKPOINT_INTERVAL
@@ -290,7 +291,7 @@ class Persistence:
             return
         if self._retention is None and _due(self._next_retention, now, RETENTION_INTERVAL):
             self._next_retention = now + RETENTION_INTERVAL
-            self._retention = self._retention_batches(now)
+            self._retention = self._retention_batches(server.clock())
             self._retention_removed = 0
         if self._retention is not None:
             self._retention_step(server)

@@ -14,7 +14,9 @@ outbox to its `Link` in one write. A busy channel therefore costs one write per 
 turn, however many messages arrived in that turn, and nobody waits for a slow reader: a peer whose
 unsent bytes pass the SendQ limit is dropped instead.
 
-Flood control is "fake lag": each command moves the session's lag clock forward by 1/flood_rate s;
+Flood control is "fake lag": each command moves the session's lag clock forward by its cost
+(`commands/spec.Cost`: at least one unit, more for work that grows with its arguments or answer)
+times 1/flood_rate s, on the server's monotonic clock;
 while the lag clock is more than flood_burst commands ahead of real time, new lines wait in `inbox`
 (the adapter also stops reading from the socket); `Server.tick()` releases them as time passes
 (the server asks its adapter for a tick at `release_at()`). A peer that keeps more than
@@ -77,6 +79,7 @@ class Session:
         "close_reason",
         "closed",
         "connected_at",
+        "connected_mono",
         "deferred_label",
         "dirty",
         "folded",
@@ -126,7 +129,7 @@ class Session:
         kind: str = "tcp",
     ) -> None:
         limits = server.config.limits
-        now = server.clock()
+        now = server.monotonic()
         self.server = server
         self.id = session_id
         self.link = link
@@ -154,7 +157,9 @@ class Session:
         self.certfp: str | None = None  # SHA-256 of a TLS client certificate (SASL EXTERNAL)
         self.sasl: object | None = None  # SASL exchange in progress (storage/accounts)
         self.channels: dict[str, Channel] = {}
-        self.connected_at = now
+        self.connected_at = server.clock()  # wall clock: shown as the signon time
+        # every duration (timeouts, idle time, flood control) is measured on the monotonic clock
+        self.connected_mono = now
         self.last_seen = now
         self.last_message_at = now
         self.ping_sent_at = 0.0
@@ -203,7 +208,7 @@ class Session:
         """Bytes from a stream transport."""
         if self.closed:
             return
-        self.last_seen = self.server.clock()
+        self.last_seen = self.server.monotonic()
         for item in self.framer.feed(data):
             self._admit(item)
             if self.closed:
@@ -270,7 +275,7 @@ class Session:
     def _has_credit(self) -> bool:
         if not self._flood_control():
             return True
-        now = self.server.clock()
+        now = self.server.monotonic()
         if self.lag_clock < now:
             self.lag_clock = now
         return self.lag_clock - now <= self._lead()
@@ -281,9 +286,9 @@ class Session:
         return (limits.flood_burst - 1) / limits.flood_rate
 
     def release_at(self) -> float:
-        """When (server clock) flood control will admit the next delayed line."""
+        """When (server monotonic clock) flood control will admit the next delayed line."""
         if not self._flood_control():
-            return self.server.clock()
+            return self.server.monotonic()
         return self.lag_clock - self._lead() + 1e-6
 
     def _process(self, item: Message | FramingError | ParseError) -> None:

@@ -92,7 +92,7 @@ def send_welcome(server: Server, s: Session) -> None:
     s.registered = True
     server.stats.registrations += 1
     server.state.add_user(s)
-    s.last_seen = server.clock()
+    s.last_seen = server.monotonic()
     log.info("registered id=%d nick=%s host=%s", s.id, s.nick, s.host)
     s.numeric(rpl.RPL_WELCOME, f"Welcome to the {server.config.network} IRC network, {s.prefix}")
     send_static(server, s, host_numerics)

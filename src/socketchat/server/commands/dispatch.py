@@ -32,7 +32,8 @@ log = logging.getLogger("socketchat.server")
 
 
 def dispatch(server: Server, session: Session, msg: Message) -> int:
-    """Run one command. Returns its flood-control cost.
+    """Run one command. Returns its flood-control cost (`spec.Cost`), measured on what it did:
+    the channels it joined or left and the lines it sent back.
 
     The shared checks' error replies (421, 451, 461, 481) answer the command, so they are
     labeled as any handler's reply would be.
@@ -49,11 +50,16 @@ def dispatch(server: Server, session: Session, msg: Message) -> int:
     if session.multiline is not None and multiline.add_line(server, session, msg):
         return 1
     if label is None or "labeled-response" not in session.caps:
-        if _admissible(session, msg, spec):
-            assert spec is not None
+        if not _admissible(session, msg, spec):
+            return 1
+        assert spec is not None
+        if not spec.measured:  # the common case: nothing to measure
             _run(server, session, msg, spec.handler)
-            return spec.flood_cost
-        return 1
+            return spec.fixed if spec.fixed > 0 else spec.cost.charge(msg, 0, 0)
+        channels, lines = len(session.channels), len(session.outbox)
+        _run(server, session, msg, spec.handler)
+        return _charge(spec, session, msg, channels, lines)
+    channels, lines = len(session.channels), len(session.outbox)
     session.capture = []
     admitted = False
     try:
@@ -67,7 +73,13 @@ def dispatch(server: Server, session: Session, msg: Message) -> int:
         session.deferred_label = (label, captured or [])  # the answer comes in `resume`
     elif not session.closed:
         _send_labeled(server, session, label, captured or [])
-    return spec.flood_cost if admitted and spec is not None else 1
+    return _charge(spec, session, msg, channels, lines) if admitted and spec is not None else 1
+
+
+def _charge(spec: Command, session: Session, msg: Message, channels: int, lines: int) -> int:
+    """The cost of a command that ran, from the channel count and outbox length before it."""
+    changed = abs(len(session.channels) - channels)
+    return spec.cost.charge(msg, changed, max(0, len(session.outbox) - lines))
 
 
 def _admissible(session: Session, msg: Message, spec: Command | None) -> bool:
@@ -111,7 +123,7 @@ def _run(server: Server, session: Session, msg: Message, handler: object) -> Non
     try:
         handler(server, session, msg)  # type: ignore[operator]
     except Exception:  # a bug in one handler must not take the server down
-        admitted, left_out = server.tracebacks.admit(server.clock(), session.internal_errors)
+        admitted, left_out = server.tracebacks.admit(server.monotonic(), session.internal_errors)
         session.internal_errors += 1
         if admitted:
             last = session.internal_errors == server.tracebacks.per_session

@@ -72,7 +72,7 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
     if max_targets and len(targets) > max_targets:
         s.numeric("407", m.params[0], f"Too many targets. Only {max_targets} allowed.")
         return
-    s.last_message_at = server.clock()
+    s.last_message_at = server.monotonic()
     client_tags = _client_tags(m)
     # ":prefix COMMAND target :text\r\n" is the prefix, command, target and text plus 7 bytes
     overhead = len(s.prefix.encode("utf-8", "replace")) + len(command) + 7

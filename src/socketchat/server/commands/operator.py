@@ -23,7 +23,7 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
     throttle = server.login_throttle
     subject = "oper:" + name
     keys = throttle.keys(subject, s.ip)
-    if throttle.blocked(keys, server.clock()):
+    if throttle.blocked(keys, server.monotonic()):
         s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect (too many failed attempts)")
         return
     throttle.started(keys)
@@ -32,7 +32,7 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
         throttle.finished(keys)
         who = f"{s.nick}!{s.user}@{s.ip}"
         if entry is None or not right:
-            throttle.failed(keys, server.clock())
+            throttle.failed(keys, server.monotonic())
             audit(
                 "oper_failed",
                 f"{who} failed OPER as {name!r}",

@@ -146,7 +146,7 @@ def _whox_reply(
         "n": user.nick,
         "f": who_flags(s, user, channel),
         "d": "0",
-        "l": str(int(server.clock() - user.last_message_at)) if private else "0",
+        "l": str(int(server.monotonic() - user.last_message_at)) if private else "0",
         "a": user.account or "0",
         "o": "n/a",
         "r": user.realname,
@@ -196,7 +196,7 @@ def send_whois(server: Server, s: Session, user: Session) -> None:
         s.numeric(rpl.RPL_WHOISACTUALLY, nick, user.ip, "actually using host")
     if user.secure:
         s.numeric("671", nick, "is using a secure connection")
-    idle = int(server.clock() - user.last_message_at)
+    idle = int(server.monotonic() - user.last_message_at)
     signon = str(int(user.connected_at))
     s.numeric(rpl.RPL_WHOISIDLE, nick, str(idle), signon, "seconds idle, signon time")
 

@@ -348,7 +348,7 @@ class WebListener:
             "channels": server.state.channel_count(),
             "connections": len(server.sessions),
             "websocket_connections": len(self.links),
-            "uptime": round(server.clock() - server.started_at, 3),
+            "uptime": round(server.monotonic() - server.started_mono, 3),
             "version": __version__,
         }
         return http_response(
