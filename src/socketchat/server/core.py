@@ -332,22 +332,27 @@ class Server:
             # The transport writes what the kernel takes at once; what stays is the peer's
             # backlog. A burst that a reading peer takes does not count, a stalled one does.
             if sendq and not s.closed and (backlog := s.link.buffered()) > sendq:
-                log.warning(
-                    "sendq: id=%d nick=%s: %d bytes unsent > %d, disconnecting",
-                    s.id,
-                    s.nick,
-                    backlog,
-                    sendq,
-                )
-                stats.sendq_drops += 1
-                s.close("SendQ exceeded")
-                s.take_output()
-                s.link.abort()
+                self.sendq_exceeded(s, backlog)
         closing, self.closing = self.closing, []
         for s in closing:
             if s.dirty:
                 s.link.send(s.take_output())
             s.link.close()
+
+    def sendq_exceeded(self, s: Session, backlog: int) -> None:
+        """Drop `s`: its link holds `backlog` unsent bytes, more than the SendQ. Called by
+        `flush` and by transports that write on their own (WebSocket PONG frames)."""
+        log.warning(
+            "sendq: id=%d nick=%s: %d bytes unsent > %d, disconnecting",
+            s.id,
+            s.nick,
+            backlog,
+            self.config.limits.sendq,
+        )
+        self.stats.sendq_drops += 1
+        s.close("SendQ exceeded")
+        s.take_output()
+        s.link.abort()
 
     # -- blocking work ----------------------------------------------------------------------
     def offload(

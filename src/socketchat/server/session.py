@@ -332,9 +332,25 @@ class Session:
         if self.inbox is not None and not self.inbox:
             self.inbox = None
         if self.paused and not self.closed:
+            if not self._has_credit():
+                return True  # what the transport itself spent (`spend`) is not paid back yet
             self.paused = False
             self.link.resume_reading()
         return False
+
+    def spend(self, units: int = 1) -> None:
+        """Flood credit for work that is not a command: a WebSocket control or continuation
+        frame. Past the budget the transport stops reading until the credit is back, exactly
+        as for lines (`release_delayed` resumes it)."""
+        if self.closed or not self._flood_control():
+            return
+        self._has_credit()  # (brings an idle lag clock up to now)
+        self.lag_clock += units / self.server.config.limits.flood_rate
+        if not self._has_credit() and not self.paused:
+            self.paused = True
+            self.link.pause_reading()
+            if not self.inbox and not self.held:
+                self.server.delay(self)
 
     def hold(self) -> None:
         """Blocking work for this session is in flight: later input waits in order."""

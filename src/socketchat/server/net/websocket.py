@@ -79,7 +79,11 @@ _HTTP, _WEBSOCKET, _DONE = 0, 1, 2
 # Keep-alive: a ping every PING_INTERVAL seconds; no pong by the next one closes (1011).
 PING_INTERVAL = 30.0
 
-_DATA = (Opcode.TEXT, Opcode.BINARY, Opcode.CONT)
+
+# Input is parsed in slices of this many bytes, so that flood control can stop it in between.
+PARSE_SLICE = 2048
+# Sessions closed for these reasons are not read any more (no close handshake).
+_FLOODED = ("Excess Flood",)
 
 # Close codes after which a session's quit reason is just "Connection closed".
 _NORMAL_CLOSE = (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RCVD)
@@ -202,12 +206,14 @@ class WebSocketConnection(asyncio.Protocol):
     __slots__ = (
         "_awaiting_pong",
         "_fragments",
+        "_fragments_size",
         "_fragments_text",
         "_http",
         "_paused",
         "_phase",
         "_requests",
         "_timer",
+        "_unread",
         "_waiting",
         "_write_paused",
         "client_ip",
@@ -230,12 +236,14 @@ class WebSocketConnection(asyncio.Protocol):
         self.session: Session | None = None
         self.text = True  # text.ircv3.net frames (binary.ircv3.net: False)
         self._fragments: list[bytes] = []
+        self._fragments_size = 0  # bytes so far, plus one per fragment
         self._fragments_text = False
         self._awaiting_pong = False
         self._paused = False
         self._timer: asyncio.TimerHandle | None = None
         # data frames that arrived (in the same read) after flood control paused us
         self._waiting: deque[Frame] | None = None
+        self._unread: bytearray | None = None  # input not parsed yet (flood control paused us)
         self._phase = _HTTP
         self._http: RequestReader | None = RequestReader()
         self._requests = 0
@@ -259,7 +267,19 @@ class WebSocketConnection(asyncio.Protocol):
         # _DONE: an answer with "Connection: close" went out; the rest is not read
 
     def _receive(self, data: bytes) -> None:
-        """WebSocket input (from the upgrade request on)."""
+        """WebSocket input (from the upgrade request on), parsed a slice at a time: once flood
+        control pauses the connection, the rest of the read waits unparsed (`_unread`), so a
+        read of tiny frames costs at most one slice of parsing beyond the budget."""
+        if self._unread is not None:
+            self._unread += data
+            return
+        for start in range(0, len(data), PARSE_SLICE):
+            if self._paused or self._waiting is not None:
+                self._unread = bytearray(data[start:])
+                return
+            self._receive_slice(data[start : start + PARSE_SLICE])
+
+    def _receive_slice(self, data: bytes) -> None:
         protocol = self.protocol
         if data:
             protocol.receive_data(data)
@@ -267,9 +287,10 @@ class WebSocketConnection(asyncio.Protocol):
         self._write_protocol_output()
         for event in events:
             if isinstance(event, Frame):
-                if self._waiting is not None or (self._paused and event.opcode in _DATA):
+                if self._waiting is not None or self._paused:
                     # Flood control paused us mid-read: like the rest of a TCP client's input
-                    # they wait unread (not in the session's inbox, whose size is capped)
+                    # the frames wait unread, control and continuation frames too (they spend
+                    # credit as well); at most one parse slice of them
                     if self._waiting is None:
                         self._waiting = deque()
                     self._waiting.append(event)
@@ -423,22 +444,45 @@ class WebSocketConnection(asyncio.Protocol):
 
     # -- incoming frames ---------------------------------------------------------------------
     def _frame(self, frame: Frame) -> None:
+        """One frame. A whole message in one frame costs what its IRC command costs; every
+        other frame (a fragment, a continuation, a ping or pong) costs one unit of flood credit
+        itself (`Session.spend`), so that a stream of empty or control frames is slowed down
+        and cut off like a stream of lines."""
         opcode = frame.opcode
         if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
             if frame.fin:
                 self._message(bytes(frame.data), text=opcode is Opcode.TEXT)
-            else:
-                self._fragments = [bytes(frame.data)]
-                self._fragments_text = opcode is Opcode.TEXT
+                return
+            self._spend()
+            self._fragments = [bytes(frame.data)]
+            self._fragments_size = len(frame.data) + 1
+            self._fragments_text = opcode is Opcode.TEXT
         elif opcode is Opcode.CONT:
+            self._spend()
+            # A message is bounded in bytes (websockets' max_size) and, counting each fragment
+            # as one byte more, in fragments: endless empty continuation frames end with 1009.
+            self._fragments_size += len(frame.data) + 1
+            if self._fragments_size > self.endpoint.max_size:
+                self._fragments = []
+                self.protocol.fail(CloseCode.MESSAGE_TOO_BIG, "message has too many fragments")
+                self._write_protocol_output()
+                return
             self._fragments.append(bytes(frame.data))
             if frame.fin:
                 data = b"".join(self._fragments)
                 self._fragments = []
                 self._message(data, text=self._fragments_text)
         elif opcode is Opcode.PONG:
+            self._spend()
             self._awaiting_pong = False
-        # PING (answered) and CLOSE (echoed) are the protocol's work
+        elif opcode is Opcode.PING:
+            self._spend()  # (the protocol has answered it; the answer counts against SendQ)
+        # CLOSE (echoed) is the protocol's work
+
+    def _spend(self) -> None:
+        session = self.session
+        if session is not None:
+            session.spend()
 
     def _message(self, data: bytes, *, text: bool) -> None:
         session = self.session
@@ -496,6 +540,14 @@ class WebSocketConnection(asyncio.Protocol):
                     transport.close()
             else:
                 transport.close()
+        # What the protocol wrote on its own (PONGs to a client's pings) is output the client
+        # must read too: it counts against the SendQ like every reply.
+        session = self.session
+        sendq = self.endpoint.server.config.limits.sendq
+        if session is not None and sendq and not session.closed and not transport.is_closing():
+            backlog = transport.get_write_buffer_size()
+            if backlog > sendq:
+                self.endpoint.server.sendq_exceeded(session, backlog)
 
     def _set_timer(self, seconds: float, callback: Callable[[], None] | None) -> None:
         if self._timer is not None:
@@ -546,7 +598,18 @@ class WebSocketConnection(asyncio.Protocol):
         return transport.get_write_buffer_size()
 
     def close(self) -> None:
-        """Send the close frame (after what is queued); the client's echo ends the connection."""
+        """Send the close frame (after what is queued); the client's echo ends the connection.
+
+        A flooder gets no close handshake: its connection fails (1008) and what it still sends
+        is discarded unparsed, instead of being parsed until its close frame comes."""
+        session = self.session
+        flooded = session is not None and session.close_reason in _FLOODED
+        if self.protocol.state is State.OPEN and session is not None and flooded:
+            self._waiting = self._unread = None
+            self.protocol.fail(CloseCode.POLICY_VIOLATION, session.close_reason)
+            self._write_protocol_output()
+            self._after_protocol()
+            return
         if self.protocol.state is State.OPEN:
             self.protocol.send_close(CloseCode.NORMAL_CLOSURE)
             self._write_protocol_output()
@@ -567,7 +630,7 @@ class WebSocketConnection(asyncio.Protocol):
         if self.transport is None or not self._paused:
             return
         self._paused = False
-        if self._waiting:
+        if self._waiting or self._unread:
             # Like a resumed transport, deliver later, not from inside the session's release
             asyncio.get_running_loop().call_soon(self._deliver_waiting)
         elif not self.transport.is_closing():
@@ -581,6 +644,11 @@ class WebSocketConnection(asyncio.Protocol):
         if self._paused or self.transport is None:
             return  # paused again: the rest still waits
         self._waiting = None
+        unread, self._unread = self._unread, None
+        if unread:
+            self._receive(bytes(unread))
+            if self._paused or self._unread is not None or self._waiting is not None:
+                return
         if not self.transport.is_closing():
             self.transport.resume_reading()
         self._after_protocol()  # a close that arrived behind the waiting frames
