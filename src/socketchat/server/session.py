@@ -111,6 +111,7 @@ class Session:
         "sasl",
         "secure",
         "server",
+        "spent_pause",
         "tagmask",
         "user",
         "wanted_nick",
@@ -171,6 +172,7 @@ class Session:
         self.bad_input = 0
         self.internal_errors = 0  # handler bugs hit by this session (tracebacks are capped)
         self.paused = False
+        self.spent_pause = False  # paused by `spend` (frames), not by a waiting line
         self.held = 0  # blocking work in flight for this session: input waits (hold/release)
         self.processing = False  # a line's command is running (release() must not re-enter)
         self.outbox: list[bytes] = []
@@ -299,7 +301,7 @@ class Session:
         else:
             self.bad_input += 1
             admitted, left_out = self.server.bad_input_log.admit(
-                self.server.clock(), self.bad_input - 1
+                self.server.monotonic(), self.bad_input - 1
             )
             if admitted:  # a few per session, a bounded number per minute in all
                 log.warning(
@@ -332,8 +334,10 @@ class Session:
         if self.inbox is not None and not self.inbox:
             self.inbox = None
         if self.paused and not self.closed:
-            if not self._has_credit():
-                return True  # what the transport itself spent (`spend`) is not paid back yet
+            if self.spent_pause:
+                if not self._has_credit():
+                    return True  # what the transport itself spent (`spend`) is not back yet
+                self.spent_pause = False
             self.paused = False
             self.link.resume_reading()
         return False
@@ -347,7 +351,7 @@ class Session:
         self._has_credit()  # (brings an idle lag clock up to now)
         self.lag_clock += units / self.server.config.limits.flood_rate
         if not self._has_credit() and not self.paused:
-            self.paused = True
+            self.paused = self.spent_pause = True
             self.link.pause_reading()
             if not self.inbox and not self.held:
                 self.server.delay(self)

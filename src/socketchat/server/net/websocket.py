@@ -273,6 +273,9 @@ class WebSocketConnection(asyncio.Protocol):
         if self._unread is not None:
             self._unread += data
             return
+        if not data:  # (events already fed to the protocol: the upgrade request)
+            self._receive_slice(data)
+            return
         for start in range(0, len(data), PARSE_SLICE):
             if self._paused or self._waiting is not None:
                 self._unread = bytearray(data[start:])
