@@ -156,7 +156,7 @@ def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
 
     target, command = batch.target, batch.command
     quiet = command == "NOTICE"
-    s.last_message_at = server.clock()
+    s.last_message_at = server.monotonic()
     recipients: list[Session]
     if is_channel(target):
         channel = server.state.find_channel(target)
