@@ -13,8 +13,8 @@ import pytest
 
 from socketchat.server.commands.spec import Command, Cost
 from socketchat.server.commands.table import COMMANDS
+from socketchat.server.compose import build_server
 from socketchat.server.config import Limits, ServerConfig
-from socketchat.server.core import Server
 from tests.server.harness import Client, FakeClock, Net
 
 
@@ -154,7 +154,7 @@ class _Pair:
         self.wall = FakeClock()
         self.mono = FakeClock(5000.0)
         config = ServerConfig(limits=dataclasses.replace(Limits(), **limits))  # type: ignore[arg-type]
-        self.server = Server(config, clock=self.wall, monotonic=self.mono)
+        self.server = build_server(config, clock=self.wall, monotonic=self.mono)
         self.net = Net()
         self.net.server = self.server
         self.net.clock = self.mono

@@ -20,7 +20,11 @@ def build_server(
     config: ServerConfig | None = None,
     *,
     clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] | None = None,
     storage: Storage | None = None,
 ) -> Server:
-    """A server that runs the command table (`commands/table.py`)."""
-    return Server(config, clock=clock, storage=storage, dispatcher=TABLE_DISPATCHER)
+    """A server that runs the command table (`commands/table.py`). `clock` stamps messages,
+    `monotonic` measures durations (see `Server`)."""
+    return Server(
+        config, clock=clock, monotonic=monotonic, storage=storage, dispatcher=TABLE_DISPATCHER
+    )
