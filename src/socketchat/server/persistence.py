@@ -190,6 +190,9 @@ class Persistence:
         else:
             self._senders.add(sender)
 
+    def renamed(self, channel: Channel, old_key: str) -> None:
+        self.backend.rename_key(old_key, channel.folded, channel.name)
+
     def store_event(self, msg: Message, channel: Channel, sender: Session) -> None:
         tags = dict(msg.tags)
         tags[PARAMS_TAG] = json.dumps(list(msg.params), ensure_ascii=False)

@@ -147,6 +147,11 @@ class HistoryStore(Protocol):
     def message(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> StoredMessage | None:
         """The message with this msgid in conversation `key`, if it is there (REDACT)."""
 
+    def rename_key(self, old_key: str, new_key: str, target: str) -> None:
+        """Move conversation `old_key` to `new_key` (a renamed channel, now called `target`):
+        its messages, and the replay and read markers of it (where an account already has one
+        for `new_key`, that one stays)."""
+
     def delete(self, key: str, msgid: str) -> None:
         """Remove the message with this msgid from `key` (redaction): gone from every query
         at once, from disk at commit."""
@@ -293,6 +298,10 @@ class Storage(Protocol):
 
         `target` is the channel name or the recipient's nick; `recipient` is None for channels.
         """
+
+    def renamed(self, channel: Channel, old_key: str) -> None:
+        """`channel` was called `old_key` (folded) until now (draft/channel-rename): its history
+        and the read and replay markers of it follow the new name."""
 
     def store_event(self, msg: Message, channel: Channel, sender: Session) -> None:
         """Append a channel event (JOIN, PART, QUIT, KICK, MODE, TOPIC, NICK) as relayed, for

@@ -426,6 +426,22 @@ class SqliteBackend:
         ).fetchone()
         return _row(row) if row else None
 
+    def rename_key(self, old_key: str, new_key: str, target: str) -> None:
+        self._ops.append(
+            ("UPDATE messages SET key = ?, target = ? WHERE key = ?", (new_key, target, old_key))
+        )
+        if new_key != old_key:
+            self._ops += [
+                ("UPDATE OR IGNORE markers SET key = ? WHERE key = ?", (new_key, old_key)),
+                ("DELETE FROM markers WHERE key = ?", (old_key,)),
+                (
+                    "UPDATE OR IGNORE read_markers SET target = ? WHERE target = ?",
+                    (new_key, old_key),
+                ),
+                ("DELETE FROM read_markers WHERE target = ?", (old_key,)),
+            ]
+        self._write_pending()
+
     def delete(self, key: str, msgid: str) -> None:
         self._ops.append(("DELETE FROM messages WHERE msgid = ? AND key = ?", (msgid, key)))
         self._write_pending()

@@ -209,8 +209,10 @@ def handle_rename(server: Server, s: Session, m: Message) -> None:
     """RENAME <channel> <new name> [reason] (IRCv3 draft/channel-rename), by a channel operator.
 
     Members with the capability get RENAME; the others see themselves PART the old name and JOIN
-    the new one (with its topic and names), as the spec's fallback. History stays under the old
-    name; the channel's modes, lists, topic and metadata go with it."""
+    the new one (with its topic and names), as the spec's fallback (not when only the case
+    changes: the spec says so, and the channel is the same to everyone). History follows the new
+    name (storage moves it: CHATHISTORY on the new name reads the whole channel, replayed events
+    name it as it is called now); the channel's modes, lists, topic and metadata go with it."""
     old_name, new_name = m.params[0], m.params[1]
     reason = m.param(2)
     channel = server.state.find_channel(old_name)
@@ -227,14 +229,18 @@ def handle_rename(server: Server, s: Session, m: Message) -> None:
     if existing is not None and existing is not channel:
         s.fail("RENAME", "CHANNEL_NAME_IN_USE", "That name is taken", channel.name, new_name)
         return
-    old = channel.name
+    old, old_folded = channel.name, channel.folded
     server.state.rename_channel(channel, new_name)
+    if server.storage is not None:
+        server.storage.renamed(channel, old_folded)
     tags = server.relay_tags(s)
     for member in list(channel.members):
         if "draft/channel-rename" in member.caps:
-            params = (old, channel.name, reason) if reason else (old, channel.name)
-            member.send(Message("RENAME", params, s.prefix, tags))
+            # the reason is always there, empty when none was given (MUST, the spec)
+            member.send(Message("RENAME", (old, channel.name, reason), s.prefix, tags))
             continue
+        if channel.folded == old_folded:
+            continue  # only the case changed: no PART and JOIN for that (the spec)
         own = server.relay_tags(member)
         part = (old, f"Renamed to {channel.name}" + (f": {reason}" if reason else ""))
         member.send(Message("PART", part, member.prefix, own))

@@ -177,6 +177,9 @@ def send_history(
         s.send(Message("NOTICE", (target, HISTORY_END), server.name))
 
 
+_NAMES_CHANNEL = frozenset({"JOIN", "PART", "KICK", "MODE", "TOPIC"})  # events: channel first
+
+
 def _to_message(row: StoredMessage, plain: bool) -> Message:
     text = row.text
     if plain:
@@ -192,6 +195,8 @@ def _to_message(row: StoredMessage, plain: bool) -> Message:
         params = (row.target,)
     elif PARAMS_TAG in tags:  # an event (draft/event-playback): its parameters as relayed
         params = tuple(json.loads(tags[PARAMS_TAG]))
+        if params and row.command in _NAMES_CHANNEL:  # as the channel is called now (RENAME)
+            params = (row.target, *params[1:])
     if multiline.LINES_TAG in tags or PARAMS_TAG in tags:  # server-only tags
         tags = {k: v for k, v in tags.items() if k not in (multiline.LINES_TAG, PARAMS_TAG)}
     return Message(row.command, params, row.source, tags)
