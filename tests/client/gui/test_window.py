@@ -222,6 +222,30 @@ def test_tab_completes_nicks_and_the_status_bar_names_us(gui: OpenGui, peers) ->
 
 
 @pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
+def test_up_and_down_recall_what_was_typed(gui: OpenGui, peers) -> None:
+    bob = peers("bob")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    alice.type("first line")
+    alice.type("second line")
+    privmsg_to(bob, "#lobby", "second line")
+    entry = alice.window.entry
+    entry.focus_force()
+    entry.insert("end", "draft")
+
+    def key(name: str) -> str:
+        entry.event_generate(f"<{name}>")
+        alice.root.update()
+        return entry.get()
+
+    assert key("Up") == "second line"
+    assert key("Up") == "first line"
+    assert key("Up") == "first line"  # the oldest stays
+    assert key("Down") == "second line"
+    assert key("Down") == "draft"  # what was being typed comes back
+
+
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
 def test_history_the_server_offers_is_shown(gui: OpenGui, peers) -> None:
     bob = peers("bob")
     bob.send("PRIVMSG #lobby :said before alice came")

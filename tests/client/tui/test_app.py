@@ -125,6 +125,24 @@ async def test_tab_completes_nicks(irc_server: ServerUnderTest) -> None:
         assert msg.nick == "alice"
 
 
+async def test_up_and_down_recall_what_was_typed(irc_server: ServerUnderTest) -> None:
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        box = app.query_one("#input", Input)
+        await type_line(pilot, "first line")
+        await type_line(pilot, "second line")
+        await bob.privmsg("second line")
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert box.value == "second line"
+        await pilot.press("up", "up")
+        assert box.value == "first line"
+        await pilot.press("down", "down")
+        assert box.value == "draft"  # what was being typed comes back
+        await pilot.press("up", "enter")
+        msg = await bob.privmsg("second line")
+        assert msg.nick == "alice"
+
+
 async def test_asks_for_a_nick_and_exit(irc_server: ServerUnderTest) -> None:
     async with peer(irc_server.port, "bob") as bob:
         app = make_app(irc_server, nick=None)

@@ -43,14 +43,13 @@ from socketchat.client.events import (
     Event,
     ExitRequested,
     HistoryInserted,
-    MembersChanged,
     NickChanged,
     StatusChanged,
-    TopicChanged,
-    UnreadChanged,
 )
 from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import NickCompleter, channel_name, default_port, nick_color
+from socketchat.client.inputhistory import InputHistory
+from socketchat.client.viewstate import ViewState
 
 __all__ = ["ChatApp", "chat_main", "render_line"]
 
@@ -172,6 +171,7 @@ class ChatInput(Input):
     def __init__(self, completer: NickCompleter, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.completer = completer
+        self.history = InputHistory()
 
     async def _on_key(self, event: tev.Key) -> None:
         char = event.character
@@ -191,6 +191,14 @@ class ChatInput(Input):
             app = self.app
             if isinstance(app, ChatApp):
                 app.complete_nick()
+            return
+        if event.key in ("up", "down"):
+            # Up/Down: the lines typed before (what was being typed comes back after the newest)
+            event.stop()
+            event.prevent_default()
+            step = self.history.older if event.key == "up" else self.history.newer
+            self.value = step(self.value)
+            self.cursor_position = len(self.value)
             return
         self.completer.reset()
         await super()._on_key(event)
@@ -275,7 +283,7 @@ class ChatApp(App[int]):
         self.backoff = backoff
         self.core: ClientCore | None = None
         self.connection: Connection | None = None
-        self.shown = STATUS_BUFFER
+        self.viewstate = ViewState(nick or "")
         self.completer = NickCompleter()
         self._tab_ids: dict[str, str] = {}  # buffer name → tab id
         self._next_tab = 0
@@ -309,6 +317,7 @@ class ChatApp(App[int]):
             self.exit(1)
             return
         self.nick = nick
+        self.viewstate.nick = nick
         config = ClientConfig(
             nick=nick,
             channels=self.channels,
@@ -340,8 +349,21 @@ class ChatApp(App[int]):
             except Exception as exc:  # never let a drawing bug kill the client
                 self.log.error(f"cannot draw {event!r}: {exc!r}")
 
+    @property
+    def shown(self) -> str:
+        """The buffer whose tab is shown (`ViewState`, shared with the desktop client)."""
+        return self.viewstate.shown
+
     async def _apply(self, event: Event) -> None:
         tabs = self.query_one("#tabs", Tabs)
+        change = self.viewstate.apply(event) if not isinstance(event, ChatLine) else None
+        if change is not None:
+            for buffer in change.relabel:
+                self._relabel(buffer)
+            if change.members:
+                self._draw_members()
+            if change.topic:
+                self._draw_topic()
         if isinstance(event, ChatLine):
             if event.buffer == self.shown:
                 log = self.query_one("#log", ChatLog)
@@ -365,21 +387,11 @@ class ChatApp(App[int]):
             tab_id = self._tab_ids.pop(event.old, "")
             if tab_id:
                 self._tab_ids[event.new] = tab_id
-                if self.shown == event.old:
-                    self.shown = event.new
                 self._relabel(event.new)
         elif isinstance(event, CurrentBufferChanged):
             current = self._tab_ids.get(event.buffer, "")
             if current:
                 tabs.active = current
-        elif isinstance(event, MembersChanged):
-            if event.buffer == self.shown:
-                self._draw_members()
-        elif isinstance(event, TopicChanged):
-            if event.buffer == self.shown:
-                self._draw_topic()
-        elif isinstance(event, UnreadChanged):
-            self._relabel(event.buffer)
         elif isinstance(event, StatusChanged | NickChanged):
             self._draw_status()
         elif isinstance(event, ExitRequested):
@@ -394,7 +406,7 @@ class ChatApp(App[int]):
         buffer = next((b for b, t in self._tab_ids.items() if t == event.tab.id), None)
         if buffer is None:
             return
-        self.shown = buffer
+        self.viewstate.show(buffer)
         if self.connection is not None:
             self.connection.set_current(buffer)
         self._redraw()
@@ -410,10 +422,11 @@ class ChatApp(App[int]):
 
     def _label(self, buffer: str) -> Text:
         name = "status" if buffer == STATUS_BUFFER else buffer
-        unread = self.core.unread(buffer) if self.core else 0
+        tab = self.viewstate.tab(buffer)
         label = Text(rtl.display_text(name, reorder=bidi_enabled()))
-        if unread:
-            label.append(f" ({unread})", style="bold yellow")
+        if tab is not None and tab.unread:
+            # a mention or a private message stands out from ordinary unread lines
+            label.append(f" ({tab.unread})", style="bold red" if tab.highlight else "bold yellow")
         return label
 
     def _relabel(self, buffer: str) -> None:
@@ -443,11 +456,12 @@ class ChatApp(App[int]):
 
     def _draw_members(self) -> None:
         widget = self.query_one("#members", Static)
-        if self.core is None or self.core.buffer_kind(self.shown) != "channel":
+        tab = self.viewstate.tab(self.shown)
+        if tab is None or tab.kind != "channel":
             widget.display = False
             return
         widget.display = True
-        members = self.core.members(self.shown)
+        members = tab.members
         text = Text(f"{len(members)} here\n", style="dim")
         for m in members:
             text.append(m.prefix or " ")
@@ -457,7 +471,8 @@ class ChatApp(App[int]):
         widget.update(text)
 
     def _draw_topic(self) -> None:
-        topic = self.core.topic(self.shown) if self.core else ""
+        tab = self.viewstate.tab(self.shown)
+        topic = tab.topic if tab is not None else ""
         self.query_one("#topic", Static).update(styled_text(topic or self.shown.strip("*")))
 
     def _draw_status(self) -> None:
@@ -487,6 +502,8 @@ class ChatApp(App[int]):
         text = event.value
         event.input.value = ""
         self.completer.reset()
+        if text.strip() and isinstance(event.input, ChatInput):
+            event.input.history.add(text)
         if text.strip() and self.connection is not None:
             self.connection.send_input(text, buffer=self.shown)
 

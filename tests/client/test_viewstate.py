@@ -1,0 +1,117 @@
+"""The view-state reducer the desktop and terminal clients share, fed by a real core's events
+(no Tk, no Textual)."""
+
+from __future__ import annotations
+
+from socketchat.client.core import ClientConfig, ClientCore
+from socketchat.client.events import (
+    STATUS_BUFFER,
+    Member,
+    MembersChanged,
+    UnreadChanged,
+)
+from socketchat.client.viewstate import Change, ViewState
+
+NOW = 1_700_000_000.0
+
+
+def connected() -> tuple[ClientCore, ViewState]:
+    core = ClientCore(ClientConfig(nick="alice", channels=("#lobby", "#dev")))
+    view = ViewState("alice")
+    core.connecting(NOW, "irc.test")
+    core.connection_made(NOW)
+    for line in (
+        ":irc.test CAP * LS :",
+        ":irc.test 001 alice :Welcome",
+        ":alice!~a@h JOIN #lobby",
+        ":irc.test 332 alice #lobby :All about sockets",
+        ":irc.test 353 alice = #lobby :@alice bob +carol",
+        ":irc.test 366 alice #lobby :End",
+        ":alice!~a@h JOIN #dev",
+        ":irc.test 353 alice = #dev :alice bob",
+        ":irc.test 366 alice #dev :End",
+    ):
+        core.receive_line(line, NOW)
+    pump(core, view)
+    view.show("#lobby")
+    core.set_current("#lobby")
+    pump(core, view)
+    return core, view
+
+
+def pump(core: ClientCore, view: ViewState) -> Change:
+    change = Change()
+    for event in core.pop_events():
+        change = change | view.apply(event)
+    return change
+
+
+def feed(core: ClientCore, view: ViewState, *lines: str) -> Change:
+    for line in lines:
+        core.receive_line(line, NOW)
+    return pump(core, view)
+
+
+def test_tabs_members_and_topic_follow_the_core() -> None:
+    core, view = connected()
+    assert list(view.tabs) == [STATUS_BUFFER, "#lobby", "#dev"]
+    assert [m.prefixes + m.nick for m in view.members_shown()] == ["@alice", "+carol", "bob"]
+    assert view.topic_line() == "#lobby — All about sockets"
+    change = feed(core, view, ":bob!~b@h TOPIC #lobby :Now with TLS")
+    assert change.topic and view.topic_line() == "#lobby — Now with TLS"
+    change = feed(core, view, ":dave!~d@h JOIN #dev")
+    assert not change.members  # #dev is not shown
+    assert [m.nick for m in view.tabs["#dev"].members] == ["alice", "bob", "dave"]
+
+
+def test_unread_and_mentions_per_tab_cleared_when_shown() -> None:
+    core, view = connected()
+    change = feed(core, view, ":bob!~b@h PRIVMSG #dev :one", ":bob!~b@h PRIVMSG #dev :two")
+    assert change.relabel == ("#dev",)
+    assert (view.tabs["#dev"].unread, view.tabs["#dev"].highlight) == (2, False)
+    feed(core, view, ":bob!~b@h PRIVMSG #dev :alice: are you there?")
+    assert (view.tabs["#dev"].unread, view.tabs["#dev"].highlight) == (3, True)
+    feed(core, view, ":bob!~b@h PRIVMSG #lobby :here")
+    assert view.tabs["#lobby"].unread == 0
+    change = view.show("#dev")
+    assert change.relabel == ("#dev",) and change.members and change.topic
+    assert (view.tabs["#dev"].unread, view.tabs["#dev"].highlight) == (0, False)
+
+
+def test_the_shown_tab_counts_nothing_even_before_the_core_knows() -> None:
+    _core, view = connected()
+    view.show("#dev")  # the user clicked; the core (another thread) has not heard yet
+    assert view.apply(UnreadChanged("#dev", 4, True)) == Change()
+    assert view.tabs["#dev"].unread == 0
+
+
+def test_a_private_tab_lists_its_peer_and_us_and_follows_renames() -> None:
+    core, view = connected()
+    feed(core, view, ":carol!~c@h PRIVMSG alice :psst")
+    assert view.tabs["carol"].kind == "query"
+    assert (view.tabs["carol"].unread, view.tabs["carol"].highlight) == (1, True)
+    view.show("carol")
+    assert [m.nick for m in view.members_shown()] == ["carol", "alice"]
+    assert view.topic_line() == "Private conversation with carol"
+    assert view.nick_candidates() == ["carol", "alice"]
+    change = feed(core, view, ":carol!~c@h NICK caroline")
+    assert view.shown == "caroline" and "carol" not in view.tabs
+    assert change.members and "caroline" in change.relabel
+    assert [m.nick for m in view.members_shown()] == ["caroline", "alice"]
+
+
+def test_our_nick_change_retitles_and_is_not_a_completion() -> None:
+    core, view = connected()
+    change = feed(core, view, ":alice!~a@h NICK alicia")
+    assert change.title and view.nick == "alicia"
+    assert view.nick_candidates() == ["carol", "bob"]
+
+
+def test_closing_a_tab_forgets_it_and_the_status_tab_has_no_members() -> None:
+    core, view = connected()
+    feed(core, view, ":alice!~a@h PART #dev")
+    assert "#dev" not in view.tabs
+    view.show(STATUS_BUFFER)
+    assert view.members_shown() == ()
+    assert "help" in view.topic_line()
+    assert view.apply(MembersChanged("#gone", (Member("x"),))) == Change()
