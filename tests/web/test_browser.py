@@ -183,6 +183,31 @@ def test_keyboard_only_tab_completion(pages: Pages) -> None:
         expect(alice.page.locator("#composer button")).to_be_focused()
 
 
+def test_up_and_down_recall_what_was_typed(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        carol = IRCClient(server.port).register("carol")
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        alice = pages.open(server.web_port).login("alice")
+        box = alice.page.locator("#input")
+        expect(box).to_be_focused()
+        for text in ("first line", "second line"):
+            alice.page.keyboard.type(text)
+            alice.page.keyboard.press("Enter")
+            assert carol.expect("PRIVMSG").param(1) == text
+        alice.page.keyboard.type("draft")
+        alice.page.keyboard.press("ArrowUp")
+        expect(box).to_have_value("second line")
+        alice.page.keyboard.press("ArrowUp")
+        expect(box).to_have_value("first line")
+        alice.page.keyboard.press("ArrowDown")
+        alice.page.keyboard.press("ArrowDown")
+        expect(box).to_have_value("draft")  # what was being typed comes back
+        alice.page.keyboard.press("ArrowUp")
+        alice.page.keyboard.press("Enter")
+        assert carol.expect("PRIVMSG").param(1) == "second line"
+
+
 def test_phone_screen_collapses_the_user_list(pages: Pages) -> None:
     with running_server(web_port=free_port()) as server:
         phone = pages.open(

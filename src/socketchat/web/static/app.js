@@ -5,6 +5,7 @@
 import { ChatCore, STATUS } from "./client.js";
 import { formattedNodes } from "./format.js";
 import { initialLanguage, language, setLanguage, t } from "./i18n.js";
+import { InputHistory } from "./inputhistory.js";
 import { validNick } from "./irc.js";
 
 const NICK_KEY = "socketchat.nick";
@@ -435,12 +436,17 @@ ui.usersToggle.addEventListener("click", () => {
 
 // ------------------------------------------------------------------ typing
 
+const inputHistory = new InputHistory();
+
 ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = ui.input.value;
   ui.input.value = "";
   completion = null;
-  if (text.trim()) core.handleInput(text);
+  if (text.trim()) {
+    inputHistory.add(text);
+    core.handleInput(text);
+  }
 });
 
 ui.input.addEventListener("keydown", (event) => {
@@ -449,6 +455,13 @@ ui.input.addEventListener("keydown", (event) => {
     return;
   }
   completion = null;
+  if ((event.key === "ArrowUp" || event.key === "ArrowDown") && !event.altKey && !event.ctrlKey && !event.shiftKey && !event.metaKey) {
+    // Up/Down: what was typed before (the line being typed comes back after the newest)
+    event.preventDefault();
+    ui.input.value = event.key === "ArrowUp" ? inputHistory.older(ui.input.value) : inputHistory.newer(ui.input.value);
+    ui.input.setSelectionRange(ui.input.value.length, ui.input.value.length);
+    return;
+  }
   const names = [...core.buffers.values()].map((b) => b.name);
   const i = names.indexOf(core.current);
   if ((event.altKey && event.key === "ArrowRight") || (event.ctrlKey && event.key === "PageDown")) {
