@@ -66,18 +66,17 @@ def handle_summon(server: Server, s: Session, m: Message) -> None:
 def handle_help(server: Server, s: Session, m: Message) -> None:
     """704 <subject> first line, 705 the rest, 706 the end; 524 for an unknown subject.
 
-    Without a subject it lists every command of the table (the table is imported here, not at
-    the top: it imports this module)."""
-    from socketchat.server.commands.table import COMMANDS
-
+    Without a subject it lists every command. The help-text table has exactly the command
+    table's names (tests/server/commands/test_serverinfo.py checks), so HELP reads only its own
+    table: the command table imports this module, never the reverse."""
     subject = m.param(0).upper()
     if not subject:
         lines = ["Commands (HELP <command> for one of them):"]
-        names = sorted(COMMANDS)
+        names = sorted(HELP)
         lines += [" ".join(names[i : i + 8]) for i in range(0, len(names), 8)]
         _send_help(s, "*", lines)
         return
-    text = HELP.get(subject) if subject in COMMANDS else None
+    text = HELP.get(subject)
     if text is None:
         s.numeric(rpl.ERR_HELPNOTFOUND, m.param(0), "No help available on this topic")
         return
