@@ -107,3 +107,17 @@ def is_muted(channel: Channel, session: Session) -> bool:
 def is_invex(channel: Channel, session: Session) -> bool:
     """May join while +i without an INVITE: a +I entry matches."""
     return _any(channel.invexes, session, mutes=False)
+
+
+def may_speak(s: Session, channel: Channel) -> bool:
+    """May `s` send to `channel` now (membership, +n, +m, voice, bans)? PRIVMSG/NOTICE
+    (`commands/messaging.py`) and multiline batches (`commands/multiline.py`) both ask."""
+    held = channel.members.get(s)
+    if held is None:
+        if "n" in channel.modes:
+            return False
+    elif held:
+        return True  # ops and voiced users may always speak
+    if "m" in channel.modes:
+        return False
+    return not is_muted(channel, s)  # banned or muted (m:), and not excepted (+e)

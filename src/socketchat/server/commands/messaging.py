@@ -17,13 +17,13 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import is_channel
 from socketchat.irc.message import MAX_BODY, Message, fit_text
 from socketchat.server import services
-from socketchat.server.bans import is_muted
+from socketchat.server.bans import may_speak
+from socketchat.server.commands import multiline
 from socketchat.server.commands.visibility import is_hidden_from
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
-    from socketchat.server.state import Channel
 
 
 def handle_privmsg(server: Server, s: Session, m: Message) -> None:
@@ -53,8 +53,6 @@ def _client_tags(m: Message) -> dict[str, str]:
 def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
     command = m.command
     if m.tags and "batch" in m.tags and command != "TAGMSG":
-        from socketchat.server.commands import multiline
-
         multiline.stray_line(s)  # a batch's line, but no batch is open
         return
     quiet = command == "NOTICE"  # NOTICE never triggers error replies about delivery
@@ -91,11 +89,11 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
         out = Message(command, params, s.prefix, tags)
         if is_channel(name):
             channel = server.state.find_channel(name)
-            if channel is None or (is_hidden_from(s, channel) and not _may_speak(s, channel)):
+            if channel is None or (is_hidden_from(s, channel) and not may_speak(s, channel)):
                 if not quiet:
                     s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
                 continue
-            if not _may_speak(s, channel):
+            if not may_speak(s, channel):
                 if not quiet:
                     s.numeric(rpl.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
                 continue
@@ -160,20 +158,3 @@ def _deliver(
 
 def _is_ctcp(text: str) -> bool:
     return text.startswith("\x01")
-
-
-def may_speak(s: Session, channel: Channel) -> bool:
-    """May `s` send to `channel` now (membership, +n, +m, voice, bans)?"""
-    return _may_speak(s, channel)
-
-
-def _may_speak(s: Session, channel: Channel) -> bool:
-    held = channel.members.get(s)
-    if held is None:
-        if "n" in channel.modes:
-            return False
-    elif held:
-        return True  # ops and voiced users may always speak
-    if "m" in channel.modes:
-        return False
-    return not is_muted(channel, s)  # banned or muted (m:), and not excepted (+e)

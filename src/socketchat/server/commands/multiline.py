@@ -35,6 +35,8 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import MAX_BODY, Message, fit_text
+from socketchat.server import services
+from socketchat.server.bans import may_speak
 from socketchat.server.commands.visibility import is_hidden_from
 
 if TYPE_CHECKING:
@@ -151,9 +153,6 @@ def _fail(s: Session, label: str | None, code: str, text: str, *context: str) ->
 
 
 def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
-    from socketchat.server import services
-    from socketchat.server.commands.messaging import may_speak
-
     target, command = batch.target, batch.command
     quiet = command == "NOTICE"
     s.last_message_at = server.monotonic()
