@@ -122,6 +122,8 @@ def load_static(folder: Traversable | None = None) -> dict[str, StaticFile]:
     walk(root, "/")
     if "/index.html" in files:
         files["/"] = files["/index.html"]
+    if "/admin.html" in files:  # the operators' page (admin.js: IRC over the WebSocket)
+        files["/admin"] = files["/admin.html"]
     return files
 
 
