@@ -12,8 +12,9 @@ from socketchat.server.commands.admin import load_bans
 from socketchat.server.compose import build_server
 from socketchat.server.config import ConfigError, ServerConfig, load_config
 from socketchat.server.logformat import TEXT_FORMAT, apply_log_format
+from socketchat.server.net.certs import CertificateError, ensure_self_signed, fingerprint
 from socketchat.server.net.runner import ServerRunner
-from socketchat.server.net.web import start_web
+from socketchat.server.net.web import METRICS_MISSING, start_web
 from socketchat.server.persistence import Persistence
 from socketchat.storage.base import StorageError
 from socketchat.storage.datadir import load_secret, prepare_data_dir
@@ -47,8 +48,6 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     if not config.data_dir:
         config = config.with_overrides(data_dir=default_data_dir())
     if config.tls_self_signed and not config.tls_cert:
-        from socketchat.server.net.certs import CertificateError, ensure_self_signed
-
         try:
             cert, key = ensure_self_signed(config.data_dir, config.host)
         except CertificateError as exc:
@@ -74,8 +73,6 @@ def _follow_log_level(config: ServerConfig) -> None:
 def _announce_metrics(config: ServerConfig, port: int) -> None:
     """Say where /metrics is, or clearly that it cannot work without its library."""
     import importlib.util
-
-    from socketchat.server.net.web import METRICS_MISSING
 
     if importlib.util.find_spec("prometheus_client") is None:
         print(f"socketchat serve: {METRICS_MISSING}; /metrics answers 503", file=sys.stderr)
@@ -126,8 +123,6 @@ async def run_server(
     if listening.tls_port:
         print(f"socketchat: IRC over TLS on {config.host}:{listening.tls_port}", flush=True)
     if listening.tls_port and config.tls_cert:
-        from socketchat.server.net.certs import fingerprint
-
         print(f"socketchat: TLS certificate SHA-256 {fingerprint(config.tls_cert)}", flush=True)
     if listening.web_port:
         scheme = "https" if config.web_tls else "http"

@@ -54,10 +54,16 @@ from socketchat.server.net.websocket import (
 )
 from socketchat.server.proxies import TrustedNetworks, forwarded_client
 
+try:  # the extra [metrics]; without prometheus-client /metrics answers 503 (METRICS_MISSING)
+    from socketchat.server.net.metrics import Metrics
+
+    HAVE_METRICS = True
+except ImportError:
+    HAVE_METRICS = False
+
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
     from socketchat.server.core import Server
-    from socketchat.server.net.metrics import Metrics
     from socketchat.server.net.runner import ServerRunner
 
 log = logging.getLogger("socketchat.server")
@@ -332,9 +338,7 @@ class WebListener:
                 challenge = (("WWW-Authenticate", 'Bearer realm="metrics"'),)
                 return text_response(401, "A bearer token is needed for /metrics\n", challenge)
         if self._metrics_impl is None:
-            try:
-                from socketchat.server.net.metrics import Metrics
-            except ImportError:
+            if not HAVE_METRICS:
                 return text_response(503, METRICS_MISSING + "\n")
             self._metrics_impl = Metrics(self.server)
         metrics = self._metrics_impl
