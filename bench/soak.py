@@ -1503,7 +1503,11 @@ def build_report(
         }
     overall = {**stats_ms([v for _, v in all_samples]), "timeouts": len(all_timeouts)}
     warm = min(cfg.warmup, cfg.duration / 3)
-    rss_points = [(s["t"], s["rss_kib"] / 1024) for s in soak.samples if s["rss_kib"] > 0]
+    # until the chat ends: the final drain and the PING sync of every chatter are not the soak
+    chat_s = cfg.duration - cfg.drain + 0.5
+    rss_points = [
+        (s["t"], s["rss_kib"] / 1024) for s in soak.samples if s["rss_kib"] > 0 and s["t"] <= chat_s
+    ]
     after = [p for p in rss_points if p[0] >= warm]
     slope = slope_per_min(after)
     rss = {
@@ -1514,6 +1518,10 @@ def build_report(
         "max_mib": max((v for _, v in rss_points), default=float("nan")),
         "warmup_s": warm,
         "slope_mib_per_min_after_warmup": slope,
+        # growth that levels off (caches, WHOWAS filling up) shows as a smaller slope here
+        "slope_mib_per_min_last_half": slope_per_min(
+            [p for p in rss_points if p[0] >= cfg.duration / 2]
+        ),
     }
     dur = max(1e-9, soak.samples[-1]["t"] - soak.samples[0]["t"]) if len(soak.samples) > 1 else 1
     server_cpu = (
@@ -1623,7 +1631,8 @@ def markdown(r: dict[str, Any]) -> str:
         f"- {mark[v['rss_flat_after_warmup']]} RSS slope after {r['rss']['warmup_s']:.0f} s: "
         f"{_f(r['rss']['slope_mib_per_min_after_warmup'], 2)} MiB/min (limit "
         f"{cfg['rss_slope_max_mib_per_min']:g}); {_f(r['rss']['start_mib'])} → "
-        f"{_f(r['rss']['end_mib'])} MiB, max {_f(r['rss']['max_mib'])} MiB",
+        f"{_f(r['rss']['end_mib'])} MiB, max {_f(r['rss']['max_mib'])} MiB; slope over the "
+        f"last half {_f(r['rss']['slope_mib_per_min_last_half'], 2)} MiB/min",
         f"- {mark[v['nothing_acknowledged_lost']]} lost {r['messages']['lost']} of "
         f"{r['messages']['deliveries_checked']} deliveries of acknowledged messages",
         f"- {mark[v['no_tracebacks']]} {r['server_log'].get('tracebacks', '?')} tracebacks "

@@ -78,6 +78,8 @@ def test_tiny_soak_writes_a_complete_report(tmp_path: Path) -> None:
     assert msgs["sent"] > 0 and msgs["acknowledged"] > 0
     assert msgs["deliveries_checked"] > 0 and msgs["stints_checked"] > 0
     assert len(data["rss"]["samples"]) >= 3
+    assert {"slope_mib_per_min_after_warmup", "slope_mib_per_min_last_half"} <= set(data["rss"])
+    assert {"before attacks", "all attacks"} <= {p["phase"] for p in by["phases"]}
     assert data["churn"].get("quit", 0) + data["churn"].get("aborted (no QUIT)", 0) > 0
     assert data["server_exit"]["alive_at_end"]
     assert set(data["verdict"]) >= {
