@@ -196,6 +196,7 @@ def check_password(
 
 def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None:
     server.state.set_account(s, account.name)
+    p.restore_metadata(server, s)  # draft/metadata: the account's keys come back
     s.numeric(rpl.RPL_LOGGEDIN, s.prefix, account.name, f"You are now logged in as {account.name}")
     if s.registered:
         server.account_changed(s)

@@ -93,6 +93,7 @@ log = logging.getLogger("socketchat.storage")
 
 EVENT_PLAYBACK = "draft/event-playback"
 PARAMS_TAG = "socketchat/params"  # stored only: an event's parameters, as relayed (JSON)
+METADATA_MAX_KEYS = 20  # a user's keys at most (commands/metadata.py MAX_KEYS)
 CHATHISTORY_MAX = 100  # the most messages one CHATHISTORY request returns (ISUPPORT)
 RETENTION_INTERVAL = 300.0  # seconds between retention runs
 STORAGE_RETRY_INTERVAL = 5.0  # seconds between attempts to write history while writes fail
@@ -261,6 +262,30 @@ class Persistence:
             self.backend.set_marker(casefold(session.account), key, newest)
         elif self.config.history_replay_unidentified:
             self._seen.setdefault(session, {})[key] = newest
+
+    # -- metadata of accounts (draft/metadata) ----------------------------------------------
+    def metadata_changed(self, session: Session, key: str, value: str | None) -> None:
+        """A logged-in user set (None: removed) one of its own keys: the account keeps it."""
+        if session.account:
+            self.backend.set_account_metadata(casefold(session.account), key, value)
+
+    def restore_metadata(self, server: Server, session: Session) -> None:
+        """`session` logged in: the account's keys come back (those it has not set itself on
+        this connection, which win and are kept for the account from now on)."""
+        if not session.account:
+            return
+        account = casefold(session.account)
+        stored = self.backend.account_metadata(account)
+        for key, value in server.state.metadata_items(session):
+            if stored.get(key) != value:
+                self.backend.set_account_metadata(account, key, value)
+        have = len(server.state.metadata_items(session))
+        for key, value in stored.items():
+            if have >= METADATA_MAX_KEYS:
+                break
+            if server.state.metadata_get(session, key) is None:
+                server.state.metadata_set(session, key, value)
+                have += 1
 
     # -- read markers (draft/read-marker) --------------------------------------------------
     def read_marker(self, account: str, target: str) -> int | None:

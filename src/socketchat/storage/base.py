@@ -207,6 +207,12 @@ class HistoryStore(Protocol):
         """draft/read-marker: the time (ms) up to which `account` has read `target` (a folded
         channel name or nick), as its clients said with MARKREAD; None if never said."""
 
+    def account_metadata(self, account: str) -> dict[str, str]:
+        """draft/metadata: the keys `account` (folded) keeps, key -> value."""
+
+    def set_account_metadata(self, account: str, key: str, value: str | None) -> None:
+        """Keep (None: forget) one metadata key of `account`."""
+
     def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
         """Move `account`'s read marker of `target` forward to `time_ms` (never backward)."""
 

@@ -140,6 +140,15 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX account_certs_account ON account_certs (account);
     """,
+    # 6 -> 7: draft/metadata of accounts (a logged-in user's keys come back on every login).
+    """
+    CREATE TABLE account_metadata (
+        account TEXT NOT NULL,            -- folded account name
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (account, key)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 _INSERT = (
@@ -555,6 +564,26 @@ class SqliteBackend:
         if unsaved is None or (stored is not None and stored >= unsaved):
             return stored
         return unsaved
+
+    def account_metadata(self, account: str) -> dict[str, str]:
+        self._write_pending()
+        rows = self.db.execute(
+            "SELECT key, value FROM account_metadata WHERE account = ? ORDER BY key", (account,)
+        ).fetchall()
+        return {str(k): str(v) for k, v in rows}
+
+    def set_account_metadata(self, account: str, key: str, value: str | None) -> None:
+        op: tuple[str, tuple[str, ...]]
+        if value is None:
+            op = ("DELETE FROM account_metadata WHERE account = ? AND key = ?", (account, key))
+        else:
+            op = (
+                "INSERT INTO account_metadata (account, key, value) VALUES (?, ?, ?)"
+                " ON CONFLICT (account, key) DO UPDATE SET value = excluded.value",
+                (account, key, value),
+            )
+        self._ops.append(op)
+        self._write_pending()
 
     def set_read_marker(self, account: str, target: str, time_ms: int) -> None:
         self._ops.append(

@@ -27,6 +27,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import is_channel
 from socketchat.irc.message import Message
 from socketchat.server.commands.visibility import is_hidden_from
+from socketchat.server.persistence import persistence_of
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -84,6 +85,8 @@ def handle_metadata(server: Server, s: Session, m: Message) -> None:
             return
         removed = list(_items(server, target))
         server.state.metadata_clear(target)
+        for key, _ in removed:
+            _keep(server, target, key, None)
         _batch(server, s, [_keynotset(server, s, shown, k) for k, _ in removed])
         for key, _ in removed:
             _notify(server, s, target, shown, key, None)
@@ -189,6 +192,7 @@ def _set(
             s.send(_keynotset(server, s, shown, key))
             return
         server.state.metadata_set(target, key, None)
+        _keep(server, target, key, None)
         s.send(_keynotset(server, s, shown, key))
         _notify(server, s, target, shown, key, None)
         return
@@ -200,8 +204,16 @@ def _set(
         s.fail("METADATA", "LIMIT_REACHED", f"At most {MAX_KEYS} keys", shown)
         return
     server.state.metadata_set(target, key, value)
+    _keep(server, target, key, value)
     s.send(_keyvalue(server, s, shown, key, value))
     _notify(server, s, target, shown, key, value)
+
+
+def _keep(server: Server, target: Session | Channel, key: str, value: str | None) -> None:
+    """A logged-in user's own keys are kept for its account (they come back at each login)."""
+    p = persistence_of(server)
+    if p is not None and _is_user(target):
+        p.metadata_changed(target, key, value)  # type: ignore[arg-type]
 
 
 def _notify(
