@@ -14,7 +14,11 @@ the account was used from — per account; a locked key refuses further attempts
 the password for `lockout` seconds. An attacker on one address is stopped without locking the
 real owner out. A failure counts when its check completes; checks still running count against
 the limit meanwhile, so parallel connections get no extra guesses. Time comes from the server's
-injected clock.
+injected monotonic clock.
+
+Account creation (`RegistrationLimit`): at most `accounts_per_ip_per_hour` per source address and
+`accounts_per_hour` in all, counted before the password is hashed, so that a flood of REGISTER
+cannot keep the CPUs hashing; what is refused gets TEMPORARILY_UNAVAILABLE at once.
 
 Nick protection: a client that takes a registered nick without being logged in to that account
 is told so by NickServ and renamed to a guest nick once `nick_protect_seconds` pass
@@ -23,6 +27,7 @@ is told so by NickServ and renamed to a guest nick once `nick_protect_seconds` p
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -41,6 +46,8 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.persistence import Persistence
     from socketchat.server.session import Session
+
+log = logging.getLogger("socketchat.server")
 
 NICKSERV = "NickServ"
 NICKSERV_PREFIX = "NickServ!NickServ@services."
@@ -144,6 +151,54 @@ class LoginThrottle:
 
 
 @dataclass
+class RegistrationLimit:
+    """Accounts created per source address and in total, in a sliding hour (one per server,
+    kept by `Persistence`). An attempt counts when its password hash starts, whatever its
+    outcome: the hash is the cost. Entries leave in the order they came, so one deque of
+    (time, address) keeps both counts and forgets an address once its hour is over."""
+
+    window: float = 3600.0
+    recent: deque[tuple[float, str]] = field(default_factory=deque)
+    per_ip: dict[str, int] = field(default_factory=dict)
+    refusals_logged: float = float("-inf")  # when the last "limit reached" line was logged
+    refused: int = 0  # refusals since then
+
+    def refusal(self, ip: str, now: float, per_ip: int, total: int) -> str | None:
+        """Why one more account from `ip` is refused ("address" or "server"), or None."""
+        recent = self.recent
+        while recent and recent[0][0] <= now - self.window:
+            _, old = recent.popleft()
+            left = self.per_ip[old] - 1
+            if left:
+                self.per_ip[old] = left
+            else:
+                del self.per_ip[old]
+        if per_ip and self.per_ip.get(ip, 0) >= per_ip:
+            return "address"
+        if total and len(recent) >= total:
+            return "server"
+        return None
+
+    def record(self, ip: str, now: float) -> None:
+        self.recent.append((now, ip))
+        self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
+
+    def log_refusal(self, ip: str, why: str, now: float) -> None:
+        """One warning per minute at most, saying how many were refused meanwhile."""
+        self.refused += 1
+        if now - self.refusals_logged < 60.0:
+            return
+        log.warning(
+            "register: account creation refused for %s (%s limit reached; %d refused in the"
+            " last minute)",
+            ip,
+            why,
+            self.refused,
+        )
+        self.refusals_logged, self.refused = now, 0
+
+
+@dataclass
 class NickGuard:
     """Sessions holding a registered nick they have not identified for: (folded nick, deadline)."""
 
@@ -229,6 +284,15 @@ def register(
     if refused is not None:
         then(None, *refused)
         return
+    limits, now = server.config.limits, server.monotonic()
+    limit = p.registrations
+    why = limit.refusal(s.ip, now, limits.accounts_per_ip_per_hour, limits.accounts_per_hour)
+    if why is not None:
+        limit.log_refusal(s.ip, why, now)
+        source = "from your address" if why == "address" else "on this server"
+        then(None, "TEMPORARILY_UNAVAILABLE", f"Too many accounts created {source}; try later")
+        return
+    limit.record(s.ip, now)
 
     def done(password_hash: str) -> None:
         if s.closed:

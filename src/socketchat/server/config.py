@@ -66,6 +66,10 @@ class Limits:
     max_line_bytes: int = 512
     max_tag_bytes: int = 4096
     max_targets: int = 4
+    # Accounts created (REGISTER, NickServ REGISTER) per source address and in total, in any
+    # hour: each costs a password hash, and a flood of them would keep the CPUs hashing.
+    accounts_per_ip_per_hour: int = 5
+    accounts_per_hour: int = 200
     whowas_history: int = 1000
 
     def disabled(self) -> Limits:

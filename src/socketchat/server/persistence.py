@@ -80,7 +80,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.irc.servertime import parse_ms
-from socketchat.server.accounts import NickGuard, check_nick, enforce_nicks
+from socketchat.server.accounts import NickGuard, RegistrationLimit, check_nick, enforce_nicks
 from socketchat.storage.base import Backend, Position, StorageError, StoredMessage
 
 if TYPE_CHECKING:
@@ -129,6 +129,7 @@ class Persistence:
         self._next_checkpoint = 0.0
         self._checkpointing = False  # a checkpoint is under way on a worker thread
         self.guard = NickGuard()
+        self.registrations = RegistrationLimit()  # accounts created per address and in total
         # storage outages (see the module docstring)
         self.paused = False  # a commit failed; history waits in memory until a retry works
         self._retry_at: float | None = None  # monotonic clock; None: set at the next tick
