@@ -4,8 +4,9 @@
 
 Prints the best of nine runs (CPU time), in microseconds per operation. The fan-out runs through the
 sans-I/O harness (fake links): 1,000 members in four tag profiles, one PRIVMSG relayed to all.
-Registration (NICK + USER + the welcome burst) runs through it too, 3,000 connections a run with
-names never seen before (the casemap caches are warm for names seen once), ASCII and Persian.
+So does one PING line through a registered session (the per-line path), and registration
+(NICK + USER + the welcome burst), 3,000 connections a run with names never seen before (the
+casemap caches are warm for names seen once), ASCII and Persian.
 """
 
 from __future__ import annotations
@@ -67,6 +68,22 @@ def _registration_cost(casemapping: str, persian: bool, n: int = 3000) -> float:
     return best
 
 
+def _line_cost() -> float:
+    """CPU seconds for one input line through a registered session: framing, flood control,
+    parsing, the core's call into its injected dispatcher (`Server.dispatcher`), the handler."""
+    from tests.server.harness import Net
+
+    net = Net(ServerConfig(), flood_rate=0.0)
+    session = net.client("alice").session
+
+    def one() -> None:
+        session.receive_data(b"PING x\r\n")
+        session.take_output()
+        net.server.dirty.clear()
+
+    return _best(one, 20_000)
+
+
 def _best(fn: Callable[[], object], number: int) -> float:
     """Best of nine, in CPU seconds per call (process time: the machine is shared)."""
     timer = timeit.Timer(fn, timer=time.process_time)
@@ -95,6 +112,8 @@ def main() -> None:
     rounds = 200
     best = _best(fan, rounds)
     print(f"fanout to 1,000 members:      {best * 1e6:.1f} us")
+    line = _line_cost()
+    print(f"one line (PING) through a session: {line * 1e6:.2f} us")
     for mapping, persian in (("ascii", False), ("precis", False), ("precis", True)):
         label = f"register ({mapping}, {'Persian' if persian else 'ASCII'} nicks):"
         print(f"{label:<40}{_registration_cost(mapping, persian) * 1e6:.1f} us")
