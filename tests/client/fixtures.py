@@ -202,6 +202,8 @@ class Runner:
                 got[key] = {b: [m.prefixes + m.nick for m in core.members(b)] for b in value}
             elif key == "topic":
                 got[key] = {b: core.topic(b) for b in value}
+            elif key == "modes":
+                got[key] = {b: core.modes(b) for b in value}
             elif key == "unread":
                 got[key] = {b: core.unread(b) for b in value}
             elif key == "highlight":

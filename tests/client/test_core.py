@@ -421,6 +421,7 @@ def test_join_part_topic() -> None:
     assert BufferOpened("#dev", "channel", True) in events
     assert TopicChanged("#dev", "Development") in events
     assert core.current == "#dev"
+    assert sent_lines(core) == ["MODE #dev"]  # the modes are asked for after every join
     events = feed(core, ":bob!b@h TOPIC #dev :New topic")
     assert TopicChanged("#dev", "New topic", "bob") in events
     core.handle_input("/topic Newer", NOW)
@@ -464,7 +465,7 @@ def test_reconnect_rejoins_all_channels_and_flushes_queue() -> None:
         "PRIVMSG bob :private while offline",
     ]
     feed(core, ":alice!a@h JOIN #lobby")
-    assert sent_lines(core) == ["PRIVMSG #lobby :typed while offline"]
+    assert sent_lines(core) == ["MODE #lobby", "PRIVMSG #lobby :typed while offline"]
     assert core.queued == 0
 
 
@@ -499,7 +500,7 @@ def joined_with_history(*lines: str) -> ClientCore:
     core.handle_input("/join #dev", NOW)
     sent(core)
     feed(core, ":alice!a@h JOIN #dev", f":{SERVER} 332 alice #dev :Development")
-    assert sent_lines(core) == ["CHATHISTORY LATEST #dev * 50"]
+    assert sent_lines(core) == ["MODE #dev", "CHATHISTORY LATEST #dev * 50"]
     events = feed(core, *history_batch("#dev", *lines))
     assert not chat(events)  # no line appended at the bottom
     return core
@@ -651,7 +652,7 @@ def test_text_for_a_channel_being_joined_is_queued() -> None:
     core.handle_input("early bird", NOW, buffer="#lobby")  # JOIN not confirmed yet
     assert sent(core) == []
     feed(core, ":alice!a@h JOIN #lobby")
-    assert sent_lines(core) == ["PRIVMSG #lobby :early bird"]
+    assert sent_lines(core) == ["MODE #lobby", "PRIVMSG #lobby :early bird"]
 
 
 def test_dark_palette_keeps_the_same_colour_slot_per_nick() -> None:

@@ -115,3 +115,17 @@ def test_closing_a_tab_forgets_it_and_the_status_tab_has_no_members() -> None:
     assert view.members_shown() == ()
     assert "help" in view.topic_line()
     assert view.apply(MembersChanged("#gone", (Member("x"),))) == Change()
+
+
+def test_modes_are_shown_with_the_topic_and_refreshed_on_rejoin() -> None:
+    core, view = connected()
+    assert core.data_to_send().decode().count("MODE #") == 2  # asked after each join
+    change = feed(core, view, ":irc.test 324 alice #lobby +nt")
+    assert change.topic and view.topic_line() == "#lobby [+nt] — All about sockets"
+    feed(core, view, ":bob!~b@h MODE #lobby +k secret")
+    assert view.topic_line() == "#lobby [+knt secret] — All about sockets"
+    core.connection_lost(NOW, "restart")
+    core.connection_made(NOW)
+    feed(core, view, ":irc.test CAP * LS :", ":irc.test 001 alice :Welcome")
+    feed(core, view, ":alice!~a@h JOIN #lobby")  # no 332: the restarted server has no topic
+    assert view.topic_line() == "#lobby — no topic"

@@ -129,6 +129,10 @@ def test_reconnects_after_server_restart_and_sends_the_queue(pages: Pages) -> No
     port, web_port = free_port(), free_port()
     with running_server(port=port, web_port=web_port) as server:
         alice = pages.open(server.web_port).login("alice")
+        alice.type("/topic Before the restart")
+        expect(alice.page.locator("#topic")).to_have_text("Before the restart")
+        alice.type("/mode #lobby +m")
+        expect(alice.page.locator("#modes")).to_contain_text("m")
     expect(alice.page.locator("#status")).to_contain_text("reconnecting", timeout=10_000)
     alice.type("typed while offline")
     expect(alice.log_line("(queued until reconnected) typed while offline")).to_be_visible()
@@ -144,6 +148,9 @@ def test_reconnects_after_server_restart_and_sends_the_queue(pages: Pages) -> No
         members = alice.page.locator("#user-list .member")
         expect(members).to_have_text(["@carol", "alice"])  # carol joined first: operator, on top
         expect(alice.page.locator("#status")).not_to_contain_text("queued")
+        # the restarted server forgot the topic and the modes: so does the page
+        expect(alice.page.locator("#topic")).to_have_text("#lobby")
+        expect(alice.page.locator("#modes")).not_to_contain_text("m")
 
 
 def test_nick_form_validates_and_remembers(pages: Pages) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts
+from socketchat.client import accounts, chanops
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -299,6 +299,20 @@ COMMANDS: dict[str, Command] = {
     "identify": Command(
         "/identify [account] <password>", "log in to your account (NickServ)", _identify
     ),
+    "mode": Command("/mode [#channel|nick] [changes]", "show or change modes", chanops.mode),
+    "op": Command("/op <nick>...", "make operators", chanops.prefix_modes("op", "+", "o")),
+    "deop": Command("/deop <nick>...", "take op away", chanops.prefix_modes("deop", "-", "o")),
+    "voice": Command("/voice <nick>...", "give voice", chanops.prefix_modes("voice", "+", "v")),
+    "devoice": Command(
+        "/devoice <nick>...", "take voice away", chanops.prefix_modes("devoice", "-", "v")
+    ),
+    "kick": Command("/kick <nick> [reason]", "remove someone from the channel", chanops.kick),
+    "ban": Command("/ban <nick|mask>...", "ban (a nick: its host)", chanops.set_bans("+", "ban")),
+    "unban": Command("/unban <mask>...", "lift a ban", chanops.set_bans("-", "unban")),
+    "invite": Command("/invite <nick> [#channel]", "invite someone", chanops.invite),
+    "ignore": Command("/ignore [nick]", "hide someone's messages (here only)", chanops.ignore),
+    "unignore": Command("/unignore <nick>", "show someone's messages again", chanops.unignore),
+    "clear": Command("/clear", "empty this tab (here only)", chanops.clear),
     "quote": Command("/quote <raw IRC line>", "send a raw IRC line", _quote),
     "quit": Command("/quit [reason]", "disconnect and leave the program", _quit),
     "exit": Command("/exit", "disconnect and leave the program", _quit),

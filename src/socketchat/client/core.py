@@ -143,6 +143,7 @@ class ClientCore:
         self.queue: deque[Queued] = deque()  # typed while offline
         self.who: deque[WhoRequest] = deque()
         self.names_requested: set[str] = set()
+        self.ignored: dict[str, str] = {}  # folded nick → nick (/ignore: hidden here only)
         self.batches: dict[str, Batch] = {}  # open BATCH reference → batch
         self.me_prefix_len = 0  # len(":nick!user@host") as the server sees us
         self.pending_account_buffer: str | None = None  # where /register, /identify was typed
@@ -285,6 +286,11 @@ class ClientCore:
     def members(self, buffer: str) -> tuple[Member, ...]:
         buf = self.model.buf(buffer)
         return self.model.member_list(buf) if buf else ()
+
+    def modes(self, buffer: str) -> str:
+        """A channel's modes as shown (``+nt``), "" until the server said."""
+        buf = self.model.buf(buffer)
+        return self.model.mode_string(buf) if buf else ""
 
     def topic(self, buffer: str) -> str:
         buf = self.model.buf(buffer)

@@ -102,6 +102,14 @@ class TopicChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class ModesChanged:
+    """A channel's modes as the view shows them (``+ntl 25``), from 324 and MODE changes."""
+
+    buffer: str
+    modes: str
+
+
+@dataclass(frozen=True, slots=True)
 class UnreadChanged:
     buffer: str
     unread: int
@@ -197,6 +205,7 @@ Event = (
     | CurrentBufferChanged
     | MembersChanged
     | TopicChanged
+    | ModesChanged
     | UnreadChanged
     | NickChanged
     | NickRefused

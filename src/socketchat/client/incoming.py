@@ -13,8 +13,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, history, registration, who
-from socketchat.client.events import STATUS_BUFFER, ChatLine, LineKind, TopicChanged
+from socketchat.client import accounts, chanops, history, registration, who
+from socketchat.client.events import (
+    STATUS_BUFFER,
+    ChatLine,
+    LineKind,
+    ModesChanged,
+    TopicChanged,
+)
 from socketchat.client.helpers import local_time, parse_server_time
 from socketchat.client.outgoing import drop_queue, flush_queue
 from socketchat.client.state import User
@@ -107,6 +113,8 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
     is_self = core.is_me(sender)
     kind: LineKind = "message" if msg.command == "PRIVMSG" else "notice"
     from_server = msg.source is None or ("!" not in msg.source and "." in sender)
+    if not is_self and sender and chanops.is_ignored(core, sender):
+        return  # /ignore: not shown, not answered (CTCP), not counted
     model.note_source(msg)
     if text.startswith("\x01"):
         ctcp = text.strip("\x01")
@@ -200,6 +208,16 @@ def _on_join(core: ClientCore, msg: Message, now: float) -> None:
         buf.joined = True
         buf.members = {model.fold(nick): (nick, "")}
         model.emit_members(buf)
+        # What the channel was like before a reconnect may be stale (a server restart forgets
+        # topics): the server sends 332 after the JOIN when there is a topic, nothing when
+        # there is none; the modes are asked for.
+        if buf.topic:
+            buf.topic = ""
+            core.emit(TopicChanged(buf.name, ""))
+        if buf.modes:
+            buf.modes.clear()
+            core.emit(ModesChanged(buf.name, ""))
+        core.send("MODE", buf.name)
         core.info(buf.name, f"You joined {buf.name}", now, "join")
         history.request_on_join(core, buf, buf.lines[-1])
         flush_queue(core, now, buf.name)
@@ -327,7 +345,7 @@ def _on_mode(core: ClientCore, msg: Message, now: float) -> None:
     modes = msg.param(1)
     args = list(msg.params[2:])
     adding = True
-    changed = False
+    changed = modes_changed = False
     list_modes, always_modes, set_modes, _ = model.chanmodes
     for ch in modes:
         if ch in "+-":
@@ -348,10 +366,20 @@ def _on_mode(core: ClientCore, msg: Message, now: float) -> None:
                 prefixes = "".join(sorted(prefixes, key=model.prefix_chars.index))
                 buf.members[folded] = (name, prefixes)
                 changed = True
-        elif args and (ch in list_modes or ch in always_modes or (ch in set_modes and adding)):
-            args.pop(0)
+        elif ch in list_modes:
+            if args:
+                args.pop(0)
+        elif ch in always_modes or ch in set_modes:
+            arg = args.pop(0) if args and (adding or ch in always_modes) else ""
+            _set_mode(buf.modes, ch, arg, adding)
+            modes_changed = True
+        else:
+            _set_mode(buf.modes, ch, "", adding)
+            modes_changed = True
     if changed:
         model.emit_members(buf)
+    if modes_changed:
+        core.emit(ModesChanged(buf.name, model.mode_string(buf)))
     text = f"{msg.nick} sets mode {' '.join(msg.params[1:])}"
     model.add_line(buf.name, ChatLine(buf.name, when, msg.nick, text, "mode"))
 
@@ -405,6 +433,28 @@ def _on_numeric(core: ClientCore, msg: Message, now: float) -> None:
             core.focus_on_join.discard(core.model.fold(msg.param(1)))
     else:
         core.info(STATUS_BUFFER, text, now)
+
+
+def _set_mode(modes: dict[str, str], mode: str, arg: str, adding: bool) -> None:
+    if adding:
+        modes[mode] = arg
+    else:
+        modes.pop(mode, None)
+
+
+def _on_channel_modes(core: ClientCore, msg: Message, now: float) -> None:
+    """324 ``<me> <channel> <modes> [<args>...]``: the answer to MODE <channel> after a join."""
+    model = core.model
+    buf = model.buf(msg.param(1))
+    if buf is None:
+        return
+    _, always_modes, set_modes, _ = model.chanmodes
+    args = list(msg.params[3:])
+    buf.modes.clear()
+    for ch in msg.param(2).lstrip("+"):
+        takes_arg = ch in always_modes or ch in set_modes
+        buf.modes[ch] = args.pop(0) if takes_arg and args else ""
+    core.emit(ModesChanged(buf.name, model.mode_string(buf)))
 
 
 def _on_topic_numeric(core: ClientCore, msg: Message, now: float) -> None:
@@ -504,7 +554,7 @@ NUMERICS: dict[str, Handler] = {
     "305": _on_away_numeric,
     "306": _on_away_numeric,
     "315": who.on_who_end,
-    "324": _on_silent,
+    "324": _on_channel_modes,
     "329": _on_silent,
     "331": _on_topic_numeric,
     "332": _on_topic_numeric,

@@ -58,6 +58,7 @@ class Buffer:
     topic: str = ""
     joined: bool = False
     members: dict[str, tuple[str, str]] = field(default_factory=dict)  # folded → (nick, prefixes)
+    modes: dict[str, str] = field(default_factory=dict)  # channel mode → its argument ("" if none)
     names_pending: dict[str, tuple[str, str]] | None = None
     limit: int = 1000  # lines kept; scroll-back raises it (up to `ChatModel.max_scrollback`)
     history_requests: deque[HistoryRequest] = field(default_factory=deque)  # sent, in order
@@ -282,6 +283,14 @@ class ChatModel:
             )
         )
         return tuple(members)
+
+    def mode_string(self, buf: Buffer) -> str:
+        """``+klnt secret 25``: a channel's modes, letters sorted, then their arguments."""
+        if not buf.modes:
+            return ""
+        letters = sorted(buf.modes)
+        args = [buf.modes[m] for m in letters if buf.modes[m]]
+        return " ".join(["+" + "".join(letters), *args])
 
     def emit_members(self, buf: Buffer) -> None:
         self.emit(MembersChanged(buf.name, self.member_list(buf)))

@@ -25,6 +25,7 @@ from socketchat.client.events import (
     ExitRequested,
     Member,
     MembersChanged,
+    ModesChanged,
     NickChanged,
     StatusChanged,
     TopicChanged,
@@ -44,6 +45,7 @@ class TabState:
     highlight: bool = False  # a mention or a private message not seen yet
     members: tuple[Member, ...] = ()
     topic: str = ""
+    modes: str = ""  # a channel's modes, ``+nt``
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,12 @@ class ViewState:
                     return NOTHING
                 tab.topic = topic
                 return Change(topic=name == self.shown)
+            case ModesChanged(buffer=name, modes=modes):
+                tab = self.tabs.get(name)
+                if tab is None:
+                    return NOTHING
+                tab.modes = modes
+                return Change(topic=name == self.shown)
             case UnreadChanged(buffer=name, unread=unread, highlight=highlight):
                 tab = self.tabs.get(name)
                 if tab is None:
@@ -170,7 +178,8 @@ class ViewState:
             return "Server messages · type /help for the commands"
         if tab.kind == "query":
             return f"Private conversation with {tab.name}"
-        return f"{tab.name} — {tab.topic}" if tab.topic else f"{tab.name} — no topic"
+        name = f"{tab.name} [{tab.modes}]" if tab.modes else tab.name
+        return f"{name} — {tab.topic}" if tab.topic else f"{name} — no topic"
 
     def nick_candidates(self) -> list[str]:
         """Nicks Tab completes in the shown tab (not our own in a channel)."""

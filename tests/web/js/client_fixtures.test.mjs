@@ -147,6 +147,7 @@ class Runner {
       else if (key === "queued") got[key] = core.queue.length;
       else if (key === "members") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.members(b).map((m) => m.prefixes + m.nick)]));
       else if (key === "topic") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.buf(b) ? core.buf(b).topic : ""]));
+      else if (key === "modes") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.modeString(b)]));
       else if (key === "unread") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.buf(b) ? core.buf(b).unread : 0]));
       else if (key === "highlight") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, Boolean(core.buf(b) && core.buf(b).highlight)]));
       else throw new Error(`unknown state key ${key}`);

@@ -473,6 +473,8 @@ class ChatApp(App[int]):
     def _draw_topic(self) -> None:
         tab = self.viewstate.tab(self.shown)
         topic = tab.topic if tab is not None else ""
+        if tab is not None and tab.modes:
+            topic = f"[{tab.modes}] {topic}"
         self.query_one("#topic", Static).update(styled_text(topic or self.shown.strip("*")))
 
     def _draw_status(self) -> None:

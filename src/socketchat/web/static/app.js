@@ -15,7 +15,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   login: $("login"), loginForm: $("login-form"), nickInput: $("nick"), nickError: $("nick-error"),
   passwordInput: $("password"), passwordError: $("password-error"),
-  chat: $("chat"), status: $("status"), tabs: $("tabs"), log: $("log"), topic: $("topic"),
+  chat: $("chat"), status: $("status"), tabs: $("tabs"), log: $("log"), topic: $("topic"), modes: $("modes"),
   users: $("users"), userList: $("user-list"), userCount: $("user-count"), usersToggle: $("users-toggle"),
   composer: $("composer"), input: $("input"), left: $("left"), reconnect: $("reconnect"),
 };
@@ -221,6 +221,7 @@ function onEvent(event) {
       if (event.buffer === core.current) renderUsers();
       break;
     case "topic":
+    case "modes":
       if (event.buffer === core.current) renderTopic();
       break;
     case "status":
@@ -378,6 +379,10 @@ function renderTopic() {
   const buf = core.buf(core.current);
   const text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? t("topic.query", { name: buf.name }) : t("topic.status");
   ui.topic.replaceChildren(...formattedNodes(text));
+  // the channel's modes (asked for after every join, so a reconnect shows the server's own)
+  const modes = buf && buf.kind === "channel" ? core.modeString(buf.name) : "";
+  ui.modes.textContent = modes;
+  ui.modes.hidden = !modes;
 }
 
 function renderUsers() {

@@ -40,6 +40,7 @@ export class ChatCore {
     this.chanmodes = ["beI", "k", "l", "imnpst"];
     this.wanted = new Map(); // folded channel → name, joined again after every reconnect
     this.queue = []; // {target, text, action} typed while offline
+    this.ignored = new Map(); // folded nick → nick (/ignore: hidden here only)
     this.current = STATUS;
     this.transmit = () => {};
     this.onEvent = () => {};

@@ -3,6 +3,7 @@
 
 import { NICKSERV } from "./accounts.js";
 import { parseIp, parseMessage, validNick } from "./irc.js";
+import { byCodePoint } from "./state.js";
 
 export const COMMANDS = {
   help: ["/help", "list the commands"],
@@ -22,6 +23,18 @@ export const COMMANDS = {
   history: ["/history [n]", "load n (default 50) older messages in this tab"],
   register: ["/register <password> [email]", "register your nick as an account"],
   identify: ["/identify [account] <password>", "log in to your account"],
+  mode: ["/mode [#channel|nick] [changes]", "show or change modes"],
+  op: ["/op <nick>...", "make operators"],
+  deop: ["/deop <nick>...", "take op away"],
+  voice: ["/voice <nick>...", "give voice"],
+  devoice: ["/devoice <nick>...", "take voice away"],
+  kick: ["/kick <nick> [reason]", "remove someone from the channel"],
+  ban: ["/ban <nick|mask>...", "ban (a nick: its host)"],
+  unban: ["/unban <mask>...", "lift a ban"],
+  invite: ["/invite <nick> [#channel]", "invite someone"],
+  ignore: ["/ignore [nick]", "hide someone's messages (here only)"],
+  unignore: ["/unignore <nick>", "show someone's messages again"],
+  clear: ["/clear", "empty this tab (here only)"],
   quote: ["/quote <raw IRC line>", "send a raw IRC line"],
   quit: ["/quit [reason]", "disconnect (you can reconnect)"],
   exit: ["/exit", "leave the chat (you can reconnect)"],
@@ -29,6 +42,111 @@ export const COMMANDS = {
 const ALIASES = { j: "join", q: "query", leave: "part", raw: "quote" };
 
 export class CommandMethods {
+  // ---- channel operator commands and /ignore, /clear (as socketchat/client/chanops.py)
+
+  /** The channel (named first, else the tab typed in, if a channel) and the other words. */
+  channelAndRest(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    if (words.length && this.isChannel(words[0])) return [words[0], words.slice(1)];
+    const buf = this.buf(buffer);
+    return [buf && buf.kind === "channel" ? buf.name : null, words];
+  }
+
+  needChannel(name, buffer) {
+    const [usage, help] = COMMANDS[name];
+    this.info(buffer, `Usage: ${usage} — ${help} (in a channel)`, "error");
+  }
+
+  cmd_mode(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    let target;
+    let rest;
+    if (words.length && !this.isChannel(words[0]) && !"+-".includes(words[0][0])) [target, ...rest] = words;
+    else {
+      [target, rest] = this.channelAndRest(args, buffer);
+      if (!target) return this.needChannel("mode", buffer);
+    }
+    if (this.requireConnection(buffer)) this.send("MODE", target, ...rest);
+  }
+
+  sendPrefixModes(name, sign, letter, args, buffer) {
+    const [channel, nicks] = this.channelAndRest(args, buffer);
+    if (!channel || !nicks.length) return this.needChannel(name, buffer);
+    if (!this.requireConnection(buffer)) return;
+    const max = /^[1-9][0-9]*$/.test(this.isupport.get("MODES") || "") ? Number(this.isupport.get("MODES")) : 3;
+    for (let i = 0; i < nicks.length; i += max) {
+      const chunk = nicks.slice(i, i + max);
+      this.send("MODE", channel, sign + letter.repeat(chunk.length), ...chunk);
+    }
+  }
+
+  cmd_op(args, buffer) { this.sendPrefixModes("op", "+", "o", args, buffer); }
+  cmd_deop(args, buffer) { this.sendPrefixModes("deop", "-", "o", args, buffer); }
+  cmd_voice(args, buffer) { this.sendPrefixModes("voice", "+", "v", args, buffer); }
+  cmd_devoice(args, buffer) { this.sendPrefixModes("devoice", "-", "v", args, buffer); }
+
+  cmd_kick(args, buffer) {
+    const [channel, words] = this.channelAndRest(args, buffer);
+    if (!channel || !words.length) return this.needChannel("kick", buffer);
+    if (this.requireConnection(buffer)) this.send("KICK", channel, words[0], ...(words.length > 1 ? [words.slice(1).join(" ")] : []));
+  }
+
+  /** A mask as typed (with ! @ or *), else the nick's host, else nick!*@*. */
+  banMask(who) {
+    if (/[!@*]/.test(who)) return who;
+    for (const buf of this.buffers.values()) {
+      const m = buf.members.get(this.fold(who));
+      if (m && m.host) return `*!*@${m.host}`;
+    }
+    return `${who}!*@*`;
+  }
+
+  setBans(name, sign, args, buffer) {
+    const [channel, words] = this.channelAndRest(args, buffer);
+    if (!channel || !words.length) return this.needChannel(name, buffer);
+    if (!this.requireConnection(buffer)) return;
+    const masks = words.map((w) => this.banMask(w));
+    this.send("MODE", channel, sign + "b".repeat(masks.length), ...masks);
+  }
+
+  cmd_ban(args, buffer) { this.setBans("ban", "+", args, buffer); }
+  cmd_unban(args, buffer) { this.setBans("unban", "-", args, buffer); }
+
+  cmd_invite(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    const buf = this.buf(buffer);
+    let nick;
+    let channel;
+    if (words.length >= 2 && this.isChannel(words[1])) [nick, channel] = words;
+    else if (words.length === 1 && buf && buf.kind === "channel") [nick, channel] = [words[0], buf.name];
+    else return this.needChannel("invite", buffer);
+    if (this.requireConnection(buffer)) this.send("INVITE", nick, channel);
+  }
+
+  cmd_ignore(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    if (!words.length) {
+      const names = [...this.ignored.values()].sort(byCodePoint).join(", ") || "nobody";
+      return this.info(buffer, `Ignored: ${names}`);
+    }
+    for (const nick of words) this.ignored.set(this.fold(nick), nick);
+    this.info(buffer, `Ignoring ${words.join(", ")} (/unignore to stop)`);
+  }
+
+  cmd_unignore(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    for (const nick of words) this.ignored.delete(this.fold(nick));
+    this.info(buffer, `No longer ignoring ${words.join(", ") || "anyone new"}`);
+  }
+
+  cmd_clear(args, buffer) {
+    const buf = this.buf(buffer);
+    if (!buf) return;
+    buf.lines = [];
+    this.emit({ type: "history", buffer: buf.name }); // the view draws the tab again
+  }
+
+  // ---- the others
   handleInput(text, buffer = this.current) {
     const target = this.buf(buffer) ? buffer : this.current;
     for (const raw of text.split(/\r?\n/)) {

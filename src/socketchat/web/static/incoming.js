@@ -39,6 +39,7 @@ export class IncomingMethods {
     const self = this.fold(sender) === this.fold(this.nick);
     let kind = msg.command === "PRIVMSG" ? "message" : "notice";
     const fromServer = !msg.source || (!msg.source.includes("!") && sender.includes("."));
+    if (!self && sender && this.ignored.has(this.fold(sender))) return; // /ignore: not shown, not answered
     const { time, exact, history, batch } = this.when(msg);
     if (text.startsWith("\x01")) {
       const ctcp = text.replace(/^\x01|\x01$/g, "");
@@ -89,6 +90,18 @@ export class IncomingMethods {
       buf.joined = true;
       buf.members = new Map([[this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg), account }]]);
       this.emit({ type: "members", buffer: buf.name });
+      // What the channel was like before a reconnect may be stale (a restarted server forgets
+      // topics): 332 follows the JOIN when there is a topic, nothing when there is none; the
+      // modes are asked for.
+      if (buf.topic) {
+        buf.topic = "";
+        this.emit({ type: "topic", buffer: buf.name });
+      }
+      if (buf.modes && buf.modes.size) {
+        buf.modes.clear();
+        this.emit({ type: "modes", buffer: buf.name });
+      }
+      this.send("MODE", buf.name);
       buf.joinLine = this.line(buf.name, { time, exact, text: `You joined ${buf.name}`, kind: "join" });
       this.requestHistory(buf);
       this.flushQueue(buf.name);
@@ -195,6 +208,7 @@ export class IncomingMethods {
     const args = msg.params.slice(2);
     const [listModes, alwaysModes, setModes] = this.chanmodes;
     let adding = true;
+    let modesChanged = false;
     for (const ch of msg.params[1] || "") {
       if (ch === "+" || ch === "-") { adding = ch === "+"; continue; }
       const rank = this.prefixModes.indexOf(ch);
@@ -204,10 +218,20 @@ export class IncomingMethods {
           const symbol = this.prefixChars[rank];
           m.prefixes = this.rankPrefixes(adding ? m.prefixes + symbol : m.prefixes.replace(symbol, ""));
         }
-      } else if (listModes.includes(ch) || alwaysModes.includes(ch) || (setModes.includes(ch) && adding)) {
+      } else if (listModes.includes(ch)) {
         args.shift();
+      } else if (alwaysModes.includes(ch) || setModes.includes(ch)) {
+        const arg = adding || alwaysModes.includes(ch) ? args.shift() || "" : "";
+        if (adding) buf.modes.set(ch, arg);
+        else buf.modes.delete(ch);
+        modesChanged = true;
+      } else {
+        if (adding) buf.modes.set(ch, "");
+        else buf.modes.delete(ch);
+        modesChanged = true;
       }
     }
+    if (modesChanged) this.emit({ type: "modes", buffer: buf.name });
     this.emit({ type: "members", buffer: buf.name });
     this.line(buf.name, { time: this.when(msg).time, nick: msg.nick, text: `${msg.nick} sets mode ${msg.params.slice(1).join(" ")}`, kind: "mode" });
   }
@@ -309,7 +333,17 @@ export class IncomingMethods {
       }
       case "353": return this.onNames(msg);
       case "366": return this.onEndOfNames(msg);
-      case "324": case "329": case "333": return;
+      case "324": {
+        // 324 <me> <channel> <modes> [args…]: the answer to MODE <channel> after a join
+        const buf = this.buf(p[1] || "");
+        if (!buf) return;
+        const [, alwaysModes, setModes] = this.chanmodes;
+        const args = p.slice(3);
+        buf.modes.clear();
+        for (const ch of (p[2] || "").replace(/^\+/, "")) buf.modes.set(ch, alwaysModes.includes(ch) || setModes.includes(ch) ? args.shift() || "" : "");
+        return this.emit({ type: "modes", buffer: buf.name });
+      }
+      case "329": case "333": return;
       default:
     }
     const text = p.slice(1).filter(Boolean).join(" ");

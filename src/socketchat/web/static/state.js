@@ -77,6 +77,14 @@ export class StateMethods {
     return nicks.filter((n) => this.fold(n).startsWith(p)).sort((a, b) => byCodePoint(this.fold(a), this.fold(b)));
   }
 
+  /** `+klnt secret 25`: a channel's modes, letters sorted, then their arguments ("" if unknown). */
+  modeString(name) {
+    const buf = this.buf(name);
+    if (!buf || !buf.modes.size) return "";
+    const letters = [...buf.modes.keys()].sort(byCodePoint);
+    return ["+" + letters.join(""), ...letters.map((m) => buf.modes.get(m)).filter(Boolean)].join(" ");
+  }
+
   members(name) {
     const buf = this.buf(name);
     if (!buf) return [];
@@ -111,7 +119,7 @@ export class StateMethods {
   openBuffer(name, kind, focus) {
     let buf = this.buf(name);
     if (!buf) {
-      buf = { name, kind, lines: [], unread: 0, highlight: false, topic: "", joined: false, members: new Map(), namesPending: null };
+      buf = { name, kind, lines: [], unread: 0, highlight: false, topic: "", modes: new Map(), joined: false, members: new Map(), namesPending: null };
       this.buffers.set(this.fold(name), buf);
       this.emit({ type: "buffers" });
     }
