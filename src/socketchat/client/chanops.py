@@ -36,9 +36,7 @@ def _channel_and_rest(core: ClientCore, args: str, buffer: str) -> tuple[str | N
 
 
 def _need_channel(core: ClientCore, name: str, buffer: str, now: float) -> None:
-    from socketchat.client.commands import COMMANDS
-
-    command = COMMANDS[name]
+    command = core.command_table[name]
     core.info(buffer, f"Usage: {command.usage} — {command.help} (in a channel)", now, "error")
 
 

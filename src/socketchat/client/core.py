@@ -54,7 +54,9 @@ Where things live
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from socketchat.client import commands, history, incoming, registration
 from socketchat.client.events import (
@@ -121,6 +123,10 @@ class CloseRequest:
 
 class ClientCore:
     """The sans-I/O IRC client. See the module docstring for how to drive it."""
+
+    # The typed-command table, for handlers that quote a usage line (`chanops.py`): the table
+    # imports them, so they reach it through the core rather than importing it back.
+    command_table: ClassVar[Mapping[str, commands.Command]] = COMMANDS
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
