@@ -3,14 +3,18 @@ own parser: counters move with real traffic; a token guards it; off by default."
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from socketchat.server.config import Operator
 from socketchat.server.passwords import hash_password
-from tests.support import free_port, wait_for
+from tests.support import free_port, wait_for, wait_for_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server
 from tests.web.wsclient import WSClient
@@ -103,3 +107,27 @@ def test_metrics_follow_real_traffic() -> None:
 def test_metrics_are_off_by_default() -> None:
     with running_server(web_port=free_port()) as srv:
         assert status_of(f"http://127.0.0.1:{srv.web_port}/metrics") == 404
+
+
+def test_serve_says_when_the_metrics_library_is_missing(tmp_path: Path) -> None:
+    """A `prometheus_client` that cannot be imported (as when the extra is not installed)."""
+    blocker = tmp_path / "blocked" / "prometheus_client"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('not installed')\n")
+    config = tmp_path / "socketchat.toml"
+    config.write_text("[server]\nmetrics = true\n")
+    web_port = free_port()
+    env = dict(
+        os.environ, PYTHONPATH=f"{blocker.parent}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    )
+    cmd = [sys.executable, "-m", "socketchat", "serve", "--port", str(free_port())]
+    cmd += ["--web-port", str(web_port), "--config", str(config), "--data-dir", str(tmp_path / "d")]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_port(web_port, timeout=20)
+        assert status_of(f"http://127.0.0.1:{web_port}/metrics") == 503
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=10)
+    assert "metrics = true needs the prometheus-client library" in err
+    assert "pip install 'socketchat[metrics]'" in err

@@ -72,9 +72,9 @@ def _follow_log_level(config: ServerConfig) -> None:
 
 def _announce_metrics(config: ServerConfig, port: int) -> None:
     """Say where /metrics is, or clearly that it cannot work without its library."""
-    import importlib.util
-
-    if importlib.util.find_spec("prometheus_client") is None:
+    try:
+        import prometheus_client  # noqa: F401  (the optional extra [metrics])
+    except ImportError:
         print(f"socketchat serve: {METRICS_MISSING}; /metrics answers 503", file=sys.stderr)
         return
     guarded = " (bearer token required)" if config.metrics_token else ""
