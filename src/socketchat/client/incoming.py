@@ -126,6 +126,8 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
             if not is_self:
                 _ctcp_reply(core, sender, verb, rest)
             return
+        elif is_self:
+            return  # the echo of our own automatic CTCP reply (echo-message): not a message
         else:
             text = f"CTCP {verb} reply: {rest}"
     if is_self and accounts.mask_secret(target, text) != text and kind == "message":

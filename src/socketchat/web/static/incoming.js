@@ -51,6 +51,8 @@ export class IncomingMethods {
         if (!self && verb.toUpperCase() === "VERSION") this.send("NOTICE", sender, "\x01VERSION socketchat web\x01");
         if (!self && verb.toUpperCase() === "PING") this.send("NOTICE", sender, `\x01PING ${rest.join(" ")}\x01`);
         return;
+      } else if (self) {
+        return; // the echo of our own automatic CTCP reply (echo-message): not a message
       } else {
         text = `CTCP ${verb} reply: ${rest.join(" ")}`;
       }
