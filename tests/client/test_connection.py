@@ -79,6 +79,22 @@ async def test_pm_by_ip_and_who(irc_server: ServerUnderTest) -> None:
                 assert not [m for m in carol.client.collect(0.2) if m.command == "PRIVMSG"]
 
 
+async def test_whois_is_a_card_in_the_tab_it_was_typed_in(irc_server: ServerUnderTest) -> None:
+    async with running_client(irc_server.host, irc_server.port, "alice") as alice:
+        await alice.joined()
+        async with peer(irc_server.port, "bob"):
+            await alice.wait(lambda: any(m.nick == "bob" for m in alice.core.members("#lobby")))
+            alice.connection.send_input("/whois bob", buffer="#lobby")
+            await alice.wait(
+                lambda: any(ln.text.startswith("bob (") for ln in alice.lines("#lobby"))
+            )
+            await alice.wait(lambda: any("server:" in ln.text for ln in alice.lines("#lobby")))
+            texts = [ln.text for ln in alice.lines("#lobby")]
+            assert any("channels:" in t and "#lobby" in t for t in texts), texts
+            status = [ln.text for ln in alice.lines(STATUS_BUFFER)]
+            assert not any("End of" in t and "WHOIS" in t.upper() for t in status + texts)
+
+
 async def test_reconnect_after_server_restart(irc_server: ServerUnderTest) -> None:
     async with running_client(
         irc_server.host, irc_server.port, "alice", channels=("#lobby", "#dev")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, chanops
+from socketchat.client import accounts, chanops, whois
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -227,6 +227,7 @@ def _whois(core: ClientCore, args: str, buffer: str, now: float) -> None:
         usage(core, "whois", buffer, now)
         return
     if core.require_connection(buffer, now):
+        whois.requested(core, nick, buffer)
         core.send("WHOIS", nick)
 
 

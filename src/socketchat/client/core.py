@@ -77,6 +77,7 @@ from socketchat.client.outgoing import Queued
 from socketchat.client.registration import WANTED_CAPS, Negotiation
 from socketchat.client.state import ChatModel
 from socketchat.client.who import WhoRequest
+from socketchat.client.whois import Card
 from socketchat.irc.framing import MAX_TAGS, FramingError, LineBuffer
 from socketchat.irc.message import Message, ParseError, parse_message
 
@@ -150,6 +151,8 @@ class ClientCore:
         self.who: deque[WhoRequest] = deque()
         self.names_requested: set[str] = set()
         self.ignored: dict[str, str] = {}  # folded nick → nick (/ignore: hidden here only)
+        self.whois: dict[str, Card] = {}  # folded nick → the WHOIS card being gathered
+        self.whois_buffers: dict[str, str] = {}  # folded nick → where /whois was typed
         self.batches: dict[str, Batch] = {}  # open BATCH reference → batch
         self.me_prefix_len = 0  # len(":nick!user@host") as the server sees us
         self.pending_account_buffer: str | None = None  # where /register, /identify was typed

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, chanops, history, registration, who
+from socketchat.client import accounts, chanops, history, registration, who, whois
 from socketchat.client.events import (
     STATUS_BUFFER,
     ChatLine,
@@ -510,6 +510,8 @@ def _on_end_of_names(core: ClientCore, msg: Message, now: float) -> None:
 
 
 def _on_away_numeric(core: ClientCore, msg: Message, now: float) -> None:
+    if msg.command == "301" and whois.on_away(core, msg):
+        return
     if msg.command == "301":
         nick = msg.param(1)
         buf = core.model.buf(nick)
@@ -553,6 +555,7 @@ NUMERICS: dict[str, Handler] = {
     "001": registration.on_welcome,
     "005": registration.on_isupport,
     "301": _on_away_numeric,
+    **{code: whois.on_whois_numeric for code in whois.WHOIS_NUMERICS},
     "305": _on_away_numeric,
     "306": _on_away_numeric,
     "315": who.on_who_end,

@@ -15,6 +15,7 @@ import { OutgoingMethods } from "./outgoing.js";
 import { RegistrationMethods, WANTED_CAPS } from "./registration.js";
 import { mixin, StateMethods, STATUS } from "./state.js";
 import { WhoMethods } from "./who.js";
+import { WhoisMethods } from "./whois.js";
 
 export { COMMANDS, STATUS, WANTED_CAPS };
 
@@ -41,6 +42,8 @@ export class ChatCore {
     this.wanted = new Map(); // folded channel → name, joined again after every reconnect
     this.queue = []; // {target, text, action} typed while offline
     this.ignored = new Map(); // folded nick → nick (/ignore: hidden here only)
+    this.whois = new Map(); // folded nick → the WHOIS card being gathered
+    this.whoisBuffers = new Map(); // folded nick → where /whois was typed
     this.current = STATUS;
     this.transmit = () => {};
     this.onEvent = () => {};
@@ -175,4 +178,4 @@ export class ChatCore {
   }
 }
 
-mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods);
+mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods, WhoisMethods);

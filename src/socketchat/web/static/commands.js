@@ -305,7 +305,9 @@ export class CommandMethods {
   cmd_whois(args, buffer) {
     const nick = args.split(" ")[0];
     if (!nick) return this.usage("whois", buffer);
-    if (this.requireConnection(buffer)) this.send("WHOIS", nick);
+    if (!this.requireConnection(buffer)) return;
+    this.whoisBuffers.set(this.fold(nick), buffer);
+    this.send("WHOIS", nick);
   }
 
   cmd_history(args, buffer) {

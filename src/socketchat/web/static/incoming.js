@@ -4,6 +4,7 @@
 import { NICKSERV } from "./accounts.js";
 import { STATUS } from "./state.js";
 import { WHOX_TOKEN } from "./who.js";
+import { WHOIS_NUMERICS } from "./whois.js";
 
 const JOIN_FAILURES = new Set(["403", "405", "471", "473", "474", "475", "477"]);
 
@@ -306,6 +307,8 @@ export class IncomingMethods {
     const code = msg.command;
     const p = msg.params;
     if (code >= "900" && code <= "908") return this.onAccountNumeric(msg);
+    if (WHOIS_NUMERICS.has(code)) return this.onWhoisNumeric(msg);
+    if (code === "301" && this.whoisAway(msg)) return;
     switch (code) {
       case "301": {
         const buf = this.buf(p[1] || "");

@@ -1,0 +1,71 @@
+// WHOIS replies gathered into one readable card instead of a run of raw numerics (as
+// socketchat/client/whois.py; both run tests/fixtures/client/whois.json). Between 311 and 318 the
+// replies about a nick are collected; at 318 the card is written into the tab /whois was typed
+// in (else the shown one). Methods of ChatCore (mixed in by client.js).
+
+export const WHOIS_NUMERICS = new Set(["311", "312", "313", "317", "318", "319", "330", "338", "378", "671"]);
+
+function duration(seconds) {
+  const days = Math.floor(seconds / 86400);
+  const hours = Math.floor((seconds % 86400) / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const parts = [];
+  if (days) parts.push(`${days} d`);
+  if (hours) parts.push(`${hours} h`);
+  if (minutes) parts.push(`${minutes} min`);
+  return parts.length ? parts.join(" ") : `${seconds % 60} s`;
+}
+
+/** The card as lines: who, then one line per thing the server told. */
+export function cardLines(card) {
+  const lines = [`${card.nick} (${card.user}@${card.host})${card.realname ? ` — ${card.realname}` : ""}`];
+  if (card.account) lines.push(`  account: ${card.account}`);
+  if (card.channels.length) lines.push(`  channels: ${card.channels.join(" ")}`);
+  if (card.server) lines.push(`  server: ${card.server}${card.serverInfo ? ` (${card.serverInfo})` : ""}`);
+  if (card.away) lines.push(`  away: ${card.away}`);
+  if (card.idle !== null) lines.push(`  idle: ${duration(card.idle)}`);
+  if (card.actualHost) lines.push(`  connecting from: ${card.actualHost}`);
+  if (card.secure) lines.push("  secure connection (TLS)");
+  if (card.operator) lines.push(`  ${card.operator}`);
+  return lines;
+}
+
+export class WhoisMethods {
+  /** 301 during a WHOIS: part of the card (true), else shown as usual. */
+  whoisAway(msg) {
+    const card = this.whois.get(this.fold(msg.params[1] || ""));
+    if (!card) return false;
+    card.away = msg.params[msg.params.length - 1];
+    return true;
+  }
+
+  onWhoisNumeric(msg) {
+    const code = msg.command;
+    const p = msg.params;
+    const nick = p[1] || "";
+    const key = this.fold(nick);
+    if (code === "311") {
+      this.whois.set(key, { nick, user: p[2] || "", host: p[3] || "", realname: p.length > 5 ? p[p.length - 1] : "", channels: [], server: "", serverInfo: "", operator: "", account: "", idle: null, away: "", secure: false, actualHost: "" });
+      return;
+    }
+    const card = this.whois.get(key);
+    if (!card) {
+      if (code !== "318") this.info(this.current, p.slice(1).filter(Boolean).join(" "));
+      return;
+    }
+    if (code === "312") [card.server, card.serverInfo] = [p[2] || "", p.length > 3 ? p[p.length - 1] : ""];
+    else if (code === "313") card.operator = p[p.length - 1];
+    else if (code === "317") card.idle = /^\d+$/.test(p[2] || "") ? Number(p[2]) : null;
+    else if (code === "319") card.channels.push(...p[p.length - 1].split(" ").filter(Boolean));
+    else if (code === "330") card.account = p[2] || "";
+    else if (code === "338" || code === "378") card.actualHost = code === "338" && p.length > 3 ? p[2] : p[p.length - 1];
+    else if (code === "671") card.secure = true;
+    else if (code === "318") {
+      this.whois.delete(key);
+      const wanted = this.whoisBuffers.get(key);
+      this.whoisBuffers.delete(key);
+      const where = wanted && this.buf(wanted) ? this.buf(wanted).name : this.current;
+      for (const line of cardLines(card)) this.info(where, line);
+    }
+  }
+}
