@@ -157,3 +157,45 @@ def test_sighup_loads_a_renewed_certificate_for_new_connections(tmp_path: Path) 
         client.send("PING :kept")
         assert client.expect("PONG").params[-1] == "kept"
         client.close()
+
+
+def test_sighup_reloads_web_origins_and_trusted_proxies(tmp_path: Path) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    from tests.web.wsclient import WSClient
+
+    config = tmp_path / "socketchat.toml"
+    write_config(config, "web")
+    web_port = free_port()
+    args = ("--config", str(config), "--web-port", str(web_port))
+    with spawned_server(*args, data_dir=str(tmp_path / "d")) as server:
+        assert server.process is not None
+        wait_for_port(web_port)
+        with pytest.raises(InvalidStatus):
+            WSClient(web_port, origin="http://chat.example")
+        forwarded = {"X-Forwarded-For": "203.0.113.9"}
+        before = WSClient(web_port, headers=forwarded).register("before")
+        before.send("WHOIS before")
+        assert "203.0.113.9" not in " ".join(m.params[-1] for m in before.collect(0.5))
+
+        write_config(
+            config,
+            "web",
+            extra='web_origins = ["http://chat.example"]\ntrusted_proxies = ["127.0.0.1"]',
+        )
+        server.process.send_signal(signal.SIGHUP)
+
+        def allowed() -> bool:
+            try:
+                WSClient(web_port, origin="http://chat.example").close()
+            except InvalidStatus:
+                return False
+            return True
+
+        wait_for(allowed)
+        after = WSClient(web_port, headers=forwarded).register("after")
+        after.send("WHOIS after")
+        after.expect("318")
+        assert any("203.0.113.9" in m.params[-1] for m in after.log if m.command == "378")
+        before.send("PING :stays")
+        before.expect("PONG")
