@@ -40,7 +40,7 @@ from socketchat.irc.servertime import format_time
 from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
-from socketchat.server.errorlog import BAD_INPUT_PER_MINUTE, LogBudget
+from socketchat.server.errorlog import BAD_INPUT_PER_MINUTE, REFUSALS_PER_MINUTE, LogBudget
 from socketchat.server.klines import ServerBans, check_connect, check_registration
 from socketchat.server.link import Link
 from socketchat.server.session import (
@@ -171,6 +171,10 @@ class Server:
         self.started_mono = monotonic()
         self.sessions: set[Session] = set()
         self.per_ip: dict[str, int] = {}
+        # TCP connections accepted that are no session yet (`accept_pending`)
+        self.pending = 0
+        self.pending_per_ip: dict[str, int] = {}
+        self.refusal_log = LogBudget(REFUSALS_PER_MINUTE, 1)  # connection limits biting
         self.dirty: list[Session] = []
         self.delayed: set[Session] = set()
         self.closing: list[Session] = []
@@ -213,17 +217,62 @@ class Server:
         self.sessions.add(session)
         self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
         self.stats.count_connection(kind)
-        if limits.max_clients and len(self.sessions) > limits.max_clients:
-            log.warning("refused id=%d from %s:%d: server is full", session.id, ip, port)
-            self.stats.count_refused("full")
+        if limits.max_clients and len(self.sessions) + self.pending > limits.max_clients:
+            self._refused("full", ip, port)
             session.close("Server is full")
-        elif limits.max_clients_per_ip and self.per_ip[ip] > limits.max_clients_per_ip:
-            log.warning("refused id=%d from %s:%d: too many connections", session.id, ip, port)
-            self.stats.count_refused("per_ip")
+        elif (
+            limits.max_clients_per_ip
+            and self.per_ip[ip] + self.pending_per_ip.get(ip, 0) > limits.max_clients_per_ip
+        ):
+            self._refused("per_ip", ip, port)
             session.close("Too many connections from your IP")
         elif not check_connect(self, session):  # a D-lined address is closed at once
             log.info("connect id=%d from %s:%d (%s)", session.id, ip, port, kind)
         return session
+
+    def accept_pending(self, ip: str | None) -> bool:
+        """A TCP connection that is not a session yet — an HTTP request on the web port before
+        its upgrade, a TLS handshake — counts against `max_clients` (and, given its address,
+        `max_clients_per_ip`) from its accept, so that half-sent requests cannot hold every
+        descriptor. False: refused (close it; logged, rate-limited). True: counted until
+        `pending_done(ip)`, which must follow exactly once (before `connect`, if it comes)."""
+        limits = self.config.limits
+        if limits.max_clients and len(self.sessions) + self.pending >= limits.max_clients:
+            self._refused("full", ip or "?", 0)
+            return False
+        if (
+            ip
+            and limits.max_clients_per_ip
+            and self.per_ip.get(ip, 0) + self.pending_per_ip.get(ip, 0) >= limits.max_clients_per_ip
+        ):
+            self._refused("per_ip", ip, 0)
+            return False
+        self.pending += 1
+        if ip:
+            self.pending_per_ip[ip] = self.pending_per_ip.get(ip, 0) + 1
+        return True
+
+    def pending_done(self, ip: str | None) -> None:
+        self.pending -= 1
+        if ip:
+            left = self.pending_per_ip.get(ip, 1) - 1
+            if left > 0:
+                self.pending_per_ip[ip] = left
+            else:
+                self.pending_per_ip.pop(ip, None)
+
+    def _refused(self, why: str, ip: str, port: int) -> None:
+        """A connection limit bit: count it; log it, at most a few lines a minute."""
+        self.stats.count_refused(why)
+        admitted, left_out = self.refusal_log.admit(self.monotonic(), 0)
+        if admitted:
+            log.warning(
+                "refused a connection from %s:%d: %s%s",
+                ip,
+                port,
+                "server is full" if why == "full" else "too many connections from that address",
+                f" ({left_out} more refused since the last such line)" if left_out else "",
+            )
 
     def host_for(self, ip: str) -> str:
         """The hostname shown for a client: its IP, or a stable cloak when configured."""

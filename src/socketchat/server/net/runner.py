@@ -21,7 +21,7 @@ from socketchat.server.audit import audit
 from socketchat.server.config import ConfigError, ServerConfig
 from socketchat.server.core import Server
 from socketchat.server.net.proxy import ProxyListener
-from socketchat.server.net.stream import StreamLink
+from socketchat.server.net.stream import TLS_HANDSHAKE_TIMEOUT, StreamLink
 from socketchat.server.proxies import TrustedNetworks
 from socketchat.server.rehash import RehashResult, apply_config
 
@@ -141,6 +141,7 @@ class ServerRunner:
                 host,
                 config.tls_port or 6697,
                 ssl=ctx,
+                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT,
                 reuse_address=True,
             )
             self.listeners.append(secure)

@@ -11,6 +11,11 @@ if TYPE_CHECKING:
     from socketchat.server.session import Session
 
 
+# A TLS handshake that takes longer is dropped (asyncio's default is 60 s): a connection that
+# never finishes one holds a descriptor without being a session yet.
+TLS_HANDSHAKE_TIMEOUT = 10.0
+
+
 class StreamLink(asyncio.Protocol):
     """One TCP/TLS client. asyncio calls the Protocol half; the server core calls the Link half."""
 

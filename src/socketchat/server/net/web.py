@@ -45,6 +45,7 @@ from socketchat.server.net.http import (
     http_response,
     text_response,
 )
+from socketchat.server.net.stream import TLS_HANDSHAKE_TIMEOUT
 from socketchat.server.net.websocket import (
     CLOSE_TIMEOUT,
     PING_INTERVAL,
@@ -240,6 +241,7 @@ class WebListener:
         self.origins = OriginPolicy(config.host, config.web_origins)
         self.trusted = TrustedNetworks(config.trusted_proxies)
         self.proxy_header = config.trusted_proxy_header.lower()
+        self.endpoint.exempt = lambda ip: self.trusted.contains(ip)
         self.port = 0
         self._listener: asyncio.base_events.Server | None = None
         self._keepalive: asyncio.TimerHandle | None = None
@@ -269,6 +271,7 @@ class WebListener:
             config.host,
             config.web_port,
             ssl=tls,
+            ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT if tls is not None else None,
             reuse_address=True,
         )
         self.port = int(self._listener.sockets[0].getsockname()[1])

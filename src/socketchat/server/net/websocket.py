@@ -174,6 +174,7 @@ class WebEndpoint:
     __slots__ = (
         "closing",
         "connections",
+        "exempt",
         "frames",
         "handle_request",
         "max_size",
@@ -198,6 +199,8 @@ class WebEndpoint:
         self.connections: set[WebSocketConnection] = set()  # every TCP connection
         self.open_links: set[WebSocketConnection] = set()  # those with an IRC session
         self.closing = False  # shutting down: no new WebSocket sessions
+        # peers not limited per address before their upgrade (trusted proxies: web.py)
+        self.exempt: Callable[[str], bool] = lambda ip: False
 
 
 class WebSocketConnection(asyncio.Protocol):
@@ -210,6 +213,7 @@ class WebSocketConnection(asyncio.Protocol):
         "_fragments_text",
         "_http",
         "_paused",
+        "_pending_ip",
         "_phase",
         "_requests",
         "_timer",
@@ -249,12 +253,24 @@ class WebSocketConnection(asyncio.Protocol):
         self._requests = 0
         self._write_paused = False  # the peer does not read our HTTP answers: stop answering
         self.client_ip = ""  # set by the upgrade (the peer's or a trusted proxy's word)
+        # the address this connection counts against while it is no session (None: a trusted
+        # proxy, counted in the total only; "": not counted)
+        self._pending_ip: str | None = ""
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have the same methods.
         # (asyncio and uvloop both set TCP_NODELAY on TCP connections: nothing to do here.)
         self.transport = cast(asyncio.Transport, transport)
+        # Counted against the connection limits from now on, not only once upgraded: a flood
+        # of half-sent requests from one address must not hold every descriptor.
+        peer = self._peer()[0]
+        self._pending_ip = None if self.endpoint.exempt(peer) else peer
+        if not self.endpoint.server.accept_pending(self._pending_ip):
+            self._phase = _DONE
+            self._pending_ip = ""  # (not counted)
+            self.transport.abort()
+            return
         self.endpoint.connections.add(self)
         self._set_timer(HANDSHAKE_TIMEOUT, self._give_up)
 
@@ -314,6 +330,7 @@ class WebSocketConnection(asyncio.Protocol):
         if self._phase is _WEBSOCKET:
             self.protocol.receive_eof()  # idempotent: the protocol's state becomes CLOSED
         self._set_timer(0, None)
+        self._not_pending()
         self.endpoint.connections.discard(self)
         self.endpoint.open_links.discard(self)
         session = self.session
@@ -433,8 +450,15 @@ class WebSocketConnection(asyncio.Protocol):
         else:  # the client closes after reading the answer; the timer if it does not
             self._set_timer(CLOSE_TIMEOUT, self._give_up)
 
+    def _not_pending(self) -> None:
+        """The connection stops counting as pending (upgraded to a session, or gone)."""
+        if self._pending_ip != "":
+            self.endpoint.server.pending_done(self._pending_ip)
+            self._pending_ip = ""
+
     def _open(self) -> None:
         assert self.transport is not None
+        self._not_pending()  # the session counts from here on
         self.text = self.protocol.subprotocol != BINARY
         self.endpoint.open_links.add(self)
         ip, port = self._peer()
