@@ -8,6 +8,7 @@ command that costs n units pushes the connection's lag clock n seconds ahead.
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import pytest
 
@@ -209,3 +210,21 @@ def test_timeouts_run_on_the_monotonic_clock() -> None:
     assert "PING" in a.commands()
     pair.advance(61)
     assert a.session.closed  # it never answered the server's PING
+
+
+def test_flood_disconnects_are_logged_a_bounded_number_of_times(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A flooder that reconnects over and over must not flood the log instead."""
+    net = _net(flood_max_queued=10, max_clients_per_ip=0)
+    with caplog.at_level(logging.WARNING, "socketchat.server"):
+        for i in range(100):
+            c = net.client(f"f{i}")
+            c.send(*["PING x"] * 40)
+            assert c.session.closed and c.session.close_reason == "Excess Flood"
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("flood:")]
+    assert 1 <= len(lines) <= 30, len(lines)
+    net.clock.advance(61)
+    with caplog.at_level(logging.WARNING, "socketchat.server"):
+        net.client("late").send(*["PING x"] * 40)
+    assert "more such incidents not logged" in caplog.records[-1].getMessage()

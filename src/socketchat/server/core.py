@@ -40,7 +40,12 @@ from socketchat.irc.servertime import format_time
 from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
-from socketchat.server.errorlog import BAD_INPUT_PER_MINUTE, REFUSALS_PER_MINUTE, LogBudget
+from socketchat.server.errorlog import (
+    BAD_INPUT_PER_MINUTE,
+    INCIDENTS_PER_MINUTE,
+    REFUSALS_PER_MINUTE,
+    LogBudget,
+)
 from socketchat.server.klines import ServerBans, check_connect, check_registration
 from socketchat.server.link import Link
 from socketchat.server.session import (
@@ -175,6 +180,7 @@ class Server:
         self.pending = 0
         self.pending_per_ip: dict[str, int] = {}
         self.refusal_log = LogBudget(REFUSALS_PER_MINUTE, 1)  # connection limits biting
+        self.incident_log = LogBudget(INCIDENTS_PER_MINUTE, 1)  # Excess Flood, SendQ drops
         self.dirty: list[Session] = []
         self.delayed: set[Session] = set()
         self.closing: list[Session] = []
@@ -391,13 +397,16 @@ class Server:
     def sendq_exceeded(self, s: Session, backlog: int) -> None:
         """Drop `s`: its link holds `backlog` unsent bytes, more than the SendQ. Called by
         `flush` and by transports that write on their own (WebSocket PONG frames)."""
-        log.warning(
-            "sendq: id=%d nick=%s: %d bytes unsent > %d, disconnecting",
-            s.id,
-            s.nick,
-            backlog,
-            self.config.limits.sendq,
-        )
+        admitted, left_out = self.incident_log.admit(self.monotonic(), 0)
+        if admitted:
+            log.warning(
+                "sendq: id=%d nick=%s: %d bytes unsent > %d, disconnecting%s",
+                s.id,
+                s.nick,
+                backlog,
+                self.config.limits.sendq,
+                f" ({left_out} more such incidents not logged)" if left_out else "",
+            )
         self.stats.sendq_drops += 1
         s.close("SendQ exceeded")
         s.take_output()

@@ -18,6 +18,7 @@ TRACEBACKS_PER_SESSION = 3
 TRACEBACKS_PER_MINUTE = 20
 BAD_INPUT_PER_MINUTE = 100  # one-line warnings about unparsable input (session.py), same scheme
 REFUSALS_PER_MINUTE = 10  # connections refused by max_clients / max_clients_per_ip (core.py)
+INCIDENTS_PER_MINUTE = 30  # clients dropped for Excess Flood or SendQ (session.py, core.py)
 
 
 @dataclass(slots=True)

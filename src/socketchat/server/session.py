@@ -251,14 +251,17 @@ class Session:
             limits.flood_max_queued_bytes
             and self.inbox_bytes + size > limits.flood_max_queued_bytes
         ):
-            log.warning(
-                "flood: id=%d nick=%s from %s: %d lines / %d bytes waiting, disconnecting",
-                self.id,
-                self.nick,
-                self.ip,
-                len(inbox),
-                self.inbox_bytes,
-            )
+            admitted, left_out = self.server.incident_log.admit(self.server.monotonic(), 0)
+            if admitted:  # (a flooder that reconnects must not flood the log instead)
+                log.warning(
+                    "flood: id=%d nick=%s from %s: %d lines / %d bytes waiting, disconnecting%s",
+                    self.id,
+                    self.nick,
+                    self.ip,
+                    len(inbox),
+                    self.inbox_bytes,
+                    f" ({left_out} more such incidents not logged)" if left_out else "",
+                )
             self.close("Excess Flood")
             return
         if not inbox and not self.held:
