@@ -3,16 +3,16 @@ TCP, TLS and WebSocket; the bans survive a restart (SQLite); UNKLINE/UNDLINE lif
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from socketchat.server.config import Operator
 from socketchat.server.passwords import hash_password
-from tests.support import free_port, require_tool
+from tests.support import free_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server
+from tests.support.tls import cert_in
 from tests.web.wsclient import WSClient
 
 OPERATORS = (Operator("admin", hash_password("sekrit", log2_n=4)),)
@@ -32,18 +32,7 @@ def error_of(client: IRCClient | WSClient) -> str:
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    openssl = require_tool("openssl")
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return str(cert), str(key)
+    return cert_in(tmp_path_factory.mktemp("tls"))
 
 
 def test_dline_drops_and_refuses_tcp_tls_and_websocket(

@@ -8,16 +8,16 @@ import ipaddress
 import socket
 import ssl
 import struct
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
 from socketchat.server.proxies import PROXY_V2_SIGNATURE
-from tests.support import free_port, require_tool, wait_for_port
+from tests.support import free_port, wait_for_port
 from tests.support.irc import IRCClient, LineClient
 from tests.support.server import running_server
+from tests.support.tls import cert_in
 
 PROXIED = {"proxy_protocol": True, "trusted_proxies": ("127.0.0.1",)}
 
@@ -160,18 +160,7 @@ def test_per_ip_limits_count_the_client_address() -> None:
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    openssl = require_tool("openssl")
-    d = tmp_path_factory.mktemp("cert")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return str(cert), str(key)
+    return cert_in(tmp_path_factory.mktemp("cert"))
 
 
 def test_tls_port_reads_the_header_before_the_handshake(cert: tuple[str, str]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import socket
 import ssl
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from socketchat.server.passwords import hash_password
-from tests.support import free_port, require_tool, wait_for, wait_for_port
+from tests.support import free_port, wait_for, wait_for_port
 from tests.support.irc import IRCClient
 from tests.support.server import RunningServer, spawned_server
+from tests.support.tls import make_cert
 
 OPER_HASH = hash_password("sekrit", log2_n=4)
 
@@ -111,17 +111,6 @@ def test_rehash_command_and_refused_file(served: tuple[RunningServer, Path]) -> 
     assert "no_such_setting" in out
 
 
-def make_cert(openssl: str, cert: Path, key: str | Path, name: str) -> None:
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", f"/CN={name}"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-
-
 def presented_cert(port: int) -> bytes:
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
@@ -138,9 +127,8 @@ def presented_cert(port: int) -> bytes:
 def test_sighup_loads_a_renewed_certificate_for_new_connections(tmp_path: Path) -> None:
     """A renewed certificate written over the old files (as certbot does) is served after
     SIGHUP; a TLS client connected before stays connected."""
-    openssl = require_tool("openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    make_cert(openssl, cert, key, "first")
+    make_cert(cert, key, "first")
     tls_port = free_port()
     args = ("--tls-port", str(tls_port), "--tls-cert", str(cert), "--tls-key", str(key))
     config = tmp_path / "socketchat.toml"
@@ -150,7 +138,7 @@ def test_sighup_loads_a_renewed_certificate_for_new_connections(tmp_path: Path) 
         wait_for_port(tls_port)
         first = presented_cert(tls_port)
         client = IRCClient(tls_port, tls=True).register("secure")
-        make_cert(openssl, cert, key, "second")
+        make_cert(cert, key, "second")
         server.process.send_signal(signal.SIGHUP)
         wait_for(lambda: presented_cert(tls_port) != first)
         assert cert.read_bytes().startswith(b"-----BEGIN CERTIFICATE")

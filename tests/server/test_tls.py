@@ -4,32 +4,20 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.support import free_port, require_tool
+from tests.support import free_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server, spawned_server
+from tests.support.tls import cert_in
 
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    openssl = require_tool("openssl")
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
-            *("-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return str(cert), str(key)
+    return cert_in(tmp_path_factory.mktemp("tls"), alt_names="IP:127.0.0.1,DNS:localhost")
 
 
 def test_tls_and_plain_clients_share_one_server(cert: tuple[str, str]) -> None:

@@ -15,9 +15,10 @@ import pytest
 from websockets.sync.client import connect
 
 from socketchat.server.net.certs import CERT_FILE, KEY_FILE
-from tests.support import free_port, require_tool, wait_for_port
+from tests.support import free_port, wait_for_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server, spawned_server
+from tests.support.tls import cert_in
 
 
 def startup_lines(proc: subprocess.Popen[str]) -> list[str]:
@@ -83,18 +84,7 @@ def test_self_signed_https_wss_and_irc_tls(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def real_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    openssl = require_tool("openssl")
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return str(cert), str(key)
+    return cert_in(tmp_path_factory.mktemp("tls"))
 
 
 def cap_ls(client: IRCClient) -> str:
