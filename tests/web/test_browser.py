@@ -215,6 +215,35 @@ def test_up_and_down_recall_what_was_typed(pages: Pages) -> None:
         assert carol.expect("PRIVMSG").param(1) == "second line"
 
 
+def test_private_tabs_come_back_after_a_reload(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        bob = IRCClient(server.port).register("bob")
+        alice = pages.open(server.web_port).login("alice")
+        alice.type("/pm bob are you there?")
+        assert bob.expect("PRIVMSG").param(1) == "are you there?"
+        bob.send("PRIVMSG alice :yes, here")
+        expect(alice.log_line("yes, here")).to_be_visible()
+        alice.page.reload()
+        alice.submit_login("alice")
+        alice.wait_connected()
+        expect(alice.tab("bob")).to_be_visible()  # restored, not focused
+        expect(alice.tab("#lobby")).to_have_attribute("aria-selected", "true")
+        alice.tab("bob").click()
+        expect(alice.tab("bob")).to_have_attribute("aria-selected", "true")
+        # (its lines come back from the server's history where it keeps private history for
+        # the nick: tests/web/js/restore.test.mjs checks what is asked for)
+        alice.type("still there?")
+        said = bob.expect("PRIVMSG")
+        assert (said.nick, said.params) == ("alice", ("bob", "still there?"))
+        alice.type("/close")
+        expect(alice.tab("bob")).to_have_count(0)
+        alice.page.reload()
+        alice.submit_login("alice")
+        alice.wait_connected()
+        expect(alice.tab("#lobby")).to_have_attribute("aria-selected", "true")
+        expect(alice.tab("bob")).to_have_count(0)  # closed stays closed
+
+
 def test_phone_screen_collapses_the_user_list(pages: Pages) -> None:
     with running_server(web_port=free_port()) as server:
         phone = pages.open(

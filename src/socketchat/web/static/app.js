@@ -9,6 +9,8 @@ import { InputHistory } from "./inputhistory.js";
 import { validNick } from "./irc.js";
 
 const NICK_KEY = "socketchat.nick";
+// the private conversations open for a nick, restored when that nick logs in again
+const queriesKey = (nick) => `socketchat.queries.${nick.toLowerCase()}`;
 const WS_PATH = "/ws";
 const $ = (id) => document.getElementById(id);
 
@@ -118,6 +120,11 @@ function start(nick, password) {
   core.onEvent = (event) => {
     if (core === mine) onEvent(event); // a core given up (wrong password) says nothing more
   };
+  try {
+    core.restoreQueries(JSON.parse(localStorage.getItem(queriesKey(nick)) || "[]"));
+  } catch {
+    localStorage.removeItem(queriesKey(nick)); // not ours any more: start afresh
+  }
   ui.login.hidden = true;
   ui.chat.hidden = false;
   renderTabs();
@@ -149,6 +156,12 @@ function connect() {
     if (core.exiting) showLeft();
     else scheduleReconnect();
   });
+}
+
+/** Remember the open private conversations (names only: their lines come from the server). */
+function saveQueries() {
+  const names = [...core.buffers.values()].filter((b) => b.kind === "query").map((b) => b.name);
+  localStorage.setItem(queriesKey(core.desiredNick), JSON.stringify(names));
 }
 
 function scheduleReconnect() {
@@ -211,6 +224,7 @@ function onEvent(event) {
       break;
     case "buffers":
       renderTabs();
+      saveQueries();
       break;
     case "current":
       renderTabs();

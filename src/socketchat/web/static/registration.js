@@ -64,6 +64,11 @@ export class RegistrationMethods {
     // channel access that may depend on it)
     if (this.login && !this.account && !this.caps.has("sasl")) this.identifyWithNickServ(this.login);
     for (const channel of this.wanted.values()) this.send("JOIN", channel);
+    for (const buf of this.buffers.values()) {
+      if (!buf.restored) continue;
+      buf.restored = false;
+      this.requestHistory(buf); // a private tab restored from an earlier visit
+    }
     this.flushQueue();
   }
 

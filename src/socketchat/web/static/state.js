@@ -112,6 +112,15 @@ export class StateMethods {
     return this.buffers.get(this.fold(name || ""));
   }
 
+  /** Private tabs kept from an earlier visit (app.js keeps the names): opened now, their
+   * latest history asked for once connected (if the server keeps history). */
+  restoreQueries(names) {
+    for (const name of names) {
+      if (typeof name !== "string" || !this.nickLike(name) || this.buf(name)) continue;
+      this.openBuffer(name, "query", false).restored = true;
+    }
+  }
+
   ensureChannel(channel) {
     return (this.buf(channel) || this.openBuffer(channel, "channel", false)).name;
   }
