@@ -126,6 +126,19 @@ def line_payload(line: bytes, *, text: bool) -> bytes:
     return body
 
 
+def _half_close(transport: asyncio.Transport) -> None:
+    """End our side of the TCP connection with a FIN, so that the peer still reads everything
+    written before it; close outright where a FIN cannot be sent (TLS) or sending it fails.
+    Both the end of an HTTP exchange and the end of a WebSocket close this way."""
+    if transport.can_write_eof():
+        try:
+            transport.write_eof()
+        except (OSError, RuntimeError):
+            transport.close()
+    else:
+        transport.close()
+
+
 class FrameCache:
     """Encoded frames by line, shared by every connection of a listener.
 
@@ -400,13 +413,7 @@ class WebSocketConnection(asyncio.Protocol):
         # timer ends it). Input after this request is not read.
         self._phase = _DONE
         self._http = None
-        if transport.can_write_eof():
-            try:
-                transport.write_eof()
-            except (OSError, RuntimeError):
-                transport.close()
-        else:
-            transport.close()
+        _half_close(transport)
         self._set_timer(CLOSE_TIMEOUT, self._give_up)
 
     def _peer(self) -> tuple[str, int]:
@@ -558,15 +565,10 @@ class WebSocketConnection(asyncio.Protocol):
         for data in self.protocol.data_to_send():
             if data:
                 transport.write(data)
-            elif transport.can_write_eof():
-                # The server ends the TCP connection (RFC 6455 7.1.1), half-closing so that the
-                # client still reads everything; its own close (or the timer) finishes it.
-                try:
-                    transport.write_eof()
-                except (OSError, RuntimeError):
-                    transport.close()
             else:
-                transport.close()
+                # The server ends the TCP connection (RFC 6455 7.1.1); the client's own close
+                # (or the timer) finishes it.
+                _half_close(transport)
         # What the protocol wrote on its own (PONGs to a client's pings) is output the client
         # must read too: it counts against the SendQ like every reply.
         session = self.session
