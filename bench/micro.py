@@ -6,7 +6,9 @@ Prints the best of nine runs (CPU time), in microseconds per operation. The fan-
 sans-I/O harness (fake links): 1,000 members in four tag profiles, one PRIVMSG relayed to all.
 So does one PING line through a registered session (the per-line path), and registration
 (NICK + USER + the welcome burst), 3,000 connections a run with names never seen before (the
-casemap caches are warm for names seen once), ASCII and Persian.
+casemap caches are warm for names seen once), ASCII and Persian; and registration with real
+SQLite storage holding 2,000 accounts (half ASCII, half Persian), where every new nick is checked
+against the registered ones (nick protection, by fold and by confusable skeleton).
 """
 
 from __future__ import annotations
@@ -44,10 +46,17 @@ _FA_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 _FA_NAMES = ("مهسا", "سارا", "نگار", "کاوه", "بابک", "شیرین")
 
 
-def _registration_cost(casemapping: str, persian: bool, n: int = 3000) -> float:
-    """CPU seconds per registration, best of nine runs, each with fresh nicks."""
+def _registration_cost(casemapping: str, persian: bool, n: int = 3000, accounts: int = 0) -> float:
+    """CPU seconds per registration, best of nine runs, each with fresh nicks; with `accounts`
+    registered accounts in a real SQLite file (nick protection looks each nick up)."""
     import dataclasses
+    import tempfile
+    from pathlib import Path
 
+    from socketchat.server.compose import build_server
+    from socketchat.server.persistence import Persistence
+    from socketchat.storage.base import Account
+    from socketchat.storage.sqlite import SqliteBackend
     from tests.server.harness import Net
 
     def nick(run: int, i: int) -> str:
@@ -58,13 +67,24 @@ def _registration_cost(casemapping: str, persian: bool, n: int = 3000) -> float:
     best = float("inf")
     for run in range(1, 10):
         config = ServerConfig(casemapping=casemapping)
-        net = Net(dataclasses.replace(config, limits=config.limits.disabled()))
+        config = dataclasses.replace(config, limits=config.limits.disabled())
+        net = Net(config)
+        tmp = tempfile.TemporaryDirectory()
+        if accounts:
+            backend = SqliteBackend(Path(tmp.name) / "socketchat.db")
+            for i in range(accounts):
+                backend.create_account(Account(nick(0, i) if i % 2 else f"u0x{i}", "h", "", 1.0))
+            backend.commit()
+            net.server = build_server(config, clock=net.clock, storage=Persistence(backend, config))
         nicks = [nick(run, i) for i in range(n)]
         start = time.process_time()
         for name in nicks:
             net.client().send(f"NICK {name}", "USER u 0 * :real")
         best = min(best, (time.process_time() - start) / n)
         assert len(net.server.state.users()) == n, "a registration failed"
+        if accounts:
+            backend.close()
+        tmp.cleanup()
     return best
 
 
@@ -117,6 +137,10 @@ def main() -> None:
     for mapping, persian in (("ascii", False), ("precis", False), ("precis", True)):
         label = f"register ({mapping}, {'Persian' if persian else 'ASCII'} nicks):"
         print(f"{label:<40}{_registration_cost(mapping, persian) * 1e6:.1f} us")
+    for persian in (False, True):
+        label = f"register (precis, {'Persian' if persian else 'ASCII'}, 2,000 accounts):"
+        cost = _registration_cost("precis", persian, accounts=2000)
+        print(f"{label:<40}{cost * 1e6:.1f} us")
 
 
 if __name__ == "__main__":

@@ -94,3 +94,28 @@ def test_registered_nick_is_taken_back_after_the_grace_period(tmp_path: Path) ->
         back.send("CAP END")
         back.expect("001")
         assert not [m for m in back.collect(2.0) if m.command == "NICK"]
+
+
+def test_a_lookalike_of_a_registered_nick_is_protected_and_cannot_be_registered(
+    tmp_path: Path,
+) -> None:
+    """Cyrillic "рау" while the account "pay" exists and its owner is away: REGISTER of it is
+    refused (ACCOUNT_EXISTS), and the nick is taken back like "pay" itself would be."""
+    lookalike = "\u0440\u0430\u0443"
+    with running_server(nick_protect_seconds=1.0) as srv:
+        owner = IRCClient(srv.port).register("pay")
+        owner.send(f"REGISTER * * {PASSWORD}")
+        owner.expect("900")
+        owner.send("QUIT")
+        owner.closed_by_server()
+        mallory = IRCClient(srv.port)
+        mallory.send("CAP LS 302", "CAP REQ :draft/account-registration", "CAP END")
+        mallory.send(f"NICK {lookalike}", "USER m 0 * :m")
+        mallory.expect("001")
+        warning = mallory.expect("NOTICE", lambda m: m.nick == "NickServ", timeout=5)
+        assert "looks like the registered nickname pay" in warning.param(1)
+        mallory.send("REGISTER * * another-password-1")
+        fail = mallory.expect("FAIL")
+        assert fail.params[:3] == ("REGISTER", "ACCOUNT_EXISTS", lookalike)
+        renamed = mallory.expect("NICK", timeout=10)
+        assert renamed.nick == lookalike and renamed.params[0].startswith("Guest")

@@ -22,7 +22,11 @@ cannot keep the CPUs hashing; what is refused gets TEMPORARILY_UNAVAILABLE at on
 
 Nick protection: a client that takes a registered nick without being logged in to that account
 is told so by NickServ and renamed to a guest nick once `nick_protect_seconds` pass
-(`Server.tick` -> `Persistence.tick` -> `enforce_nicks`), unless it identifies first.
+(`Server.tick` -> `Persistence.tick` -> `enforce_nicks`), unless it identifies first. A nick that
+looks like a registered one (the same confusable skeleton, `casemap.clash`: Cyrillic ``рау`` for
+the account ``pay``) counts as that account's: only its owner keeps it, and nobody can register
+it as an account of their own. Online, such a nick is refused with 433 as long as ``pay`` is
+in use; this covers the time its owner is away.
 """
 
 from __future__ import annotations
@@ -325,8 +329,16 @@ def _refusal(
         return "TEMPORARILY_UNAVAILABLE", "Accounts cannot be created until storage works again"
     if not valid_nick(name, server.config.nicklen) or casefold(name) == casefold(NICKSERV):
         return "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
-    if p.backend.get_account(name) is not None:
-        return "ACCOUNT_EXISTS", "That account already exists"
+    existing = p.backend.account_like(name)
+    if existing is not None:
+        if casefold(existing.name) == casefold(name):
+            return "ACCOUNT_EXISTS", "That account already exists"
+        # Cyrillic "рау" while "pay" is registered: it would pose as pay's owner. The code is
+        # ACCOUNT_EXISTS (the name is taken, as a nick that looks alike is: 433), with a text
+        # that says why a name no one has is refused.
+        return "ACCOUNT_EXISTS", (
+            f"That name looks like the registered account {existing.name} (confusable letters)"
+        )
     if server.state.nick_holder(name, s) is not None:
         return "ACCOUNT_EXISTS", "Someone else is using that nickname right now"
     shortest = server.config.min_password_length
@@ -349,18 +361,25 @@ def check_nick(server: Server, p: Persistence, s: Session) -> None:
     grace = server.config.nick_protect_seconds
     if not s.registered or grace <= 0:
         return
-    account = p.backend.get_account(s.nick)
+    # the account of this nick, or of one it looks like: Cyrillic "рау" is protected as the
+    # account "pay" (its owner may use it; anyone else is warned and renamed)
+    account = p.backend.account_like(s.nick)
     if account is None or (s.account and casefold(s.account) == casefold(account.name)):
         p.guard.pending.pop(s, None)
         return
     if p.guard.pending.get(s, ("", 0.0))[0] == s.folded:
         return
     p.guard.pending[s] = (s.folded, server.monotonic() + grace)
+    if casefold(account.name) == s.folded:
+        what, identify = f"{s.nick} is a registered nickname", "IDENTIFY <password>"
+    else:
+        what = f"{s.nick} looks like the registered nickname {account.name}"
+        identify = f"IDENTIFY {account.name} <password>"
     nickserv_notice(
         server,
         s,
-        f"{s.nick} is a registered nickname. Identify with /msg NickServ IDENTIFY <password> "
-        f"within {grace:g} seconds, or your nick will be changed.",
+        f"{what}. Identify with /msg NickServ {identify} within {grace:g} seconds, or your "
+        "nick will be changed.",
     )
 
 

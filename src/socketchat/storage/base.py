@@ -249,8 +249,13 @@ class AccountStore(Protocol):
     def get_account(self, name: str) -> Account | None:
         """The account called `name` (case-insensitive), if any."""
 
+    def account_like(self, name: str) -> Account | None:
+        """The account called `name`, or else one whose name looks like it (the same
+        confusable skeleton, `casemap.clash`): Cyrillic ``рау`` finds the account ``pay``."""
+
     def create_account(self, account: Account) -> bool:
-        """Register a new account. False if the name is taken."""
+        """Register a new account. False if the name is taken, or a name that looks like it
+        (`account_like`)."""
 
     def set_password(self, name: str, password_hash: str) -> None: ...
 

@@ -36,6 +36,7 @@ from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from socketchat.irc import casemap
 from socketchat.irc.casemap import casefold
 from socketchat.storage.base import (
     MAX_SEQ,
@@ -233,9 +234,18 @@ class SqliteBackend:
             # (nick protection) answers "no such account" without a query: in WAL mode every
             # read transaction costs file-lock system calls. Only this connection writes
             # accounts.
-            self._account_names: set[str] = {
-                row[0] for row in self.db.execute("SELECT folded FROM accounts")
-            }
+            self._account_names: set[str] = set()
+            # Beside it, the confusable skeleton (`casemap.skeleton`) of every account name ->
+            # the (folded, name) pairs that have it, so that `account_like` finds that Cyrillic
+            # ``рау`` looks like the account ``pay`` without a query: nick protection and
+            # REGISTER treat lookalikes of an account as that account. Skeletons depend on the
+            # casemapping, which a `Server` sets after storage is opened: the mapping the index
+            # was built under is kept, and the index is built again if it changed.
+            self._account_skeletons: dict[str, list[tuple[str, str]]] = {}
+            self._skeleton_mapping = casemap.current()
+            self._unicode_accounts = 0  # accounts with a non-ASCII name
+            for folded, name in self.db.execute("SELECT folded, name FROM accounts"):
+                self._index_account(folded, name)
         except (sqlite3.Error, StorageError) as exc:
             self.db.close()
             if isinstance(exc, StorageError):
@@ -762,9 +772,50 @@ class SqliteBackend:
         ).fetchone()
         return Account(*row) if row else None
 
+    def account_like(self, name: str) -> Account | None:
+        """The account called `name`, or else one whose name looks like it (`casemap.clash`:
+        the same confusable skeleton, one of the two non-ASCII), if any.
+
+        From memory unless an account is found. An ASCII `name` needs no skeleton while no
+        account has a non-ASCII name (two ASCII names never clash by skeleton), so an
+        ASCII-only server pays one set lookup, as `get_account` does.
+        """
+        folded = casefold(name)
+        if folded in self._account_names:
+            return self.get_account(folded)
+        if casemap.current() != "precis" or (name.isascii() and not self._unicode_accounts):
+            return None
+        if self._skeleton_mapping != casemap.current():
+            self._reindex_accounts()
+        for other, display in self._account_skeletons.get(casemap.skeleton(name), ()):
+            if casemap.clash(name, display):
+                return self.get_account(other)
+        return None
+
+    def _index_account(self, folded: str, name: str) -> None:
+        self._account_names.add(folded)
+        if not name.isascii():
+            self._unicode_accounts += 1
+        if self._skeleton_mapping == "precis":
+            self._account_skeletons.setdefault(casemap.skeleton(name), []).append((folded, name))
+
+    def _reindex_accounts(self) -> None:
+        """Skeletons again, under the casemapping now in force (see `__init__`)."""
+        self._skeleton_mapping = casemap.current()
+        self._account_skeletons.clear()
+        if self._skeleton_mapping != "precis":
+            return
+        self._write_pending()
+        names = dict(self.db.execute("SELECT folded, name FROM accounts").fetchall())
+        names.update((folded, a.name) for folded, a in self._unsaved_accounts.items())
+        for folded, name in names.items():
+            self._account_skeletons.setdefault(casemap.skeleton(name), []).append((folded, name))
+
     def create_account(self, account: Account) -> bool:
         folded = casefold(account.name)
         if folded in self._account_names:  # every name is here: only we write accounts
+            return False
+        if self.account_like(account.name) is not None:  # a lookalike is taken too
             return False
         account = dataclasses.replace(account, created=account.created or time.time())
         self._ops.append(
@@ -774,7 +825,7 @@ class SqliteBackend:
                 (folded, account.name, account.email, account.password_hash, account.created),
             )
         )
-        self._account_names.add(folded)
+        self._index_account(folded, account.name)
         self._unsaved_accounts[folded] = account
         self._write_pending()
         return True
