@@ -16,7 +16,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.support import free_port, wait_for_port
+import pytest
+
+from tests.support import free_port, require_tool, wait_for_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server
 
@@ -135,3 +137,44 @@ def test_a_flood_of_half_sent_requests_does_not_starve_newcomers() -> None:
         refusals = [line for line in text.splitlines() if "refused a connection" in line]
         assert refusals, "nothing was logged when the limit bit"
         assert len(refusals) <= 20  # rate-limited: not one line per refused connection
+
+
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    openssl = require_tool("openssl")
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_unfinished_tls_handshakes_count_against_the_per_address_limit(
+    cert: tuple[str, str],
+) -> None:
+    """Connections to the TLS port that never send a ClientHello count from their accept."""
+    cert_file, key_file = cert
+    settings = {"tls_cert": cert_file, "tls_key": key_file, "tls_port": free_port()}
+    with running_server(limits={"max_clients_per_ip": 8}, **settings) as srv:
+        time.sleep(0.5)  # (the harness's port probes are gone)
+        silent = []
+        for _ in range(16):
+            s = socket.create_connection(("127.0.0.1", srv.tls_port), timeout=5)
+            silent.append(s)
+        time.sleep(0.5)
+        closed = [s for s in silent if _closed_by_server(s, 0.2)]
+        assert len(closed) >= 8, f"{len(closed)} of 16 silent TLS connections were refused"
+        same = IRCClient(srv.port)  # the address is at its limit, on every port
+        assert same.expect("ERROR").param(0).endswith("(Too many connections from your IP)")
+        same.close()
+        for s in silent:
+            s.close()
+        time.sleep(0.3)
+        ok = IRCClient(srv.tls_port, tls=True).register("secure")  # and free again after
+        ok.close()

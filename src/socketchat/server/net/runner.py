@@ -21,7 +21,8 @@ from socketchat.server.audit import audit
 from socketchat.server.config import ConfigError, ServerConfig
 from socketchat.server.core import Server
 from socketchat.server.net.proxy import ProxyListener
-from socketchat.server.net.stream import TLS_HANDSHAKE_TIMEOUT, StreamLink
+from socketchat.server.net.stream import StreamLink
+from socketchat.server.net.tls import TlsListener
 from socketchat.server.proxies import TrustedNetworks
 from socketchat.server.rehash import RehashResult, apply_config
 
@@ -136,16 +137,11 @@ class ServerRunner:
         elif config.tls_cert and config.tls_key:
             ctx = make_tls_context(config.tls_cert, config.tls_key, config.tls_client_ca)
             self._tls_contexts.append((ctx, True))
-            secure = await loop.create_server(
-                lambda: StreamLink(self.server, secure=True),
-                host,
-                config.tls_port or 6697,
-                ssl=ctx,
-                ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT,
-                reuse_address=True,
-            )
-            self.listeners.append(secure)
-            self.listening.tls_port = secure.sockets[0].getsockname()[1]
+            # (its own accept loop: a connection counts against the limits from its accept,
+            # not only once its handshake is done; see net/tls.py)
+            secure = TlsListener(self.server, ctx)
+            self.listening.tls_port = await secure.start(host, config.tls_port or 6697)
+            self.add_closer(secure.close)
         self._tick_handle = loop.call_later(1.0, self._tick)
         self._set_sts(config)
         self.server.commit_timer = time.perf_counter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -19,12 +20,18 @@ TLS_HANDSHAKE_TIMEOUT = 10.0
 class StreamLink(asyncio.Protocol):
     """One TCP/TLS client. asyncio calls the Protocol half; the server core calls the Link half."""
 
-    __slots__ = ("_closed", "_peer", "_server", "_transport", "secure", "session")
+    __slots__ = ("_closed", "_on_made", "_peer", "_server", "_transport", "secure", "session")
 
     def __init__(
-        self, server: Server, *, secure: bool = False, peer: tuple[str, int] | None = None
+        self,
+        server: Server,
+        *,
+        secure: bool = False,
+        peer: tuple[str, int] | None = None,
+        on_made: Callable[[], None] | None = None,
     ) -> None:
         self._server = server
+        self._on_made = on_made  # called first in connection_made (net/tls.py: stop pending)
         self._peer = peer  # the client's address when a proxy told us (PROXY protocol)
         self.secure = secure
         self._transport: asyncio.Transport | None = None
@@ -36,6 +43,8 @@ class StreamLink(asyncio.Protocol):
         # uvloop's transports are not asyncio.Transport subclasses, but have the same methods.
         # (asyncio and uvloop both set TCP_NODELAY on TCP connections: nothing to do here.)
         self._transport = cast(asyncio.Transport, transport)
+        if self._on_made is not None:
+            self._on_made()
         peer = self._peer or transport.get_extra_info("peername") or ("0.0.0.0", 0)
         kind = "tls" if self.secure else "tcp"
         self.session = self._server.connect(
