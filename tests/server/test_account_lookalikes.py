@@ -119,3 +119,21 @@ def test_an_unrelated_unicode_nick_gets_no_warning(tmp_path: Path) -> None:
     c: Client = net.client()
     c.send("NICK \u0431\u043e\u0440\u044f", "USER b 0 * :b")  # Cyrillic "боря"
     assert not nickserv(c.received())
+
+
+def test_the_owner_ghosts_whoever_holds_a_lookalike(tmp_path: Path) -> None:
+    """Someone on "рау" keeps pay's owner from taking "pay" (433, the online skeleton rule)
+    until the rename: GHOST pay (or GHOST рау) frees it at once, for the owner only."""
+    net = with_pay(tmp_path, nick_protect_seconds=30)
+    mallory = net.client(LOOKALIKE)
+    eve = net.client("eve")
+    eve.send("REGISTER * * eve-password", f"PRIVMSG NickServ :GHOST {LOOKALIKE}")
+    assert "You may only ghost your own account's nick." in nickserv(eve.received())
+    owner = net.client("owner")
+    owner.send("PRIVMSG NickServ :IDENTIFY pay pay-password", "NICK pay")
+    assert "433" in [m.command for m in owner.received()]
+    owner.send("PRIVMSG NickServ :GHOST pay")
+    assert "pay has been disconnected." in nickserv(owner.received())
+    assert mallory.session.closed
+    owner.send("NICK pay")
+    assert owner.session.nick == "pay"

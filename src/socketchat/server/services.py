@@ -150,10 +150,14 @@ def _ghost(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
     if len(args) != 1:
         nickserv_notice(server, s, "Usage: GHOST <nick>")
         return
-    holder = server.state.find_nick(args[0])
-    if not s.account or casefold(s.account) != casefold(args[0]):
+    # whoever holds the nick or one that looks like it (`ChatState.nick_holder`): someone on
+    # Cyrillic "рау" keeps pay's owner from taking "pay" (433) until GHOST or the rename
+    holder = server.state.nick_holder(args[0], s)
+    like = p.backend.account_like(args[0]) if s.account else None
+    own = like is not None and casefold(like.name) == casefold(s.account or "")
+    if not s.account or (casefold(s.account) != casefold(args[0]) and not own):
         nickserv_notice(server, s, "You may only ghost your own account's nick.")
-    elif holder is None or holder is s:
+    elif holder is None:
         nickserv_notice(server, s, f"Nobody else is using {args[0]}.")
     else:
         holder.close(f"GHOST command used by {s.nick}")
