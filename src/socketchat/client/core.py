@@ -58,7 +58,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from socketchat.client import commands, history, incoming, registration
+from socketchat.client import commands, history, incoming, readmarker, registration
 from socketchat.client.events import (
     STATUS_BUFFER,
     BufferKind,
@@ -339,8 +339,10 @@ class ClientCore:
     # ------------------------------------------------------------------ user actions
 
     def set_current(self, buffer: str) -> None:
-        """The user now looks at `buffer`: its unread count is cleared."""
+        """The user now looks at `buffer`: its unread count is cleared (and, with
+        draft/read-marker, on the user's other devices too)."""
         self.model.set_current(buffer)
+        readmarker.looked_at(self, buffer)
 
     def close_buffer(self, buffer: str, now: float) -> None:
         """Close a tab: a query closes at once, a channel is left (PART) first."""

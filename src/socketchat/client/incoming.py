@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, chanops, history, registration, who, whois
+from socketchat.client import accounts, chanops, history, readmarker, registration, who, whois
 from socketchat.client.events import (
     STATUS_BUFFER,
     ChatLine,
@@ -549,6 +549,7 @@ HANDLERS: dict[str, Handler] = {
     "INVITE": _on_invite,
     "FAIL": _on_fail,
     "REGISTER": accounts.on_register,
+    "MARKREAD": readmarker.on_markread,
 }
 
 NUMERICS: dict[str, Handler] = {

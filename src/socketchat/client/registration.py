@@ -39,6 +39,7 @@ WANTED_CAPS: tuple[str, ...] = (
     "setname",
     "batch",
     "draft/chathistory",
+    "draft/read-marker",
 )
 
 MAX_NICK_ATTEMPTS = 12

@@ -14,6 +14,7 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
 from socketchat.client.events import (
@@ -64,6 +65,7 @@ class Buffer:
     history_requests: deque[HistoryRequest] = field(default_factory=deque)  # sent, in order
     history_done: bool = False  # the start of the server's history is shown
     said_no_history: bool = False
+    read_at: datetime | None = None  # draft/read-marker: read up to here (on any device)
 
     def trim(self) -> None:
         while len(self.lines) > self.limit:
@@ -233,6 +235,28 @@ class ChatModel:
                 buf.joined = False
                 buf.members.clear()
                 self.emit_members(buf)
+
+    def mark_read(self, buffer: str, when: datetime) -> None:
+        """draft/read-marker: `buffer` is read up to `when` (here or on another device): its
+        unread count is the lines after that."""
+        buf = self.buf(buffer)
+        if buf is None or (buf.read_at is not None and when <= buf.read_at):
+            return
+        buf.read_at = when
+        if self.same(buf.name, self.current):
+            return  # looked at: nothing unread anyway
+        newer = [
+            line
+            for line in buf.lines
+            if line.kind in _COUNTED_KINDS
+            and not line.self_msg
+            and not line.history
+            and line.time > when
+        ]
+        unread, highlight = len(newer), any(line.highlight for line in newer)
+        if (unread, highlight) != (buf.unread, buf.highlight):
+            buf.unread, buf.highlight = unread, highlight
+            self.emit(UnreadChanged(buf.name, unread, highlight))
 
     # ------------------------------------------------------------------ lines
 
