@@ -213,6 +213,42 @@ class NickGuard:
 LoginResult = Callable[[Account | None, str], None]
 
 
+def throttled_check(
+    server: Server,
+    s: Session,
+    subject: str,
+    password: str,
+    stored: str | None,
+    done: Callable[[bool], None],
+) -> bool:
+    """Check `password` against `stored` (None: no such subject) under the server's
+    `LoginThrottle` for `subject` from `s`'s address: the one path of logins and OPER.
+
+    False at once, without scrypt, when the throttle blocks the attempt. Otherwise True: the
+    check runs off the event loop (this session's next lines wait for it), is counted as a
+    failure or a success, and then `done(right)` runs — even if `s` left meanwhile, so that a
+    failure is audited; `right` is False whenever `stored` is None. An unknown subject costs the
+    same scrypt check, so answers do not tell which names exist.
+    """
+    throttle = server.login_throttle
+    keys = throttle.keys(subject, s.ip)
+    if throttle.blocked(keys, server.monotonic()):
+        return False
+    throttle.started(keys)
+
+    def checked(right: bool) -> None:
+        throttle.finished(keys)
+        right = right and stored is not None
+        if right:
+            throttle.succeeded(subject, s.ip)
+        else:
+            throttle.failed(keys, server.monotonic())
+        done(right)
+
+    server.offload(lambda: verify_password(password, stored), checked, session=s)
+    return True
+
+
 def check_password(
     server: Server, p: Persistence, s: Session, name: str, password: str, then: LoginResult
 ) -> None:
@@ -222,20 +258,11 @@ def check_password(
     A throttled attempt never reaches scrypt. A failure counts once its check completes, even if
     `s` left meanwhile; `then` runs only while `s` is still connected.
     """
-    throttle = server.login_throttle
-    subject = "account:" + casefold(name)
-    keys = throttle.keys(subject, s.ip)
-    if throttle.blocked(keys, server.monotonic()):
-        then(None, "throttled")
-        return
     account = p.backend.get_account(name) if name else None
     stored = account.password_hash if account is not None else None
-    throttle.started(keys)
 
     def done(right: bool) -> None:
-        throttle.finished(keys)
-        if not right or account is None:
-            throttle.failed(keys, server.monotonic())
+        if not right:
             audit(
                 "login_failed",
                 f"failed login to account {name!r} from {s.ip} (id={s.id})",
@@ -246,11 +273,11 @@ def check_password(
             if not s.closed:
                 then(None, "invalid")
             return
-        throttle.succeeded(subject, s.ip)
         if not s.closed:
             then(account, "")
 
-    server.offload(lambda: verify_password(password, stored), done, session=s)
+    if not throttled_check(server, s, "account:" + casefold(name), password, stored, done):
+        then(None, "throttled")
 
 
 def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None:

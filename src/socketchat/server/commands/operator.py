@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
 from socketchat.irc.message import Message
+from socketchat.server.accounts import throttled_check
 from socketchat.server.audit import audit
-from socketchat.server.passwords import verify_password
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -19,20 +19,10 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
     entry = next((op for op in server.config.operators if op.name == name), None)
     # An unknown name still costs one scrypt check, so replies do not reveal which names exist.
     stored = entry.password_hash if entry else None
-    # Guesses are throttled like logins: per name and address, per address, per name.
-    throttle = server.login_throttle
-    subject = "oper:" + name
-    keys = throttle.keys(subject, s.ip)
-    if throttle.blocked(keys, server.monotonic()):
-        s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect (too many failed attempts)")
-        return
-    throttle.started(keys)
 
     def checked(right: bool) -> None:
-        throttle.finished(keys)
         who = f"{s.nick}!{s.user}@{s.ip}"
-        if entry is None or not right:
-            throttle.failed(keys, server.monotonic())
+        if not right:
             audit(
                 "oper_failed",
                 f"{who} failed OPER as {name!r}",
@@ -43,7 +33,6 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
             if not s.closed:
                 s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect")
             return
-        throttle.succeeded(subject, s.ip)
         audit("oper", f"{who} is now operator {name!r}", actor=who, oper=name)
         if s.closed:
             return
@@ -51,8 +40,10 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
             s.send(Message("MODE", (s.nick, "+o"), s.prefix))
         s.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
 
-    # scrypt runs off the event loop; this session's next lines wait for the answer
-    server.offload(lambda: verify_password(password, stored), checked, session=s)
+    # Guesses are throttled like logins: per name and address, per address, per name; scrypt
+    # runs off the event loop and this session's next lines wait for the answer.
+    if not throttled_check(server, s, "oper:" + name, password, stored, checked):
+        s.numeric(rpl.ERR_PASSWDMISMATCH, "Password incorrect (too many failed attempts)")
 
 
 def handle_kill(server: Server, s: Session, m: Message) -> None:
