@@ -244,6 +244,30 @@ def test_private_tabs_come_back_after_a_reload(pages: Pages) -> None:
         expect(alice.tab("bob")).to_have_count(0)  # closed stays closed
 
 
+def test_many_nick_colours_one_per_nick_on_light_and_dark(pages: Pages) -> None:
+    nicks = ["bob", "carol", "dave", "erin", "frank"]
+    with running_server(web_port=free_port()) as server:
+        peers = [IRCClient(server.port).register(n) for n in nicks]
+        for peer in peers:
+            peer.send("JOIN #lobby")
+            peer.expect("366")
+        colours = {}
+        for scheme in ("light", "dark"):
+            page = pages.open(server.web_port, color_scheme=scheme).login(f"me{scheme}")
+            expect(page.page.locator("#user-list .member-nick", has_text="frank")).to_be_visible()
+            peers[0].send("PRIVMSG #lobby :hello " + scheme)
+            expect(page.log_line("hello " + scheme)).to_be_visible()
+            colours[scheme] = page.page.evaluate(
+                """() => Object.fromEntries(
+                    [...document.querySelectorAll("#user-list .member-nick")]
+                        .map((e) => [e.textContent, getComputedStyle(e).color]))"""
+            )
+            said = page.log_line("hello " + scheme).locator(".nick")
+            assert said.evaluate("e => getComputedStyle(e).color") == colours[scheme]["bob"]
+        assert len({colours["light"][n] for n in nicks}) >= 4  # not two colours for everyone
+        assert all(colours["light"][n] != colours["dark"][n] for n in nicks)  # one set per theme
+
+
 def test_phone_screen_collapses_the_user_list(pages: Pages) -> None:
     with running_server(web_port=free_port()) as server:
         phone = pages.open(

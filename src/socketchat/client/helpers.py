@@ -3,11 +3,11 @@ server and channel given on the command line."""
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from socketchat.irc.casemap import casefold
 from socketchat.irc.servertime import parse_datetime
 
 # Readable on dark and on light backgrounds.
@@ -53,8 +53,18 @@ NICK_COLORS_DARK: tuple[str, ...] = (
 
 
 def nick_color_index(nick: str, n: int = len(NICK_COLORS)) -> int:
-    """A stable colour index in ``range(n)`` for a nick (case-insensitive)."""
-    return zlib.crc32(casefold(nick).encode("utf-8")) % n
+    """A stable colour index in ``range(n)`` for a nick (case-insensitive).
+
+    The nick is folded by NFC and Unicode lowercase, not by the server's casemapping: the
+    colour must not depend on optional libraries (PRECIS) or on the server, and the browser
+    (web/static/colors.js) computes the same index (tests/fixtures/nick_colors.json).
+    """
+    return zlib.crc32(fold_for_display(nick).encode("utf-8")) % n
+
+
+def fold_for_display(name: str) -> str:
+    """Lowercase (NFC first): how the views compare nicks for colours and completion."""
+    return name.lower() if name.isascii() else unicodedata.normalize("NFC", name).lower()
 
 
 def nick_color(nick: str, *, dark: bool = False) -> str:
@@ -87,9 +97,9 @@ def local_time(epoch: float) -> datetime:
 
 def complete_nick(prefix: str, candidates: Iterable[str]) -> list[str]:
     """Candidates starting with `prefix` (case-insensitive), sorted case-insensitively."""
-    folded = casefold(prefix)
+    folded = fold_for_display(prefix)
     return sorted(
-        {c for c in candidates if casefold(c).startswith(folded)}, key=lambda c: casefold(c)
+        {c for c in candidates if fold_for_display(c).startswith(folded)}, key=fold_for_display
     )
 
 

@@ -3,6 +3,7 @@
 // memory only (the core logs in again after a reconnect), never in localStorage.
 
 import { ChatCore, STATUS } from "./client.js";
+import { nickClass } from "./colors.js";
 import { formattedNodes } from "./format.js";
 import { initialLanguage, language, setLanguage, t } from "./i18n.js";
 import { InputHistory } from "./inputhistory.js";
@@ -338,11 +339,15 @@ function lineNode(line) {
   time.title = line.time.toLocaleString();
   row.append(time);
   if (line.kind === "message" || line.kind === "notice") {
-    row.append(bidiEl("span", "nick", line.kind === "notice" ? `-${line.nick}-` : line.nick));
+    const nick = bidiEl("span", "nick", line.kind === "notice" ? `-${line.nick}-` : line.nick);
+    if (!line.self && line.nick) nick.classList.add(nickClass(line.nick)); // our own keep --self
+    row.append(nick);
     row.append(formattedEl("span", "text", line.text));
   } else if (line.kind === "action") {
     const text = formattedEl("span", "text", "");
-    text.append(`* `, bidiEl("bdi", "action-nick", line.nick), " ", ...formattedNodes(line.text));
+    const nick = bidiEl("bdi", "action-nick", line.nick);
+    if (!line.self) nick.classList.add(nickClass(line.nick));
+    text.append(`* `, nick, " ", ...formattedNodes(line.text));
     row.append(text);
   } else {
     row.append(formattedEl("span", "text", line.text));
@@ -414,7 +419,9 @@ function renderUsers() {
       button.type = "button";
       button.dataset.nick = m.nick;
       if (m.prefixes) button.append(el("span", "prefix", m.prefixes[0]));
-      button.append(bidiEl("span", "member-nick", m.nick));
+      const nick = bidiEl("span", "member-nick", m.nick);
+      nick.classList.add(nickClass(m.nick));
+      button.append(nick);
       button.title = m.host ? `${m.nick} (${m.host})${m.away ? t("people.awaySuffix") : ""}` : m.nick;
       button.setAttribute("aria-label", t("people.open", { nick: m.nick }) + (m.away ? t("people.away") : ""));
       button.addEventListener("click", () => {
