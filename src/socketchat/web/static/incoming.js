@@ -297,6 +297,13 @@ export class IncomingMethods {
 
   on_NOTE() {}
 
+  on_MARKREAD(msg) {
+    const value = msg.params[1] || "";
+    if (!value.startsWith("timestamp=")) return; // "*": nothing read yet
+    const when = new Date(value.slice("timestamp=".length));
+    if (!Number.isNaN(when.getTime())) this.markRead(msg.params[0] || "", when);
+  }
+
   on_INVITE(msg) {
     this.info(this.current, `${msg.nick} invites you to ${msg.params[1]} (/join ${msg.params[1]})`);
   }

@@ -66,6 +66,32 @@ export class StateMethods {
     buf.unread = 0;
     buf.highlight = false;
     this.emit({ type: "buffers" });
+    this.lookedAt(buf);
+  }
+
+  /** draft/read-marker (as client/readmarker.py): the user looks at `buf`, so the server and
+   * the user's other devices learn it is read up to its newest line (when that moves it on). */
+  lookedAt(buf) {
+    if (!this.caps || !this.caps.has("draft/read-marker") || buf.kind === "status") return;
+    const newest = [...buf.lines].reverse().find((l) => COUNTED.has(l.kind));
+    if (!newest || (buf.readAt && newest.time <= buf.readAt)) return;
+    buf.readAt = newest.time;
+    this.send("MARKREAD", buf.name, "timestamp=" + newest.time.toISOString());
+  }
+
+  /** `buffer` is read up to `when` (a Date; here or on another device): its unread count is
+   * the lines after that. */
+  markRead(name, when) {
+    const buf = this.buf(name);
+    if (!buf || (buf.readAt && when <= buf.readAt)) return;
+    buf.readAt = when;
+    if (this.fold(buf.name) === this.fold(this.current)) return;
+    const newer = buf.lines.filter((l) => COUNTED.has(l.kind) && !l.self && !l.history && l.time > when);
+    const highlight = newer.some((l) => l.highlight);
+    if (newer.length === buf.unread && highlight === buf.highlight) return;
+    buf.unread = newer.length;
+    buf.highlight = highlight;
+    this.emit({ type: "buffers" });
   }
 
   /** Nicks of the current tab starting with `prefix` (Tab completion), sorted. */
