@@ -408,6 +408,27 @@ class Session:
         """An IRCv3 standard reply: FAIL <command> <code> [<context>...] :<description>."""
         self.send(Message("FAIL", (command, code, *context, description), self.server.name))
 
+    def send_batch(
+        self,
+        kind: str,
+        params: tuple[str, ...],
+        lines: Iterable[Message],
+        tags: dict[str, str] | None = None,
+    ) -> None:
+        """`lines` in one IRCv3 batch of type `kind` (`params` after it on the opening BATCH,
+        `tags` on it too), or one by one, as they are, to a client without `batch`. A line that
+        already names a batch (the lines of a nested one) keeps it; the others get this one's.
+        Every server-made batch goes out here: CHATHISTORY, metadata, draft/isupport."""
+        if "batch" not in self.caps:
+            for line in lines:
+                self.send(line)
+            return
+        ref = self.server.next_msgid()
+        self.send(Message("BATCH", ("+" + ref, kind, *params), self.server.name, tags or {}))
+        for line in lines:
+            self.send(line if "batch" in line.tags else line.with_tags({**line.tags, "batch": ref}))
+        self.send(Message("BATCH", ("-" + ref,), self.server.name))
+
     def take_output(self) -> list[bytes]:
         out = self.outbox
         self.outbox = []

@@ -181,8 +181,5 @@ def send_isupport(server: Server, s: Session) -> None:
     if not {"batch", "draft/extended-isupport"} <= s.caps:
         send_static(server, s, isupport_numerics)
         return
-    ref = server.next_msgid()
-    s.send(Message("BATCH", ("+" + ref, "draft/isupport"), server.name))
-    for code, params in isupport_numerics(server):
-        s.send(Message(code, (s.nick, *params), server.name, {"batch": ref}))
-    s.send(Message("BATCH", ("-" + ref,), server.name))
+    lines = [Message(code, (s.nick, *p), server.name) for code, p in isupport_numerics(server)]
+    s.send_batch("draft/isupport", (), lines)

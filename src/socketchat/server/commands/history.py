@@ -141,7 +141,7 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
     lines = [
         Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name) for ms, name in found
     ]
-    _send_batch(server, s, "draft/chathistory-targets", (), lines)
+    s.send_batch("draft/chathistory-targets", (), lines)
 
 
 def _timestamp(ref: str) -> str:
@@ -172,7 +172,7 @@ def send_history(
     framed = replay and "batch" not in s.caps  # else the batch says it is history
     if framed:
         s.send(Message("NOTICE", (target, HISTORY_START), server.name))
-    _send_batch(server, s, "chathistory", (target,), lines)
+    s.send_batch("chathistory", (target,), lines)  # (a nested multiline batch keeps its own)
     if framed:
         s.send(Message("NOTICE", (target, HISTORY_END), server.name))
 
@@ -200,17 +200,3 @@ def _to_message(row: StoredMessage, plain: bool) -> Message:
     if multiline.LINES_TAG in tags or PARAMS_TAG in tags:  # server-only tags
         tags = {k: v for k, v in tags.items() if k not in (multiline.LINES_TAG, PARAMS_TAG)}
     return Message(row.command, params, row.source, tags)
-
-
-def _send_batch(
-    server: Server, s: Session, kind: str, params: tuple[str, ...], lines: list[Message]
-) -> None:
-    if "batch" not in s.caps:
-        for line in lines:
-            s.send(line)
-        return
-    ref = server.next_msgid()
-    s.send(Message("BATCH", ("+" + ref, kind, *params), server.name))
-    for line in lines:  # (the lines of a nested multiline batch keep their own batch tag)
-        s.send(line if "batch" in line.tags else line.with_tags({**line.tags, "batch": ref}))
-    s.send(Message("BATCH", ("-" + ref,), server.name))

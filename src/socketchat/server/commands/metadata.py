@@ -71,12 +71,14 @@ def handle_metadata(server: Server, s: Session, m: Message) -> None:
             s.fail("METADATA", "NEED_MORE_PARAMS", "Missing parameters")
             return
         lines = [_get_line(server, s, target, shown, key.lower()) for key in args]
-        _batch(server, s, lines)
+        s.send_batch("metadata", (), lines)
     elif sub == "LIST":
         if not _may_read(s, target):
             s.fail("METADATA", "KEY_NO_PERMISSION", "You may not read that", shown, "*")
             return
-        _batch(server, s, [_keyvalue(server, s, shown, k, v) for k, v in _items(server, target)])
+        s.send_batch(
+            "metadata", (), [_keyvalue(server, s, shown, k, v) for k, v in _items(server, target)]
+        )
     elif sub == "SET":
         _set(server, s, target, shown, args)
     elif sub == "CLEAR":
@@ -87,14 +89,14 @@ def handle_metadata(server: Server, s: Session, m: Message) -> None:
         server.state.metadata_clear(target)
         for key, _ in removed:
             _keep(server, target, key, None)
-        _batch(server, s, [_keynotset(server, s, shown, k) for k, _ in removed])
+        s.send_batch("metadata", (), [_keynotset(server, s, shown, k) for k, _ in removed])
         for key, _ in removed:
             _notify(server, s, target, shown, key, None)
     elif sub == "SYNC":
         if not _may_read(s, target):
             s.fail("METADATA", "KEY_NO_PERMISSION", "You may not read that", shown, "*")
             return
-        _batch(server, s, _sync_lines(server, s, target))
+        s.send_batch("metadata", (), _sync_lines(server, s, target))
     else:
         s.fail("METADATA", "SUBCOMMAND_INVALID", "Unknown subcommand", sub)
 
@@ -104,11 +106,8 @@ def send_on_registration(server: Server, s: Session) -> None:
     in a `metadata` batch naming it."""
     if CAP not in s.caps or "batch" not in s.caps:
         return
-    ref = server.next_msgid()
-    s.send(Message("BATCH", ("+" + ref, "metadata", s.nick), server.name))
-    for key, value in server.state.metadata_items(s):
-        s.send(_keyvalue(server, s, s.nick, key, value).with_tags({"batch": ref}))
-    s.send(Message("BATCH", ("-" + ref,), server.name))
+    items = server.state.metadata_items(s)
+    s.send_batch("metadata", (s.nick,), [_keyvalue(server, s, s.nick, k, v) for k, v in items])
 
 
 def send_on_join(server: Server, s: Session, channel: Channel) -> None:
@@ -290,15 +289,3 @@ def _keyvalue(server: Server, s: Session, target: str, key: str, value: str) -> 
 
 def _keynotset(server: Server, s: Session, target: str, key: str) -> Message:
     return Message(rpl.RPL_KEYNOTSET, (s.nick, target, key, "key not set"), server.name)
-
-
-def _batch(server: Server, s: Session, lines: list[Message]) -> None:
-    if "batch" not in s.caps:
-        for line in lines:
-            s.send(line)
-        return
-    ref = server.next_msgid()
-    s.send(Message("BATCH", ("+" + ref, "metadata"), server.name))
-    for line in lines:
-        s.send(line.with_tags({**line.tags, "batch": ref}))
-    s.send(Message("BATCH", ("-" + ref,), server.name))
