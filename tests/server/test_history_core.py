@@ -371,3 +371,28 @@ def test_event_playback_replays_topic_and_tagmsg_to_clients_that_ask(tmp_path: P
     assert body[-1].tags["msgid"] == tagmsg.tags["msgid"] and body[-1].tags["+draft/react"] == "x"
     plain.send("CHATHISTORY LATEST #room * 2")
     assert texts(batch_body(plain.received())) == ["message 1", "message 2"]
+
+
+def test_a_labeled_chathistory_nests_its_batch_in_the_labeled_response(tmp_path: Path) -> None:
+    """IRCv3 labeled-response: the chathistory batch is one reply inside the labeled-response
+    batch, and its lines still name the chathistory batch (they named the outer one)."""
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL + " labeled-response")
+    alice.send("JOIN #room", "PRIVMSG #room :one", "PRIVMSG #room :two")
+    alice.received()
+    alice.send("@label=L1 CHATHISTORY LATEST #room * 10")
+    got = alice.received()
+    outer, inner = got[0], got[1]
+    assert (outer.command, outer.params[1:], outer.tags) == (
+        "BATCH",
+        ("labeled-response",),
+        {"label": "L1"},
+    )
+    outer_ref, inner_ref = outer.params[0][1:], inner.params[0][1:]
+    assert inner.params[1:] == ("chathistory", "#room")
+    assert inner.tags["batch"] == outer_ref
+    lines = [m for m in got if m.command == "PRIVMSG"]
+    assert [m.params[1] for m in lines] == ["one", "two"]
+    assert all(m.tags["batch"] == inner_ref for m in lines)
+    assert got[-2].params == ("-" + inner_ref,) and got[-2].tags["batch"] == outer_ref
+    assert got[-1].params == ("-" + outer_ref,)

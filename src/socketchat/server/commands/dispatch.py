@@ -147,15 +147,8 @@ def _send_labeled(server: Server, session: Session, label: str, captured: list[M
         only = captured[0]
         session.send(only.with_tags({**only.tags, "label": label}))
         return
-    if "batch" not in session.caps:
-        for m in captured:
-            session.send(m)
-        return
-    ref = server.next_msgid()
-    session.send(Message("BATCH", ("+" + ref, "labeled-response"), server.name, {"label": label}))
-    for m in captured:
-        session.send(m.with_tags({**m.tags, "batch": ref}))
-    session.send(Message("BATCH", ("-" + ref,), server.name))
+    # A batch among the replies (CHATHISTORY's) nests: its lines keep their own batch tag.
+    session.send_batch("labeled-response", (), captured, tags={"label": label})
 
 
 def reject(server: Server, session: Session, error: FramingError | ParseError) -> int:
