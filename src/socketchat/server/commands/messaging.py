@@ -17,9 +17,8 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import is_channel
 from socketchat.irc.message import MAX_BODY, Message, fit_text
 from socketchat.server import services
-from socketchat.server.bans import may_speak
 from socketchat.server.commands import multiline
-from socketchat.server.commands.visibility import is_hidden_from
+from socketchat.server.commands.visibility import channel_to_speak_in
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -88,14 +87,8 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
             params = (target, fit_text(text, budget) if text_bytes > budget else text)
         out = Message(command, params, s.prefix, tags)
         if is_channel(name):
-            channel = server.state.find_channel(name)
-            if channel is None or (is_hidden_from(s, channel) and not may_speak(s, channel)):
-                if not quiet:
-                    s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
-                continue
-            if not may_speak(s, channel):
-                if not quiet:
-                    s.numeric(rpl.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
+            channel = channel_to_speak_in(server, s, name, quiet=quiet)
+            if channel is None:
                 continue
             if "C" in channel.modes and _is_ctcp(text) and not text.startswith("\x01ACTION "):
                 if not quiet:  # +C: CTCP is refused, /me (ACTION) still goes through

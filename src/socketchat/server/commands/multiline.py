@@ -36,8 +36,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import MAX_BODY, Message, fit_text
 from socketchat.server import services
-from socketchat.server.bans import may_speak
-from socketchat.server.commands.visibility import is_hidden_from
+from socketchat.server.commands.visibility import channel_to_speak_in
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -158,14 +157,8 @@ def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
     s.last_message_at = server.monotonic()
     recipients: list[Session]
     if is_channel(target):
-        channel = server.state.find_channel(target)
-        if channel is None or (is_hidden_from(s, channel) and not may_speak(s, channel)):
-            if not quiet:
-                s.numeric(rpl.ERR_NOSUCHCHANNEL, target, "No such channel")
-            return
-        if not may_speak(s, channel):
-            if not quiet:
-                s.numeric(rpl.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
+        channel = channel_to_speak_in(server, s, target, quiet=quiet)
+        if channel is None:
             return
         target, recipients, peer = channel.name, list(channel.members), None
     else:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from socketchat.irc import numerics as rpl
+from socketchat.server.bans import may_speak
+
 if TYPE_CHECKING:
+    from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
 
@@ -43,3 +47,21 @@ def public_setter(viewer: Session, channel: Channel, setter: str) -> str:
     if viewer in channel.members or is_oper(viewer):
         return setter
     return setter.split("!", 1)[0]
+
+
+def channel_to_speak_in(server: Server, s: Session, name: str, *, quiet: bool) -> Channel | None:
+    """The channel a message of `s` to `name` goes to (PRIVMSG, NOTICE, TAGMSG, a multiline
+    batch), or None once `s` is told why not — unless `quiet` (NOTICE: never an error reply).
+
+    A +s channel `s` may not see is 403 like a missing one, unless `s` may speak there anyway
+    (an outsider of a -n channel); one it may not speak in is 404."""
+    channel = server.state.find_channel(name)
+    if channel is None or (is_hidden_from(s, channel) and not may_speak(s, channel)):
+        if not quiet:
+            s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return None
+    if not may_speak(s, channel):
+        if not quiet:
+            s.numeric(rpl.ERR_CANNOTSENDTOCHAN, channel.name, "Cannot send to channel")
+        return None
+    return channel
