@@ -268,6 +268,39 @@ def test_many_nick_colours_one_per_nick_on_light_and_dark(pages: Pages) -> None:
         assert all(colours["light"][n] != colours["dark"][n] for n in nicks)  # one set per theme
 
 
+def test_runs_of_joins_and_parts_are_one_line(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        alice = pages.open(server.web_port).login("alice")
+        peers = {}
+        for nick in ("bob", "carol", "dave"):
+            peers[nick] = IRCClient(server.port).register(nick)
+            peers[nick].send("JOIN #lobby")
+            peers[nick].expect("366")
+        peers["dave"].send("PART #lobby :later")
+        summary = alice.page.locator("#log .run-summary")
+        expect(summary).to_have_text("bob, carol, dave joined · dave left")
+        expect(summary).to_have_count(1)
+        expect(alice.log_line("carol joined")).to_be_hidden()
+        summary.click()
+        expect(alice.log_line("carol joined")).to_be_visible()
+        expect(alice.log_line("dave left (later)")).to_be_visible()
+        summary.click()
+        expect(alice.log_line("carol joined")).to_be_hidden()
+        peers["carol"].send("PRIVMSG #lobby :hello")
+        expect(alice.log_line("hello")).to_be_visible()
+        erin = IRCClient(server.port).register("erin")
+        erin.send("JOIN #lobby")
+        expect(alice.log_line("erin joined")).to_be_visible()  # alone: not folded
+        expect(summary).to_have_count(1)
+        alice.tab("#lobby").click()
+        alice.type("/join #other")
+        expect(alice.tab("#other")).to_have_attribute("aria-selected", "true")
+        alice.tab("#lobby").click()  # drawn again from the buffer: folded the same way
+        expect(alice.page.locator("#log .run-summary")).to_have_text(
+            "bob, carol, dave joined · dave left"
+        )
+
+
 def test_phone_screen_collapses_the_user_list(pages: Pages) -> None:
     with running_server(web_port=free_port()) as server:
         phone = pages.open(

@@ -4,6 +4,7 @@
 
 import { ChatCore, STATUS } from "./client.js";
 import { nickClass } from "./colors.js";
+import { inRun, runSummary } from "./runs.js";
 import { formattedNodes } from "./format.js";
 import { initialLanguage, language, setLanguage, t } from "./i18n.js";
 import { InputHistory } from "./inputhistory.js";
@@ -359,9 +360,50 @@ function nearBottom() {
   return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 60;
 }
 
+// ---- runs of joins, parts and quits, folded into one line (runs.js)
+
+const nodeLines = new WeakMap(); // a log element → its line
+
+/** Fold the run of membership lines that ends with `last` (two or more: one summary line). */
+function foldRun(last) {
+  const nodes = [];
+  for (let n = last; n && n.dataset.run === "1"; n = n.previousElementSibling) nodes.unshift(n);
+  if (nodes.length < 2) return;
+  const expanded = nodes.some((n) => n.classList.contains("expanded"));
+  for (const n of nodes) {
+    n.classList.remove("run-end", "expanded");
+    n.classList.toggle("folded", !expanded);
+    n.querySelector(":scope > .run-summary")?.remove();
+  }
+  last.classList.remove("folded");
+  last.classList.add("run-end");
+  last.classList.toggle("expanded", expanded);
+  const summary = el("button", "run-summary", runSummary(nodes.map((n) => nodeLines.get(n)), t));
+  summary.type = "button";
+  summary.dir = "auto";
+  summary.setAttribute("aria-expanded", String(expanded));
+  summary.addEventListener("click", () => {
+    const open = !last.classList.contains("expanded");
+    last.classList.toggle("expanded", open);
+    summary.setAttribute("aria-expanded", String(open));
+    for (const n of nodes.slice(0, -1)) n.classList.toggle("folded", !open);
+  });
+  last.append(summary);
+}
+
+/** A line's element, marked when it can be part of a run. */
+function logNode(line) {
+  const node = lineNode(line);
+  nodeLines.set(node, line);
+  if (inRun(line)) node.dataset.run = "1";
+  return node;
+}
+
 function appendLine(line) {
   const stick = nearBottom();
-  ui.log.append(lineNode(line));
+  const node = logNode(line);
+  ui.log.append(node);
+  if (node.dataset.run === "1") foldRun(node);
   const buf = core.buf(core.current);
   while (ui.log.childElementCount > (buf ? buf.lines.length : 0)) ui.log.firstElementChild.remove();
   if (stick) ui.log.scrollTop = ui.log.scrollHeight;
@@ -370,7 +412,11 @@ function appendLine(line) {
 /** Redraw the current tab's lines (and whether older ones are loading). */
 function renderLines() {
   const buf = core.buf(core.current);
-  ui.log.replaceChildren(...(buf ? buf.lines.map(lineNode) : []));
+  ui.log.replaceChildren(...(buf ? buf.lines.map(logNode) : []));
+  for (const node of ui.log.children) {
+    const next = node.nextElementSibling;
+    if (node.dataset.run === "1" && (!next || next.dataset.run !== "1")) foldRun(node);
+  }
   ui.log.classList.toggle("loading", Boolean(buf && buf.historyRequest && buf.historyRequest.kind === "before"));
   ui.log.dataset.loading = t("loading");
 }
