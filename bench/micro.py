@@ -53,11 +53,12 @@ def _registration_cost(casemapping: str, persian: bool, n: int = 3000, accounts:
     import tempfile
     from pathlib import Path
 
+    from tests.server.harness import Net
+
     from socketchat.server.compose import build_server
     from socketchat.server.persistence import Persistence
     from socketchat.storage.base import Account
     from socketchat.storage.sqlite import SqliteBackend
-    from tests.server.harness import Net
 
     def nick(run: int, i: int) -> str:
         if not persian:
