@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import socket
@@ -53,7 +52,7 @@ from socketchat.server.net.websocket import (
     WebEndpoint,
     WebSocketConnection,
 )
-from socketchat.server.proxies import TrustedNetworks, forwarded_client
+from socketchat.server.proxies import TrustedNetworks, forwarded_client, parse_ip
 
 try:  # the extra [metrics]; without prometheus-client /metrics answers 503 (METRICS_MISSING)
     from socketchat.server.net.metrics import Metrics
@@ -158,16 +157,6 @@ def _is_wildcard(host: str) -> bool:
     return host in ("", "0.0.0.0", "::")
 
 
-def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(text.partition("%")[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
-
-
 class OriginPolicy:
     """Which browser pages may open a WebSocket: the server's own addresses, and configured ones.
 
@@ -189,7 +178,7 @@ class OriginPolicy:
     def __init__(self, host: str, web_origins: tuple[str, ...]) -> None:
         self.configured = {o for o in (parse_origin(x) for x in web_origins) if o is not None}
         self.names: set[str] = set()
-        if host and _ip(host) is None:
+        if host and parse_ip(host) is None:
             self.names.add(host.lower().rstrip("."))
         if _is_wildcard(host):
             # the machine's name, as such and as its mDNS name on the LAN (a classroom's
@@ -209,10 +198,10 @@ class OriginPolicy:
             return False
         if host in self.names:
             return True
-        arrived = _ip(local_ip)
+        arrived = parse_ip(local_ip)
         if arrived is None:
             return False
-        origin_ip = _ip(host)
+        origin_ip = parse_ip(host)
         if origin_ip == arrived:
             return True
         if not arrived.is_loopback:
