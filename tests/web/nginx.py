@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -12,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support import free_port, require_tool, wait_for_port
+from tests.support.processes import die_with_parent, stop_process
 
 CONFIG = """
 worker_processes 1;
@@ -41,10 +40,6 @@ http {{
 """
 
 
-def _die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 @contextmanager
 def nginx_proxy(upstream: int, *, xff: str = "$proxy_add_x_forwarded_for") -> Iterator[int]:
     """nginx on a free port, proxying HTTP and WebSocket to 127.0.0.1:`upstream`; yields its
@@ -60,7 +55,7 @@ def nginx_proxy(upstream: int, *, xff: str = "$proxy_add_x_forwarded_for") -> It
             [binary, "-p", tmp, "-c", str(conf), "-g", f"daemon off; pid {tmp}/nginx.pid;"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         try:
             try:
@@ -72,12 +67,6 @@ def nginx_proxy(upstream: int, *, xff: str = "$proxy_add_x_forwarded_for") -> It
                 raise AssertionError(message) from None
             yield port
         finally:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            stop_process(proc, timeout=10)
             if proc.stderr:
                 proc.stderr.close()
