@@ -22,7 +22,17 @@ from socketchat.irc.message import Message
 from socketchat.server import bans
 from socketchat.server.commands import metadata
 from socketchat.server.commands.listfilter import ELIST
-from socketchat.server.commands.modeparse import BOT_MODE
+from socketchat.server.commands.modeparse import (
+    BOT_MODE,
+    CHANNEL_MODES,
+    FLAG_MODES,
+    KEY_MODES,
+    LIST_MODES,
+    MAX_PARAM_MODES,
+    PREFIX_MODES,
+    SET_PARAM_MODES,
+    USER_MODES,
+)
 from socketchat.server.monitor import MONITOR_MAX
 
 if TYPE_CHECKING:
@@ -37,6 +47,14 @@ Numerics = list[tuple[str, tuple[str, ...]]]
 _NICK = "\x01nick\x01"  # stands for the nick while a line is encoded once (no nick holds \x01)
 
 
+# 004's user modes, channel modes and channel modes that take a parameter, from modeparse
+_MYINFO_MODES = (
+    "".join(sorted(USER_MODES)),
+    "".join(sorted(CHANNEL_MODES)),
+    "".join(sorted(LIST_MODES + KEY_MODES + SET_PARAM_MODES + PREFIX_MODES)),
+)
+
+
 def isupport_tokens(server: Server) -> list[str]:
     c = server.config
     tokens = [
@@ -44,13 +62,14 @@ def isupport_tokens(server: Server) -> list[str]:
         "BOT=" + BOT_MODE,
         "CASEMAPPING=" + CASEMAPPING,
         "CHANLIMIT=" + CHANTYPES + ":" + str(c.limits.max_channels_per_client or ""),
-        "CHANMODES=beI,k,l,Cimnst",
+        # the mode letters as modeparse parses them (one place to add a mode)
+        f"CHANMODES={LIST_MODES},{KEY_MODES},{SET_PARAM_MODES},{FLAG_MODES}",
         "CHANNELLEN=" + str(c.channellen),
         "CHANTYPES=" + CHANTYPES,
         "ELIST=" + ELIST,
         "KICKLEN=" + str(c.kicklen),
         "MAXTARGETS=" + str(c.limits.max_targets or ""),
-        "MODES=4",
+        "MODES=" + str(MAX_PARAM_MODES),
         "MONITOR=" + str(MONITOR_MAX),
         "NETWORK=" + c.network,
         "NICKLEN=" + str(c.nicklen),
@@ -128,7 +147,7 @@ def host_numerics(server: Server) -> Numerics:
     return [
         (rpl.RPL_YOURHOST, (f"Your host is {server.name}, running {version}",)),
         (rpl.RPL_CREATED, (f"This server was created {created}",)),
-        (rpl.RPL_MYINFO, (server.name, version, "Biow", "CIbeklimnostv", "Ibeklov")),
+        (rpl.RPL_MYINFO, (server.name, version, *_MYINFO_MODES)),
     ]
 
 
