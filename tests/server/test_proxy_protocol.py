@@ -167,7 +167,6 @@ def test_tls_port_reads_the_header_before_the_handshake(cert: tuple[str, str]) -
     cert_file, key_file = cert
     settings = dict(tls_cert=cert_file, tls_key=key_file, tls_port=free_port())
     with running_server(tls_proxy_protocol=True, trusted_proxies=("127.0.0.1",), **settings) as srv:
-        wait_for_port(srv.tls_port)
         raw = connect(srv.tls_port)
         raw.sendall(v2("198.51.100.7"))  # then at once the TLS handshake
         ctx = ssl.create_default_context(cafile=cert_file)

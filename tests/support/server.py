@@ -64,9 +64,11 @@ def running_server(
 
         thread = threading.Thread(target=run, name="socketchat-server", daemon=True)
         thread.start()
-        wait_for_port(config.port)
-        if config.web_port:
-            wait_for_port(config.web_port)
+        # every listener, so that a test may connect to any at once (the TLS port opened a
+        # moment after the plain one: a client connecting first was refused now and then)
+        for port in (config.port, config.tls_port, config.web_port):
+            if port:
+                wait_for_port(port)
         handle = RunningServer("127.0.0.1", config.port, config, config.data_dir, loop=loop)
         try:
             yield handle
