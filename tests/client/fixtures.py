@@ -25,6 +25,7 @@ from socketchat.client.events import (
     CurrentBufferChanged,
     Event,
     ExitRequested,
+    NickRefused,
 )
 from socketchat.client.history import START_MARKER
 from socketchat.irc.message import parse_message
@@ -73,6 +74,8 @@ def neutral_events(event: Event) -> list[str]:
         return [f"open {event.buffer}", *([f"focus {event.buffer}"] if event.focus else [])]
     if isinstance(event, BufferClosed):
         return [f"close {event.buffer}"]
+    if isinstance(event, NickRefused):
+        return [f"nick-refused {event.nick}"]
     return []
 
 
@@ -112,6 +115,7 @@ class Runner:
                 account=c.get("account"),
                 account_password=c.get("account_password"),
                 history_lines=c.get("history_lines", 50),
+                ask_nick=c.get("ask_nick", False),
             )
         )
         self.pump()

@@ -301,6 +301,22 @@ def test_runs_of_joins_and_parts_are_one_line(pages: Pages) -> None:
         )
 
 
+def test_a_taken_nick_is_asked_again_not_renamed(pages: Pages) -> None:
+    with running_server(web_port=free_port()) as server:
+        holder = IRCClient(server.port).register("alice")
+        page = pages.open(server.web_port)
+        page.submit_login("alice")
+        error = page.page.locator("#nick-error")
+        expect(error).to_contain_text("alice")
+        expect(page.page.locator("#nick")).to_be_focused()
+        expect(page.page.locator("#nick")).to_have_attribute("aria-invalid", "true")
+        page.submit_login("alicia")
+        page.wait_connected()
+        expect(page.page.locator("#status")).to_contain_text("alicia")
+        holder.send("WHOIS alice_")
+        assert holder.expect("401").param(1) == "alice_"  # nobody was renamed behind our back
+
+
 def test_phone_screen_collapses_the_user_list(pages: Pages) -> None:
     with running_server(web_port=free_port()) as server:
         phone = pages.open(

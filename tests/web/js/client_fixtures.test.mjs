@@ -47,6 +47,7 @@ class Runner {
       account: c.account || null,
       password: c.account_password || null,
       historyLines: c.history_lines ?? 50,
+      askNick: c.ask_nick || false,
     });
     this.known = this.names();
     this.core.transmit = (line) => this.out.push(parsed(line));
@@ -60,6 +61,7 @@ class Runner {
   event(event) {
     if (event.type === "line") this.newLines.push(neutralLine(event.line));
     else if (event.type === "exit") this.events.push("exit");
+    else if (event.type === "nick-refused") this.events.push(`nick-refused ${event.nick}`);
     else if (event.type === "current") this.events.push(`focus ${event.buffer}`);
     else if (event.type === "buffers") {
       const now = this.names();

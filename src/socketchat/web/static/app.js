@@ -78,15 +78,20 @@ function hhmm(date) {
 
 // ------------------------------------------------------------------ the nick form
 
-function showLogin(passwordError = "") {
+function showLogin(passwordError = "", nickError = "") {
   const saved = localStorage.getItem(NICK_KEY) || "";
   ui.nickInput.value = saved;
   ui.passwordInput.value = "";
   ui.passwordError.textContent = passwordError;
+  ui.nickError.textContent = nickError;
   ui.login.hidden = false;
   ui.chat.hidden = true;
   document.body.dataset.state = "login";
-  if (passwordError) {
+  if (nickError) {
+    ui.nickInput.setAttribute("aria-invalid", "true");
+    ui.nickInput.focus();
+    ui.nickInput.select();
+  } else if (passwordError) {
     ui.passwordInput.setAttribute("aria-invalid", "true");
     ui.passwordInput.focus();
   } else {
@@ -114,7 +119,7 @@ ui.loginForm.addEventListener("submit", (event) => {
 });
 
 function start(nick, password) {
-  const mine = new ChatCore(nick, { password });
+  const mine = new ChatCore(nick, { password, askNick: true });
   core = mine;
   core.transmit = (line) => {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(line);
@@ -189,8 +194,14 @@ function showLeft() {
   ui.reconnect.focus();
 }
 
+/** The server refused the nick while connecting (taken, or not allowed): ask for another
+ * with the server's reason, instead of becoming nick_ without being asked. */
+function nickRefused(event) {
+  loginFailed("", t("login.nickRefused", { nick: event.nick, reason: event.reason }));
+}
+
 /** The server refused the password: drop this connection and ask again (no reconnect). */
-function loginFailed(message) {
+function loginFailed(message, nickMessage = "") {
   clearTimeout(retryTimer);
   clearInterval(countdownTimer);
   const socket = ws;
@@ -198,7 +209,7 @@ function loginFailed(message) {
   core = null;
   attempts = 0;
   if (socket) socket.close(1000, "login failed");
-  showLogin(message);
+  showLogin(message, nickMessage);
 }
 
 ui.reconnect.addEventListener("click", () => {
@@ -223,6 +234,9 @@ function onEvent(event) {
       break;
     case "auth-failed":
       loginFailed(event.message);
+      break;
+    case "nick-refused":
+      if (!core.registered) nickRefused(event);
       break;
     case "buffers":
       renderTabs();

@@ -20,8 +20,9 @@ import { WhoisMethods } from "./whois.js";
 export { COMMANDS, STATUS, WANTED_CAPS };
 
 export class ChatCore {
-  constructor(nick, { channels = ["#lobby"], historyLines = 50, maxQueued = 100, scrollback = 1000, password = null, account = null, realname = "socketchat web user" } = {}) {
+  constructor(nick, { channels = ["#lobby"], historyLines = 50, maxQueued = 100, scrollback = 1000, password = null, account = null, realname = "socketchat web user", askNick = false } = {}) {
     this.desiredNick = nick;
+    this.askNick = askNick; // a refused nick is asked again (event nick-refused), not nick_
     this.realname = realname;
     // {account, password} to log in with on every (re)connection; in memory only
     this.login = password ? { account: account || nick, password } : null;
@@ -59,6 +60,7 @@ export class ChatCore {
     this.isupport = new Map();
     this.capEnded = false;
     this.nickAttempt = 0;
+    this.awaitingNick = false;
     this.batches = new Map(); // ref → {type, target, lines}; a chathistory batch collects its lines
     this.account = null; // the account we are logged in to (900), or null
     this.sasl = null; // {account, password} while an AUTHENTICATE exchange runs

@@ -251,7 +251,7 @@ export class CommandMethods {
     const nick = args.split(" ")[0];
     if (!nick || !validNick(nick)) return this.usage("nick", buffer);
     this.desiredNick = nick;
-    if (this.registered) this.send("NICK", nick);
+    if (this.registered || this.awaitingNick) this.chooseNick(nick); // also the answer to a refused nick
     else this.info(buffer, `Your nick will be ${nick} when connected`);
     this.emit({ type: "desired-nick", nick });
   }

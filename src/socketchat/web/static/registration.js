@@ -104,12 +104,29 @@ export class RegistrationMethods {
       this.desiredNick = this.nick;
       return;
     }
+    const reason = msg.params.length > 2 ? msg.params[msg.params.length - 1] : "";
+    this.emit({ type: "nick-refused", nick: wanted, reason, taken: msg.command === "433" });
+    if (this.askNick) {
+      // the view asks the user again (chooseNick, or /nick) instead of renaming silently
+      this.awaitingNick = true;
+      return this.info(STATUS, `Nick ${wanted} refused: ${reason}. Choose another.`, "error");
+    }
     this.nickAttempt += 1;
     if (this.nickAttempt > 12) return this.info(STATUS, "No free nick found: use /nick <name>", "error");
     const alternative = alternativeNick(this.desiredNick, this.nickAttempt);
-    this.info(STATUS, `Nick ${wanted} is not available, trying ${alternative}`);
+    this.info(STATUS, `Nick ${wanted} is not available (${reason}), trying ${alternative}`);
     this.nick = alternative;
     this.send("NICK", alternative);
+  }
+
+  /** The user's answer to a refused nick while connecting (as ClientCore.choose_nick). */
+  chooseNick(nick) {
+    this.desiredNick = nick;
+    if (!this.registered) {
+      this.awaitingNick = false;
+      this.setNick(nick);
+    }
+    this.send("NICK", nick);
   }
 
   on_432(msg) { this.nickError(msg); }
