@@ -418,7 +418,9 @@ class Session:
         """`lines` in one IRCv3 batch of type `kind` (`params` after it on the opening BATCH,
         `tags` on it too), or one by one, as they are, to a client without `batch`. A line that
         already names a batch (the lines of a nested one) keeps it; the others get this one's.
-        Every server-made batch goes out here: CHATHISTORY, metadata, draft/isupport."""
+        Every batch the server sends to one client goes out here: CHATHISTORY, metadata,
+        draft/isupport, labeled-response (a multiline message, relayed to many, is built by
+        `commands/multiline.build` for the fan-out)."""
         if "batch" not in self.caps:
             for line in lines:
                 self.send(line)
