@@ -158,6 +158,22 @@ def test_per_ip_limits_count_the_client_address() -> None:
         b.close()
 
 
+def whois_over_tls(port: int, header: bytes, cafile: str) -> bytes:
+    """A PROXY `header`, then at once the TLS handshake on the same connection; registers and
+    asks WHOIS of itself. What the server sent, up to its 311 (the address it believes)."""
+    raw = connect(port)
+    raw.sendall(header)
+    tls = ssl.create_default_context(cafile=cafile).wrap_socket(raw, server_hostname="localhost")
+    tls.sendall(b"NICK sec\r\nUSER s 0 * :s\r\nWHOIS sec\r\n")
+    data = b""
+    while b" 311 " not in data:
+        chunk = tls.recv(4096)
+        assert chunk, data
+        data += chunk
+    tls.close()
+    return data
+
+
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return cert_in(tmp_path_factory.mktemp("cert"))
@@ -167,19 +183,9 @@ def test_tls_port_reads_the_header_before_the_handshake(cert: tuple[str, str]) -
     cert_file, key_file = cert
     settings = dict(tls_cert=cert_file, tls_key=key_file, tls_port=free_port())
     with running_server(tls_proxy_protocol=True, trusted_proxies=("127.0.0.1",), **settings) as srv:
-        raw = connect(srv.tls_port)
-        raw.sendall(v2("198.51.100.7"))  # then at once the TLS handshake
-        ctx = ssl.create_default_context(cafile=cert_file)
-        tls = ctx.wrap_socket(raw, server_hostname="localhost")
-        tls.sendall(b"NICK sec\r\nUSER s 0 * :s\r\nWHOIS sec\r\n")
-        data = b""
-        while b" 311 " not in data:
-            chunk = tls.recv(4096)
-            assert chunk, data
-            data += chunk
+        data = whois_over_tls(srv.tls_port, v2("198.51.100.7"), cert_file)
         line = next(x for x in data.split(b"\r\n") if b" 311 " in x)
         assert line.split(b" ")[5] == b"198.51.100.7"
-        tls.close()
         # the plain port is not a proxy port here: a direct client is itself
         plain = IRCClient(srv.port).register("plain")
         assert host_of(plain) == "127.0.0.1"
@@ -215,19 +221,7 @@ def test_the_serve_command_reads_proxy_headers(tmp_path: Path, cert: tuple[str, 
             client = proxied_client(srv.port, header, "p", split=True)
             assert host_of(client) in ("203.0.113.5", "2001:db8::9")
             client.close()
-        raw = connect(tls_port)
-        raw.sendall(v1("198.51.100.7"))
-        tls = ssl.create_default_context(cafile=cert_file).wrap_socket(
-            raw, server_hostname="localhost"
-        )
-        tls.sendall(b"NICK sec\r\nUSER s 0 * :s\r\nWHOIS sec\r\n")
-        data = b""
-        while b" 311 " not in data:
-            chunk = tls.recv(4096)
-            assert chunk, data
-            data += chunk
-        assert b" 198.51.100.7 " in data
-        tls.close()
+        assert b" 198.51.100.7 " in whois_over_tls(tls_port, v1("198.51.100.7"), cert_file)
         sock = connect(srv.port, source="127.0.0.2")
         sock.sendall(v1("203.0.113.5"))
         assert refused(sock)
