@@ -7,10 +7,8 @@ tests/client/conftest.py) and returns a `Gui`: type into the entry, click tabs a
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import os
-import signal
 import subprocess
 import time
 import tkinter as tk
@@ -25,10 +23,7 @@ from socketchat.client.gui.window import ChatWindow
 from tests.client.conftest import ServerUnderTest
 from tests.client.peers import fast_backoff
 from tests.support import require_tool
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+from tests.support.processes import die_with_parent
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +36,7 @@ def display() -> Iterator[str]:
         pass_fds=(write,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     os.close(write)
     with os.fdopen(read) as pipe:
