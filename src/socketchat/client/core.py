@@ -143,6 +143,7 @@ class ClientCore:
         self.isupport: dict[str, str] = {}
         self._events: list[Event] = []
         self.model = ChatModel(config.scrollback, self._events.append)
+        self.model.on_looked_at = lambda buffer: readmarker.looked_at(self, buffer)
         # What the core's modules share (not for views):
         self.wanted: dict[str, str] = {}  # folded → channel name to (re)join
         self.focus_on_join: set[str] = set()

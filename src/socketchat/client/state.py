@@ -106,6 +106,8 @@ class ChatModel:
         self.scrollback = max(1, scrollback)
         self.max_scrollback = 10 * self.scrollback
         self.emit = emit
+        # the core's hook for draft/read-marker when the user is switched to a buffer
+        self.on_looked_at: Callable[[str], None] | None = None
 
     # ------------------------------------------------------------------ naming rules
 
@@ -205,6 +207,8 @@ class ChatModel:
             return
         self.set_current(buf.name)
         self.emit(CurrentBufferChanged(buf.name))
+        if self.on_looked_at is not None:
+            self.on_looked_at(buf.name)  # a switch by command is looking too (read markers)
 
     def drop(self, buf: Buffer) -> None:
         if buf.kind == "status":
