@@ -44,9 +44,11 @@ def make_config(
     settings.setdefault("port", free_port())
     settings.setdefault("host", "127.0.0.1")
     config = ServerConfig(data_dir=data_dir, **settings)
-    if limits:
-        config = dataclasses.replace(config, limits=dataclasses.replace(Limits(), **limits))
-    return config
+    # Every test client comes from 127.0.0.1, and many tests open more connections than a
+    # real address should: the reconnect throttle is off unless a test sets it.
+    throttle_off = {"connects_per_ip_per_minute": 0, "connects_per_ip_burst": 0}
+    limits = throttle_off | (limits or {})
+    return dataclasses.replace(config, limits=dataclasses.replace(Limits(), **limits))
 
 
 @contextmanager

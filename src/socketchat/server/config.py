@@ -61,6 +61,10 @@ class Limits:
     ping_interval: float = 90.0
     ping_timeout: float = 60.0
     max_clients_per_ip: int = 50
+    # New connections per source address (connthrottle.py): a token bucket of
+    # connects_per_ip_burst that refills at connects_per_ip_per_minute; Excess Flood costs more.
+    connects_per_ip_per_minute: int = 30
+    connects_per_ip_burst: int = 50
     max_clients: int = 10000
     max_channels_per_client: int = 50
     max_line_bytes: int = 512

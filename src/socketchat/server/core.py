@@ -40,6 +40,7 @@ from socketchat.irc.servertime import format_time
 from socketchat.server import monitor
 from socketchat.server.accounts import LoginThrottle
 from socketchat.server.config import ServerConfig
+from socketchat.server.connthrottle import ConnectThrottle
 from socketchat.server.errorlog import (
     BAD_INPUT_PER_MINUTE,
     INCIDENTS_PER_MINUTE,
@@ -68,6 +69,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("socketchat.server")
 
 T = TypeVar("T")
+
+# what `Server._refused` logs for each reason (the reasons are also the metrics' labels)
+_REFUSAL_TEXT = {
+    "full": "server is full",
+    "per_ip": "too many connections from that address",
+    "too_fast": "that address reconnects too fast",
+}
 
 
 class Offloader(Protocol):
@@ -180,6 +188,9 @@ class Server:
         self.pending = 0
         self.pending_per_ip: dict[str, int] = {}
         self.refusal_log = LogBudget(REFUSALS_PER_MINUTE, 1)  # connection limits biting
+        # new connections per source address (connthrottle.py; its rates come from the config
+        # at each use, so REHASH changes them)
+        self.connect_throttle = ConnectThrottle(0, 0)
         self.incident_log = LogBudget(INCIDENTS_PER_MINUTE, 1)  # Excess Flood, SendQ drops
         self.dirty: list[Session] = []
         self.delayed: set[Session] = set()
@@ -258,6 +269,23 @@ class Server:
             self.pending_per_ip[ip] = self.pending_per_ip.get(ip, 0) + 1
         return True
 
+    def reconnect_too_fast(self, ip: str) -> bool:
+        """Called once per new connection from `ip`, at its accept (or, behind a trusted proxy,
+        once the forwarded address is known), before `accept_pending`/`connect`: True means
+        refused (`connects_per_ip_per_minute`; counted and logged, rate-limited) — the caller
+        closes it without a session, answering `TOO_FAST_LINE` (IRC) or 429 (web)."""
+        if self._connect_throttle().admit(ip, self.monotonic()):
+            return False
+        self._refused("too_fast", ip, 0)
+        return True
+
+    def _connect_throttle(self) -> ConnectThrottle:
+        """The throttle, with the rates of the configuration now (REHASH may change them)."""
+        limits, throttle = self.config.limits, self.connect_throttle
+        throttle.per_minute = limits.connects_per_ip_per_minute
+        throttle.burst = limits.connects_per_ip_burst
+        return throttle
+
     def pending_done(self, ip: str | None) -> None:
         self.pending -= 1
         if ip:
@@ -276,7 +304,7 @@ class Server:
                 "refused a connection from %s:%d: %s%s",
                 ip,
                 port,
-                "server is full" if why == "full" else "too many connections from that address",
+                _REFUSAL_TEXT[why],
                 f" ({left_out} more refused since the last such line)" if left_out else "",
             )
 
@@ -314,6 +342,9 @@ class Server:
         self.closing.append(session)
         if quit_message == "Excess Flood":
             self.stats.flood_disconnects += 1
+            # its next connections wait longer (connthrottle.py); a proxy's own address is
+            # never a session's, so only the flooder's address pays
+            self._connect_throttle().penalize(session.ip, self.monotonic())
         if not self.dirty:
             self.wakeup()
         log.info("disconnect id=%d nick=%s: %s", session.id, session.nick, quit_message)
@@ -495,6 +526,7 @@ class Server:
         if now >= self._next_sweep:
             self._next_sweep = now + self.sweep_interval
             self._sweep_timeouts(now)
+            self._connect_throttle().forget_idle(now)
         wait = min(wait, self._next_sweep - now)
         if self.storage is not None:
             self.storage.tick(self)  # nick protection timers, history retention

@@ -44,6 +44,8 @@ data_dir = "{data_dir}"           # history, accounts, bans, the cloak key
 [limits]
 # max_clients = 10000
 # max_clients_per_ip = 50         # a classroom behind one NAT address needs more
+# connects_per_ip_per_minute = 30 # new connections per address, after a burst of
+# connects_per_ip_burst = 50      # (Excess Flood costs an address 10 more)
 # flood_burst = 20
 # flood_rate = 4.0
 

@@ -7,6 +7,8 @@ import hashlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
+from socketchat.server.connthrottle import TOO_FAST_LINE
+
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
@@ -20,7 +22,16 @@ TLS_HANDSHAKE_TIMEOUT = 10.0
 class StreamLink(asyncio.Protocol):
     """One TCP/TLS client. asyncio calls the Protocol half; the server core calls the Link half."""
 
-    __slots__ = ("_closed", "_on_made", "_peer", "_server", "_transport", "secure", "session")
+    __slots__ = (
+        "_closed",
+        "_on_made",
+        "_peer",
+        "_server",
+        "_throttled",
+        "_transport",
+        "secure",
+        "session",
+    )
 
     def __init__(
         self,
@@ -29,10 +40,13 @@ class StreamLink(asyncio.Protocol):
         secure: bool = False,
         peer: tuple[str, int] | None = None,
         on_made: Callable[[], None] | None = None,
+        throttled: bool = False,
     ) -> None:
         self._server = server
         self._on_made = on_made  # called first in connection_made (net/tls.py: stop pending)
         self._peer = peer  # the client's address when a proxy told us (PROXY protocol)
+        # its address was already asked about (`Server.reconnect_too_fast`) at the accept
+        self._throttled = throttled
         self.secure = secure
         self._transport: asyncio.Transport | None = None
         self.session: Session | None = None
@@ -47,6 +61,12 @@ class StreamLink(asyncio.Protocol):
             self._on_made()
         peer = self._peer or transport.get_extra_info("peername") or ("0.0.0.0", 0)
         kind = "tls" if self.secure else "tcp"
+        if not self._throttled and self._server.reconnect_too_fast(str(peer[0])):
+            # refused before it is a session: cheap for a flooder that keeps reconnecting
+            self._closed = True
+            self._transport.write(TOO_FAST_LINE)
+            self._transport.close()
+            return
         self.session = self._server.connect(
             self, str(peer[0]), int(peer[1]), secure=self.secure, kind=kind
         )

@@ -34,7 +34,8 @@ class TlsListener(ProxyListener):
 
     async def _handle(self, sock: socket.socket, peer_ip: str, peer_port: int) -> None:
         server = self.server
-        if not server.accept_pending(peer_ip):
+        # too fast: closed before the handshake (an ERROR line would not be TLS)
+        if server.reconnect_too_fast(peer_ip) or not server.accept_pending(peer_ip):
             sock.close()
             return
         counted = True
@@ -50,7 +51,7 @@ class TlsListener(ProxyListener):
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             await loop.connect_accepted_socket(
-                lambda: StreamLink(server, secure=True, on_made=handed_over),
+                lambda: StreamLink(server, secure=True, on_made=handed_over, throttled=True),
                 sock,
                 ssl=self.tls,
                 ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT,

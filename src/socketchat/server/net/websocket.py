@@ -85,6 +85,10 @@ PARSE_SLICE = 2048
 # Sessions closed for these reasons are not read any more (no close handshake).
 _FLOODED = ("Excess Flood",)
 
+# The answer, before any request is read, to an address that opens connections too fast
+# (`connects_per_ip_per_minute`): the connection is closed after it, never counted as pending.
+TOO_FAST_RESPONSE = text_response(429, "Trying to reconnect too fast\n")
+
 # Close codes after which a session's quit reason is just "Connection closed".
 _NORMAL_CLOSE = (CloseCode.NORMAL_CLOSURE, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RCVD)
 
@@ -229,6 +233,7 @@ class WebSocketConnection(asyncio.Protocol):
         "_pending_ip",
         "_phase",
         "_requests",
+        "_throttled_ip",
         "_timer",
         "_unread",
         "_waiting",
@@ -269,6 +274,7 @@ class WebSocketConnection(asyncio.Protocol):
         # the address this connection counts against while it is no session (None: a trusted
         # proxy, counted in the total only; "": not counted)
         self._pending_ip: str | None = ""
+        self._throttled_ip = ""  # the address `reconnect_too_fast` was asked about, at accept
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -279,6 +285,14 @@ class WebSocketConnection(asyncio.Protocol):
         # of half-sent requests from one address must not hold every descriptor.
         peer = self._peer()[0]
         self._pending_ip = None if self.endpoint.exempt(peer) else peer
+        if self._pending_ip is not None:  # a trusted proxy: its client's address, at the upgrade
+            self._throttled_ip = peer
+            if self.endpoint.server.reconnect_too_fast(peer):
+                self._phase = _DONE
+                self._pending_ip = ""  # (not counted)
+                self.transport.write(TOO_FAST_RESPONSE.serialize())
+                self.transport.close()
+                return
         if not self.endpoint.server.accept_pending(self._pending_ip):
             self._phase = _DONE
             self._pending_ip = ""  # (not counted)
@@ -449,6 +463,8 @@ class WebSocketConnection(asyncio.Protocol):
         response = protocol.accept(request)
         if response.status_code == 101 and endpoint.closing:
             response = protocol.reject(503, "Server is shutting down.\n")
+        elif response.status_code == 101 and self._too_fast():
+            response = protocol.reject(429, "Trying to reconnect too fast\n")
         response.headers["Server"] = endpoint.server_header
         protocol.send_response(response)
         self._write_protocol_output()
@@ -456,6 +472,15 @@ class WebSocketConnection(asyncio.Protocol):
             self._open()
         else:  # the client closes after reading the answer; the timer if it does not
             self._set_timer(CLOSE_TIMEOUT, self._give_up)
+
+    def _too_fast(self) -> bool:
+        """Behind a trusted proxy the client's own address is known only now: it is asked
+        about once (`Server.reconnect_too_fast`); a direct client was asked at the accept."""
+        ip = self.client_ip or self._peer()[0]
+        if ip == self._throttled_ip:
+            return False
+        self._throttled_ip = ip
+        return self.endpoint.server.reconnect_too_fast(ip)
 
     def _not_pending(self) -> None:
         """The connection stops counting as pending (upgraded to a session, or gone)."""
