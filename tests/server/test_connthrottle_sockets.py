@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+from websockets.exceptions import InvalidStatus
+
 from tests.support import free_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server
+from tests.web.wsclient import WSClient
 
 FLOODER = "127.0.0.2"
 LIMITS = {
@@ -60,3 +64,20 @@ def test_a_reconnecting_flooder_is_refused_while_a_bystander_chats() -> None:
         assert bob.expect("PRIVMSG").param(1) == "still here"
         alice.close()
         bob.close()
+
+
+def test_behind_a_trusted_proxy_each_forwarded_address_has_its_own_bucket() -> None:
+    """The proxy's own address is not throttled (every client comes from it); the forwarded
+    address is, once the upgrade request names it: 429 instead of 101."""
+    limits = {"connects_per_ip_per_minute": 1, "connects_per_ip_burst": 2}
+    with running_server(limits=limits, web_port=free_port(), trusted_proxies=("127.0.0.1",)) as srv:
+        for _ in range(2):
+            WSClient(srv.web_port, headers={"X-Forwarded-For": "6.6.6.6"}).close()
+        with pytest.raises(InvalidStatus) as refused:
+            WSClient(srv.web_port, headers={"X-Forwarded-For": "6.6.6.6"})
+        assert refused.value.response.status_code == 429
+        for n in range(3):  # others behind the same proxy still get in
+            ws = WSClient(srv.web_port, headers={"X-Forwarded-For": f"7.7.7.{n}"})
+            ws.register(f"user{n}").send("PING :x")
+            ws.expect("PONG")
+            ws.close()
