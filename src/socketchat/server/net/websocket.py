@@ -229,6 +229,7 @@ class WebSocketConnection(asyncio.Protocol):
         "_fragments_size",
         "_fragments_text",
         "_http",
+        "_lost",
         "_paused",
         "_pending_ip",
         "_phase",
@@ -262,6 +263,7 @@ class WebSocketConnection(asyncio.Protocol):
         self._fragments_text = False
         self._awaiting_pong = False
         self._paused = False
+        self._lost = False  # the peer's EOF (or the connection's end): no more input to parse
         self._timer: asyncio.TimerHandle | None = None
         # data frames that arrived (in the same read) after flood control paused us
         self._waiting: deque[Frame] | None = None
@@ -313,6 +315,8 @@ class WebSocketConnection(asyncio.Protocol):
         """WebSocket input (from the upgrade request on), parsed a slice at a time: once flood
         control pauses the connection, the rest of the read waits unparsed (`_unread`), so a
         read of tiny frames costs at most one slice of parsing beyond the budget."""
+        if self._lost:
+            return
         if self._unread is not None:
             self._unread += data
             return
@@ -349,11 +353,13 @@ class WebSocketConnection(asyncio.Protocol):
     def eof_received(self) -> bool | None:
         if self._phase is not _WEBSOCKET:
             return None  # close; connection_lost follows
+        self._drop_input()  # websockets refuses data after its EOF (EOFError)
         self.protocol.receive_eof()
         self._write_protocol_output()
         return None  # close our side too; connection_lost follows
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._drop_input()
         if self._phase is _WEBSOCKET:
             self.protocol.receive_eof()  # idempotent: the protocol's state becomes CLOSED
         self._set_timer(0, None)
@@ -596,12 +602,18 @@ class WebSocketConnection(asyncio.Protocol):
                 _half_close(transport)
         # What the protocol wrote on its own (PONGs to a client's pings) is output the client
         # must read too: it counts against the SendQ like every reply.
+        # Also once the session is closed: websockets answers pings while CLOSING too, and a
+        # peer that never reads must not pile those answers up (the close timer is 5 s away).
         session = self.session
         sendq = self.endpoint.server.config.limits.sendq
-        if session is not None and sendq and not session.closed and not transport.is_closing():
+        if session is not None and sendq and not transport.is_closing():
             backlog = transport.get_write_buffer_size()
             if backlog > sendq:
-                self.endpoint.server.sendq_exceeded(session, backlog)
+                if session.closed:
+                    self._drop_input()
+                    transport.abort()
+                else:
+                    self.endpoint.server.sendq_exceeded(session, backlog)
 
     def _set_timer(self, seconds: float, callback: Callable[[], None] | None) -> None:
         if self._timer is not None:
@@ -658,9 +670,13 @@ class WebSocketConnection(asyncio.Protocol):
         is discarded unparsed, instead of being parsed until its close frame comes."""
         session = self.session
         flooded = session is not None and session.close_reason in _FLOODED
-        if self.protocol.state is State.OPEN and session is not None and flooded:
-            self._waiting = self._unread = None
-            self.protocol.fail(CloseCode.POLICY_VIOLATION, session.close_reason)
+        if self.protocol.state is State.OPEN and session is not None and (flooded or self._paused):
+            # A paused connection (flood control: its input waits unread, maybe megabytes of
+            # it in the kernel and the peer) is not read again either: parsing it all now,
+            # with no flood control left, would answer every ping in it in one go.
+            self._drop_input()
+            code = CloseCode.POLICY_VIOLATION if flooded else CloseCode.NORMAL_CLOSURE
+            self.protocol.fail(code, session.close_reason if flooded else "")
             self._write_protocol_output()
             self._after_protocol()
             return
@@ -691,7 +707,14 @@ class WebSocketConnection(asyncio.Protocol):
             self._waiting = None
             self.transport.resume_reading()
 
+    def _drop_input(self) -> None:
+        """Forget the input that waits unparsed: the connection is ending (or ended)."""
+        self._lost = True
+        self._waiting = self._unread = None
+
     def _deliver_waiting(self) -> None:
+        if self._lost:  # ended meanwhile (scheduled by resume_reading before it did)
+            return
         waiting = self._waiting
         while waiting and not self._paused:
             self._frame(waiting.popleft())
