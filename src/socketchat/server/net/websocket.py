@@ -324,6 +324,8 @@ class WebSocketConnection(asyncio.Protocol):
             self._receive_slice(data)
             return
         for start in range(0, len(data), PARSE_SLICE):
+            if self._lost:  # (dropped meanwhile: SendQ after the close)
+                return
             if self._paused or self._waiting is not None:
                 self._unread = bytearray(data[start:])
                 return
