@@ -11,7 +11,12 @@
 # tests passed than the selection's threshold.
 #
 #   scripts/conformance.sh [--common-min N] [--account-min N] [--only common|account]
-#                          [-- extra pytest args, e.g. -k Lusers]
+#                          [--nodes N] [-- extra pytest args, e.g. -k Lusers]
+#   --nodes N   each test's "server" is N nodes behind a round-robin TCP proxy
+#               (tests/support/proxied_nodes.py; tests/support/rrproxy.py): each new connection
+#               goes to the next node, so one test's clients are spread over them. N > 1 starts
+#               a redis-server per test too (`socketchat serve --redis`, the cluster). --nodes 1
+#               is one node behind the proxy: the proxy's own check (same counts as without it).
 # Environment:
 #   CONFORMANCE_COMMON_MIN, CONFORMANCE_ACCOUNT_MIN   the thresholds (passed tests), defaults below
 #   IRCTEST_DIR             irctest checkout (default ../shared/irctest next to the repo root)
@@ -20,6 +25,7 @@
 #                           libfaketime's `faketime`, installed by setup.sh --test)
 #   CONFORMANCE_JOBS        pytest-xdist workers (default 4)
 #   CONFORMANCE_OUT         a directory to keep each selection's log and JUnit XML in
+#   CONFORMANCE_NODES       as --nodes (default 0: one `socketchat serve`, no proxy)
 # irctest is read-only here: it is copied to a temporary directory. When it is missing the run is
 # skipped with a message, except in CI (CI=true), where that is a failure.
 set -euo pipefail
@@ -30,14 +36,16 @@ repo=$PWD
 common_min=${CONFORMANCE_COMMON_MIN:-330}
 account_min=${CONFORMANCE_ACCOUNT_MIN:-76}
 only=""
+nodes=${CONFORMANCE_NODES:-0}
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --common-min) common_min=$2; shift 2 ;;
         --account-min) account_min=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
+        --nodes) nodes=$2; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
         *) echo "conformance: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -86,9 +94,18 @@ name = "operuser"
 password_hash = "$hash"
 EOF
 
-server_cmd="env PYTHONPATH=$repo/src $py -m socketchat serve --host {hostname} --port {port}"
-server_cmd+=" --data-dir {directory} --name My.Little.Server --config $work/irctest.toml"
-server_cmd+=" --web-port {ws_port} --log-level WARNING"
+serve_args="--name My.Little.Server --config $work/irctest.toml --log-level WARNING"
+if [ "$nodes" -gt 0 ]; then
+    cluster_args="--nodes $nodes"
+    [ "$nodes" -gt 1 ] && cluster_args+=" --redis"
+    server_cmd="env PYTHONPATH=$repo/src:$repo $py -m tests.support.proxied_nodes $cluster_args"
+    server_cmd+=" --host {hostname} --port {port} --web-port {ws_port} --data-dir {directory}"
+    server_cmd+=" -- $serve_args"
+    echo "== through a round-robin proxy: $nodes node(s) per test"
+else
+    server_cmd="env PYTHONPATH=$repo/src $py -m socketchat serve --host {hostname} --port {port}"
+    server_cmd+=" --data-dir {directory} --web-port {ws_port} $serve_args"
+fi
 
 # run NAME MIN MARKERS KEYWORDS [ENV...]: one selection; returns 1 when below MIN.
 run() {

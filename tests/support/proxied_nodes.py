@@ -1,0 +1,224 @@
+"""N `socketchat serve` nodes (optionally on one Redis) behind round-robin proxies, as one command.
+
+Why: irctest's controller (and anything else that starts "a server" from a command) starts one
+process and connects to one port. This wrapper is that process: it starts a redis-server (with
+`--redis`), N nodes on free ports, waits until every node listens, and only then opens the proxy
+on the IRC port (and one on the web port when it is not 0), so "the port accepts" still means
+"the server is ready". SIGTERM or SIGINT tears everything down: proxies first, then the nodes
+(SIGTERM, 5 s, SIGKILL), then Redis. Every child also gets SIGTERM if the wrapper itself dies
+(PR_SET_PDEATHSIG), and they stay in the wrapper's process group, which irctest signals as a whole.
+A node that exits on its own ends the whole cluster with status 1 (a half-dead cluster would
+give confusing test failures).
+
+    python -m tests.support.proxied_nodes --nodes 3 --redis --host 127.0.0.1 --port 6667 \
+        --web-port 8080 --data-dir DIR -- --name My.Little.Server --config irctest.toml
+
+Arguments after `--` go to every node's `socketchat serve`; `{node}` in them is replaced by the
+node's number (0, 1, ...). Each node gets `--data-dir DIR/node<i>` (DIR itself with one node),
+its own `--port` and `--web-port`, and with `--redis` the `--redis redis://127.0.0.1:P/0` option.
+With `--pg-admin URL` (a PostgreSQL server's maintenance database, e.g.
+postgresql://postgres@127.0.0.1:5432/postgres), a fresh database is created for this run, every
+node gets `--storage` pointing at it, and it is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.processes import die_with_parent, stop_process
+from tests.support.rrproxy import Address, RoundRobinProxy
+
+READY_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _accepting(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class Cluster:
+    """The processes of one run, so that `stop` can end them in order."""
+
+    nodes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    redis: subprocess.Popen[bytes] | None = None
+    node_ports: list[int] = field(default_factory=list)
+    node_web_ports: list[int] = field(default_factory=list)
+    database: tuple[str, str] | None = None  # (admin url, database name) to drop at the end
+
+    def stop(self) -> None:
+        for proc in self.nodes:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.nodes:
+            stop_process(proc)
+        if self.redis is not None:
+            stop_process(self.redis)
+        if self.database is not None:
+            admin, name = self.database
+            with contextlib.suppress(Exception):
+                _admin_sql(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin_sql(admin_url: str, sql: str) -> None:
+    import psycopg  # only with --pg-admin: the postgres extra
+
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql)  # type: ignore[arg-type]
+
+
+def _database_url(admin_url: str, name: str) -> str:
+    base, _, rest = admin_url.partition("?")
+    head, _, _ = base.rpartition("/")
+    return f"{head}/{name}" + (f"?{rest}" if rest else "")
+
+
+def start_cluster(args: argparse.Namespace, serve_args: Sequence[str]) -> Cluster:
+    cluster = Cluster()
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    common: list[str] = []
+    try:
+        if args.redis:
+            redis_server = shutil.which("redis-server")
+            if redis_server is None:
+                raise SystemExit("proxied_nodes: redis-server is not installed")
+            redis_port = _free_port()
+            redis_dir = data_dir / "redis"
+            redis_dir.mkdir(exist_ok=True)
+            redis_cmd = [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1"]
+            redis_cmd += ["--save", "", "--appendonly", "no", "--dir", str(redis_dir)]
+            cluster.redis = subprocess.Popen(
+                redis_cmd,
+                stdout=subprocess.DEVNULL,
+                preexec_fn=die_with_parent,
+            )
+            _wait_ready(cluster, [redis_port], [cluster.redis])
+            common += ["--redis", f"redis://127.0.0.1:{redis_port}/0"]
+        if args.pg_admin:
+            name = "sc_" + secrets.token_hex(6)
+            _admin_sql(args.pg_admin, f'CREATE DATABASE "{name}"')
+            cluster.database = (args.pg_admin, name)
+            common += ["--storage", _database_url(args.pg_admin, name)]
+        for i in range(args.nodes):
+            port = _free_port()
+            web_port = _free_port() if args.web_port else 0
+            node_dir = data_dir / f"node{i}" if args.nodes > 1 else data_dir
+            cmd = [sys.executable, "-m", "socketchat", "serve", "--host", "127.0.0.1"]
+            cmd += ["--port", str(port), "--web-port", str(web_port)]
+            cmd += ["--data-dir", str(node_dir), *common]
+            cmd += [a.replace("{node}", str(i)) for a in serve_args]
+            cluster.nodes.append(subprocess.Popen(cmd, preexec_fn=die_with_parent))
+            cluster.node_ports.append(port)
+            if web_port:
+                cluster.node_web_ports.append(web_port)
+        _wait_ready(cluster, cluster.node_ports + cluster.node_web_ports, cluster.nodes)
+    except BaseException:
+        cluster.stop()
+        raise
+    return cluster
+
+
+def _wait_ready(cluster: Cluster, ports: list[int], procs: list[subprocess.Popen[bytes]]) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    waiting = list(ports)
+    while waiting:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise SystemExit(f"proxied_nodes: {proc.args[0]} exited with {proc.returncode}")
+        waiting = [p for p in waiting if not _accepting(p)]
+        if time.monotonic() > deadline:
+            raise SystemExit(f"proxied_nodes: ports {waiting} not listening after {READY_TIMEOUT}s")
+        if waiting:
+            time.sleep(0.05)
+
+
+async def _run(args: argparse.Namespace, cluster: Cluster) -> int:
+    proxies = [
+        await RoundRobinProxy(
+            [Address("127.0.0.1", p) for p in cluster.node_ports], args.host, args.port
+        ).start()
+    ]
+    if cluster.node_web_ports:
+        backends = [Address("127.0.0.1", p) for p in cluster.node_web_ports]
+        proxies.append(await RoundRobinProxy(backends, args.host, args.web_port).start())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    status = 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+        dead = [p for p in cluster.nodes if p.poll() is not None]
+        if dead or (cluster.redis is not None and cluster.redis.poll() is not None):
+            print("proxied_nodes: a node or Redis exited; stopping the cluster", file=sys.stderr)
+            status = 1
+            break
+    for proxy in proxies:
+        await proxy.close()
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="proxied_nodes", description=__doc__.split("\n\n")[0])
+    p.add_argument("--nodes", type=int, default=3, help="how many nodes (default 3)")
+    p.add_argument("--redis", action="store_true", help="start a redis-server for the nodes")
+    p.add_argument("--pg-admin", default=None, help="PostgreSQL URL to create a database with")
+    p.add_argument("--host", default="127.0.0.1", help="where the proxies listen")
+    p.add_argument("--port", type=int, required=True, help="the IRC proxy's port")
+    p.add_argument("--web-port", type=int, default=0, help="the web proxy's port (0: none)")
+    p.add_argument("--data-dir", required=True, help="nodes' data directories go under it")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    serve_args: list[str] = []
+    if "--" in tokens:
+        at = tokens.index("--")
+        tokens, serve_args = tokens[:at], tokens[at + 1 :]
+    args = build_parser().parse_args(tokens)
+    if args.nodes < 1:
+        raise SystemExit("proxied_nodes: --nodes must be at least 1")
+    # SIGTERM during start-up must still stop what was started: make it an exception until the
+    # event loop takes the signal over.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    cluster = start_cluster(args, serve_args)
+    try:
+        return asyncio.run(_run(args, cluster))
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        cluster.stop()
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

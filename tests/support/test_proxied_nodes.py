@@ -1,0 +1,114 @@
+"""The conformance runner's wrapper: real `socketchat serve` nodes behind the round-robin proxy,
+started and stopped as one process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.support import free_port, wait_for_port
+from tests.support.irc import IRCClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def wrapper(tmp_path: Path, *args: str) -> Iterator[tuple[subprocess.Popen[str], int, int]]:
+    port, web_port = free_port(), free_port()
+    env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}:{ROOT}", PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "tests.support.proxied_nodes", *args]
+    cmd += ["--port", str(port), "--web-port", str(web_port), "--data-dir", str(tmp_path)]
+    cmd += ["--", "--log-level", "WARNING"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, text=True, stderr=subprocess.PIPE)
+    try:
+        wait_for_port(port, timeout=60)
+        yield proc, port, web_port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+def accepting(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def node_ports(proc: subprocess.Popen[str]) -> list[int]:
+    """The IRC ports the wrapper's `socketchat serve` children listen on (from their argv)."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    ports = []
+    for pid in children:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
+        if "serve" in argv:
+            ports.append(int(argv[argv.index("--port") + 1]))
+    return ports
+
+
+def test_one_node_behind_the_proxy_is_a_whole_server_and_sigterm_stops_it(tmp_path: Path) -> None:
+    with wrapper(tmp_path, "--nodes", "1") as (proc, port, web_port):
+        [node] = node_ports(proc)
+        alice = IRCClient(port).register("alice")
+        bob = IRCClient(port).register("bob")
+        alice.send("JOIN #t")
+        alice.expect("366")
+        bob.send("JOIN #t")
+        bob.expect("366")
+        alice.send("PRIVMSG #t :hello through the proxy")
+        assert bob.expect("PRIVMSG").param(1) == "hello through the proxy"
+        bob.send("QUIT :bye")
+        assert bob.expect("ERROR")  # the half-close after QUIT still brings the ERROR
+        assert accepting(web_port)  # the web port is proxied too
+        alice.close()
+        bob.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert not accepting(port)
+        assert not accepting(node)  # the node went with it
+        assert (tmp_path / "socketchat.db").exists()  # one node: the data dir itself
+
+
+def test_connections_alternate_between_the_nodes(tmp_path: Path) -> None:
+    """Two independent nodes (no Redis): the 1st and 3rd client share a node, the 2nd is alone
+    on the other, so WHOIS tells where each landed."""
+    with wrapper(tmp_path, "--nodes", "2") as (proc, port, _):
+        ports = node_ports(proc)
+        assert len(ports) == 2
+        for p in ports:
+            wait_for_port(p)
+        a = IRCClient(port).register("a")
+        b = IRCClient(port).register("b")
+        c = IRCClient(port).register("c")
+        a.send("WHOIS c")
+        a.expect("311")
+        a.send("WHOIS b")
+        a.expect("401")
+        b.send("WHOIS a")
+        b.expect("401")
+        for client in (a, b, c):
+            client.close()
+        assert {p.name for p in tmp_path.iterdir()} >= {"node0", "node1"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        assert not any(accepting(p) for p in ports)
+
+
+def test_a_node_that_dies_ends_the_cluster(tmp_path: Path) -> None:
+    with wrapper(tmp_path, "--nodes", "2") as (proc, port, _):
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        os.kill(int(children[0]), signal.SIGKILL)
+        assert proc.wait(timeout=20) == 1
+        assert proc.stderr is not None
+        assert "a node or Redis exited" in proc.stderr.read()
+        assert not accepting(port)
