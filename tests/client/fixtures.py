@@ -44,8 +44,10 @@ def scenarios() -> list[tuple[str, dict[str, Any]]]:
 
 
 def parsed(line: str) -> list[str]:
+    """Command and parameters; tags first (``@k=v;…``, sorted) when the line has any."""
     msg = parse_message(line)
-    return [msg.command, *msg.params]
+    tags = ["@" + ";".join(sorted(f"{k}={v}" for k, v in msg.tags.items()))] if msg.tags else []
+    return [*tags, msg.command, *msg.params]
 
 
 def neutral_line(line: ChatLine) -> dict[str, Any]:
@@ -61,6 +63,11 @@ def neutral_line(line: ChatLine) -> dict[str, Any]:
         "self": line.self_msg,
         "highlight": line.highlight,
         "history": line.history,
+        "msgid": line.msgid,
+        "reply": line.reply.msgid if line.reply else None,
+        "quote_nick": line.reply.nick if line.reply else None,
+        "quote_text": line.reply.text if line.reply else None,
+        "redacted": line.redacted,
     }
 
 
@@ -154,6 +161,17 @@ class Runner:
             core.load_older(step["older"], now, step.get("limit"))
         elif "disconnect" in step:
             core.connection_lost(now, step["disconnect"] or None)
+        elif "composing" in step:
+            core.composing(step["composing"], now, step.get("buffer"))
+        elif "tick" in step:
+            self.now += step["tick"]
+            core.tick(self.now)
+        elif "react" in step:
+            r = step["react"]
+            core.react(r.get("buffer", core.current), r["msgid"], r["emoji"], now)
+        elif "reply_to" in step:
+            r = step["reply_to"]
+            core.reply(r.get("buffer", core.current), r["msgid"], r["text"], now)
         self.pump()
         if "sent" in step:
             want = [parsed(line) for line in step["sent"]]
@@ -212,6 +230,16 @@ class Runner:
                 got[key] = {b: core.unread(b) for b in value}
             elif key == "highlight":
                 got[key] = {b: self.highlighted(b) for b in value}
+            elif key == "typing":
+                got[key] = {b: list(core.typing(b)) for b in value}
+            elif key == "reactions":
+                got[key] = {
+                    b: {
+                        msgid: {r.emoji: list(r.nicks) for r in core.reactions(b, msgid)}
+                        for msgid in msgids
+                    }
+                    for b, msgids in value.items()
+                }
             else:
                 raise AssertionError(f"unknown state key {key}")
         assert got == want, f"state {got}, expected {want}"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, chanops, whois
+from socketchat.client import accounts, chanops, reactions, whois
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -270,6 +270,33 @@ def _identify(core: ClientCore, args: str, buffer: str, now: float) -> None:
         accounts.identify(core, account, words[-1], buffer, now)
 
 
+def _reply(core: ClientCore, args: str, buffer: str, now: float) -> None:
+    ref, _, text = args.partition(" ")
+    if not ref or not text.strip():
+        usage(core, "reply", buffer, now)
+        return
+    if "message-tags" not in core.caps and valid_nick_like(ref):
+        say(core, buffer, f"{ref}: {text.strip()}", now, action=False)  # as people write it
+        return
+    line = reactions.find_line(core, buffer, ref)
+    if line is None or line.msgid is None:
+        core.info(buffer, f"No message {ref!r} here to reply to", now, "error")
+        return
+    reactions.reply(core, buffer, line.msgid, text.strip(), now)
+
+
+def _react(core: ClientCore, args: str, buffer: str, now: float) -> None:
+    words = args.split()
+    if len(words) != 2:
+        usage(core, "react", buffer, now)
+        return
+    line = reactions.find_line(core, buffer, words[0])
+    if line is None or line.msgid is None:
+        core.info(buffer, f"No message {words[0]!r} here to react to", now, "error")
+        return
+    reactions.react(core, buffer, line.msgid, words[1], now)
+
+
 def _quit(core: ClientCore, args: str, buffer: str, now: float) -> None:
     core.leave(args or "Leaving", now)
 
@@ -288,6 +315,12 @@ COMMANDS: dict[str, Command] = {
     "part": Command("/part [#channel] [reason]", "leave a channel", _part),
     "close": Command("/close [tab]", "close this tab (leaves a channel)", _close),
     "me": Command("/me <action>", "send an action (* you waves)", _me),
+    "reply": Command(
+        "/reply <nick|msgid> <message>", "answer a message (their latest, for a nick)", _reply
+    ),
+    "react": Command(
+        "/react <nick|msgid> <emoji>", "react to a message; again: take it back", _react
+    ),
     "nick": Command("/nick <newnick>", "change your nick", _nick),
     "topic": Command("/topic [new topic]", "show or set the channel topic", _topic),
     "away": Command("/away [message]", "mark yourself away; without a message: back", _away),

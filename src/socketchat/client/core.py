@@ -58,7 +58,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from socketchat.client import commands, history, incoming, readmarker, registration
+from socketchat.client import (
+    commands,
+    history,
+    incoming,
+    reactions,
+    readmarker,
+    registration,
+    typing,
+)
 from socketchat.client.events import (
     STATUS_BUFFER,
     BufferKind,
@@ -69,6 +77,7 @@ from socketchat.client.events import (
     LineKind,
     Member,
     NickChanged,
+    Reaction,
     StatusChanged,
 )
 from socketchat.client.helpers import complete_nick
@@ -158,6 +167,7 @@ class ClientCore:
         self.me_prefix_len = 0  # len(":nick!user@host") as the server sees us
         self.pending_account_buffer: str | None = None  # where /register, /identify was typed
         self.negotiation = Negotiation()
+        self.typing_out: typing.Outgoing | None = None  # what we last said about our typing
         self._out: list[bytes] = []
         self._close: CloseRequest | None = None
         self._framing = LineBuffer(RECEIVE_MAX_LINE, MAX_TAGS)
@@ -184,6 +194,7 @@ class ClientCore:
         self.who.clear()
         self.names_requested.clear()
         self.batches.clear()
+        self.typing_out = None
         self._out.clear()
 
     def connecting(self, now: float, server: str = "") -> None:
@@ -223,7 +234,9 @@ class ClientCore:
         self.set_state("reconnecting")
 
     def tick(self, now: float) -> None:
-        """Call about once a second: keep-alive PING and dead-connection detection."""
+        """Call about once a second: keep-alive PING and dead-connection detection; typing
+        indicators paused and expired."""
+        typing.tick(self, now)
         if self.state not in ("registering", "connected"):
             return
         if self._ping_sent is not None:
@@ -310,6 +323,16 @@ class ClientCore:
         buf = self.model.buf(buffer)
         return buf.unread if buf else 0
 
+    def reactions(self, buffer: str, msgid: str) -> tuple[Reaction, ...]:
+        """The reactions under the line `msgid` of `buffer`, as `ReactionsChanged` has them."""
+        buf = self.model.buf(buffer)
+        return reactions.reactions_of(self, buf, msgid) if buf else ()
+
+    def typing(self, buffer: str) -> tuple[str, ...]:
+        """Who is typing (active) in `buffer` now."""
+        buf = self.model.buf(buffer)
+        return tuple(n for n, state, _ in buf.typing.values() if state == "active") if buf else ()
+
     @property
     def queued(self) -> int:
         return len(self.queue)
@@ -372,6 +395,19 @@ class ClientCore:
     def handle_input(self, text: str, now: float, buffer: str | None = None) -> None:
         """A line the user typed in `buffer` (default: the current buffer)."""
         commands.handle_input(self, text, buffer if buffer else self.current, now)
+
+    def composing(self, text: str, now: float, buffer: str | None = None) -> None:
+        """The composer of `buffer` (default: current) now holds `text`: call after every
+        change. Sends typing notifications politely (`socketchat.client.typing`)."""
+        typing.composing(self, buffer or self.current, text, now)
+
+    def reply(self, buffer: str, msgid: str, text: str, now: float) -> None:
+        """Send `text` in `buffer` as a reply to its line `msgid` (the view's reply button)."""
+        reactions.reply(self, buffer, msgid, text, now)
+
+    def react(self, buffer: str, msgid: str, emoji: str, now: float) -> None:
+        """React to the line `msgid` with `emoji`; the same again takes it back."""
+        reactions.react(self, buffer, msgid, emoji, now)
 
     # ------------------------------------------------------------------ for the core's modules
 

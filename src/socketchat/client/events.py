@@ -32,6 +32,16 @@ ConnectionState = Literal["disconnected", "connecting", "registering", "connecte
 
 
 @dataclass(frozen=True, slots=True)
+class Reply:
+    """What a line answers (``+draft/reply``): the message `msgid`, and, when it is in the
+    scrollback, who said it and what (for the quote); "" when it is not known here."""
+
+    msgid: str
+    nick: str = ""
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ChatLine:
     """One line in a buffer. `time` is local and timezone-aware (server-time when sent)."""
 
@@ -44,6 +54,8 @@ class ChatLine:
     highlight: bool = False  # mentions our nick, or a private message to us
     history: bool = False  # replayed history (chathistory), not live
     msgid: str | None = None
+    reply: Reply | None = None  # +draft/reply: the line answers this one
+    redacted: bool = False  # draft/message-redaction: taken back; `text` is then ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +209,83 @@ class ExitRequested:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class TypingChanged:
+    """Who is typing in `buffer` now (``+typing``): `active` typing, or `paused` with text in
+    their box; both empty when nobody is. See `socketchat.client.typing`."""
+
+    buffer: str
+    active: tuple[str, ...]
+    paused: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji under a line, who reacted with it (in order), and whether we did."""
+
+    emoji: str
+    nicks: tuple[str, ...]
+    mine: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReactionsChanged:
+    """The reactions (``+draft/react``) under the line `msgid` of `buffer`, aggregated by
+    emoji in the order they first came; empty when the last one was taken back."""
+
+    buffer: str
+    msgid: str
+    reactions: tuple[Reaction, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LineRedacted:
+    """The line `msgid` of `buffer` was taken back (draft/message-redaction REDACT) by `by`:
+    the view shows it as removed. `line` is the line as now kept (``redacted``, no text)."""
+
+    buffer: str
+    msgid: str
+    line: ChatLine
+    by: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadMarker:
+    """Where "new since you last read" goes in `buffer`: before the first line (not our own)
+    newer than `after`; None: no marker. Set when the user comes to the tab, from the server's
+    read marker (draft/read-marker: what was read on any device) or what was seen here."""
+
+    buffer: str
+    after: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelEntry:
+    """One channel of a /list: its name, how many are in it, its topic."""
+
+    name: str
+    users: int
+    topic: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelList:
+    """The server's answer to /list (322…323), in the server's order: for a browsable list."""
+
+    entries: tuple[ChannelEntry, ...]
+    mask: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceChanged:
+    """A private conversation's peer came online or went offline (MONITOR, 730/731); None:
+    not known (not monitored, e.g. the server has no MONITOR)."""
+
+    nick: str
+    online: bool | None
+
+
 Event = (
     ChatLine
     | BufferOpened
@@ -213,4 +302,10 @@ Event = (
     | ExitRequested
     | BufferReset
     | HistoryInserted
+    | TypingChanged
+    | ReactionsChanged
+    | LineRedacted
+    | UnreadMarker
+    | ChannelList
+    | PresenceChanged
 )

@@ -13,7 +13,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, chanops, history, readmarker, registration, who, whois
+from socketchat.client import (
+    accounts,
+    chanops,
+    history,
+    reactions,
+    readmarker,
+    registration,
+    typing,
+    who,
+    whois,
+)
 from socketchat.client.events import (
     STATUS_BUFFER,
     ChatLine,
@@ -22,7 +32,7 @@ from socketchat.client.events import (
     TopicChanged,
 )
 from socketchat.client.helpers import local_time, parse_server_time
-from socketchat.client.outgoing import drop_queue, flush_queue
+from socketchat.client.outgoing import drop_queue, flush_queue, quote
 from socketchat.client.state import User
 from socketchat.irc.message import Message
 
@@ -152,6 +162,9 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
     buf = model.buf(buffer)
     if msgid and buf and any(line.msgid == msgid for line in buf.lines):
         return  # shown already: a repeated echo, or history that overlaps what came live
+    if buf is not None and not is_history and sender:
+        typing.spoke(core, buf, sender)
+    replied = msg.tags.get("+draft/reply")
     line = ChatLine(
         buffer,
         when,
@@ -162,6 +175,7 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
         highlight=highlight,
         history=is_history,
         msgid=msgid,
+        reply=quote(buf, replied) if replied else None,
     )
     if not (is_history and history.collect(core, msg, line)):
         model.add_line(buffer, line)
@@ -550,6 +564,7 @@ HANDLERS: dict[str, Handler] = {
     "FAIL": _on_fail,
     "REGISTER": accounts.on_register,
     "MARKREAD": readmarker.on_markread,
+    "TAGMSG": reactions.on_tagmsg,
 }
 
 NUMERICS: dict[str, Handler] = {

@@ -13,14 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from socketchat.client import typing
 from socketchat.client.accounts import mask_secret
-from socketchat.client.events import ChatLine
+from socketchat.client.events import ChatLine, Reply
 from socketchat.client.helpers import local_time
+from socketchat.irc.message import Message
 
 if TYPE_CHECKING:
     from socketchat.client.core import ClientCore
+    from socketchat.client.state import Buffer
 
-__all__ = ["Queued", "drop_queue", "flush_queue", "say", "split_utf8"]
+__all__ = ["Queued", "drop_queue", "flush_queue", "quote", "say", "split_utf8"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class Queued:
     target: str
     text: str
     action: bool
+    reply: str | None = None  # +draft/reply: the msgid answered
 
 
 def say(
@@ -39,8 +43,10 @@ def say(
     action: bool,
     focus: bool = False,
     origin: str | None = None,
+    reply: str | None = None,
 ) -> None:
-    """Send `text` (or a /me `action`) to `target`, opening its buffer; queue it when offline."""
+    """Send `text` (or a /me `action`) to `target`, opening its buffer; queue it when offline.
+    `reply`: the msgid of the line it answers (``+draft/reply``)."""
     model = core.model
     buf = model.buf(target)
     if buf is not None and buf.kind == "status":
@@ -69,21 +75,26 @@ def say(
                 target, f"Not connected and the queue is full; NOT sent: {text}", now, "error"
             )
             return
-        core.queue.append(Queued(target, text, action))
+        core.queue.append(Queued(target, text, action, reply))
         core.info(target, f"(queued until reconnected) {text}", now)
         core.emit_status()
         return
-    send_text(core, target, text, now, action)
+    send_text(core, target, text, now, action, reply)
 
 
-def send_text(core: ClientCore, target: str, text: str, now: float, action: bool) -> None:
-    """PRIVMSGs for `text`, split to fit the server's 512-byte lines as others will see them."""
+def send_text(
+    core: ClientCore, target: str, text: str, now: float, action: bool, reply: str | None = None
+) -> None:
+    """PRIVMSGs for `text`, split to fit the server's 512-byte lines as others will see them;
+    each piece of a reply carries the ``+draft/reply`` tag."""
+    typing.message_sent(core, target)
+    tags = {"+draft/reply": reply} if reply and "message-tags" in core.caps else {}
     overhead = len(f":{core.nick}!{'x' * 10}@{'x' * 63} PRIVMSG {target} :".encode())
     overhead = max(overhead, core.me_prefix_len + len(f" PRIVMSG {target} :".encode()))
     budget = 510 - overhead - (9 if action else 0)
     for chunk in split_utf8(text, max(budget, 60)):
         body = f"\x01ACTION {chunk}\x01" if action else chunk
-        core.send("PRIVMSG", target, body)
+        core.send_message(Message("PRIVMSG", (target, body), tags=tags))
         if "echo-message" not in core.caps:
             core.model.add_line(
                 target,
@@ -94,8 +105,15 @@ def send_text(core: ClientCore, target: str, text: str, now: float, action: bool
                     mask_secret(target, chunk),
                     "action" if action else "message",
                     self_msg=True,
+                    reply=quote(core.model.buf(target), reply) if tags and reply else None,
                 ),
             )
+
+
+def quote(buf: Buffer | None, msgid: str) -> Reply:
+    """The `Reply` of a line answering `msgid` in `buf`: quoted when that line is there."""
+    line = next((x for x in reversed(buf.lines) if x.msgid == msgid), None) if buf else None
+    return Reply(msgid, line.nick, line.text) if line and not line.redacted else Reply(msgid)
 
 
 def flush_queue(core: ClientCore, now: float, channel: str | None = None) -> None:
@@ -112,7 +130,7 @@ def flush_queue(core: ClientCore, now: float, channel: str | None = None) -> Non
             else not is_chan or model.fold(item.target) not in core.wanted
         )
         if ready and model.buf(item.target) is not None:
-            send_text(core, item.target, item.text, now, item.action)
+            send_text(core, item.target, item.text, now, item.action, item.reply)
         elif ready:
             continue
         else:

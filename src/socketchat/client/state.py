@@ -66,6 +66,13 @@ class Buffer:
     history_done: bool = False  # the start of the server's history is shown
     said_no_history: bool = False
     read_at: datetime | None = None  # draft/read-marker: read up to here (on any device)
+    seen_at: datetime | None = None  # the newest line when the user last left this tab
+    marker: datetime | None = None  # "new since you last read" after this (`UnreadMarker`)
+    marker_pending: bool = False  # came here before the read marker was known
+    # +typing: folded nick → (nick, "active" or "paused", since when, by the caller's clock)
+    typing: dict[str, tuple[str, str, float]] = field(default_factory=dict)
+    # msgid → emoji → folded nick → nick (+draft/react), oldest msgid first
+    reactions: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def trim(self) -> None:
         while len(self.lines) > self.limit:

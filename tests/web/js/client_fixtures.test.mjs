@@ -11,13 +11,17 @@ import { parseMessage } from "../../../src/socketchat/web/static/irc.js";
 
 const DIR = new URL("../../fixtures/client/", import.meta.url);
 
+const NOW = 1_700_000_000;
+
+/** Command and parameters; tags first (`@k=v;…`, sorted) when the line has any. */
 function parsed(line) {
   const msg = parseMessage(line);
-  return [msg.command, ...msg.params];
+  const tags = Object.entries(msg.tags).map(([k, v]) => `${k}=${v}`).sort();
+  return [...(tags.length ? ["@" + tags.join(";")] : []), msg.command, ...msg.params];
 }
 
 function neutralLine(line) {
-  return { buffer: line.buffer, kind: line.kind, nick: line.nick, text: line.text, self: Boolean(line.self), highlight: Boolean(line.highlight), history: Boolean(line.history) };
+  return { buffer: line.buffer, kind: line.kind, nick: line.nick, text: line.text, self: Boolean(line.self), highlight: Boolean(line.highlight), history: Boolean(line.history), msgid: line.msgid || null, reply: line.reply ? line.reply.msgid : null, quote_nick: line.reply ? line.reply.nick : null, quote_text: line.reply ? line.reply.text : null, redacted: Boolean(line.redacted) };
 }
 
 function lineMatches(spec, line) {
@@ -50,6 +54,8 @@ class Runner {
       askNick: c.ask_nick || false,
     });
     this.known = this.names();
+    this.now = NOW;
+    this.core.clock = () => this.now * 1000;
     this.core.transmit = (line) => this.out.push(parsed(line));
     this.core.onEvent = (event) => this.event(event);
   }
@@ -73,6 +79,7 @@ class Runner {
 
   run() {
     this.scenario.steps.forEach((step, index) => {
+      this.now += 1;
       try {
         this.step(step);
       } catch (err) {
@@ -99,6 +106,15 @@ class Runner {
       core.requestOlder(step.older, step.limit || undefined);
     } else if ("disconnect" in step) {
       core.connectionLost(step.disconnect);
+    } else if ("composing" in step) {
+      core.composing(step.composing, step.buffer || core.current);
+    } else if ("tick" in step) {
+      this.now += step.tick;
+      core.tick();
+    } else if ("react" in step) {
+      core.react(step.react.buffer || core.current, step.react.msgid, step.react.emoji);
+    } else if ("reply_to" in step) {
+      core.reply(step.reply_to.buffer || core.current, step.reply_to.msgid, step.reply_to.text);
     }
     if ("sent" in step) {
       const got = this.out;
@@ -152,6 +168,8 @@ class Runner {
       else if (key === "modes") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.modeString(b)]));
       else if (key === "unread") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.buf(b) ? core.buf(b).unread : 0]));
       else if (key === "highlight") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, Boolean(core.buf(b) && core.buf(b).highlight)]));
+      else if (key === "typing") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.typingIn(b)]));
+      else if (key === "reactions") got[key] = Object.fromEntries(Object.entries(value).map(([b, ids]) => [b, Object.fromEntries(Object.keys(ids).map((id) => [id, Object.fromEntries(core.reactionsOf(b, id).map((r) => [r.emoji, r.nicks]))]))]));
       else throw new Error(`unknown state key ${key}`);
     }
     assert.deepEqual(got, want);

@@ -12,8 +12,10 @@ import { HistoryMethods } from "./history.js";
 import { IncomingMethods } from "./incoming.js";
 import { formatLine, parseMessage } from "./irc.js";
 import { OutgoingMethods } from "./outgoing.js";
+import { ReactionMethods } from "./reactions.js";
 import { RegistrationMethods, WANTED_CAPS } from "./registration.js";
 import { mixin, StateMethods, STATUS } from "./state.js";
+import { TypingMethods } from "./typing.js";
 import { WhoMethods } from "./who.js";
 import { WhoisMethods } from "./whois.js";
 
@@ -46,6 +48,7 @@ export class ChatCore {
     this.whois = new Map(); // folded nick → the WHOIS card being gathered
     this.whoisBuffers = new Map(); // folded nick → where /whois was typed
     this.current = STATUS;
+    this.clock = () => Date.now(); // milliseconds; the fixtures' runner sets its own
     this.transmit = () => {};
     this.onEvent = () => {};
     this.resetConnection();
@@ -68,6 +71,7 @@ export class ChatCore {
     this.pendingLogin = null; // {account, password} from /register or /identify, kept on success
     this.who = []; // pending WHO requests, in order
     this.namesRequested = new Set();
+    this.typingOut = null; // {target, state, sentAt, typedAt}: what we last said about our typing
   }
 
   connecting(server) {
@@ -139,6 +143,11 @@ export class ChatCore {
     this.transmit(formatLine(command, params));
   }
 
+  /** One line with IRCv3 tags (client tags: +typing, +draft/reply, +draft/react). */
+  transmitLine(command, params, tags) {
+    this.transmit(formatLine(command, params, tags));
+  }
+
   hostOf(msg) {
     return msg.source && msg.source.includes("@") ? msg.source.split("@").pop() : null;
   }
@@ -180,4 +189,4 @@ export class ChatCore {
   }
 }
 
-mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods, WhoisMethods);
+mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods, WhoisMethods, TypingMethods, ReactionMethods);

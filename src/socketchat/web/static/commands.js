@@ -15,6 +15,8 @@ export const COMMANDS = {
   part: ["/part [#channel] [reason]", "leave a channel"],
   close: ["/close [tab]", "close this tab (leaves a channel)"],
   me: ["/me <action>", "send an action (* you waves)"],
+  reply: ["/reply <nick|msgid> <message>", "answer a message (their latest, for a nick)"],
+  react: ["/react <nick|msgid> <emoji>", "react to a message; again: take it back"],
   nick: ["/nick <newnick>", "change your nick"],
   topic: ["/topic [new topic]", "show or set the channel topic"],
   away: ["/away [message]", "mark yourself away; without a message: back"],
@@ -254,6 +256,25 @@ export class CommandMethods {
     if (this.registered || this.awaitingNick) this.chooseNick(nick); // also the answer to a refused nick
     else this.info(buffer, `Your nick will be ${nick} when connected`);
     this.emit({ type: "desired-nick", nick });
+  }
+
+  cmd_reply(args, buffer) {
+    const space = args.indexOf(" ");
+    const ref = space < 0 ? args : args.slice(0, space);
+    const text = space < 0 ? "" : args.slice(space + 1).trim();
+    if (!ref || !text) return this.usage("reply", buffer);
+    if (!this.caps.has("message-tags") && this.nickLike(ref)) return this.say(buffer, `${ref}: ${text}`, { action: false });
+    const line = this.findLine(buffer, ref);
+    if (!line || !line.msgid) return this.info(buffer, `No message "${ref}" here to reply to`, "error");
+    this.reply(buffer, line.msgid, text);
+  }
+
+  cmd_react(args, buffer) {
+    const words = args.split(/\s+/).filter(Boolean);
+    if (words.length !== 2) return this.usage("react", buffer);
+    const line = this.findLine(buffer, words[0]);
+    if (!line || !line.msgid) return this.info(buffer, `No message "${words[0]}" here to react to`, "error");
+    this.react(buffer, line.msgid, words[1]);
   }
 
   cmd_me(args, buffer) {

@@ -71,7 +71,10 @@ export class IncomingMethods {
     const msgid = msg.tags.msgid || null;
     const buf = this.buf(buffer);
     if (msgid && buf && buf.lines.some((l) => l.msgid === msgid)) return; // a repeated echo, or history already shown
-    this.line(buffer, { time, exact, nick: sender || this.network, text, kind, self, highlight, history, msgid, batch });
+    if (buf && !history && sender) this.typingSpoke(buf, sender);
+    const replied = msg.tags["+draft/reply"];
+    const reply = replied ? this.quote(buf, replied) : null;
+    this.line(buffer, { time, exact, nick: sender || this.network, text, kind, self, highlight, history, msgid, batch, reply });
   }
 
   on_NOTICE(msg) { this.on_PRIVMSG(msg); }

@@ -4,7 +4,7 @@
 import { splitUtf8 } from "./irc.js";
 
 export class OutgoingMethods {
-  say(target, text, { action, focus = false, origin = null }) {
+  say(target, text, { action, focus = false, origin = null, reply = null }) {
     let buf = this.buf(target);
     if (buf && buf.kind === "status") {
       return this.info(target, "This is the status tab: /join #channel or /pm <nick> <message>; /help lists all", "error");
@@ -19,20 +19,23 @@ export class OutgoingMethods {
       if (this.queue.length >= this.maxQueued) {
         return this.info(buf.name, `Not connected and the queue is full; NOT sent: ${text}`, "error");
       }
-      this.queue.push({ target: buf.name, text, action });
+      this.queue.push({ target: buf.name, text, action, reply });
       this.info(buf.name, `(queued until reconnected) ${text}`, "queued");
       this.emit({ type: "status" });
       return;
     }
-    this.sendText(buf.name, text, action);
+    this.sendText(buf.name, text, action, reply);
   }
 
-  sendText(target, text, action) {
+  /** PRIVMSGs for `text`, split to the line length; each piece of a reply carries +draft/reply. */
+  sendText(target, text, action, reply = null) {
+    this.typingMessageSent(target);
+    const tags = reply && this.caps.has("message-tags") ? { "+draft/reply": reply } : null;
     const budget = 510 - new TextEncoder().encode(`:${this.nick}!${"x".repeat(10)}@${"x".repeat(63)} PRIVMSG ${target} :`).length - (action ? 9 : 0);
     for (const chunk of splitUtf8(text, Math.max(budget, 60))) {
-      this.send("PRIVMSG", target, action ? `\x01ACTION ${chunk}\x01` : chunk);
+      this.transmitLine("PRIVMSG", [target, action ? `\x01ACTION ${chunk}\x01` : chunk], tags);
       if (!this.caps.has("echo-message")) {
-        this.line(target, { nick: this.nick, text: chunk, kind: action ? "action" : "message", self: true });
+        this.line(target, { nick: this.nick, text: chunk, kind: action ? "action" : "message", self: true, reply: tags ? this.quote(this.buf(target), reply) : null });
       }
     }
   }
@@ -43,7 +46,7 @@ export class OutgoingMethods {
     for (const item of this.queue) {
       const chan = this.isChannel(item.target);
       const ready = channel !== null ? this.fold(item.target) === this.fold(channel) : !chan || !this.wanted.has(this.fold(item.target));
-      if (ready && this.buf(item.target)) this.sendText(item.target, item.text, item.action);
+      if (ready && this.buf(item.target)) this.sendText(item.target, item.text, item.action, item.reply);
       else if (!ready) keep.push(item);
     }
     if (keep.length !== this.queue.length) {

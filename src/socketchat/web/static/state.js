@@ -154,7 +154,7 @@ export class StateMethods {
   openBuffer(name, kind, focus) {
     let buf = this.buf(name);
     if (!buf) {
-      buf = { name, kind, lines: [], unread: 0, highlight: false, topic: "", modes: new Map(), joined: false, members: new Map(), namesPending: null };
+      buf = { name, kind, lines: [], unread: 0, highlight: false, topic: "", modes: new Map(), joined: false, members: new Map(), namesPending: null, typing: new Map(), reactions: new Map() };
       this.buffers.set(this.fold(name), buf);
       this.emit({ type: "buffers" });
     }
@@ -196,7 +196,7 @@ export class StateMethods {
   line(buffer, { batch = null, ...fields }) {
     const buf = this.buf(buffer);
     if (!buf) return null;
-    const line = { time: new Date(), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, ...fields, buffer: buf.name };
+    const line = { time: new Date(), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, ...fields, buffer: buf.name };
     if (line.history && batch && this.batches.has(batch)) {
       this.batches.get(batch).lines.push(line); // placed when the batch ends
       return line;
