@@ -17,9 +17,10 @@ Every stored message belongs to one *conversation key*:
   those lines again; whoever recreates ``#vault`` later (and is made op) gets a new era and
   sees none of them, and neither does anyone after a restart. They only wait for retention.
   (History stored before schema version 2 did not record this, so its channel lines count as
-  closed.) CHATHISTORY, replay on join and any later search read through `HistoryView`, which
-  `channel_view` makes: the one place that decides. A registered channel (issue 12) will keep
-  one permanent era and decide there, by its access list, who reads it.
+  closed.) CHATHISTORY, replay on join and SEARCH read through `HistoryView`, which
+  `channel_view` makes: the one place that decides (`search_scope` gathers them for SEARCH).
+  A registered channel (issue 12) will keep one permanent era and decide there, by its
+  access list, who reads it.
 * a private message to the pair of its parties' *identities*, ``p:<id> <id>`` (sorted). An
   identity is ``a:<account>`` for a client logged in to an account, else ``c:<random token>``
   made for that one connection. So a private conversation is readable only by its two parties:
@@ -144,6 +145,7 @@ class Persistence:
             "draft/chathistory": "",
             "draft/message-redaction": "",
             "draft/event-playback": "",
+            "soju.im/search": "",
             "draft/account-registration": "before-connect",
             "sasl": "PLAIN,EXTERNAL",
         }
@@ -461,6 +463,23 @@ class Persistence:
         return HistoryView(
             private_key(self.identity(session), peer), events=EVENT_PLAYBACK in session.caps
         )
+
+    def search_scope(
+        self, server: Server, session: Session, target: str = ""
+    ) -> tuple[dict[str, tuple[str, ...]], str] | None:
+        """What SEARCH (soju.im/search) may look through for `session`: the scope and party of
+        `Backend.search`. With a `target`, that one conversation, exactly as CHATHISTORY reads
+        it (`history_view`; None: not readable, or no such thing); without, every channel it
+        is in (`channel_view` of each) and all its own private conversations."""
+        if target:
+            view = self.history_view(server, session, target)
+            return None if view is None else ({view.key: view.eras}, "")
+        scope: dict[str, tuple[str, ...]] = {}
+        for channel in session.channels.values():
+            view = self.channel_view(session, channel)
+            if view is not None:
+                scope[view.key] = view.eras
+        return scope, self.identity(session)
 
     def channel_view(self, session: Session, channel: Channel) -> HistoryView | None:
         """Who reads a channel's history, decided in one place (see the module docstring).

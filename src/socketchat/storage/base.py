@@ -77,6 +77,33 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """What a search asks for (soju.im/search). Every given part must match.
+
+    `text`: words that must all occur, each as the start of a word (`storage/fulltext.py`;
+    "" matches every line); `sender`: the nick it was said with ("" anyone; ASCII letters
+    compared without case); `after_ms`/`before_ms`: the time it was said, inclusive (None: no
+    bound). The `limit` newest matches come back, or the oldest ones from `after_ms` when only
+    that bound is given ("search from that time"); oldest first either way.
+    """
+
+    text: str = ""
+    sender: str = ""
+    after_ms: int | None = None
+    before_ms: int | None = None
+    limit: int = 100
+
+    @property
+    def from_start(self) -> bool:
+        return self.after_ms is not None and self.before_ms is None
+
+
+class SearchTimeout(Exception):
+    """A search ran longer than the backend allows (a word that matches millions of lines in
+    conversations the asker cannot read): it was stopped, and nothing is returned."""
+
+
+@dataclass(frozen=True, slots=True)
 class Conversation:
     """A private conversation: its key, the two parties' identities, and their latest nicks."""
 
@@ -229,6 +256,16 @@ class HistoryStore(Protocol):
     def prune_batches(self, *, before_ms: int = 0, keep_per_key: int = 0) -> Iterator[int]:
         """`prune` in small bounded batches, one per `next()` (each yields how many went), so
         that the caller can commit and serve others in between. Same result as `prune`."""
+
+    def search(
+        self, scope: Mapping[str, Collection[str]], party: str, query: SearchQuery
+    ) -> list[StoredMessage]:
+        """Full-text search (soju.im/search): the PRIVMSG and NOTICE lines matching `query` in
+        the conversations of `scope` (key -> the eras whose restricted lines the asker may
+        read, as `eras` elsewhere) and, unless `party` is "", in every private conversation
+        of `party` (an identity). Oldest first, at most `query.limit`. Raises `SearchTimeout`
+        when it would take too long. The index follows every append, delete, prune and
+        rename at once."""
 
     def latest_times(
         self,

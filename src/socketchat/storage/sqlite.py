@@ -43,11 +43,14 @@ from socketchat.storage.base import (
     Account,
     Conversation,
     Position,
+    SearchQuery,
+    SearchTimeout,
     ServerBan,
     StorageError,
     StoredMessage,
 )
 from socketchat.storage.datadir import create_private_file, prepare_data_dir
+from socketchat.storage.fulltext import TOKENIZER, fold_sql, match_query
 
 log = logging.getLogger("socketchat.storage")
 
@@ -150,6 +153,33 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (account, key)
     ) WITHOUT ROWID;
     """,
+    # 7 -> 8: full-text search (soju.im/search). A contentless FTS5 index of the text of every
+    # PRIVMSG and NOTICE (rowid = messages.seq), folded for Persian first (storage/fulltext.py:
+    # the folding is part of this step), built here for the lines already stored and kept in
+    # step by triggers: every insert, delete (REDACT, retention) and change of text. Contentless
+    # (content=''): the text is not stored twice; a delete names the folded text it indexed.
+    # RENAME changes only `key`, which the index does not hold.
+    f"""
+    CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='', tokenize='{TOKENIZER}');
+    INSERT INTO messages_fts (rowid, text)
+        SELECT seq, {fold_sql("text")} FROM messages WHERE command IN ('PRIVMSG', 'NOTICE');
+    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+        WHEN new.command IN ('PRIVMSG', 'NOTICE') BEGIN
+        INSERT INTO messages_fts (rowid, text) VALUES (new.seq, {fold_sql("new.text")});
+    END;
+    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+        WHEN old.command IN ('PRIVMSG', 'NOTICE') BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+            VALUES ('delete', old.seq, {fold_sql("old.text")});
+    END;
+    CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, command ON messages BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, text)
+            SELECT 'delete', old.seq, {fold_sql("old.text")}
+            WHERE old.command IN ('PRIVMSG', 'NOTICE');
+        INSERT INTO messages_fts (rowid, text) SELECT new.seq, {fold_sql("new.text")}
+            WHERE new.command IN ('PRIVMSG', 'NOTICE');
+    END;
+    """,
 ]
 
 _INSERT = (
@@ -210,6 +240,7 @@ class SqliteBackend:
     MAX_PENDING_BYTES = 4 * 1024 * 1024  # lines kept in memory while writes fail
     PRUNE_BATCH_ROWS = 200  # retention: messages deleted per batch at most (~25 ms on 1 M rows)
     PRUNE_SCAN_ENTRIES = 50_000  # retention: index entries looked at per batch, about
+    SEARCH_TIME_LIMIT = 0.5  # seconds one SEARCH may run (the spec asks for a timeout)
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -230,6 +261,12 @@ class SqliteBackend:
             # space for anyone reading the file; FAST: no extra I/O beyond the page it is in
             self.db.execute("PRAGMA secure_delete=FAST")
             self.migrate()
+            if sqlite3.sqlite_version_info >= (3, 42, 0):
+                # a redacted or pruned line's words leave the search index's pages at once,
+                # not at the next merge of its segment (FTS5 secure-delete, SQLite 3.42+)
+                self.db.execute(
+                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)"
+                )
             # Every account name (folded), so that the lookup made for each nick a client takes
             # (nick protection) answers "no such account" without a query: in WAL mode every
             # read transaction costs file-lock system calls. Only this connection writes
@@ -659,6 +696,74 @@ class SqliteBackend:
             (json.dumps(wanted), party, party, party, after_ms, before_ms, limit),
         ).fetchall()
         return [(int(latest), str(name)) for latest, name in rows]
+
+    def search(
+        self, scope: Mapping[str, Collection[str]], party: str, query: SearchQuery
+    ) -> list[StoredMessage]:
+        """Full-text search (see `HistoryStore.search`), in one statement.
+
+        The conversations to look in are a CTE (`wanted`: key and readable era, from JSON, plus
+        the private conversations of `party`), so their number costs nothing in SQL text.
+        With words, the FTS5 index is walked newest first (rowid = seq, which follows time;
+        FTS5 reads its doclists backwards without sorting) and each match is looked up in
+        `messages` and kept if its conversation is wanted, stopping at `limit`: the cost
+        grows with the matches skipped, not with history. Without words, the history index
+        of the wanted conversations is read by time. Either way the statement is stopped
+        after `SEARCH_TIME_LIMIT` seconds (a progress handler): `SearchTimeout`.
+        """
+        self._write_pending()
+        wanted = [[key, era] for key, eras in scope.items() for era in (eras or ("",))]
+        where = [
+            "m.key IN (SELECT key FROM wanted)",
+            "(m.restricted = 0 OR EXISTS (SELECT 1 FROM wanted AS w"
+            " WHERE w.key = m.key AND w.era = m.era AND m.era != ''))",
+            "m.command IN ('PRIVMSG', 'NOTICE')",
+        ]
+        args: list[Any] = []
+        if query.after_ms is not None:
+            where.append("m.time_ms >= ?")
+            args.append(query.after_ms)
+        if query.before_ms is not None:
+            where.append("m.time_ms <= ?")
+            args.append(query.before_ms)
+        if query.sender:
+            where.append("m.source LIKE ? ESCAPE '\\'")
+            escaped = query.sender.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args.append(escaped + "!%")
+        direction = "" if query.from_start else " DESC"
+        if query.text:
+            match = match_query(query.text)
+            if match is None:
+                return []
+            source = "messages_fts AS f CROSS JOIN messages AS m ON m.seq = f.rowid"
+            where.insert(0, "messages_fts MATCH ?")
+            args.insert(0, match)
+            order = f"f.rowid{direction}"
+        else:
+            source = "messages AS m"
+            order = f"m.time_ms{direction}, m.seq{direction}"
+        sql = (
+            "WITH wanted(key, era) AS ("
+            " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)"
+            " UNION ALL SELECT key, '' FROM conversations"
+            "  WHERE ? != '' AND (party_a = ? OR party_b = ?))"
+            f" SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM {source}"
+            f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+        )
+        args = [json.dumps(wanted), party, party, party, *args, query.limit]
+        deadline = time.monotonic() + self.SEARCH_TIME_LIMIT
+        self.db.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
+        try:
+            rows = self.db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise SearchTimeout(f"search stopped after {self.SEARCH_TIME_LIMIT} s") from None
+            raise
+        finally:
+            self.db.set_progress_handler(None, 0)
+        found = [_row(r) for r in rows]
+        found.sort(key=lambda m: m.position)
+        return found
 
     def prune(self, *, before_ms: int = 0, keep_per_key: int = 0) -> int:
         """All of retention at once (tests, tools): the sum of `prune_batches`."""

@@ -118,6 +118,11 @@ HELP: dict[str, tuple[str, ...]] = {
         "REHASH",
         "Reloads the configuration file without dropping anyone (IRC operators).",
     ),
+    "SEARCH": (
+        "SEARCH <text=words;in=target;from=nick;after=time;before=time;limit=n>",
+        "Searches the history you may read (soju.im/search); every attribute is optional.",
+        "Write a space in a value as \\s, e.g. SEARCH text=meeting\\sroom;in=#class.",
+    ),
     "SETNAME": ("SETNAME <realname>", "Changes your real name (the setname capability)."),
     "SUMMON": ("SUMMON <user>", "Not available here (445)."),
     "TAGMSG": ("TAGMSG <target>", "A message with only tags (reactions, typing)."),

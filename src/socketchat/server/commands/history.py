@@ -165,16 +165,26 @@ def send_history(
     history.
     """
     plain = replay and "batch" not in s.caps and "server-time" not in s.caps
-    lines: list[Message] = []
-    for row in rows:
-        single = _to_message(row, plain)
-        lines.extend(multiline.expand(server, s, row, single) or (single,))
+    lines = history_lines(server, s, rows, plain=plain)
     framed = replay and "batch" not in s.caps  # else the batch says it is history
     if framed:
         s.send(Message("NOTICE", (target, HISTORY_START), server.name))
     s.send_batch("chathistory", (target,), lines)  # (a nested multiline batch keeps its own)
     if framed:
         s.send(Message("NOTICE", (target, HISTORY_END), server.name))
+
+
+def history_lines(
+    server: Server, s: Session, rows: Sequence[StoredMessage], *, plain: bool = False
+) -> list[Message]:
+    """Stored messages as the lines that send them to `s`, as they were relayed (their msgid,
+    time, account and client tags; a multiline message as its nested batch): CHATHISTORY,
+    replay and SEARCH results alike. `plain`: each text prefixed with its time."""
+    lines: list[Message] = []
+    for row in rows:
+        single = _to_message(row, plain)
+        lines.extend(multiline.expand(server, s, row, single) or (single,))
+    return lines
 
 
 _NAMES_CHANNEL = frozenset({"JOIN", "PART", "KICK", "MODE", "TOPIC"})  # events: channel first

@@ -24,6 +24,7 @@ from socketchat.server.commands import (
     readmarker,
     redact,
     registration,
+    search,
     serverinfo,
     users,
     webirc,
@@ -61,6 +62,8 @@ COMMANDS: dict[str, Command] = {
     "TAGMSG": Command(messaging.handle_tagmsg, 1, cost=_TARGETS),
     "BATCH": Command(multiline.handle_batch_command, 1),
     "CHATHISTORY": Command(history.handle_chathistory, 1, cost=Cost(2, lines_per_unit=10)),
+    # a full-text search reads an index and up to 100 lines: a little more than CHATHISTORY
+    "SEARCH": Command(search.handle_search, 1, cost=Cost(3, lines_per_unit=10)),
     "MARKREAD": Command(readmarker.handle_markread, 0),
     "REDACT": Command(redact.handle_redact, 2),  # draft/message-redaction
     "METADATA": Command(metadata.handle_metadata, 0, before_registration=True),
