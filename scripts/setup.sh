@@ -41,8 +41,8 @@ if [ ! -x .venv/bin/python ]; then
     echo "setup: creating .venv"
     python3 -m venv .venv
 fi
-extras="fast"
-[ "$want_test" = 1 ] && extras="fast,test,bench"
+extras="fast,push"
+[ "$want_test" = 1 ] && extras="fast,push,test,bench"
 stamp=".venv/.installed-$extras-$(cat pyproject.toml | cksum | cut -d' ' -f1)"
 if [ ! -e "$stamp" ]; then
     echo "setup: installing Python packages ($extras) into .venv"

@@ -18,6 +18,7 @@ from socketchat.server.config import (
     Operator,
     ServerConfig,
     WebircGateway,
+    WebPushSettings,
     load_config,
 )
 from tests.support.irc import IRCClient
@@ -52,6 +53,7 @@ def _doc_rows(section: str) -> dict[str, str]:
         (Limits, "[limits]"),
         (Operator, "[[operators]]"),
         (WebircGateway, "[[webirc]]"),
+        (WebPushSettings, "[webpush]"),
     ],
 )
 def test_every_setting_is_documented_with_its_real_default(cls: type, section: str) -> None:

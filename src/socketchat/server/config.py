@@ -107,6 +107,33 @@ class WebircGateway:
 
 
 @dataclass(frozen=True, slots=True)
+class WebPushSettings:
+    """Web Push (IRCv3 draft/webpush): mentions and private messages pushed to the browsers
+    and apps of an account that are not looking (`server/webpush.py`, `net/webpush.py`).
+
+    Needs the `push` extra (py-vapid, http-ece) and storage (subscriptions belong to
+    accounts); without either it is off, and said so once at start. Restart to change.
+    """
+
+    enabled: bool = True
+    # the VAPID `sub` claim (RFC 8292): how a push service reaches the operator, a
+    # "mailto:" or "https:" URL; "" means mailto:<admin_email>, else https://<name>
+    subscriber: str = ""
+    max_subscriptions: int = 4  # per account (devices); a fifth REGISTER is refused
+    # seconds to wait before pushing while a device of the account is connected: if one
+    # of them marks the conversation read meanwhile (MARKREAD), nothing is pushed
+    delay: float = 30.0
+    timeout: float = 10.0  # seconds for one POST to a push service, connect to answer
+    ttl: int = 86400  # seconds a push service keeps a message for a device that is off
+    concurrency: int = 8  # POSTs under way at once
+    max_queue: int = 1000  # pushes waiting to be sent; beyond it they are dropped (counted)
+    # hosts (or host:port) whose endpoints may be plain http:// and may resolve to loopback
+    # or private addresses: for tests and a push service on the LAN. Every other endpoint
+    # must be https:// and resolve only to public addresses (checked when sending).
+    allowed_hosts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     name: str = "socketchat.local"
     network: str = "socketchat"
@@ -152,6 +179,7 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     operators: tuple[Operator, ...] = ()
     webirc: tuple[WebircGateway, ...] = ()
+    webpush: WebPushSettings = field(default_factory=WebPushSettings)
 
     def with_overrides(self, **changes: Any) -> ServerConfig:
         """A copy with the given (non-None) settings changed."""
@@ -194,6 +222,15 @@ def validate(config: ServerConfig) -> ServerConfig:
         value = getattr(config.limits, f.name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(f"[limits] {f.name} must be a number >= 0, not {value!r}")
+    push = config.webpush
+    for name in ("max_subscriptions", "delay", "timeout", "ttl", "concurrency", "max_queue"):
+        value = getattr(push, name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"[webpush] {name} must be a number >= 0, not {value!r}")
+    if push.subscriber and not push.subscriber.startswith(("mailto:", "https://")):
+        raise ConfigError('[webpush] subscriber must be a "mailto:" or "https://" URL')
+    if push.timeout <= 0 or push.concurrency < 1:
+        raise ConfigError("[webpush] timeout must be > 0 and concurrency >= 1")
     return config
 
 
@@ -211,12 +248,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ServerConfi
 
 
 def config_from_dict(data: dict[str, Any]) -> ServerConfig:
-    extra = set(data) - {"server", "limits", "operators", "webirc"}
+    extra = set(data) - {"server", "limits", "operators", "webirc", "webpush"}
     if extra:
         raise ConfigError(f"unknown table(s): {', '.join(sorted(extra))}")
     server = dict(data.get("server", {}))
     _check_keys(server, ServerConfig, "server")
-    for reserved in ("limits", "operators", "webirc"):
+    for reserved in ("limits", "operators", "webirc", "webpush"):
         if reserved in server:
             raise ConfigError(f"[server] may not contain {reserved!r}")
     for key in ("web_origins", "trusted_proxies"):
@@ -234,6 +271,13 @@ def config_from_dict(data: dict[str, Any]) -> ServerConfig:
             WebircGateway(**{**gw, "hosts": tuple(gw.get("hosts", ()))})
             for gw in data.get("webirc", [])
         )
-        return ServerConfig(**server, limits=limits, operators=operators, webirc=webirc)
+        push_table = dict(data.get("webpush", {}))
+        _check_keys(push_table, WebPushSettings, "webpush")
+        if "allowed_hosts" in push_table:
+            push_table["allowed_hosts"] = tuple(push_table["allowed_hosts"])
+        webpush = WebPushSettings(**push_table)
+        return ServerConfig(
+            **server, limits=limits, operators=operators, webirc=webirc, webpush=webpush
+        )
     except TypeError as exc:
         raise ConfigError(str(exc)) from exc

@@ -59,6 +59,7 @@ from socketchat.server.session import (
 )
 from socketchat.server.state import ChatState, WhowasEntry
 from socketchat.server.stats import ServerStats
+from socketchat.server.webpush import PushNotifier
 
 if TYPE_CHECKING:
     from socketchat.irc.framing import FramingError
@@ -221,6 +222,8 @@ class Server:
         self.login_throttle = LoginThrottle()
         # welcome.py: numerics that are the same for everyone but the nick, encoded once
         self.static_numerics: dict[object, list[tuple[bytes, bytes]]] = {}
+        # Web Push (draft/webpush): decides and enqueues; net/webpush.py sends (main enables)
+        self.push = PushNotifier(self)
 
     # -- connections ----------------------------------------------------------------------
     def connect(
@@ -530,6 +533,10 @@ class Server:
         wait = min(wait, self._next_sweep - now)
         if self.storage is not None:
             self.storage.tick(self)  # nick protection timers, history retention
+        self.push.tick()  # pushes whose delay is over
+        due = self.push.next_due()
+        if due is not None:
+            wait = min(wait, due - now)
         return max(wait, 0.005)
 
     def _sweep_timeouts(self, now: float) -> None:

@@ -49,6 +49,11 @@ data_dir = "{data_dir}"           # history, accounts, bans, the cloak key
 # flood_burst = 20
 # flood_rate = 4.0
 
+[webpush]                         # push notifications to browsers (socketchat[push])
+# enabled = true
+# subscriber = ""                 # how push services reach you: "mailto:you@example.org"
+# delay = 30.0                    # seconds to wait while a device is connected (MARKREAD)
+
 # Operators (OPER name password): make the hash with `socketchat hash-password`.
 # [[operators]]
 # name = "admin"

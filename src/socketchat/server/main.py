@@ -20,7 +20,16 @@ from socketchat.storage.base import StorageError
 from socketchat.storage.datadir import load_secret, prepare_data_dir
 from socketchat.storage.sqlite import open_storage
 
+try:  # the extra [push] (py-vapid, http-ece); without it draft/webpush is not offered
+    from socketchat.server.net.webpush import PushSender, VapidKeys
+
+    HAVE_WEBPUSH = True
+except ImportError:
+    HAVE_WEBPUSH = False
+
 log = logging.getLogger("socketchat.server")
+
+WEBPUSH_MISSING = "web push is off: it needs pip install 'socketchat[push]' (py-vapid, http-ece)"
 
 CLOAK_KEY_FILE = "cloak.key"  # in the data dir: the key of cloaked hosts (cloak_hosts)
 
@@ -93,6 +102,9 @@ async def run_server(
     try:
         directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
         cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
+        # the VAPID key (draft/webpush): made once, or every browser would have to subscribe
+        # again after a restart
+        vapid = VapidKeys.load(str(directory)) if config.webpush.enabled and HAVE_WEBPUSH else None
         storage = Persistence(open_storage(directory), config)
     except StorageError as exc:  # one sentence naming the path and the cause; no traceback
         print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
@@ -101,6 +113,10 @@ async def run_server(
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same
     server.cloak_secret = cloak_secret
     load_bans(server)  # K-lines and D-lines kept in storage
+    if config.webpush.enabled and vapid is None:
+        log.info(WEBPUSH_MISSING)
+    elif vapid is not None:
+        server.push.enable(vapid.public_key)
     runner = ServerRunner(server)
     runner.reload_config = reload
     runner.config_source = config_source
@@ -110,6 +126,10 @@ async def run_server(
     except OSError as exc:
         log.error("cannot listen: %s", exc)
         return 1
+    if vapid is not None:
+        sender = PushSender(server, vapid)  # POSTs pushes off the event loop
+        sender.start()
+        runner.add_closer(sender.stop)
     if config.web_port:
         try:
             await start_web(runner)

@@ -82,7 +82,13 @@ from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.irc.servertime import parse_ms
 from socketchat.server.accounts import NickGuard, RegistrationLimit, check_nick, enforce_nicks
-from socketchat.storage.base import Backend, Position, StorageError, StoredMessage
+from socketchat.storage.base import (
+    Backend,
+    Position,
+    PushSubscription,
+    StorageError,
+    StoredMessage,
+)
 
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
@@ -302,6 +308,17 @@ class Persistence:
             return False
         self.backend.set_read_marker(casefold(account), casefold(target), time_ms)
         return True
+
+    # -- push subscriptions (draft/webpush: server/webpush.py) -----------------------------
+    def push_subscriptions(self, account: str) -> list[PushSubscription]:
+        """The Web Push subscriptions of `account` (folded)."""
+        return self.backend.push_subscriptions(account)
+
+    def add_push_subscription(self, subscription: PushSubscription) -> None:
+        self.backend.add_push_subscription(subscription)
+
+    def remove_push_subscription(self, account: str, endpoint: str) -> None:
+        self.backend.remove_push_subscription(account, endpoint)
 
     def nick_changed(self, server: Server, session: Session) -> None:
         check_nick(server, self, session)

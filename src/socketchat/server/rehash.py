@@ -34,6 +34,7 @@ RESTART_ONLY = (
     "proxy_protocol",
     "tls_proxy_protocol",
     "cloak_hosts",
+    "webpush",  # its keys, capability and sender start with the server
 )
 
 

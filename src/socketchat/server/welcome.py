@@ -84,6 +84,7 @@ def isupport_tokens(server: Server) -> list[str]:
     tokens.extend(bans.ISUPPORT)
     if server.storage is not None:
         tokens.extend(server.storage.isupport())
+    tokens.extend(server.push.isupport())  # VAPID=<key> while draft/webpush is on
     return sorted(tokens)
 
 

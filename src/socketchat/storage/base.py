@@ -308,9 +308,40 @@ class AccountStore(Protocol):
     def remove_cert(self, account: str, fingerprint: str) -> None: ...
 
 
-class Backend(HistoryStore, AccountStore, BanStore, Protocol):
-    """A complete storage backend: history, accounts and server bans in one transactional
-    store."""
+@dataclass(frozen=True, slots=True)
+class PushSubscription:
+    """A Web Push subscription (draft/webpush) of an account: where its push service takes
+    messages for one browser or app, and the keys that only that device can decrypt with
+    (RFC 8291: `p256dh`, its P-256 public key, and `auth`, a 16-byte secret; both URL-safe
+    base64 as the client sent them). An endpoint belongs to one account at a time."""
+
+    account: str  # folded account name
+    endpoint: str  # https URL of the push service (validated by server/webpush.py)
+    p256dh: str
+    auth: str
+    created: float = 0.0  # Unix time of the latest WEBPUSH REGISTER
+
+
+class PushStore(Protocol):
+    """Push subscriptions per account, kept across restarts (written with the next commit).
+
+    The server reads them when a mention or a private message may be pushed, so a lookup by
+    account must be cheap (an index)."""
+
+    def push_subscriptions(self, account: str) -> list[PushSubscription]:
+        """The subscriptions of `account` (folded), oldest first."""
+
+    def add_push_subscription(self, subscription: PushSubscription) -> None:
+        """Keep `subscription`, replacing any with the same endpoint (of any account: the
+        device now belongs to this one)."""
+
+    def remove_push_subscription(self, account: str, endpoint: str) -> None:
+        """Forget `account`'s subscription at `endpoint`; nothing if there is none."""
+
+
+class Backend(HistoryStore, AccountStore, BanStore, PushStore, Protocol):
+    """A complete storage backend: history, accounts, server bans and push subscriptions in
+    one transactional store."""
 
     def commit(self) -> None:
         """Make everything appended so far durable (one transaction). Cheap when idle.

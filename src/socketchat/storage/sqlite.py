@@ -43,6 +43,7 @@ from socketchat.storage.base import (
     Account,
     Conversation,
     Position,
+    PushSubscription,
     SearchQuery,
     SearchTimeout,
     ServerBan,
@@ -179,6 +180,18 @@ MIGRATIONS: list[str] = [
         INSERT INTO messages_fts (rowid, text) SELECT new.seq, {fold_sql("new.text")}
             WHERE new.command IN ('PRIVMSG', 'NOTICE');
     END;
+    """,
+    # 8 -> 9: Web Push subscriptions (draft/webpush) of accounts. An endpoint is one device's
+    # push channel, so it belongs to one account at a time (the primary key).
+    """
+    CREATE TABLE push_subscriptions (
+        endpoint TEXT PRIMARY KEY,        -- the push service's URL for this device
+        account TEXT NOT NULL,            -- folded account name
+        p256dh TEXT NOT NULL,             -- the device's P-256 public key (base64url)
+        auth TEXT NOT NULL,               -- its 16-byte auth secret (base64url)
+        created REAL NOT NULL             -- Unix time of the latest WEBPUSH REGISTER
+    ) WITHOUT ROWID;
+    CREATE INDEX push_subscriptions_account ON push_subscriptions (account);
     """,
 ]
 
@@ -1004,6 +1017,36 @@ class SqliteBackend:
 
     def remove_server_ban(self, kind: str, mask: str) -> None:
         self._ops.append(("DELETE FROM server_bans WHERE kind = ? AND mask = ?", (kind, mask)))
+        self._write_pending()
+
+    # -- push subscriptions (draft/webpush) -----------------------------------------------
+    def push_subscriptions(self, account: str) -> list[PushSubscription]:
+        self._write_pending()
+        rows = self.db.execute(
+            "SELECT account, endpoint, p256dh, auth, created FROM push_subscriptions"
+            " WHERE account = ? ORDER BY created, endpoint",
+            (account,),
+        ).fetchall()
+        return [PushSubscription(*row) for row in rows]
+
+    def add_push_subscription(self, subscription: PushSubscription) -> None:
+        s = subscription
+        self._ops.append(
+            (
+                "INSERT OR REPLACE INTO push_subscriptions"
+                " (endpoint, account, p256dh, auth, created) VALUES (?, ?, ?, ?, ?)",
+                (s.endpoint, s.account, s.p256dh, s.auth, s.created),
+            )
+        )
+        self._write_pending()
+
+    def remove_push_subscription(self, account: str, endpoint: str) -> None:
+        self._ops.append(
+            (
+                "DELETE FROM push_subscriptions WHERE endpoint = ? AND account = ?",
+                (endpoint, account),
+            )
+        )
         self._write_pending()
 
 

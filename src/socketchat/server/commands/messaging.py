@@ -102,6 +102,8 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 if server.storage is not None and _kept(command, client_tags):
                     server.storage.store_message(out, channel.name, s, None)
             _deliver(server, s, out, recipients)
+            if not status:
+                server.push.channel_message(s, channel, out)  # mentions (draft/webpush)
         else:
             if services.receive(server, s, out, name):
                 continue
@@ -115,6 +117,7 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
             if server.storage is not None and _kept(command, client_tags):
                 server.storage.store_message(out, user.nick, s, user)
             _deliver(server, s, out, [user], to_self=user is s)
+            server.push.private_message(s, user.account, out)  # draft/webpush
 
 
 # Client tags of a TAGMSG that are not worth keeping in history: typing notifications mean

@@ -28,6 +28,7 @@ from socketchat.server.commands import (
     serverinfo,
     users,
     webirc,
+    webpush,
 )
 from socketchat.server.commands.spec import Command, Cost
 
@@ -67,6 +68,7 @@ COMMANDS: dict[str, Command] = {
     "MARKREAD": Command(readmarker.handle_markread, 0),
     "REDACT": Command(redact.handle_redact, 2),  # draft/message-redaction
     "METADATA": Command(metadata.handle_metadata, 0, before_registration=True),
+    "WEBPUSH": Command(webpush.handle_webpush, 1),  # draft/webpush
     # accounts (REGISTER hashes a password: it costs as much as 10 commands)
     "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True, cost=Cost(10)),
