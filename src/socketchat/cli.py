@@ -24,7 +24,17 @@ def _add_client_options(p: argparse.ArgumentParser) -> None:
         "--tls-insecure", action="store_true", help="with --tls: do not verify the certificate"
     )
     p.add_argument("--nick", default=None, help="your nickname (the GUI asks when not given)")
-    p.add_argument("--channel", default="#lobby", help="channel to join on connect")
+    p.add_argument(
+        "--channel",
+        default=None,
+        help="channel to join on connect (default: the ones open last time, else #lobby)",
+    )
+    p.add_argument(
+        "--lang", default=None, help="interface language: en or fa (default: the locale)"
+    )
+    p.add_argument(
+        "--theme", choices=("dark", "light"), default=None, help="colour theme (remembered)"
+    )
     p.add_argument(
         "--password",
         default=None,

@@ -17,6 +17,15 @@ from tests.support import free_port
 from tests.support.ngircd import Ngircd
 
 
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's clients (and the commands it starts) keep their settings file in its own
+    folder, never in the user's ~/.config (client/settings.py reads SOCKETCHAT_CONFIG)."""
+    path = tmp_path / "config" / "client.json"
+    monkeypatch.setenv("SOCKETCHAT_CONFIG", str(path))
+    return path
+
+
 class ServerUnderTest(Protocol):
     host: str
     port: int

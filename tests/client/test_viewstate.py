@@ -6,11 +6,14 @@ from __future__ import annotations
 from socketchat.client.core import ClientConfig, ClientCore
 from socketchat.client.events import (
     STATUS_BUFFER,
+    CurrentBufferChanged,
     Member,
     MembersChanged,
+    StatusChanged,
     UnreadChanged,
 )
-from socketchat.client.viewstate import Change, ViewState
+from socketchat.client.i18n import set_language
+from socketchat.client.viewstate import Change, LocalCommand, ViewState, local_command, status_text
 
 NOW = 1_700_000_000.0
 
@@ -129,3 +132,72 @@ def test_modes_are_shown_with_the_topic_and_refreshed_on_rejoin() -> None:
     feed(core, view, ":irc.test CAP * LS :", ":irc.test 001 alice :Welcome")
     feed(core, view, ":alice!~a@h JOIN #lobby")  # no 332: the restarted server has no topic
     assert view.topic_line() == "#lobby — no topic"
+
+
+def look(core: ClientCore, view: ViewState, name: str) -> None:
+    """What the views do when the user clicks a tab."""
+    view.show(name, core.lines(name))
+    core.set_current(name)
+    pump(core, view)
+
+
+def test_the_unread_marker_goes_above_the_first_unread_line() -> None:
+    core, view = connected()
+    feed(core, view, ":bob!~b@h PRIVMSG #dev :old news")
+    look(core, view, "#dev")  # read it
+    look(core, view, "#lobby")
+    feed(
+        core,
+        view,
+        ":bob!~b@h PRIVMSG #dev :first new",
+        ":carol!~c@h JOIN #dev",  # not counted: the marker stays above the message
+        ":bob!~b@h PRIVMSG #dev :second new",
+    )
+    look(core, view, "#dev")
+    lines = core.lines("#dev")
+    marker = view.marker("#dev", lines)
+    assert marker is not None and marker.text == "first new"
+    feed(core, view, ":bob!~b@h PRIVMSG #dev :while looking")
+    assert view.marker("#dev", core.lines("#dev")) is marker  # until the tab is left
+    look(core, view, "#lobby")
+    look(core, view, "#dev")
+    assert view.marker("#dev", core.lines("#dev")) is None  # nothing unread any more
+
+
+def test_the_marker_follows_what_was_read_on_another_device() -> None:
+    core, view = connected()
+    core.caps.add("draft/read-marker")
+    feed(
+        core,
+        view,
+        "@time=2026-01-01T10:00:00.000Z :bob!~b@h PRIVMSG #dev :one",
+        "@time=2026-01-01T10:01:00.000Z :bob!~b@h PRIVMSG #dev :two",
+        "@time=2026-01-01T10:02:00.000Z :bob!~b@h PRIVMSG #dev :three",
+    )
+    assert view.tabs["#dev"].unread == 3
+    feed(core, view, ":irc.test MARKREAD #dev timestamp=2026-01-01T10:01:00.000Z")  # the phone
+    assert view.tabs["#dev"].unread == 1
+    change = pump(core, view) | view.apply(CurrentBufferChanged("#dev"))  # switched by command
+    assert change.topic
+    marker = view.marker("#dev", core.lines("#dev"))  # found when drawn
+    assert marker is not None and marker.text == "three"
+
+
+def test_lang_and_theme_are_the_views_own_commands() -> None:
+    assert local_command("/lang fa") == LocalCommand(language="fa")
+    assert local_command("/THEME Light") == LocalCommand(theme="light")
+    assert "fa (فارسی)" in (local_command("/lang xx") or LocalCommand()).error
+    assert (local_command("/theme") or LocalCommand()).error
+    assert local_command("/language") is not None
+    assert local_command("/join #lang") is None and local_command("hello /lang") is None
+
+
+def test_the_status_text_in_both_languages() -> None:
+    status = StatusChanged("reconnecting", "مهسا", "irc.test", retry_in=4.2, queued=2)
+    assert status_text(status) == "reconnecting in 4 s · irc.test · مهسا · 2 queued"
+    set_language("fa")
+    try:
+        assert status_text(status) == "اتصال دوباره تا 4 ثانیه دیگر · irc.test · مهسا · 2 در صف"
+        assert ViewState("alice").topic_line().startswith("پیام‌های سرور")
+    finally:
+        set_language("en")

@@ -94,6 +94,11 @@ class Connection:
         self.core.set_current(buffer)
         self._pump()
 
+    def choose_nick(self, nick: str) -> None:
+        """The user's answer to `NickRefused` (``ClientConfig.ask_nick``): try `nick`."""
+        self.core.choose_nick(nick)
+        self._pump()
+
     def close_buffer(self, buffer: str) -> None:
         self.core.close_buffer(buffer, self.clock())
         self._pump()

@@ -83,6 +83,10 @@ class ThreadedClient:
         """Thread-safe: the user switched to `buffer` (clears its unread count)."""
         self._call(self._connection.set_current, buffer)
 
+    def choose_nick(self, nick: str) -> None:
+        """Thread-safe: the user's answer to `NickRefused` (another nick to try)."""
+        self._call(self._connection.choose_nick, nick)
+
     def close_buffer(self, buffer: str) -> None:
         """Thread-safe: close a tab (a channel is left first)."""
         self._call(self._connection.close_buffer, buffer)

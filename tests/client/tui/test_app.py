@@ -381,3 +381,66 @@ def test_persian_in_a_real_terminal(irc_server: ServerUnderTest, tmp_path: Path)
     finally:
         stop()
         bob.close()
+
+
+async def test_a_taken_nick_is_asked_again_with_the_reason(irc_server: ServerUnderTest) -> None:
+    async with peer(irc_server.port, "bob") as bob:
+        app = make_app(irc_server, nick="bob")
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: app.screen.query("#nick-error"))
+            error = str(app.screen.query_one("#nick-error").render())
+            assert "bob is taken" in error, error
+            assert "Persian" in str(app.screen.query_one("#nick-rules").render())
+            box = app.screen.query_one("#nick-input", Input)
+            assert box.value == "bob"
+            box.value = ""
+            await type_line(pilot, "9lives")  # checked here first: not a nick
+            assert "Not a nickname" in str(app.screen.query_one("#nick-error").render())
+            box.value = "robin"
+            await pilot.press("enter")
+            await until(pilot, lambda: app.core is not None and app.core.state == "connected")
+            assert app.core is not None and app.core.nick == "robin"  # never bob_
+            await bob.expect("JOIN", lambda m: m.nick == "robin")
+
+
+async def test_joins_and_parts_fold_into_one_line(irc_server: ServerUnderTest) -> None:
+    async with (
+        alice_in_lobby(irc_server) as (app, pilot),
+        peer(irc_server.port, "bob"),
+        peer(irc_server.port, "carol") as carol,
+    ):
+        await until(pilot, lambda: "carol" in members_text(app))
+        carol.send("PART #lobby")
+        await until(pilot, lambda: "bob, carol joined · carol left" in log_text(app))
+        assert "carol joined" not in log_text(app).replace("bob, carol joined", "")
+        await pilot.press("ctrl+o")  # one by one again
+        await until(
+            pilot, lambda: "carol left" in log_text(app) and "bob, carol" not in log_text(app)
+        )
+        await pilot.press("ctrl+o")
+        await until(pilot, lambda: "bob, carol joined" in log_text(app))
+
+
+async def test_the_unread_marker_and_the_persian_interface(irc_server: ServerUnderTest) -> None:
+    async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
+        await until(pilot, lambda: "bob" in members_text(app))
+        bob.send("PRIVMSG #lobby :seen before")
+        await until(pilot, lambda: "seen before" in log_text(app))
+        await pilot.press("ctrl+p")  # to the status tab
+        await until(pilot, lambda: app.shown == "*status*")
+        bob.send("PRIVMSG #lobby :سلام، خبر تازه", "PRIVMSG #lobby :second news")
+        await until(pilot, lambda: "#lobby (2)" in tab_labels(app))
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: "new since you last read" in log_text(app))
+        rows = log_text(app).splitlines()
+        marker = next(i for i, r in enumerate(rows) if "new since you last read" in r)
+        assert "seen before" in rows[marker - 1] and "\ufee1\ufefc\ufeb3" in rows[marker + 1]
+        assert "second news" in rows[marker + 2]
+        await type_line(pilot, "/lang fa")
+        await until(pilot, lambda: rtl.display_text("وضعیت") in tab_labels(app))
+        assert app.has_class("-rtl")
+        assert rtl.display_text("2 نفر اینجا") in members_text(app)
+        await type_line(pilot, "/theme light")
+        await until(pilot, lambda: app.theme == "textual-light")
+        await type_line(pilot, "/lang en")
+        await until(pilot, lambda: "status" in tab_labels(app))

@@ -49,7 +49,7 @@ def gui_main(args: argparse.Namespace) -> int:
     root.geometry("900x560")
     config = ClientConfig(
         nick=nick,
-        channels=(channel_name(args.channel),),
+        channels=(channel_name(args.channel or "#lobby"),),
         password=args.password,
         account=account,
         account_password=account_password,

@@ -4,8 +4,16 @@ Layout: tabs (one per buffer, with unread counts) / topic / chat log + member li
 status line. Everything protocol-related happens in the core; this module only draws its events
 and forwards what the user types. Keys: Enter sends, Tab completes a nick, Ctrl+N / Ctrl+P (or
 Alt+Right / Alt+Left) switch tabs, Ctrl+W closes a tab, Ctrl+Q quits (like /exit), PageUp /
-PageDown scroll the log. PageUp (or the mouse wheel) at the top of the log fetches older history
-from the server (where it keeps history), which appears above without moving what is shown.
+PageDown scroll the log, Ctrl+O shows folded join/part/quit runs one by one (and folds them
+again). PageUp (or the mouse wheel) at the top of the log fetches older history from the server
+(where it keeps history), which appears above without moving what is shown.
+
+A refused nick (taken, or not allowed by the server) asks again with the server's reason
+(`ClientConfig.ask_nick`). Runs of joins, parts and quits are folded into one line and the first
+unread line gets a "new since you last read" line above it (client/runs.py, shared with the
+desktop client). Every string is translatable (client/i18n.py: ``--lang``, ``/lang fa``); the
+theme is dark or light (``--theme``, ``/theme``); both, the nick, the server and the open
+conversations are remembered in the settings file (client/settings.py) by `chat_main`.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import contextlib
 import getpass
 import os
 import unicodedata
+from pathlib import Path
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -29,7 +38,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RichLog, Static, Tab, Tabs
 
-from socketchat.client import rtl
+from socketchat.client import rtl, settings
 from socketchat.client.connection import Backoff, Connection
 from socketchat.client.core import ClientConfig, ClientCore
 from socketchat.client.events import (
@@ -44,12 +53,16 @@ from socketchat.client.events import (
     ExitRequested,
     HistoryInserted,
     NickChanged,
+    NickRefused,
     StatusChanged,
 )
 from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import NickCompleter, channel_name, default_port, nick_color
+from socketchat.client.i18n import _, is_rtl, ngettext, pick_language, set_language
 from socketchat.client.inputhistory import InputHistory
-from socketchat.client.viewstate import ViewState
+from socketchat.client.nickrules import check_nick, nick_rules, refusal_text
+from socketchat.client.runs import Marker, Run, fold, in_run, summary
+from socketchat.client.viewstate import ViewState, local_command, status_text
 
 __all__ = ["ChatApp", "chat_main", "render_line"]
 
@@ -76,7 +89,9 @@ def bidi_enabled() -> bool:
     return os.environ.get("SOCKETCHAT_BIDI", "").lower() not in ("terminal", "off", "0", "no")
 
 
-def render_line(line: ChatLine, width: int | None = None, *, bidi: bool | None = None) -> Text:
+def render_line(
+    line: ChatLine, width: int | None = None, *, bidi: bool | None = None, dark: bool = True
+) -> Text:
     """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick.
 
     The message text is parsed for IRC formatting (client/formatting.py) and, when `width` (in
@@ -87,7 +102,7 @@ def render_line(line: ChatLine, width: int | None = None, *, bidi: bool | None =
     if bidi is None:
         bidi = bidi_enabled()
     prefix = Text(line.time.strftime("%H:%M") + " ", style="dim")
-    color = nick_color(line.nick, dark=True) if line.nick else ""
+    color = nick_color(line.nick, dark=dark) if line.nick else ""
     nick = rtl.display_text(line.nick, reorder=bidi)
     body_style = ""
     body = line.text
@@ -124,8 +139,30 @@ def render_line(line: ChatLine, width: int | None = None, *, bidi: bool | None =
         for span in row:
             text.append(span.text, style=_rich_style(span, body_style))
     if line.highlight and line.kind in ("message", "action"):
-        text.stylize("on #3a3000", 6)
+        text.stylize("on #3a3000" if dark else "on #fff4c2", 6)
     return text
+
+
+def render_item(
+    item: ChatLine | Run | Marker,
+    width: int | None = None,
+    *,
+    bidi: bool | None = None,
+    dark: bool = True,
+) -> Text:
+    """A chat line, a folded run of joins/parts/quits, or the unread marker, as Rich text."""
+    if isinstance(item, ChatLine):
+        return render_line(item, width, bidi=bidi, dark=dark)
+    if bidi is None:
+        bidi = bidi_enabled()
+    if isinstance(item, Run):
+        prefix = Text(item.lines[-1].time.strftime("%H:%M") + " ", style="dim")
+        prefix.append("-- ", style="dim")
+        text = rtl.display_text(summary(item.lines), reorder=bidi)
+        return prefix + Text(text, style="dim")
+    label = rtl.display_text(" " + _("new since you last read") + " ", reorder=bidi)
+    rule = max(4, ((width or 60) - cell_len(label)) // 2 - 1)
+    return Text("─" * rule + label + "─" * rule, style="bold red")
 
 
 def styled_text(line: str, base: str = "") -> Text:
@@ -204,31 +241,49 @@ class ChatInput(Input):
         await super()._on_key(event)
 
 
-class NickScreen(ModalScreen[str]):
-    """Asks for a nickname before connecting."""
+class NickScreen(ModalScreen[str | None]):
+    """Asks for a nickname: before connecting, and again when the server refuses one (`problem`
+    says why). Escape gives up (None). Persian nicks are typed as they are stored; the line
+    under the box shows them shaped and in reading order."""
 
     DEFAULT_CSS = """
     NickScreen { align: center middle; }
-    NickScreen > Vertical { width: 50; height: auto; border: round $accent; padding: 1 2; }
+    NickScreen > Vertical { width: 64; height: auto; border: round $accent; padding: 1 2; }
     NickScreen #nick-error { color: $error; }
+    NickScreen #nick-rules, NickScreen #nick-preview { color: $text-muted; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "give_up", show=False)]
 
-    def __init__(self, default: str) -> None:
+    def __init__(self, default: str, problem: str = "") -> None:
         super().__init__()
         self.default = default
+        self.problem = problem
 
     def compose(self) -> ComposeResult:
+        bidi = bidi_enabled()
         with Vertical():
-            yield Label("Choose a nickname:")
-            yield Input(value=self.default, placeholder="nickname", id="nick-input")
-            yield Label("", id="nick-error")
+            yield Label(rtl.display_text(_("Choose a nickname:"), reorder=bidi))
+            yield Input(value=self.default, placeholder=_("nickname"), id="nick-input")
+            yield Label("", id="nick-preview")
+            yield Label(rtl.display_text(nick_rules(), reorder=bidi), id="nick-rules")
+            yield Label(rtl.display_text(self.problem, reorder=bidi), id="nick-error")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        show = bidi_enabled() and rtl.has_rtl(event.value)
+        self.query_one("#nick-preview", Label).update(rtl.display_text(event.value) if show else "")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        nick = event.value.strip()
-        if not nick or any(c in nick for c in " ,*?!@:#&") or nick[0].isdigit() or nick[0] == "-":
-            self.query_one("#nick-error", Label).update("Letters, digits and _-[]{}|^` only")
+        event.stop()
+        problem = check_nick(event.value)
+        if problem:
+            self.query_one("#nick-error", Label).update(
+                rtl.display_text(problem, reorder=bidi_enabled())
+            )
             return
-        self.dismiss(nick)
+        self.dismiss(event.value.strip())
+
+    def action_give_up(self) -> None:
+        self.dismiss(None)
 
 
 class ChatApp(App[int]):
@@ -246,6 +301,8 @@ class ChatApp(App[int]):
     #input { dock: none; }
     #preview { height: 1; padding: 0 2; color: $text-muted; display: none; }
     #status { height: 1; background: $primary-background; padding: 0 1; }
+    .-rtl #members { dock: left; border-left: none; border-right: solid $primary; }
+    .-rtl #topic, .-rtl #status, .-rtl #preview { text-align: right; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n,alt+right", "next_tab", "Next tab", show=False),
@@ -253,6 +310,7 @@ class ChatApp(App[int]):
         Binding("ctrl+w", "close_tab", "Close tab", show=False),
         Binding("pageup", "page_up", "Older", show=False),
         Binding("pagedown", "page_down", "Newer", show=False),
+        Binding("ctrl+o", "toggle_runs", "Show joins and parts", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -269,6 +327,11 @@ class ChatApp(App[int]):
         account: str | None = None,
         account_password: str | None = None,
         backoff: Backoff | None = None,
+        queries: tuple[str, ...] = (),
+        theme: str = "dark",
+        language: str | None = None,
+        remembered: settings.Settings | None = None,
+        settings_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.nick = nick
@@ -281,6 +344,12 @@ class ChatApp(App[int]):
         self.account = account
         self.account_password = account_password
         self.backoff = backoff
+        self.queries = queries
+        self.dark = theme != "light"
+        set_language(pick_language(language))
+        self.remembered = remembered or settings.Settings()
+        self.settings_file = settings_file  # None: remember nothing (tests)
+        self.expand_runs = False
         self.core: ClientCore | None = None
         self.connection: Connection | None = None
         self.viewstate = ViewState(nick or "")
@@ -300,10 +369,12 @@ class ChatApp(App[int]):
             yield ChatLog(id="log", wrap=True, markup=False, min_width=20)
             yield Static("", id="members")
         yield Static("", id="preview")
-        yield ChatInput(self.completer, id="input", placeholder="Type a message or /help")
-        yield Static("starting…", id="status")
+        yield ChatInput(self.completer, id="input", placeholder=_("Type a message or /help"))
+        yield Static(_("starting…"), id="status")
 
     def on_mount(self) -> None:
+        self.theme = "textual-dark" if self.dark else "textual-light"
+        self.set_class(is_rtl(), "-rtl")
         self.query_one("#input", ChatInput).focus()
         if self.nick:
             self.start(self.nick)
@@ -324,6 +395,7 @@ class ChatApp(App[int]):
             password=self.password,
             account=self.account,
             account_password=self.account_password,
+            ask_nick=True,  # a refused nick is asked again (NickRefused), never renamed
         )
         self.core = ClientCore(config)
         self.connection = Connection(
@@ -337,6 +409,8 @@ class ChatApp(App[int]):
         )
         self._tasks.append(asyncio.create_task(self._consume_events()))
         self._conn_task = asyncio.create_task(self.connection.run())
+        for query in self.queries:  # the private conversations open when the client last ran
+            self.core.model.open(query, "query", focus=False)
         self.query_one("#input", ChatInput).focus()
 
     # ------------------------------------------------------------------ events from the core
@@ -366,8 +440,7 @@ class ChatApp(App[int]):
                 self._draw_topic()
         if isinstance(event, ChatLine):
             if event.buffer == self.shown:
-                log = self.query_one("#log", ChatLog)
-                log.write(render_line(event, log.text_width()))
+                self._draw_line(event)
         elif isinstance(event, BufferReset):
             if event.buffer == self.shown:
                 self._draw_log()
@@ -394,6 +467,8 @@ class ChatApp(App[int]):
                 tabs.active = current
         elif isinstance(event, StatusChanged | NickChanged):
             self._draw_status()
+        elif isinstance(event, NickRefused):
+            self._ask_nick_again(event)
         elif isinstance(event, ExitRequested):
             if self._conn_task is not None:
                 with contextlib.suppress(Exception):
@@ -406,7 +481,7 @@ class ChatApp(App[int]):
         buffer = next((b for b, t in self._tab_ids.items() if t == event.tab.id), None)
         if buffer is None:
             return
-        self.viewstate.show(buffer)
+        self.viewstate.show(buffer, self.core.lines(buffer) if self.core else ())
         if self.connection is not None:
             self.connection.set_current(buffer)
         self._redraw()
@@ -421,7 +496,7 @@ class ChatApp(App[int]):
         return tab_id
 
     def _label(self, buffer: str) -> Text:
-        name = "status" if buffer == STATUS_BUFFER else buffer
+        name = _("status") if buffer == STATUS_BUFFER else buffer
         tab = self.viewstate.tab(buffer)
         label = Text(rtl.display_text(name, reorder=bidi_enabled()))
         if tab is not None and tab.unread:
@@ -449,10 +524,30 @@ class ChatApp(App[int]):
         before, top = len(log.lines), log.scroll_y
         log.clear()
         if self.core is not None:
-            for line in self.core.lines(self.shown):
-                log.write(render_line(line, log.text_width()), scroll_end=not keep_view)
+            self._write_items(self.core.lines(self.shown), scroll_end=not keep_view)
         if keep_view:
             log.scroll_to(y=top + len(log.lines) - before, animate=False)
+
+    def _write_items(self, lines: list[ChatLine], *, scroll_end: bool = True) -> None:
+        log = self.query_one("#log", ChatLog)
+        marker = self.viewstate.marker(self.shown, lines)
+        width = log.text_width()
+        for item in fold(lines, marker, expand=self.expand_runs):
+            log.write(render_item(item, width, dark=self.dark), scroll_end=scroll_end)
+
+    def _draw_line(self, line: ChatLine) -> None:
+        """A new line at the end of the shown tab; one that makes a run longer redraws the log
+        (the run's summary line changes), up to this line: the core may have more already,
+        whose events are still on their way here."""
+        log = self.query_one("#log", ChatLog)
+        if not self.expand_runs and in_run(line) and self.core is not None:
+            lines = self.core.lines(self.shown)
+            at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] is line), None)
+            if at is not None and at > 0 and in_run(lines[at - 1]):
+                log.clear()
+                self._write_items(lines[: at + 1])
+                return
+        log.write(render_line(line, log.text_width(), dark=self.dark))
 
     def _draw_members(self) -> None:
         widget = self.query_one("#members", Static)
@@ -462,10 +557,11 @@ class ChatApp(App[int]):
             return
         widget.display = True
         members = tab.members
-        text = Text(f"{len(members)} here\n", style="dim")
+        here = ngettext("{count} here", "{count} here", len(members)).format(count=len(members))
+        text = Text(rtl.display_text(here, reorder=bidi_enabled()) + "\n", style="dim")
         for m in members:
             text.append(m.prefix or " ")
-            style = ("dim " if m.away else "") + nick_color(m.nick, dark=True)
+            style = ("dim " if m.away else "") + nick_color(m.nick, dark=self.dark)
             text.append(rtl.display_text(m.nick, reorder=bidi_enabled()), style=style)
             text.append("\n")
         widget.update(text)
@@ -479,7 +575,8 @@ class ChatApp(App[int]):
 
     def _draw_status(self) -> None:
         if self.core is not None:
-            self.query_one("#status", Static).update(self.core.status().describe())
+            text = rtl.display_text(status_text(self.core.status()), reorder=bidi_enabled())
+            self.query_one("#status", Static).update(text)
 
     # ------------------------------------------------------------------ input
 
@@ -506,6 +603,8 @@ class ChatApp(App[int]):
         self.completer.reset()
         if text.strip() and isinstance(event.input, ChatInput):
             event.input.history.add(text)
+        if self._local_command(text):
+            return
         if text.strip() and self.connection is not None:
             self.connection.send_input(text, buffer=self.shown)
 
@@ -519,7 +618,90 @@ class ChatApp(App[int]):
         box.value = value
         box.cursor_position = cursor
 
+    def _local_command(self, text: str) -> bool:
+        """/lang and /theme change this view only; True when `text` was one of them."""
+        command = local_command(text)
+        if command is None:
+            return False
+        if command.error:
+            self._note(command.error)
+        elif command.language is not None:
+            set_language(command.language)
+            self.remembered = self.remembered.replace(language=command.language)
+            self._relanguage()
+        elif command.theme is not None:
+            self.dark = command.theme == "dark"
+            self.theme = "textual-dark" if self.dark else "textual-light"
+            self.remembered = self.remembered.replace(theme=command.theme)
+            self._redraw()
+            self._draw_members()
+        self._save_settings()
+        return True
+
+    def _note(self, text: str) -> None:
+        log = self.query_one("#log", ChatLog)
+        log.write(Text(rtl.display_text(text, reorder=bidi_enabled()), style="cyan"))
+
+    def _relanguage(self) -> None:
+        """Draw every string of the interface again in the language now chosen."""
+        self.set_class(is_rtl(), "-rtl")
+        self.query_one("#input", ChatInput).placeholder = _("Type a message or /help")
+        for buffer in self._tab_ids:
+            self._relabel(buffer)
+        self._redraw()
+        self._draw_status()
+
+    def _ask_nick_again(self, event: NickRefused) -> None:
+        """The server refused the nick while connecting: ask for another, saying why."""
+        if isinstance(self.screen, NickScreen):
+            return
+
+        def chosen(nick: str | None) -> None:
+            if nick is None:
+                self.call_later(self.action_quit)
+            elif self.connection is not None:
+                self.nick = nick
+                self.connection.choose_nick(nick)
+
+        self.push_screen(NickScreen(event.nick, refusal_text(event)), chosen)
+
+    def current_settings(self) -> settings.Settings:
+        """What to remember: the nick, the server, the open conversations (and the rest)."""
+        core = self.core
+        channels = tuple(
+            b
+            for b in (core.buffer_names() if core else [])
+            if core and core.buffer_kind(b) == "channel"
+        )
+        queries = tuple(
+            b
+            for b in (core.buffer_names() if core else [])
+            if core and core.buffer_kind(b) == "query"
+        )
+        return self.remembered.replace(
+            nick=(core.nick if core else self.nick) or self.remembered.nick,
+            host=self.host,
+            port=self.port,
+            tls=self.tls,
+            theme="dark" if self.dark else "light",
+            channels=channels or self.channels,
+            queries=queries,
+        )
+
+    def _save_settings(self) -> None:
+        if self.settings_file is None:
+            return
+        try:
+            settings.save(self.current_settings(), self.settings_file)
+        except OSError as exc:
+            self.log.error(f"cannot save the settings: {exc!r}")
+
     # ------------------------------------------------------------------ actions
+
+    def action_toggle_runs(self) -> None:
+        """Show the joins, parts and quits of folded runs one by one, or fold them again."""
+        self.expand_runs = not self.expand_runs
+        self._draw_log()
 
     def action_next_tab(self) -> None:
         self.query_one("#tabs", Tabs).action_next_tab()
@@ -556,6 +738,7 @@ class ChatApp(App[int]):
         self.exit(0)
 
     async def on_unmount(self) -> None:
+        self._save_settings()
         task = self._conn_task
         if self.connection is not None and task is not None and not task.done():
             self.connection.exit()
@@ -566,17 +749,34 @@ class ChatApp(App[int]):
 
 
 def chat_main(args: argparse.Namespace) -> int:
-    """``socketchat chat``: run the terminal client until the user leaves."""
+    """``socketchat chat``: run the terminal client until the user leaves.
+
+    What the command line leaves out comes from the settings file (the nick, the server, the
+    theme, the language, the conversations open last time); what is used is saved back."""
+    path = settings.settings_path()
+    saved = settings.load(path)
+    saved = saved.replace(language=args.lang or saved.language)
+    tls = bool(args.tls or (saved.tls and not args.host))
+    same_server = not args.host or args.host == saved.host
+    if args.channel:
+        channels: tuple[str, ...] = (channel_name(args.channel),)
+    else:
+        channels = (saved.channels if same_server else ()) or ("#lobby",)
     app = ChatApp(
-        args.nick,
-        args.host or "127.0.0.1",
-        args.port or default_port(args.tls),
-        tls=args.tls,
+        args.nick or saved.nick or None,
+        args.host or saved.host or "127.0.0.1",
+        args.port or (saved.port if same_server else None) or default_port(tls),
+        tls=tls,
         tls_insecure=args.tls_insecure,
-        channels=(channel_name(args.channel),),
+        channels=channels,
         password=args.password,
         account=args.account,
         account_password=args.account_password,
+        queries=saved.queries if same_server and not args.channel else (),
+        theme=args.theme or saved.theme or "dark",
+        language=saved.language or None,
+        remembered=saved,
+        settings_file=path,
     )
     result = app.run()
     return int(result or 0)
