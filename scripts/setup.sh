@@ -42,7 +42,7 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 extras="fast,push"
-[ "$want_test" = 1 ] && extras="fast,push,test,bench"
+[ "$want_test" = 1 ] && extras="fast,push,test,bench,redis"
 stamp=".venv/.installed-$extras-$(cat pyproject.toml | cksum | cut -d' ' -f1)"
 if [ ! -e "$stamp" ]; then
     echo "setup: installing Python packages ($extras) into .venv"

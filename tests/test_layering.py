@@ -35,6 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("clients", ("socketchat.client",)),
     ("storage", ("socketchat.storage",)),
     ("server model and core", ("socketchat.server",)),
+    ("cluster replica", ("socketchat.server.cluster",)),
     ("server commands", ("socketchat.server.commands", "socketchat.server.welcome")),
     ("composition", ("socketchat.server.compose",)),
     ("transports", ("socketchat.server.net",)),

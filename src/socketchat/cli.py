@@ -150,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", default=None, help="TOML configuration file")
     serve.add_argument("--name", default=None, help="server name (default socketchat.local)")
     serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")
+    serve.add_argument(
+        "--redis",
+        default=None,
+        metavar="URL",
+        help="run as one node of a cluster on this Redis (redis://HOST:PORT/DB; docs/cluster.md)",
+    )
+    serve.add_argument("--node-id", default=None, help="this cluster node's name (with --redis)")
 
     init = sub.add_parser("init", help="write a commented config file and say what to do next")
     init.add_argument("directory", nargs="?", default=".", help="where (default: here)")

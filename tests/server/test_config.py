@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from socketchat.server.config import (
+    ClusterConfig,
     ConfigError,
     Limits,
     Operator,
@@ -54,6 +55,7 @@ def _doc_rows(section: str) -> dict[str, str]:
         (Operator, "[[operators]]"),
         (WebircGateway, "[[webirc]]"),
         (WebPushSettings, "[webpush]"),
+        (ClusterConfig, "[cluster]"),
     ],
 )
 def test_every_setting_is_documented_with_its_real_default(cls: type, section: str) -> None:
@@ -129,6 +131,9 @@ def test_limits_switch_off_all_at_once_or_one_by_one(tmp_path: Path) -> None:
         ('[server]\nlog_level = "LOUD"\n', "log_level"),
         ('[[operators]]\nname = "x"\n', "password_hash"),
         ("[server\n", "cannot read"),
+        ('[cluster]\nredis_url = "localhost:6379"\n', "redis_url must look like"),
+        ('[cluster]\nnode_id = "a b"\n', "node_id"),
+        ("[cluster]\nlease = 5\n", "unknown key"),
     ],
 )
 def test_bad_config_is_an_error(tmp_path: Path, text: str, error: str) -> None:

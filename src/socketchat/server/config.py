@@ -23,6 +23,7 @@ typo does not silently change nothing.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,18 @@ class WebPushSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """Several `socketchat serve` nodes on one Redis behave as one server (docs/cluster.md).
+
+    Empty `redis_url` (the default): one process, nothing shared, no Redis needed."""
+
+    redis_url: str = ""  # redis://HOST:PORT/DB
+    node_id: str = ""  # this node's name in the cluster; "" means one is made at start
+    # how long a node may go without renewing its lease before the others reap its users
+    lease_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     name: str = "socketchat.local"
     network: str = "socketchat"
@@ -180,6 +193,7 @@ class ServerConfig:
     operators: tuple[Operator, ...] = ()
     webirc: tuple[WebircGateway, ...] = ()
     webpush: WebPushSettings = field(default_factory=WebPushSettings)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
     def with_overrides(self, **changes: Any) -> ServerConfig:
         """A copy with the given (non-None) settings changed."""
@@ -192,6 +206,8 @@ def _check_keys(table: dict[str, Any], cls: type, where: str) -> None:
     if unknown:
         raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(sorted(unknown))}")
 
+
+_NODE_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -218,6 +234,15 @@ def validate(config: ServerConfig) -> ServerConfig:
         raise ConfigError(f"trusted_proxy_header must be one of {', '.join(FORWARDED_HEADERS)}")
     if (config.proxy_protocol or config.tls_proxy_protocol) and not config.trusted_proxies:
         raise ConfigError("proxy_protocol needs trusted_proxies: the proxies it accepts")
+    cluster = config.cluster
+    if cluster.redis_url and not cluster.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(
+            f"[cluster] redis_url must look like redis://HOST:PORT/DB, not {cluster.redis_url!r}"
+        )
+    if cluster.node_id and not _NODE_ID.fullmatch(cluster.node_id):
+        raise ConfigError("[cluster] node_id: 1-32 letters, digits, '-' or '_'")
+    if not 1.0 <= cluster.lease_seconds <= 600.0:
+        raise ConfigError("[cluster] lease_seconds must be between 1 and 600")
     for f in dataclasses.fields(Limits):
         value = getattr(config.limits, f.name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
@@ -248,12 +273,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ServerConfi
 
 
 def config_from_dict(data: dict[str, Any]) -> ServerConfig:
-    extra = set(data) - {"server", "limits", "operators", "webirc", "webpush"}
+    extra = set(data) - {"server", "limits", "operators", "webirc", "webpush", "cluster"}
     if extra:
         raise ConfigError(f"unknown table(s): {', '.join(sorted(extra))}")
     server = dict(data.get("server", {}))
     _check_keys(server, ServerConfig, "server")
-    for reserved in ("limits", "operators", "webirc", "webpush"):
+    for reserved in ("limits", "operators", "webirc", "webpush", "cluster"):
         if reserved in server:
             raise ConfigError(f"[server] may not contain {reserved!r}")
     for key in ("web_origins", "trusted_proxies"):
@@ -276,8 +301,16 @@ def config_from_dict(data: dict[str, Any]) -> ServerConfig:
         if "allowed_hosts" in push_table:
             push_table["allowed_hosts"] = tuple(push_table["allowed_hosts"])
         webpush = WebPushSettings(**push_table)
+        cluster_table = dict(data.get("cluster", {}))
+        _check_keys(cluster_table, ClusterConfig, "cluster")
+        cluster = ClusterConfig(**cluster_table)
         return ServerConfig(
-            **server, limits=limits, operators=operators, webirc=webirc, webpush=webpush
+            **server,
+            limits=limits,
+            operators=operators,
+            webirc=webirc,
+            webpush=webpush,
+            cluster=cluster,
         )
     except TypeError as exc:
         raise ConfigError(str(exc)) from exc

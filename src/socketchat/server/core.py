@@ -111,6 +111,38 @@ class Dispatcher(Protocol):
         ...
 
 
+class Sequencer(Protocol):
+    """Where a cluster node (`server/cluster/`) puts what changes the network's shared state,
+    instead of running it at once: one ordered log that every node applies, so that each
+    rule runs once, here, and every replica takes the same decisions in the same order.
+
+    `Server.sequencer` is None on a single server (the embedded default): nothing changes.
+    With one, a session's parsed line goes to `submit` instead of the dispatcher (it is
+    dispatched when it comes back from the log, on every node), a close decided outside the
+    log (the peer went away, a timeout, SendQ) goes to `request_close`, blocking work of a
+    session to `offload`, and msgids come from the log entry being applied."""
+
+    applying: bool  # an entry of the log is being applied: run it, do not sequence it
+
+    def connected(self, session: Session) -> None:
+        """A local connection was accepted (before any of its lines)."""
+        ...
+
+    def submit(self, session: Session, msg: Message) -> None:
+        """A local session's line, after framing and flood control: append it to the log."""
+        ...
+
+    def request_close(self, session: Session, reason: str, quit_message: str | None) -> None:
+        """A local session ends for a local reason: append its close to the log."""
+        ...
+
+    def offload(self, work: Callable[[], T], done: Callable[[T], None], session: Session) -> None:
+        """Blocking work of `session`: its owner runs it, the log carries the result."""
+        ...
+
+    def next_msgid(self) -> str: ...
+
+
 # Capabilities offered in CAP LS, with their CAP LS 302 values.
 BASE_CAPS: dict[str, str] = {
     "account-notify": "",
@@ -169,6 +201,8 @@ class Server:
     ) -> None:
         self.config = config or ServerConfig()
         self.dispatcher = dispatcher  # the command layer (compose.py), looked up once per line
+        # a cluster node's ordered log (server/cluster/); None: a single server
+        self.sequencer: Sequencer | None = None
         casemap.use(self.config.casemapping)  # process-wide, before any connection (casemap.py)
         # Two clocks: `clock` (wall time) stamps what users see (server-time, topic and
         # creation times, history); `monotonic` measures every duration (flood control,
@@ -237,6 +271,8 @@ class Server:
         self.sessions.add(session)
         self.per_ip[ip] = self.per_ip.get(ip, 0) + 1
         self.stats.count_connection(kind)
+        if self.sequencer is not None:  # (first in the log: before any of its lines or close)
+            self.sequencer.connected(session)
         if limits.max_clients and len(self.sessions) + self.pending > limits.max_clients:
             self._refused("full", ip, port)
             session.close("Server is full")
@@ -481,6 +517,9 @@ class Server:
                 if session is not None:
                     session.release()
 
+        if session is not None and self.sequencer is not None:
+            self.sequencer.offload(work, done, session)  # (its result comes through the log)
+            return
         if session is not None:
             session.hold()
         self.offloader(guarded, finish)
@@ -491,6 +530,8 @@ class Server:
         return format_time(now)
 
     def next_msgid(self) -> str:
+        if self.sequencer is not None:
+            return self.sequencer.next_msgid()  # the same on every node: from the log entry
         return f"{self._msgid_prefix}{next(self._msgids):x}"
 
     def relay_tags(self, session: Session, *, msgid: bool = False) -> dict[str, str]:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable
 
+from socketchat.server.cluster.replica import Replica
 from socketchat.server.commands.admin import load_bans
 from socketchat.server.compose import build_server
-from socketchat.server.config import ConfigError, ServerConfig, load_config
+from socketchat.server.config import ConfigError, ServerConfig, load_config, validate
 from socketchat.server.logformat import TEXT_FORMAT, apply_log_format
 from socketchat.server.net.certs import CertificateError, ensure_self_signed, fingerprint
+from socketchat.server.net.cluster import ClusterError, ClusterNode
 from socketchat.server.net.runner import ServerRunner
 from socketchat.server.net.web import METRICS_MISSING, start_web
 from socketchat.server.persistence import Persistence
@@ -56,6 +59,13 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     )
     if not config.data_dir:
         config = config.with_overrides(data_dir=default_data_dir())
+    redis_url, node_id = getattr(args, "redis", None), getattr(args, "node_id", None)
+    if redis_url is not None or node_id is not None:
+        cluster = dataclasses.replace(
+            config.cluster,
+            **{k: v for k, v in (("redis_url", redis_url), ("node_id", node_id)) if v is not None},
+        )
+        config = validate(config.with_overrides(cluster=cluster))
     if config.tls_self_signed and not config.tls_cert:
         try:
             cert, key = ensure_self_signed(config.data_dir, config.host)
@@ -99,17 +109,33 @@ async def run_server(
 ) -> int:
     """Run until stopped. `reload` builds the configuration again (file, then flags) for
     SIGHUP and REHASH; `config_source` names the file in messages."""
+    node: ClusterNode | None = None
     try:
         directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
-        cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
-        # the VAPID key (draft/webpush): made once, or every browser would have to subscribe
-        # again after a restart
-        vapid = VapidKeys.load(str(directory)) if config.webpush.enabled and HAVE_WEBPUSH else None
-        storage = Persistence(open_storage(directory), config)
-    except StorageError as exc:  # one sentence naming the path and the cause; no traceback
+        if config.cluster.redis_url:
+            # a cluster node: no storage of its own yet (history and accounts wait for the
+            # shared store, docs/cluster.md); the cloak secret is the network's
+            storage = None
+            vapid = None  # (web push needs storage)
+            node = ClusterNode(config.cluster, Replica())
+            await node.open()
+            cloak_secret = node.cloak_secret
+        else:
+            cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
+            # the VAPID key (draft/webpush): made once, or every browser would have to
+            # subscribe again after a restart
+            vapid = (
+                VapidKeys.load(str(directory)) if config.webpush.enabled and HAVE_WEBPUSH else None
+            )
+            storage = Persistence(open_storage(directory), config)
+    except (StorageError, ClusterError) as exc:  # one sentence naming the cause; no traceback
         print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
         return 1
-    server = build_server(config, storage=storage)
+    if node is not None:  # every node stamps what it applies with the log entry's time
+        clock = node.replica.clock
+        server = build_server(config, clock=clock, monotonic=clock)
+    else:
+        server = build_server(config, storage=storage)
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same
     server.cloak_secret = cloak_secret
     load_bans(server)  # K-lines and D-lines kept in storage
@@ -118,6 +144,13 @@ async def run_server(
     elif vapid is not None:
         server.push.enable(vapid.public_key)
     runner = ServerRunner(server)
+    if node is not None:
+        try:
+            await node.start(server, runner)  # the log so far, before any listener opens
+        except ClusterError as exc:
+            print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
+            await node.leave()
+            return 1
     runner.reload_config = reload
     runner.config_source = config_source
     runner.on_rehash.append(_follow_log_level)
@@ -151,10 +184,15 @@ async def run_server(
         )
         if config.metrics:
             _announce_metrics(config, listening.web_port)
+    if node is not None:
+        print(
+            f"socketchat: cluster node {node.name} ({node.number}) on {config.cluster.redis_url}",
+            flush=True,
+        )
     print(f"socketchat: data in {config.data_dir}", flush=True)
     await runner.wait_stopped()
     print("socketchat: stopped", flush=True)
-    return 0
+    return node.exit_status if node is not None else 0
 
 
 def serve_main(args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ RESTART_ONLY = (
     "tls_proxy_protocol",
     "cloak_hosts",
     "webpush",  # its keys, capability and sender start with the server
+    "cluster",  # the Redis and node identity of a cluster node (docs/cluster.md)
 )
 
 

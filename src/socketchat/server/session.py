@@ -300,7 +300,12 @@ class Session:
         self.processing = True
         server = self.server
         if isinstance(item, Message):
-            cost = server.dispatcher.dispatch(server, self, item)
+            sequencer = server.sequencer
+            if sequencer is not None and not sequencer.applying:
+                sequencer.submit(self, item)  # a cluster node: dispatched when it comes back
+                cost = 1
+            else:
+                cost = server.dispatcher.dispatch(server, self, item)
         else:
             self.bad_input += 1
             admitted, left_out = self.server.bad_input_log.admit(
@@ -442,6 +447,11 @@ class Session:
     def close(self, reason: str, *, quit_message: str | None = None) -> None:
         """End the session: leave everything, send ERROR, close the link after the next flush."""
         if self.closed:
+            return
+        sequencer = self.server.sequencer
+        if sequencer is not None and not sequencer.applying:
+            # a cluster node: every node ends the session when the log says so
+            sequencer.request_close(self, reason, quit_message)
             return
         self.capture = None
         self.server.disconnect(self, quit_message if quit_message is not None else reason)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -174,6 +175,8 @@ class ChatState:
         # MONITOR: folded nick -> who watches it; session -> {folded: nick as the watcher typed it}
         self._watchers: dict[str, set[Session]] = {}
         self._monitoring: dict[Session, dict[str, str]] = {}
+        # where a new channel's era comes from; None: random (server/cluster/ sets it)
+        self.new_era: Callable[[], str] | None = None
 
     # nicks
     def find_nick(self, nick: str) -> Session | None:
@@ -381,6 +384,8 @@ class ChatState:
 
     def create_channel(self, name: str, now: float) -> Channel:
         channel = Channel(name, now)
+        if self.new_era is not None:  # a cluster node: the same incarnation id on every node
+            channel.era = self.new_era()
         self._channels[channel.folded] = channel
         return channel
 

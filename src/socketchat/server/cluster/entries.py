@@ -1,0 +1,89 @@
+"""The cluster log's entries: what one node appends and every node applies, as one JSON object.
+
+Every entry names the node incarnation that appended it (`n`: its number, unique per start,
+from Redis `INCR`) and that node's own sequence number (`q`, from 1): a node that retries an
+append whose answer it lost may append an entry twice, and the appliers drop every entry whose
+`q` is not above the last one they applied from that node.
+
+Kinds (`k`):
+
+- ``up``: node `n` joined, named `name`.
+- ``conn``: node `n` accepted session `s` from `ip`:`port` (`host` as shown, `sec` TLS,
+  `via` tcp/tls/ws/..., `fp` a client certificate's fingerprint).
+- ``line``: session `s` sent one parsed line (after framing and flood control, on its node):
+  `c` the command, `p` the parameters, `x` the source, `t` the tags.
+- ``close``: session `s` ended for a reason its node saw (the peer left, ping or registration
+  timeout, SendQ, Excess Flood): `r` the reason, `m` the QUIT message when it differs.
+- ``res``: the outcome of session `s`'s blocking work (a password check): `v` the value,
+  `e` true when the work failed.
+- ``gone``: node `g` is gone (its lease expired, or it stopped): its sessions end with `r`.
+
+The entry's time and msgids come from its stream id (``<ms>-<seq>``, from Redis' clock), so
+every node stamps a message alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from socketchat.irc.message import Message
+
+KINDS = frozenset({"up", "conn", "line", "close", "res", "gone"})
+
+
+class EntryError(ValueError):
+    """A log entry that cannot be decoded (written by another version, or damaged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One decoded log entry; `data` holds the fields of its kind (see the module's doc)."""
+
+    kind: str
+    node: int
+    seq: int
+    data: dict[str, Any]
+
+    @property
+    def sid(self) -> int:
+        return int(self.data.get("s", 0))
+
+    def message(self) -> Message:
+        """The line of a ``line`` entry."""
+        d = self.data
+        params = tuple(str(p) for p in d.get("p", ()))
+        return Message(str(d["c"]), params, d.get("x"), d.get("t", {}))
+
+
+def encode(kind: str, node: int, seq: int, **data: Any) -> bytes:
+    """An entry as the bytes stored in the log."""
+    return json.dumps({"k": kind, "n": node, "q": seq, **data}, separators=(",", ":")).encode()
+
+
+def line_fields(msg: Message) -> dict[str, Any]:
+    """The fields of a ``line`` entry for `msg`."""
+    fields: dict[str, Any] = {"c": msg.command, "p": list(msg.params)}
+    if msg.source is not None:
+        fields["x"] = msg.source
+    if msg.tags:
+        fields["t"] = dict(msg.tags)
+    return fields
+
+
+def decode(raw: bytes | str) -> Entry:
+    try:
+        obj = json.loads(raw)
+        kind, node, seq = obj.pop("k"), int(obj.pop("n")), int(obj.pop("q"))
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise EntryError(f"bad log entry: {exc}") from None
+    if kind not in KINDS:
+        raise EntryError(f"unknown log entry kind {kind!r}")
+    return Entry(kind, node, seq, obj)
+
+
+def entry_time(entry_id: str) -> float:
+    """The wall time (seconds) of a stream id ``<ms>-<seq>``."""
+    ms, _, _ = entry_id.partition("-")
+    return int(ms) / 1000.0

@@ -1,0 +1,295 @@
+"""A cluster node's Redis side (docs/cluster.md): the log's writer and reader, and the leases.
+
+Keys (in the Redis database of `redis_url`):
+
+- ``socketchat:log``: the Stream that is the network's ordered input log (`server/cluster/`).
+- ``socketchat:nodes``: a counter; each node start takes the next number (its incarnation).
+- ``socketchat:lease:<n>``: node n's lease, ``SET ... PX lease`` renewed every lease/5.
+- ``socketchat:gone:<n>``: set once (``SET NX``) by the node that reaps n, so that one
+  "node n is gone" is appended however many nodes notice.
+- ``socketchat:cloak``: the network's cloak secret (``SET NX`` by the first node).
+
+Three tasks run beside the server: the writer appends what the replica queued, pipelined, once
+per event-loop turn; the reader applies the log in order (``XREAD BLOCK``) and flushes; the
+lease task renews this node's lease and reaps nodes whose lease expired. A node that cannot
+renew its lease in time — Redis unreachable, or the process was paused — closes its own
+clients at once and exits with status 1, before or while the others reap it: it resurrects
+nothing, and a supervisor (systemd's Restart=) starts a fresh incarnation, which replays the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import TYPE_CHECKING, Any
+
+from socketchat.server.cluster.replica import Replica
+
+try:  # the optional extra [redis]
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - without the extra, --redis says what to install
+    aioredis = None  # type: ignore[assignment]
+    RedisError = OSError  # type: ignore[assignment,misc]
+
+if TYPE_CHECKING:
+    from socketchat.server.config import ClusterConfig
+    from socketchat.server.core import Server
+    from socketchat.server.net.runner import ServerRunner
+
+log = logging.getLogger("socketchat.cluster")
+
+PREFIX = "socketchat:"
+LOG_KEY = PREFIX + "log"
+NODES_KEY = PREFIX + "nodes"
+CLOAK_KEY = PREFIX + "cloak"
+READ_COUNT = 1000  # entries per XREAD
+READ_BLOCK_MS = 1000
+RETRY_SECONDS = 0.2
+LEAVE_TIMEOUT = 2.0  # how long a stopping node waits for its "gone" to come back
+LOST = "Lost contact with the cluster"  # what a node's clients read when it cut itself off
+
+
+def lease_key(node: int) -> str:
+    return f"{PREFIX}lease:{node}"
+
+
+def gone_key(node: int) -> str:
+    return f"{PREFIX}gone:{node}"
+
+
+class ClusterError(Exception):
+    """The cluster cannot be joined (Redis unreachable, the extra missing): one sentence."""
+
+
+class ClusterNode:
+    """This process as one node: `open` (Redis, number, lease, cloak secret), then `start`."""
+
+    def __init__(self, config: ClusterConfig, replica: Replica) -> None:
+        self.config = config
+        self.replica = replica
+        self.redis: Any = None
+        self.number = 0
+        self.name = ""
+        self.cloak_secret = b""
+        self.exit_status = 0
+        self._server: Server | None = None
+        self._runner: ServerRunner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+        self._renewed = 0.0
+        self._stopping = False  # the tasks end
+        self._leaving = False  # we asked the network to let us go (our "gone" is expected)
+        self._lease_ms = int(config.lease_seconds * 1000)
+
+    async def open(self) -> None:
+        """Reach Redis, take a node number and a lease, read the network's cloak secret."""
+        url = self.config.redis_url
+        if aioredis is None:
+            raise ClusterError("--redis needs the redis extra: pip install 'socketchat[redis]'")
+        self.redis = aioredis.from_url(
+            url,
+            socket_timeout=self.config.lease_seconds,
+            socket_connect_timeout=2.0,
+        )
+        try:
+            await self.redis.ping()
+            self.number = int(await self.redis.incr(NODES_KEY))
+            self.name = self.config.node_id or f"node{self.number}"
+            await self.redis.set(lease_key(self.number), self.name, px=self._lease_ms)
+            await self.redis.set(CLOAK_KEY, os.urandom(16).hex(), nx=True)
+            secret = await self.redis.get(CLOAK_KEY)
+        except (RedisError, OSError) as exc:
+            await self._close_redis()
+            raise ClusterError(f"cannot reach Redis at {url}: {exc}") from None
+        self.cloak_secret = bytes.fromhex(secret.decode())
+        self._renewed = asyncio.get_running_loop().time()
+
+    async def start(self, server: Server, runner: ServerRunner) -> None:
+        """Replay the log so far (before any listener opens), then run the three tasks."""
+        self._server, self._runner = server, runner
+        replica = self.replica
+        replica.attach(server, self.number, self.name)
+        replica.want_write = self._wake.set
+        replica.on_self_gone = self._self_gone
+        try:
+            while entries := await self._read(block=False):
+                self._apply(entries)
+        except (RedisError, OSError) as exc:
+            raise ClusterError(f"cannot read the cluster log: {exc}") from None
+        replica.caught_up = True
+        log.info(
+            "cluster: node %s (%d) joined after %d log entries",
+            self.name,
+            self.number,
+            replica.applied,
+        )
+        self._wake.set()  # our "up" first
+        loop = asyncio.get_running_loop()
+        for coro in (self._writer(), self._reader(), self._leases()):
+            task = loop.create_task(coro)
+            task.add_done_callback(self._task_ended)
+            self._tasks.append(task)
+        runner.add_closer(self.leave)
+
+    def _task_ended(self, task: asyncio.Task[None]) -> None:
+        """A task that ends by a bug leaves this node unable to follow the log: cut off."""
+        if task.cancelled() or self._stopping:
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("cluster: task %s failed", task.get_coro(), exc_info=exc)
+            self._lost("an internal error")
+
+    # -- the log -----------------------------------------------------------------------------
+    async def _read(self, *, block: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        resp = await self.redis.xread(
+            {LOG_KEY: self.replica.last_id},
+            count=READ_COUNT,
+            block=READ_BLOCK_MS if block else None,
+        )
+        entries: list[tuple[bytes, dict[bytes, bytes]]] = []
+        for _stream, items in resp or ():
+            entries.extend(items)
+        return entries
+
+    def _apply(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        for entry_id, fields in entries:
+            self.replica.apply(entry_id.decode(), fields.get(b"e", b""))
+
+    async def _writer(self) -> None:
+        """Append what the replica queued, in order; one pipeline at a time (so the order of
+        the appends is the order of the log), retried until it is in (appliers drop doubles)."""
+        while not self._stopping:
+            await self._wake.wait()
+            self._wake.clear()
+            batch = self.replica.take_outgoing()
+            while batch and not self.replica.detached:
+                try:
+                    pipe = self.redis.pipeline(transaction=False)
+                    for data in batch:
+                        pipe.xadd(LOG_KEY, {"e": data})
+                    await pipe.execute()
+                    break
+                except (RedisError, OSError) as exc:
+                    log.warning("cluster: appending to the log failed (retrying): %s", exc)
+                    await asyncio.sleep(RETRY_SECONDS)
+
+    async def _reader(self) -> None:
+        """Apply the log in order, then hand the output to the clients."""
+        while not self._stopping:
+            try:
+                entries = await self._read(block=True)
+            except (RedisError, OSError) as exc:
+                if self._stopping:
+                    return
+                log.warning("cluster: reading the log failed (retrying): %s", exc)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            if entries:
+                self._apply(entries)
+                self._flush()
+
+    def _flush(self) -> None:
+        if self._server is not None:
+            try:
+                self._server.flush()
+            except Exception:
+                log.exception("flush failed")
+
+    # -- leases ------------------------------------------------------------------------------
+    async def _leases(self) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.config.lease_seconds / 5
+        while not self._stopping:
+            await asyncio.sleep(interval)
+            if self._stopping or self.replica.detached:
+                return
+            late = loop.time() - self._renewed
+            if late >= self.config.lease_seconds * 0.8:  # (paused, or Redis away too long)
+                self._lost(f"lease not renewed for {late:.1f} s")
+                return
+            try:
+                renewed = await self.redis.set(
+                    lease_key(self.number), self.name, px=self._lease_ms, xx=True
+                )
+            except (RedisError, OSError) as exc:
+                log.warning("cluster: renewing the lease failed: %s", exc)
+                continue
+            if not renewed:
+                self._lost("the lease expired")
+                return
+            self._renewed = loop.time()
+            try:
+                await self._reap()
+            except (RedisError, OSError) as exc:
+                log.warning("cluster: checking the other nodes' leases failed: %s", exc)
+
+    async def _reap(self) -> None:
+        """Append "node N is gone" once for each node whose lease expired."""
+        others = [n for n in self.replica.live_nodes() if n != self.number]
+        if not others:
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        for node in others:
+            pipe.exists(lease_key(node))
+        alive = await pipe.execute()
+        for node, exists in zip(others, alive, strict=True):
+            if not exists and await self.redis.set(gone_key(node), self.number, nx=True, ex=3600):
+                log.warning("cluster: node %d's lease expired: reaping it", node)
+                self.replica.reap(node)
+
+    def _lost(self, why: str) -> None:
+        """This node cannot be sure it is still in the cluster: close its clients, exit 1."""
+        log.error("cluster: node %s (%d) cut itself off: %s", self.name, self.number, why)
+        self.replica.detach(LOST)
+        self._flush()
+        self._stop(1)
+
+    def _self_gone(self, reason: str) -> None:
+        """Our own "gone" was applied: expected when stopping, else we were reaped."""
+        if not self._leaving:
+            log.error("cluster: the others reaped this node (%s): stopping", reason)
+            self._flush()
+            self._stop(1)
+
+    def _stop(self, status: int) -> None:
+        self.exit_status = status
+        if self._runner is not None:
+            runner = self._runner
+            asyncio.get_running_loop().create_task(runner.stop(LOST))
+
+    async def leave(self) -> None:
+        """A closer of the runner: tell the network we go (our users QUIT everywhere with the
+        stop reason), wait for it to come back, then stop the tasks."""
+        replica = self.replica
+        self._leaving = True
+        if not replica.detached and self._runner is not None:
+            replica.leave(self._runner.stop_reason)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + LEAVE_TIMEOUT
+            while not replica.detached and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+            self._flush()
+        self._stopping = True
+        replica.detached = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        try:
+            await self.redis.delete(lease_key(self.number))
+        except (RedisError, OSError):
+            pass
+        await self._close_redis()
+
+    async def _close_redis(self) -> None:
+        if self.redis is not None:
+            try:
+                await self.redis.aclose()
+            except (RedisError, OSError):
+                pass
