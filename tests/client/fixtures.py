@@ -21,6 +21,7 @@ from socketchat.client.core import ClientConfig, ClientCore
 from socketchat.client.events import (
     BufferClosed,
     BufferOpened,
+    ChannelList,
     ChatLine,
     CurrentBufferChanged,
     Event,
@@ -83,6 +84,8 @@ def neutral_events(event: Event) -> list[str]:
         return [f"close {event.buffer}"]
     if isinstance(event, NickRefused):
         return [f"nick-refused {event.nick}"]
+    if isinstance(event, ChannelList):
+        return [f"channel-list {len(event.entries)}"]
     return []
 
 
@@ -169,6 +172,9 @@ class Runner:
         elif "react" in step:
             r = step["react"]
             core.react(r.get("buffer", core.current), r["msgid"], r["emoji"], now)
+        elif "redact" in step:
+            r = step["redact"]
+            core.redact(r.get("buffer", core.current), r["msgid"], now, r.get("reason", ""))
         elif "reply_to" in step:
             r = step["reply_to"]
             core.reply(r.get("buffer", core.current), r["msgid"], r["text"], now)
@@ -197,6 +203,10 @@ class Runner:
                 ), f"{name}: {lines}"
         if "state" in step:
             self.check_state(step["state"])
+
+    def marker_text(self, buffer: str) -> str | None:
+        line = self.core.unread_marker(buffer)
+        return line.text if line else None
 
     def highlighted(self, buffer: str) -> bool:
         buf = self.core.model.buf(buffer)
@@ -230,6 +240,12 @@ class Runner:
                 got[key] = {b: core.unread(b) for b in value}
             elif key == "highlight":
                 got[key] = {b: self.highlighted(b) for b in value}
+            elif key == "marker":
+                got[key] = {b: self.marker_text(b) for b in value}
+            elif key == "presence":
+                got[key] = {b: core.presence(b) for b in value}
+            elif key == "channel_list":
+                got[key] = [[e.name, e.users, e.topic] for e in core.channel_list()]
             elif key == "typing":
                 got[key] = {b: list(core.typing(b)) for b in value}
             elif key == "reactions":

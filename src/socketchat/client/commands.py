@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, chanops, reactions, whois
+from socketchat.client import accounts, channellist, chanops, multiline, reactions, redaction, whois
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -35,7 +35,13 @@ class Command:
 
 
 def handle_input(core: ClientCore, text: str, buffer: str, now: float) -> None:
-    """Every line of `text` the user typed in `buffer`: a command, or text to send."""
+    """Every line of `text` the user typed in `buffer`: a command, or text to send. Several
+    lines whose first is not a command are one message (`socketchat.client.multiline`)."""
+    lines = multiline.normalize(text)
+    first = lines[0] if lines else ""
+    if len(lines) > 1 and (not first.startswith("/") or first.startswith("//")):
+        say(core, buffer, "\n".join(lines), now, action=False)
+        return
     for raw in text.replace("\r\n", "\n").split("\n"):
         line = raw.rstrip()
         if not line.strip():
@@ -318,6 +324,11 @@ COMMANDS: dict[str, Command] = {
     "reply": Command(
         "/reply <nick|msgid> <message>", "answer a message (their latest, for a nick)", _reply
     ),
+    "redact": Command(
+        "/redact [msgid] [reason]",
+        "take back a message (your latest here, without a msgid)",
+        redaction.command,
+    ),
     "react": Command(
         "/react <nick|msgid> <emoji>", "react to a message; again: take it back", _react
     ),
@@ -325,6 +336,9 @@ COMMANDS: dict[str, Command] = {
     "topic": Command("/topic [new topic]", "show or set the channel topic", _topic),
     "away": Command("/away [message]", "mark yourself away; without a message: back", _away),
     "names": Command("/names [#channel]", "list the channel's members", _names),
+    "list": Command(
+        "/list [mask]", "the server's channels, to browse and join", channellist.command
+    ),
     "whois": Command("/whois <nick>", "information about a user", _whois),
     "history": Command("/history [n]", "fetch n older lines of this tab from the server", _history),
     "register": Command(

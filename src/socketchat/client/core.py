@@ -62,14 +62,18 @@ from socketchat.client import (
     commands,
     history,
     incoming,
+    multiline,
+    presence,
     reactions,
     readmarker,
+    redaction,
     registration,
     typing,
 )
 from socketchat.client.events import (
     STATUS_BUFFER,
     BufferKind,
+    ChannelEntry,
     ChatLine,
     ConnectionState,
     Event,
@@ -151,7 +155,9 @@ class ClientCore:
         self.caps: set[str] = set()
         self.isupport: dict[str, str] = {}
         self._events: list[Event] = []
-        self.model = ChatModel(config.scrollback, self._events.append)
+        self.monitored: dict[str, str] = {}  # folded → nick we MONITOR (private tabs)
+        self.monitoring = False  # this connection's MONITOR list was sent
+        self.model = ChatModel(config.scrollback, self._model_event)
         self.model.on_looked_at = lambda buffer: readmarker.looked_at(self, buffer)
         # What the core's modules share (not for views):
         self.wanted: dict[str, str] = {}  # folded → channel name to (re)join
@@ -168,6 +174,12 @@ class ClientCore:
         self.pending_account_buffer: str | None = None  # where /register, /identify was typed
         self.negotiation = Negotiation()
         self.typing_out: typing.Outgoing | None = None  # what we last said about our typing
+        self.multiline_refs = 0  # batch references we made up (draft/multiline)
+        self.multiline_in: dict[str, multiline.Gathering] = {}  # open received batches
+        self.listing: list[ChannelEntry] | None = None  # /list answers being gathered
+        self.list_buffer: str | None = None  # where /list was typed
+        self.list_mask = ""
+        self.channels_listed: tuple[ChannelEntry, ...] = ()  # the last /list
         self._out: list[bytes] = []
         self._close: CloseRequest | None = None
         self._framing = LineBuffer(RECEIVE_MAX_LINE, MAX_TAGS)
@@ -195,6 +207,8 @@ class ClientCore:
         self.names_requested.clear()
         self.batches.clear()
         self.typing_out = None
+        self.multiline_in.clear()
+        self.listing = None
         self._out.clear()
 
     def connecting(self, now: float, server: str = "") -> None:
@@ -221,6 +235,7 @@ class ClientCore:
         """The socket is gone. Channel member lists are cleared until the rejoin."""
         was = self.state
         self._reset_connection()
+        presence.lost(self)
         self.model.disconnected()
         if was != "disconnected":
             why = f": {reason}" if reason else ""
@@ -269,6 +284,10 @@ class ClientCore:
 
     def pong_received(self) -> None:
         self._ping_sent = None
+
+    def _model_event(self, event: Event) -> None:
+        self._events.append(event)
+        presence.model_event(self, event)
 
     # ------------------------------------------------------------------ outputs
 
@@ -322,6 +341,20 @@ class ClientCore:
     def unread(self, buffer: str) -> int:
         buf = self.model.buf(buffer)
         return buf.unread if buf else 0
+
+    def presence(self, buffer: str) -> bool | None:
+        """A private tab's peer online (True), offline (False) or not known (None)."""
+        buf = self.model.buf(buffer)
+        return buf.online if buf else None
+
+    def channel_list(self) -> tuple[ChannelEntry, ...]:
+        """The channels of the last /list, in the server's order."""
+        return self.channels_listed
+
+    def unread_marker(self, buffer: str) -> ChatLine | None:
+        """The first line after the "new since you last read" marker of `buffer` (None: no
+        marker). See `UnreadMarker`."""
+        return self.model.marker_line(buffer)
 
     def reactions(self, buffer: str, msgid: str) -> tuple[Reaction, ...]:
         """The reactions under the line `msgid` of `buffer`, as `ReactionsChanged` has them."""
@@ -404,6 +437,10 @@ class ClientCore:
     def reply(self, buffer: str, msgid: str, text: str, now: float) -> None:
         """Send `text` in `buffer` as a reply to its line `msgid` (the view's reply button)."""
         reactions.reply(self, buffer, msgid, text, now)
+
+    def redact(self, buffer: str, msgid: str, now: float, reason: str = "") -> None:
+        """Take back the line `msgid` of `buffer` (one's own mistake: draft/message-redaction)."""
+        redaction.redact(self, buffer, msgid, reason, now)
 
     def react(self, buffer: str, msgid: str, emoji: str, now: float) -> None:
         """React to the line `msgid` with `emoji`; the same again takes it back."""

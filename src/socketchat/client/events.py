@@ -267,6 +267,7 @@ class ChannelEntry:
     name: str
     users: int
     topic: str = ""
+    modes: str = ""  # "+nt", when the server puts "[+nt] " before the topic
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,14 @@ from typing import TYPE_CHECKING
 
 from socketchat.client import (
     accounts,
+    channellist,
     chanops,
     history,
+    multiline,
+    presence,
     reactions,
     readmarker,
+    redaction,
     registration,
     typing,
     who,
@@ -91,8 +95,14 @@ def _on_error(core: ClientCore, msg: Message, now: float) -> None:
 
 def _on_batch(core: ClientCore, msg: Message, now: float) -> None:
     ref = msg.param(0)
-    if ref.startswith("+"):
+    if ref.startswith("+") and msg.param(1) == multiline.BATCH_TYPE:
+        multiline.opened(core, ref[1:], msg)
+    elif ref.startswith("+"):
         core.batches[ref[1:]] = history.Batch(msg.param(1), msg.param(2))
+    elif ref.startswith("-") and ref[1:] in core.multiline_in:
+        combined = multiline.closed(core, ref[1:])
+        if combined is not None:
+            _on_privmsg(core, combined, now)
     elif ref.startswith("-"):
         batch = core.batches.pop(ref[1:], None)
         if batch is not None and batch.is_history:
@@ -115,6 +125,8 @@ def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
 
 
 def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
+    if multiline.collect(core, msg):
+        return  # a line of a multiline message: handled at the batch's end
     model = core.model
     target = msg.param(0)
     text = msg.param(1)
@@ -565,6 +577,7 @@ HANDLERS: dict[str, Handler] = {
     "REGISTER": accounts.on_register,
     "MARKREAD": readmarker.on_markread,
     "TAGMSG": reactions.on_tagmsg,
+    "REDACT": redaction.on_redact,
 }
 
 NUMERICS: dict[str, Handler] = {
@@ -584,6 +597,14 @@ NUMERICS: dict[str, Handler] = {
     "354": who.on_whox_reply,
     "353": _on_names,
     "366": _on_end_of_names,
+    "321": channellist.on_list_numeric,
+    "322": channellist.on_list_numeric,
+    "323": channellist.on_list_numeric,
+    "730": presence.on_monitor_numeric,
+    "731": presence.on_monitor_numeric,
+    "732": _on_silent,
+    "733": _on_silent,
+    "734": presence.on_monitor_numeric,
     "432": registration.on_nick_error,
     "433": registration.on_nick_error,
     "900": accounts.on_logged_in,

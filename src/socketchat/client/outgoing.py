@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from socketchat.client import typing
+from socketchat.client import multiline, typing
 from socketchat.client.accounts import mask_secret
 from socketchat.client.events import ChatLine, Reply
 from socketchat.client.helpers import local_time
@@ -92,6 +92,9 @@ def send_text(
     overhead = len(f":{core.nick}!{'x' * 10}@{'x' * 63} PRIVMSG {target} :".encode())
     overhead = max(overhead, core.me_prefix_len + len(f" PRIVMSG {target} :".encode()))
     budget = 510 - overhead - (9 if action else 0)
+    if "\n" in text and not action:
+        _send_lines(core, target, multiline.normalize(text), now, reply, tags, budget)
+        return
     for chunk in split_utf8(text, max(budget, 60)):
         body = f"\x01ACTION {chunk}\x01" if action else chunk
         core.send_message(Message("PRIVMSG", (target, body), tags=tags))
@@ -114,6 +117,38 @@ def quote(buf: Buffer | None, msgid: str) -> Reply:
     """The `Reply` of a line answering `msgid` in `buf`: quoted when that line is there."""
     line = next((x for x in reversed(buf.lines) if x.msgid == msgid), None) if buf else None
     return Reply(msgid, line.nick, line.text) if line and not line.redacted else Reply(msgid)
+
+
+def _send_lines(
+    core: ClientCore,
+    target: str,
+    lines: list[str],
+    now: float,
+    reply: str | None,
+    tags: dict[str, str],
+    budget: int,
+) -> None:
+    """Several lines as one message (draft/multiline), else as one PRIVMSG each."""
+    if not multiline.supported(core):
+        for i, line in enumerate(x for x in lines if x.strip()):
+            send_text(core, target, line, now, False, reply if i == 0 else None)
+        return
+    max_bytes, max_lines = multiline.limits(core)
+    for pieces in multiline.batches_for(lines, max_bytes, max_lines, budget):
+        multiline.send(core, target, pieces, tags)
+        if "echo-message" not in core.caps:
+            core.model.add_line(
+                target,
+                ChatLine(
+                    target,
+                    local_time(now),
+                    core.nick,
+                    multiline.combined(pieces),
+                    "message",
+                    self_msg=True,
+                    reply=quote(core.model.buf(target), reply) if tags and reply else None,
+                ),
+            )
 
 
 def flush_queue(core: ClientCore, now: float, channel: str | None = None) -> None:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from socketchat.client import presence
 from socketchat.client.accounts import NICKSERV
 from socketchat.client.events import STATUS_BUFFER, NickRefused
 from socketchat.client.outgoing import flush_queue
@@ -40,6 +41,8 @@ WANTED_CAPS: tuple[str, ...] = (
     "batch",
     "draft/chathistory",
     "draft/read-marker",
+    "draft/multiline",
+    "draft/message-redaction",
 )
 
 MAX_NICK_ATTEMPTS = 12
@@ -182,6 +185,7 @@ def on_isupport(core: ClientCore, msg: Message, now: float) -> None:
             core.server = value
             core.emit_status()
     model.chantypes = core.isupport.get("CHANTYPES", "#&")
+    presence.started(core)
 
 
 def on_nick_error(core: ClientCore, msg: Message, now: float) -> None:

@@ -30,6 +30,7 @@ from socketchat.client.events import (
     Member,
     MembersChanged,
     UnreadChanged,
+    UnreadMarker,
 )
 from socketchat.client.helpers import local_time
 from socketchat.irc.message import Message
@@ -69,6 +70,7 @@ class Buffer:
     seen_at: datetime | None = None  # the newest line when the user last left this tab
     marker: datetime | None = None  # "new since you last read" after this (`UnreadMarker`)
     marker_pending: bool = False  # came here before the read marker was known
+    online: bool | None = None  # a private tab's peer (MONITOR); None: not known
     # +typing: folded nick → (nick, "active" or "paused", since when, by the caller's clock)
     typing: dict[str, tuple[str, str, float]] = field(default_factory=dict)
     # msgid → emoji → folded nick → nick (+draft/react), oldest msgid first
@@ -187,7 +189,9 @@ class ChatModel:
         self.buffers[self.fold(name)] = buf
         self.emit(BufferOpened(name, kind, focus))
         if focus:
+            self._leave(self.buf(self.current), buf)
             self.current = name
+            buf.marker_pending = True  # nothing read here yet: the read marker may say
         return buf
 
     def ensure_channel(self, channel: str) -> str:
@@ -201,11 +205,54 @@ class ChatModel:
         buf = self.buf(buffer)
         if buf is None:
             return
+        old = self.buf(self.current)
         self.current = buf.name
+        if old is not buf:
+            self._leave(old, buf)
+            self.place_marker(buf)
         if buf.unread or buf.highlight:
             buf.unread = 0
             buf.highlight = False
             self.emit(UnreadChanged(buf.name, 0, False))
+
+    def _leave(self, old: Buffer | None, new: Buffer) -> None:
+        """The user leaves `old` for `new`: what `old` showed is seen."""
+        if old is not None and old is not new and old.lines:
+            newest = old.lines[-1].time
+            old.seen_at = newest if old.seen_at is None else max(old.seen_at, newest)
+
+    @staticmethod
+    def _new_after(buf: Buffer, when: datetime) -> ChatLine | None:
+        return next(
+            (
+                line
+                for line in buf.lines
+                if line.kind in _COUNTED_KINDS and not line.self_msg and line.time > when
+            ),
+            None,
+        )
+
+    def marker_line(self, buffer: str) -> ChatLine | None:
+        """The first line after "new since you last read" in `buffer`, if there is one."""
+        buf = self.buf(buffer)
+        if buf is None or buf.marker is None:
+            return None
+        return self._new_after(buf, buf.marker)
+
+    def place_marker(self, buf: Buffer) -> None:
+        """The user comes to `buf`: the marker goes where reading stopped (the server's read
+        marker, or what was seen here), when there is anything new after it."""
+        known = [t for t in (buf.read_at, buf.seen_at) if t is not None]
+        buf.marker_pending = not known
+        marker = max(known) if known else None
+        if marker is not None and self._new_after(buf, marker) is None:
+            marker = None
+        self._set_marker(buf, marker)
+
+    def _set_marker(self, buf: Buffer, marker: datetime | None) -> None:
+        if marker != buf.marker:
+            buf.marker = marker
+            self.emit(UnreadMarker(buf.name, marker))
 
     def focus(self, name: str) -> None:
         """Switch to `name` on behalf of the user (CurrentBufferChanged)."""
@@ -255,6 +302,9 @@ class ChatModel:
             return
         buf.read_at = when
         if self.same(buf.name, self.current):
+            if buf.marker_pending:  # came here before knowing where reading stopped
+                buf.marker_pending = False
+                self._set_marker(buf, when)
             return  # looked at: nothing unread anyway
         newer = [
             line
@@ -276,6 +326,13 @@ class ChatModel:
         buf = self.buf(buffer)
         if buf is None:
             return
+        if (
+            buf.marker is not None
+            and not line.history
+            and self.same(buf.name, self.current)
+            and self._new_after(buf, buf.marker) is None
+        ):
+            self._set_marker(buf, None)  # nothing was new when it came; this is read live
         buf.lines.append(line)
         buf.trim()
         self.emit(line)

@@ -7,12 +7,16 @@
 // this.onEvent(event) to tell the view.
 
 import { AccountMethods } from "./accounts.js";
+import { ChannelListMethods } from "./channellist.js";
 import { CommandMethods, COMMANDS } from "./commands.js";
 import { HistoryMethods } from "./history.js";
 import { IncomingMethods } from "./incoming.js";
 import { formatLine, parseMessage } from "./irc.js";
+import { MultilineMethods } from "./multiline.js";
 import { OutgoingMethods } from "./outgoing.js";
+import { PresenceMethods } from "./presence.js";
 import { ReactionMethods } from "./reactions.js";
+import { RedactionMethods } from "./redaction.js";
 import { RegistrationMethods, WANTED_CAPS } from "./registration.js";
 import { mixin, StateMethods, STATUS } from "./state.js";
 import { TypingMethods } from "./typing.js";
@@ -48,6 +52,10 @@ export class ChatCore {
     this.whois = new Map(); // folded nick → the WHOIS card being gathered
     this.whoisBuffers = new Map(); // folded nick → where /whois was typed
     this.current = STATUS;
+    this.monitored = new Map(); // folded → nick we MONITOR (private tabs)
+    this.monitoring = false; // this connection's MONITOR list was sent
+    this.channelsListed = []; // the last /list
+    this.multilineRefs = 0;
     this.clock = () => Date.now(); // milliseconds; the fixtures' runner sets its own
     this.transmit = () => {};
     this.onEvent = () => {};
@@ -72,6 +80,8 @@ export class ChatCore {
     this.who = []; // pending WHO requests, in order
     this.namesRequested = new Set();
     this.typingOut = null; // {target, state, sentAt, typedAt}: what we last said about our typing
+    this.multilineIn = new Map(); // ref → {opening, lines, command}: received multiline batches
+    this.listing = null; // /list answers being gathered
   }
 
   connecting(server) {
@@ -92,6 +102,7 @@ export class ChatCore {
   connectionLost(reason) {
     const was = this.state;
     this.resetConnection();
+    this.presenceLost();
     for (const buf of this.buffers.values()) {
       if (buf.historyRequest) {
         buf.historyRequest = null;
@@ -189,4 +200,4 @@ export class ChatCore {
   }
 }
 
-mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods, WhoisMethods, TypingMethods, ReactionMethods);
+mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods, WhoisMethods, TypingMethods, ReactionMethods, MultilineMethods, RedactionMethods, ChannelListMethods, PresenceMethods);

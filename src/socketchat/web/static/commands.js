@@ -3,6 +3,7 @@
 
 import { NICKSERV } from "./accounts.js";
 import { parseIp, parseMessage, validNick } from "./irc.js";
+import { normalizeLines } from "./multiline.js";
 import { byCodePoint } from "./state.js";
 
 export const COMMANDS = {
@@ -16,11 +17,13 @@ export const COMMANDS = {
   close: ["/close [tab]", "close this tab (leaves a channel)"],
   me: ["/me <action>", "send an action (* you waves)"],
   reply: ["/reply <nick|msgid> <message>", "answer a message (their latest, for a nick)"],
+  redact: ["/redact [msgid] [reason]", "take back a message (your latest here, without a msgid)"],
   react: ["/react <nick|msgid> <emoji>", "react to a message; again: take it back"],
   nick: ["/nick <newnick>", "change your nick"],
   topic: ["/topic [new topic]", "show or set the channel topic"],
   away: ["/away [message]", "mark yourself away; without a message: back"],
   names: ["/names [#channel]", "list the channel's members"],
+  list: ["/list [mask]", "the server's channels, to browse and join"],
   whois: ["/whois <nick>", "information about a user"],
   history: ["/history [n]", "load n (default 50) older messages in this tab"],
   register: ["/register <password> [email]", "register your nick as an account"],
@@ -151,6 +154,9 @@ export class CommandMethods {
   // ---- the others
   handleInput(text, buffer = this.current) {
     const target = this.buf(buffer) ? buffer : this.current;
+    // several lines whose first is not a command are one message (multiline.js)
+    const lines = normalizeLines(text);
+    if (lines.length > 1 && (!lines[0].startsWith("/") || lines[0].startsWith("//"))) return this.say(target, lines.join("\n"), { action: false });
     for (const raw of text.split(/\r?\n/)) {
       const line = raw.trimEnd();
       if (!line.trim()) continue;

@@ -2,6 +2,7 @@
 // Mirrors socketchat/client/incoming.py. Methods of ChatCore (mixed in by client.js).
 
 import { NICKSERV } from "./accounts.js";
+import { MULTILINE } from "./multiline.js";
 import { STATUS } from "./state.js";
 import { WHOX_TOKEN } from "./who.js";
 import { WHOIS_NUMERICS } from "./whois.js";
@@ -20,7 +21,7 @@ export class IncomingMethods {
   when(msg) {
     const t = msg.tags.time ? new Date(msg.tags.time) : null;
     const exact = Boolean(t && !Number.isNaN(t.getTime()));
-    const time = exact ? t : new Date();
+    const time = exact ? t : new Date(this.clock());
     const ref = msg.tags.batch;
     const batch = ref ? this.batches.get(ref) : null;
     const history = Boolean(batch && batch.type.endsWith("chathistory"));
@@ -34,6 +35,7 @@ export class IncomingMethods {
   on_ERROR(msg) { this.info(STATUS, `Server: ${msg.params[0] || ""}`, "error"); }
 
   on_PRIVMSG(msg) {
+    if (this.multilineCollect(msg)) return; // a line of a multiline message: at the batch's end
     const target = msg.params[0] || "";
     let text = msg.params[1] || "";
     const sender = msg.nick;
@@ -273,7 +275,11 @@ export class IncomingMethods {
 
   on_BATCH(msg) {
     const ref = msg.params[0] || "";
-    if (ref.startsWith("+")) {
+    if (ref.startsWith("+") && msg.params[1] === MULTILINE) {
+      this.multilineIn.set(ref.slice(1), { opening: msg, lines: [], command: "PRIVMSG" });
+    } else if (ref.startsWith("-") && this.multilineIn.has(ref.slice(1))) {
+      this.multilineClosed(ref.slice(1));
+    } else if (ref.startsWith("+")) {
       this.batches.set(ref.slice(1), { type: msg.params[1] || "", target: msg.params[2] || "", lines: [] });
     } else if (ref.startsWith("-")) {
       const batch = this.batches.get(ref.slice(1));
@@ -358,7 +364,9 @@ export class IncomingMethods {
         for (const ch of (p[2] || "").replace(/^\+/, "")) buf.modes.set(ch, alwaysModes.includes(ch) || setModes.includes(ch) ? args.shift() || "" : "");
         return this.emit({ type: "modes", buffer: buf.name });
       }
-      case "329": case "333": return;
+      case "329": case "333": case "732": case "733": return;
+      case "321": case "322": case "323": return this.onListNumeric(msg);
+      case "730": case "731": case "734": return this.onMonitorNumeric(msg);
       default:
     }
     const text = p.slice(1).filter(Boolean).join(" ");

@@ -2,6 +2,7 @@
 // Mirrors socketchat/client/outgoing.py. Methods of ChatCore (mixed in by client.js).
 
 import { splitUtf8 } from "./irc.js";
+import { normalizeLines } from "./multiline.js";
 
 export class OutgoingMethods {
   say(target, text, { action, focus = false, origin = null, reply = null }) {
@@ -32,6 +33,7 @@ export class OutgoingMethods {
     this.typingMessageSent(target);
     const tags = reply && this.caps.has("message-tags") ? { "+draft/reply": reply } : null;
     const budget = 510 - new TextEncoder().encode(`:${this.nick}!${"x".repeat(10)}@${"x".repeat(63)} PRIVMSG ${target} :`).length - (action ? 9 : 0);
+    if (text.includes("\n") && !action) return this.sendLines(target, normalizeLines(text), reply, tags, budget);
     for (const chunk of splitUtf8(text, Math.max(budget, 60))) {
       this.transmitLine("PRIVMSG", [target, action ? `\x01ACTION ${chunk}\x01` : chunk], tags);
       if (!this.caps.has("echo-message")) {

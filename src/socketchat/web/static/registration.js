@@ -7,7 +7,7 @@ import { STATUS } from "./state.js";
 export const WANTED_CAPS = [
   "server-time", "message-tags", "echo-message", "multi-prefix", "userhost-in-names",
   "away-notify", "account-notify", "extended-join", "chghost", "setname", "batch", "draft/chathistory",
-  "draft/read-marker",
+  "draft/read-marker", "draft/multiline", "draft/message-redaction",
 ];
 
 function alternativeNick(base, attempt) {
@@ -95,6 +95,7 @@ export class RegistrationMethods {
         this.emit({ type: "status" });
       }
     }
+    this.monitorStart();
   }
 
   nickError(msg) {

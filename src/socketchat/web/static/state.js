@@ -62,11 +62,51 @@ export class StateMethods {
   setCurrent(name) {
     const buf = this.buf(name);
     if (!buf) return;
+    const old = this.buf(this.current);
     this.current = buf.name;
+    if (old !== buf) {
+      this.leave(old, buf);
+      this.placeMarker(buf);
+    }
     buf.unread = 0;
     buf.highlight = false;
     this.emit({ type: "buffers" });
     this.lookedAt(buf);
+  }
+
+  /** The user leaves `old` for `buf`: what `old` showed is seen. */
+  leave(old, buf) {
+    if (old && old !== buf && old.lines.length) {
+      const newest = old.lines[old.lines.length - 1].time;
+      old.seenAt = old.seenAt && old.seenAt > newest ? old.seenAt : newest;
+    }
+  }
+
+  newAfter(buf, when) {
+    return buf.lines.find((l) => COUNTED.has(l.kind) && !l.self && l.time > when) || null;
+  }
+
+  /** The first line after "new since you last read" in `name`, or null (no marker). */
+  markerLine(name) {
+    const buf = this.buf(name);
+    return buf && buf.marker ? this.newAfter(buf, buf.marker) : null;
+  }
+
+  /** The user comes to `buf`: the marker goes where reading stopped (the server's read marker,
+   * or what was seen here), when anything is new after it (as client/state.py). */
+  placeMarker(buf) {
+    const known = [buf.readAt, buf.seenAt].filter(Boolean);
+    buf.markerPending = !known.length;
+    let marker = known.length ? new Date(Math.max(...known.map((t) => t.getTime()))) : null;
+    if (marker && !this.newAfter(buf, marker)) marker = null;
+    this.setMarker(buf, marker);
+  }
+
+  setMarker(buf, marker) {
+    const same = (buf.marker || null) === marker || (buf.marker && marker && buf.marker.getTime() === marker.getTime());
+    if (same) return;
+    buf.marker = marker;
+    this.emit({ type: "marker", buffer: buf.name, after: marker });
   }
 
   /** draft/read-marker (as client/readmarker.py): the user looks at `buf`, so the server and
@@ -85,7 +125,13 @@ export class StateMethods {
     const buf = this.buf(name);
     if (!buf || (buf.readAt && when <= buf.readAt)) return;
     buf.readAt = when;
-    if (this.fold(buf.name) === this.fold(this.current)) return;
+    if (this.fold(buf.name) === this.fold(this.current)) {
+      if (buf.markerPending) {
+        buf.markerPending = false; // came here before knowing where reading stopped
+        this.setMarker(buf, when);
+      }
+      return;
+    }
     const newer = buf.lines.filter((l) => COUNTED.has(l.kind) && !l.self && !l.history && l.time > when);
     const highlight = newer.some((l) => l.highlight);
     if (newer.length === buf.unread && highlight === buf.highlight) return;
@@ -154,9 +200,10 @@ export class StateMethods {
   openBuffer(name, kind, focus) {
     let buf = this.buf(name);
     if (!buf) {
-      buf = { name, kind, lines: [], unread: 0, highlight: false, topic: "", modes: new Map(), joined: false, members: new Map(), namesPending: null, typing: new Map(), reactions: new Map() };
+      buf = { name, kind, lines: [], unread: 0, highlight: false, topic: "", modes: new Map(), joined: false, members: new Map(), namesPending: null, typing: new Map(), reactions: new Map(), online: null, marker: null, markerPending: false, readAt: null, seenAt: null };
       this.buffers.set(this.fold(name), buf);
       this.emit({ type: "buffers" });
+      if (kind === "query") this.presenceOpened(name);
     }
     if (focus) this.focus(buf.name);
     return buf;
@@ -177,15 +224,18 @@ export class StateMethods {
       this.emit({ type: "current", buffer: STATUS });
     }
     this.emit({ type: "buffers" });
+    this.presenceClosed(buf.name);
   }
 
   renameBuffer(buf, name) {
+    const old = buf.name;
     this.buffers.delete(this.fold(buf.name));
     if (this.fold(this.current) === this.fold(buf.name)) this.current = name;
     buf.name = name;
     this.buffers.set(this.fold(name), buf);
     this.emit({ type: "buffers" });
     this.emit({ type: "current", buffer: this.current });
+    this.presenceRenamed(old, name);
   }
 
   info(buffer, text, kind = "info") {
@@ -196,10 +246,13 @@ export class StateMethods {
   line(buffer, { batch = null, ...fields }) {
     const buf = this.buf(buffer);
     if (!buf) return null;
-    const line = { time: new Date(), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, ...fields, buffer: buf.name };
+    const line = { time: new Date(this.clock()), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, ...fields, buffer: buf.name };
     if (line.history && batch && this.batches.has(batch)) {
       this.batches.get(batch).lines.push(line); // placed when the batch ends
       return line;
+    }
+    if (buf.marker && !line.history && this.fold(buf.name) === this.fold(this.current) && !this.newAfter(buf, buf.marker)) {
+      this.setMarker(buf, null); // nothing was new when it came; this one is read live
     }
     buf.lines.push(line);
     if (buf.lines.length > this.scrollback) buf.lines.shift();
