@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -126,3 +127,76 @@ def test_redis_unreachable_at_start_is_one_sentence_and_exit_1(tmp_path: Path) -
     assert done.returncode == 1
     assert done.stderr.startswith(f"socketchat serve: cannot reach Redis at {url}: ")
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_100_clients_claim_one_nick_on_three_nodes_and_exactly_one_wins(
+    cluster: Cluster,
+) -> None:
+    claimants = [IRCClient(cluster.nodes[i % 3].port) for i in range(100)]
+    try:
+        for i, c in enumerate(claimants):  # as close to at once as one thread gets
+            c.send("NICK racer", f"USER r{i} 0 * :r{i}")
+        outcome = [first_of(c, "001", "433") for c in claimants]
+        assert outcome.count("001") == 1 and outcome.count("433") == 99
+        winner = f"~r{outcome.index('001')}"
+        observers = [on(cluster, i, f"obs{i}") for i in range(3)]
+        try:  # every node knows the same holder
+            for o in observers:
+                o.send("WHOIS racer")
+                assert o.expect("311").params[2] == winner
+        finally:
+            for o in observers:
+                o.close()
+    finally:
+        for c in claimants:
+            c.close()
+
+
+def first_of(client: IRCClient, *commands: str, timeout: float = 20.0) -> str:
+    """Which of `commands` the server sent first to this fresh client."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for msg in client.log:
+            if msg.command in commands:
+                return msg.command
+        client.collect(0.05)
+    raise AssertionError(f"none of {commands} came; last lines: {client.log[-5:]}")
+
+
+def test_two_creators_of_one_channel_on_two_nodes_give_one_op(cluster: Cluster) -> None:
+    left, right = on(cluster, 0, "lefty"), on(cluster, 2, "righty")
+    try:
+        channels = [f"#both{i}" for i in range(10)]
+        for name in channels:
+            left.send(f"JOIN {name}")
+            right.send(f"JOIN {name}")
+        for name in channels:
+            views = [replies(c, f"NAMES {name}", "366") for c in (left, right)]
+            for view in views:
+                members = view[-1].params[-1].split()
+                assert sorted(m.lstrip("@") for m in members) == ["lefty", "righty"]
+                assert sum(m.startswith("@") for m in members) == 1, name
+            assert views[0][-1].params[-1] == views[1][-1].params[-1]
+    finally:
+        left.close()
+        right.close()
+
+
+def test_limit_5_with_20_joiners_on_three_nodes_lets_exactly_5_in(cluster: Cluster) -> None:
+    op = on(cluster, 0, "limop")
+    joiners = [on(cluster, i % 3, f"j{i}") for i in range(20)]
+    try:
+        joined(op, "#lim")
+        op.send("MODE #lim +l 6")  # the op and five more
+        op.expect("MODE")
+        for j in joiners:
+            j.send("JOIN #lim")
+        answers = [first_of(j, "366", "471") for j in joiners]
+        assert answers.count("366") == 5 and answers.count("471") == 15
+        for index in range(3):
+            names = replies(joiners[index], "NAMES #lim", "366")
+            assert len(names[-1].params[-1].split()) == 6
+    finally:
+        op.close()
+        for j in joiners:
+            j.close()

@@ -9,12 +9,13 @@ Keys (in the Redis database of `redis_url`):
   "node n is gone" is appended however many nodes notice.
 - ``socketchat:cloak``: the network's cloak secret (``SET NX`` by the first node).
 
-Three tasks run beside the server: the writer appends what the replica queued, pipelined, once
-per event-loop turn; the reader applies the log in order (``XREAD BLOCK``) and flushes; the
-lease task renews this node's lease and reaps nodes whose lease expired. A node that cannot
-renew its lease in time — Redis unreachable, or the process was paused — closes its own
-clients at once and exits with status 1, before or while the others reap it: it resurrects
-nothing, and a supervisor (systemd's Restart=) starts a fresh incarnation, which replays the log.
+Three tasks run beside the server: the writer appends what the replica queued, once per
+event-loop turn, in one call (`APPEND_SCRIPT`: only while this node's lease exists); the
+reader applies the log in order (``XREAD BLOCK``) and flushes; the lease task renews this
+node's lease and reaps nodes whose lease expired. A node that cannot renew its lease in time —
+Redis unreachable or restarted empty, or the process was paused — closes its own clients at
+once and exits with status 1, before or while the others reap it: it resurrects nothing, and
+a supervisor (systemd's Restart=) starts a fresh incarnation, which replays the log.
 """
 
 from __future__ import annotations
@@ -48,7 +49,15 @@ READ_COUNT = 1000  # entries per XREAD
 READ_BLOCK_MS = 1000
 RETRY_SECONDS = 0.2
 LEAVE_TIMEOUT = 2.0  # how long a stopping node waits for its "gone" to come back
-LOST = "Lost contact with the cluster"  # what a node's clients read when it cut itself off
+LOST = "Lost contact with the cluster"
+# Append a batch of entries only while the appending node's lease exists, atomically: a node
+# that was reaped (paused past its lease) or whose Redis restarted empty can never write to
+# the log again, and a batch is all in the log or none of it.
+APPEND_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for _, entry in ipairs(ARGV) do redis.call('XADD', KEYS[2], '*', 'e', entry) end
+return #ARGV
+"""  # what a node's clients read when it cut itself off
 
 
 def lease_key(node: int) -> str:
@@ -82,6 +91,7 @@ class ClusterNode:
         self._stopping = False  # the tasks end
         self._leaving = False  # we asked the network to let us go (our "gone" is expected)
         self._lease_ms = int(config.lease_seconds * 1000)
+        self._append: Any = None  # the APPEND_SCRIPT, registered in `open`
 
     async def open(self) -> None:
         """Reach Redis, take a node number and a lease, read the network's cloak secret."""
@@ -104,6 +114,7 @@ class ClusterNode:
             await self._close_redis()
             raise ClusterError(f"cannot reach Redis at {url}: {exc}") from None
         self.cloak_secret = bytes.fromhex(secret.decode())
+        self._append = self.redis.register_script(APPEND_SCRIPT)
         self._renewed = asyncio.get_running_loop().time()
 
     async def start(self, server: Server, runner: ServerRunner) -> None:
@@ -167,14 +178,17 @@ class ClusterNode:
             batch = self.replica.take_outgoing()
             while batch and not self.replica.detached:
                 try:
-                    pipe = self.redis.pipeline(transaction=False)
-                    for data in batch:
-                        pipe.xadd(LOG_KEY, {"e": data})
-                    await pipe.execute()
-                    break
+                    appended = await self._append(
+                        keys=[lease_key(self.number), LOG_KEY], args=batch
+                    )
                 except (RedisError, OSError) as exc:
                     log.warning("cluster: appending to the log failed (retrying): %s", exc)
                     await asyncio.sleep(RETRY_SECONDS)
+                    continue
+                if appended < 0:
+                    self._lost("the lease is gone: the log refuses this node's entries")
+                    return
+                break
 
     async def _reader(self) -> None:
         """Apply the log in order, then hand the output to the clients."""
