@@ -125,6 +125,8 @@ class ClientConfig:
     # A refused nick while connecting (432/433): False tries nick_, nick__, nick2... by itself;
     # True waits for the view to ask the user (`NickRefused`, then `ClientCore.choose_nick`).
     ask_nick: bool = False
+    # Private conversations to open at start (the views' settings file: tabs open last time).
+    queries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,8 @@ class ClientCore:
         for channel in config.channels:
             self.want(channel)
         self.model.open(STATUS_BUFFER, "status", focus=False)
+        for query in config.queries:
+            self.model.open(query, "query", focus=False)
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -13,6 +13,7 @@ import subprocess
 import time
 import tkinter as tk
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -150,12 +151,24 @@ def windows(display: str) -> Iterator[Callable[..., Gui]]:
         port: int,
         channel: str = "#lobby",
         backoff: Backoff | None = None,
+        *,
+        ask_nick: bool = False,
+        queries: tuple[str, ...] = (),
+        settings_file: Path | None = None,
     ) -> Gui:
         root = tk.Tk()
         root.geometry("900x560+0+0")
         theme = Theme.install(root)
-        config = ClientConfig(nick=nick, channels=(channel,))
-        window = ChatWindow(root, theme, config, host, port, backoff=backoff or fast_backoff())
+        config = ClientConfig(nick=nick, channels=(channel,), ask_nick=ask_nick, queries=queries)
+        window = ChatWindow(
+            root,
+            theme,
+            config,
+            host,
+            port,
+            backoff=backoff or fast_backoff(),
+            settings_file=settings_file,
+        )
         opened.append(window)
         window.start()
         handle = Gui(window)
@@ -177,7 +190,9 @@ def windows(display: str) -> Iterator[Callable[..., Gui]]:
 def gui(windows: Callable[..., Gui], irc_server: ServerUnderTest) -> Callable[..., Gui]:
     """Open windows on this test's server (ngircd or ours): ``gui("alice")``."""
 
-    def open_window(nick: str, channel: str = "#lobby", backoff: Backoff | None = None) -> Gui:
-        return windows(nick, irc_server.host, irc_server.port, channel, backoff)
+    def open_window(
+        nick: str, channel: str = "#lobby", backoff: Backoff | None = None, **options: object
+    ) -> Gui:
+        return windows(nick, irc_server.host, irc_server.port, channel, backoff, **options)
 
     return open_window

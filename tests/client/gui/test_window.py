@@ -276,7 +276,7 @@ def test_a_silent_server_does_not_freeze_the_window(windows: OpenGui) -> None:
         alice = windows("alice", "127.0.0.1", listener.getsockname()[1])
         conn, _ = listener.accept()
         with conn:
-            alice.until(lambda: "registering" in alice.window.status_text())
+            alice.until(lambda: "signing in" in alice.window.status_text())
             alice.type("/help")
             alice.wait_text("/pm <nick|ip> <message>", "*status*", timeout=3)
             alice.type("/join #elsewhere")

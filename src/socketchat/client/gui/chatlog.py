@@ -5,6 +5,11 @@ Lines are queued per tab (`add_line`) and drawn a slice at a time with a few Tcl
 row) and wrapped again when the widget is resized. A tab follows new lines unless the user has
 scrolled up; reaching the top asks for older history (`on_top`), which `insert_older` puts above
 what is shown without moving it. The window (`gui/window.py`) owns the notebook the tabs live in.
+
+Runs of joins, parts and quits are folded into one line (client/runs.py; a click on it shows
+them one by one, again folds them): the run's rows count as its last line's, the others take
+none. The "new since you last read" line (`marker_for`, from the view state) is an entry of its
+own in `LogTab.drawn` (`MARKER`), so rows and lines stay in step.
 """
 
 from __future__ import annotations
@@ -13,13 +18,27 @@ import tkinter as tk
 import tkinter.font as tkfont
 import webbrowser
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from tkinter import scrolledtext, ttk
 
 from socketchat.client.events import BufferKind, ChatLine
-from socketchat.client.gui.render import Rows, line_rows, tab_label
+from socketchat.client.gui.render import (
+    Rows,
+    Segment,
+    line_rows,
+    marker_rows,
+    run_rows,
+    tab_label,
+)
 from socketchat.client.gui.theme import Theme, configure_chat_tags
+from socketchat.client.runs import Marker, Run, fold, in_run
+
+MarkerFor = Callable[[str, Sequence[ChatLine]], ChatLine | None]
+
+# Stands for the unread marker line among a tab's drawn lines (compared by identity).
+MARKER = ChatLine("", datetime(1970, 1, 1, tzinfo=UTC), "", "", "info")
 
 __all__ = ["MAX_TEXT_LINES", "ChatLog", "LogTab"]
 
@@ -40,6 +59,12 @@ class LogTab:
     tags: set[str] = field(default_factory=set)  # the lazily configured tags
     follow: bool = True  # scroll to new lines (False while the user reads further up)
     at_top: bool = False  # scrolled to the top (older history was asked for on arrival)
+    expand: bool = False  # runs of joins/parts/quits shown line by line
+    marker: ChatLine | None = None  # the line the unread marker was drawn above
+
+    def lines(self) -> list[ChatLine]:
+        """The chat lines drawn, without the marker."""
+        return [line for line in self.drawn if line is not MARKER]
 
 
 class ChatLog:
@@ -53,12 +78,14 @@ class ChatLog:
         theme: Theme,
         on_top: Callable[[str], None],
         on_click: Callable[[], None],
+        marker_for: MarkerFor = lambda _name, _lines: None,
     ) -> None:
         self.root = root
         self.notebook = notebook
         self.theme = theme
         self.on_top = on_top
         self.on_click = on_click
+        self.marker_for = marker_for
         self.tabs: dict[str, LogTab] = {}
         self.closed = False
         self._pending: dict[LogTab, list[ChatLine]] = {}  # lines not yet drawn, per tab
@@ -88,6 +115,9 @@ class ChatLog:
         text.tag_bind("link", "<Button-1>", lambda e: self._open_link(tab, e))
         text.tag_bind("link", "<Enter>", lambda _e: text.configure(cursor="hand2"))
         text.tag_bind("link", "<Leave>", lambda _e: text.configure(cursor="xterm"))
+        text.tag_bind("run", "<Button-1>", lambda _e: self.toggle_runs(tab.name))
+        text.tag_bind("run", "<Enter>", lambda _e: text.configure(cursor="hand2"))
+        text.tag_bind("run", "<Leave>", lambda _e: text.configure(cursor="xterm"))
 
         def scrolled(first: float | str, last: float | str) -> None:
             # Tk reports the view after each redisplay: the tab follows new lines while the
@@ -129,11 +159,19 @@ class ChatLog:
         Every call back from Tcl may wait for the GIL while the connection thread is busy, so a
         flood drawn line by line (call by call) would freeze the window.
         """
-        for tab, lines in self._pending.items():
+        pending, self._pending = self._pending, {}
+        for tab, lines in pending.items():
             if self.tabs.get(tab.name) is not tab:
                 continue
-            chunks, rows = self._chunks(tab, lines, newline_first=bool(tab.drawn))
-            tab.drawn.extend(lines)
+            before = tab.lines()
+            marker = self.marker_for(tab.name, before + lines)
+            joins_run = not tab.expand and bool(before) and in_run(before[-1]) and in_run(lines[0])
+            if joins_run or marker is not tab.marker:  # a run grows, or the marker moved
+                self._clear(tab)
+                lines = before + lines
+            tab.marker = marker
+            chunks, entries, rows = self._chunks(tab, lines, newline_first=bool(tab.drawn))
+            tab.drawn.extend(entries)
             tab.rows.extend(rows)
             text = tab.text
             text.configure(state="normal")
@@ -147,7 +185,6 @@ class ChatLog:
             text.configure(state="disabled")
             if tab.follow:
                 text.see("end")
-        self._pending.clear()
 
     def reset(self, name: str, lines: tuple[ChatLine, ...]) -> None:
         """Redraw a tab from `lines` (history was merged in before lines already shown)."""
@@ -157,14 +194,32 @@ class ChatLog:
         self._pending.pop(tab, None)
         self._redraw(tab, list(lines[-MAX_TEXT_LINES:]))
 
-    def _redraw(self, tab: LogTab, lines: list[ChatLine]) -> None:
+    def redraw(self, name: str) -> None:
+        """Draw a tab again (the marker or the language changed)."""
+        tab = self.tabs.get(name)
+        if tab is not None:
+            self._redraw(tab, tab.lines() + self._pending.pop(tab, []))
+
+    def toggle_runs(self, name: str) -> None:
+        """Show the tab's runs of joins, parts and quits line by line, or folded again."""
+        tab = self.tabs.get(name)
+        if tab is not None:
+            tab.expand = not tab.expand
+            self.redraw(name)
+
+    def _clear(self, tab: LogTab) -> None:
         tab.text.configure(state="normal")
         tab.text.delete("1.0", "end")
         tab.text.configure(state="disabled")
         tab.drawn.clear()
         tab.rows.clear()
+
+    def _redraw(self, tab: LogTab, lines: list[ChatLine]) -> None:
+        self._clear(tab)
+        tab.marker = None
         self._pending[tab] = lines
-        self.flush()
+        if lines:
+            self.flush()
 
     def insert_older(self, name: str, lines: tuple[ChatLine, ...]) -> None:
         """Older lines above the others; the line at the top of the view stays there."""
@@ -173,13 +228,13 @@ class ChatLog:
             return
         text = tab.text
         top = int(str(text.index("@0,0")).split(".")[0])
-        chunks, rows = self._chunks(tab, list(lines), newline_first=False)
+        chunks, entries, rows = self._chunks(tab, list(lines), newline_first=False, marker=None)
         if tab.drawn:
             chunks.append("\n")
         text.configure(state="normal")
         text.insert("1.0", *chunks)  # type: ignore[arg-type]  # text, tags, text, tags…
         text.configure(state="disabled")
-        tab.drawn.extendleft(reversed(lines))
+        tab.drawn.extendleft(reversed(entries))
         tab.rows.extendleft(reversed(rows))
         if tab.follow:
             text.see("end")
@@ -207,19 +262,41 @@ class ChatLog:
         return float(widget - 2 * pad - 6)
 
     def _chunks(
-        self, tab: LogTab, lines: list[ChatLine], *, newline_first: bool
-    ) -> tuple[list[str | tuple[str, ...]], list[int]]:
-        """Arguments for one Text.insert call (text, tags, text, tags…) for `lines`, and how many
-        Text lines each of them takes (a long line is wrapped here, see `render.line_rows`)."""
+        self,
+        tab: LogTab,
+        lines: list[ChatLine],
+        *,
+        newline_first: bool,
+        marker: ChatLine | bool | None = True,
+    ) -> tuple[list[str | tuple[str, ...]], list[ChatLine], list[int]]:
+        """Arguments for one Text.insert call (text, tags, text, tags…) for `lines`, the entries
+        for `LogTab.drawn` (the lines, and `MARKER`) and how many Text lines each of them takes
+        (a long line is wrapped here, see `render.line_rows`; a folded run's rows are its last
+        line's). `marker`: True for the tab's."""
         width = self._text_width(tab)
         chunks: list[str | tuple[str, ...]] = []
+        entries: list[ChatLine] = []
         counts: list[int] = []
-        for index, line in enumerate(lines):
-            drawn = line_rows(line, width, self._measure)
-            counts.append(len(drawn.rows))
-            chunks += ["\n" if index or newline_first else "", ()]
+        above = tab.marker if marker is True else marker
+        for item in fold(lines, above if isinstance(above, ChatLine) else None, expand=tab.expand):
+            if isinstance(item, Run):
+                drawn = run_rows(item, width, self._measure)
+                entries += item.lines
+                counts += [0] * (len(item.lines) - 1) + [len(drawn.rows)]
+            elif isinstance(item, Marker):
+                drawn = marker_rows()
+                entries.append(MARKER)
+                counts.append(1)
+            else:
+                drawn = line_rows(item, width, self._measure)
+                if tab.expand and in_run(item):  # a click on it folds the runs again
+                    rows = [[Segment(g.text, (*g.tags, "run")) for g in row] for row in drawn.rows]
+                    drawn = Rows(drawn.prefix, rows, drawn.indent)
+                entries.append(item)
+                counts.append(len(drawn.rows))
+            chunks += ["\n" if chunks or newline_first else "", ()]
             chunks += self._row_chunks(tab, drawn)
-        return chunks, counts
+        return chunks, entries, counts
 
     def _row_chunks(self, tab: LogTab, drawn: Rows) -> list[str | tuple[str, ...]]:
         indent = round(drawn.indent)
@@ -256,7 +333,7 @@ class ChatLog:
             elif tag == "s":
                 text.tag_configure(tag, overstrike=True)
             elif tag == "link":
-                text.tag_configure(tag, foreground="#0969da", underline=True)
+                text.tag_configure(tag, foreground=self.theme.palette.accent, underline=True)
             else:
                 tab.tags.add(tag)
                 continue
@@ -295,7 +372,7 @@ class ChatLog:
             return
         first = float(tab.text.yview()[0])
         follow = tab.follow
-        self._redraw(tab, list(tab.drawn))
+        self._redraw(tab, tab.lines())
         if not follow:
             tab.text.yview_moveto(first)
 
@@ -311,7 +388,8 @@ class ChatLog:
         out: list[str] = []
         at = 0
         for count in tab.rows:
-            out.append(" ".join(row.strip() for row in shown[at : at + count]))
+            if count:  # a folded run's earlier lines take no rows
+                out.append(" ".join(row.strip() for row in shown[at : at + count]))
             at += count
         out += shown[at:]  # not counted yet (never, between two polls)
         return "\n".join(out)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
+from typing import Literal
 
 from socketchat.client import rtl
 from socketchat.client.gui.theme import Theme
 from socketchat.client.helpers import NickCompleter
+from socketchat.client.i18n import _, is_rtl
 from socketchat.client.inputhistory import InputHistory
 
 __all__ = ["InputLine"]
@@ -48,7 +50,9 @@ class InputLine:
         self.text.trace_add("write", lambda *_a: self._update_preview())
         self.entry = ttk.Entry(self.bottom, font=theme.ui, textvariable=self.text)
         self.entry.pack(side="left", fill="x", expand=True)
-        self.send_button = ttk.Button(self.bottom, text="Send", command=self.submit)
+        self.send_button = ttk.Button(
+            self.bottom, text=rtl.display_text(_("Send")), command=self.submit
+        )
         self.send_button.pack(side="left", padx=(8, 0))
         entry = self.entry
         entry.bind("<Return>", self._on_return)
@@ -59,6 +63,13 @@ class InputLine:
         entry.bind("<Prior>", lambda _e: self._page(-1))
         entry.bind("<Next>", lambda _e: self._page(+1))
         entry.bind("<KeyPress>", self._on_other_key, add=True)
+
+    def relabel(self) -> None:
+        """The button's text in the interface language, on the side the language reads from."""
+        self.send_button.configure(text=rtl.display_text(_("Send")))
+        side: Literal["left", "right"] = "right" if is_rtl() else "left"
+        self.entry.pack_configure(side=side)
+        self.send_button.pack_configure(side=side, padx=(0, 8) if is_rtl() else (8, 0))
 
     def focus(self) -> None:
         self.entry.focus_set()

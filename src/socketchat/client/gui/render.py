@@ -20,17 +20,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from socketchat.client import rtl
-from socketchat.client.events import ChatLine, Member
+from socketchat.client.events import STATUS_BUFFER, ChatLine, Member
 from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import nick_color_index
+from socketchat.client.i18n import _
+from socketchat.client.runs import Run, summary
 
 __all__ = [
     "Rows",
     "Segment",
     "line_rows",
     "line_segments",
+    "marker_rows",
     "member_row",
     "nick_tag",
+    "run_rows",
     "span_tags",
     "tab_label",
 ]
@@ -131,10 +135,29 @@ def line_rows(
     return Rows(prefix, drawn, indent)
 
 
+def run_rows(run: Run, width: float = float("inf"), measure: Callable[[str], float] = len) -> Rows:
+    """A folded run of joins, parts and quits: ``HH:MM -- bob, carol joined · dave left``
+    (tag ``run``: a click on it shows the run's lines one by one)."""
+    prefix = [
+        Segment(run.lines[-1].time.strftime("%H:%M") + " ", ("time",)),
+        Segment("-- ", ("event", "run")),
+    ]
+    indent = measure("".join(s.text for s in prefix))
+    column = width - indent if width - indent > 4 * measure("m") else float("inf")
+    rows = rtl.display_rows([Span(summary(run.lines))], column, measure)
+    return Rows(prefix, [[Segment(s.text, ("event", "run")) for s in row] for row in rows], indent)
+
+
+def marker_rows() -> Rows:
+    """The line above the first unread one."""
+    label = rtl.display_text(_("new since you last read"))
+    return Rows([], [[Segment(f"──────── {label} ────────", ("marker",))]], 0.0)
+
+
 def tab_label(buffer: str, unread: int, highlight: bool) -> str:
     """``#lobby``, ``#lobby (3)``, or ``alice (2!)`` when someone addressed us (a right-to-left
     name shaped and in reading order: Tk draws labels in storage order too)."""
-    name = rtl.display_text(buffer)
+    name = rtl.display_text(_("status") if buffer == STATUS_BUFFER else buffer)
     if not unread:
         return name
     return f"{name} ({unread}{'!' if highlight else ''})"
@@ -143,4 +166,5 @@ def tab_label(buffer: str, unread: int, highlight: bool) -> str:
 def member_row(member: Member) -> str:
     """A user-list row: mode prefix, nick, and ``(away)`` when away."""
     nick = rtl.display_text(member.nick)
-    return f"{member.prefix}{nick}{'  (away)' if member.away else ''}"
+    away = "  " + rtl.display_text(_("(away)")) if member.away else ""
+    return f"{member.prefix}{nick}{away}"

@@ -10,10 +10,12 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from socketchat.client import rtl
 from socketchat.client.events import BufferKind, Member
 from socketchat.client.gui.render import member_row
-from socketchat.client.gui.theme import BORDER, CHAT_BACKGROUND, MUTED, SELECT_BG, TEXT, Theme
+from socketchat.client.gui.theme import Theme
 from socketchat.client.helpers import nick_color
+from socketchat.client.i18n import _
 
 __all__ = ["UserList"]
 
@@ -23,16 +25,11 @@ class UserList:
 
     def __init__(self, parent: tk.Misc, theme: Theme, on_open: Callable[[str], None]) -> None:
         self.on_open = on_open
+        self.theme = theme
         self.frame = ttk.Frame(parent, padding=(8, 0, 0, 0))
-        self.label = ttk.Label(self.frame, text="Users", style="Side.TLabel")
+        self.label = ttk.Label(self.frame, text=rtl.display_text(_("Users")), style="Side.TLabel")
         self.label.pack(fill="x")
-        box = tk.Frame(
-            self.frame,
-            background=CHAT_BACKGROUND,
-            highlightthickness=1,
-            highlightbackground=BORDER,
-            highlightcolor=BORDER,
-        )
+        self.box = box = tk.Frame(self.frame, highlightthickness=1)
         box.pack(fill="both", expand=True)
         self.listbox = tk.Listbox(
             box,
@@ -40,13 +37,10 @@ class UserList:
             activestyle="none",
             exportselection=False,
             font=theme.ui,
-            background=CHAT_BACKGROUND,
-            foreground=TEXT,
-            selectbackground=SELECT_BG,
-            selectforeground=TEXT,
             borderwidth=0,
             highlightthickness=0,
         )
+        self.restyle()
         scroll = ttk.Scrollbar(box, orient="vertical", command=self.listbox.yview)
         self.listbox.configure(yscrollcommand=scroll.set)
         scroll.pack(side="right", fill="y")
@@ -54,17 +48,35 @@ class UserList:
         self.listbox.bind("<Double-Button-1>", self._activated)
         self.listbox.bind("<Return>", self._activated)
         self.shown: tuple[Member, ...] = ()
+        self._kind: BufferKind | None = None
+
+    def restyle(self) -> None:
+        """The theme's colours (again, after /theme)."""
+        p = self.theme.palette
+        self.box.configure(
+            background=p.chat_background, highlightbackground=p.border, highlightcolor=p.border
+        )
+        self.listbox.configure(
+            background=p.chat_background,
+            foreground=p.text,
+            selectbackground=p.select_bg,
+            selectforeground=p.text,
+        )
+        if self.listbox.size():
+            self.show(self.shown, self._kind)
 
     def show(self, members: tuple[Member, ...], kind: BufferKind | None) -> None:
         """Draw `members` (of a tab of `kind`: only a channel shows the count)."""
         self.listbox.delete(0, "end")
         for index, member in enumerate(members):
             self.listbox.insert("end", member_row(member))
-            color = MUTED if member.away else nick_color(member.nick)
+            p = self.theme.palette
+            color = p.muted if member.away else nick_color(member.nick, dark=p.dark)
             self.listbox.itemconfigure(index, foreground=color)
         count = f" ({len(members)})" if kind == "channel" else ""
-        self.label.configure(text=f"Users{count}")
+        self.label.configure(text=rtl.display_text(_("Users") + count))
         self.shown = members
+        self._kind = kind
 
     def rows(self) -> list[str]:
         return [str(row) for row in self.listbox.get(0, "end")]

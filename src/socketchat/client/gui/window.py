@@ -12,6 +12,12 @@ they show besides lines (unread counts, mentions, members, topic) is the shared
 Scrolling a chat to its top (or PageUp there) asks for older history, which the server sends
 where it keeps history; it appears above what is shown, which stays in place.
 
+A nick the server refuses while connecting is asked again (`login.NickDialog`, with the reason).
+``/lang fa|en`` and ``/theme dark|light`` are the window's own commands (`viewstate.local_command`):
+every string is drawn again in the language (Persian mirrors the layout: the user list on the
+left, text anchored right), or every widget in the palette; both, the nick, the server and the
+open conversations go to the settings file (`client/settings.py`) when given `settings_file`.
+
 The core and its connection run in a `ThreadedClient` background thread. The window polls the
 client's event queue with ``root.after`` and draws what the events say; what the user does goes back
 through the client's thread-safe calls. The window never reads the core's state, and the
@@ -20,12 +26,16 @@ background thread never sees a Tk object (so it can neither block nor crash the 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import tkinter as tk
+from datetime import datetime
+from pathlib import Path
 from tkinter import ttk
+from typing import Literal
 
-from socketchat.client import rtl
+from socketchat.client import rtl, settings
 from socketchat.client.connection import Backoff
 from socketchat.client.core import ClientConfig
 from socketchat.client.events import (
@@ -38,18 +48,27 @@ from socketchat.client.events import (
     CurrentBufferChanged,
     Event,
     HistoryInserted,
+    NickRefused,
     StatusChanged,
 )
 from socketchat.client.formatting import strip_formatting
 from socketchat.client.gui.chatlog import MAX_TEXT_LINES, ChatLog, LogTab
 from socketchat.client.gui.inputline import InputLine
+from socketchat.client.gui.login import NickDialog
 from socketchat.client.gui.render import tab_label
-from socketchat.client.gui.theme import MUTED, STATE_COLORS, Theme
+from socketchat.client.gui.theme import Theme, configure_chat_tags, palette_named
 from socketchat.client.gui.userlist import UserList
+from socketchat.client.i18n import _, is_rtl, set_language
+from socketchat.client.nickrules import refusal_text
 from socketchat.client.threaded import ThreadedClient
-from socketchat.client.viewstate import Change, ViewState
+from socketchat.client.viewstate import Change, ViewState, local_command, status_text
 
 __all__ = ["MAX_TEXT_LINES", "ChatWindow"]
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
 
 POLL_MS = 25  # how often the event queue is looked at
 POLL_BUDGET = 0.02  # seconds of drawing per turn of the Tk loop, at most (about)
@@ -97,18 +116,26 @@ class ChatWindow:
         tls: bool = False,
         tls_insecure: bool = False,
         backoff: Backoff | None = None,
+        remembered: settings.Settings | None = None,
+        settings_file: Path | None = None,
     ) -> None:
         self.root = root
         self.theme = theme
+        self.host, self.port, self.tls = host, port, tls
+        self.channels = config.channels
+        self.remembered = remembered or settings.Settings()
+        self.settings_file = settings_file  # None: remember nothing (tests)
         self.client = ThreadedClient(
             config, host, port, tls=tls, tls_insecure=tls_insecure, backoff=backoff
         )
         self.view = ViewState(config.nick)
+        self.nick_dialog: NickDialog | None = None
         self.closed = False
         self._status_at = 0.0
         self._after_id: str | None = None
         self._build()
         self._set_title()
+        self._apply_direction()
 
     # ------------------------------------------------------------------ layout
 
@@ -128,7 +155,9 @@ class ChatWindow:
         self.notebook.bind("<<NotebookTabChanged>>", self._on_tab_changed)
         self.notebook.bind("<Button-2>", self._on_middle_click)
         self.panes.add(self.notebook, weight=4)
-        self.log = ChatLog(root, self.notebook, self.theme, self.client.load_older, self._refocus)
+        self.log = ChatLog(
+            root, self.notebook, self.theme, self.client.load_older, self._refocus, self.view.marker
+        )
 
         self.users = UserList(self.panes, self.theme, self._open_query)
         self.panes.add(self.users.frame, weight=1)
@@ -142,14 +171,19 @@ class ChatWindow:
 
         bar = ttk.Frame(outer, style="Status.TFrame")
         bar.pack(fill="x", side="bottom")
+        p = self.theme.palette
+        self.status_bar = bar
         self.status_dot = tk.Label(
-            bar, text="●", foreground=MUTED, background="#e8eaed", font=self.theme.small
+            bar, text="●", foreground=p.muted, background=p.status_bg, font=self.theme.small
         )
         self.status_dot.pack(side="left", padx=(8, 0))
-        self.status = ttk.Label(bar, text="starting…", style="Status.TLabel")
+        self.status = ttk.Label(bar, text=rtl.display_text(_("starting…")), style="Status.TLabel")
         self.status.pack(side="left")
         self.reconnect_button = ttk.Button(
-            bar, text="Reconnect now", command=self.client.reconnect_now, style="Toolbutton"
+            bar,
+            text=rtl.display_text(_("Reconnect now")),
+            command=self.client.reconnect_now,
+            style="Toolbutton",
         )
         self.log.open(STATUS_BUFFER, "status")
         self.input.focus()
@@ -191,6 +225,7 @@ class ChatWindow:
         """Leave (QUIT unless already left), join the connection thread, destroy the window."""
         if self.closed:
             return
+        self.save_settings()
         self.closed = True
         self.log.closed = True
         if self._after_id is not None:
@@ -261,6 +296,9 @@ class ChatWindow:
                 return
             case StatusChanged():
                 self._status_at = time.monotonic()
+            case NickRefused():
+                self._ask_nick_again(event)
+                return
         self._redraw(self.view.apply(event))
 
     def _redraw(self, change: Change) -> None:
@@ -274,7 +312,8 @@ class ChatWindow:
             shown = self.view.tab(self.view.shown)
             self.users.show(self.view.members_shown(), shown.kind if shown else None)
         if change.topic:
-            self.topic.configure(text=rtl.display_text(strip_formatting(self.view.topic_line())))
+            topic = rtl.display_text(strip_formatting(self.view.topic_line()))
+            self.topic.configure(text=topic)
         if change.title:
             self._set_title()
         if change.status:
@@ -296,7 +335,9 @@ class ChatWindow:
         self.input.completer.reset()
         if self.view.tab(tab.name) is None:  # a line for a tab the core never opened
             self.view.apply(BufferOpened(tab.name, tab.kind))
-        self._redraw(self.view.show(tab.name))
+        self._redraw(self.view.show(tab.name, tab.lines()))
+        if self.view.marker(tab.name, tab.lines()) is not tab.marker:
+            self.log.redraw(tab.name)  # the unread marker moved (or went)
         self.client.set_current(tab.name)
         self._refocus()
 
@@ -307,10 +348,10 @@ class ChatWindow:
         if status.state == "reconnecting" and status.retry_in is not None:
             left = max(0.0, status.retry_in - (time.monotonic() - self._status_at))
             status = dataclasses.replace(status, retry_in=left + 0.499)
-        text = status.describe()
+        text = rtl.display_text(status_text(status))
         if str(self.status.cget("text")) != text:
             self.status.configure(text=text)
-            self.status_dot.configure(foreground=STATE_COLORS.get(status.state, MUTED))
+            self.status_dot.configure(foreground=self.theme.palette.state_color(status.state))
         retry = status.state == "reconnecting"
         if retry != bool(self.reconnect_button.winfo_ismapped()):
             if retry:
@@ -319,7 +360,7 @@ class ChatWindow:
                 self.reconnect_button.pack_forget()
 
     def _set_title(self) -> None:
-        self.root.title(f"socketchat — {self.view.nick}")
+        self.root.title(f"socketchat — {rtl.display_text(self.view.nick)}")
 
     # ------------------------------------------------------------------ user input
 
@@ -328,8 +369,113 @@ class ChatWindow:
         return self.input.preview_text()
 
     def _send(self, text: str) -> None:
-        self.client.send_input(text, self.view.shown)
+        if not self._local_command(text):
+            self.client.send_input(text, self.view.shown)
         self._refocus()
+
+    def _local_command(self, text: str) -> bool:
+        """/lang and /theme change this window only; True when `text` was one of them."""
+        command = local_command(text)
+        if command is None:
+            return False
+        if command.error:
+            self.log.add_line(ChatLine(self.view.shown, _now(), "", command.error, "error"))
+            self.log.flush()
+        elif command.language is not None:
+            self.set_language(command.language)
+        elif command.theme is not None:
+            self.set_theme(command.theme)
+        self.save_settings()
+        return True
+
+    def set_language(self, lang: str) -> None:
+        """Draw every string of the window again in `lang` (and mirror it for Persian)."""
+        self.remembered = self.remembered.replace(language=set_language(lang))
+        for name in self.log.tabs:
+            self._redraw(Change(relabel=(name,)))
+            self.log.redraw(name)
+        self.status.configure(text="")  # _show_status draws it anew
+        self.reconnect_button.configure(text=rtl.display_text(_("Reconnect now")))
+        self._redraw(Change(members=True, topic=True, title=True, status=True))
+        self._apply_direction()
+        self.input.relabel()
+        self.log.flush()
+
+    def set_theme(self, name: str) -> None:
+        """Colour every widget with the palette `name` (dark or light)."""
+        palette = palette_named(name)
+        self.remembered = self.remembered.replace(theme=palette.name)
+        self.theme.use(self.root, palette)
+        for tab in self.log.tabs.values():
+            configure_chat_tags(tab.text, self.theme)
+            tab.text.tag_configure("link", foreground=palette.accent)
+        self.users.restyle()
+        self.status_dot.configure(
+            background=palette.status_bg, foreground=palette.state_color(self._state())
+        )
+
+    def _state(self) -> str:
+        return self.view.status.state if self.view.status else "disconnected"
+
+    def _apply_direction(self) -> None:
+        """Persian reads from the right: the user list goes left of the chat, text to the right."""
+        rtl_ui = is_rtl()
+        panes = [
+            str(p) for p in self.panes.tk.splitlist(self.panes.tk.call(str(self.panes), "panes"))
+        ]
+        users_first = panes and panes[0] == str(self.users.frame)
+        if rtl_ui != bool(users_first):
+            self.panes.forget(self.users.frame)
+            if rtl_ui:
+                self.panes.insert(0, self.users.frame, weight=1)
+            else:
+                self.panes.add(self.users.frame, weight=1)
+        self.topic.configure(anchor="e" if rtl_ui else "w")
+        self.users.label.configure(anchor="e" if rtl_ui else "w")
+        side: Literal["left", "right"] = "right" if rtl_ui else "left"
+        self.status_dot.pack_configure(side=side, padx=(0, 8) if rtl_ui else (8, 0))
+        self.status.pack_configure(side=side)
+
+    def _ask_nick_again(self, event: NickRefused) -> None:
+        """The server refused our nick while connecting: ask for another, saying why."""
+        if self.nick_dialog is not None:
+            with contextlib.suppress(tk.TclError):
+                self.nick_dialog.problem.configure(text=rtl.display_text(refusal_text(event)))
+            return
+
+        def chosen(nick: str | None) -> None:
+            self.nick_dialog = None
+            if nick is None:
+                self.close()
+            else:
+                self.client.choose_nick(nick)
+                self._refocus()
+
+        self.nick_dialog = NickDialog(
+            self.root, self.theme, event.nick, refusal_text(event), chosen
+        )
+
+    def current_settings(self) -> settings.Settings:
+        """What to remember: the nick, the server, the open conversations, theme and language."""
+        kinds = [(name, tab.kind) for name, tab in self.log.tabs.items()]
+        channels = tuple(name for name, kind in kinds if kind == "channel")
+        return self.remembered.replace(
+            nick=self.view.nick,
+            host=self.host,
+            port=self.port,
+            tls=self.tls,
+            theme=self.theme.palette.name,
+            channels=channels or self.channels,
+            queries=tuple(name for name, kind in kinds if kind == "query"),
+        )
+
+    def save_settings(self) -> None:
+        if self.settings_file is None or self.closed:
+            return
+        try:
+            settings.save(self.current_settings(), self.settings_file)
+        except OSError as exc:
+            self.log.add_line(ChatLine(STATUS_BUFFER, _now(), "", f"settings: {exc}", "error"))
 
     def _scroll(self, pages: int) -> None:
         tab = self.log.tabs.get(self.view.shown)

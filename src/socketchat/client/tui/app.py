@@ -396,6 +396,7 @@ class ChatApp(App[int]):
             account=self.account,
             account_password=self.account_password,
             ask_nick=True,  # a refused nick is asked again (NickRefused), never renamed
+            queries=self.queries,  # the private conversations open when the client last ran
         )
         self.core = ClientCore(config)
         self.connection = Connection(
@@ -409,8 +410,6 @@ class ChatApp(App[int]):
         )
         self._tasks.append(asyncio.create_task(self._consume_events()))
         self._conn_task = asyncio.create_task(self.connection.run())
-        for query in self.queries:  # the private conversations open when the client last ran
-            self.core.model.open(query, "query", focus=False)
         self.query_one("#input", ChatInput).focus()
 
     # ------------------------------------------------------------------ events from the core

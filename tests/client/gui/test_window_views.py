@@ -1,0 +1,145 @@
+"""The desktop window's newer views, on Xvfb against ngircd and our server: a refused nick asked
+again, folded join/part runs, the unread marker, the Persian interface (mirrored), the dark
+theme and the settings file. Mixed Persian/English lines throughout."""
+
+from __future__ import annotations
+
+import json
+import tkinter as tk
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from socketchat.client.gui.login import NickDialog
+from socketchat.client.i18n import set_language
+from socketchat.client.rtl import display_text
+from tests.client.conftest import ServerUnderTest
+from tests.client.gui.conftest import Gui
+from tests.support.irc import IRCClient
+
+OpenGui = Callable[..., Gui]
+MIXED = "جلسه ساعت 10:30 در room B است، OK?"
+
+
+@pytest.fixture
+def peers(irc_server: ServerUnderTest) -> Iterator[Callable[..., IRCClient]]:
+    made: list[IRCClient] = []
+
+    def connect(nick: str, channel: str | None = "#lobby") -> IRCClient:
+        client = IRCClient(irc_server.port).register(nick)
+        if channel:
+            client.send(f"JOIN {channel}")
+            client.expect("366")
+        made.append(client)
+        return client
+
+    yield connect
+    for client in made:
+        client.close()
+
+
+@pytest.fixture(autouse=True)
+def english_afterwards() -> Iterator[None]:
+    yield
+    set_language("en")
+
+
+def test_a_taken_nick_is_asked_again(gui: OpenGui, peers, irc_server: ServerUnderTest) -> None:
+    bob = peers("bob")
+    new = "مهسا" if irc_server.kind == "socketchat" else "robin"  # ngircd: ASCII nicks only
+    alice = gui("bob", ask_nick=True)
+    alice.until(lambda: alice.window.nick_dialog is not None)
+    dialog = alice.window.nick_dialog
+    assert isinstance(dialog, NickDialog)
+    assert "bob is taken" in str(dialog.problem.cget("text"))
+    assert "Persian" in str(dialog.field.rules.cget("text"))
+    entry = dialog.field.entry
+    entry.delete(0, "end")
+    entry.insert(0, "9lives")
+    dialog.ok.invoke()
+    assert "Not a nickname" in str(dialog.problem.cget("text"))  # checked before asking
+    entry.delete(0, "end")
+    entry.insert(0, "مهسا")
+    entry.event_generate("<KeyRelease>")
+    assert str(dialog.field.preview.cget("text")) == display_text("مهسا")  # reading order
+    entry.delete(0, "end")
+    entry.insert(0, new)
+    dialog.ok.invoke()
+    alice.joined("#lobby", nick="bob")
+    assert alice.window.nick == new and alice.window.nick_dialog is None  # never bob_
+    bob.expect("JOIN", lambda m: m.nick == new)
+
+
+def click_on(gui: Gui, needle: str) -> None:
+    text = gui.window.tabs[gui.window.shown].text
+    gui.root.update()
+    index = text.search(needle, "1.0")
+    assert index, needle
+    x, y, _w, h = text.bbox(index)
+    text.event_generate("<Motion>", x=x + 2, y=y + h // 2)  # Tk's "current" follows the mouse
+    text.event_generate("<ButtonPress-1>", x=x + 2, y=y + h // 2)
+    text.event_generate("<ButtonRelease-1>", x=x + 2, y=y + h // 2)
+    gui.root.update()
+
+
+def test_runs_fold_and_a_click_unfolds(gui: OpenGui, peers) -> None:
+    alice = gui("alice")
+    alice.joined("#lobby")
+    peers("bob")
+    carol = peers("carol")
+    carol.send("PART #lobby :bye")
+    alice.wait_text("bob, carol joined · carol left")
+    assert "carol joined" not in alice.text().replace("bob, carol joined", "")
+    click_on(alice, "carol joined")  # a real click on the summary
+    alice.until(lambda: "bob, carol joined" not in alice.text())
+    assert "carol left (bye)" in alice.text()
+    click_on(alice, "carol left")  # and a click on one of them folds them again
+    alice.wait_text("bob, carol joined · carol left")
+
+
+def test_marker_persian_interface_dark_theme_and_settings(
+    gui: OpenGui, peers, tmp_path: Path
+) -> None:
+    bob = peers("bob")
+    saved = tmp_path / "client.json"
+    alice = gui("alice", settings_file=saved)
+    alice.joined("#lobby", nick="bob")
+    bob.send("PRIVMSG #lobby :seen before")
+    alice.wait_text("seen before")
+    alice.click_tab("*status*")
+    alice.until(lambda: alice.window.shown == "*status*")
+    bob.send(f"PRIVMSG #lobby :{MIXED}", "PRIVMSG alice :a private word")
+    alice.until(lambda: "#lobby (1)" in alice.window.tab_labels())
+    alice.click_tab("#lobby")
+    alice.wait_text("new since you last read")
+    lines = alice.text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "new since you last read" in line)
+    assert "seen before" in lines[at - 1] and "room B" in lines[at + 1]
+
+    alice.type("/lang fa")
+    labels = alice.window.tab_labels()
+    assert display_text("وضعیت") in labels
+    panes = alice.window.panes
+    first = panes.tk.splitlist(panes.tk.call(str(panes), "panes"))[0]
+    assert str(first) == str(alice.window.users.frame)  # mirrored: the user list at the left
+    assert str(alice.window.topic.cget("anchor")) == "e"
+    assert display_text("کاربران") in str(alice.window.users.label.cget("text"))
+    alice.wait_text(display_text("تازه از آخرین باری که خواندید"))
+    alice.type("/theme dark")
+    text = alice.window.tabs["#lobby"].text
+    assert str(text.cget("background")) == "#0d1117"
+    assert str(alice.window.userlist.cget("background")) == "#0d1117"
+
+    alice.window.close()
+    data = json.loads(saved.read_text(encoding="utf-8"))
+    assert data["language"] == "fa" and data["theme"] == "dark" and data["nick"] == "alice"
+    assert data["channels"] == ["#lobby"] and data["queries"] == ["bob"]
+
+
+def test_saved_conversations_reopen(gui: OpenGui, peers) -> None:
+    alice = gui("alice", queries=("bob", "مهسا"))
+    alice.joined("#lobby")
+    assert {"bob", display_text("مهسا")} <= set(alice.window.tab_labels())
+    assert alice.window.shown == "#lobby"
+    assert isinstance(alice.window.root, tk.Tk)
