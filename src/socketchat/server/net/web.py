@@ -121,8 +121,11 @@ def load_static(folder: Traversable | None = None) -> dict[str, StaticFile]:
                 continue
             body = child.read_bytes()
             etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-            # The page itself is always revalidated; assets may be reused for a minute.
-            cache = "no-cache" if suffix == ".html" else "public, max-age=60"
+            # The page itself is always revalidated, and so is the service worker (a browser
+            # checks it for updates; a stale one would keep old code); assets may be reused
+            # for a minute.
+            fresh = suffix == ".html" or child.name == "sw.js"
+            cache = "no-cache" if fresh else "public, max-age=60"
             files[f"{prefix}{child.name}"] = StaticFile(body, content_type, etag, cache)
 
     walk(root, "/")

@@ -9,6 +9,7 @@ import { formattedNodes } from "./format.js";
 import { initialLanguage, language, setLanguage, t } from "./i18n.js";
 import { InputHistory } from "./inputhistory.js";
 import { validNick } from "./irc.js";
+import { Notifications } from "./notify.js";
 
 const NICK_KEY = "socketchat.nick";
 // the private conversations open for a nick, restored when that nick logs in again
@@ -30,6 +31,17 @@ let attempts = 0;
 let retryTimer = null;
 let countdownTimer = null;
 let completion = null; // {start, end, candidates, index} while Tab cycles
+
+// notifications (notify.js): the button, Web Push through sw.js, and in-page ones when hidden
+const notifications = new Notifications({ button: $("notify-toggle"), core: () => core, open: openConversation, t });
+
+/** Show conversation `name` (from a notification): its tab, or a new private one. */
+function openConversation(name) {
+  if (!core) return;
+  if (core.buf(name)) switchTo(name);
+  else if (core.state === "connected" && !core.isChannel(name)) core.handleInput(`/query ${name}`);
+  else notifications.pendingOpen = name; // when it is there
+}
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -65,6 +77,7 @@ function applyLanguage(lang) {
     renderLog();
     renderUsers();
   }
+  notifications.render();
 }
 
 for (const button of document.querySelectorAll(".lang-switch")) {
@@ -227,6 +240,11 @@ function onEvent(event) {
   switch (event.type) {
     case "line":
       if (event.buffer === core.current) appendLine(event.line);
+      notifications.line(event, core.buf(event.buffer));
+      break;
+    case "webpush":
+    case "webpush-failed":
+      notifications.serverSaid(event);
       break;
     case "history-loading":
     case "history":
@@ -241,6 +259,7 @@ function onEvent(event) {
     case "buffers":
       renderTabs();
       saveQueries();
+      if (notifications.pendingOpen && core.buf(notifications.pendingOpen)) switchTo(notifications.takePendingOpen());
       break;
     case "current":
       renderTabs();
@@ -257,6 +276,8 @@ function onEvent(event) {
     case "status":
       if (core.state === "connected") attempts = 0; // the next drop starts the backoff afresh
       renderStatus();
+      notifications.connected(ws);
+      if (core.state === "connected" && notifications.pendingOpen) openConversation(notifications.takePendingOpen());
       break;
     case "desired-nick":
       localStorage.setItem(NICK_KEY, event.nick);

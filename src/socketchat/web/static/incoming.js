@@ -293,11 +293,18 @@ export class IncomingMethods {
     const [command = "", code = ""] = msg.params;
     const description = msg.params[msg.params.length - 1] || code;
     if (command === "CHATHISTORY") return this.historyFailed(msg);
+    if (command === "WEBPUSH") this.emit({ type: "webpush-failed", code, description });
     if (command === "REGISTER") {
       this.pendingLogin = null;
       return this.info(this.current, `Registration failed: ${description}`, "error");
     }
     this.info(this.current, `${command} failed: ${description}`, "error");
+  }
+
+  /** WEBPUSH REGISTER|UNREGISTER <endpoint> …: the server kept (or forgot) this device's push
+   * subscription (draft/webpush; the view, notify.js, asked for it). */
+  on_WEBPUSH(msg) {
+    this.emit({ type: "webpush", subcommand: (msg.params[0] || "").toUpperCase(), endpoint: msg.params[1] || "" });
   }
 
   on_WARN(msg) {
