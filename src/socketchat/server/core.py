@@ -142,6 +142,10 @@ class Sequencer(Protocol):
 
     def next_msgid(self) -> str: ...
 
+    def network_sessions(self) -> list[Session]:
+        """Every open connection of the network (this node's and the shadows), in id order."""
+        ...
+
 
 # Capabilities offered in CAP LS, with their CAP LS 302 values.
 BASE_CAPS: dict[str, str] = {
@@ -387,6 +391,13 @@ class Server:
         if not self.dirty:
             self.wakeup()
         log.info("disconnect id=%d nick=%s: %s", session.id, session.nick, quit_message)
+
+    def network_sessions(self) -> list[Session]:
+        """Every connection a network-wide rule acts on (a new K-line): this server's, or on a
+        cluster node the whole network's, shadows included, in the same order on every node."""
+        if self.sequencer is not None:
+            return self.sequencer.network_sessions()
+        return list(self.sessions)
 
     def peers_of(self, session: Session, *, include_self: bool = False) -> set[Session]:
         """Everyone who shares a channel with `session`."""

@@ -201,7 +201,7 @@ def enforce(server: Server, ban: ServerBan) -> list[Session]:
     probe = ServerBans()
     probe.add(ban)
     now = server.clock()
-    hit = [s for s in list(server.sessions) if not s.closed and probe.ban_for(s, now)]
+    hit = [s for s in server.network_sessions() if not s.closed and probe.ban_for(s, now)]
     for s in hit:
         s.close(refusal(ban))
     return hit

@@ -11,7 +11,7 @@ from socketchat.irc.message import Message
 from socketchat.server.cluster.entries import decode, encode
 from socketchat.server.cluster.replica import NODE_GONE, Replica
 from socketchat.server.compose import build_server
-from socketchat.server.config import ServerConfig, WebircGateway
+from socketchat.server.config import Operator, ServerConfig, WebircGateway
 from socketchat.server.core import Server
 from socketchat.server.passwords import hash_password
 from tests.server.harness import Client, FakeClock, FakeLink
@@ -203,3 +203,28 @@ def test_a_local_close_enters_the_log_and_frees_the_nick_everywhere() -> None:
     for server in net.servers:
         assert server.state.find_nick("alice") is None
     assert net.client(1, "alice")  # free on the other node
+
+
+def test_a_kline_on_one_node_drops_its_match_on_every_node() -> None:
+    oper = Operator("root", hash_password("pw", log2_n=4))
+    net = Cluster(2, ServerConfig(operators=(oper,)))
+    op = net.client(0, "op")
+    troll = net.client(1)
+    troll.send("NICK troll", "USER troll 0 * :t")
+    op.send("OPER root pw")  # the check runs on node 1, node 2 waits for its result
+    assert of(op.received(), "381")
+    op.send("KLINE *troll@* :be nice")
+    assert troll.session.closed and troll.link.closed
+    assert "be nice" in of(troll.received(), "ERROR")[0].params[0]
+    for server in net.servers:
+        assert server.state.find_nick("troll") is None
+    assert net.work_done == [1, 0]
+
+
+def test_pong_stays_on_its_node() -> None:
+    net = Cluster(2)
+    alice = net.client(0, "alice")
+    alice.session.ping_sent_at = 123.0
+    alice.session.receive_data(b"PONG :x\r\n")
+    assert alice.session.ping_sent_at == 0.0  # at once, without the log
+    assert net.replicas[0].take_outgoing() == []

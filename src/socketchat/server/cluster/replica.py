@@ -70,6 +70,13 @@ NODE_GONE = "Node gone"  # the QUIT of a dead node's users (like a netsplit's "*
 PRUNE_EVERY = 1024
 
 
+# What a node runs at once for its own client, never through the log: it answers nothing
+# (untagged: a labeled one is answered, in order, through the log) and changes only the
+# connection's own timers. PONG answers the server's keepalive PING, from every client every
+# ping_interval: through the log, every node would apply every one of them.
+LOCAL_COMMANDS = frozenset({"PONG"})
+
+
 class ShadowLink:
     """The `Link` of another node's session: its bytes are that node's to write."""
 
@@ -170,6 +177,11 @@ class Replica:
     def submit(self, session: Session, msg: Message) -> None:
         if self.detached or session.id in self._closing:
             return
+        if msg.command in LOCAL_COMMANDS and not msg.tags:
+            with self._local():  # (it answers nothing and changes only this connection)
+                server = self._server()
+                server.dispatcher.dispatch(server, session, msg)
+            return
         self._enqueue("line", {"s": session.id, **line_fields(msg)})
 
     def request_close(self, session: Session, reason: str, quit_message: str | None) -> None:
@@ -213,6 +225,9 @@ class Replica:
                 self._enqueue("res", {"s": sid, "v": value})
 
         self._server().offloader(guarded, finished)
+
+    def network_sessions(self) -> list[Session]:
+        return [s for _, s in sorted(self.sessions.items()) if not s.closed]
 
     def next_msgid(self) -> str:
         n = self._msgids
