@@ -55,6 +55,7 @@ log = logging.getLogger("socketchat.server")
 
 NICKSERV = "NickServ"
 NICKSERV_PREFIX = "NickServ!NickServ@services."
+_SERVICE_NAMES = frozenset({casefold(NICKSERV), casefold("ChanServ")})  # never account names
 
 
 class LoginThrottle:
@@ -354,7 +355,7 @@ def _refusal(
     """Why `s` may not register `name` with these details: (FAIL code, description), or None."""
     if p.paused:  # storage is failing (full disk): an account now could vanish at a restart
         return "TEMPORARILY_UNAVAILABLE", "Accounts cannot be created until storage works again"
-    if not valid_nick(name, server.config.nicklen) or casefold(name) == casefold(NICKSERV):
+    if not valid_nick(name, server.config.nicklen) or casefold(name) in _SERVICE_NAMES:
         return "BAD_ACCOUNT_NAME", "Account names follow the rules for nicknames"
     existing = p.backend.account_like(name)
     if existing is not None:

@@ -75,6 +75,9 @@ class Limits:
     # hour: each costs a password hash, and a flood of them would keep the CPUs hashing.
     accounts_per_ip_per_hour: int = 5
     accounts_per_hour: int = 200
+    # ChanServ: channels one account may found, and REGISTERs per account in any hour.
+    registered_channels_per_account: int = 10
+    channel_registrations_per_hour: int = 5
     whowas_history: int = 1000
 
     def disabled(self) -> Limits:

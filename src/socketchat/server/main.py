@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Callable
 
+from socketchat.server import chanserv
 from socketchat.server.cluster.replica import Replica
 from socketchat.server.commands.admin import load_bans
 from socketchat.server.compose import build_server
@@ -143,6 +144,7 @@ async def run_server(
         log.info(WEBPUSH_MISSING)
     elif vapid is not None:
         server.push.enable(vapid.public_key)
+    chanserv.start(server)  # registered channels; the ones ChanServ guards exist at once
     runner = ServerRunner(server)
     if node is not None:
         try:

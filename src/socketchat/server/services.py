@@ -8,7 +8,8 @@
     /msg NickServ GHOST <nick>                    disconnects a session holding your account's nick
     /msg NickServ CERT ADD [fp] | DEL <fp> | LIST  client certificates for SASL EXTERNAL
 
-NickServ exists only when the server has storage. It answers with NOTICEs from
+NickServ exists only when the server has storage, as does ChanServ (`server/chanserv.py`), which
+this module answers for too. It answers with NOTICEs from
 ``NickServ!NickServ@services.``; its nick can never be taken, and WHOIS shows it (`whois`).
 Messages to it are never stored in history. REGISTER and IDENTIFY answer once their password
 hash or check, run off the event loop, is done.
@@ -23,6 +24,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold
 from socketchat.irc.message import Message
 from socketchat.irc.servertime import format_time
+from socketchat.server import chanserv
 from socketchat.server.accounts import (
     NICKSERV,
     check_password,
@@ -53,12 +55,17 @@ Clients with SASL can log in while connecting instead."""
 
 
 def is_service(server: Server, nick: str) -> bool:
-    """Is `nick` a service (so nobody may take it)?"""
-    return casefold(nick) == _FOLDED and persistence_of(server) is not None
+    """Is `nick` a service, NickServ or ChanServ (so nobody may take it)?"""
+    folded = casefold(nick)
+    return (folded == _FOLDED or chanserv.is_chanserv(server, nick)) and (
+        persistence_of(server) is not None
+    )
 
 
 def receive(server: Server, s: Session, msg: Message, target: str) -> bool:
     """A message addressed to `target`: True if a service took it."""
+    if chanserv.receive(server, s, msg, target):
+        return True
     p = persistence_of(server)
     if p is None or casefold(target) != _FOLDED:
         return False
@@ -77,6 +84,9 @@ def whois(server: Server, s: Session, nick: str) -> bool:
     """WHOIS replies for a service (311, 312; the caller ends with 318). False if not one."""
     if not is_service(server, nick):
         return False
+    if chanserv.is_chanserv(server, nick):
+        chanserv.whois(server, s)
+        return True
     s.numeric(rpl.RPL_WHOISUSER, NICKSERV, NICKSERV, "services.", "*", "Nickname services")
     s.numeric(rpl.RPL_WHOISSERVER, NICKSERV, server.name, "Account services")
     return True

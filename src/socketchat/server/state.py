@@ -55,6 +55,7 @@ class Channel:
         "era",
         "excepts",
         "folded",
+        "guarded",
         "invexes",
         "invites",
         "key",
@@ -85,6 +86,9 @@ class Channel:
         self.excepts: list[Ban] = []  # +e
         self.invexes: list[Ban] = []  # +I
         self.invites: set[str] = set()  # `invitee_key`s of the people invited
+        # ChanServ holds this registered channel (SET GUARD, server/chanserv.py): it stays
+        # when its last member leaves
+        self.guarded = False
 
     def invite(self, session: Session) -> None:
         """Let `session` in past +i, +l and bans: the person, not whoever holds the nick later."""
@@ -414,6 +418,11 @@ class ChatState:
     def remove_member(self, channel: Channel, session: Session) -> None:
         channel.members.pop(session, None)
         session.channels.pop(channel.folded, None)
-        if not channel.members:
-            self._channels.pop(channel.folded, None)
+        self.drop_channel_if_empty(channel)
+
+    def drop_channel_if_empty(self, channel: Channel) -> None:
+        """`channel` ceases to exist if nobody is in it (and ChanServ does not hold it)."""
+        gone = not channel.members and not channel.guarded
+        if gone and self._channels.get(channel.folded) is channel:
+            del self._channels[channel.folded]
             self._channel_metadata.pop(channel.folded, None)

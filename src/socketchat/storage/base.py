@@ -140,6 +140,67 @@ class ServerBan:
         return bool(self.expires_at) and now >= self.expires_at
 
 
+@dataclass(frozen=True, slots=True)
+class ChannelAccess:
+    """One entry of a registered channel's access list: an account and the mode it gets."""
+
+    account: str  # as registered (display case); compared case-insensitively
+    mode: str  # "o" (operator) or "v" (voice)
+    set_by: str  # the account that added it
+    set_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class MaskEntry:
+    """One +b, +e or +I entry of a registered channel, as kept across restarts."""
+
+    mode: str  # "b", "e" or "I"
+    mask: str
+    setter: str
+    set_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredChannel:
+    """A channel registered with ChanServ (`server/chanserv.py`): who owns it, who gets which
+    mode on join, its settings, and the state it keeps while empty and across restarts.
+
+    `era` is the channel's one incarnation for its whole registered life (history said while it
+    was closed stays readable by its members, see `server/persistence.py`); `created` the
+    channel's creation time (329) when it was registered.
+    """
+
+    name: str
+    founder: str  # account name
+    registered_at: float
+    era: str
+    created: float = 0.0
+    description: str = ""
+    topic: str = ""
+    topic_setter: str = ""
+    topic_time: float = 0.0
+    modes: str = "nt"  # flag modes, e.g. "mnt"
+    key: str = ""
+    limit: int = 0
+    masks: tuple[MaskEntry, ...] = ()
+    access: tuple[ChannelAccess, ...] = ()
+    topic_lock: bool = False
+    guard: bool = False
+
+
+class ChannelStore(Protocol):
+    """Registered channels survive restarts: written with the next commit (group commit)."""
+
+    def registered_channels(self) -> list[RegisteredChannel]:
+        """Every registered channel (read once, at start)."""
+
+    def save_channel(self, channel: RegisteredChannel) -> None:
+        """Store `channel`, replacing the one of the same (folded) name; durable at commit."""
+
+    def drop_channel(self, name: str) -> None:
+        """Forget the registration of `name` (any case)."""
+
+
 class BanStore(Protocol):
     """Server bans survive restarts: written with the next commit, like accounts."""
 
@@ -339,9 +400,9 @@ class PushStore(Protocol):
         """Forget `account`'s subscription at `endpoint`; nothing if there is none."""
 
 
-class Backend(HistoryStore, AccountStore, BanStore, PushStore, Protocol):
-    """A complete storage backend: history, accounts, server bans and push subscriptions in
-    one transactional store."""
+class Backend(HistoryStore, AccountStore, BanStore, PushStore, ChannelStore, Protocol):
+    """A complete storage backend: history, accounts, server bans, push subscriptions and
+    registered channels in one transactional store."""
 
     def commit(self) -> None:
         """Make everything appended so far durable (one transaction). Cheap when idle.

@@ -41,9 +41,12 @@ from socketchat.irc.casemap import casefold
 from socketchat.storage.base import (
     MAX_SEQ,
     Account,
+    ChannelAccess,
     Conversation,
+    MaskEntry,
     Position,
     PushSubscription,
+    RegisteredChannel,
     SearchQuery,
     SearchTimeout,
     ServerBan,
@@ -192,6 +195,30 @@ MIGRATIONS: list[str] = [
         created REAL NOT NULL             -- Unix time of the latest WEBPUSH REGISTER
     ) WITHOUT ROWID;
     CREATE INDEX push_subscriptions_account ON push_subscriptions (account);
+    """,
+    # 9 -> 10: channels registered with ChanServ: founder, settings, and the state a registered
+    # channel keeps while empty and across restarts (topic, modes, key, limit, +b/+e/+I as
+    # JSON [mode, mask, setter, set_at] lists; the access list as [account, mode, by, at]).
+    """
+    CREATE TABLE registered_channels (
+        folded TEXT PRIMARY KEY,          -- folded channel name
+        name TEXT NOT NULL,
+        founder TEXT NOT NULL,            -- account name as registered
+        registered_at REAL NOT NULL,
+        era TEXT NOT NULL,                -- its one incarnation (history privacy)
+        created REAL NOT NULL,
+        description TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        topic_setter TEXT NOT NULL,
+        topic_time REAL NOT NULL,
+        modes TEXT NOT NULL,              -- flag modes, e.g. 'mnt'
+        key TEXT NOT NULL,                -- '' when none
+        lim INTEGER NOT NULL,             -- 0 when none
+        masks TEXT NOT NULL,              -- JSON
+        access TEXT NOT NULL,             -- JSON
+        topic_lock INTEGER NOT NULL,
+        guard INTEGER NOT NULL
+    ) WITHOUT ROWID;
     """,
 ]
 
@@ -1048,6 +1075,77 @@ class SqliteBackend:
             )
         )
         self._write_pending()
+
+    # -- registered channels (ChanServ) --------------------------------------------------------
+    _CHANNEL_COLUMNS = (
+        "name, founder, registered_at, era, created, description, topic, topic_setter,"
+        " topic_time, modes, key, lim, masks, access, topic_lock, guard"
+    )
+
+    def registered_channels(self) -> list[RegisteredChannel]:
+        self._write_pending()
+        rows = self.db.execute(
+            f"SELECT {self._CHANNEL_COLUMNS} FROM registered_channels ORDER BY folded"
+        ).fetchall()
+        return [_channel_row(row) for row in rows]
+
+    def save_channel(self, channel: RegisteredChannel) -> None:
+        """Queued, not written: the next commit (the loop turn's group commit) upserts it, so
+        a burst of MODE changes costs no statement on the loop until then."""
+        c = channel
+        masks = json.dumps([[m.mode, m.mask, m.setter, m.set_at] for m in c.masks])
+        access = json.dumps([[a.account, a.mode, a.set_by, a.set_at] for a in c.access])
+        self._ops.append(
+            (
+                f"INSERT OR REPLACE INTO registered_channels (folded, {self._CHANNEL_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    casefold(c.name),
+                    c.name,
+                    c.founder,
+                    c.registered_at,
+                    c.era,
+                    c.created,
+                    c.description,
+                    c.topic,
+                    c.topic_setter,
+                    c.topic_time,
+                    c.modes,
+                    c.key,
+                    c.limit,
+                    masks,
+                    access,
+                    int(c.topic_lock),
+                    int(c.guard),
+                ),
+            )
+        )
+
+    def drop_channel(self, name: str) -> None:
+        self._ops.append(("DELETE FROM registered_channels WHERE folded = ?", (casefold(name),)))
+
+
+def _channel_row(row: tuple[Any, ...]) -> RegisteredChannel:
+    (name, founder, registered_at, era, created, description, topic, setter, topic_time) = row[:9]
+    modes, key, limit, masks, access, topic_lock, guard = row[9:]
+    return RegisteredChannel(
+        name,
+        founder,
+        registered_at,
+        era,
+        created,
+        description,
+        topic,
+        setter,
+        topic_time,
+        modes,
+        key,
+        limit,
+        tuple(MaskEntry(*m) for m in json.loads(masks)),
+        tuple(ChannelAccess(*a) for a in json.loads(access)),
+        bool(topic_lock),
+        bool(guard),
+    )
 
 
 def _cause(exc: sqlite3.Error) -> str:

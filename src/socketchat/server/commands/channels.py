@@ -6,8 +6,9 @@ import hmac
 from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
-from socketchat.irc.casemap import valid_channel
+from socketchat.irc.casemap import casefold, valid_channel
 from socketchat.irc.message import Message
+from socketchat.server import chanserv
 from socketchat.server.bans import is_banned, is_invex
 from socketchat.server.commands import history, metadata, readmarker
 from socketchat.server.commands.visibility import is_hidden_from
@@ -42,19 +43,27 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
     if limit and len(s.channels) >= limit:
         s.numeric(rpl.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
         return
+    modes = ""
     if channel is None:
         channel = server.state.create_channel(name, server.clock())
-        server.state.add_member(channel, s, "o")
-    else:
-        refusal = _join_refusal(channel, s, key)
+        # a registered channel comes back as kept (its key, +i, bans apply to this joiner
+        # too); its first joiner is op only by its access list (`chanserv.joined`)
+        chanserv.restore(server, channel)
+        modes = chanserv.creator_modes(server, channel)
+    if not modes:
+        refusal = (
+            None if chanserv.may_bypass(server, channel, s) else _join_refusal(channel, s, key)
+        )
         if refusal is not None:
             s.numeric(refusal[0], channel.name, refusal[1])
+            server.state.drop_channel_if_empty(channel)
             return
         channel.use_invite(s)
-        server.state.add_member(channel, s, "")
+    server.state.add_member(channel, s, modes)
     tags = server.relay_tags(s, msgid=True)
     members = list(channel.members)
     announce_join(server, s, channel, members, tags)
+    chanserv.joined(server, s, channel)  # access-list modes, from ChanServ
     if server.storage is not None:  # for draft/event-playback
         server.storage.store_event(Message("JOIN", (channel.name,), s.prefix, tags), channel, s)
     if s.away is not None:
@@ -155,6 +164,7 @@ def send_names(server: Server, s: Session, channel: Channel, *, end: bool = True
         for u in channel.members
         if visible or "i" not in u.modes
     ]
+    entries += chanserv.names_entries(channel, multi=multi, full=full)
     head = len(server.name) + len(s.nick) + len(channel.name) + 16
     line: list[str] = []
     size = head
@@ -187,9 +197,14 @@ def handle_topic(server: Server, s: Session, m: Message) -> None:
     if "t" in channel.modes and not channel.is_op(s):
         s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         return
+    locked = chanserv.topic_refusal(server, channel, s)
+    if locked is not None:
+        s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, locked)
+        return
     channel.topic = m.params[1][: server.config.topiclen]
     channel.topic_setter = s.prefix
     channel.topic_time = server.clock()
+    chanserv.changed(server, channel)  # a registered channel keeps it
     msg = Message(
         "TOPIC", (channel.name, channel.topic), s.prefix, server.relay_tags(s, msgid=True)
     )
@@ -226,8 +241,15 @@ def handle_rename(server: Server, s: Session, m: Message) -> None:
         s.fail("RENAME", "CANNOT_RENAME", "That name cannot be used", channel.name, new_name)
         return
     existing = server.state.find_channel(new_name)
-    if existing is not None and existing is not channel:
+    registered = chanserv.is_registered_name(server, new_name)
+    if (existing is not None and existing is not channel) or (
+        registered and casefold(new_name) != channel.folded
+    ):
         s.fail("RENAME", "CHANNEL_NAME_IN_USE", "That name is taken", channel.name, new_name)
+        return
+    if chanserv.is_registered_name(server, channel.name) and casefold(new_name) != channel.folded:
+        why = "A registered channel keeps its name (ChanServ)"
+        s.fail("RENAME", "CANNOT_RENAME", why, channel.name, new_name)
         return
     old, old_folded = channel.name, channel.folded
     server.state.rename_channel(channel, new_name)

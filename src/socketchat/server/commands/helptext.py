@@ -28,6 +28,14 @@ HELP: dict[str, tuple[str, ...]] = {
         "Reads stored history of a channel you are in or of your private conversations.",
         "A ref is * (LATEST only), msgid=<id> or timestamp=<time>.",
     ),
+    "CHANSERV": (
+        "CHANSERV <command> [arguments]",
+        "The same as /msg ChanServ <command>: registered channels (CHANSERV HELP lists them).",
+    ),
+    "CS": (
+        "CS <command> [arguments]",
+        "Short for CHANSERV: /msg ChanServ <command> (CS HELP lists ChanServ's commands).",
+    ),
     "HELP": ("HELP [command]", "Lists the commands, or explains one."),
     "HELPOP": ("HELPOP [command]", "The same as HELP."),
     "INFO": ("INFO [server]", "About the server software."),

@@ -12,6 +12,7 @@ from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
+from socketchat.server import chanserv
 from socketchat.server.bans import normalize
 from socketchat.server.commands.modeparse import (
     ModeChange,
@@ -119,6 +120,7 @@ def change_channel_modes(
         server.fanout(msg, list(channel.members))
         if server.storage is not None:
             server.storage.store_event(msg, channel, s)
+        chanserv.changed(server, channel)  # a registered channel keeps its modes and lists
 
 
 def _apply(server: Server, s: Session, channel: Channel, ch: ModeChange) -> ModeChange | None:

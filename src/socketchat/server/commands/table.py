@@ -8,6 +8,7 @@ at least one unit; work that grows with the arguments or the answer costs in pro
 
 from __future__ import annotations
 
+from socketchat.server import chanserv
 from socketchat.server.commands import (
     accounts,
     admin,
@@ -73,6 +74,9 @@ COMMANDS: dict[str, Command] = {
     "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True, cost=Cost(10)),
     "VERIFY": Command(accounts.handle_verify, 2, before_registration=True),
+    # ChanServ's shortcuts (as ergo's): CS REGISTER #class == PRIVMSG ChanServ :REGISTER #class
+    "CS": Command(chanserv.handle_cs, 0),
+    "CHANSERV": Command(chanserv.handle_cs, 0),
     # users
     "AWAY": Command(users.handle_away, 0, before_registration=True),  # draft/pre-away
     "SETNAME": Command(users.handle_setname, 1),
