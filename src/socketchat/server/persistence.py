@@ -6,7 +6,7 @@ Every stored message belongs to one *conversation key*:
 
 * a channel message to the folded channel name (``#lobby``). Each line also records the
   channel's *era* — its incarnation, a random id made when the channel is created and gone
-  when it empties (or the server stops; channel modes are not kept) — and whether the channel
+  when it empties (or the server stops), unless the channel is registered — and whether the channel
   was *closed* (+s, +i or +k) when the line was said. A line said in the open is readable by
   the channel's current members, and only by them: reading an open channel back without
   joining would be lurking that nobody in the member list sees (whoever wants it joins; CHATHISTORY
@@ -19,8 +19,11 @@ Every stored message belongs to one *conversation key*:
   (History stored before schema version 2 did not record this, so its channel lines count as
   closed.) CHATHISTORY, replay on join and SEARCH read through `HistoryView`, which
   `channel_view` makes: the one place that decides (`search_scope` gathers them for SEARCH).
-  A registered channel (issue 12) will keep one permanent era and decide there, by its
-  access list, who reads it.
+  A registered channel (ChanServ, `server/chanserv.py`) has one era for its whole registered
+  life, kept with its registration and given back to the channel whenever it is rebuilt
+  (after it emptied, after a restart): its closed lines stay readable by its members — whom
+  its kept key, +i, bans and access list let in — and by nobody else; dropping the
+  registration gives the channel a fresh era.
 * a private message to the pair of its parties' *identities*, ``p:<id> <id>`` (sorted). An
   identity is ``a:<account>`` for a client logged in to an account, else ``c:<random token>``
   made for that one connection. So a private conversation is readable only by its two parties:
