@@ -26,7 +26,9 @@ from socketchat.client.events import (
     CurrentBufferChanged,
     Event,
     ExitRequested,
+    JumpTo,
     NickRefused,
+    SearchResults,
 )
 from socketchat.client.history import START_MARKER
 from socketchat.irc.message import parse_message
@@ -86,6 +88,10 @@ def neutral_events(event: Event) -> list[str]:
         return [f"nick-refused {event.nick}"]
     if isinstance(event, ChannelList):
         return [f"channel-list {len(event.entries)}"]
+    if isinstance(event, SearchResults):
+        return [f"search-results {len(event.results)}"]
+    if isinstance(event, JumpTo):
+        return [f"jump {event.buffer} {event.msgid}"]
     return []
 
 
@@ -175,6 +181,8 @@ class Runner:
         elif "redact" in step:
             r = step["redact"]
             core.redact(r.get("buffer", core.current), r["msgid"], now, r.get("reason", ""))
+        elif "jump" in step:
+            core.jump(step["jump"]["buffer"], step["jump"]["msgid"], now)
         elif "reply_to" in step:
             r = step["reply_to"]
             core.reply(r.get("buffer", core.current), r["msgid"], r["text"], now)
@@ -246,6 +254,8 @@ class Runner:
                 got[key] = {b: core.presence(b) for b in value}
             elif key == "channel_list":
                 got[key] = [[e.name, e.users, e.topic] for e in core.channel_list()]
+            elif key == "search_results":
+                got[key] = [[r.buffer, r.nick, r.text, r.msgid] for r in core.search_results()]
             elif key == "typing":
                 got[key] = {b: list(core.typing(b)) for b in value}
             elif key == "reactions":

@@ -13,7 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from socketchat.client import accounts, channellist, chanops, multiline, reactions, redaction, whois
+from socketchat.client import (
+    accounts,
+    channellist,
+    chanops,
+    multiline,
+    reactions,
+    redaction,
+    search,
+    whois,
+)
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -336,6 +345,11 @@ COMMANDS: dict[str, Command] = {
     "topic": Command("/topic [new topic]", "show or set the channel topic", _topic),
     "away": Command("/away [message]", "mark yourself away; without a message: back", _away),
     "names": Command("/names [#channel]", "list the channel's members", _names),
+    "search": Command(
+        "/search <words> [in:#channel] [from:nick]",
+        "search the history you may read (results in their own tab)",
+        search.command,
+    ),
     "list": Command(
         "/list [mask]", "the server's channels, to browse and join", channellist.command
     ),

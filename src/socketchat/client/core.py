@@ -68,6 +68,7 @@ from socketchat.client import (
     readmarker,
     redaction,
     registration,
+    search,
     typing,
 )
 from socketchat.client.events import (
@@ -182,6 +183,9 @@ class ClientCore:
         self.list_buffer: str | None = None  # where /list was typed
         self.list_mask = ""
         self.channels_listed: tuple[ChannelEntry, ...] = ()  # the last /list
+        self.search_buffer: str | None = None  # where /search was typed
+        self.search_query = ""  # what was typed (for the results' heading)
+        self.search_hits: tuple[ChatLine, ...] = ()  # the last search's results
         self._out: list[bytes] = []
         self._close: CloseRequest | None = None
         self._framing = LineBuffer(RECEIVE_MAX_LINE, MAX_TAGS)
@@ -350,6 +354,15 @@ class ClientCore:
         """A private tab's peer online (True), offline (False) or not known (None)."""
         buf = self.model.buf(buffer)
         return buf.online if buf else None
+
+    def search_results(self) -> tuple[ChatLine, ...]:
+        """The results of the last /search, oldest first, each a line of its conversation."""
+        return self.search_hits
+
+    def jump(self, buffer: str, msgid: str, now: float) -> None:
+        """Go to the line `msgid` of `buffer` (a search result was clicked): focus it, load
+        the lines around it if they are not here, then `JumpTo`. See `client.search`."""
+        search.jump(self, buffer, msgid, now)
 
     def channel_list(self) -> tuple[ChannelEntry, ...]:
         """The channels of the last /list, in the server's order."""

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 
 STATUS_BUFFER = "*status*"
+SEARCH_BUFFER = "*search*"  # the results of the last /search (kind "search")
 
 LineKind = Literal[
     "message",
@@ -27,7 +28,7 @@ LineKind = Literal[
     "info",
     "error",
 ]
-BufferKind = Literal["status", "channel", "query"]
+BufferKind = Literal["status", "channel", "query", "search"]
 ConnectionState = Literal["disconnected", "connecting", "registering", "connected", "reconnecting"]
 
 
@@ -287,6 +288,25 @@ class PresenceChanged:
     online: bool | None
 
 
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """The answer to /search (soju.im/search): `results` oldest first, each a line of its own
+    conversation (`buffer` the channel or the other party), as history would show it. The
+    results tab (`SEARCH_BUFFER`) holds them too; a view may show them its own way and call
+    `ClientCore.jump` for one."""
+
+    query: str
+    results: tuple[ChatLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JumpTo:
+    """Show the line `msgid` of `buffer` (after `ClientCore.jump`: scroll to it, mark it)."""
+
+    buffer: str
+    msgid: str
+
+
 Event = (
     ChatLine
     | BufferOpened
@@ -309,4 +329,6 @@ Event = (
     | UnreadMarker
     | ChannelList
     | PresenceChanged
+    | SearchResults
+    | JumpTo
 )

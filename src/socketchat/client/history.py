@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import BufferReset, ChatLine, HistoryInserted
+from socketchat.client.events import BufferReset, ChatLine, HistoryInserted, JumpTo
 from socketchat.client.helpers import local_time
 from socketchat.client.state import Buffer, HistoryRequest
 from socketchat.irc.message import Message
@@ -125,6 +125,13 @@ def batch_ended(core: ClientCore, batch: Batch, now: float) -> None:
         return
     if request.kind == "before":
         _insert_at_top(core, buf, request, new, len(batch.lines), now)
+    elif request.kind == "around":
+        _merge_by_time(buf, new)
+        core.emit(BufferReset(buf.name, tuple(buf.lines)))
+        if any(line.msgid == request.msgid for line in buf.lines):
+            core.emit(JumpTo(buf.name, request.msgid))
+        else:
+            core.info(buf.name, "That line is no longer in the history", now, "error")
     elif new:
         _insert_before(buf, request.anchor, new)
         core.emit(BufferReset(buf.name, tuple(buf.lines)))
@@ -140,6 +147,15 @@ def fail(core: ClientCore, msg: Message, now: float) -> None:
             request = b.history_requests.popleft()
             if request.verbose:
                 core.info(b.name, f"No history: {msg.params[-1]}", now, "error")
+
+
+def _merge_by_time(buf: Buffer, lines: list[ChatLine]) -> None:
+    """Put `lines` (a search result's context) among the buffer's lines by time; one with the
+    same time as a line shown goes after it. The buffer grows to keep them all."""
+    merged = sorted([*buf.lines, *lines], key=lambda line: line.time)  # stable: ties keep order
+    buf.limit = max(buf.limit, len(merged))
+    buf.lines.clear()
+    buf.lines.extend(merged)
 
 
 def _insert_before(buf: Buffer, anchor: ChatLine | None, lines: list[ChatLine]) -> None:

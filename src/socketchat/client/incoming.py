@@ -24,6 +24,7 @@ from socketchat.client import (
     readmarker,
     redaction,
     registration,
+    search,
     typing,
     who,
     whois,
@@ -107,6 +108,8 @@ def _on_batch(core: ClientCore, msg: Message, now: float) -> None:
         batch = core.batches.pop(ref[1:], None)
         if batch is not None and batch.is_history:
             history.batch_ended(core, batch, now)
+        elif batch is not None and batch.type == search.BATCH_TYPE:
+            search.ended(core, batch, now)
 
 
 def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
@@ -118,6 +121,9 @@ def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
     if command == "REGISTER":
         accounts.on_register_fail(core, msg, now)
         return
+    if command == "SEARCH":
+        search.fail(core, msg, now)
+        return
     core.info(core.current, f"{msg.param(0)} failed: {msg.params[-1]}", now, "error")
 
 
@@ -127,6 +133,8 @@ def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
 def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
     if multiline.collect(core, msg):
         return  # a line of a multiline message: handled at the batch's end
+    if search.collect(core, msg, now):
+        return  # a search result: for the results, not said now
     model = core.model
     target = msg.param(0)
     text = msg.param(1)

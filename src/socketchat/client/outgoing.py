@@ -57,6 +57,11 @@ def say(
             "error",
         )
         return
+    if buf is not None and buf.kind == "search":
+        core.info(
+            target, "This tab shows search results: /search <words> searches again", now, "error"
+        )
+        return
     if buf is None and model.fold(target) in core.wanted:
         buf = model.open(target, "channel", focus=focus)  # joining: queue for it
     if buf is None:

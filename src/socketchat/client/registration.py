@@ -43,6 +43,7 @@ WANTED_CAPS: tuple[str, ...] = (
     "draft/read-marker",
     "draft/multiline",
     "draft/message-redaction",
+    "soju.im/search",
 )
 
 MAX_NICK_ATTEMPTS = 12

@@ -87,12 +87,14 @@ class HistoryRequest:
 
     ``join``: history on (re)join, placed just before `anchor` (the "You joined" line);
     ``before``: scroll-back, placed at the top. `verbose`: typed (/history), so say what came.
+    ``around``: the lines around `msgid` (a search result), merged in by time.
     """
 
-    kind: Literal["join", "before"]
+    kind: Literal["join", "before", "around"]
     limit: int
     anchor: ChatLine | None = None
     verbose: bool = False
+    msgid: str = ""
 
 
 def valid_nick_like(name: str) -> bool:

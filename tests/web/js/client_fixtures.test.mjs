@@ -69,6 +69,8 @@ class Runner {
     else if (event.type === "exit") this.events.push("exit");
     else if (event.type === "nick-refused") this.events.push(`nick-refused ${event.nick}`);
     else if (event.type === "channel-list") this.events.push(`channel-list ${event.entries.length}`);
+    else if (event.type === "search-results") this.events.push(`search-results ${event.results.length}`);
+    else if (event.type === "jump") this.events.push(`jump ${event.buffer} ${event.msgid}`);
     else if (event.type === "current") this.events.push(`focus ${event.buffer}`);
     else if (event.type === "buffers") {
       const now = this.names();
@@ -116,6 +118,8 @@ class Runner {
       core.react(step.react.buffer || core.current, step.react.msgid, step.react.emoji);
     } else if ("redact" in step) {
       core.redact(step.redact.buffer || core.current, step.redact.msgid, step.redact.reason || "");
+    } else if ("jump" in step) {
+      core.jump(step.jump.buffer, step.jump.msgid);
     } else if ("reply_to" in step) {
       core.reply(step.reply_to.buffer || core.current, step.reply_to.msgid, step.reply_to.text);
     }
@@ -174,6 +178,7 @@ class Runner {
       else if (key === "marker") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.markerLine(b) ? core.markerLine(b).text : null]));
       else if (key === "presence") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.presenceOf(b)]));
       else if (key === "channel_list") got[key] = core.channelsListed.map((e) => [e.name, e.users, e.topic]);
+      else if (key === "search_results") got[key] = core.searchHits.map((r) => [r.buffer, r.nick, r.text, r.msgid]);
       else if (key === "typing") got[key] = Object.fromEntries(Object.keys(value).map((b) => [b, core.typingIn(b)]));
       else if (key === "reactions") got[key] = Object.fromEntries(Object.entries(value).map(([b, ids]) => [b, Object.fromEntries(Object.keys(ids).map((id) => [id, Object.fromEntries(core.reactionsOf(b, id).map((r) => [r.emoji, r.nicks]))]))]));
       else throw new Error(`unknown state key ${key}`);

@@ -18,12 +18,13 @@ import { PresenceMethods } from "./presence.js";
 import { ReactionMethods } from "./reactions.js";
 import { RedactionMethods } from "./redaction.js";
 import { RegistrationMethods, WANTED_CAPS } from "./registration.js";
+import { SEARCH, SearchMethods } from "./search.js";
 import { mixin, StateMethods, STATUS } from "./state.js";
 import { TypingMethods } from "./typing.js";
 import { WhoMethods } from "./who.js";
 import { WhoisMethods } from "./whois.js";
 
-export { COMMANDS, STATUS, WANTED_CAPS };
+export { COMMANDS, SEARCH, STATUS, WANTED_CAPS };
 
 export class ChatCore {
   constructor(nick, { channels = ["#lobby"], historyLines = 50, maxQueued = 100, scrollback = 1000, password = null, account = null, realname = "socketchat web user", askNick = false } = {}) {
@@ -55,6 +56,9 @@ export class ChatCore {
     this.monitored = new Map(); // folded → nick we MONITOR (private tabs)
     this.monitoring = false; // this connection's MONITOR list was sent
     this.channelsListed = []; // the last /list
+    this.searchHits = []; // the results of the last /search (lines of their conversations)
+    this.searchBuffer = null; // where /search was typed
+    this.searchQuery = "";
     this.multilineRefs = 0;
     this.clock = () => Date.now(); // milliseconds; the fixtures' runner sets its own
     this.transmit = () => {};
@@ -200,4 +204,4 @@ export class ChatCore {
   }
 }
 
-mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods, WhoisMethods, TypingMethods, ReactionMethods, MultilineMethods, RedactionMethods, ChannelListMethods, PresenceMethods);
+mixin(ChatCore, StateMethods, CommandMethods, OutgoingMethods, WhoMethods, RegistrationMethods, AccountMethods, HistoryMethods, IncomingMethods, WhoisMethods, TypingMethods, ReactionMethods, MultilineMethods, RedactionMethods, ChannelListMethods, PresenceMethods, SearchMethods);

@@ -107,6 +107,7 @@ export class HistoryMethods {
   placeHistory(buf, lines, received = lines.length) {
     const request = buf.historyRequest;
     buf.historyRequest = null;
+    if (request && request.kind === "around") return this.placeAround(buf, lines, request);
     if (request && request.kind === "before") {
       const at = request.line ? Math.max(0, buf.lines.indexOf(request.line)) : 0;
       const fresh = insertHistory(buf.lines, lines, at);

@@ -3,6 +3,7 @@
 
 import { NICKSERV } from "./accounts.js";
 import { MULTILINE } from "./multiline.js";
+import { SEARCH_CAP } from "./search.js";
 import { STATUS } from "./state.js";
 import { WHOX_TOKEN } from "./who.js";
 import { WHOIS_NUMERICS } from "./whois.js";
@@ -36,6 +37,7 @@ export class IncomingMethods {
 
   on_PRIVMSG(msg) {
     if (this.multilineCollect(msg)) return; // a line of a multiline message: at the batch's end
+    if (this.searchCollect(msg)) return; // a search result: for the results, not said now
     const target = msg.params[0] || "";
     let text = msg.params[1] || "";
     const sender = msg.nick;
@@ -285,6 +287,7 @@ export class IncomingMethods {
       const batch = this.batches.get(ref.slice(1));
       this.batches.delete(ref.slice(1));
       if (batch && batch.type.endsWith("chathistory")) this.endHistoryBatch(batch);
+      else if (batch && batch.type === SEARCH_CAP) this.endSearchBatch(batch);
     }
   }
 
@@ -294,6 +297,7 @@ export class IncomingMethods {
     const description = msg.params[msg.params.length - 1] || code;
     if (command === "CHATHISTORY") return this.historyFailed(msg);
     if (command === "WEBPUSH") this.emit({ type: "webpush-failed", code, description });
+    if (command === "SEARCH") return this.searchFailed(msg);
     if (command === "REGISTER") {
       this.pendingLogin = null;
       return this.info(this.current, `Registration failed: ${description}`, "error");

@@ -7,7 +7,7 @@ function unescapeTag(value) {
   return value.replace(/\\(.?)/g, (_, c) => (c in TAG_ESCAPES ? TAG_ESCAPES[c] : c));
 }
 
-function escapeTag(value) {
+export function escapeTag(value) {
   return value.replace(/[\\; \r\n]/g, (c) => ({ "\\": "\\\\", ";": "\\:", " ": "\\s", "\r": "\\r", "\n": "\\n" })[c]);
 }
 

@@ -10,6 +10,7 @@ export class OutgoingMethods {
     if (buf && buf.kind === "status") {
       return this.info(target, "This is the status tab: /join #channel or /pm <nick> <message>; /help lists all", "error");
     }
+    if (buf && buf.kind === "search") return this.info(target, "This tab shows search results: /search <words> searches again", "error");
     if (!buf) {
       if (this.isChannel(target)) return this.info(origin || this.current, `You are not in ${target}: /join it first`, "error");
       buf = this.openBuffer(target, "query", focus);

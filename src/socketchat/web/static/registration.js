@@ -7,7 +7,7 @@ import { STATUS } from "./state.js";
 export const WANTED_CAPS = [
   "server-time", "message-tags", "echo-message", "multi-prefix", "userhost-in-names",
   "away-notify", "account-notify", "extended-join", "chghost", "setname", "batch", "draft/chathistory",
-  "draft/read-marker", "draft/multiline", "draft/message-redaction",
+  "draft/read-marker", "draft/multiline", "draft/message-redaction", "soju.im/search",
 ];
 
 function alternativeNick(base, attempt) {

@@ -1,0 +1,124 @@
+// /search (soju.im/search): the query, the results gathered from their batch, the results tab,
+// and jumping from a result to its conversation (CHATHISTORY AROUND when it is not loaded).
+// Mirrors socketchat/client/search.py. Methods of ChatCore (mixed in by client.js).
+
+import { escapeTag } from "./irc.js";
+
+export const SEARCH = "*search*"; // the results tab (kind "search")
+export const SEARCH_CAP = "soju.im/search";
+const CONTEXT_LINES = 40;
+const USAGE = "Usage: /search <words> [in:#channel] [from:nick]";
+
+/** The words, and the in:/from: attributes found among them. */
+export function parseSearch(args) {
+  const words = [];
+  const attributes = {};
+  for (const word of args.split(/\s+/).filter(Boolean)) {
+    const colon = word.indexOf(":");
+    const name = colon > 0 ? word.slice(0, colon).toLowerCase() : "";
+    const value = colon > 0 ? word.slice(colon + 1) : "";
+    if (value && (name === "in" || name === "from")) attributes[name] = value;
+    else words.push(word);
+  }
+  return { text: words.join(" "), attributes };
+}
+
+export class SearchMethods {
+  searchSupported() {
+    return this.caps.has(SEARCH_CAP) && this.caps.has("batch");
+  }
+
+  cmd_search(args, buffer) {
+    const { text, attributes } = parseSearch(args);
+    if (!text && !Object.keys(attributes).length) return this.info(buffer, USAGE, "error");
+    if (!this.requireConnection(buffer)) return;
+    if (!this.searchSupported()) return this.info(buffer, "This server does not offer search (soju.im/search)", "error");
+    this.searchBuffer = buffer;
+    this.searchQuery = args.split(/\s+/).filter(Boolean).join(" ");
+    const pairs = [["text", text], ...Object.entries(attributes)].filter(([, v]) => v);
+    this.send("SEARCH", pairs.map(([k, v]) => `${k}=${escapeTag(v)}`).join(";"));
+  }
+
+  /** A PRIVMSG/NOTICE inside a search batch: kept as a result (true: handled). */
+  searchCollect(msg) {
+    const batch = msg.tags.batch ? this.batches.get(msg.tags.batch) : null;
+    if (!batch || batch.type !== SEARCH_CAP) return false;
+    const line = this.searchResult(msg);
+    if (line) batch.lines.push(line);
+    return true;
+  }
+
+  searchResult(msg) {
+    const target = msg.params[0] || "";
+    let text = msg.params[1] || "";
+    const sender = msg.nick;
+    let kind = msg.command === "PRIVMSG" ? "message" : "notice";
+    if (text.startsWith("\x01ACTION")) {
+      text = text.slice("\x01ACTION".length).replace(/^[ \x01]+|[ \x01]+$/g, "");
+      kind = "action";
+    } else if (text.startsWith("\x01")) {
+      return null;
+    }
+    const self = this.fold(sender) === this.fold(this.nick);
+    const chan = target.replace(/^[@+]+/, "");
+    const other = this.isChannel(chan) ? chan : self ? target : sender;
+    const known = this.buf(other);
+    const t = msg.tags.time ? new Date(msg.tags.time) : null;
+    const exact = Boolean(t && !Number.isNaN(t.getTime()));
+    return {
+      time: exact ? t : new Date(this.clock()), exact, nick: sender, text, kind, self, highlight: false,
+      history: true, msgid: msg.tags.msgid || null, reply: null, redacted: false, buffer: known ? known.name : other,
+    };
+  }
+
+  /** The search batch ended: the results, to the core, the view and the results tab. */
+  endSearchBatch(batch) {
+    const hits = batch.lines;
+    this.searchHits = hits;
+    const query = this.searchQuery || "";
+    const buf = this.openBuffer(SEARCH, "search", false);
+    const many = hits.length === 1 ? "1 result" : `${hits.length} results`;
+    const heading = query ? `${many} for “${query}”` : many;
+    buf.lines = [
+      { time: new Date(this.clock()), exact: false, nick: "", text: heading, kind: "info", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, buffer: SEARCH },
+      ...hits.map((hit) => ({ ...hit, buffer: SEARCH, text: `[${hit.buffer}] ${hit.text}`, origin: hit.buffer })),
+    ];
+    this.emit({ type: "history", buffer: SEARCH });
+    this.emit({ type: "search-results", query, results: hits });
+    const where = this.searchBuffer || this.current;
+    if (this.fold(where) !== this.fold(SEARCH) && this.buf(where)) this.info(where, `${heading} (in the ${SEARCH} tab)`);
+    this.focus(SEARCH);
+  }
+
+  searchFailed(msg) {
+    this.info(this.searchBuffer || this.current, `Search failed: ${msg.params[msg.params.length - 1]}`, "error");
+  }
+
+  /** Go to the line `msgid` of `buffer` (a result was clicked); load its context if needed. */
+  jump(buffer, msgid) {
+    let buf = this.buf(buffer);
+    if (!buf) {
+      if (this.isChannel(buffer)) return this.info(this.current, `You are not in ${buffer} (/join ${buffer})`, "error");
+      buf = this.openBuffer(buffer, "query", false);
+    }
+    this.focus(buf.name);
+    if (buf.lines.some((l) => l.msgid === msgid)) return this.emit({ type: "jump", buffer: buf.name, msgid });
+    if (!this.registered || !this.caps.has("draft/chathistory")) {
+      return this.info(buf.name, "That line is no longer in this tab's scrollback", "error");
+    }
+    buf.historyRequest = { kind: "around", limit: CONTEXT_LINES, msgid };
+    this.send("CHATHISTORY", "AROUND", buf.name, `msgid=${msgid}`, String(CONTEXT_LINES));
+  }
+
+  /** The lines around a result: merged in by time (a stable sort), then the jump. */
+  placeAround(buf, lines, request) {
+    const known = new Set(buf.lines.filter((l) => l.msgid).map((l) => l.msgid));
+    const fresh = lines.filter((l) => !(l.msgid && known.has(l.msgid)));
+    const merged = [...buf.lines, ...fresh].map((l, i) => [l, i]);
+    merged.sort((a, b) => a[0].time - b[0].time || a[1] - b[1]);
+    buf.lines = merged.map(([l]) => l);
+    this.emit({ type: "history", buffer: buf.name });
+    if (buf.lines.some((l) => l.msgid === request.msgid)) this.emit({ type: "jump", buffer: buf.name, msgid: request.msgid });
+    else this.info(buf.name, "That line is no longer in the history", "error");
+  }
+}
