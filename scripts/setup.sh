@@ -2,7 +2,8 @@
 # Set up socketchat on a fresh Debian/Ubuntu machine.
 #   scripts/setup.sh          - the server and clients: python3-venv, python3-tk, a local .venv
 #   scripts/setup.sh --test   - also everything the test suite needs (Xvfb, tmux, Chromium,
-#                               peer IRC servers and clients, Redis, nginx) and the test extras
+#                               peer IRC servers and clients, Redis, nginx, PostgreSQL) and the
+#                               test extras
 # Idempotent: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,8 @@ python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkg python3-venv
 python3 -c 'import tkinter' >/dev/null 2>&1 || need_pkg python3-tk
 if [ "$want_test" = 1 ]; then
     for p in xvfb xdotool imagemagick tmux chromium chromium-driver \
-             ngircd inspircd irssi weechat-headless redis-server nodejs mount faketime nginx systemd; do
+             ngircd inspircd irssi weechat-headless redis-server nodejs mount faketime nginx systemd \
+             postgresql; do
         need_pkg "$p"
     done
 fi
@@ -31,7 +33,7 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
         "${apt_packages[@]}" >/dev/null
     # Some daemons start themselves on install; the tests run their own instances.
-    for svc in ngircd inspircd redis-server nginx; do
+    for svc in ngircd inspircd redis-server nginx postgresql; do
         if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl stop "$svc" >/dev/null 2>&1 || true; fi
         if [ -x "/etc/init.d/$svc" ]; then $SUDO "/etc/init.d/$svc" stop >/dev/null 2>&1 || true; fi
     done

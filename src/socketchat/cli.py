@@ -147,6 +147,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="web client + WebSocket port (default 8080, 0: off)",
     )
     serve.add_argument("--data-dir", default=None, help="where history and accounts live")
+    serve.add_argument(
+        "--storage",
+        default=None,
+        metavar="URL",
+        help="history and accounts in PostgreSQL (postgresql://USER@HOST:PORT/DB), shared by"
+        " several nodes; default: SQLite in the data directory",
+    )
     serve.add_argument("--config", default=None, help="TOML configuration file")
     serve.add_argument("--name", default=None, help="server name (default socketchat.local)")
     serve.add_argument("--log-level", default=None, help="DEBUG, INFO, WARNING or ERROR")

@@ -167,6 +167,9 @@ class ServerConfig:
     web_port: int = 8080
     web_origins: tuple[str, ...] = ()  # extra allowed Origins for the web client
     data_dir: str = ""  # "" means the per-user data directory
+    # history and accounts: "" is SQLite in data_dir; "postgresql://..." a shared PostgreSQL
+    # (`[storage] url` in the file, --storage on the command line; storage/postgres.py)
+    storage_url: str = ""
     password: str = ""  # server password (PASS); "" means none
     motd: str = "Welcome to socketchat. Be kind; #lobby is where everyone meets."
     default_channel: str = "#lobby"
@@ -276,11 +279,20 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> ServerConfi
 
 
 def config_from_dict(data: dict[str, Any]) -> ServerConfig:
-    extra = set(data) - {"server", "limits", "operators", "webirc", "webpush", "cluster"}
+    tables = {"server", "limits", "operators", "webirc", "webpush", "cluster", "storage"}
+    extra = set(data) - tables
     if extra:
         raise ConfigError(f"unknown table(s): {', '.join(sorted(extra))}")
     server = dict(data.get("server", {}))
     _check_keys(server, ServerConfig, "server")
+    storage = dict(data.get("storage", {}))
+    unknown = set(storage) - {"url"}
+    if unknown:
+        raise ConfigError(f"unknown key(s) in [storage]: {', '.join(sorted(unknown))}")
+    if "url" in storage:
+        if not isinstance(storage["url"], str):
+            raise ConfigError("[storage] url must be a string (postgresql://...)")
+        server["storage_url"] = storage["url"]
     for reserved in ("limits", "operators", "webirc", "webpush", "cluster"):
         if reserved in server:
             raise ConfigError(f"[server] may not contain {reserved!r}")

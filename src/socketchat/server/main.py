@@ -8,6 +8,7 @@ import dataclasses
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from socketchat.server import chanserv
 from socketchat.server.cluster.replica import Replica
@@ -20,8 +21,9 @@ from socketchat.server.net.cluster import ClusterError, ClusterNode
 from socketchat.server.net.runner import ServerRunner
 from socketchat.server.net.web import METRICS_MISSING, start_web
 from socketchat.server.persistence import Persistence
-from socketchat.storage.base import StorageError
+from socketchat.storage.base import Backend, StorageError
 from socketchat.storage.datadir import load_secret, prepare_data_dir
+from socketchat.storage.postgres import is_postgres_url, open_postgres, redact_url
 from socketchat.storage.sqlite import open_storage
 
 try:  # the extra [push] (py-vapid, http-ece); without it draft/webpush is not offered
@@ -44,6 +46,20 @@ def default_data_dir() -> str:
     return user_data_dir("socketchat", appauthor=False)
 
 
+def open_backend(config: ServerConfig, directory: Path) -> Backend:
+    """History and accounts: SQLite in the data directory (the embedded default), or the
+    PostgreSQL server that `storage_url` names (shared by several nodes). Raises `StorageError`
+    with one sentence when it cannot be used (unreachable, refused, a newer schema)."""
+    if not config.storage_url:
+        return open_storage(directory)
+    if is_postgres_url(config.storage_url):
+        return open_postgres(config.storage_url)
+    raise StorageError(
+        f"the storage URL {config.storage_url.split('://')[0]}://... is not supported"
+        " (postgresql://USER@HOST:PORT/DATABASE, or none for SQLite in the data directory)"
+    )
+
+
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     config = load_config(
         args.config,
@@ -54,6 +70,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         tls_key=args.tls_key,
         web_port=args.web_port,
         data_dir=args.data_dir,
+        storage_url=getattr(args, "storage", None),
         name=args.name,
         log_level=args.log_level,
         tls_self_signed=getattr(args, "tls_self_signed", None),
@@ -128,7 +145,7 @@ async def run_server(
             vapid = (
                 VapidKeys.load(str(directory)) if config.webpush.enabled and HAVE_WEBPUSH else None
             )
-            storage = Persistence(open_storage(directory), config)
+            storage = Persistence(open_backend(config, directory), config)
     except (StorageError, ClusterError) as exc:  # one sentence naming the cause; no traceback
         print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -192,6 +209,9 @@ async def run_server(
             flush=True,
         )
     print(f"socketchat: data in {config.data_dir}", flush=True)
+    if config.storage_url:
+        where = redact_url(config.storage_url)
+        print(f"socketchat: history and accounts in {where}", flush=True)
     await runner.wait_stopped()
     print("socketchat: stopped", flush=True)
     return node.exit_status if node is not None else 0

@@ -31,6 +31,7 @@ RESTART_ONLY = (
     "tls_port",
     "web_port",
     "data_dir",
+    "storage_url",
     "proxy_protocol",
     "tls_proxy_protocol",
     "cloak_hosts",

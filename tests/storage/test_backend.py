@@ -1,14 +1,19 @@
-"""The SQLite backend on its own: appending, paging, retention, schema versions, accounts."""
+"""Each backend on its own (SQLite and PostgreSQL, see conftest.py): appending, paging,
+retention, schema versions, accounts."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from socketchat.storage.base import MAX_SEQ, Account, StorageError, StoredMessage
-from socketchat.storage.sqlite import MIGRATIONS, SqliteBackend
+from socketchat.storage import postgres, sqlite
+from socketchat.storage.base import MAX_SEQ, Account, Backend, StorageError, StoredMessage
+from socketchat.storage.postgres import PostgresBackend
+from socketchat.storage.sqlite import SqliteBackend
+from tests.storage.conftest import OpenDb
 
 
 def msg(key: str, t: int, n: int, **kw: str) -> StoredMessage:
@@ -16,38 +21,42 @@ def msg(key: str, t: int, n: int, **kw: str) -> StoredMessage:
     return StoredMessage(key, t, f"m{n}", "PRIVMSG", "a!u@h", key, f"text {n}", tags, **kw)
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> SqliteBackend:
-    backend = SqliteBackend(tmp_path / "t.db")
-    yield backend
-    backend.close()
+def committed_count(db: Backend) -> int:
+    """How many messages another connection sees (committed rows only)."""
+    if isinstance(db, SqliteBackend):
+        other = sqlite3.connect(db.path)
+        try:
+            return int(other.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+        finally:
+            other.close()
+    assert isinstance(db, PostgresBackend)
+    with psycopg.connect(db.url) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM messages").fetchone()
+        assert row is not None
+        return int(row[0])
 
 
-def test_append_is_visible_before_commit_and_durable_after(tmp_path: Path) -> None:
-    db = SqliteBackend(tmp_path / "t.db")
+def test_append_is_visible_before_commit_and_durable_after(db: Backend) -> None:
     for i in range(5):
         db.append(msg("#a", 1000 + i, i))
     assert [m.text for m in db.before("#a", None, 10)] == [f"text {i}" for i in range(5)]
     db.commit()
-    other = sqlite3.connect(tmp_path / "t.db")  # another reader sees committed rows only
-    assert other.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 5
+    assert committed_count(db) == 5  # another reader sees committed rows only
     db.append(msg("#a", 2000, 99))
     db.find("#a", "m99")  # written into the open transaction, not committed
-    assert other.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 5
+    assert committed_count(db) == 5
     db.commit()
-    assert other.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 6
-    other.close()
-    db.close()
+    assert committed_count(db) == 6
 
 
-def test_tags_round_trip(db: SqliteBackend) -> None:
+def test_tags_round_trip(db: Backend) -> None:
     db.append(msg("#a", 5, 1))
     [row] = db.before("#a", None, 1)
     assert row.tags == {"time": "5", "msgid": "m1", "+reply": "x"}
     assert row.seq > 0
 
 
-def test_paging_both_ways_walks_everything_once(db: SqliteBackend) -> None:
+def test_paging_both_ways_walks_everything_once(db: Backend) -> None:
     # several messages share a millisecond: seq keeps them apart and in order
     for i in range(23):
         db.append(msg("#a", 1000 + i // 3, i))
@@ -66,7 +75,7 @@ def test_paging_both_ways_walks_everything_once(db: SqliteBackend) -> None:
     assert forward == seen
 
 
-def test_bounds_are_exclusive_and_stop_works(db: SqliteBackend) -> None:
+def test_bounds_are_exclusive_and_stop_works(db: Backend) -> None:
     for i in range(10):
         db.append(msg("#a", 100 + i, i))
     pos3, pos7 = db.find("#a", "m3"), db.find("#a", "m7")
@@ -81,7 +90,7 @@ def test_bounds_are_exclusive_and_stop_works(db: SqliteBackend) -> None:
     assert db.latest_time("#a", 100, 105) == 104
 
 
-def test_retention_by_age_and_count(db: SqliteBackend) -> None:
+def test_retention_by_age_and_count(db: Backend) -> None:
     for i in range(10):
         db.append(msg("#a", 1000 * i, i))
         db.append(msg("#b", 1000 * i, 100 + i))
@@ -93,14 +102,14 @@ def test_retention_by_age_and_count(db: SqliteBackend) -> None:
     db.commit()
 
 
-def test_conversations_index_both_parties(db: SqliteBackend) -> None:
+def test_conversations_index_both_parties(db: Backend) -> None:
     db.append(StoredMessage("p:x y", 1, "m1", "PRIVMSG", "Alice!u@h", "Bob", "hi", {}, "x", "y"))
     [conv] = db.conversations("y")
     assert conv.other_nick("y") == "Alice" and conv.other_nick("x") == "Bob"
     assert db.conversations("z") == []
 
 
-def test_accounts(db: SqliteBackend) -> None:
+def test_accounts(db: Backend) -> None:
     assert db.create_account(Account("Alice", "scrypt$hash", "a@example.org", 1.0))
     assert not db.create_account(Account("ALICE", "scrypt$other"))
     found = db.get_account("alice")
@@ -110,25 +119,31 @@ def test_accounts(db: SqliteBackend) -> None:
     assert db.get_account("bob") is None
 
 
-def test_schema_is_versioned_and_migrations_run_once(tmp_path: Path) -> None:
-    path = tmp_path / "t.db"
-    db = SqliteBackend(path)
-    assert db.schema_version == len(MIGRATIONS)
+def test_schema_is_versioned_and_migrations_run_once(open_db: OpenDb) -> None:
+    db = open_db()
+    migrations = sqlite.MIGRATIONS if isinstance(db, SqliteBackend) else postgres.MIGRATIONS
+    assert db.schema_version == len(migrations)  # type: ignore[attr-defined]
     db.append(msg("#a", 1, 1))
     db.close()
-    again = SqliteBackend(path)  # reopening does not re-run step 1 (it would fail)
+    again = open_db()  # reopening does not re-run step 1 (it would fail)
     assert len(again.before("#a", None, 10)) == 1
     again.close()
-    raw = sqlite3.connect(path)
-    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    raw.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    raw.close()
+    newer = len(migrations) + 1
+    if isinstance(again, SqliteBackend):
+        raw = sqlite3.connect(again.path)
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        raw.execute(f"PRAGMA user_version = {newer}")
+        raw.close()
+    else:
+        assert isinstance(again, PostgresBackend)
+        with psycopg.connect(again.url) as conn:
+            conn.execute("UPDATE socketchat_schema SET version = %s", (newer,))
     with pytest.raises(StorageError, match="schema version"):
-        SqliteBackend(path)
+        open_db()
 
 
 def test_restricted_lines_only_for_their_era_and_markers_only_move_forward(
-    db: SqliteBackend,
+    db: Backend,
 ) -> None:
     db.append(msg("#v", 1, 1))
     db.append(
@@ -152,9 +167,10 @@ def test_restricted_lines_only_for_their_era_and_markers_only_move_forward(
 
 
 def test_channel_history_from_before_version_2_counts_as_closed(tmp_path: Path) -> None:
+    """SQLite only: its schema had versions without privacy (PostgreSQL starts with it)."""
     path = tmp_path / "old.db"
     raw = sqlite3.connect(path)
-    raw.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    raw.executescript(sqlite.MIGRATIONS[0] + "; PRAGMA user_version = 1;")
     raw.execute(
         "INSERT INTO messages (key, time_ms, msgid, command, source, target, text, tags)"
         " VALUES ('#vault', 1, 'a', 'PRIVMSG', 's', '#vault', 'old secret', '{}'),"

@@ -1,4 +1,5 @@
-"""Retention in bounded batches gives exactly what the single whole-table query gave."""
+"""Retention in bounded batches gives exactly what the single whole-table query gave (SQLite),
+and PostgreSQL's batches give the same as SQLite's whole-table query."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import random
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from socketchat.storage.base import StoredMessage
+from socketchat.storage.base import Backend, StoredMessage
+from socketchat.storage.postgres import PostgresBackend
 from socketchat.storage.sqlite import SqliteBackend
+from tests.support.postgres import fresh_database
 
 
 def old_prune(path: Path, before_ms: int, keep: int) -> None:
@@ -39,7 +43,7 @@ def contents(path: Path) -> tuple[list[tuple[int, ...]], list[tuple[str, ...]]]:
     return messages, conversations
 
 
-def fill(db: SqliteBackend, rnd: random.Random) -> None:
+def fill(db: Backend, rnd: random.Random) -> None:
     keys = [f"#c{k}" for k in range(12)] + [f"p:a:x{k} a:y{k}" for k in range(30)]
     for n in range(4000):
         key = rnd.choice(keys[:6]) if n % 3 else rnd.choice(keys)  # some keys much busier
@@ -108,3 +112,40 @@ def test_prune_is_all_the_batches(tmp_path: Path) -> None:
     assert db.prune(before_ms=2000, keep_per_key=50) > 100
     assert db.prune(before_ms=2000, keep_per_key=50) == 0
     db.close()
+
+
+def pg_contents(db: PostgresBackend) -> tuple[list[tuple[int, ...]], list[tuple[str, ...]]]:
+    with psycopg.connect(db.url) as conn:
+        messages = conn.execute("SELECT seq, key, time_ms FROM messages ORDER BY seq").fetchall()
+        conversations = conn.execute(
+            'SELECT * FROM conversations ORDER BY key COLLATE "C"'
+        ).fetchall()
+    return messages, conversations
+
+
+@pytest.mark.parametrize(("before_ms", "keep"), [(0, 25), (2500, 0), (2000, 60), (3999, 1)])
+def test_postgresql_batches_give_what_the_sqlite_whole_table_query_gives(
+    tmp_path: Path, before_ms: int, keep: int
+) -> None:
+    """The same history in both backends; PostgreSQL pruned in batches, a SQLite copy by the
+    old whole-table statements: the same messages (same sequence numbers) and conversations
+    remain."""
+    reference = tmp_path / "old.db"
+    seed = before_ms * 7 + keep
+    sq = SqliteBackend(reference)
+    fill(sq, random.Random(seed))
+    sq.close()
+    old_prune(reference, before_ms, keep)
+    with fresh_database() as url:
+        db = PostgresBackend(url)
+        db.PRUNE_BATCH_ROWS = 37
+        fill(db, random.Random(seed))
+        sizes = []
+        for n in db.prune_batches(before_ms=before_ms, keep_per_key=keep):
+            sizes.append(n)
+            db.commit()
+        got = pg_contents(db)
+        db.close()
+    assert got == contents(reference)
+    assert max(sizes, default=0) <= 37
+    assert sum(sizes) == 4000 - len(got[0])
