@@ -10,7 +10,14 @@ import psycopg
 import pytest
 
 from socketchat.storage import postgres, sqlite
-from socketchat.storage.base import MAX_SEQ, Account, Backend, StorageError, StoredMessage
+from socketchat.storage.base import (
+    MAX_SEQ,
+    Account,
+    Backend,
+    PushSubscription,
+    StorageError,
+    StoredMessage,
+)
 from socketchat.storage.postgres import PostgresBackend
 from socketchat.storage.sqlite import SqliteBackend
 from tests.storage.conftest import OpenDb
@@ -181,4 +188,25 @@ def test_channel_history_from_before_version_2_counts_as_closed(tmp_path: Path) 
     db = SqliteBackend(path)
     assert db.before("#vault", None, 10) == []
     assert [m.text for m in db.before("p:a:x a:y", None, 10)] == ["old private"]
+    db.close()
+
+
+def test_push_subscriptions_belong_to_one_account_per_endpoint(open_db: OpenDb) -> None:
+    db = open_db()
+    first = PushSubscription("alice", "https://push.example/1", "key1", "auth1", 1.0)
+    db.add_push_subscription(first)
+    db.add_push_subscription(PushSubscription("alice", "https://push.example/2", "k2", "a2", 2.0))
+    assert [s.endpoint for s in db.push_subscriptions("alice")] == [
+        "https://push.example/1",
+        "https://push.example/2",
+    ]
+    moved = PushSubscription("bob", "https://push.example/1", "key3", "auth3", 3.0)
+    db.add_push_subscription(moved)  # the device now belongs to bob
+    db.remove_push_subscription("bob", "https://push.example/2")  # not bob's: nothing
+    db.close()
+    db = open_db()  # kept across a restart
+    assert db.push_subscriptions("bob") == [moved]
+    assert [s.endpoint for s in db.push_subscriptions("alice")] == ["https://push.example/2"]
+    db.remove_push_subscription("alice", "https://push.example/2")
+    assert db.push_subscriptions("alice") == []
     db.close()

@@ -6,9 +6,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
-from socketchat.storage.base import Account, StorageError, StoredMessage
+from socketchat.storage.base import Account, SearchQuery, SearchTimeout, StorageError, StoredMessage
 from socketchat.storage.postgres import PostgresBackend, redact_url
 from tests.support import free_port
 from tests.support.postgres import PostgresServer, fresh_database
@@ -159,3 +160,27 @@ def test_a_server_that_goes_away_and_comes_back_loses_nothing() -> None:
         db.close()
     finally:
         server.stop()
+
+
+def test_a_slow_search_is_stopped_and_leaves_the_transaction_alone(url: str) -> None:
+    """Another session holds the private conversations' table locked, so a search that reads
+    it waits: statement_timeout stops it (SearchTimeout), inside a savepoint, so this node's
+    unsaved writes are still there. (Not `messages`: this node's open transaction has written
+    to it, and the lock would wait for that.)"""
+    db = PostgresBackend(url)
+    try:
+        db.append(msg("#a", 1))
+        db.commit()
+        db.append(msg("#a", 2))  # not committed yet
+        db.find("#a", "m2")  # written into the open transaction
+        with psycopg.connect(url) as other:
+            other.execute("LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
+            db.SEARCH_TIME_LIMIT = 0.2
+            with pytest.raises(SearchTimeout):
+                db.search({"#a": ()}, "a:x", SearchQuery("t1"))
+            other.rollback()
+        assert [m.text for m in db.search({"#a": ()}, "", SearchQuery("t2"))] == ["t2"]
+        db.commit()
+        assert [m.msgid for m in db.before("#a", None, 10)] == ["m1", "m2"]
+    finally:
+        db.close()

@@ -48,6 +48,7 @@ import dataclasses
 import json
 import logging
 import time
+import unicodedata
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -58,14 +59,18 @@ from socketchat.storage.base import (
     Account,
     Conversation,
     Position,
+    PushSubscription,
+    SearchQuery,
+    SearchTimeout,
     ServerBan,
     StorageError,
     StoredMessage,
 )
+from socketchat.storage.fulltext import MAX_TERMS, fold, terms
 
 try:  # the `postgres` extra; without it, opening says so in one sentence
     import psycopg
-    from psycopg import pq
+    from psycopg import errors, pq
 except ImportError:  # pragma: no cover - the extra is installed wherever this is tested
     psycopg = None  # type: ignore[assignment]
 
@@ -75,7 +80,7 @@ SCHEMES = ("postgresql://", "postgres://")
 _MIGRATION_LOCK = 0x50C4E7C4A7  # pg_advisory_xact_lock key: one migrating node at a time
 
 MIGRATIONS: list[str] = [
-    # 0 -> 1: everything the SQLite schema has at its version 7, in one step
+    # 0 -> 1: everything the SQLite schema has at its version 9, in one step
     """
     CREATE TABLE messages (
         seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -89,9 +94,11 @@ MIGRATIONS: list[str] = [
         tags TEXT NOT NULL,               -- JSON object, as relayed (key order kept)
         era TEXT NOT NULL DEFAULT '',     -- the channel's incarnation
         restricted BOOLEAN NOT NULL DEFAULT FALSE,  -- said while the channel was +s/+i/+k
-        sender TEXT NOT NULL DEFAULT ''   -- the sender's identity (a:<account> or c:<token>)
+        sender TEXT NOT NULL DEFAULT '',  -- the sender's identity (a:<account> or c:<token>)
+        words TSVECTOR                    -- SEARCH: the words of a PRIVMSG/NOTICE (`_tsvector`)
     );
     CREATE INDEX messages_key_time ON messages (key, time_ms, seq);
+    CREATE INDEX messages_words ON messages USING GIN (words);
     CREATE INDEX messages_msgid ON messages (msgid);
     CREATE INDEX messages_time ON messages (time_ms);
     CREATE TABLE conversations (
@@ -147,12 +154,21 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL,
         PRIMARY KEY (account, key)
     );
+    CREATE TABLE push_subscriptions (
+        endpoint TEXT PRIMARY KEY,        -- one device's push channel: one account at a time
+        account TEXT NOT NULL,
+        p256dh TEXT NOT NULL,
+        auth TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX push_subscriptions_account ON push_subscriptions (account);
     """,
 ]
 
 _INSERT = (
     "INSERT INTO messages (key, time_ms, msgid, command, source, target, text, tags, era,"
-    " restricted, sender) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    " restricted, sender, words)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::tsvector)"
 )
 _UPSERT_CONVERSATION = (
     "INSERT INTO conversations (key, party_a, party_b, nick_a, nick_b)"
@@ -201,6 +217,50 @@ def _skeleton(name: str) -> str:
     in force when it was created, so that switching to precis later finds it (the SQLite backend
     rebuilds its in-memory index instead)."""
     return casemap._unicode_skeleton(name)
+
+
+_SEARCHED = ("PRIVMSG", "NOTICE")
+_MAX_POSITION = 16383  # tsvector positions stop there
+_MAX_WORD = 500  # characters of one indexed word (a lexeme must stay under 2 KiB)
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text` as SEARCH sees them, computed in Python for the index and for the
+    query alike (so the two cannot disagree): folded as `storage/fulltext.py` says (Persian
+    ZWNJ, Arabic letter forms, digits), accents dropped as SQLite's ``remove_diacritics 2``
+    does (``café`` = ``cafe``), split into runs of letters and digits, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", fold(text))
+    bare = unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+    return [w[:_MAX_WORD] for w in terms(bare)]
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _tsvector(text: str) -> str:
+    """The text form of the index entry of a line: each word with its position (phrases,
+    below). Built here, not by PostgreSQL's parser, whose idea of a word differs."""
+    return " ".join(f"{_lexeme(w)}:{min(i + 1, _MAX_POSITION)}" for i, w in enumerate(_words(text)))
+
+
+def _tsquery(text: str) -> str | None:
+    """What someone typed as a tsquery, as `fulltext.match_query` does for FTS5: every word
+    must occur as the start of a word of the line; a word that splits in parts (``can't``) is
+    a phrase of them, the last one a prefix. None: no word at all."""
+    parts = []
+    for typed in text.split():
+        pieces = _words(typed)
+        if not pieces:
+            continue
+        phrase = [_lexeme(p) for p in pieces]
+        phrase[-1] += ":*"
+        parts.append("(" + " <-> ".join(phrase) + ")")
+        if len(parts) == MAX_TERMS:
+            break
+    return " & ".join(parts) if parts else None
 
 
 def is_postgres_url(url: str) -> bool:
@@ -416,6 +476,7 @@ class PostgresBackend:
             message.era,
             message.restricted,
             message.sender_id,
+            _tsvector(message.text) if message.command in _SEARCHED else None,
         )
         size = sum(len(field) for field in row if isinstance(field, str)) + 64
         if self.error is not None and self._pending_bytes + size > self.MAX_PENDING_BYTES:
@@ -656,6 +717,71 @@ class PostgresBackend:
         )
         return [(int(latest), str(name)) for latest, name in rows]
 
+    SEARCH_TIME_LIMIT = 0.5  # seconds one SEARCH may run (the spec asks for a timeout)
+
+    def search(
+        self, scope: Mapping[str, Collection[str]], party: str, query: SearchQuery
+    ) -> list[StoredMessage]:
+        """Full-text search (see `HistoryStore.search`), in one statement, as
+        `SqliteBackend.search`: the wanted conversations in a CTE, words through the GIN index
+        on `words`, newest first, stopped at `limit`. It runs in a savepoint with a
+        statement_timeout of `SEARCH_TIME_LIMIT`: a search stopped by it (`SearchTimeout`)
+        leaves the open transaction, and what this node has written, as they were."""
+        wanted = [(key, era) for key, eras in scope.items() for era in (eras or ("",))]
+        where = [
+            "m.key IN (SELECT key FROM wanted)",
+            "(NOT m.restricted OR EXISTS (SELECT 1 FROM wanted AS w"
+            " WHERE w.key = m.key AND w.era = m.era AND m.era != ''))",
+            "m.command IN ('PRIVMSG', 'NOTICE')",
+        ]
+        args: list[Any] = []
+        if query.after_ms is not None:
+            where.append("m.time_ms >= %s")
+            args.append(query.after_ms)
+        if query.before_ms is not None:
+            where.append("m.time_ms <= %s")
+            args.append(query.before_ms)
+        if query.sender:  # the whole nick, ASCII letters without case (as SQLite's LIKE)
+            where.append(f"translate(split_part(m.source, '!', 1), '{_UPPER}', '{_LOWER}') = %s")
+            args.append(query.sender.translate(_ASCII_LOWER))
+        direction = "" if query.from_start else " DESC"
+        if query.text:
+            match = _tsquery(query.text)
+            if match is None:
+                return []
+            where.insert(0, "m.words @@ %s::tsquery")
+            args.insert(0, match)
+            order = f"m.seq{direction}"
+        else:
+            order = f"m.time_ms{direction}, m.seq{direction}"
+        sql = (
+            "WITH wanted(key, era) AS ("
+            " SELECT * FROM unnest(%s::text[], %s::text[])"
+            " UNION ALL SELECT key, '' FROM conversations"
+            "  WHERE %s != '' AND (party_a = %s OR party_b = %s))"
+            f" SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM messages AS m"
+            f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT %s"
+        )
+        keys = [k for k, _ in wanted]
+        eras = [e for _, e in wanted]
+        params = [keys, eras, party, party, party, *args, query.limit]
+        self._write_pending()
+        timeout_ms = max(1, int(self.SEARCH_TIME_LIMIT * 1000))
+        try:
+            with self.db.transaction():  # a savepoint inside the open transaction
+                self.db.execute(f"SET LOCAL statement_timeout = {timeout_ms}")
+                rows = self.db.execute(sql, params).fetchall()  # type: ignore[arg-type]
+                self.db.execute("SET LOCAL statement_timeout TO DEFAULT")
+        except errors.QueryCanceled:
+            raise SearchTimeout(f"search stopped after {self.SEARCH_TIME_LIMIT} s") from None
+        except psycopg.Error as exc:
+            if self.error is None:
+                self._failed(exc)
+            return []
+        found = [_row(r) for r in rows]
+        found.sort(key=lambda m: m.position)
+        return found
+
     def prune(self, *, before_ms: int = 0, keep_per_key: int = 0) -> int:
         """All of retention at once (tests, tools): the sum of `prune_batches`."""
         return sum(self.prune_batches(before_ms=before_ms, keep_per_key=keep_per_key))
@@ -885,6 +1011,41 @@ class PostgresBackend:
     def remove_server_ban(self, kind: str, mask: str) -> None:
         self._ops.append(("DELETE FROM server_bans WHERE kind = %s AND mask = %s", (kind, mask)))
         self._write_pending()
+
+    # -- push subscriptions (draft/webpush) -----------------------------------------------
+    def push_subscriptions(self, account: str) -> list[PushSubscription]:
+        rows = self._query(
+            "SELECT account, endpoint, p256dh, auth, created FROM push_subscriptions"
+            ' WHERE account = %s ORDER BY created, endpoint COLLATE "C"',
+            (account,),
+        )
+        return [PushSubscription(*row) for row in rows]
+
+    def add_push_subscription(self, subscription: PushSubscription) -> None:
+        s = subscription
+        self._ops.append(
+            (
+                "INSERT INTO push_subscriptions (endpoint, account, p256dh, auth, created)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (endpoint) DO UPDATE SET"
+                " account = excluded.account, p256dh = excluded.p256dh,"
+                " auth = excluded.auth, created = excluded.created",
+                (s.endpoint, s.account, s.p256dh, s.auth, s.created),
+            )
+        )
+        self._write_pending()
+
+    def remove_push_subscription(self, account: str, endpoint: str) -> None:
+        self._ops.append(
+            (
+                "DELETE FROM push_subscriptions WHERE endpoint = %s AND account = %s",
+                (endpoint, account),
+            )
+        )
+        self._write_pending()
+
+
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+_ASCII_LOWER = str.maketrans(_UPPER, _LOWER)
 
 
 def _cause(exc: Exception) -> str:

@@ -1,5 +1,7 @@
-"""The SQLite full-text index on its own: kept in step with every write, built for old
-databases, Persian folding, scopes and eras, and the time limit."""
+"""Full-text search in each backend (SQLite's FTS5 index, PostgreSQL's GIN index of words;
+see conftest.py): kept in step with every write, Persian folding, scopes and eras, senders and
+times; then what only SQLite has (triggers any client keeps right, old databases, the
+progress-handler time limit). PostgreSQL's time limit is in test_postgres.py."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from socketchat.storage.base import SearchQuery, SearchTimeout, StoredMessage
+from socketchat.storage.base import Backend, SearchQuery, SearchTimeout, StoredMessage
 from socketchat.storage.fulltext import FOLD, fold, fold_sql, match_query
 from socketchat.storage.sqlite import MIGRATIONS, SqliteBackend
 
@@ -19,25 +21,24 @@ def line(key: str, n: int, text: str, **kw: object) -> StoredMessage:
     return StoredMessage(key, n, f"m{n}", command, source, key, text, {}, **kw)  # type: ignore[arg-type]
 
 
-def found(
-    db: SqliteBackend, scope: dict[str, tuple[str, ...]], text: str, party: str = ""
-) -> list[str]:
+def found(db: Backend, scope: dict[str, tuple[str, ...]], text: str, party: str = "") -> list[str]:
     return [m.text for m in db.search(scope, party, SearchQuery(text=text))]
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> SqliteBackend:
+def sq(tmp_path: Path) -> SqliteBackend:
     backend = SqliteBackend(tmp_path / "t.db")
     yield backend
     backend.close()
 
 
-def integrity(db: SqliteBackend) -> None:
+def integrity(db: Backend) -> None:
     """FTS5's own check of the index (raises if a delete named text it never indexed)."""
-    db.db.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+    if isinstance(db, SqliteBackend):
+        db.db.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
 
 
-def test_index_follows_append_delete_prune_and_rename(db: SqliteBackend) -> None:
+def test_index_follows_append_delete_prune_and_rename(db: Backend) -> None:
     db.append(line("#a", 1, "alpha beta"))
     assert found(db, {"#a": ()}, "alpha") == ["alpha beta"]  # before commit, as other reads
     db.append(line("#a", 2, "alpha gamma"))
@@ -61,12 +62,14 @@ def test_index_follows_append_delete_prune_and_rename(db: SqliteBackend) -> None
     db.commit()
     assert found(db, {"#b": ()}, "alpha") == []
     integrity(db)
-    assert db.db.execute("SELECT count(*) FROM messages_fts_docsize").fetchone()[0] == 0
+    if isinstance(db, SqliteBackend):
+        assert db.db.execute("SELECT count(*) FROM messages_fts_docsize").fetchone()[0] == 0
 
 
-def test_any_sqlite_client_keeps_the_index_right(db: SqliteBackend, tmp_path: Path) -> None:
+def test_any_sqlite_client_keeps_the_index_right(sq: SqliteBackend, tmp_path: Path) -> None:
     """The folding lives in SQL triggers: a plain sqlite3 connection (an operator's shell, a
     script) writes and deletes without any function of ours, and the index stays right."""
+    db = sq
     db.append(line("#a", 1, "می‌روم"))
     db.commit()
     raw = sqlite3.connect(tmp_path / "t.db")
@@ -107,7 +110,7 @@ def test_old_databases_get_the_index_built(tmp_path: Path) -> None:
     db.close()
 
 
-def test_scope_eras_and_private_conversations(db: SqliteBackend) -> None:
+def test_scope_eras_and_private_conversations(db: Backend) -> None:
     db.append(line("#v", 1, "open secret"))
     db.append(line("#v", 2, "closed secret", era="E1", restricted=True))
     db.append(line("#v", 3, "legacy secret", era="", restricted=True))  # before schema 2
@@ -123,7 +126,7 @@ def test_scope_eras_and_private_conversations(db: SqliteBackend) -> None:
     assert found(db, {"#w": ("",)}, "secret") == []
 
 
-def test_sender_time_and_order(db: SqliteBackend) -> None:
+def test_sender_time_and_order(db: Backend) -> None:
     for n in range(1, 9):
         who = "Bob_1" if n % 2 else "bobx1"
         db.append(line("#a", n * 10, f"word {n}", source=f"{who}!u@h"))
@@ -140,7 +143,8 @@ def test_sender_time_and_order(db: SqliteBackend) -> None:
     assert ask(before_ms=40, limit=2) == [30, 40]
 
 
-def test_a_slow_search_is_stopped(db: SqliteBackend) -> None:
+def test_a_slow_search_is_stopped(sq: SqliteBackend) -> None:
+    db = sq
     for n in range(2000):
         db.append(line("#busy", n, f"common {n}"))
     db.SEARCH_TIME_LIMIT = -1.0  # type: ignore[misc]
@@ -161,3 +165,22 @@ def test_folding_in_sql_equals_folding_in_python() -> None:
     assert fold("كتاب علي") == "کتاب علی"
     assert match_query('say "hi" NEAR(x)') == '"say"* """hi"""* "NEAR(x)"*'
     assert match_query(" ... ") is None
+
+
+def test_persian_folding_and_accents_find_the_same_lines(db: Backend) -> None:
+    """What `fulltext.fold` promises, through each backend's own index."""
+    db.append(line("#fa", 1, "فردا می‌روم"))
+    db.append(line("#fa", 2, "كتاب علي ۱۲ نسخه"))
+    db.append(line("#fa", 3, "un café crème, can't stop"))
+    scope = {"#fa": ()}
+    assert found(db, scope, "میروم") == ["فردا می‌روم"]  # typed without the ZWNJ
+    assert found(db, scope, "می‌روم") == ["فردا می‌روم"]
+    assert found(db, scope, "کتاب علی") == ["كتاب علي ۱۲ نسخه"]  # Persian letters find Arabic
+    assert found(db, scope, "12") == ["كتاب علي ۱۲ نسخه"]
+    assert found(db, scope, "cafe CREME") == ["un café crème, can't stop"]
+    assert found(db, scope, "caf") == ["un café crème, can't stop"]  # the start of a word
+    assert found(db, scope, "can't") == ["un café crème, can't stop"]
+    assert found(db, scope, "afé") == []  # not the middle of one
+    assert found(db, scope, "café tea") == []  # every word must occur
+    assert found(db, scope, " ... ") == []
+    assert found(db, scope, "'\\ \" & | ! :*") == []  # nothing typed is query syntax
