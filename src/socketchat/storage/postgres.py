@@ -57,9 +57,12 @@ from socketchat.irc.casemap import casefold
 from socketchat.storage.base import (
     MAX_SEQ,
     Account,
+    ChannelAccess,
     Conversation,
+    MaskEntry,
     Position,
     PushSubscription,
+    RegisteredChannel,
     SearchQuery,
     SearchTimeout,
     ServerBan,
@@ -80,7 +83,7 @@ SCHEMES = ("postgresql://", "postgres://")
 _MIGRATION_LOCK = 0x50C4E7C4A7  # pg_advisory_xact_lock key: one migrating node at a time
 
 MIGRATIONS: list[str] = [
-    # 0 -> 1: everything the SQLite schema has at its version 9, in one step
+    # 0 -> 1: everything the SQLite schema has at its version 10, in one step
     """
     CREATE TABLE messages (
         seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -162,6 +165,25 @@ MIGRATIONS: list[str] = [
         created DOUBLE PRECISION NOT NULL
     );
     CREATE INDEX push_subscriptions_account ON push_subscriptions (account);
+    CREATE TABLE registered_channels (
+        folded TEXT PRIMARY KEY,          -- folded channel name
+        name TEXT NOT NULL,
+        founder TEXT NOT NULL,            -- account name as registered
+        registered_at DOUBLE PRECISION NOT NULL,
+        era TEXT NOT NULL,                -- its one incarnation (history privacy)
+        created DOUBLE PRECISION NOT NULL,
+        description TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        topic_setter TEXT NOT NULL,
+        topic_time DOUBLE PRECISION NOT NULL,
+        modes TEXT NOT NULL,
+        key TEXT NOT NULL,
+        lim INTEGER NOT NULL,
+        masks TEXT NOT NULL,              -- JSON [mode, mask, setter, set_at] lists
+        access TEXT NOT NULL,             -- JSON [account, mode, set_by, set_at] lists
+        topic_lock BOOLEAN NOT NULL,
+        guard BOOLEAN NOT NULL
+    );
     """,
 ]
 
@@ -1042,6 +1064,79 @@ class PostgresBackend:
             )
         )
         self._write_pending()
+
+    # -- registered channels (ChanServ) ---------------------------------------------------
+    _CHANNEL_COLUMNS = (
+        "name, founder, registered_at, era, created, description, topic, topic_setter,"
+        " topic_time, modes, key, lim, masks, access, topic_lock, guard"
+    )
+
+    def registered_channels(self) -> list[RegisteredChannel]:
+        rows = self._query(
+            f'SELECT {self._CHANNEL_COLUMNS} FROM registered_channels ORDER BY folded COLLATE "C"'
+        )
+        return [_channel_row(row) for row in rows]
+
+    def save_channel(self, channel: RegisteredChannel) -> None:
+        """Queued, not written: the next commit upserts it (as in the SQLite backend). The
+        node where the change was made writes it; the last commit wins."""
+        c = channel
+        masks = json.dumps([[m.mode, m.mask, m.setter, m.set_at] for m in c.masks])
+        access = json.dumps([[a.account, a.mode, a.set_by, a.set_at] for a in c.access])
+        columns = self._CHANNEL_COLUMNS.split(", ")
+        updates = ", ".join(f"{col} = excluded.{col}" for col in columns)
+        self._ops.append(
+            (
+                f"INSERT INTO registered_channels (folded, {self._CHANNEL_COLUMNS})"
+                f" VALUES ({', '.join(['%s'] * (len(columns) + 1))})"
+                f" ON CONFLICT (folded) DO UPDATE SET {updates}",
+                (
+                    casefold(c.name),
+                    c.name,
+                    c.founder,
+                    c.registered_at,
+                    c.era,
+                    c.created,
+                    c.description,
+                    c.topic,
+                    c.topic_setter,
+                    c.topic_time,
+                    c.modes,
+                    c.key,
+                    c.limit,
+                    masks,
+                    access,
+                    c.topic_lock,
+                    c.guard,
+                ),
+            )
+        )
+
+    def drop_channel(self, name: str) -> None:
+        self._ops.append(("DELETE FROM registered_channels WHERE folded = %s", (casefold(name),)))
+
+
+def _channel_row(row: Sequence[Any]) -> RegisteredChannel:
+    (name, founder, registered_at, era, created, description, topic, setter, topic_time) = row[:9]
+    modes, key, limit, masks, access, topic_lock, guard = row[9:]
+    return RegisteredChannel(
+        name,
+        founder,
+        registered_at,
+        era,
+        created,
+        description,
+        topic,
+        setter,
+        topic_time,
+        modes,
+        key,
+        limit,
+        tuple(MaskEntry(*m) for m in json.loads(masks)),
+        tuple(ChannelAccess(*a) for a in json.loads(access)),
+        bool(topic_lock),
+        bool(guard),
+    )
 
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"

@@ -1,14 +1,18 @@
-"""Registered channels in the SQLite backend: kept across reopening, replaced by name, dropped,
-queued for the next commit (never written by a commit of their own), and the migration that
-adds them to a database of the previous schema version."""
+"""Registered channels in each backend (see conftest.py): kept across reopening, replaced by
+name, dropped, queued for the next commit (never written by a commit of their own); and the
+SQLite migration that adds them to a database of the previous schema version."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from socketchat.storage.base import ChannelAccess, MaskEntry, RegisteredChannel
+import psycopg
+
+from socketchat.storage.base import Backend, ChannelAccess, MaskEntry, RegisteredChannel
+from socketchat.storage.postgres import PostgresBackend
 from socketchat.storage.sqlite import MIGRATIONS, SqliteBackend
+from tests.storage.conftest import OpenDb
 
 CLASS = RegisteredChannel(
     "#Class",
@@ -30,13 +34,13 @@ CLASS = RegisteredChannel(
 )
 
 
-def test_registered_channels_round_trip_replace_and_drop(tmp_path: Path) -> None:
-    db = SqliteBackend(tmp_path / "t.db")
+def test_registered_channels_round_trip_replace_and_drop(open_db: OpenDb) -> None:
+    db = open_db()
     db.save_channel(CLASS)
     db.save_channel(RegisteredChannel("#other", "bob", 1.0, "era2"))
     db.commit()
     db.close()
-    db = SqliteBackend(tmp_path / "t.db")
+    db = open_db()
     assert db.registered_channels() == [CLASS, RegisteredChannel("#other", "bob", 1.0, "era2")]
     moved = RegisteredChannel("#CLASS", "helper", 2.0, "era1")
     db.save_channel(moved)  # the same channel in another case: replaced, not added
@@ -46,15 +50,28 @@ def test_registered_channels_round_trip_replace_and_drop(tmp_path: Path) -> None
     db.close()
 
 
-def test_a_save_waits_for_the_next_commit(tmp_path: Path) -> None:
-    db = SqliteBackend(tmp_path / "t.db")
+def committed_channels(db: Backend) -> int:
+    """How many registrations another connection sees (committed rows only)."""
+    sql = "SELECT count(*) FROM registered_channels"
+    if isinstance(db, SqliteBackend):
+        other = sqlite3.connect(db.path)
+        try:
+            return int(other.execute(sql).fetchone()[0])
+        finally:
+            other.close()
+    assert isinstance(db, PostgresBackend)
+    with psycopg.connect(db.url) as conn:
+        row = conn.execute(sql).fetchone()
+        assert row is not None
+        return int(row[0])
+
+
+def test_a_save_waits_for_the_next_commit(db: Backend) -> None:
     db.save_channel(CLASS)
-    other = sqlite3.connect(tmp_path / "t.db")
-    assert other.execute("SELECT count(*) FROM registered_channels").fetchone() == (0,)
+    db.message_count()  # a read writes the queue into the open transaction: not committed
+    assert committed_channels(db) == 0
     db.commit()  # the loop turn's group commit
-    assert other.execute("SELECT count(*) FROM registered_channels").fetchone() == (1,)
-    other.close()
-    db.close()
+    assert committed_channels(db) == 1
 
 
 def test_the_migration_adds_registered_channels_to_an_older_database(tmp_path: Path) -> None:
