@@ -4,6 +4,7 @@ who gets which mode on join, history of a registered channel, and the audit line
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 from pathlib import Path
@@ -491,3 +492,62 @@ def test_audit_lines(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     fields = [r.audit for r in caplog.records if r.name == "socketchat.audit"]  # type: ignore[attr-defined]
     registered = next(f for f in fields if f["event"] == "channel_registered")
     assert registered["channel"] == "#class" and registered["account"] == "teacher"
+
+
+def test_opening_a_registered_channel_does_not_open_its_closed_past(tmp_path: Path) -> None:
+    """A registered channel's incarnation lasts: lines said while it was +i are read by its
+    members while it stays closed, and by its access list always, never by whoever walks in
+    after an operator opened it (CHATHISTORY, TARGETS)."""
+    caps = "batch server-time message-tags draft/chathistory"
+    net = stored_net(tmp_path)
+    teacher = with_account(net, "teacher", caps)
+    teacher.send("JOIN #staff")
+    cs(teacher, "REGISTER #staff")
+    with_account(net, "deputy").send("QUIT")
+    cs(teacher, "AMODE #staff +v deputy")
+    teacher.send("MODE #staff +i", "PRIVMSG #staff :grades are in", "MODE #staff -i")
+    teacher.send("PRIVMSG #staff :open again")
+    walker = with_account(net, "walker", caps)
+    walker.send("JOIN #staff")
+    deputy = login(net, "deputy", caps)
+    deputy.send("JOIN #staff")
+    for c in (teacher, walker, deputy):
+        c.received()
+
+    def history(c: Client) -> list[str]:
+        c.send("CHATHISTORY LATEST #staff * 10")
+        return [m.param(1) for m in c.received() if m.command == "PRIVMSG"]
+
+    def targets(c: Client) -> list[str]:
+        c.send(
+            "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z"
+            " timestamp=2100-01-01T00:00:00.000Z 10"
+        )
+        return [m.params[1] for m in c.received() if m.command == "CHATHISTORY"]
+
+    assert history(walker) == ["open again"]
+    assert history(deputy) == history(teacher) == ["grades are in", "open again"]
+    teacher.send("MODE #staff +i")  # closed again: everyone in it was let in by its rules
+    assert history(walker) == ["grades are in", "open again"]
+    # TARGETS reads the same way: walker's newest readable line of #staff is the open one
+    teacher.send("MODE #staff -i")
+    net.clock.advance(60)
+    teacher.send("MODE #staff +i", "PRIVMSG #staff :closed news", "MODE #staff -i")
+    walker.received()
+    assert targets(walker) == ["#staff"]
+    walker.send(
+        "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z"
+        f" timestamp={_iso(net.clock.now - 30)} 10"
+    )
+    assert [m.params[1] for m in walker.received() if m.command == "CHATHISTORY"] == ["#staff"]
+    deputy.received()
+    deputy.send(
+        "CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z"
+        f" timestamp={_iso(net.clock.now - 30)} 10"
+    )
+    assert [m.params[1] for m in deputy.received() if m.command == "CHATHISTORY"] == []
+
+
+def _iso(when: float) -> str:
+    stamp = datetime.datetime.fromtimestamp(when, datetime.UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")

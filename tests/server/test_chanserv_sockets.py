@@ -83,3 +83,32 @@ def test_a_registered_class_survives_a_restart(tmp_path: Path) -> None:
         assert info == "Channel #class is registered."
         for c in (student, teacher):
             c.close()
+
+
+def test_what_a_registered_channel_was_told_survives_kill_9(tmp_path: Path) -> None:
+    """Each change is in the loop turn's group commit, before anyone is told of it: once the
+    founder sees its TOPIC and MODE echoed, a SIGKILL cannot lose them."""
+    data = str(tmp_path / "data")
+    with spawned_server(data_dir=data) as srv:
+        teacher = with_account(srv, "teacher", create=True)
+        teacher.send("JOIN #class")
+        teacher.expect("366")
+        chanserv(teacher, "REGISTER #class", "successfully registered")
+        teacher.send("MODE #class +i", "TOPIC #class :kept through a crash")
+        teacher.expect("MODE")
+        teacher.expect("TOPIC")
+        assert srv.process is not None
+        srv.process.kill()
+        srv.process.wait(timeout=10)
+        teacher.close()
+    with spawned_server(data_dir=data) as srv:
+        teacher = with_account(srv, "teacher", create=False)
+        teacher.send("JOIN #class")  # +i: only the founder (access list) gets in
+        assert teacher.expect("332").param(-1) == "kept through a crash"
+        teacher.send("MODE #class")
+        assert teacher.expect("324").params[2] == "+int"
+        stranger = IRCClient(srv.port).register("stranger")
+        stranger.send("JOIN #class")
+        stranger.expect("473")
+        for c in (teacher, stranger):
+            c.close()

@@ -50,7 +50,7 @@ from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.irc.servertime import format_time
 from socketchat.server.audit import audit
-from socketchat.server.persistence import Persistence, persistence_of
+from socketchat.server.persistence import Persistence, is_closed, persistence_of
 from socketchat.server.state import Ban
 from socketchat.storage.base import ChannelAccess, MaskEntry, RegisteredChannel
 
@@ -84,6 +84,16 @@ class Registry:
     def get(self, name: str) -> RegisteredChannel | None:
         return self.records.get(casefold(name))
 
+    def reads_closed(self, session: Session, channel: Channel) -> bool:
+        """Does member `session` read what `channel` said while closed (+s/+i/+k)?
+
+        An unregistered channel: yes (its incarnation ends when it empties). A registered one
+        keeps its incarnation for good, so an operator who opens it (-i, -k) must not open its
+        past to whoever walks in then: its closed lines are read while it is still closed
+        (everyone in it was let in by its rules), and always by its access list."""
+        record = self.get(channel.name)
+        return record is None or is_closed(channel) or level(record, session.account) != ""
+
     def put(self, record: RegisteredChannel) -> None:
         self.records[casefold(record.name)] = record
         self.backend.save_channel(record)
@@ -109,6 +119,7 @@ def registry_of(server: Server) -> Registry | None:
     registry = _registries.get(p)
     if registry is None:
         registry = _registries[p] = Registry(p.backend)
+        p.reads_closed = registry.reads_closed  # (before any channel exists: JOIN asks here)
     return registry
 
 
@@ -424,7 +435,9 @@ def _drop(server: Server, registry: Registry, s: Session, args: list[str]) -> No
         return
     registry.drop(record.name)
     if channel is not None:
-        channel.era = secrets.token_hex(8)  # its registered incarnation ends here
+        # its registered incarnation ends here (a cluster node takes the id the others do)
+        new_era = server.state.new_era
+        channel.era = new_era() if new_era is not None else secrets.token_hex(8)
         if channel.guarded:
             _unguard(server, channel)
     audit(

@@ -77,7 +77,7 @@ import json
 import logging
 import secrets
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -139,6 +139,9 @@ class Persistence:
         self._next_checkpoint = 0.0
         self._checkpointing = False  # a checkpoint is under way on a worker thread
         self.guard = NickGuard()
+        # ChanServ's word on who, of a registered channel's members, reads its closed lines
+        # (`server/chanserv.py: Registry.reads_closed`); None: every member (today's rule)
+        self.reads_closed: Callable[[Session, Channel], bool] | None = None
         self.registrations = RegistrationLimit()  # accounts created per address and in total
         # storage outages (see the module docstring)
         self.paused = False  # a commit failed; history waits in memory until a retry works
@@ -505,10 +508,13 @@ class Persistence:
         """Who reads a channel's history, decided in one place (see the module docstring).
 
         Members read its open lines and the closed lines of this incarnation; nobody else reads
-        anything.
+        anything. For a registered channel, whose incarnation lasts as long as its registration,
+        `reads_closed` (set by ChanServ) decides whether a member reads the closed lines too.
         """
         if session in channel.members:
-            return HistoryView(channel.folded, (channel.era,), EVENT_PLAYBACK in session.caps)
+            closed_too = self.reads_closed is None or self.reads_closed(session, channel)
+            eras = (channel.era,) if closed_too else ()
+            return HistoryView(channel.folded, eras, EVENT_PLAYBACK in session.caps)
         return None
 
     def peer_identity(self, server: Server, nick: str) -> str | None:

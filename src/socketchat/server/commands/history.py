@@ -136,7 +136,13 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
     # A target is listed when its latest message falls in the window: one with a newer message
     # has moved on, and a client catching up by TARGETS windows must not see it twice.
     # One query for every channel and conversation (not one each: 0.8 s at 50,000).
-    channels = {c.folded: (c.era, c.name) for c in s.channels.values()}
+    # each channel with the era whose closed lines `s` may read (`channel_view` decides; "-"
+    # matches no era: eras are hex)
+    channels = {
+        c.folded: ((view.eras or ("-",))[0], c.name)
+        for c in s.channels.values()
+        if (view := p.channel_view(s, c)) is not None
+    }
     found = p.backend.latest_times(channels, p.identity(s), low, high, limit)
     lines = [
         Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name) for ms, name in found
