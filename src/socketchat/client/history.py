@@ -65,7 +65,7 @@ def load_older(
 ) -> None:
     """Ask for the lines before the oldest one of `buffer` (at most one request at a time)."""
     buf = core.model.buf(buffer)
-    if buf is None or buf.kind == "status":
+    if buf is None or buf.kind in ("status", "search"):
         if verbose:
             core.info(buffer, "The status tab has no history: use /history in a chat", now, "error")
         return

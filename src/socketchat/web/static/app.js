@@ -2,7 +2,7 @@
 // Everything user-supplied is rendered with textContent, never as HTML. The password is kept in
 // memory only (the core logs in again after a reconnect), never in localStorage.
 
-import { ChatCore, STATUS } from "./client.js";
+import { ChatCore, SEARCH, STATUS } from "./client.js";
 import { nickClass } from "./colors.js";
 import { inRun, runSummary } from "./runs.js";
 import { formattedNodes } from "./format.js";
@@ -250,6 +250,12 @@ function onEvent(event) {
     case "history":
       if (event.buffer === core.current) keepScrollPosition(renderLines);
       break;
+    case "search-results":
+      if (core.current === SEARCH) renderLog();
+      break;
+    case "jump":
+      if (event.buffer === core.current) showJumped(event.msgid);
+      break;
     case "auth-failed":
       loginFailed(event.message);
       break;
@@ -324,7 +330,8 @@ function renderTabs() {
     tab.setAttribute("aria-controls", "log");
     tab.tabIndex = selected ? 0 : -1;
     tab.dataset.buffer = buf.name;
-    tab.append(bidiEl("span", "tab-name", buf.kind === "status" ? t("tab.status") : buf.name));
+    const label = buf.kind === "status" ? t("tab.status") : buf.kind === "search" ? t("tab.search") : buf.name;
+    tab.append(bidiEl("span", "tab-name", label));
     if (buf.unread) {
       const badge = el("span", "badge", String(buf.unread));
       badge.setAttribute("aria-label", t("tab.unread", { count: buf.unread }));
@@ -362,13 +369,50 @@ ui.tabs.addEventListener("keydown", (event) => {
   }
 });
 
+/** A search result in the results tab: its conversation, time, who and what, as one button that
+ * jumps to it in its conversation (the core loads the lines around it when they are not here). */
+function resultNode(line) {
+  const row = el("button", `line result kind-${line.kind}` + (line.self ? " self" : ""));
+  row.type = "button";
+  row.dataset.origin = line.origin;
+  if (line.msgid) row.dataset.msgid = line.msgid;
+  const where = bidiEl("span", "result-where", line.origin);
+  const time = el("time", "time", `${line.time.toLocaleDateString()} ${hhmm(line.time)}`);
+  time.dir = "ltr";
+  time.dateTime = line.time.toISOString();
+  const nick = bidiEl("span", "nick", line.kind === "action" ? `* ${line.nick}` : line.nick);
+  if (!line.self && line.nick) nick.classList.add(nickClass(line.nick));
+  row.append(where, time, nick, formattedEl("span", "text", line.hit ? line.hit.text : line.text));
+  row.title = t("search.jump", { name: line.origin });
+  row.addEventListener("click", () => {
+    if (line.msgid) core.jump(line.origin, line.msgid);
+  });
+  return row;
+}
+
+let jumpedTo = null; // {buffer, msgid}: the line the last jump showed (marked while it is drawn)
+
+/** After a jump: the line `msgid` of the current tab, scrolled to the middle and marked (the
+ * mark stays when the tab is drawn again, e.g. when older lines load above it). */
+function showJumped(msgid) {
+  jumpedTo = { buffer: core.current, msgid };
+  for (const old of ui.log.querySelectorAll(".jumped")) old.classList.remove("jumped");
+  const node = [...ui.log.children].find((n) => n.dataset.msgid === msgid);
+  if (!node) return;
+  node.classList.add("jumped");
+  node.scrollIntoView({ block: "center" });
+}
+
 function lineNode(line) {
+  if (line.origin) return resultNode(line);
   if (line.kind === "divider" || line.kind === "history-start") {
     const marker = el("div", `line marker kind-${line.kind}`, line.text);
     marker.setAttribute("role", "separator");
     return marker;
   }
   const row = el("div", `line kind-${line.kind}` + (line.self ? " self" : "") + (line.highlight ? " highlight" : "") + (line.history ? " history" : ""));
+  if (line.msgid) row.dataset.msgid = line.msgid; // a search result jumps here
+  if (jumpedTo && line.msgid === jumpedTo.msgid && line.buffer === jumpedTo.buffer) row.classList.add("jumped");
   const time = el("time", "time", hhmm(line.time));
   time.dir = "ltr"; // 09:05 reads left to right in a right-to-left page too
   time.dateTime = line.time.toISOString();
@@ -469,15 +513,16 @@ function renderLog() {
   renderLines();
   const buf = core.buf(core.current);
   ui.log.scrollTop = ui.log.scrollHeight;
-  ui.log.setAttribute("aria-label", t("messages.in", { name: buf && buf.kind !== "status" ? buf.name : t("tab.status") }));
-  ui.input.placeholder = buf && buf.kind !== "status" ? t("input.message", { name: buf.name }) : t("input.status");
+  const special = buf && (buf.kind === "status" || buf.kind === "search");
+  ui.log.setAttribute("aria-label", t("messages.in", { name: !special && buf ? buf.name : buf && buf.kind === "search" ? t("tab.search") : t("tab.status") }));
+  ui.input.placeholder = !special && buf ? t("input.message", { name: buf.name }) : buf && buf.kind === "search" ? t("input.search") : t("input.status");
   ui.input.setAttribute("aria-label", ui.input.placeholder);
   renderTopic();
 }
 
 function renderTopic() {
   const buf = core.buf(core.current);
-  const text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? t("topic.query", { name: buf.name }) : t("topic.status");
+  const text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? t("topic.query", { name: buf.name }) : buf && buf.kind === "search" ? t("topic.search") : t("topic.status");
   ui.topic.replaceChildren(...formattedNodes(text));
   // the channel's modes (asked for after every join, so a reconnect shows the server's own)
   const modes = buf && buf.kind === "channel" ? core.modeString(buf.name) : "";

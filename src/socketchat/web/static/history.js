@@ -67,7 +67,7 @@ export class HistoryMethods {
       if (user) this.info(buf ? buf.name : this.current, text, "error");
       return false;
     };
-    if (!buf || buf.kind === "status") return why("Usage: /history [n] — in a channel or private tab");
+    if (!buf || buf.kind === "status" || buf.kind === "search") return why("Usage: /history [n] — in a channel or private tab");
     if (!this.hasHistory()) return why("This server does not offer history");
     if (!this.registered) return why("Not connected: try again when the connection is back");
     if (buf.historyRequest) return why("Already loading history for this tab…");

@@ -81,7 +81,8 @@ export class SearchMethods {
     const heading = query ? `${many} for “${query}”` : many;
     buf.lines = [
       { time: new Date(this.clock()), exact: false, nick: "", text: heading, kind: "info", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, buffer: SEARCH },
-      ...hits.map((hit) => ({ ...hit, buffer: SEARCH, text: `[${hit.buffer}] ${hit.text}`, origin: hit.buffer })),
+      // the view draws these as results (`origin`: the conversation, `hit`: the line there)
+      ...hits.map((hit) => ({ ...hit, buffer: SEARCH, text: `[${hit.buffer}] ${hit.text}`, origin: hit.buffer, hit })),
     ];
     this.emit({ type: "history", buffer: SEARCH });
     this.emit({ type: "search-results", query, results: hits });

@@ -1,0 +1,31 @@
+"""/search in the terminal client, driven by Pilot against our server: the results come in
+their own tab, focused, each with its conversation; the channel tab is left as it was."""
+
+from __future__ import annotations
+
+from socketchat.client.tui.app import ChatApp
+from tests.client.peers import fast_backoff, peer
+from tests.client.tui.test_app import SIZE, log_text, tab_labels, type_line, until
+from tests.support.server import running_server
+
+
+async def test_search_results_in_their_own_tab() -> None:
+    with running_server(limits={"flood_burst": 0}) as server:
+        async with peer(server.port, "bob") as bob:
+            bob.send("PRIVMSG #lobby :the needle is in the haystack", "PRIVMSG #lobby :hay only")
+            bob.send("PING :stored")
+            await bob.expect("PONG")
+            app = ChatApp("alice", server.host, server.port, backoff=fast_backoff())
+            async with app.run_test(size=SIZE) as pilot:
+                await until(pilot, lambda: "<bob> hay only" in log_text(app))
+                await type_line(pilot, "/search needle")
+                await until(pilot, lambda: app.shown == "*search*")
+                await until(
+                    pilot, lambda: "[#lobby] the needle is in the haystack" in log_text(app)
+                )
+                assert "1 result for “needle”" in log_text(app)
+                assert "hay only" not in log_text(app)
+                assert any("*search*" in label for label in tab_labels(app))
+                await type_line(pilot, "/search hay")
+                await until(pilot, lambda: "2 results for “hay”" in log_text(app))
+                assert "[#lobby] hay only" in log_text(app)
