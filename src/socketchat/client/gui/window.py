@@ -57,9 +57,11 @@ from socketchat.client.gui.inputline import InputLine
 from socketchat.client.gui.login import NickDialog
 from socketchat.client.gui.render import tab_label
 from socketchat.client.gui.theme import Theme, configure_chat_tags, palette_named
+from socketchat.client.gui.urgency import Urgency
 from socketchat.client.gui.userlist import UserList
 from socketchat.client.i18n import _, is_rtl, set_language
 from socketchat.client.nickrules import refusal_text
+from socketchat.client.notify import AlertThrottle, wants_alert
 from socketchat.client.threaded import ThreadedClient
 from socketchat.client.viewstate import Change, ViewState, local_command, status_text
 
@@ -73,6 +75,9 @@ def _now() -> datetime:
 POLL_MS = 25  # how often the event queue is looked at
 POLL_BUDGET = 0.02  # seconds of drawing per turn of the Tk loop, at most (about)
 EVENTS_PER_SLICE = 50
+FLASH_MS = 500  # a blinking tab changes every half second
+FLASH_TOGGLES = 6  # three blinks, then it stays marked by its count ("(1!)")
+FLASH_MARK = "● "  # what a blinking tab's label gains
 
 
 class _Notebook(ttk.Notebook):
@@ -133,6 +138,12 @@ class ChatWindow:
         self.closed = False
         self._status_at = 0.0
         self._after_id: str | None = None
+        # alerts (client/notify.py): the urgency hint while the window is not focused, and
+        # the tab of the conversation blinks a few times (FLASH_TOGGLES)
+        self.urgency = Urgency(root)
+        self._alerts = AlertThrottle(time.monotonic)
+        self._flashing: dict[str, int] = {}  # buffer -> label changes still to come
+        self._flash_id: str | None = None
         self._build()
         self._set_title()
         self._apply_direction()
@@ -168,6 +179,7 @@ class ChatWindow:
         root.bind("<Control-w>", lambda _e: self._close_shown())
         root.bind("<Control-Next>", lambda _e: self._cycle_tab(+1))
         root.bind("<Control-Prior>", lambda _e: self._cycle_tab(-1))
+        root.bind("<FocusIn>", self._on_focus_in, add="+")
 
         bar = ttk.Frame(outer, style="Status.TFrame")
         bar.pack(fill="x", side="bottom")
@@ -228,6 +240,10 @@ class ChatWindow:
         self.save_settings()
         self.closed = True
         self.log.closed = True
+        if self._flash_id is not None:
+            self.root.after_cancel(self._flash_id)
+            self._flash_id = None
+        self.urgency.close()
         if self._after_id is not None:
             self.root.after_cancel(self._after_id)
             self._after_id = None
@@ -272,6 +288,7 @@ class ChatWindow:
         """Draw one event from the core."""
         if isinstance(event, ChatLine):
             self.log.add_line(event)
+            self._maybe_alert(event)
             return
         self.log.flush()  # keep the order of lines and tab changes
         match event:
@@ -301,13 +318,69 @@ class ChatWindow:
                 return
         self._redraw(self.view.apply(event))
 
+    # ------------------------------------------------------------------ alerts
+
+    @property
+    def focused(self) -> bool:
+        """Does this window have the keyboard focus (Tk: some widget of it has)?"""
+        try:
+            return bool(str(self.root.tk.call("focus")))
+        except tk.TclError:
+            return False
+
+    def _maybe_alert(self, line: ChatLine) -> None:
+        """A mention or private message not looked at: blink its tab; if the window is not
+        focused, raise the urgency hint too (the taskbar blinks)."""
+        if not wants_alert(line, self.view.shown, self.focused):
+            return
+        if not self._alerts.admit(line.buffer):
+            return
+        if not self.focused:
+            self.urgency.set(True)
+        self._flashing[line.buffer] = FLASH_TOGGLES
+        if self._flash_id is None:
+            self._flash_id = self.root.after(FLASH_MS, self._flash)
+
+    def _flash(self) -> None:
+        """One blink of every flashing tab: its label with, then without, the mark."""
+        self._flash_id = None
+        if self.closed:
+            return
+        for name in list(self._flashing):
+            left = self._flashing[name] - 1
+            if left <= 0 or name not in self.log.tabs:
+                del self._flashing[name]
+            else:
+                self._flashing[name] = left
+            self._label(name)
+        if self._flashing:
+            self._flash_id = self.root.after(FLASH_MS, self._flash)
+
+    def _stop_flash(self, name: str) -> None:
+        if self._flashing.pop(name, None) is not None:
+            self._label(name)
+
+    def _on_focus_in(self, _event: object) -> None:
+        """The window has the focus again: the hint goes (ICCCM: the client clears it)."""
+        if self.urgency.urgent:
+            self.urgency.set(False)
+            self._stop_flash(self.view.shown)
+
+    def _label(self, name: str) -> None:
+        """Draw the label of `name`'s tab: unread count, and the blink mark when it is on."""
+        tab = self.log.tabs.get(name)
+        state = self.view.tab(name)
+        if tab is None or state is None:
+            return
+        label = tab_label(name, state.unread, state.highlight)
+        if self._flashing.get(name, 0) % 2 == 1:
+            label = FLASH_MARK + label
+        self.notebook.set_label(tab.frame, label)
+
     def _redraw(self, change: Change) -> None:
         """Draw what the view state says changed."""
         for name in change.relabel:
-            tab = self.log.tabs.get(name)
-            state = self.view.tab(name)
-            if tab is not None and state is not None:
-                self.notebook.set_label(tab.frame, tab_label(name, state.unread, state.highlight))
+            self._label(name)
         if change.members:
             shown = self.view.tab(self.view.shown)
             self.users.show(self.view.members_shown(), shown.kind if shown else None)
@@ -333,6 +406,7 @@ class ChatWindow:
         if tab is None:
             return
         self.input.completer.reset()
+        self._stop_flash(tab.name)  # looked at: no more blinking
         if self.view.tab(tab.name) is None:  # a line for a tab the core never opened
             self.view.apply(BufferOpened(tab.name, tab.kind))
         self._redraw(self.view.show(tab.name, tab.lines()))

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import getpass
 import os
+import time
 import unicodedata
 from pathlib import Path
 from typing import ClassVar
@@ -61,6 +62,8 @@ from socketchat.client.helpers import NickCompleter, channel_name, default_port,
 from socketchat.client.i18n import _, is_rtl, ngettext, pick_language, set_language
 from socketchat.client.inputhistory import InputHistory
 from socketchat.client.nickrules import check_nick, nick_rules, refusal_text
+from socketchat.client.notify import AlertThrottle, alert_text, terminal_mode, terminal_sequence
+from socketchat.client.notify import wants_alert as _wants_alert
 from socketchat.client.runs import Marker, Run, fold, in_run, summary
 from socketchat.client.viewstate import ViewState, local_command, status_text
 
@@ -359,6 +362,11 @@ class ChatApp(App[int]):
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._conn_task: asyncio.Task[None] | None = None
+        # alerts (client/notify.py): the bell, and OSC 9/777 where the terminal shows them
+        self.notify_mode = terminal_mode(os.environ)
+        self._in_tmux = bool(os.environ.get("TMUX"))
+        self._alerts = AlertThrottle(time.monotonic)
+        self.alerts: list[str] = []  # what was written for each alert (tests read it)
 
     # ------------------------------------------------------------------ layout
 
@@ -440,6 +448,7 @@ class ChatApp(App[int]):
         if isinstance(event, ChatLine):
             if event.buffer == self.shown:
                 self._draw_line(event)
+            self._maybe_alert(event)
         elif isinstance(event, BufferReset):
             if event.buffer == self.shown:
                 self._draw_log()
@@ -473,6 +482,22 @@ class ChatApp(App[int]):
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(asyncio.shield(self._conn_task), 3)
             self.exit(0)
+
+    def _maybe_alert(self, line: ChatLine) -> None:
+        """A mention or private message we are not looking at (another tab, or the terminal
+        has lost the focus, as it reports): the bell, and a notification where it shows one."""
+        if not _wants_alert(line, self.shown, self.app_focus) or self.notify_mode == "off":
+            return
+        if not self._alerts.admit(line.buffer):
+            return
+        tab = self.viewstate.tab(line.buffer)
+        title, body = alert_text(line, tab is not None and tab.kind == "channel")
+        sequence = terminal_sequence(self.notify_mode, title, body, tmux=self._in_tmux)
+        self.alerts.append(sequence)
+        driver = self._driver
+        if driver is not None and not self.is_headless:
+            driver.write(sequence)
+            driver.flush()
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is None or event.tab.id is None:

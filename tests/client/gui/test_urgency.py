@@ -1,0 +1,121 @@
+"""Alerts in the desktop client, on Xvfb: a private message in another tab blinks that tab; a
+mention while another window has the focus raises the window's urgency hint (WM_HINTS, read
+back with xprop, as a window manager reads it), which goes when the window is focused again."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from socketchat.client.gui.urgency import URGENCY_HINT
+from socketchat.client.gui.window import FLASH_MARK
+from tests.client.conftest import ServerUnderTest
+from tests.client.gui.conftest import Gui
+from tests.support import require_tool
+from tests.support.irc import IRCClient
+from tests.support.processes import die_with_parent
+
+
+def wm_hints_flags(window_id: int) -> int:
+    out = subprocess.run(
+        [
+            require_tool("xprop"),
+            "-notype",
+            "-id",
+            hex(window_id),
+            "-f",
+            "WM_HINTS",
+            "32i",
+            " = $0\n",
+            "WM_HINTS",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=True,
+    ).stdout
+    match = re.search(r"WM_HINTS = (-?\d+)", out)
+    return int(match.group(1)) if match else 0
+
+
+@pytest.fixture
+def other_window() -> Iterator[Callable[[], None]]:
+    """Another X client's window; calling the fixture gives it the keyboard focus."""
+    xdotool = require_tool("xdotool")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import tkinter as t; r = t.Tk(); r.title('other-app'); "
+            "r.geometry('200x100+950+0'); r.mainloop()",
+        ],
+        preexec_fn=die_with_parent,
+    )
+    found = subprocess.run(
+        [xdotool, "search", "--sync", "--name", "^other-app$"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=True,
+    ).stdout.split()
+
+    def focus_other() -> None:
+        subprocess.run([xdotool, "windowfocus", "--sync", found[0]], check=True, timeout=10)
+
+    try:
+        yield focus_other
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_tabs_blink_and_the_urgency_hint(
+    gui: Callable[..., Gui], irc_server: ServerUnderTest, other_window: Callable[[], None]
+) -> None:
+    bob = IRCClient(irc_server.port).register("bob")
+    bob.send("JOIN #lobby")
+    bob.expect("366")
+    alice = gui("alice")
+    alice.joined("#lobby", nick="bob")
+    window = alice.window
+    window.entry.focus_force()
+    alice.until(lambda: window.focused)
+    frame = window.urgency.window_id()
+    assert wm_hints_flags(frame) & URGENCY_HINT == 0
+
+    # focused, in #lobby: a mention there is seen, nothing blinks
+    bob.send("PRIVMSG #lobby :alice: you see this")
+    alice.wait_text("alice: you see this")
+    alice.pump(0.6)
+    assert not any(label.startswith(FLASH_MARK) for label in window.tab_labels())
+
+    # a private message: its tab blinks (and then stays marked by its count), no hint
+    bob.send("PRIVMSG alice :سلام alice")
+    alice.until(lambda: "bob" in window.tabs)
+    seen: set[str] = set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        alice.pump(0.05)
+        seen.update(label for label in window.tab_labels() if "bob" in label)
+        if FLASH_MARK + "bob (1!)" in seen and "bob (1!)" in seen and not window._flashing:
+            break
+    assert {FLASH_MARK + "bob (1!)", "bob (1!)"} <= seen
+    assert window.tab_labels()[-1] == "bob (1!)"  # the blinking is over
+    assert wm_hints_flags(frame) & URGENCY_HINT == 0  # the window had the focus
+
+    # another application has the focus: a mention raises the urgency hint
+    other_window()
+    alice.until(lambda: not window.focused)
+    bob.send("PRIVMSG #lobby :alice: come back")
+    alice.wait_text("alice: come back", "#lobby")
+    alice.until(lambda: wm_hints_flags(frame) & URGENCY_HINT != 0)
+    # back to the chat: the hint goes
+    window.entry.focus_force()
+    alice.until(lambda: window.focused)
+    alice.until(lambda: wm_hints_flags(frame) & URGENCY_HINT == 0)
+    bob.close()
