@@ -350,6 +350,7 @@ COMMANDS: dict[str, Command] = {
         "search the history you may read (results in their own tab)",
         search.command,
     ),
+    "jump": Command("/jump <n>", "show search result n in its conversation", search.jump_command),
     "list": Command(
         "/list [mask]", "the server's channels, to browse and join", channellist.command
     ),

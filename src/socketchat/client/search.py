@@ -10,14 +10,15 @@ never shown as if said now, never opening a tab nor counting as unread; at the e
 (`ended`) they become the results: the core keeps them (`ClientCore.search_results`, each a
 `ChatLine` of its own conversation, as CHATHISTORY would show it), a `SearchResults` event
 carries them to the views, and the results tab (`SEARCH_BUFFER`, kind ``search``) is filled
-again with one line per result, its conversation first (``[#room] text``), and focused, so the
-terminal and desktop views show it like any tab. A ``FAIL SEARCH`` is said where /search was
-typed.
+again with one line per result, numbered, its conversation first (``1. [#room] text``), and
+focused, so the terminal and desktop views show it like any tab. A ``FAIL SEARCH`` is said
+where /search was typed.
 
 `jump` (a view's click on a result) goes to the result's conversation: it is focused (a private
 conversation's tab is opened if needed), and when the line is not in its scrollback the lines
 around it are asked for (``CHATHISTORY AROUND <target> msgid=<id> <n>``) and merged in by time
-(`history.batch_ended`); then a `JumpTo` event tells the view which line to show.
+(`history.batch_ended`); then a `JumpTo` event tells the view which line to show. ``/jump <n>``
+does the same for result `n` (`jump_command`: the terminal and desktop views have no click).
 """
 
 from __future__ import annotations
@@ -42,7 +43,17 @@ if TYPE_CHECKING:
     from socketchat.client.history import Batch
     from socketchat.irc.message import Message
 
-__all__ = ["BATCH_TYPE", "CAP", "CONTEXT_LINES", "collect", "command", "ended", "fail", "jump"]
+__all__ = [
+    "BATCH_TYPE",
+    "CAP",
+    "CONTEXT_LINES",
+    "collect",
+    "command",
+    "ended",
+    "fail",
+    "jump",
+    "jump_command",
+]
 
 CAP = "soju.im/search"
 BATCH_TYPE = "soju.im/search"
@@ -138,15 +149,32 @@ def ended(core: ClientCore, batch: Batch, now: float) -> None:
     many = "1 result" if len(hits) == 1 else f"{len(hits)} results"
     heading = f"{many} for “{query}”" if query else many
     buf.lines.append(ChatLine(SEARCH_BUFFER, local_time(now), "", heading, "info"))
-    for hit in hits:
-        shown = dataclasses.replace(hit, buffer=SEARCH_BUFFER, text=f"[{hit.buffer}] {hit.text}")
-        buf.lines.append(shown)
+    for number, hit in enumerate(hits, 1):
+        text = f"{number}. [{hit.buffer}] {hit.text}"  # /jump <number> shows it in its place
+        buf.lines.append(dataclasses.replace(hit, buffer=SEARCH_BUFFER, text=text))
     core.emit(BufferReset(SEARCH_BUFFER, tuple(buf.lines)))
     core.emit(SearchResults(query, hits))
     where = core.search_buffer or core.current
     if where != SEARCH_BUFFER and model.buf(where) is not None:
         core.info(where, f"{heading} (in the {SEARCH_BUFFER} tab)", now)
     model.focus(SEARCH_BUFFER)
+
+
+def jump_command(core: ClientCore, args: str, buffer: str, now: float) -> None:
+    """/jump <n>: show result `n` of the last search in its conversation (the terminal's and
+    the desktop's way to do what a click does in the browser)."""
+    hits = core.search_hits
+    word = args.split()[0] if args.split() else ""
+    number = int(word) if word.isascii() and word.isdigit() and len(word) < 6 else 0
+    if not 1 <= number <= len(hits):
+        many = f"1 to {len(hits)}" if hits else "none: /search first"
+        core.info(buffer, f"Usage: /jump <result number> ({many})", now, "error")
+        return
+    hit = hits[number - 1]
+    if not hit.msgid:
+        core.info(buffer, "That result has no message id to find it by", now, "error")
+        return
+    jump(core, hit.buffer, hit.msgid, now)
 
 
 def fail(core: ClientCore, msg: Message, now: float) -> None:

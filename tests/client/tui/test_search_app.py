@@ -1,5 +1,6 @@
 """/search in the terminal client, driven by Pilot against our server: the results come in
-their own tab, focused, each with its conversation; the channel tab is left as it was."""
+their own tab, focused, each numbered with its conversation; /jump <n> goes to one's
+conversation (the terminal view does not scroll to the line itself: it shows the tab)."""
 
 from __future__ import annotations
 
@@ -21,11 +22,14 @@ async def test_search_results_in_their_own_tab() -> None:
                 await type_line(pilot, "/search needle")
                 await until(pilot, lambda: app.shown == "*search*")
                 await until(
-                    pilot, lambda: "[#lobby] the needle is in the haystack" in log_text(app)
+                    pilot, lambda: "1. [#lobby] the needle is in the haystack" in log_text(app)
                 )
                 assert "1 result for “needle”" in log_text(app)
                 assert "hay only" not in log_text(app)
                 assert any("*search*" in label for label in tab_labels(app))
                 await type_line(pilot, "/search hay")
                 await until(pilot, lambda: "2 results for “hay”" in log_text(app))
-                assert "[#lobby] hay only" in log_text(app)
+                assert "2. [#lobby] hay only" in log_text(app)
+                await type_line(pilot, "/jump 1")  # the result's conversation, where it was said
+                await until(pilot, lambda: app.shown == "#lobby")
+                assert "<bob> the needle is in the haystack" in log_text(app)

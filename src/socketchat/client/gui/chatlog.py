@@ -221,6 +221,26 @@ class ChatLog:
         if lines:
             self.flush()
 
+    def show_line(self, name: str, msgid: str) -> bool:
+        """Scroll tab `name` to its line `msgid` and mark it (a search result's place, after
+        ``/jump``); False if it is not drawn there."""
+        tab = self.tabs.get(name)
+        if tab is None:
+            return False
+        self.flush()
+        row = 1
+        for line, rows in zip(tab.drawn, tab.rows, strict=False):
+            if line is not MARKER and line.msgid == msgid:
+                text = tab.text
+                text.tag_remove("jumped", "1.0", "end")
+                text.tag_configure("jumped", background=self.theme.palette.select_bg)
+                text.tag_add("jumped", f"{row}.0", f"{row + rows - 1}.end")
+                text.see(f"{row}.0")
+                tab.follow = False  # stay on it while new lines arrive
+                return True
+            row += rows
+        return False
+
     def insert_older(self, name: str, lines: tuple[ChatLine, ...]) -> None:
         """Older lines above the others; the line at the top of the view stays there."""
         tab = self.tabs.get(name)

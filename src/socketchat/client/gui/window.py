@@ -48,6 +48,7 @@ from socketchat.client.events import (
     CurrentBufferChanged,
     Event,
     HistoryInserted,
+    JumpTo,
     NickRefused,
     StatusChanged,
 )
@@ -302,6 +303,9 @@ class ChatWindow:
                 self.log.close(name)
             case BufferReset(buffer=name, lines=lines):
                 self.log.reset(name, lines)
+                return
+            case JumpTo(buffer=name, msgid=msgid):
+                self.log.show_line(name, msgid)  # a search result (/jump): its place
                 return
             case HistoryInserted(buffer=name, lines=lines):
                 self.log.insert_older(name, lines)

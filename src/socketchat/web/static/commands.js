@@ -24,6 +24,7 @@ export const COMMANDS = {
   away: ["/away [message]", "mark yourself away; without a message: back"],
   names: ["/names [#channel]", "list the channel's members"],
   search: ["/search <words> [in:#channel] [from:nick]", "search the history you may read (results in their own tab)"],
+  jump: ["/jump <n>", "show search result n in its conversation"],
   list: ["/list [mask]", "the server's channels, to browse and join"],
   whois: ["/whois <nick>", "information about a user"],
   history: ["/history [n]", "load n (default 50) older messages in this tab"],

@@ -82,13 +82,27 @@ export class SearchMethods {
     buf.lines = [
       { time: new Date(this.clock()), exact: false, nick: "", text: heading, kind: "info", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, buffer: SEARCH },
       // the view draws these as results (`origin`: the conversation, `hit`: the line there)
-      ...hits.map((hit) => ({ ...hit, buffer: SEARCH, text: `[${hit.buffer}] ${hit.text}`, origin: hit.buffer, hit })),
+      ...hits.map((hit, i) => ({ ...hit, buffer: SEARCH, text: `${i + 1}. [${hit.buffer}] ${hit.text}`, origin: hit.buffer, hit })),
     ];
     this.emit({ type: "history", buffer: SEARCH });
     this.emit({ type: "search-results", query, results: hits });
     const where = this.searchBuffer || this.current;
     if (this.fold(where) !== this.fold(SEARCH) && this.buf(where)) this.info(where, `${heading} (in the ${SEARCH} tab)`);
     this.focus(SEARCH);
+  }
+
+  /** /jump <n>: result n of the last search, in its conversation (as a click on it). */
+  cmd_jump(args, buffer) {
+    const hits = this.searchHits;
+    const word = args.split(/\s+/).filter(Boolean)[0] || "";
+    const number = /^[0-9]{1,5}$/.test(word) ? Number(word) : 0;
+    if (number < 1 || number > hits.length) {
+      const many = hits.length ? `1 to ${hits.length}` : "none: /search first";
+      return this.info(buffer, `Usage: /jump <result number> (${many})`, "error");
+    }
+    const hit = hits[number - 1];
+    if (!hit.msgid) return this.info(buffer, "That result has no message id to find it by", "error");
+    this.jump(hit.buffer, hit.msgid);
   }
 
   searchFailed(msg) {
