@@ -295,3 +295,42 @@ def test_config_table(tmp_path: Path) -> None:
             continue
         raise AssertionError(bad)
     assert ServerConfig().webpush.enabled
+
+
+def test_a_multiline_message_is_pushed_as_one_line(tmp_path: Path) -> None:
+    net = push_net(tmp_path, delay=0.0)
+    alice = subscribed(net)
+    bob = net.client("bob", "batch draft/multiline")
+    alice.send("JOIN #room")
+    bob.send("JOIN #room")
+    bob.send(
+        "BATCH +m1 draft/multiline #room",
+        "@batch=m1 PRIVMSG #room :first line,",
+        "@batch=m1 PRIVMSG #room :alice: second",
+        "@batch=m1;draft/multiline-concat PRIVMSG #room : half",
+        "BATCH -m1",
+    )
+    [job] = net.server.push.queue
+    assert line_of(job.payload).params == ("#room", "first line, alice: second half")
+    bob.send(
+        "BATCH +m2 draft/multiline alice",
+        "@batch=m2 PRIVMSG alice :one",
+        "@batch=m2 PRIVMSG alice :two",
+        "BATCH -m2",
+    )
+    assert line_of(net.server.push.queue[-1].payload).params == ("alice", "one two")
+
+
+def test_only_the_senders_own_node_pushes(tmp_path: Path) -> None:
+    """In a cluster another node's connection is a shadow, not in `Server.sessions`: the line
+    it sent is applied here too, but pushed by its own node only."""
+    net = push_net(tmp_path, delay=0.0)
+    subscribed(net)
+    bob = net.client("bob")
+    net.server.sessions.discard(bob.session)  # as a shadow of another node's connection
+    out = Message("PRIVMSG", ("alice", "hi"), bob.session.prefix, {})
+    net.server.push.private_message(bob.session, "alice", out)
+    assert not net.server.push.queue
+    net.server.sessions.add(bob.session)
+    net.server.push.private_message(bob.session, "alice", out)
+    assert len(net.server.push.queue) == 1

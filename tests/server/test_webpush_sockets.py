@@ -20,10 +20,11 @@ from socketchat.server.net import runner as runner_module
 from socketchat.server.net.webpush import VAPID_KEY_FILE, PushRefused, PushSender, VapidKeys
 from socketchat.server.webpush import PushJob
 from socketchat.storage.sqlite import SqliteBackend
-from tests.support import wait_for
+from tests.support import free_port, wait_for
 from tests.support.irc import IRCClient
 from tests.support.pushendpoint import BrowserSubscription, push_endpoint, vapid_claims
 from tests.support.server import RunningServer, running_server
+from tests.web.test_metrics import scrape
 
 PASSWORD = "correct-horse-battery"
 LOCAL = WebPushSettings(allowed_hosts=("127.0.0.1",), delay=0.0, timeout=2.0)
@@ -100,7 +101,11 @@ def test_a_mention_reaches_the_push_service_encrypted_and_signed(tmp_path: Path)
 
 def test_a_gone_subscription_is_removed_and_a_hung_service_stalls_nobody(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    with push_endpoint() as endpoint, running_server(data_dir=str(data), webpush=LOCAL) as srv:
+    web = {"web_port": free_port(), "metrics": True}
+    with (
+        push_endpoint() as endpoint,
+        running_server(data_dir=str(data), webpush=LOCAL, **web) as srv,
+    ):
         endpoint.status["/gone"] = 410
         endpoint.hang.add("/hang")
         alice = registered(srv.port, "alice")
@@ -119,6 +124,14 @@ def test_a_gone_subscription_is_removed_and_a_hung_service_stalls_nobody(tmp_pat
         wait_for(lambda: push.failed == 1, timeout=10)  # the 2 s timeout of the hung one
         assert time.monotonic() - started >= 1.5
         assert push.removed == 1
+        samples = scrape(srv.web_port, token=None)
+        outcomes = {
+            dict(labels)["outcome"]: value
+            for (name, labels), value in samples.items()
+            if name == "socketchat_webpush_total"
+        }
+        assert outcomes == {"sent": 1, "failed": 1, "removed": 1, "dropped": 0, "read_elsewhere": 0}
+        assert samples[("socketchat_webpush_pending", ())] == 0
         alice.send("QUIT")
         alice.expect("ERROR")
     db = SqliteBackend(data / "socketchat.db")

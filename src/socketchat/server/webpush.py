@@ -266,8 +266,12 @@ class PushNotifier:
 
     # -- decisions --------------------------------------------------------------------------
     def channel_message(self, sender: Session, channel: Channel, msg: Message) -> None:
-        """A PRIVMSG `msg` was relayed to `channel`: push it to members it mentions."""
-        if not self.enabled or msg.command != "PRIVMSG":
+        """A PRIVMSG `msg` was relayed to `channel`: push it to members it mentions.
+
+        Only on the sender's own node: in a cluster every node applies every line
+        (`server/cluster/replica.py`), and a push is a side effect that must happen once;
+        other nodes' connections are not in `Server.sessions`."""
+        if not self.enabled or msg.command != "PRIVMSG" or sender not in self.server.sessions:
             return
         text = _text_of(msg)
         if not text:
@@ -289,6 +293,8 @@ class PushNotifier:
         always-on account or one that takes offline messages may call this too)."""
         if not self.enabled or not account or msg.command != "PRIVMSG":
             return
+        if sender not in self.server.sessions:
+            return  # a cluster's other node relayed it: that node pushes (once)
         if _text_of(msg) is None:
             return
         folded = casefold(account)
@@ -315,6 +321,10 @@ class PushNotifier:
             self.tick()
         else:
             self.server.tick_wanted(due - now)
+
+    def pending_count(self) -> int:
+        """Pushes waiting for their delay, or in the queue for the transport."""
+        return len(self._pending) + len(self.queue)
 
     def next_due(self) -> float | None:
         """Monotonic time of the next pending push, if any."""

@@ -156,6 +156,7 @@ def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
     quiet = command == "NOTICE"
     s.last_message_at = server.monotonic()
     recipients: list[Session]
+    channel = None
     if is_channel(target):
         channel = channel_to_speak_in(server, s, target, quiet=quiet)
         if channel is None:
@@ -191,6 +192,13 @@ def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
         server.fanout(line, wants)
     for line in fallback:
         server.fanout(line, plain)
+    # draft/webpush: the whole message as one line (a push carries one), cut to fit
+    text = "".join(("" if concat or i == 0 else " ") + t for i, (t, concat) in enumerate(lines))
+    pushed = Message(command, (target, fit_text(text, budget)), s.prefix, tags)
+    if channel is not None:
+        server.push.channel_message(s, channel, pushed)
+    elif peer is not None:
+        server.push.private_message(s, peer.account, pushed)
     if "echo-message" not in s.caps:
         if batch.label:
             s.send(Message("ACK", (), server.name, {"label": batch.label}))

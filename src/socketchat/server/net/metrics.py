@@ -98,6 +98,25 @@ class ServerCollector(Collector):
         bans.add_metric(["kline"], len(server.bans.klines))
         bans.add_metric(["dline"], len(server.bans.dlines))
         yield bans
+        push = server.push
+        if push.enabled:  # draft/webpush (server/webpush.py)
+            pushes = CounterMetricFamily(
+                "socketchat_webpush", "Web Push messages, by outcome", labels=["outcome"]
+            )
+            for outcome, n in (
+                ("sent", push.sent),  # the push service took it (2xx)
+                ("failed", push.failed),  # an error, a timeout, or another status
+                ("removed", push.removed),  # 404/410: the subscription went with it
+                ("dropped", push.dropped),  # the queue was full
+                ("read_elsewhere", push.suppressed),  # read on another device in time
+            ):
+                pushes.add_metric([outcome], n)
+            yield pushes
+            yield GaugeMetricFamily(
+                "socketchat_webpush_pending",
+                "Pushes waiting for their delay or to be sent",
+                push.pending_count(),
+            )
         yield GaugeMetricFamily(
             "socketchat_event_loop_lag_seconds",
             "How late the event loop ran a timer",
