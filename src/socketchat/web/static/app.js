@@ -10,10 +10,15 @@ import { initialLanguage, language, setLanguage, t } from "./i18n.js";
 import { InputHistory } from "./inputhistory.js";
 import { validNick } from "./irc.js";
 import { Notifications } from "./notify.js";
+import { applyTheme, loadSettings, saveSettings, sortedChannels } from "./settings.js";
 
 const NICK_KEY = "socketchat.nick";
 // the private conversations open for a nick, restored when that nick logs in again
 const queriesKey = (nick) => `socketchat.queries.${nick.toLowerCase()}`;
+// the channels joined with a nick, joined again when that nick logs in again
+const channelsKey = (nick) => `socketchat.channels.${nick.toLowerCase()}`;
+const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
+const TEXT_KINDS = new Set(["message", "action", "notice"]);
 const WS_PATH = "/ws";
 const $ = (id) => document.getElementById(id);
 
@@ -23,6 +28,11 @@ const ui = {
   chat: $("chat"), status: $("status"), tabs: $("tabs"), log: $("log"), topic: $("topic"), modes: $("modes"),
   users: $("users"), userList: $("user-list"), userCount: $("user-count"), usersToggle: $("users-toggle"),
   composer: $("composer"), input: $("input"), left: $("left"), reconnect: $("reconnect"),
+  typing: $("typing"), replying: $("replying"), replyingText: $("replying-text"), replyCancel: $("reply-cancel"),
+  channels: $("channels"), channelsOpen: $("channels-open"), channelsClose: $("channels-close"),
+  channelsFilter: $("channels-filter"), channelsCount: $("channels-count"), channelsTable: $("channels-table"),
+  settings: $("settings"), settingsOpen: $("settings-open"), settingsClose: $("settings-close"),
+  settingTyping: $("setting-typing"),
 };
 
 let core = null;
@@ -31,6 +41,11 @@ let attempts = 0;
 let retryTimer = null;
 let countdownTimer = null;
 let completion = null; // {start, end, candidates, index} while Tab cycles
+let replyTo = null; // {buffer, msgid, nick, text}: the line the next message answers
+let channelEntries = null; // the last /list, while its panel is open
+const listSort = { key: "users", descending: true };
+let settings = loadSettings();
+applyTheme(settings.theme);
 
 // notifications (notify.js): the button, Web Push through sw.js, and in-page ones when hidden
 const notifications = new Notifications({ button: $("notify-toggle"), core: () => core, open: openConversation, t });
@@ -59,10 +74,25 @@ function bidiEl(tag, className, text) {
   return node;
 }
 
-/** The IRC-formatted `text` (colours, bold, links…) in a dir="auto" element. */
+/** The interface message `key` as nodes, each parameter (a nick, a count) in its own
+ * <bdi dir="auto">: the sentence reads in the page's direction, a Persian nick in an English
+ * sentence (or the reverse) in its own. */
+function tNodes(key, params) {
+  const marks = Object.fromEntries(Object.keys(params).map((name, i) => [name, `\u0000${i}\u0000`]));
+  const parts = t(key, marks).split("\u0000");
+  const values = Object.values(params);
+  return parts.map((part, i) => (i % 2 ? bidiEl("bdi", "param", String(values[Number(part)])) : part));
+}
+
+/** The IRC-formatted `text` (colours, bold, links…) in a dir="auto" element. The lines of a
+ * multi-line message (draft/multiline) are formatted each on its own, as clients without it
+ * show them, with line breaks between (the text is white-space: pre-wrap). */
 function formattedEl(tag, className, text) {
   const node = bidiEl(tag, className);
-  node.append(...formattedNodes(text));
+  text.split("\n").forEach((line, i) => {
+    if (i) node.append("\n");
+    node.append(...formattedNodes(line));
+  });
   return node;
 }
 
@@ -76,6 +106,9 @@ function applyLanguage(lang) {
     renderTabs();
     renderLog();
     renderUsers();
+    renderTyping();
+    renderReplying();
+    if (channelEntries) renderChannels();
   }
   notifications.render();
 }
@@ -131,8 +164,18 @@ ui.loginForm.addEventListener("submit", (event) => {
   start(nick, password || null);
 });
 
+function savedChannels(nick) {
+  try {
+    const names = JSON.parse(localStorage.getItem(channelsKey(nick)) || "null");
+    if (Array.isArray(names) && names.length && names.every((n) => typeof n === "string" && /^[#&][^\s,]+$/.test(n))) return names;
+  } catch {
+    localStorage.removeItem(channelsKey(nick));
+  }
+  return ["#lobby"];
+}
+
 function start(nick, password) {
-  const mine = new ChatCore(nick, { password, askNick: true });
+  const mine = new ChatCore(nick, { password, askNick: true, channels: savedChannels(nick) });
   core = mine;
   core.transmit = (line) => {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(line);
@@ -182,6 +225,7 @@ function connect() {
 function saveQueries() {
   const names = [...core.buffers.values()].filter((b) => b.kind === "query").map((b) => b.name);
   localStorage.setItem(queriesKey(core.desiredNick), JSON.stringify(names));
+  localStorage.setItem(channelsKey(core.desiredNick), JSON.stringify([...core.wanted.values()]));
 }
 
 function scheduleReconnect() {
@@ -271,6 +315,28 @@ function onEvent(event) {
       renderTabs();
       renderLog();
       renderUsers();
+      renderTyping();
+      if (replyTo && replyTo.buffer !== core.current) cancelReply();
+      break;
+    case "typing":
+      if (event.buffer === core.current) renderTyping();
+      break;
+    case "reactions":
+      if (event.buffer === core.current) updateReactions(event.msgid);
+      break;
+    case "redacted":
+      if (event.buffer === core.current) redrawLine(event.msgid);
+      if (replyTo && replyTo.msgid === event.msgid) cancelReply();
+      break;
+    case "marker":
+      if (event.buffer === core.current) keepScrollPosition(renderLines);
+      break;
+    case "channel-list":
+      showChannels(event.entries);
+      break;
+    case "presence":
+      renderTabs();
+      if (event.nick === core.current) renderTopic();
       break;
     case "members":
       if (event.buffer === core.current) renderUsers();
@@ -330,6 +396,13 @@ function renderTabs() {
     tab.setAttribute("aria-controls", "log");
     tab.tabIndex = selected ? 0 : -1;
     tab.dataset.buffer = buf.name;
+    if (buf.kind === "query" && buf.online !== null && buf.online !== undefined) {
+      const dot = el("span", "presence " + (buf.online ? "online" : "offline"));
+      dot.setAttribute("role", "img");
+      dot.setAttribute("aria-label", t(buf.online ? "presence.online" : "presence.offline"));
+      dot.title = dot.getAttribute("aria-label");
+      tab.append(dot);
+    }
     const label = buf.kind === "status" ? t("tab.status") : buf.kind === "search" ? t("tab.search") : buf.name;
     tab.append(bidiEl("span", "tab-name", label));
     if (buf.unread) {
@@ -410,7 +483,7 @@ function lineNode(line) {
     marker.setAttribute("role", "separator");
     return marker;
   }
-  const row = el("div", `line kind-${line.kind}` + (line.self ? " self" : "") + (line.highlight ? " highlight" : "") + (line.history ? " history" : ""));
+  const row = el("div", `line kind-${line.kind}` + (line.self ? " self" : "") + (line.highlight ? " highlight" : "") + (line.history ? " history" : "") + (line.redacted ? " redacted" : ""));
   if (line.msgid) row.dataset.msgid = line.msgid; // a search result jumps here
   if (jumpedTo && line.msgid === jumpedTo.msgid && line.buffer === jumpedTo.buffer) row.classList.add("jumped");
   const time = el("time", "time", hhmm(line.time));
@@ -418,10 +491,15 @@ function lineNode(line) {
   time.dateTime = line.time.toISOString();
   time.title = line.time.toLocaleString();
   row.append(time);
-  if (line.kind === "message" || line.kind === "notice") {
+  if (line.redacted) {
+    const nick = bidiEl("span", "nick", line.nick);
+    if (!line.self && line.nick) nick.classList.add(nickClass(line.nick));
+    row.append(nick, bidiEl("span", "text removed", t("line.removed")));
+  } else if (line.kind === "message" || line.kind === "notice") {
     const nick = bidiEl("span", "nick", line.kind === "notice" ? `-${line.nick}-` : line.nick);
     if (!line.self && line.nick) nick.classList.add(nickClass(line.nick)); // our own keep --self
     row.append(nick);
+    if (line.reply) row.append(quoteNode(line));
     row.append(formattedEl("span", "text", line.text));
   } else if (line.kind === "action") {
     const text = formattedEl("span", "text", "");
@@ -432,8 +510,154 @@ function lineNode(line) {
   } else {
     row.append(formattedEl("span", "text", line.text));
   }
+  if (line.msgid && TEXT_KINDS.has(line.kind) && !line.redacted && line.buffer !== STATUS) {
+    row.append(actionsNode(line));
+    row.append(reactionsNode(line));
+  }
   return row;
 }
+
+// ---- replies, reactions, removing one's own line
+
+/** "In reply to bob: lunch at 12?" above a reply (a click shows that line, when it is here). */
+function quoteNode(line) {
+  const quote = el("button", "quote");
+  quote.type = "button";
+  quote.dir = "auto";
+  const who = line.reply.nick || t("reply.unknown");
+  quote.setAttribute("aria-label", t("reply.quote", { nick: who }));
+  quote.append(bidiEl("span", "quote-nick", who));
+  if (line.reply.text) quote.append(" ", formattedEl("span", "quote-text", line.reply.text.split("\n")[0]));
+  quote.addEventListener("click", () => {
+    const target = ui.log.querySelector(`.line[data-msgid="${CSS.escape(line.reply.msgid)}"]`);
+    if (!target) return;
+    target.scrollIntoView({ block: "center" });
+    target.classList.add("flash");
+    setTimeout(() => target.classList.remove("flash"), 1200);
+  });
+  return quote;
+}
+
+function actionsNode(line) {
+  const bar = el("span", "actions");
+  bar.setAttribute("role", "group");
+  bar.setAttribute("aria-label", t("line.actions"));
+  const action = (cls, label, symbol, onClick) => {
+    const button = el("button", cls, symbol);
+    button.type = "button";
+    button.title = label;
+    button.setAttribute("aria-label", label);
+    button.addEventListener("click", onClick);
+    return button;
+  };
+  bar.append(action("act-reply", t("line.reply"), "↩", () => startReply(line)));
+  if (core.tagAllowed("+draft/react")) bar.append(action("act-react", t("line.react"), "☺", (event) => openPicker(line, event.currentTarget)));
+  if (line.self && core.caps.has("draft/message-redaction")) bar.append(action("act-remove", t("line.remove"), "🗑", () => core.redact(line.buffer, line.msgid)));
+  return bar;
+}
+
+/** The reactions under a line: one chip per emoji with its count; a click adds or takes back ours. */
+function reactionsNode(line) {
+  const box = el("div", "reactions");
+  for (const r of core.reactionsOf(line.buffer, line.msgid)) {
+    const chip = el("button", "reaction" + (r.mine ? " mine" : ""));
+    chip.type = "button";
+    chip.dataset.emoji = r.emoji;
+    chip.setAttribute("aria-pressed", String(r.mine));
+    chip.title = t("reaction.by", { nicks: r.nicks.join(", "), emoji: r.emoji });
+    chip.append(el("span", "emoji", r.emoji), el("span", "n", String(r.nicks.length)));
+    chip.addEventListener("click", () => core.react(line.buffer, line.msgid, r.emoji));
+    box.append(chip);
+  }
+  box.hidden = !box.childElementCount;
+  return box;
+}
+
+function lineRow(msgid) {
+  return ui.log.querySelector(`.line[data-msgid="${CSS.escape(msgid)}"]`);
+}
+
+function updateReactions(msgid) {
+  const row = lineRow(msgid);
+  const line = row && nodeLines.get(row);
+  const old = row && row.querySelector(":scope > .reactions");
+  if (line && old) old.replaceWith(reactionsNode(line));
+}
+
+/** A line changed in the core (removed): draw it again in place. */
+function redrawLine(msgid) {
+  const row = lineRow(msgid);
+  const buf = core.buf(core.current);
+  const line = buf && buf.lines.find((l) => l.msgid === msgid);
+  if (row && line) row.replaceWith(logNode(line));
+}
+
+let picker = null;
+
+function closePicker() {
+  if (picker) picker.remove();
+  picker = null;
+}
+
+function openPicker(line, anchor) {
+  closePicker();
+  picker = el("div", "picker");
+  picker.setAttribute("role", "group");
+  picker.setAttribute("aria-label", t("reaction.pick"));
+  for (const emoji of REACTIONS) {
+    const button = el("button", "pick", emoji);
+    button.type = "button";
+    button.addEventListener("click", () => {
+      core.react(line.buffer, line.msgid, emoji);
+      closePicker();
+      ui.input.focus();
+    });
+    picker.append(button);
+  }
+  anchor.closest(".line").append(picker);
+  picker.firstElementChild.focus();
+}
+
+function startReply(line) {
+  replyTo = { buffer: line.buffer, msgid: line.msgid, nick: line.nick, text: line.text };
+  renderReplying();
+  ui.input.focus();
+}
+
+function cancelReply() {
+  replyTo = null;
+  renderReplying();
+}
+
+function renderReplying() {
+  ui.replying.hidden = !replyTo;
+  if (!replyTo) return;
+  ui.replyingText.replaceChildren(
+    el("span", "replying-to"), " ",
+    formattedEl("span", "replying-quote", replyTo.text.split("\n")[0]),
+  );
+  ui.replyingText.firstElementChild.append(...tNodes("reply.to", { nick: replyTo.nick }));
+}
+
+ui.replyCancel.addEventListener("click", () => {
+  cancelReply();
+  ui.input.focus();
+});
+
+// ---- who is typing
+
+function renderTyping() {
+  const nicks = core ? core.typingIn(core.current) : [];
+  let nodes = [];
+  if (nicks.length === 1) nodes = tNodes("typing.one", { nick: nicks[0] });
+  else if (nicks.length === 2) nodes = tNodes("typing.two", { a: nicks[0], b: nicks[1] });
+  else if (nicks.length > 2) nodes = tNodes("typing.many", { count: nicks.length });
+  ui.typing.replaceChildren(...nodes);
+}
+
+setInterval(() => {
+  if (core) core.tick(); // typing: "paused" after a pause, others' indicators expire
+}, 1000);
 
 function nearBottom() {
   return ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 60;
@@ -484,7 +708,8 @@ function appendLine(line) {
   ui.log.append(node);
   if (node.dataset.run === "1") foldRun(node);
   const buf = core.buf(core.current);
-  while (ui.log.childElementCount > (buf ? buf.lines.length : 0)) ui.log.firstElementChild.remove();
+  const drawn = () => ui.log.childElementCount - ui.log.querySelectorAll(":scope > .unread-marker").length;
+  while (drawn() > (buf ? buf.lines.length : 0)) ui.log.firstElementChild.remove();
   if (stick) ui.log.scrollTop = ui.log.scrollHeight;
 }
 
@@ -495,6 +720,15 @@ function renderLines() {
   for (const node of ui.log.children) {
     const next = node.nextElementSibling;
     if (node.dataset.run === "1" && (!next || next.dataset.run !== "1")) foldRun(node);
+  }
+  // "new since you last read": before the first line after where reading stopped
+  const first = buf ? core.markerLine(buf.name) : null;
+  const firstNode = first && [...ui.log.children].find((n) => nodeLines.get(n) === first);
+  if (firstNode) {
+    const marker = el("div", "unread-marker", t("marker.unread"));
+    marker.setAttribute("role", "separator");
+    marker.dir = "auto";
+    firstNode.before(marker);
   }
   ui.log.classList.toggle("loading", Boolean(buf && buf.historyRequest && buf.historyRequest.kind === "before"));
   ui.log.dataset.loading = t("loading");
@@ -522,7 +756,8 @@ function renderLog() {
 
 function renderTopic() {
   const buf = core.buf(core.current);
-  const text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? t("topic.query", { name: buf.name }) : buf && buf.kind === "search" ? t("topic.search") : t("topic.status");
+  let text = buf && buf.kind === "channel" ? buf.topic || buf.name : buf && buf.kind === "query" ? t("topic.query", { name: buf.name }) : buf && buf.kind === "search" ? t("topic.search") : t("topic.status");
+  if (buf && buf.kind === "query" && buf.online !== null && buf.online !== undefined) text += " · " + t(buf.online ? "presence.online" : "presence.offline");
   ui.topic.replaceChildren(...formattedNodes(text));
   // the channel's modes (asked for after every join, so a reconnect shows the server's own)
   const modes = buf && buf.kind === "channel" ? core.modeString(buf.name) : "";
@@ -594,24 +829,50 @@ ui.composer.addEventListener("submit", (event) => {
   event.preventDefault();
   const text = ui.input.value;
   ui.input.value = "";
+  fitInput();
   completion = null;
   if (text.trim()) {
     inputHistory.add(text);
-    core.handleInput(text);
+    const reply = replyTo && replyTo.buffer === core.current && !text.startsWith("/") ? replyTo : null;
+    if (reply) core.reply(reply.buffer, reply.msgid, text);
+    else core.handleInput(text);
+    if (reply) cancelReply();
   }
 });
 
+/** The message box grows with its lines (Shift+Enter, a paste), up to a third of the window. */
+function fitInput() {
+  ui.input.style.height = "auto";
+  ui.input.style.height = `${Math.min(ui.input.scrollHeight + 2, Math.round(window.innerHeight / 3))}px`;
+}
+
+ui.input.addEventListener("input", () => {
+  fitInput();
+  if (core && settings.typing) core.composing(ui.input.value);
+});
+
 ui.input.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    // Enter sends; Shift+Enter is a new line in the same message (draft/multiline)
+    event.preventDefault();
+    ui.composer.requestSubmit();
+    return;
+  }
+  if (event.key === "Escape" && replyTo) {
+    cancelReply();
+    return;
+  }
   if (event.key === "Tab" && !event.shiftKey && !event.altKey && !event.ctrlKey) {
     if (completeNick()) event.preventDefault();
     return;
   }
   completion = null;
-  if ((event.key === "ArrowUp" || event.key === "ArrowDown") && !event.altKey && !event.ctrlKey && !event.shiftKey && !event.metaKey) {
+  if ((event.key === "ArrowUp" || event.key === "ArrowDown") && !event.altKey && !event.ctrlKey && !event.shiftKey && !event.metaKey && !ui.input.value.includes("\n")) {
     // Up/Down: what was typed before (the line being typed comes back after the newest)
     event.preventDefault();
     ui.input.value = event.key === "ArrowUp" ? inputHistory.older(ui.input.value) : inputHistory.newer(ui.input.value);
     ui.input.setSelectionRange(ui.input.value.length, ui.input.value.length);
+    fitInput();
     return;
   }
   const names = [...core.buffers.values()].map((b) => b.name);
@@ -654,8 +915,115 @@ function completeNick() {
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape" && !ui.chat.hidden) {
     document.body.classList.remove("show-users");
+    closePicker();
+    if (!ui.channels.hidden) ui.channels.hidden = true;
+    if (!ui.settings.hidden) closeSettings();
     if (!ui.composer.hidden) ui.input.focus();
   }
+});
+
+document.addEventListener("click", (event) => {
+  if (picker && !event.target.closest(".picker") && !event.target.closest(".act-react")) closePicker();
+});
+
+// ------------------------------------------------------------------ /list as a panel
+
+function showChannels(entries) {
+  channelEntries = entries;
+  if (ui.channels.hidden) ui.channelsFilter.value = ""; // a new look (typed /list)
+  ui.channels.hidden = false;
+  renderChannels();
+  ui.channelsFilter.focus();
+}
+
+function renderChannels() {
+  const entries = channelEntries || [];
+  const shown = sortedChannels(entries, { filter: ui.channelsFilter.value, ...listSort });
+  ui.channelsCount.textContent = channelEntries ? t("channels.count", { shown: shown.length, count: entries.length }) : t("channels.loading");
+  for (const button of ui.channelsTable.querySelectorAll("th button")) {
+    const th = button.parentElement;
+    th.setAttribute("aria-sort", button.dataset.sort === listSort.key ? (listSort.descending ? "descending" : "ascending") : "none");
+  }
+  ui.channelsTable.tBodies[0].replaceChildren(
+    ...shown.map((entry) => {
+      const row = el("tr");
+      row.dataset.channel = entry.name;
+      const name = el("td");
+      name.append(bidiEl("bdi", "channel-name", entry.name));
+      const users = el("td", "users-count", String(entry.users));
+      const topic = el("td");
+      topic.append(formattedEl("span", "channel-topic", entry.topic));
+      const join = el("td");
+      const button = el("button", "join", t("channels.join"));
+      button.type = "button";
+      button.addEventListener("click", () => {
+        core.handleInput(`/join ${entry.name}`);
+        ui.channels.hidden = true;
+        ui.input.focus();
+      });
+      join.append(button);
+      row.append(name, users, topic, join);
+      return row;
+    }),
+  );
+}
+
+ui.channelsFilter.addEventListener("input", renderChannels);
+for (const button of ui.channelsTable.querySelectorAll("th button")) {
+  button.addEventListener("click", () => {
+    const key = button.dataset.sort;
+    listSort.descending = listSort.key === key ? !listSort.descending : key === "users";
+    listSort.key = key;
+    renderChannels();
+  });
+}
+ui.channelsOpen.addEventListener("click", () => {
+  if (!core) return;
+  channelEntries = null;
+  ui.channels.hidden = false;
+  renderChannels();
+  core.handleInput("/list");
+});
+ui.channelsClose.addEventListener("click", () => {
+  ui.channels.hidden = true;
+  ui.input.focus();
+});
+
+// ------------------------------------------------------------------ settings
+
+function renderSettings() {
+  for (const radio of ui.settings.querySelectorAll('input[name="theme"]')) radio.checked = radio.value === settings.theme;
+  ui.settingTyping.checked = settings.typing;
+}
+
+function changeSettings(change) {
+  settings = { ...settings, ...change };
+  saveSettings(settings);
+  applyTheme(settings.theme);
+  if (!settings.typing && core) core.composing(""); // stop saying we type
+}
+
+function closeSettings() {
+  ui.settings.hidden = true;
+  ui.settingsOpen.setAttribute("aria-expanded", "false");
+}
+
+for (const radio of ui.settings.querySelectorAll('input[name="theme"]')) {
+  radio.addEventListener("change", () => changeSettings({ theme: radio.value }));
+}
+ui.settingTyping.addEventListener("change", () => changeSettings({ typing: ui.settingTyping.checked }));
+ui.settingsOpen.addEventListener("click", () => {
+  const open = ui.settings.hidden;
+  ui.settings.hidden = !open;
+  ui.settingsOpen.setAttribute("aria-expanded", String(open));
+  if (open) {
+    renderSettings();
+    ui.settings.querySelector("input:checked, input").focus();
+  }
+});
+ui.settingsClose.addEventListener("click", () => {
+  closeSettings();
+  ui.settingsOpen.focus();
 });
 
 showLogin();
