@@ -6,8 +6,9 @@ While it holds text to send (not a ``/command``), the core sends ``@+typing=acti
 stops typing for `PAUSE_AFTER` seconds with text still in the box, ``paused`` (once, from
 `ClientCore.tick`); when the box is emptied, or the person moves to another tab, ``done``. A
 message sent to the target ends it without a ``done``: receivers stop showing the indicator when
-the message arrives. Nothing is sent without ``message-tags``, to the status tab, while not
-registered, or when the server denies the tag (``CLIENTTAGDENY``).
+the message arrives. Nothing is sent without ``message-tags``, to the status tab, to a private
+tab whose peer is offline (MONITOR), while not registered, or when the server denies the tag
+(``CLIENTTAGDENY``).
 
 Receiving. A TAGMSG with ``+typing`` (or the older ``+draft/typing``) from someone else in an
 open tab records them as typing there (`TypingChanged`, the nicks still active and those paused);
@@ -84,8 +85,8 @@ def composing(core: ClientCore, buffer: str, text: str, now: float) -> None:
     if out is not None and (buf is None or not core.model.same(out.target, buf.name)):
         stop(core)  # another tab now: that one is done
         out = None
-    if buf is None or buf.kind == "status" or not core.registered:
-        return
+    if buf is None or buf.kind == "status" or buf.online is False or not core.registered:
+        return  # (a peer MONITOR says is offline would answer each with "no such nick")
     if not is_text:
         if out is not None:
             stop(core)
