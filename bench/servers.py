@@ -456,6 +456,89 @@ class Socketchat(Server):
         return cmd
 
 
+@dataclass
+class RunningWithRedis(Running):
+    """A cluster node and the redis-server it runs on: stopped together."""
+
+    redis: subprocess.Popen[bytes] | None = None
+
+    def stop(self) -> None:
+        super().stop()
+        if self.redis is not None and self.redis.poll() is None:
+            self.redis.kill()
+            self.redis.wait(timeout=5)
+
+
+class SocketchatRedis(Socketchat):
+    """One cluster node (`--redis`, docs/cluster.md) on its own redis-server: what the
+    log-replicated core costs against `socketchat` alone. Redis is pinned to the server's
+    core, so its CPU counts against the node (on a real network it has a machine of its own).
+    Note: a cluster node has no storage yet, so it writes no history (`socketchat` does)."""
+
+    def __init__(self, ws_path: str = "/ws") -> None:
+        super().__init__(ws_path)
+        self.name = self.label = "socketchat-redis"
+        self.notes = [
+            "the same as socketchat, as one cluster node (--redis) on a redis-server (no"
+            " persistence) pinned to the same core; no history (a cluster node has no storage"
+            " yet)."
+        ]
+        self._redis_port = 0
+
+    def missing(self) -> str | None:
+        if shutil.which("redis-server") is None:
+            return "redis-server is not installed (apt-get install redis-server)"
+        return super().missing()
+
+    def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
+        url = f"redis://127.0.0.1:{self._redis_port}/0"
+        return [*super().command(port, web_port, workdir), "--redis", url]
+
+    def start(
+        self,
+        workdir: Path,
+        core: int | None,
+        timeout: float = 20.0,
+        nofile: int | None = None,
+    ) -> Running:
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._redis_port = free_port()
+        cmd = ["redis-server", "--port", str(self._redis_port), "--bind", "127.0.0.1"]
+        cmd += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+        if core is not None and shutil.which("taskset"):
+            cmd = ["taskset", "-c", str(core), *cmd]
+        redis = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while not port_open(self._redis_port):
+            if redis.poll() is not None or time.monotonic() > deadline:
+                redis.kill()
+                raise ServerError("redis-server did not start")
+            time.sleep(0.05)
+        try:
+            running = super().start(workdir, core, timeout, nofile)
+        except BaseException:
+            redis.kill()
+            redis.wait(timeout=5)
+            raise
+        return RunningWithRedis(
+            running.name,
+            running.proc,
+            running.port,
+            running.web_port,
+            running.workdir,
+            running.log,
+            redis=redis,
+        )
+
+
 def all_servers(ws_path: str = "/ws") -> dict[str, Server]:
-    servers: list[Server] = [Socketchat(ws_path), Ngircd(), Inspircd(), Miniircd()]
+    servers: list[Server] = [
+        Socketchat(ws_path),
+        SocketchatRedis(ws_path),
+        Ngircd(),
+        Inspircd(),
+        Miniircd(),
+    ]
     return {s.name: s for s in servers}

@@ -107,3 +107,18 @@ def test_redis_restarted_empty_every_node_closes_its_clients_and_exits() -> None
         again.expect("JOIN", lambda m: m.nick == "bob")
         for c in (alice, bob, again, other):
             c.close()
+
+
+def test_a_node_that_stops_says_so_its_users_quit_at_once() -> None:
+    with running_cluster(2) as cluster:
+        bob = member(cluster, 0, "bob", "#stop")
+        alice = member(cluster, 1, "alice", "#stop")
+        bob.expect("JOIN", lambda m: m.nick == "alice")
+        cluster.nodes[1].process.terminate()  # SIGTERM: no lease to wait for
+        assert bob.expect("QUIT", timeout=5).params == ("Server shutting down",)
+        assert "Server shutting down" in alice.expect("ERROR").params[0]
+        assert cluster.nodes[1].process.wait(timeout=10) == 0
+        bob.send("NAMES #stop")
+        assert bob.expect("353").params[-1].split() == ["@bob"]
+        for c in (bob, alice):
+            c.close()

@@ -146,6 +146,10 @@ class Sequencer(Protocol):
         """Every open connection of the network (this node's and the shadows), in id order."""
         ...
 
+    def connection_count(self) -> int:
+        """How many connections the network has (LUSERS)."""
+        ...
+
 
 # Capabilities offered in CAP LS, with their CAP LS 302 values.
 BASE_CAPS: dict[str, str] = {
@@ -398,6 +402,12 @@ class Server:
         if self.sequencer is not None:
             return self.sequencer.network_sessions()
         return list(self.sessions)
+
+    def connection_count(self) -> int:
+        """Connections, registered or not (LUSERS): this server's, or the whole network's."""
+        if self.sequencer is not None:
+            return self.sequencer.connection_count()
+        return len(self.sessions)
 
     def peers_of(self, session: Session, *, include_self: bool = False) -> set[Session]:
         """Everyone who shares a channel with `session`."""

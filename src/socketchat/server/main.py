@@ -152,6 +152,7 @@ async def run_server(
     if node is not None:  # every node stamps what it applies with the log entry's time
         clock = node.replica.clock
         server = build_server(config, clock=clock, monotonic=clock)
+        server.started_at = node.created  # one server: created when the network was
     else:
         server = build_server(config, storage=storage)
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same

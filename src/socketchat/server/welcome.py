@@ -156,7 +156,7 @@ def send_lusers(server: Server, s: Session) -> None:
     users = server.state.user_count()
     invisible = server.state.count_user_mode("i")
     opers = server.state.count_user_mode("o")
-    unknown = len(server.sessions) - users
+    unknown = server.connection_count() - users
     s.numeric(
         rpl.RPL_LUSERCLIENT,
         f"There are {users - invisible} users and {invisible} invisible on 1 servers",

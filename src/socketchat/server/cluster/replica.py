@@ -229,6 +229,9 @@ class Replica:
     def network_sessions(self) -> list[Session]:
         return [s for _, s in sorted(self.sessions.items()) if not s.closed]
 
+    def connection_count(self) -> int:
+        return len(self.sessions)  # (a KILLed one may be counted until the next prune)
+
     def next_msgid(self) -> str:
         n = self._msgids
         self._msgids += 1

@@ -8,6 +8,7 @@ Keys (in the Redis database of `redis_url`):
 - ``socketchat:gone:<n>``: set once (``SET NX``) by the node that reaps n, so that one
   "node n is gone" is appended however many nodes notice.
 - ``socketchat:cloak``: the network's cloak secret (``SET NX`` by the first node).
+- ``socketchat:created``: when the network's first node started (003 says so on every node).
 
 Three tasks run beside the server: the writer appends what the replica queued, once per
 event-loop turn, in one call (`APPEND_SCRIPT`: only while this node's lease exists); the
@@ -23,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from socketchat.server.cluster.replica import Replica
@@ -45,6 +47,7 @@ PREFIX = "socketchat:"
 LOG_KEY = PREFIX + "log"
 NODES_KEY = PREFIX + "nodes"
 CLOAK_KEY = PREFIX + "cloak"
+CREATED_KEY = PREFIX + "created"  # when the network's first node started (RPL_CREATED)
 READ_COUNT = 1000  # entries per XREAD
 READ_BLOCK_MS = 1000
 RETRY_SECONDS = 0.2
@@ -82,6 +85,7 @@ class ClusterNode:
         self.number = 0
         self.name = ""
         self.cloak_secret = b""
+        self.created = 0.0
         self.exit_status = 0
         self._server: Server | None = None
         self._runner: ServerRunner | None = None
@@ -110,6 +114,8 @@ class ClusterNode:
             await self.redis.set(lease_key(self.number), self.name, px=self._lease_ms)
             await self.redis.set(CLOAK_KEY, os.urandom(16).hex(), nx=True)
             secret = await self.redis.get(CLOAK_KEY)
+            await self.redis.set(CREATED_KEY, repr(time.time()), nx=True)
+            self.created = float(await self.redis.get(CREATED_KEY))
         except (RedisError, OSError) as exc:
             await self._close_redis()
             raise ClusterError(f"cannot reach Redis at {url}: {exc}") from None
