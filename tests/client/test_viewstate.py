@@ -3,17 +3,31 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from socketchat.client.core import ClientConfig, ClientCore
 from socketchat.client.events import (
     STATUS_BUFFER,
-    CurrentBufferChanged,
+    ChannelEntry,
+    ChannelList,
+    LineRedacted,
     Member,
     MembersChanged,
+    PresenceChanged,
     StatusChanged,
     UnreadChanged,
 )
 from socketchat.client.i18n import set_language
-from socketchat.client.viewstate import Change, LocalCommand, ViewState, local_command, status_text
+from socketchat.client.viewstate import (
+    Change,
+    LocalCommand,
+    ViewState,
+    body_text,
+    local_command,
+    quote_line,
+    reactions_line,
+    status_text,
+)
 
 NOW = 1_700_000_000.0
 
@@ -136,28 +150,28 @@ def test_modes_are_shown_with_the_topic_and_refreshed_on_rejoin() -> None:
 
 def look(core: ClientCore, view: ViewState, name: str) -> None:
     """What the views do when the user clicks a tab."""
-    view.show(name, core.lines(name))
+    view.show(name)
     core.set_current(name)
     pump(core, view)
 
 
 def test_the_unread_marker_goes_above_the_first_unread_line() -> None:
     core, view = connected()
-    feed(core, view, ":bob!~b@h PRIVMSG #dev :old news")
+    feed(core, view, "@time=2026-01-01T10:00:00.000Z :bob!~b@h PRIVMSG #dev :old news")
     look(core, view, "#dev")  # read it
     look(core, view, "#lobby")
     feed(
         core,
         view,
-        ":bob!~b@h PRIVMSG #dev :first new",
-        ":carol!~c@h JOIN #dev",  # not counted: the marker stays above the message
-        ":bob!~b@h PRIVMSG #dev :second new",
+        "@time=2026-01-01T10:01:00.000Z :bob!~b@h PRIVMSG #dev :first new",
+        "@time=2026-01-01T10:01:30.000Z :carol!~c@h JOIN #dev",  # not counted
+        "@time=2026-01-01T10:02:00.000Z :bob!~b@h PRIVMSG #dev :second new",
     )
     look(core, view, "#dev")
     lines = core.lines("#dev")
     marker = view.marker("#dev", lines)
     assert marker is not None and marker.text == "first new"
-    feed(core, view, ":bob!~b@h PRIVMSG #dev :while looking")
+    feed(core, view, "@time=2026-01-01T10:03:00.000Z :bob!~b@h PRIVMSG #dev :while looking")
     assert view.marker("#dev", core.lines("#dev")) is marker  # until the tab is left
     look(core, view, "#lobby")
     look(core, view, "#dev")
@@ -177,9 +191,10 @@ def test_the_marker_follows_what_was_read_on_another_device() -> None:
     assert view.tabs["#dev"].unread == 3
     feed(core, view, ":irc.test MARKREAD #dev timestamp=2026-01-01T10:01:00.000Z")  # the phone
     assert view.tabs["#dev"].unread == 1
-    change = pump(core, view) | view.apply(CurrentBufferChanged("#dev"))  # switched by command
-    assert change.topic
-    marker = view.marker("#dev", core.lines("#dev"))  # found when drawn
+    core.handle_input("/join #dev", NOW)  # switched by a command: the core tells the view
+    change = pump(core, view)
+    assert view.shown == "#dev" and change.topic and "#dev" in change.redraw
+    marker = view.marker("#dev", core.lines("#dev"))
     assert marker is not None and marker.text == "three"
 
 
@@ -201,3 +216,32 @@ def test_the_status_text_in_both_languages() -> None:
         assert ViewState("alice").topic_line().startswith("پیام‌های سرور")
     finally:
         set_language("en")
+
+
+def test_typing_reactions_redaction_presence_and_the_channel_list() -> None:
+    core, view = connected()
+    core.caps.update({"message-tags", "echo-message"})
+    change = feed(core, view, "@+typing=active :bob!~b@h TAGMSG #lobby")
+    assert change.typing and view.typing_line() == "bob is typing…"
+    feed(core, view, "@+typing=active :carol!~c@h TAGMSG #lobby")
+    assert view.typing_line() == "bob, carol are typing…"
+    feed(core, view, "@msgid=m1 :bob!~b@h PRIVMSG #lobby :سلام everyone")
+    assert view.typing_line() == "carol is typing…"  # a message ends bob's typing
+    change = feed(core, view, "@+draft/react=👍;+draft/reply=m1 :carol!~c@h TAGMSG #lobby")
+    assert "#lobby" in change.redraw
+    (line,) = [ln for ln in core.lines("#lobby") if ln.msgid == "m1"]
+    assert reactions_line(view.reactions_of(line)) == "👍 1"
+    feed(core, view, "@msgid=m2;+draft/reply=m1 :carol!~c@h PRIVMSG #lobby :خوش آمدی")
+    reply = core.lines("#lobby")[-1]
+    assert quote_line(reply) == "↪ bob: سلام everyone"
+    assert view.apply(PresenceChanged("bob", True)) == Change()  # no private tab with bob
+    feed(core, view, ":carol!~c@h PRIVMSG alice :psst")
+    view.show("carol")
+    change = view.apply(PresenceChanged("carol", False))
+    assert change.topic and view.topic_line() == "Private conversation with carol · offline"
+    change = view.apply(ChannelList((ChannelEntry("#فارسی", 3, "گپ"),)))
+    assert change.channels and view.channels()[0].name == "#فارسی"
+    removed = replace(line, text="", redacted=True)
+    change = view.apply(LineRedacted("#lobby", "m1", removed))
+    assert "#lobby" in change.redraw
+    assert body_text(view.line_as_shown(line)) == "(message removed)"

@@ -94,6 +94,11 @@ class Connection:
         self.core.set_current(buffer)
         self._pump()
 
+    def composing(self, text: str, buffer: str | None = None) -> None:
+        """The composer now holds `text` (after every change): typing notifications."""
+        self.core.composing(text, self.clock(), buffer)
+        self._pump()
+
     def choose_nick(self, nick: str) -> None:
         """The user's answer to `NickRefused` (``ClientConfig.ask_nick``): try `nick`."""
         self.core.choose_nick(nick)

@@ -83,6 +83,10 @@ class ThreadedClient:
         """Thread-safe: the user switched to `buffer` (clears its unread count)."""
         self._call(self._connection.set_current, buffer)
 
+    def composing(self, text: str, buffer: str) -> None:
+        """Thread-safe: the composer of `buffer` now holds `text` (typing notifications)."""
+        self._call(self._connection.composing, text, buffer)
+
     def choose_nick(self, nick: str) -> None:
         """Thread-safe: the user's answer to `NickRefused` (another nick to try)."""
         self._call(self._connection.choose_nick, nick)

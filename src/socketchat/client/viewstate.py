@@ -7,9 +7,12 @@ Textual (tests/client/test_viewstate.py): a tab the user looks at never counts u
 mention or a private message marks the tab as highlighted until it is looked at, members and
 topic follow their tab through renames, and a private tab lists its peer and the user.
 
-When a tab with unread lines is shown, `show` remembers its first unread line (`TabState.marker`)
-for the "new since you last read" line; the count follows the other devices (read markers in
-the core), so the marker does too. `first_unread` picks that line the way the core counts.
+The "new since you last read" line follows the core's `UnreadMarker` (where reading stopped:
+the server's read marker, from any device, or what was seen here): `marker` finds the line it
+goes above. Who is typing (`TypingChanged`), the reactions under lines (`ReactionsChanged`), the
+private tabs' peers online or not (`PresenceChanged`) and the last /list (`ChannelList`) are
+kept here too, for the views to draw; `Change.redraw` names the tabs whose log must be drawn
+again (the marker moved, a reaction, a line taken back).
 
 `ViewState.apply` returns a `Change` saying what to redraw; it never touches a widget.
 """
@@ -17,7 +20,8 @@ the core), so the marker does too. `first_unread` picks that line the way the co
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from socketchat.client.events import (
     STATUS_BUFFER,
@@ -25,17 +29,25 @@ from socketchat.client.events import (
     BufferKind,
     BufferOpened,
     BufferRenamed,
+    ChannelEntry,
+    ChannelList,
     ChatLine,
     CurrentBufferChanged,
     Event,
     ExitRequested,
+    LineRedacted,
     Member,
     MembersChanged,
     ModesChanged,
     NickChanged,
+    PresenceChanged,
+    Reaction,
+    ReactionsChanged,
     StatusChanged,
     TopicChanged,
+    TypingChanged,
     UnreadChanged,
+    UnreadMarker,
 )
 from socketchat.client.i18n import LANGUAGES, _
 from socketchat.client.settings import THEMES
@@ -47,26 +59,38 @@ __all__ = [
     "LocalCommand",
     "TabState",
     "ViewState",
-    "first_unread",
+    "body_text",
     "local_command",
+    "quote_line",
+    "reactions_line",
     "status_text",
 ]
 
 COUNTED_KINDS = frozenset({"message", "action", "notice"})  # what the core counts as unread
 
 
-def first_unread(lines: Sequence[ChatLine], unread: int) -> ChatLine | None:
-    """The first of the last `unread` lines the core counts (others' messages, live)."""
-    if unread <= 0:
-        return None
-    found: ChatLine | None = None
-    for line in reversed(lines):
-        if line.kind in COUNTED_KINDS and not line.self_msg and not line.history:
-            found = line
-            unread -= 1
-            if unread == 0:
-                break
-    return found
+def quote_line(line: ChatLine) -> str:
+    """The quote above a reply (``+draft/reply``): who said what, cut short; "" if none."""
+    if line.reply is None:
+        return ""
+    said = " ".join(line.reply.text.split())
+    if len(said) > 80:
+        said = said[:79] + "…"
+    if not line.reply.nick:
+        return "↪ " + _("a reply to a message not shown here")
+    return f"↪ {line.reply.nick}: {said}"
+
+
+def reactions_line(reactions: Sequence[Reaction]) -> str:
+    """``👍 2  ❤️ 1`` under a line (ours marked with a dot)."""
+    return "  ".join(
+        f"{r.emoji} {len(r.nicks)}{'•' if r.mine else ''}" for r in reactions if r.nicks
+    )
+
+
+def body_text(line: ChatLine) -> str:
+    """What the line says as drawn: "(message removed)" once taken back."""
+    return _("(message removed)") if line.redacted else line.text
 
 
 @dataclass(slots=True)
@@ -80,8 +104,12 @@ class TabState:
     members: tuple[Member, ...] = ()
     topic: str = ""
     modes: str = ""  # a channel's modes, ``+nt``
-    marker: ChatLine | None = None  # the first line unread when the tab was last shown
-    marker_pending: int = 0  # unread when shown, before its lines were at hand
+    marker_after: datetime | None = None  # "new since you last read": after this (the core's)
+    typing: tuple[str, ...] = ()  # who is typing here now
+    paused: tuple[str, ...] = ()  # who stopped typing, with text in their box
+    online: bool | None = None  # a private tab's peer (MONITOR); None: not known
+    reactions: dict[str, tuple[Reaction, ...]] = field(default_factory=dict)  # msgid → …
+    redacted: dict[str, ChatLine] = field(default_factory=dict)  # msgid → the line taken back
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +121,9 @@ class Change:
     topic: bool = False  # the shown tab's topic line
     title: bool = False  # the window title (our nick)
     status: bool = False  # the status bar
+    redraw: tuple[str, ...] = ()  # tabs whose log is drawn again (marker, reactions, redaction)
+    typing: bool = False  # the shown tab's "X is typing…" line
+    channels: bool = False  # a /list arrived (`ViewState.channel_list`)
 
     def __or__(self, other: Change) -> Change:
         return Change(
@@ -101,6 +132,9 @@ class Change:
             self.topic or other.topic,
             self.title or other.title,
             self.status or other.status,
+            tuple(dict.fromkeys(self.redraw + other.redraw)),
+            self.typing or other.typing,
+            self.channels or other.channels,
         )
 
 
@@ -116,6 +150,7 @@ class ViewState:
         self.shown = STATUS_BUFFER
         self.status: StatusChanged | None = None
         self.exit_requested = False
+        self.channel_list: ChannelList | None = None
 
     def tab(self, name: str) -> TabState | None:
         return self.tabs.get(name)
@@ -178,35 +213,102 @@ class ViewState:
             case ExitRequested():
                 self.exit_requested = True
                 return NOTHING
+            case UnreadMarker(buffer=name, after=after):
+                tab = self.tabs.get(name)
+                if tab is None or tab.marker_after == after:
+                    return NOTHING
+                tab.marker_after = after
+                return Change(redraw=(name,))
+            case TypingChanged(buffer=name, active=active, paused=paused):
+                tab = self.tabs.get(name)
+                if tab is None:
+                    return NOTHING
+                tab.typing, tab.paused = active, paused
+                return Change(typing=name == self.shown)
+            case ReactionsChanged(buffer=name, msgid=msgid, reactions=reactions):
+                tab = self.tabs.get(name)
+                if tab is None:
+                    return NOTHING
+                if reactions:
+                    tab.reactions[msgid] = reactions
+                else:
+                    tab.reactions.pop(msgid, None)
+                return Change(redraw=(name,))
+            case LineRedacted(buffer=name, msgid=msgid, line=line):
+                tab = self.tabs.get(name)
+                if tab is None:
+                    return NOTHING
+                tab.redacted[msgid] = line
+                return Change(redraw=(name,))
+            case PresenceChanged(nick=nick, online=online):
+                tab = self.tabs.get(nick)
+                if tab is None or tab.kind != "query" or tab.online == online:
+                    return NOTHING
+                tab.online = online
+                return Change(topic=nick == self.shown)
+            case ChannelList():
+                self.channel_list = event
+                return Change(channels=True)
         return NOTHING
 
-    def show(self, name: str, lines: Sequence[ChatLine] = ()) -> Change:
-        """The user now looks at `name`: it has nothing unread; its members and topic are drawn.
-
-        `lines` are the tab's lines, if at hand: the first unread one gets the marker line above
-        it until the tab is left and shown again (else `marker` finds it when drawing)."""
+    def show(self, name: str) -> Change:
+        """The user now looks at `name`: it has nothing unread; its members and topic are drawn."""
         tab = self.tabs.get(name)
         if tab is None:
             return NOTHING
-        if name != self.shown:
-            tab.marker = first_unread(lines, tab.unread) if lines else None
-            tab.marker_pending = 0 if lines else tab.unread
         self.shown = name
         relabel: tuple[str, ...] = ()
         if tab.unread or tab.highlight:
             tab.unread, tab.highlight = 0, False
             relabel = (name,)
-        return Change(relabel=relabel, members=True, topic=True, title=True)
+        return Change(relabel=relabel, members=True, topic=True, title=True, typing=True)
 
     def marker(self, name: str, lines: Sequence[ChatLine]) -> ChatLine | None:
-        """The line the "new since you last read" marker goes above in tab `name`, if any."""
+        """The line of `lines` the "new since you last read" marker goes above in tab `name`:
+        the first one someone else said after where reading stopped (the core's rule)."""
         tab = self.tabs.get(name)
-        if tab is None:
+        if tab is None or tab.marker_after is None:
             return None
-        if tab.marker_pending:
-            tab.marker = first_unread(lines, tab.marker_pending)
-            tab.marker_pending = 0
-        return tab.marker
+        after = tab.marker_after
+        return next(
+            (
+                line
+                for line in lines
+                if line.kind in COUNTED_KINDS and not line.self_msg and line.time > after
+            ),
+            None,
+        )
+
+    def typing_line(self) -> str:
+        """ "bob is typing…" for the shown tab ("" when nobody is)."""
+        tab = self.tabs.get(self.shown)
+        if tab is None or not tab.typing:
+            return ""
+        names = ", ".join(tab.typing[:3])
+        if len(tab.typing) > 3:
+            return _("{names} and {count} others are typing…").format(
+                names=names, count=len(tab.typing) - 3
+            )
+        if len(tab.typing) == 1:
+            return _("{name} is typing…").format(name=names)
+        return _("{names} are typing…").format(names=names)
+
+    def line_as_shown(self, line: ChatLine) -> ChatLine:
+        """`line` as it is now: taken back (redacted) since it was drawn, or as it was."""
+        if line.msgid is None:
+            return line
+        tab = self.tabs.get(line.buffer)
+        return tab.redacted.get(line.msgid, line) if tab is not None else line
+
+    def reactions_of(self, line: ChatLine) -> tuple[Reaction, ...]:
+        """The reactions under `line` (by its msgid)."""
+        tab = self.tabs.get(line.buffer)
+        if tab is None or line.msgid is None:
+            return ()
+        return tab.reactions.get(line.msgid, ())
+
+    def channels(self) -> tuple[ChannelEntry, ...]:
+        return self.channel_list.entries if self.channel_list else ()
 
     def _shown_kind(self) -> BufferKind | None:
         tab = self.tabs.get(self.shown)
@@ -229,7 +331,10 @@ class ViewState:
         if tab is None or tab.kind == "status":
             return _("Server messages · type /help for the commands")
         if tab.kind == "query":
-            return _("Private conversation with {nick}").format(nick=tab.name)
+            text = _("Private conversation with {nick}").format(nick=tab.name)
+            if tab.online is not None:  # MONITOR says
+                text += " · " + (_("online") if tab.online else _("offline"))
+            return text
         name = f"{tab.name} [{tab.modes}]" if tab.modes else tab.name
         if tab.topic:
             return f"{name} — {tab.topic}"

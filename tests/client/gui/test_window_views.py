@@ -143,3 +143,60 @@ def test_saved_conversations_reopen(gui: OpenGui, peers) -> None:
     assert {"bob", display_text("مهسا")} <= set(alice.window.tab_labels())
     assert alice.window.shown == "#lobby"
     assert isinstance(alice.window.root, tk.Tk)
+
+
+def test_typing_reply_reaction_multiline_and_the_channel_list(windows: OpenGui) -> None:
+    """Against our server: "bob is typing…", a reply quoted, a reaction under the line,
+    Shift+Return for a line break (one draft/multiline message), /list in a Treeview."""
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob = IRCClient(server.port).register("bob", "message-tags draft/multiline batch")
+        try:
+            bob.send("JOIN #lobby", "JOIN #فارسی", "TOPIC #فارسی :گپ فارسی about Python")
+            bob.expect("366", lambda m: m.param(1) == "#فارسی")
+            alice = windows("alice", server.host, server.port)
+            alice.joined("#lobby", nick="bob")
+            bob.send("@+typing=active TAGMSG #lobby")
+            alice.until(lambda: str(alice.window.typing.cget("text")) == "bob is typing…")
+            assert alice.window.typing.winfo_ismapped()
+            bob.send(f"PRIVMSG #lobby :{MIXED}")
+            alice.wait_text("room B")
+            alice.until(lambda: not alice.window.typing.winfo_ismapped())
+            said = alice.window.tabs["#lobby"].lines()[-1]
+            assert said.msgid
+            bob.send(f"@+draft/reply={said.msgid} PRIVMSG #lobby :a reply to it")
+            bob.send(f"@+draft/react=👍;+draft/reply={said.msgid} TAGMSG #lobby")
+            alice.wait_text("👍 1")
+            lines = alice.text().splitlines()
+            reply = next(line for line in lines if "a reply to it" in line)
+            assert reply.index("↪ bob:") < reply.index("a reply to it")
+
+            entry = alice.window.entry
+            entry.focus_force()
+            entry.insert("end", "first row")
+            entry.event_generate("<Shift-Return>")
+            entry.insert("end", "ردیف دوم")
+            alice.root.update()
+            assert display_text("ردیف دوم") in alice.window.preview_text()
+            entry.event_generate("<Return>")
+            opened = bob.expect("BATCH", lambda m: m.param(1) == "draft/multiline")
+            assert opened.nick == "alice"
+            bob.expect("PRIVMSG", lambda m: m.param(1) == "first row")
+            bob.expect("PRIVMSG", lambda m: m.param(1) == "ردیف دوم")
+
+            alice.type("/list")
+            alice.until(lambda: alice.window.channel_list is not None)
+            listing = alice.window.channel_list
+            assert listing is not None
+            alice.until(lambda: len(listing.rows()) >= 2)
+            assert (display_text("#فارسی"), "1", display_text("گپ فارسی about Python")) in (
+                listing.rows()
+            )
+            listing.filter.set("python")
+            alice.root.update()
+            assert len(listing.rows()) == 1
+            listing.tree.event_generate("<Return>")
+            alice.until(lambda: alice.window.shown == "#فارسی")
+        finally:
+            bob.close()

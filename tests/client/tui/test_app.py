@@ -20,7 +20,7 @@ from textual.widgets import Input, RichLog, Static, Tabs
 from socketchat.client import rtl
 from socketchat.client.tui.app import ChatApp
 from tests.client.conftest import ServerUnderTest
-from tests.client.peers import fast_backoff, peer
+from tests.client.peers import AsyncPeer, fast_backoff, peer
 from tests.support import require_tool, wait_for
 from tests.support.irc import IRCClient
 
@@ -444,3 +444,70 @@ async def test_the_unread_marker_and_the_persian_interface(irc_server: ServerUnd
         await until(pilot, lambda: app.theme == "textual-light")
         await type_line(pilot, "/lang en")
         await until(pilot, lambda: "status" in tab_labels(app))
+
+
+async def test_typing_reply_reaction_multiline_and_the_channel_list() -> None:
+    """Against our server (message-tags, draft/multiline, LIST): "bob is typing…", a reply
+    quoted, a reaction under the line, a pasted block sent as one message, /list browsable."""
+    from textual.widgets import DataTable
+
+    from socketchat.client.tui.app import ChannelListScreen, ChatInput
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob_client = await asyncio.to_thread(IRCClient, server.port)
+        await asyncio.to_thread(bob_client.register, "bob", "message-tags draft/multiline batch")
+        bob = AsyncPeer(bob_client)
+        bob.send("JOIN #lobby", "JOIN #فارسی", "TOPIC #فارسی :گپ فارسی about Python")
+        await bob.expect("366", lambda m: m.param(1) == "#فارسی")
+        try:
+            app = ChatApp("alice", server.host, server.port, backoff=fast_backoff())
+            async with app.run_test(size=SIZE) as pilot:
+                await joined(pilot, app)
+                await until(pilot, lambda: "bob" in members_text(app))
+                bob.send("@+typing=active TAGMSG #lobby")
+                typing = app.query_one("#typing", Static)
+                await until(pilot, lambda: "bob is typing…" in str(typing.render()))
+                bob.send("PRIVMSG #lobby :سلام alice, first line")
+                await until(pilot, lambda: "first line" in log_text(app))
+                assert not typing.display  # his message ended it
+                assert app.core is not None
+                said = next(ln for ln in app.core.lines("#lobby") if "first line" in ln.text)
+                assert said.msgid
+                bob.send(f"@+draft/reply={said.msgid} PRIVMSG #lobby :a reply to it")
+                bob.send(f"@+draft/react=👍;+draft/reply={said.msgid} TAGMSG #lobby")
+                await until(pilot, lambda: "👍 1" in log_text(app))
+                rows = log_text(app).splitlines()
+                quote = next(i for i, r in enumerate(rows) if "↪ bob:" in r)
+                assert "first line" in rows[quote] and "a reply to it" in rows[quote + 1]
+
+                box = app.query_one("#input", ChatInput)
+                box.focus()
+                await pilot.pause()
+                box.post_message(tev.Paste("def hello():\n    print('سلام')\n"))
+                await until(pilot, lambda: "⏎" in box.value)
+                await pilot.press("enter")
+                opened = await bob.expect("BATCH", lambda m: m.param(1) == "draft/multiline")
+                assert opened.nick == "alice"
+                first = await bob.privmsg("def hello():")
+                second = await bob.privmsg("    print('سلام')")
+                assert first.tags.get("batch") == second.tags.get("batch")
+                await until(pilot, lambda: "print('" in log_text(app))
+                rows = log_text(app).splitlines()
+                mine = next(i for i, r in enumerate(rows) if "<alice> def hello():" in r)
+                assert "print('" in rows[mine + 1]  # one message, two rows
+
+                await type_line(pilot, "/list")
+                await until(pilot, lambda: isinstance(app.screen, ChannelListScreen))
+                table = app.screen.query_one("#channels", DataTable)
+                await until(pilot, lambda: table.row_count >= 2)
+                names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+                assert rtl.display_text("#فارسی") in names
+                filter_box = app.screen.query_one("#list-filter", Input)
+                filter_box.value = "python"
+                await until(pilot, lambda: table.row_count == 1)
+                table.focus()
+                await pilot.press("enter")
+                await until(pilot, lambda: app.shown == "#فارسی")
+        finally:
+            bob.close()

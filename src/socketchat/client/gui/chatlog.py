@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from tkinter import scrolledtext, ttk
 
-from socketchat.client.events import BufferKind, ChatLine
+from socketchat.client.events import BufferKind, ChatLine, Reaction
 from socketchat.client.gui.render import (
     Rows,
     Segment,
@@ -36,6 +36,8 @@ from socketchat.client.gui.theme import Theme, configure_chat_tags
 from socketchat.client.runs import Marker, Run, fold, in_run
 
 MarkerFor = Callable[[str, Sequence[ChatLine]], ChatLine | None]
+# A line as it is to be drawn now (taken back since?) and the reactions under it.
+AsDrawn = Callable[[ChatLine], tuple[ChatLine, tuple[Reaction, ...]]]
 
 # Stands for the unread marker line among a tab's drawn lines (compared by identity).
 MARKER = ChatLine("", datetime(1970, 1, 1, tzinfo=UTC), "", "", "info")
@@ -79,6 +81,7 @@ class ChatLog:
         on_top: Callable[[str], None],
         on_click: Callable[[], None],
         marker_for: MarkerFor = lambda _name, _lines: None,
+        as_drawn: AsDrawn = lambda line: (line, ()),
     ) -> None:
         self.root = root
         self.notebook = notebook
@@ -86,6 +89,7 @@ class ChatLog:
         self.on_top = on_top
         self.on_click = on_click
         self.marker_for = marker_for
+        self.as_drawn = as_drawn
         self.tabs: dict[str, LogTab] = {}
         self.closed = False
         self._pending: dict[LogTab, list[ChatLine]] = {}  # lines not yet drawn, per tab
@@ -308,7 +312,8 @@ class ChatLog:
                 entries.append(MARKER)
                 counts.append(1)
             else:
-                drawn = line_rows(item, width, self._measure)
+                shown, reactions = self.as_drawn(item)
+                drawn = line_rows(shown, width, self._measure, reactions=reactions)
                 if tab.expand and in_run(item):  # a click on it folds the runs again
                     rows = [[Segment(g.text, (*g.tags, "run")) for g in row] for row in drawn.rows]
                     drawn = Rows(drawn.prefix, rows, drawn.indent)

@@ -4,6 +4,11 @@ typed, Tab completion of nicks, and a preview of right-to-left text in reading o
 Tk's Entry can only show its text in storage order (no bidi, no shaping), and drawing it
 reordered in the entry itself would make the cursor and selection jump about, so the reordered,
 joined text is shown in a line of its own, right-aligned, above the entry (`preview`).
+
+Shift+Enter puts a line break in the message, and a paste of several lines keeps them all: the
+entry shows each break as ``⏎`` (an Entry holds one line), the preview shows the lines, and the
+message goes out as one (draft/multiline where the server has it). `on_change(draft)` is told
+every change (typing notifications).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from socketchat.client.helpers import NickCompleter
 from socketchat.client.i18n import _, is_rtl
 from socketchat.client.inputhistory import InputHistory
 
-__all__ = ["InputLine"]
+__all__ = ["LINE_BREAK", "InputLine"]
+
+LINE_BREAK = "⏎"  # a line break in the entry (an Entry holds one line)
 
 
 class InputLine:
@@ -37,8 +44,10 @@ class InputLine:
         on_submit: Callable[[str], None],
         candidates: Callable[[], list[str]],
         on_page: Callable[[int], None],
+        on_change: Callable[[str], None] = lambda _draft: None,
     ) -> None:
         self.on_submit = on_submit
+        self.on_change = on_change
         self.candidates = candidates
         self.on_page = on_page
         self.completer = NickCompleter()
@@ -55,6 +64,8 @@ class InputLine:
         )
         self.send_button.pack(side="left", padx=(8, 0))
         entry = self.entry
+        entry.bind("<Shift-Return>", self._line_break)
+        entry.bind("<<Paste>>", self._on_paste)
         entry.bind("<Return>", self._on_return)
         entry.bind("<KP_Enter>", self._on_return)
         entry.bind("<Tab>", self._on_tab_key)
@@ -74,8 +85,27 @@ class InputLine:
     def focus(self) -> None:
         self.entry.focus_set()
 
+    def draft(self) -> str:
+        """The message as it is sent: ``⏎`` stands for a line break."""
+        return self.entry.get().replace(LINE_BREAK, "\n")
+
+    def _line_break(self, _event: object) -> str:
+        self.entry.insert("insert", LINE_BREAK)
+        return "break"
+
+    def _on_paste(self, _event: object) -> str:
+        try:
+            text = str(self.entry.clipboard_get())
+        except tk.TclError:
+            return "break"
+        text = text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+        if self.entry.selection_present():
+            self.entry.delete("sel.first", "sel.last")
+        self.entry.insert("insert", text.replace("\n", LINE_BREAK))
+        return "break"
+
     def submit(self) -> None:
-        text = self.entry.get()
+        text = self.draft()
         if not text.strip():
             return
         self.entry.delete(0, "end")
@@ -87,9 +117,11 @@ class InputLine:
         return str(self.preview.cget("text")) if self.preview.winfo_manager() else ""
 
     def _update_preview(self) -> None:
-        text = self.text.get()
-        if rtl.has_rtl(text):
-            self.preview.configure(text=rtl.display_text(text))
+        text = self.draft()
+        self.on_change(text)
+        if rtl.has_rtl(text) or "\n" in text:
+            lines = text.split("\n")[-6:]
+            self.preview.configure(text="\n".join(rtl.display_text(line) for line in lines))
             if not self.preview.winfo_ismapped():
                 self.preview.pack(fill="x", padx=8, before=self.bottom)
         elif self.preview.winfo_ismapped() or str(self.preview.cget("text")):

@@ -20,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from socketchat.client import rtl
-from socketchat.client.events import STATUS_BUFFER, ChatLine, Member
+from socketchat.client.events import STATUS_BUFFER, ChatLine, Member, Reaction
 from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import nick_color_index
 from socketchat.client.i18n import _
 from socketchat.client.runs import Run, summary
+from socketchat.client.viewstate import body_text, quote_line, reactions_line
 
 __all__ = [
     "Rows",
@@ -125,13 +126,27 @@ def line_rows(
     measure: Callable[[str], float] = len,
     *,
     bidi: bool = True,
+    reactions: tuple[Reaction, ...] = (),
 ) -> Rows:
-    """`line` wrapped to `width` (in `measure`'s units) and shaped/reordered row by row."""
+    """`line` wrapped to `width` (in `measure`'s units) and shaped/reordered row by row: the
+    quote of what a reply answers first, each line of a multi-line message on rows of its own,
+    "(message removed)" for a line taken back, the reactions on a row under it."""
     prefix, text, body = _parts(line)
     indent = measure("".join(s.text for s in prefix))
     column = width - indent if width - indent > 4 * measure("m") else float("inf")
-    rows = rtl.display_rows(parse_formatting(text), column, measure, reorder=bidi)
-    drawn = [[Segment(s.text, (*body, *span_tags(s))) for s in row] for row in rows]
+    drawn: list[list[Segment]] = []
+    quote = quote_line(line)
+    if quote:
+        quoted = rtl.display_rows([Span(quote)], column, measure, reorder=bidi)[:1]
+        drawn += [[Segment(s.text, ("quote",)) for s in row] for row in quoted]
+    if line.redacted:
+        text, body = body_text(line), ("removed",)
+    for paragraph in text.split("\n"):
+        rows = rtl.display_rows(parse_formatting(paragraph), column, measure, reorder=bidi)
+        drawn += [[Segment(s.text, (*body, *span_tags(s))) for s in row] for row in rows]
+    under = reactions_line(reactions)
+    if under:
+        drawn.append([Segment(under, ("reactions",))])
     return Rows(prefix, drawn, indent)
 
 

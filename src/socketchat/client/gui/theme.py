@@ -212,6 +212,9 @@ def configure_chat_tags(text: tk.Text, theme: Theme) -> None:
     text.tag_configure("error", foreground=p.error, font=theme.chat_bold)
     text.tag_configure("highlight", background=p.highlight_bg)
     text.tag_configure("history", foreground=p.history)
+    text.tag_configure("quote", foreground=p.muted, font=theme.chat_italic)
+    text.tag_configure("removed", foreground=p.muted, font=theme.chat_italic)
+    text.tag_configure("reactions", foreground=p.accent)
     text.tag_configure("link", foreground=p.accent, underline=True)
     for index, color in enumerate(NICK_COLORS_DARK if p.dark else NICK_COLORS):
         text.tag_configure(f"nick{index}", foreground=color)

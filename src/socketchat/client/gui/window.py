@@ -49,10 +49,13 @@ from socketchat.client.events import (
     Event,
     HistoryInserted,
     JumpTo,
+    LineRedacted,
     NickRefused,
+    Reaction,
     StatusChanged,
 )
 from socketchat.client.formatting import strip_formatting
+from socketchat.client.gui.channellist import ChannelListWindow
 from socketchat.client.gui.chatlog import MAX_TEXT_LINES, ChatLog, LogTab
 from socketchat.client.gui.inputline import InputLine
 from socketchat.client.gui.login import NickDialog
@@ -136,6 +139,7 @@ class ChatWindow:
         )
         self.view = ViewState(config.nick)
         self.nick_dialog: NickDialog | None = None
+        self.channel_list: ChannelListWindow | None = None
         self.closed = False
         self._status_at = 0.0
         self._after_id: str | None = None
@@ -168,14 +172,27 @@ class ChatWindow:
         self.notebook.bind("<Button-2>", self._on_middle_click)
         self.panes.add(self.notebook, weight=4)
         self.log = ChatLog(
-            root, self.notebook, self.theme, self.client.load_older, self._refocus, self.view.marker
+            root,
+            self.notebook,
+            self.theme,
+            self.client.load_older,
+            self._refocus,
+            self.view.marker,
+            self._as_drawn,
         )
 
         self.users = UserList(self.panes, self.theme, self._open_query)
         self.panes.add(self.users.frame, weight=1)
 
+        self.typing = ttk.Label(outer, text="", style="Muted.TLabel", padding=(10, 2, 10, 0))
         self.input = InputLine(
-            root, outer, self.theme, self._send, self.view.nick_candidates, self._scroll
+            root,
+            outer,
+            self.theme,
+            self._send,
+            self.view.nick_candidates,
+            self._scroll,
+            lambda draft: self.client.composing(draft, self.view.shown),
         )
         root.bind("<Control-w>", lambda _e: self._close_shown())
         root.bind("<Control-Next>", lambda _e: self._cycle_tab(+1))
@@ -320,6 +337,8 @@ class ChatWindow:
             case NickRefused():
                 self._ask_nick_again(event)
                 return
+            case LineRedacted(buffer=name):
+                self.log.flush()
         self._redraw(self.view.apply(event))
 
     # ------------------------------------------------------------------ alerts
@@ -395,6 +414,12 @@ class ChatWindow:
             self._set_title()
         if change.status:
             self._show_status()
+        for name in change.redraw:
+            self.log.redraw(name)
+        if change.typing:
+            self._show_typing()
+        if change.channels:
+            self._show_channel_list()
 
     # ------------------------------------------------------------------ what is shown
 
@@ -413,7 +438,7 @@ class ChatWindow:
         self._stop_flash(tab.name)  # looked at: no more blinking
         if self.view.tab(tab.name) is None:  # a line for a tab the core never opened
             self.view.apply(BufferOpened(tab.name, tab.kind))
-        self._redraw(self.view.show(tab.name, tab.lines()))
+        self._redraw(self.view.show(tab.name))
         if self.view.marker(tab.name, tab.lines()) is not tab.marker:
             self.log.redraw(tab.name)  # the unread marker moved (or went)
         self.client.set_current(tab.name)
@@ -491,6 +516,28 @@ class ChatWindow:
         self.status_dot.configure(
             background=palette.status_bg, foreground=palette.state_color(self._state())
         )
+
+    def _as_drawn(self, line: ChatLine) -> tuple[ChatLine, tuple[Reaction, ...]]:
+        shown = self.view.line_as_shown(line)
+        return shown, self.view.reactions_of(shown)
+
+    def _show_typing(self) -> None:
+        text = rtl.display_text(self.view.typing_line())
+        self.typing.configure(text=text, anchor="e" if is_rtl() else "w")
+        if text and not self.typing.winfo_ismapped():
+            self.typing.pack(fill="x", before=self.input.bottom)
+        elif not text and self.typing.winfo_ismapped():
+            self.typing.pack_forget()
+
+    def _show_channel_list(self) -> None:
+        """/list answered: a window with the channels to browse (double-click or Enter joins)."""
+        if self.channel_list is not None:
+            self.channel_list.close()
+
+        def join(channel: str) -> None:
+            self.client.send_input(f"/join {channel}", self.view.shown)
+
+        self.channel_list = ChannelListWindow(self.root, self.theme, self.view.channels(), join)
 
     def _state(self) -> str:
         return self.view.status.state if self.view.status else "disconnected"

@@ -37,7 +37,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, RichLog, Static, Tab, Tabs
+from textual.widgets import DataTable, Input, Label, RichLog, Static, Tab, Tabs
 
 from socketchat.client import rtl, settings
 from socketchat.client.connection import Backoff, Connection
@@ -48,6 +48,7 @@ from socketchat.client.events import (
     BufferOpened,
     BufferRenamed,
     BufferReset,
+    ChannelEntry,
     ChatLine,
     CurrentBufferChanged,
     Event,
@@ -55,6 +56,7 @@ from socketchat.client.events import (
     HistoryInserted,
     NickChanged,
     NickRefused,
+    Reaction,
     StatusChanged,
 )
 from socketchat.client.formatting import Span, parse_formatting
@@ -65,7 +67,14 @@ from socketchat.client.nickrules import check_nick, nick_rules, refusal_text
 from socketchat.client.notify import AlertThrottle, alert_text, terminal_mode, terminal_sequence
 from socketchat.client.notify import wants_alert as _wants_alert
 from socketchat.client.runs import Marker, Run, fold, in_run, summary
-from socketchat.client.viewstate import ViewState, local_command, status_text
+from socketchat.client.viewstate import (
+    ViewState,
+    body_text,
+    local_command,
+    quote_line,
+    reactions_line,
+    status_text,
+)
 
 __all__ = ["ChatApp", "chat_main", "render_line"]
 
@@ -93,7 +102,12 @@ def bidi_enabled() -> bool:
 
 
 def render_line(
-    line: ChatLine, width: int | None = None, *, bidi: bool | None = None, dark: bool = True
+    line: ChatLine,
+    width: int | None = None,
+    *,
+    bidi: bool | None = None,
+    dark: bool = True,
+    reactions: tuple[Reaction, ...] = (),
 ) -> Text:
     """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick.
 
@@ -132,17 +146,32 @@ def render_line(
     else:  # join, part, quit, kick, nick, topic, mode
         prefix.append("-- ", style="dim")
         body_style = "dim"
+    if line.redacted:
+        body, body_style = body_text(line), "dim italic"
     indent = prefix.cell_len
     column = float("inf") if width is None or width - indent < 10 else width - indent
-    rows = rtl.display_rows(parse_formatting(body), column, cell_len, reorder=bidi)
     text = prefix
-    for index, row in enumerate(rows):
-        if index:
-            text.append("\n" + " " * indent)
-        for span in row:
-            text.append(span.text, style=_rich_style(span, body_style))
+    quote = quote_line(line)
+    if quote:  # a reply: what it answers, quoted above it
+        quoted = rtl.display_rows(parse_formatting(quote), column, cell_len, reorder=bidi)
+        for row in quoted[:1]:
+            for span in row:
+                text.append(span.text, style=_rich_style(span, "dim italic"))
+        text.append("\n" + " " * indent)
+    first = True
+    for paragraph in body.split("\n"):  # a multi-line message keeps its line breaks
+        for row in rtl.display_rows(parse_formatting(paragraph), column, cell_len, reorder=bidi):
+            if not first:
+                text.append("\n" + " " * indent)
+            first = False
+            for span in row:
+                text.append(span.text, style=_rich_style(span, body_style))
     if line.highlight and line.kind in ("message", "action"):
         text.stylize("on #3a3000" if dark else "on #fff4c2", 6)
+    under = reactions_line(reactions)
+    if under:  # the reactions, under the line
+        text.append("\n" + " " * indent)
+        text.append(under, style="bold" if any(r.mine for r in reactions) else "")
     return text
 
 
@@ -205,6 +234,9 @@ class ChatLog(RichLog):
             self.post_message(self.ReachedTop())
 
 
+LINE_BREAK = "⏎"  # a line break in the input line (Input holds one line)
+
+
 class ChatInput(Input):
     """The input line; Tab completes a nick from the current buffer's members."""
 
@@ -212,6 +244,21 @@ class ChatInput(Input):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.completer = completer
         self.history = InputHistory()
+
+    def draft(self) -> str:
+        """What to send: a line break stands where ``⏎`` is shown (a paste of several lines,
+        Shift+Enter or Alt+Enter: one message, draft/multiline)."""
+        return self.value.replace(LINE_BREAK, "\n")
+
+    def _on_paste(self, event: tev.Paste) -> None:
+        if "\n" in event.text or "\r" in event.text:
+            # Input keeps only the first line of a paste: keep them all, shown as ⏎
+            event.stop()
+            event.prevent_default()
+            text = event.text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+            self.insert_text_at_cursor(text.replace("\n", LINE_BREAK))
+            return
+        super()._on_paste(event)
 
     async def _on_key(self, event: tev.Key) -> None:
         char = event.character
@@ -231,6 +278,11 @@ class ChatInput(Input):
             app = self.app
             if isinstance(app, ChatApp):
                 app.complete_nick()
+            return
+        if event.key in ("shift+enter", "alt+enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            self.insert_text_at_cursor(LINE_BREAK)
             return
         if event.key in ("up", "down"):
             # Up/Down: the lines typed before (what was being typed comes back after the newest)
@@ -289,6 +341,66 @@ class NickScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ChannelListScreen(ModalScreen[str | None]):
+    """/list as a table to browse: channel, people, topic; type to filter, Enter joins the
+    channel under the cursor, Escape closes."""
+
+    DEFAULT_CSS = """
+    ChannelListScreen { align: center middle; }
+    ChannelListScreen > Vertical { width: 90%; height: 80%; border: round $accent; }
+    ChannelListScreen DataTable { height: 1fr; }
+    ChannelListScreen #list-title { padding: 0 1; text-style: bold; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", show=False)]
+
+    def __init__(self, entries: tuple[ChannelEntry, ...]) -> None:
+        super().__init__()
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        bidi = bidi_enabled()
+        title = ngettext("{count} channel", "{count} channels", len(self.entries)).format(
+            count=len(self.entries)
+        )
+        hint = _("Enter joins, Escape closes, type to filter")
+        with Vertical():
+            yield Label(rtl.display_text(f"{title} · {hint}", reorder=bidi), id="list-title")
+            yield Input(placeholder=_("filter"), id="list-filter")
+            yield DataTable(id="channels", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one("#channels", DataTable)
+        table.add_columns(_("channel"), _("people"), _("topic"))
+        self._fill("")
+        table.focus()
+
+    def _fill(self, needle: str) -> None:
+        table = self.query_one("#channels", DataTable)
+        table.clear()
+        needle = needle.casefold()
+        bidi = bidi_enabled()
+        for entry in sorted(self.entries, key=lambda e: (-e.users, e.name.casefold())):
+            if needle and needle not in (entry.name + " " + entry.topic).casefold():
+                continue
+            topic = rtl.display_text(entry.topic, reorder=bidi)
+            name = rtl.display_text(entry.name, reorder=bidi)
+            table.add_row(name, str(entry.users), topic, key=entry.name)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._fill(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#channels", DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(event.row_key.value)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class ChatApp(App[int]):
     """The socketchat terminal client."""
 
@@ -302,7 +414,8 @@ class ChatApp(App[int]):
     #log { width: 1fr; border: none; padding: 0 1; }
     #members { width: 24; height: 100%; border-left: solid $primary; padding: 0 1; }
     #input { dock: none; }
-    #preview { height: 1; padding: 0 2; color: $text-muted; display: none; }
+    #preview { height: auto; max-height: 6; padding: 0 2; color: $text-muted; display: none; }
+    #typing { height: 1; padding: 0 2; color: $text-muted; text-style: italic; display: none; }
     #status { height: 1; background: $primary-background; padding: 0 1; }
     .-rtl #members { dock: left; border-left: none; border-right: solid $primary; }
     .-rtl #topic, .-rtl #status, .-rtl #preview { text-align: right; }
@@ -376,6 +489,7 @@ class ChatApp(App[int]):
         with Horizontal(id="main"):
             yield ChatLog(id="log", wrap=True, markup=False, min_width=20)
             yield Static("", id="members")
+        yield Static("", id="typing")
         yield Static("", id="preview")
         yield ChatInput(self.completer, id="input", placeholder=_("Type a message or /help"))
         yield Static(_("starting…"), id="status")
@@ -445,6 +559,12 @@ class ChatApp(App[int]):
                 self._draw_members()
             if change.topic:
                 self._draw_topic()
+            if self.shown in change.redraw:
+                self._draw_log(keep_view=not self._at_end())
+            if change.typing:
+                self._draw_typing()
+            if change.channels:
+                self._show_channel_list()
         if isinstance(event, ChatLine):
             if event.buffer == self.shown:
                 self._draw_line(event)
@@ -505,7 +625,7 @@ class ChatApp(App[int]):
         buffer = next((b for b, t in self._tab_ids.items() if t == event.tab.id), None)
         if buffer is None:
             return
-        self.viewstate.show(buffer, self.core.lines(buffer) if self.core else ())
+        self.viewstate.show(buffer)
         if self.connection is not None:
             self.connection.set_current(buffer)
         self._redraw()
@@ -556,8 +676,20 @@ class ChatApp(App[int]):
         log = self.query_one("#log", ChatLog)
         marker = self.viewstate.marker(self.shown, lines)
         width = log.text_width()
+        view = self.viewstate
         for item in fold(lines, marker, expand=self.expand_runs):
-            log.write(render_item(item, width, dark=self.dark), scroll_end=scroll_end)
+            if isinstance(item, ChatLine):
+                shown = view.line_as_shown(item)
+                drawn = render_line(
+                    shown, width, dark=self.dark, reactions=view.reactions_of(shown)
+                )
+            else:
+                drawn = render_item(item, width, dark=self.dark)
+            log.write(drawn, scroll_end=scroll_end)
+
+    def _at_end(self) -> bool:
+        log = self.query_one("#log", ChatLog)
+        return log.scroll_y >= log.max_scroll_y - 1
 
     def _draw_line(self, line: ChatLine) -> None:
         """A new line at the end of the shown tab; one that makes a run longer redraws the log
@@ -572,6 +704,24 @@ class ChatApp(App[int]):
                 self._write_items(lines[: at + 1])
                 return
         log.write(render_line(line, log.text_width(), dark=self.dark))
+
+    def _draw_typing(self) -> None:
+        widget = self.query_one("#typing", Static)
+        text = self.viewstate.typing_line()
+        widget.display = bool(text)
+        widget.update(rtl.display_text(text, reorder=bidi_enabled()))
+
+    def _show_channel_list(self) -> None:
+        """A /list answer: the channels in a table to browse; Enter joins the one chosen."""
+        if isinstance(self.screen, ChannelListScreen):
+            self.screen.dismiss(None)
+        entries = self.viewstate.channels()
+
+        def chosen(channel: str | None) -> None:
+            if channel and self.connection is not None:
+                self.connection.send_input(f"/join {channel}", self.shown)
+
+        self.push_screen(ChannelListScreen(entries), chosen)
 
     def _draw_members(self) -> None:
         widget = self.query_one("#members", Static)
@@ -608,13 +758,22 @@ class ChatApp(App[int]):
         """Right-to-left text typed into the input line is shown shaped and in reading order
         just above it: Textual's Input draws characters in the order they are stored, and
         editing visual-order text in place would scramble the cursor's moves."""
-        if event.input.id != "input":
+        if event.input.id != "input" or not isinstance(event.input, ChatInput):
             return
+        draft = event.input.draft()
+        if self.connection is not None:
+            self.connection.composing(draft, self.shown)  # typing notifications, politely
         preview = self.query_one("#preview", Static)
-        show = bidi_enabled() and rtl.has_rtl(event.value)
+        lines = draft.split("\n")
+        show = (bidi_enabled() and rtl.has_rtl(draft)) or len(lines) > 1
         preview.display = show
         if show:
-            preview.update(styled_text(event.value))
+            text = Text()
+            for index, line in enumerate(lines[-6:]):
+                if index:
+                    text.append("\n")
+                text.append_text(styled_text(line))
+            preview.update(text)
 
     def on_chat_log_resized(self, _message: ChatLog.Resized) -> None:
         self._draw_log()
@@ -622,7 +781,7 @@ class ChatApp(App[int]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "input":
             return
-        text = event.value
+        text = event.input.draft() if isinstance(event.input, ChatInput) else event.value
         event.input.value = ""
         self.completer.reset()
         if text.strip() and isinstance(event.input, ChatInput):
