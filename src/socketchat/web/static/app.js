@@ -552,7 +552,7 @@ function actionsNode(line) {
   };
   bar.append(action("act-reply", t("line.reply"), "↩", () => startReply(line)));
   if (core.tagAllowed("+draft/react")) bar.append(action("act-react", t("line.react"), "☺", (event) => openPicker(line, event.currentTarget)));
-  if (line.self && core.caps.has("draft/message-redaction")) bar.append(action("act-remove", t("line.remove"), "🗑", () => core.redact(line.buffer, line.msgid)));
+  if (line.self && core.caps.has("draft/message-redaction")) bar.append(action("act-remove", t("line.remove"), "", () => core.redact(line.buffer, line.msgid)));
   return bar;
 }
 
