@@ -340,7 +340,9 @@ def _help(server: Server, registry: Registry, s: Session, args: list[str]) -> No
     notice(server, s, "while empty and across restarts, and give their people their modes.")
     for _handler, syntax, _text in _COMMANDS.values():
         notice(server, s, syntax)
-    notice(server, s, "HELP <command> tells more. Also: /cs <command> (or /chanserv).")
+    notice(
+        server, s, "HELP <command> tells more. Clients may also send the commands CS or CHANSERV."
+    )
 
 
 def _register(server: Server, registry: Registry, s: Session, args: list[str]) -> None:
