@@ -178,11 +178,18 @@ def main() -> None:
             queries = [make() for _ in range(args.runs)]
             it = iter(queries)
 
+            stopped = []
+
             def one() -> None:
                 s, q = next(it)
-                backend.search(s, "a:u7", q)
+                try:
+                    backend.search(s, "a:u7", q)
+                except SearchTimeout:
+                    stopped.append(q.text)
 
             report(name, timed(one, args.runs))
+            if stopped:
+                print(f"    ({len(stopped)} stopped by the time limit, e.g. {stopped[0]!r})")
 
         kind("one common word", lambda: (scope, SearchQuery(rnd.choice(common))))
         kind("one middling word", lambda: (scope, SearchQuery(rnd.choice(middling))))

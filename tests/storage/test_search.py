@@ -164,6 +164,7 @@ def test_folding_in_sql_equals_folding_in_python() -> None:
     assert fold("می‌روم") == fold("میروم") == "میروم"
     assert fold("كتاب علي") == "کتاب علی"
     assert match_query('say "hi" NEAR(x)') == '"say"* """hi"""* "NEAR(x)"*'
+    assert match_query("a ab و می 5") == '"a" "ab"* "و" "می"* "5"'  # one character: whole
     assert match_query(" ... ") is None
 
 
@@ -183,4 +184,6 @@ def test_persian_folding_and_accents_find_the_same_lines(db: Backend) -> None:
     assert found(db, scope, "afé") == []  # not the middle of one
     assert found(db, scope, "café tea") == []  # every word must occur
     assert found(db, scope, " ... ") == []
+    assert found(db, scope, "c") == []  # one character is a whole word, not "café", "can't"
+    assert found(db, scope, "cr") == ["un café crème, can't stop"]  # two: a word start
     assert found(db, scope, "'\\ \" & | ! :*") == []  # nothing typed is query syntax

@@ -93,9 +93,19 @@ def match_query(text: str) -> str | None:
     ``col:``): a search never fails to parse. A word that unicode61 would cut in two (``can't``,
     ``e-mail``) is a quoted phrase of its parts, which FTS5 matches as consecutive words. None:
     no word at all (only punctuation), so nothing can match. At most `MAX_TERMS` words count.
+    A word of one character is matched whole (`whole`). Prefixes of two and three characters
+    are fast: the index keeps them (``prefix='2 3'``, see the migration).
     """
     words = [fold(w) for w in text.split() if terms(w)][:MAX_TERMS]
     if not words:
         return None
     # FTS5 splits a quoted string with the table's own tokenizer: "can't"* is "can" "t"*
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+    return " ".join('"' + w.replace('"', '""') + '"' + ("" if whole(w) else "*") for w in words)
+
+
+def whole(word: str) -> bool:
+    """A typed word matched whole, not as a word start: one letter or digit (``a``, ``و``,
+    ``5``). As a prefix it would be a good part of the dictionary, the slowest search there is,
+    for nothing anyone looks for."""
+    parts = terms(word)
+    return len(parts) == 1 and len(parts[0]) == 1

@@ -69,7 +69,7 @@ from socketchat.storage.base import (
     StorageError,
     StoredMessage,
 )
-from socketchat.storage.fulltext import MAX_TERMS, fold, terms
+from socketchat.storage.fulltext import MAX_TERMS, fold, terms, whole
 
 try:  # the `postgres` extra; without it, opening says so in one sentence
     import psycopg
@@ -278,7 +278,8 @@ def _tsquery(text: str) -> str | None:
         if not pieces:
             continue
         phrase = [_lexeme(p) for p in pieces]
-        phrase[-1] += ":*"
+        if not whole(typed):  # one letter or digit is matched whole, as in fulltext.match_query
+            phrase[-1] += ":*"
         parts.append("(" + " <-> ".join(phrase) + ")")
         if len(parts) == MAX_TERMS:
             break
