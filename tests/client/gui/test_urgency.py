@@ -4,18 +4,24 @@ back with xprop, as a window manager reads it), which goes when the window is fo
 
 from __future__ import annotations
 
+import gc
 import re
 import subprocess
 import sys
 import time
+import tkinter as tk
 from collections.abc import Callable, Iterator
 
 import pytest
 
+from socketchat.client.core import ClientConfig
+from socketchat.client.gui.theme import Theme
 from socketchat.client.gui.urgency import URGENCY_HINT
-from socketchat.client.gui.window import FLASH_MARK
+from socketchat.client.gui.window import FLASH_MARK, ChatWindow
 from tests.client.conftest import ServerUnderTest
 from tests.client.gui.conftest import Gui
+from tests.client.peers import fast_backoff
+from tests.client.tui.test_notify_tui import PASSWORD, account_peer
 from tests.support import require_tool
 from tests.support.irc import IRCClient
 from tests.support.processes import die_with_parent
@@ -119,3 +125,48 @@ def test_tabs_blink_and_the_urgency_hint(
     alice.until(lambda: window.focused)
     alice.until(lambda: wm_hints_flags(frame) & URGENCY_HINT == 0)
     bob.close()
+
+
+def test_a_mention_read_in_the_window_is_marked_read(
+    display: str, irc_server: ServerUnderTest, other_window: Callable[[], None]
+) -> None:
+    """Seen in the focused window, a mention is read: the account's phone hears MARKREAD (and
+    the server pushes nothing); seen only once the window has the focus again, then."""
+    if irc_server.kind != "socketchat":
+        pytest.skip("draft/read-marker and accounts: our server")
+    account_peer(irc_server.port, "alice", "alice").send("QUIT")
+    phone = account_peer(irc_server.port, "alicephone", "alice")
+    bob = IRCClient(irc_server.port).register("bob")
+    bob.send("JOIN #lobby")
+    bob.expect("366")
+    root = tk.Tk()
+    root.geometry("900x560+0+0")
+    config = ClientConfig(
+        nick="alice", channels=("#lobby",), account="alice", account_password=PASSWORD
+    )
+    window = ChatWindow(
+        root, Theme.install(root), config, irc_server.host, irc_server.port, backoff=fast_backoff()
+    )
+    window.start()
+    alice = Gui(window)
+    try:
+        alice.joined("#lobby", nick="bob")
+        window.entry.focus_force()
+        alice.until(lambda: window.focused)
+        bob.send("PRIVMSG #lobby :alice: seen in the window")
+        alice.wait_text("seen in the window")
+        first = phone.expect("MARKREAD", lambda m: m.param(0) == "#lobby", timeout=10)
+        other_window()
+        alice.until(lambda: not window.focused)
+        bob.send("PRIVMSG #lobby :alice: while away")
+        alice.wait_text("while away")
+        alice.until(lambda: window.urgency.urgent)
+        window.entry.focus_force()
+        alice.until(lambda: window.focused and not window.urgency.urgent)
+        again = phone.expect("MARKREAD", lambda m: m.param(0) == "#lobby", timeout=10)
+        assert again.param(1) > first.param(1)
+    finally:
+        window.close()
+        phone.close()
+        bob.close()
+        gc.collect()

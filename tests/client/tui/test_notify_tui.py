@@ -4,6 +4,8 @@ a real terminal (tmux), whose raw output is read back with pipe-pane."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import subprocess
 import sys
 import time
@@ -13,9 +15,10 @@ from pathlib import Path
 import pytest
 from textual import events as tev
 
+from socketchat.client.tui.app import ChatApp
 from tests.client.conftest import ServerUnderTest
-from tests.client.peers import peer
-from tests.client.tui.test_app import alice_in_lobby, log_text, members_text, ready, until
+from tests.client.peers import fast_backoff, peer
+from tests.client.tui.test_app import SIZE, alice_in_lobby, log_text, members_text, ready, until
 from tests.support import require_tool, wait_for
 from tests.support.irc import IRCClient
 
@@ -90,3 +93,62 @@ def test_the_real_command_rings_in_tmux(irc_server: ServerUnderTest, tmp_path: P
     finally:
         subprocess.run([tmux, "-L", sock, "kill-server"], capture_output=True, timeout=10)
         bob.close()
+
+
+PASSWORD = "correct-horse-42"
+
+
+def account_peer(port: int, nick: str, account: str, caps: str = "draft/read-marker") -> IRCClient:
+    """A raw client logged in to `account` (made first when `nick` is `account`)."""
+    c = IRCClient(port)
+    c.send("CAP LS 302", f"CAP REQ :draft/account-registration sasl {caps}")
+    c.send(f"NICK {nick}", f"USER {nick} 0 * :{nick}")
+    if nick == account:
+        c.send(f"REGISTER * * {PASSWORD}")
+        c.expect("REGISTER", timeout=10)
+    else:
+        token = base64.b64encode(f"\0{account}\0{PASSWORD}".encode()).decode()
+        c.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {token}")
+        c.expect("903", timeout=10)
+    c.send("CAP END")
+    c.expect("001")
+    return c
+
+
+async def test_what_is_read_in_the_terminal_is_marked_read(irc_server: ServerUnderTest) -> None:
+    """Looking at a mention (the tab shown, the terminal focused) tells the server, which then
+    does not push it to the account's other devices; the phone hears MARKREAD."""
+    if irc_server.kind != "socketchat":
+        pytest.skip("draft/read-marker and accounts: our server")
+    account_peer(irc_server.port, "alice", "alice").send("QUIT")
+    phone = account_peer(irc_server.port, "alicephone", "alice")
+    app = ChatApp(
+        "alice",
+        irc_server.host,
+        irc_server.port,
+        backoff=fast_backoff(),
+        account="alice",
+        account_password=PASSWORD,
+    )
+    async with peer(irc_server.port, "bob") as bob, app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.core is not None and app.core.state == "connected")
+        await until(pilot, lambda: app.shown == "#lobby" and "bob" in members_text(app))
+        bob.send("PRIVMSG #lobby :alice: read this")
+        await until(pilot, lambda: "read this" in log_text(app))
+        marker = await asyncio.to_thread(
+            phone.expect, "MARKREAD", lambda m: m.param(0) == "#lobby", 10
+        )
+        assert marker.param(1).startswith("timestamp=")
+        app.post_message(tev.AppBlur())
+        await until(pilot, lambda: not app.app_focus)
+        bob.send("PRIVMSG #lobby :alice: not read yet")
+        await until(pilot, lambda: len(app.alerts) == 1)
+        assert not [
+            m for m in await asyncio.to_thread(phone.collect, 0.5) if m.command == "MARKREAD"
+        ]
+        app.post_message(tev.AppFocus())  # back: now it is read
+        again = await asyncio.to_thread(
+            phone.expect, "MARKREAD", lambda m: m.param(0) == "#lobby", 10
+        )
+        assert again.param(1) > marker.param(1)
+    phone.close()

@@ -355,6 +355,8 @@ class ChatWindow:
         """A mention or private message not looked at: blink its tab; if the window is not
         focused, raise the urgency hint too (the taskbar blinks)."""
         if not wants_alert(line, self.view.shown, self.focused):
+            if line.highlight and not line.history and line.buffer == self.view.shown:
+                self.client.set_current(line.buffer)  # read here: MARKREAD, no push elsewhere
             return
         if not self._alerts.admit(line.buffer):
             return
@@ -384,10 +386,13 @@ class ChatWindow:
             self._label(name)
 
     def _on_focus_in(self, _event: object) -> None:
-        """The window has the focus again: the hint goes (ICCCM: the client clears it)."""
+        """The window has the focus again: the hint goes (ICCCM: the client clears it), and
+        what the shown tab holds is read now."""
         if self.urgency.urgent:
             self.urgency.set(False)
             self._stop_flash(self.view.shown)
+            if self.view.shown:
+                self.client.set_current(self.view.shown)
 
     def _label(self, name: str) -> None:
         """Draw the label of `name`'s tab: unread count, and the blink mark when it is on."""

@@ -605,8 +605,14 @@ class ChatApp(App[int]):
 
     def _maybe_alert(self, line: ChatLine) -> None:
         """A mention or private message we are not looking at (another tab, or the terminal
-        has lost the focus, as it reports): the bell, and a notification where it shows one."""
-        if not _wants_alert(line, self.shown, self.app_focus) or self.notify_mode == "off":
+        has lost the focus, as it reports): the bell, and a notification where it shows one.
+        One we are looking at is read: the server hears it (MARKREAD), so it is not pushed
+        to the account's other devices (docs/notifications.md)."""
+        if not _wants_alert(line, self.shown, self.app_focus):
+            if line.highlight and not line.history and line.buffer == self.shown:
+                self._looking_at(line.buffer)
+            return
+        if self.notify_mode == "off":
             return
         if not self._alerts.admit(line.buffer):
             return
@@ -618,6 +624,15 @@ class ChatApp(App[int]):
         if driver is not None and not self.is_headless:
             driver.write(sequence)
             driver.flush()
+
+    def _looking_at(self, buffer: str) -> None:
+        if self.connection is not None and self.app_focus:
+            self.connection.set_current(buffer)  # MARKREAD, if that moves the marker on
+
+    def on_app_focus(self, _event: tev.AppFocus) -> None:
+        """The terminal has the focus again: what the shown tab holds is read now."""
+        if self.shown and self.connection is not None:
+            self.connection.set_current(self.shown)  # (app_focus may be set after this)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is None or event.tab.id is None:
