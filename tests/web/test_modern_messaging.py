@@ -5,10 +5,15 @@ localStorage."""
 
 from __future__ import annotations
 
+import base64
+
 from playwright.sync_api import Locator, expect
 
+from tests.support.irc import IRCClient
 from tests.support.server import RunningServer
 from tests.web.browser import ChatPage, Pages
+
+PASSWORD = "correct-horse-42"
 
 
 def said(page: ChatPage, text: str) -> Locator:
@@ -201,3 +206,35 @@ def test_settings_theme_and_typing_are_kept(pages: Pages, web_server: RunningSer
     page.locator("#settings-open").click()
     expect(page.locator("#setting-typing")).not_to_be_checked()
     expect(page.locator("#settings input[name=theme][value=dark]")).to_be_checked()
+
+
+def test_unread_counts_follow_another_device(pages: Pages, web_server: RunningServer) -> None:
+    """Read on the phone (another connection of the same account): the page's unread count
+    and its marker follow (draft/read-marker)."""
+    alice = pages.open(web_server.web_port).login("alice")
+    alice.type(f"/register {PASSWORD}")
+    expect(alice.log_line("Account alice registered")).to_be_visible(timeout=10_000)
+    alice.type("/join #dev")
+    expect(alice.tab("#dev")).to_have_attribute("aria-selected", "true")
+    alice.tab("#lobby").click()
+    phone = IRCClient(web_server.port)
+    phone.send("CAP LS 302", "CAP REQ :sasl draft/read-marker server-time", "NICK alicephone")
+    phone.send("USER alicephone 0 * :phone", "AUTHENTICATE PLAIN")
+    phone.expect("AUTHENTICATE")
+    phone.send("AUTHENTICATE " + base64.b64encode(f"alice\0alice\0{PASSWORD}".encode()).decode())
+    phone.expect("903", timeout=10)
+    phone.send("CAP END")
+    phone.expect("001")
+    phone.send("JOIN #dev")
+    phone.expect("366")
+    bob = IRCClient(web_server.port).register("bob")
+    bob.send("JOIN #dev", "PRIVMSG #dev :one", "PRIVMSG #dev :two")
+    said = phone.expect("PRIVMSG", lambda m: m.param(1) == "two")
+    expect(alice.tab("#dev").locator(".badge")).to_have_text("2")
+    phone.send(f"MARKREAD #dev timestamp={said.tags['time']}")  # read on the phone
+    expect(alice.tab("#dev").locator(".badge")).to_have_count(0)
+    alice.tab("#dev").click()
+    expect(alice.log_line("two")).to_be_visible()
+    expect(alice.page.locator("#log .unread-marker")).to_have_count(0)
+    phone.close()
+    bob.close()
