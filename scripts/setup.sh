@@ -20,7 +20,7 @@ need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_packages+=("$1"); }
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_pkg python3-venv
 python3 -c 'import tkinter' >/dev/null 2>&1 || need_pkg python3-tk
 if [ "$want_test" = 1 ]; then
-    for p in xvfb xdotool imagemagick tmux chromium chromium-driver \
+    for p in xvfb xdotool x11-utils imagemagick tmux chromium chromium-driver \
              ngircd inspircd irssi weechat-headless redis-server nodejs mount faketime nginx systemd \
              postgresql; do
         need_pkg "$p"
