@@ -51,6 +51,7 @@ export class Notifications {
     this.registeredOn = null; // the connection on which WEBPUSH REGISTER was sent, and
     this.registeredAccount = null; // for which account
     this.readTimer = null;
+    this.subscribing = null; // the subscription under way, if any
     this.pendingOpen = new URLSearchParams(location.search).get("open") || null;
     if (this.pendingOpen) history.replaceState(null, "", location.pathname);
     if (!this.supported) {
@@ -137,7 +138,13 @@ export class Notifications {
     this.subscribe();
   }
 
-  async subscribe() {
+  /** Subscribe and send WEBPUSH REGISTER; one at a time (status events come in bursts). */
+  subscribe() {
+    if (!this.subscribing) this.subscribing = this.trySubscribe().finally(() => { this.subscribing = null; });
+    return this.subscribing;
+  }
+
+  async trySubscribe() {
     const core = this.core();
     if (!core || core.state !== "connected") return;
     const key = core.isupport.get("VAPID");
