@@ -150,6 +150,11 @@ HELP: dict[str, tuple[str, ...]] = {
         "For web IRC gateways: before registering, gives the address of the user it connects"
         " for. Only from a configured gateway's hosts, with its password.",
     ),
+    "WEBPUSH": (
+        "WEBPUSH REGISTER <endpoint> <keys> | UNREGISTER <endpoint>",
+        "Push notifications (draft/webpush) for your account's device; browsers and apps send"
+        " it, not people. The server's key is ISUPPORT VAPID.",
+    ),
     "WHO": ("WHO <mask> [%fields]", "Who matches a channel, nick or host mask."),
     "WHOIS": ("WHOIS <nick>", "About someone who is online."),
     "WHOWAS": ("WHOWAS <nick> [count]", "About someone who has left."),
