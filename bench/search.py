@@ -147,6 +147,7 @@ def main() -> None:
         start = time.perf_counter()
         words, sizes = build(path, args.rows, rnd)
         print(f"built {args.rows:,} messages in {time.perf_counter() - start:.0f} s")
+        print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
         plain = size_mb(path)
         start = time.perf_counter()
         backend = SqliteBackend(path)  # the migration builds the index for the old rows
@@ -227,6 +228,7 @@ def main() -> None:
             f"worst case: '{common[0]}' in {quiet} only ({sizes[quiet]} lines):"
             f" {(time.perf_counter() - start) * 1000:.0f} ms, {outcome}"
         )
+        print("load average (1, 5, 15 min): {:.1f} {:.1f} {:.1f}".format(*os.getloadavg()))
         backend.close()
 
 

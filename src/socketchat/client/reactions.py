@@ -67,7 +67,7 @@ def react(core: ClientCore, buffer: str, msgid: str, emoji: str, now: float) -> 
     """React to the line `msgid` of `buffer` with `emoji`; again: take the reaction back."""
     buf = core.model.buf(buffer)
     emoji = emoji.strip()
-    if buf is None or buf.kind == "status" or not emoji or len(emoji) > MAX_EMOJI:
+    if buf is None or buf.kind in ("status", "search") or not emoji or len(emoji) > MAX_EMOJI:
         return
     if not core.require_connection(buf.name, now):
         return
@@ -91,7 +91,7 @@ def on_tagmsg(core: ClientCore, msg: Message, now: float) -> None:
     target = msg.param(0).lstrip(model.prefix_chars)
     is_self = core.is_me(sender)
     buf = model.buf(target) if model.is_channel(target) or is_self else model.buf(sender)
-    if buf is None or buf.kind == "status":
+    if buf is None or buf.kind in ("status", "search"):
         return
     batch = core.batches.get(msg.tags.get("batch", ""))
     replayed = batch is not None and batch.is_history

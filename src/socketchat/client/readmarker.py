@@ -39,7 +39,7 @@ def looked_at(core: ClientCore, buffer: str) -> None:
     if CAP not in core.caps:
         return
     buf = core.model.buf(buffer)
-    if buf is None or buf.kind == "status":
+    if buf is None or buf.kind in ("status", "search"):
         return
     newest = next((line for line in reversed(buf.lines) if line.kind in _READ_KINDS), None)
     if newest is None or (buf.read_at is not None and newest.time <= buf.read_at):

@@ -28,7 +28,7 @@ _TEXT_KINDS = frozenset({"message", "action", "notice"})
 def redact(core: ClientCore, buffer: str, msgid: str, reason: str, now: float) -> None:
     """Ask the server to take back the line `msgid` of `buffer`."""
     buf = core.model.buf(buffer)
-    if buf is None or buf.kind == "status" or not core.require_connection(buffer, now):
+    if buf is None or buf.kind in ("status", "search") or not core.require_connection(buffer, now):
         return
     if CAP not in core.caps:
         core.info(

@@ -85,7 +85,12 @@ def composing(core: ClientCore, buffer: str, text: str, now: float) -> None:
     if out is not None and (buf is None or not core.model.same(out.target, buf.name)):
         stop(core)  # another tab now: that one is done
         out = None
-    if buf is None or buf.kind == "status" or buf.online is False or not core.registered:
+    if (
+        buf is None
+        or buf.kind in ("status", "search")
+        or buf.online is False
+        or not core.registered
+    ):
         return  # (a peer MONITOR says is offline would answer each with "no such nick")
     if not is_text:
         if out is not None:

@@ -272,3 +272,22 @@ def test_without_history_search_fails_cleanly() -> None:
     alice.send("SEARCH text=x")
     got = alice.received()
     assert [(m.command, m.params[1]) for m in got] == [("421", "SEARCH")]
+
+
+def test_a_labeled_search_nests_its_batch_in_the_labeled_one(tmp_path: Path) -> None:
+    net = stored_net(tmp_path)
+    alice = net.client("alice", CAPS + " labeled-response")
+    alice.send("JOIN #room", "PRIVMSG #room :labeled words")
+    alice.received()
+    alice.send("@label=q1 SEARCH text=labeled")
+    got = alice.received()
+    outer = got[0]
+    assert outer.command == "BATCH" and outer.params[1] == "labeled-response"
+    assert outer.tags["label"] == "q1"
+    inner = got[1]
+    assert inner.params[1:] == ("soju.im/search",)
+    assert inner.tags["batch"] == outer.params[0][1:]
+    assert [m.param(1) for m in got if m.tags.get("batch") == inner.params[0][1:]] == [
+        "labeled words"
+    ]
+    assert got[-1].params == ("-" + outer.params[0][1:],)

@@ -38,7 +38,7 @@ export class ReactionMethods {
   react(buffer, msgid, emoji) {
     const buf = this.buf(buffer);
     emoji = (emoji || "").trim();
-    if (!buf || buf.kind === "status" || !emoji || [...emoji].length > MAX_EMOJI) return;
+    if (!buf || buf.kind === "status" || buf.kind === "search" || !emoji || [...emoji].length > MAX_EMOJI) return;
     if (!this.requireConnection(buf.name)) return;
     if (!this.tagAllowed("+draft/react")) return this.info(buf.name, "This server does not relay reactions (message-tags)", "error");
     const byEmoji = buf.reactions.get(msgid);
@@ -53,7 +53,7 @@ export class ReactionMethods {
     const target = (msg.params[0] || "").replace(/^[@+]+/, "");
     const self = this.fold(sender) === this.fold(this.nick);
     const buf = this.isChannel(target) || self ? this.buf(target) : this.buf(sender);
-    if (!buf || buf.kind === "status") return;
+    if (!buf || buf.kind === "status" || buf.kind === "search") return;
     const batch = msg.tags.batch ? this.batches.get(msg.tags.batch) : null;
     const replayed = Boolean(batch && batch.type.endsWith("chathistory"));
     const tag = TYPING_TAGS.find((t) => t in msg.tags);

@@ -10,7 +10,7 @@ export class RedactionMethods {
   /** Ask the server to take back the line `msgid` of `buffer`. */
   redact(buffer, msgid, reason = "") {
     const buf = this.buf(buffer);
-    if (!buf || buf.kind === "status" || !this.requireConnection(buffer)) return;
+    if (!buf || buf.kind === "status" || buf.kind === "search" || !this.requireConnection(buffer)) return;
     if (!this.caps.has(REDACTION)) return this.info(buf.name, "This server cannot take messages back (message-redaction)", "error");
     this.send("REDACT", buf.name, msgid, ...(reason ? [reason] : []));
   }

@@ -112,7 +112,7 @@ export class StateMethods {
   /** draft/read-marker (as client/readmarker.py): the user looks at `buf`, so the server and
    * the user's other devices learn it is read up to its newest line (when that moves it on). */
   lookedAt(buf) {
-    if (!this.caps || !this.caps.has("draft/read-marker") || buf.kind === "status") return;
+    if (!this.caps || !this.caps.has("draft/read-marker") || buf.kind === "status" || buf.kind === "search") return;
     const newest = [...buf.lines].reverse().find((l) => COUNTED.has(l.kind));
     if (!newest || (buf.readAt && newest.time <= buf.readAt)) return;
     buf.readAt = newest.time;

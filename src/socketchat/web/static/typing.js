@@ -40,7 +40,7 @@ export class TypingMethods {
       this.stopTyping();
       out = null;
     }
-    if (!buf || buf.kind === "status" || buf.online === false || !this.registered) return; // offline peer: "no such nick"
+    if (!buf || buf.kind === "status" || buf.kind === "search" || buf.online === false || !this.registered) return; // offline peer: "no such nick"
     if (!isText) {
       if (out) this.stopTyping();
       return;
