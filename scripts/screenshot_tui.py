@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
 """Make the README's picture of the terminal client: docs/images/terminal-client.png (with Persian
-lines shaped and reordered, IRC formatting and a link).
+lines shaped and reordered, IRC formatting, a link, joins folded into one line, a reply quoted,
+reactions and someone typing). ``--lang fa --theme light`` makes
+docs/images/terminal-client-fa.png: the interface in Persian, the talk too.
 
 Starts `socketchat serve` (the real command) on a free port, runs the Textual client headless
 (Pilot) while two raw IRC users chat with it in #lobby, exports Textual's SVG screenshot and has
 Debian's headless Chromium turn it into a PNG.
-Usage: .venv/bin/python scripts/screenshot_tui.py [OUTPUT.png]
+Usage: .venv/bin/python scripts/screenshot_tui.py [OUTPUT.png] [--lang fa] [--theme light]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import math
 import re
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,8 +28,9 @@ from socketchat.client.tui.app import ChatApp
 SIZE = (110, 28)
 
 
-async def shoot(port: int, svg: Path) -> None:
-    app = ChatApp("mina", "127.0.0.1", port)
+async def shoot(port: int, svg: Path, lang: str, theme: str) -> None:
+    persian = lang == "fa"
+    app = ChatApp("mina", "127.0.0.1", port, theme=theme, language=lang)
     async with app.run_test(size=SIZE) as pilot:
         deadline = time.monotonic() + 15
         while not (app.core and app.core.state == "connected" and app.shown == "#lobby"):
@@ -35,29 +38,38 @@ async def shoot(port: int, svg: Path) -> None:
                 raise SystemExit("the client did not join #lobby")
             await pilot.pause(0.05)
         omar, sara = User(port, "omar"), User(port, "sara")
+        reza = User(port, "reza")
+        reza.close()  # a join and a quit: folded into one line with the others
         await pilot.pause(0.5)
-        omar.send("PRIVMSG #lobby :Hello everyone!")
+        omar.say("#lobby", "سلام به همه! کسی هست؟" if persian else "Hello everyone!")
         await pilot.pause(0.2)
-        sara.send("PRIVMSG #lobby :Hi omar! سلام")
+        hello = sara.say("#lobby", "سلام omar! خوبی؟" if persian else "Hi omar! سلام")
         await pilot.pause(0.2)
-        await pilot.press(*"Hey both, typing from the terminal client")
+        typed = "سلام از ترمینال" if persian else "Hey both, typing from the terminal client"
+        await pilot.press(*typed)
         await pilot.press("enter")
         await pilot.pause(0.2)
-        sara.send("PRIVMSG #lobby :جلسه ساعت 10:30 در room B است، OK?")
+        meeting = sara.say("#lobby", "جلسه ساعت 10:30 در room B است، OK?")
         await pilot.pause(0.2)
-        omar.send(
-            "PRIVMSG #lobby :\x02OK\x02 \x0303see you there\x03 \x1d(agenda:\x1d https://example.org/agenda)"
+        omar.say(
+            "#lobby",
+            "\x02باشه\x02 \x0303می‌بینمتان\x03 \x1d(دستور جلسه:\x1d https://example.org/agenda)"
+            if persian
+            else "\x02OK\x02 \x0303see you there\x03 \x1d(agenda:\x1d https://example.org/agenda)",
+            f"+draft/reply={meeting}",
+        )
+        omar.react("#lobby", meeting, "♥")
+        sara.react("#lobby", meeting, "✔")
+        sara.react("#lobby", hello, "♥")
+        await pilot.pause(0.2)
+        sara.say(
+            "#lobby",
+            "یک پیام طولانی‌تر به فارسی که در چند سطر شکسته می\u200cشود تا ببینیم"
+            " هر سطر از راست به چپ خوانده می\u200cشود و ساعت و نام در سمت چپ می\u200cمانند.",
         )
         await pilot.pause(0.2)
-        sara.send(
-            "PRIVMSG #lobby :یک پیام طولانی‌تر به فارسی که در چند سطر شکسته می\u200cشود تا ببینیم"
-            " هر سطر از راست به چپ خوانده می\u200cشود و ساعت و نام در سمت چپ می\u200cمانند."
-        )
-        await pilot.pause(0.2)
-        omar.send("PRIVMSG mina :psst, try /who")
-        await pilot.pause(0.2)
-        await pilot.press(*"/who")
-        await pilot.press("enter")
+        omar.say("mina", "یک پیام خصوصی" if persian else "psst, try /list")
+        omar.typing("#lobby")
         await pilot.pause(0.5)
         await pilot.press(*"sa")
         await pilot.press("tab")
@@ -74,10 +86,15 @@ def svg_size(svg: Path) -> tuple[int, int]:
 
 
 def main() -> int:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs/images/terminal-client.png"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default=str(ROOT / "docs/images/terminal-client.png"))
+    parser.add_argument("--lang", default="en", choices=("en", "fa"))
+    parser.add_argument("--theme", default="dark", choices=("dark", "light"))
+    args = parser.parse_args()
+    out = Path(args.out)
     with serve() as port, tempfile.TemporaryDirectory() as tmp:
         svg = Path(tmp) / "terminal.svg"
-        asyncio.run(shoot(port, svg))
+        asyncio.run(shoot(port, svg, args.lang, args.theme))
         # The client hands the terminal right-to-left text already shaped and in drawing order,
         # as a terminal without bidi needs it; Chromium would reorder the SVG's text again.
         # Draw it the way a terminal does: each character where it is, left to right.

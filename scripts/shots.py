@@ -73,13 +73,28 @@ def serve(web_port: int = 0) -> Iterator[int]:
 class User(IRCClient):
     """A chat partner: a raw IRC user, registered, in #lobby."""
 
-    def __init__(self, port: int, nick: str) -> None:
+    def __init__(self, port: int, nick: str, caps: str = "message-tags echo-message") -> None:
         super().__init__(port)
-        self.register(nick)
+        self.caps = caps
+        self.register(nick, caps)
         self.send("JOIN #lobby")
         self.expect("366")
 
-    def say(self, target: str, text: str) -> None:
-        """PRIVMSG, then a moment for every client to draw it."""
-        self.send(f"PRIVMSG {target} :{text}")
+    def say(self, target: str, text: str, tags: str = "") -> str:
+        """PRIVMSG (with client `tags`, ``+draft/reply=…``), then a moment for every client to
+        draw it; returns the msgid the server gave it (from the echo), "" without one."""
+        self.send(f"@{tags} PRIVMSG {target} :{text}" if tags else f"PRIVMSG {target} :{text}")
+        msgid = ""
+        if "echo-message" in self.caps:
+            echo = self.expect("PRIVMSG", lambda m: m.nick == self.nick and m.param(1) == text)
+            msgid = echo.tags.get("msgid") or ""
         time.sleep(0.25)
+        return msgid
+
+    def react(self, target: str, msgid: str, emoji: str) -> None:
+        self.send(f"@+draft/react={emoji};+draft/reply={msgid} TAGMSG {target}")
+        time.sleep(0.2)
+
+    def typing(self, target: str) -> None:
+        self.send(f"@+typing=active TAGMSG {target}")
+        time.sleep(0.2)

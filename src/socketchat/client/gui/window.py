@@ -506,7 +506,6 @@ class ChatWindow:
         self.reconnect_button.configure(text=rtl.display_text(_("Reconnect now")))
         self._redraw(Change(members=True, topic=True, title=True, status=True))
         self._apply_direction()
-        self.input.relabel()
         self.log.flush()
 
     def set_theme(self, name: str) -> None:
@@ -565,6 +564,7 @@ class ChatWindow:
         side: Literal["left", "right"] = "right" if rtl_ui else "left"
         self.status_dot.pack_configure(side=side, padx=(0, 8) if rtl_ui else (8, 0))
         self.status.pack_configure(side=side)
+        self.input.relabel()
 
     def _ask_nick_again(self, event: NickRefused) -> None:
         """The server refused our nick while connecting: ask for another, saying why."""

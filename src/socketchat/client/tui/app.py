@@ -418,7 +418,7 @@ class ChatApp(App[int]):
     #typing { height: 1; padding: 0 2; color: $text-muted; text-style: italic; display: none; }
     #status { height: 1; background: $primary-background; padding: 0 1; }
     .-rtl #members { dock: left; border-left: none; border-right: solid $primary; }
-    .-rtl #topic, .-rtl #status, .-rtl #preview { text-align: right; }
+    .-rtl #topic, .-rtl #status, .-rtl #preview, .-rtl #typing { text-align: right; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n,alt+right", "next_tab", "Next tab", show=False),
