@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import subprocess
 import sys
@@ -511,3 +512,52 @@ async def test_typing_reply_reaction_multiline_and_the_channel_list() -> None:
                 await until(pilot, lambda: app.shown == "#فارسی")
         finally:
             bob.close()
+
+
+def test_persian_interface_and_settings_in_a_real_terminal(
+    irc_server: ServerUnderTest, private_settings: Path
+) -> None:
+    """The real command in tmux twice: first with --lang fa --theme light (the status line in
+    Persian, shaped, right-aligned), /query opens a private tab, /exit saves the settings;
+    then with no options at all: the nick, language and conversations come back from the file."""
+    bob = IRCClient(irc_server.port).register("bob")
+    bob.send("JOIN #lobby")
+    bob.expect("366")
+    base = (
+        f"env LANG=C.UTF-8 SOCKETCHAT_CONFIG={private_settings} {sys.executable} -m socketchat"
+        f" chat --host 127.0.0.1 --port {irc_server.port}"
+    )
+    connected = rtl.display_text("وصل")
+    try:
+        tm, stop = tmux_session(base + " --nick tmuxfa --lang fa --theme light")
+        try:
+            bob.expect("JOIN", lambda m: m.nick == "tmuxfa", timeout=20)
+            wait_for(lambda: connected in tm("capture-pane", "-p", "-t", "c"), timeout=10)
+            status = next(
+                r for r in tm("capture-pane", "-p", "-t", "c").splitlines() if connected in r
+            )
+            assert status.rstrip().endswith(connected), status  # right-aligned in Persian
+            tm("send-keys", "-t", "c", "-l", "/query bob")
+            tm("send-keys", "-t", "c", "Enter")
+            wait_for(lambda: "bob" in tm("capture-pane", "-p", "-t", "c").splitlines()[0])
+            tm("send-keys", "-t", "c", "-l", "/exit")
+            tm("send-keys", "-t", "c", "Enter")
+            bob.expect("QUIT", lambda m: m.nick == "tmuxfa", timeout=10)
+            wait_for(private_settings.exists, timeout=10)
+        finally:
+            stop()
+        saved = json.loads(private_settings.read_text(encoding="utf-8"))
+        assert (saved["nick"], saved["language"], saved["theme"]) == ("tmuxfa", "fa", "light")
+        assert saved["channels"] == ["#lobby"] and saved["queries"] == ["bob"]
+        assert saved["port"] == irc_server.port
+
+        tm, stop = tmux_session(base)  # no --nick, no --lang: from the file
+        try:
+            bob.expect("JOIN", lambda m: m.nick == "tmuxfa", timeout=20)
+            wait_for(lambda: connected in tm("capture-pane", "-p", "-t", "c"), timeout=10)
+            tabs = tm("capture-pane", "-p", "-t", "c").splitlines()[0]
+            assert rtl.display_text("وضعیت") in tabs and "bob" in tabs, tabs
+        finally:
+            stop()
+    finally:
+        bob.close()
