@@ -561,3 +561,56 @@ def test_persian_interface_and_settings_in_a_real_terminal(
             stop()
     finally:
         bob.close()
+
+
+async def test_unread_count_and_marker_follow_the_other_device(tmp_path: Path) -> None:
+    """One account on two devices: the phone reads #lobby up to bob's second line (MARKREAD);
+    the terminal's count drops from 3 to 1 and its marker goes above the third line."""
+    from tests.server.test_accounts_sockets import start_sasl
+    from tests.support.server import running_server
+
+    with running_server(data_dir=str(tmp_path / "data")) as server:
+        signup = IRCClient(server.port)
+        signup.send("CAP LS 302", "CAP REQ :draft/account-registration")
+        signup.send("NICK alice", "USER a 0 * :a", "REGISTER * * correct-horse-battery")
+        signup.expect("900")
+        signup.send("QUIT")
+        signup.close()
+        app = ChatApp(
+            "alice",
+            server.host,
+            server.port,
+            backoff=fast_backoff(),
+            account="alice",
+            account_password="correct-horse-battery",
+        )
+        phone = IRCClient(server.port)
+        bob = AsyncPeer(await asyncio.to_thread(IRCClient(server.port).register, "bob"))
+        bob.send("JOIN #lobby")
+        await bob.expect("366")
+        try:
+            async with app.run_test(size=SIZE) as pilot:
+                await joined(pilot, app)
+                start_sasl(phone, "alicephone", "alice", "correct-horse-battery")
+                phone.expect("903")
+                phone.send("CAP REQ :draft/read-marker server-time", "CAP END", "JOIN #lobby")
+                phone.expect("366")
+                await pilot.press("ctrl+p")  # the terminal looks at its status tab
+                await until(pilot, lambda: app.shown == "*status*")
+                for text in ("one", "two", "سه"):  # a few ms apart: distinct server times
+                    bob.send(f"PRIVMSG #lobby :{text}")
+                    await pilot.pause(0.05)
+                await until(pilot, lambda: "#lobby (3)" in tab_labels(app))
+                two = await asyncio.to_thread(
+                    phone.expect, "PRIVMSG", lambda m: m.param(1) == "two"
+                )
+                phone.send(f"MARKREAD #lobby timestamp={two.tags['time']}")  # read on the phone
+                await until(pilot, lambda: "#lobby (1)" in tab_labels(app))
+                await pilot.press("ctrl+n")
+                await until(pilot, lambda: "new since you last read" in log_text(app))
+                rows = log_text(app).splitlines()
+                at = next(i for i, r in enumerate(rows) if "new since you last read" in r)
+                assert "<bob> two" in rows[at - 1] and rtl.display_text("سه") in rows[at + 1]
+        finally:
+            phone.close()
+            bob.close()
