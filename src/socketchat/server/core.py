@@ -48,7 +48,7 @@ from socketchat.server.errorlog import (
     LogBudget,
 )
 from socketchat.server.klines import ServerBans, check_connect, check_registration
-from socketchat.server.link import Link
+from socketchat.server.link import NULL_LINK, Link
 from socketchat.server.session import (
     BAD_INPUT_LOG_LIMIT,
     SEES_ACCOUNT,
@@ -432,10 +432,14 @@ class Server:
         return msg.to_bytes(_filter_tags(msg.tags, mask))
 
     def fanout(self, msg: Message, recipients: Iterable[Session]) -> None:
-        """Send `msg` to each recipient, serialised once per tag profile."""
+        """Send `msg` to each recipient, serialised once per tag profile. (A cluster node's
+        shadows of other nodes' sessions are skipped first: their bytes are not ours.)"""
+        null = NULL_LINK
         if not msg.tags:
             data = msg.to_bytes()
             for s in recipients:
+                if s.link is null:
+                    continue
                 if s.capture is not None:
                     s.capture.append(msg)
                 else:
@@ -443,6 +447,8 @@ class Server:
             return
         cache: dict[int, bytes] = {}
         for s in recipients:
+            if s.link is null:
+                continue
             if s.capture is not None:
                 s.capture.append(msg)
                 continue

@@ -27,3 +27,33 @@ class Link(Protocol):
         """Stop delivering input (flood control); `resume_reading` undoes it."""
 
     def resume_reading(self) -> None: ...
+
+
+class NullLink:
+    """A Link that drops everything: the link of a session whose bytes are not this process's
+    to write (a cluster node's shadow of another node's session, `server/cluster/`).
+    `Session.write` knows it and drops a line before it reaches the outbox, so fan-out to
+    shadows costs a check per recipient, not an outbox and a flush."""
+
+    __slots__ = ()
+
+    def send(self, lines: list[bytes]) -> None:
+        pass
+
+    def buffered(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+NULL_LINK = NullLink()

@@ -135,6 +135,13 @@ async def run_server(
             # shared store, docs/cluster.md); the cloak secret is the network's
             storage = None
             vapid = None  # (web push needs storage)
+            if config.storage_url:
+                print(
+                    "socketchat serve: warning: a cluster node does not use --storage yet"
+                    " (no history or accounts; docs/cluster.md, Limits)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             node = ClusterNode(config.cluster, Replica())
             await node.open()
             cloak_secret = node.cloak_secret

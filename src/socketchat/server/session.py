@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.irc.framing import FramingError, LineBuffer
 from socketchat.irc.message import Message, ParseError, encode_line, parse_message
-from socketchat.server.link import Link
+from socketchat.server.link import NULL_LINK, Link
 
 if TYPE_CHECKING:
     from socketchat.server.commands.multiline import OpenBatch
@@ -385,7 +385,7 @@ class Session:
     # -- output ---------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
         """Append one encoded line to the outbox."""
-        if self.closed:
+        if self.closed or self.link is NULL_LINK:  # (another cluster node's to write)
             return
         self.outbox.append(data)
         self.outbox_bytes += len(data)

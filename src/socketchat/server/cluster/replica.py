@@ -12,7 +12,7 @@ appends and reads it; this module does no I/O).
   local; each parsed line is *submitted* (appended to the log) instead of dispatched, and
   dispatched when the log hands it back — on this node as on every other, so there is one
   order everywhere (a client's own lines keep theirs).
-- Another node's connection is a *shadow*: a `Session` with `ShadowLink`, whose bytes are that
+- Another node's connection is a *shadow*: a `Session` with `NULL_LINK`, whose bytes are that
   node's to write. Its state (nick, channels, caps, modes) is the same as on its own node,
   since it changes only by the same entries; what it would be sent is dropped. Shadows are not
   in `Server.sessions` (that set is what this node's timers, limits and shutdown act on).
@@ -52,6 +52,7 @@ from socketchat.server.cluster.entries import (
     entry_time,
     line_fields,
 )
+from socketchat.server.link import NULL_LINK
 from socketchat.server.session import Session
 
 if TYPE_CHECKING:
@@ -77,31 +78,7 @@ PRUNE_EVERY = 1024
 LOCAL_COMMANDS = frozenset({"PONG"})
 
 
-class ShadowLink:
-    """The `Link` of another node's session: its bytes are that node's to write."""
-
-    __slots__ = ()
-
-    def send(self, lines: list[bytes]) -> None:
-        pass
-
-    def buffered(self) -> int:
-        return 0
-
-    def close(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
-
-    def pause_reading(self) -> None:
-        pass
-
-    def resume_reading(self) -> None:
-        pass
-
-
-SHADOW = ShadowLink()
+SHADOW = NULL_LINK  # the link of another node's session: its bytes are that node's to write
 
 
 @dataclass
