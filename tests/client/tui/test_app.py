@@ -614,3 +614,24 @@ async def test_unread_count_and_marker_follow_the_other_device(tmp_path: Path) -
         finally:
             phone.close()
             bob.close()
+
+
+async def test_topic_modes_and_members_are_fresh_after_a_reconnect(
+    irc_server: ServerUnderTest,
+) -> None:
+    """The server restarts (and forgets #lobby): after the reconnect the topic line drops the
+    old topic, shows the modes asked again, and the member list is who is there now."""
+    async with alice_in_lobby(irc_server) as (app, pilot):
+        topic = app.query_one("#topic", Static)
+        async with peer(irc_server.port, "bob"):
+            await until(pilot, lambda: "bob" in members_text(app))
+            await type_line(pilot, "/topic the old topic")  # alice is the op (+t)
+            await until(pilot, lambda: "old topic" in str(topic.render()))
+        await until(pilot, lambda: "bob" not in members_text(app))
+        await asyncio.to_thread(irc_server.restart)
+        await until(pilot, lambda: app.core is not None and app.core.state != "connected")
+        await until(pilot, lambda: app.core is not None and app.core.state == "connected")
+        await until(pilot, lambda: "old topic" not in str(topic.render()))
+        if irc_server.kind == "socketchat":  # +nt on a new channel (ngircd sets none)
+            await until(pilot, lambda: "[+nt]" in str(topic.render()))  # MODE asked again
+        await until(pilot, lambda: "1 here" in members_text(app) and "alice" in members_text(app))
