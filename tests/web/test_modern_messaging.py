@@ -238,3 +238,18 @@ def test_unread_counts_follow_another_device(pages: Pages, web_server: RunningSe
     expect(alice.page.locator("#log .unread-marker")).to_have_count(0)
     phone.close()
     bob.close()
+
+
+def test_replies_come_back_with_history(pages: Pages, web_server: RunningServer) -> None:
+    """Who comes later sees a reply quoting its line: the tag is kept in history, and the line
+    it answers is found earlier in the same history batch."""
+    alice, bob = two(pages, web_server)
+    alice.type("who wants tea?")
+    expect(said(bob, "who wants tea?")).to_be_visible()
+    bob.type("/reply alice me!")
+    expect(said(alice, "me!")).to_be_visible()
+    carol = pages.open(web_server.web_port).login("carol")
+    expect(said(carol, "who wants tea?")).to_have_class("line kind-message history")
+    quote = said(carol, "me!").locator(".quote")
+    expect(quote).to_contain_text("alice")
+    expect(quote).to_contain_text("who wants tea?")

@@ -34,11 +34,12 @@ from socketchat.client.events import (
     ChatLine,
     LineKind,
     ModesChanged,
+    Reply,
     TopicChanged,
 )
 from socketchat.client.helpers import local_time, parse_server_time
 from socketchat.client.outgoing import drop_queue, flush_queue, quote
-from socketchat.client.state import User
+from socketchat.client.state import Buffer, User
 from socketchat.irc.message import Message
 
 if TYPE_CHECKING:
@@ -195,10 +196,21 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
         highlight=highlight,
         history=is_history,
         msgid=msgid,
-        reply=quote(buf, replied) if replied else None,
+        reply=_quote(core, msg, buf, replied) if replied else None,
     )
     if not (is_history and history.collect(core, msg, line)):
         model.add_line(buffer, line)
+
+
+def _quote(core: ClientCore, msg: Message, buf: Buffer | None, msgid: str) -> Reply:
+    """The line `msgid` answers: in the buffer, else earlier in the same history batch."""
+    reply = quote(buf, msgid)
+    batch = core.batches.get(msg.tags.get("batch", ""))
+    if not reply.nick and batch is not None:
+        line = next((x for x in reversed(batch.lines) if x.msgid == msgid), None)
+        if line is not None and not line.redacted:
+            reply = Reply(msgid, line.nick, line.text)
+    return reply
 
 
 def _ctcp_reply(core: ClientCore, nick: str, verb: str, rest: str) -> None:

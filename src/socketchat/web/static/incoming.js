@@ -77,7 +77,12 @@ export class IncomingMethods {
     if (msgid && buf && buf.lines.some((l) => l.msgid === msgid)) return; // a repeated echo, or history already shown
     if (buf && !history && sender) this.typingSpoke(buf, sender);
     const replied = msg.tags["+draft/reply"];
-    const reply = replied ? this.quote(buf, replied) : null;
+    let reply = replied ? this.quote(buf, replied) : null;
+    if (reply && !reply.nick && batch && this.batches.has(batch)) {
+      // the line it answers came earlier in the same history batch
+      const earlier = [...this.batches.get(batch).lines].reverse().find((l) => l.msgid === replied);
+      if (earlier && !earlier.redacted) reply = { msgid: replied, nick: earlier.nick, text: earlier.text };
+    }
     this.line(buffer, { time, exact, nick: sender || this.network, text, kind, self, highlight, history, msgid, batch, reply });
   }
 
