@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from socketchat.irc.message import Message
-from tests.support import free_port
+from tests.support import free_port, wait_for_port
 from tests.support.cluster import Cluster, running_cluster
 from tests.support.irc import IRCClient
+from tests.web.wsclient import WSClient
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +204,28 @@ def test_limit_5_with_20_joiners_on_three_nodes_lets_exactly_5_in(cluster: Clust
         op.close()
         for j in joiners:
             j.close()
+
+
+def test_a_node_started_later_replays_the_log_and_serves_websocket(cluster: Cluster) -> None:
+    alice = on(cluster, 0, "latealice")
+    try:
+        joined(alice, "#late")
+        alice.send("TOPIC #late :set before the node started")
+        alice.expect("TOPIC")
+        web_port = free_port()
+        node = cluster.start_node("late", "--web-port", str(web_port))
+        wait_for_port(web_port)
+        webby = WSClient(web_port).register("webby")
+        try:
+            webby.send("JOIN #late")
+            assert webby.expect("332").params[-1] == "set before the node started"
+            names = webby.expect("353").params[-1].split()
+            assert sorted(names) == ["@latealice", "webby"]
+            alice.expect("JOIN", lambda m: m.nick == "webby")
+            webby.send("PRIVMSG #late :hello from the web")
+            assert alice.expect("PRIVMSG").params == ("#late", "hello from the web")
+            assert "joined after" in node.log()
+        finally:
+            webby.close()
+    finally:
+        alice.close()
