@@ -16,7 +16,7 @@ import pytest
 
 from socketchat.irc.message import Message
 from tests.support import free_port, wait_for_port
-from tests.support.cluster import Cluster, running_cluster
+from tests.support.cluster import OPER_PASSWORD, Cluster, running_cluster
 from tests.support.irc import IRCClient
 from tests.web.wsclient import WSClient
 
@@ -229,3 +229,39 @@ def test_a_node_started_later_replays_the_log_and_serves_websocket(cluster: Clus
             webby.close()
     finally:
         alice.close()
+
+
+def test_invite_kick_kill_monitor_and_away_across_nodes(cluster: Cluster) -> None:
+    op = on(cluster, 0, "chanop", "away-notify labeled-response echo-message batch")
+    guest = on(cluster, 1, "guest")
+    watcher = on(cluster, 2, "watcher")
+    try:
+        joined(op, "#closed")
+        op.send("MODE #closed +i")
+        op.expect("MODE")
+        guest.send("JOIN #closed")
+        assert guest.expect("473").params[1] == "#closed"  # invite only, seen on node 2
+        op.send("INVITE guest #closed")
+        assert guest.expect("INVITE").params == ("guest", "#closed")
+        joined(guest, "#closed")
+        op.expect("JOIN", lambda m: m.nick == "guest")
+        # a labeled command answered on its own node, after the log
+        op.send("@label=l1 PRIVMSG #closed :labeled")
+        echo = op.expect("PRIVMSG", lambda m: m.params == ("#closed", "labeled"))
+        assert echo.tags.get("label") == "l1"
+        guest.send("AWAY :lunch")
+        assert op.expect("AWAY", lambda m: m.nick == "guest").params == ("lunch",)
+        op.send("KICK #closed guest :out")
+        assert guest.expect("KICK").params == ("#closed", "guest", "out")
+        watcher.send("MONITOR + guest")
+        assert watcher.expect("730").params[-1].startswith("guest!")
+        op.send(f"OPER root {OPER_PASSWORD}")  # (the password check runs on node 1 only)
+        op.expect("381")
+        op.send("KILL guest :enough")
+        assert "enough" in guest.expect("ERROR").params[0]
+        assert watcher.expect("731").params[-1] == "guest"  # offline, seen on node 3
+        watcher.send("WHOIS guest")
+        assert watcher.expect("401").params[1] == "guest"
+    finally:
+        for c in (op, guest, watcher):
+            c.close()

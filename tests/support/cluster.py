@@ -30,7 +30,12 @@ cloak_hosts = false
 connects_per_ip_per_minute = 0
 connects_per_ip_burst = 0
 max_clients_per_ip = 0
+
+[[operators]]
+name = "root"
+password_hash = "scrypt$4$8$1$Co7E0ZbKA_9VamnCW26lPA$yEexukHUBuyCzi9yA-PEdfL_wRGnbNjuReUVVzTVf04"
 """
+OPER_PASSWORD = "opersecret"  # (of the [[operators]] entry above: a cheap scrypt, tests only)
 
 
 @dataclass
