@@ -8,7 +8,9 @@ So does one PING line through a registered session (the per-line path), and regi
 (NICK + USER + the welcome burst), 3,000 connections a run with names never seen before (the
 casemap caches are warm for names seen once), ASCII and Persian; and registration with real
 SQLite storage holding 2,000 accounts (half ASCII, half Persian), where every new nick is checked
-against the registered ones (nick protection, by fold and by confusable skeleton).
+against the registered ones (nick protection, by fold and by confusable skeleton). And a
+cluster node applying one log entry (a PRIVMSG to a channel of 200) where the members are
+shadows and where they are its own (docs/cluster.md).
 """
 
 from __future__ import annotations
@@ -105,6 +107,33 @@ def _line_cost() -> float:
     return _best(one, 20_000)
 
 
+def _cluster_apply_cost(local: bool, members: int = 200, n: int = 2000) -> float:
+    """One cluster log entry, a PRIVMSG to a channel of `members`, applied by a node where
+    they are all shadows (`local` False: what every other node pays) or all its own clients
+    (the node that delivers), flushing every 100 entries as the reader does per batch."""
+    from socketchat.server.cluster.entries import encode
+    from socketchat.server.config import Limits
+    from tests.server.cluster.test_replica import Cluster
+
+    net = Cluster(2, ServerConfig(limits=Limits().disabled()))
+    clients = [net.client(1, f"u{i}") for i in range(members)]
+    for c in clients:
+        c.send("JOIN #big")
+    sid = clients[0].session.id
+    replica, server = net.replicas[1 if local else 0], net.servers[1 if local else 0]
+    start_ms = net.ms + 1
+    raws = [
+        encode("line", 2, 1_000_000 + i, s=sid, c="PRIVMSG", p=["#big", TEXT]) for i in range(n)
+    ]
+    started = time.process_time()
+    for i, raw in enumerate(raws):
+        replica.apply(f"{start_ms + i}-0", raw)
+        if i % 100 == 99:
+            server.flush()
+    server.flush()
+    return (time.process_time() - started) / n
+
+
 def _best(fn: Callable[[], object], number: int) -> float:
     """Best of nine, in CPU seconds per call (process time: the machine is shared)."""
     timer = timeit.Timer(fn, timer=time.process_time)
@@ -135,6 +164,9 @@ def main() -> None:
     print(f"fanout to 1,000 members:      {best * 1e6:.1f} us")
     line = _line_cost()
     print(f"one line (PING) through a session: {line * 1e6:.2f} us")
+    for local in (False, True):
+        label = f"cluster: apply PRIVMSG to 200 {'local' if local else 'shadow'} members:"
+        print(f"{label:<40}{min(_cluster_apply_cost(local) for _ in range(3)) * 1e6:.1f} us")
     for mapping, persian in (("ascii", False), ("precis", False), ("precis", True)):
         label = f"register ({mapping}, {'Persian' if persian else 'ASCII'} nicks):"
         print(f"{label:<40}{_registration_cost(mapping, persian) * 1e6:.1f} us")
