@@ -111,9 +111,10 @@ def _cluster_apply_cost(local: bool, members: int = 200, n: int = 2000) -> float
     """One cluster log entry, a PRIVMSG to a channel of `members`, applied by a node where
     they are all shadows (`local` False: what every other node pays) or all its own clients
     (the node that delivers), flushing every 100 entries as the reader does per batch."""
+    from tests.server.cluster.test_replica import Cluster
+
     from socketchat.server.cluster.entries import encode
     from socketchat.server.config import Limits
-    from tests.server.cluster.test_replica import Cluster
 
     net = Cluster(2, ServerConfig(limits=Limits().disabled()))
     clients = [net.client(1, f"u{i}") for i in range(members)]
