@@ -16,7 +16,7 @@ import pytest
 
 from socketchat.irc.message import Message
 from tests.support import free_port, wait_for_port
-from tests.support.cluster import OPER_PASSWORD, Cluster, running_cluster
+from tests.support.cluster import CONFIG, OPER_PASSWORD, Cluster, running_cluster
 from tests.support.irc import IRCClient
 from tests.web.wsclient import WSClient
 
@@ -265,3 +265,18 @@ def test_invite_kick_kill_monitor_and_away_across_nodes(cluster: Cluster) -> Non
     finally:
         for c in (op, guest, watcher):
             c.close()
+
+
+def test_cloaks_are_the_same_on_every_node() -> None:
+    cloaked = CONFIG.replace("cloak_hosts = false", "cloak_hosts = true")
+    with running_cluster(2, cloaked) as pair:
+        one, two = on(pair, 0, "one"), on(pair, 1, "two")
+        try:  # the same address, so the same cloak: one secret for the network (in Redis)
+            hosts = set()
+            for asker, nick in ((one, "two"), (two, "one"), (one, "one")):
+                asker.send(f"WHOIS {nick}")
+                hosts.add(asker.expect("311").params[3])
+            assert len(hosts) == 1 and hosts.pop().endswith(".cloak.socketchat")
+        finally:
+            one.close()
+            two.close()
