@@ -122,3 +122,18 @@ def test_a_node_that_stops_says_so_its_users_quit_at_once() -> None:
         assert bob.expect("353").params[-1].split() == ["@bob"]
         for c in (bob, alice):
             c.close()
+
+
+def test_a_persistent_redis_restarted_within_the_lease_the_nodes_carry_on() -> None:
+    with running_cluster(2, persistent=True) as cluster:
+        alice = member(cluster, 0, "alice", "#r")
+        bob = member(cluster, 1, "bob", "#r")
+        alice.expect("JOIN", lambda m: m.nick == "bob")
+        cluster.redis.restart()  # SIGKILL, and back at once with its append-only file
+        bob.send("PRIVMSG #r :after the restart")
+        assert alice.expect("PRIVMSG").params == ("#r", "after the restart")
+        alice.send("PRIVMSG bob :still one server")
+        assert bob.expect("PRIVMSG").params == ("bob", "still one server")
+        assert all(node.process.poll() is None for node in cluster.nodes)
+        for c in (alice, bob):
+            c.close()

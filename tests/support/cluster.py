@@ -100,9 +100,15 @@ def _spawn(redis: RunningRedis, directory: Path, name: str, extra: list[str]) ->
 
 
 @contextmanager
-def running_cluster(count: int = 3, config: str = CONFIG) -> Iterator[Cluster]:
-    """`count` nodes (n1, n2, ...) on a fresh redis-server, all with the `config` file."""
-    with running_redis() as redis, tempfile.TemporaryDirectory(prefix="socketchat-cl-") as tmp:
+def running_cluster(
+    count: int = 3, config: str = CONFIG, *, persistent: bool = False
+) -> Iterator[Cluster]:
+    """`count` nodes (n1, n2, ...) on a fresh redis-server (with an fsynced append-only file
+    when `persistent`), all with the `config` file."""
+    with (
+        running_redis(persistent) as redis,
+        tempfile.TemporaryDirectory(prefix="socketchat-cl-") as tmp,
+    ):
         cluster = Cluster(redis, [], Path(tmp))
         (cluster.directory / "socketchat.toml").write_text(config)
         try:

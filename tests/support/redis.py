@@ -17,23 +17,28 @@ class RunningRedis:
     port: int
     process: subprocess.Popen[bytes]
     directory: str
+    persistent: bool = False  # an append-only file, fsynced at every write
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def restart(self) -> None:
-        """Kill it (SIGKILL: what it held is lost, nothing is saved) and start it again,
-        empty, on the same port."""
+        """Kill it (SIGKILL) and start it again on the same port: empty, unless persistent
+        (then with what its append-only file holds)."""
         self.process.kill()
         self.process.wait(timeout=5)
-        self.process = _start(self.port, self.directory)
+        self.process = _start(self.port, self.directory, self.persistent)
 
 
-def _start(port: int, directory: str) -> subprocess.Popen[bytes]:
+def _start(port: int, directory: str, persistent: bool = False) -> subprocess.Popen[bytes]:
     binary = require_tool("redis-server")
     cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
-    cmd += ["--appendonly", "no", "--dir", directory, "--protected-mode", "no"]
+    cmd += ["--dir", directory, "--protected-mode", "no"]
+    if persistent:
+        cmd += ["--appendonly", "yes", "--appendfsync", "always"]
+    else:
+        cmd += ["--appendonly", "no"]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent
     )
@@ -42,11 +47,11 @@ def _start(port: int, directory: str) -> subprocess.Popen[bytes]:
 
 
 @contextmanager
-def running_redis() -> Iterator[RunningRedis]:
-    """redis-server on a free port of 127.0.0.1, in memory only."""
+def running_redis(persistent: bool = False) -> Iterator[RunningRedis]:
+    """redis-server on a free port of 127.0.0.1, in memory only unless `persistent`."""
     with tempfile.TemporaryDirectory(prefix="socketchat-redis-") as directory:
         port = free_port()
-        server = RunningRedis(port, _start(port, directory), directory)
+        server = RunningRedis(port, _start(port, directory, persistent), directory, persistent)
         try:
             yield server
         finally:
