@@ -228,3 +228,14 @@ def test_pong_stays_on_its_node() -> None:
     alice.session.receive_data(b"PONG :x\r\n")
     assert alice.session.ping_sent_at == 0.0  # at once, without the log
     assert net.replicas[0].take_outgoing() == []
+
+
+def test_a_damaged_or_unknown_entry_is_skipped_and_the_next_one_applied() -> None:
+    net = Cluster(2)
+    alice = net.client(0, "alice")
+    for raw in (b"not json", b'{"k":"later-version","n":1,"q":999}', b'{"k":"line"}'):
+        net.append(raw)
+    alice.send("JOIN #after")  # (the entries after the bad ones)
+    assert of(alice.received(), "JOIN")
+    for server in net.servers:
+        assert server.state.find_channel("#after") is not None
