@@ -15,7 +15,8 @@ give confusing test failures).
 
 Arguments after `--` go to every node's `socketchat serve`; `{node}` in them is replaced by the
 node's number (0, 1, ...). Each node gets `--data-dir DIR/node<i>` (DIR itself with one node),
-its own `--port` and `--web-port`, and with `--redis` the `--redis redis://127.0.0.1:P/0` option.
+its own `--port` and `--web-port`, and with `--redis` the `--redis redis://127.0.0.1:P/0` and
+`--node-id n<i>` options.
 With `--pg-admin URL` (a PostgreSQL server's maintenance database, e.g.
 postgresql://postgres@127.0.0.1:5432/postgres), a fresh database is created for this run, every
 node gets `--storage` pointing at it, and it is dropped at the end.
@@ -129,6 +130,8 @@ def start_cluster(args: argparse.Namespace, serve_args: Sequence[str]) -> Cluste
             cmd = [sys.executable, "-m", "socketchat", "serve", "--host", "127.0.0.1"]
             cmd += ["--port", str(port), "--web-port", str(web_port)]
             cmd += ["--data-dir", str(node_dir), *common]
+            if args.redis:
+                cmd += ["--node-id", f"n{i}"]
             cmd += [a.replace("{node}", str(i)) for a in serve_args]
             cluster.nodes.append(subprocess.Popen(cmd, preexec_fn=die_with_parent))
             cluster.node_ports.append(port)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support import free_port, wait_for_port
+from tests.support import free_port, require_tool, wait_for_port
 from tests.support.irc import IRCClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +112,29 @@ def test_a_node_that_dies_ends_the_cluster(tmp_path: Path) -> None:
         assert proc.stderr is not None
         assert "a node or Redis exited" in proc.stderr.read()
         assert not accepting(port)
+
+
+def test_three_nodes_on_one_redis_are_one_server_through_the_proxy(tmp_path: Path) -> None:
+    """The cluster (`serve --redis`): three clients land on three nodes, and still share one
+    channel and see each other, as irctest's clients will."""
+    require_tool("redis-server")
+    with wrapper(tmp_path, "--nodes", "3", "--redis") as (proc, port, _):
+        ports = node_ports(proc)
+        assert len(ports) == 3
+        for p in ports:
+            wait_for_port(p, timeout=30)
+        clients = [IRCClient(port).register(nick) for nick in ("ann", "ben", "cy")]
+        for c in clients:
+            c.send("JOIN #all")
+            c.expect("366")
+        ann, ben, cy = clients
+        ann.send("PRIVMSG #all :one server")
+        assert ben.expect("PRIVMSG").param(1) == "one server"
+        assert cy.expect("PRIVMSG").param(1) == "one server"
+        cy.send("WHOIS ann")
+        cy.expect("311")
+        for c in clients:
+            c.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not any(accepting(p) for p in ports)
