@@ -25,7 +25,15 @@ from typing import Any
 
 from bench import loadgen, report
 from bench.scenarios import SCALES, Scale, Scenario, build
-from bench.servers import REPO, Running, Server, ServerError, all_servers, raise_nofile
+from bench.servers import (
+    REPO,
+    ClusterRunning,
+    Running,
+    Server,
+    ServerError,
+    all_servers,
+    raise_nofile,
+)
 
 DEFAULT_SERVERS = ("socketchat", "ngircd", "inspircd", "miniircd")
 SERVER_CORE = 0
@@ -167,7 +175,12 @@ def run_one(sc: Scenario, server: Server, running: Running, progress: loadgen.Pr
     if running.web_port is not None:
         ws_uri = f"ws://127.0.0.1:{running.web_port}{server.ws_path}"
     target = loadgen.Target(
-        "127.0.0.1", running.port, ws_uri, cpu=running.cpu_seconds, alive=running.alive
+        "127.0.0.1",
+        running.port,
+        ws_uri,
+        cpu=running.cpu_seconds,
+        alive=running.alive,
+        ports=running.ports if isinstance(running, ClusterRunning) else (),
     )
     p = dict(sc.params)
     factory: Callable[[], Any]

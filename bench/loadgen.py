@@ -294,6 +294,11 @@ class Target:
     ws_uri: str | None = None  # ws://host:port/path for WebSocket clients
     cpu: Callable[[], float] = lambda: float("nan")  # server CPU seconds
     alive: Callable[[], bool] = lambda: True
+    # several nodes of one server (the cluster targets): client i connects to ports[i % n]
+    ports: tuple[int, ...] = ()
+
+    def port_for(self, index: int) -> int:
+        return self.ports[index % len(self.ports)] if self.ports else self.port
 
 
 @dataclass
@@ -391,7 +396,7 @@ async def connect_clients(
             if websocket:
                 await loop.create_connection(lambda: c, target.host, _ws_port(target))
             else:
-                await loop.create_connection(lambda: c, target.host, target.port)
+                await loop.create_connection(lambda: c, target.host, target.port_for(c.idx))
             await c.registered
             done += 1
             progress.detail = f"{done}/{n} registered"
@@ -730,7 +735,7 @@ async def run_connect(
             transport = None
             try:
                 transport, _ = await loop.create_connection(
-                    partial(Handshake, b"c%d" % seq, fut), target.host, target.port
+                    partial(Handshake, b"c%d" % seq, fut), target.host, target.port_for(seq)
                 )
                 await asyncio.wait_for(fut, handshake_timeout)
             except Exception as exc:

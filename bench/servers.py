@@ -533,12 +533,163 @@ class SocketchatRedis(Socketchat):
         )
 
 
+@dataclass
+class ClusterRunning(Running):
+    """N socketchat nodes (and their redis-server): `port`/`web_port` are node 0's, `ports`
+    every node's IRC port (the generator spreads its clients over them, client i to node
+    i mod N, without a proxy in between whose CPU would be measured too); CPU and RSS are the
+    sum over the nodes, Redis' CPU apart (`redis_cpu_seconds`)."""
+
+    nodes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    ports: tuple[int, ...] = ()
+    redis: subprocess.Popen[bytes] | None = None
+
+    def _pids(self) -> list[int]:
+        return [p.pid for p in self.nodes]
+
+    def alive(self) -> bool:
+        procs = [*self.nodes, *([self.redis] if self.redis else [])]
+        return all(p.poll() is None for p in procs)
+
+    def cpu_seconds(self) -> float:
+        return sum(_cpu_of(pid) for pid in self._pids())
+
+    def redis_cpu_seconds(self) -> float:
+        return _cpu_of(self.redis.pid) if self.redis is not None else 0.0
+
+    def rss_kib(self) -> int:
+        return sum(_rss_of(pid) for pid in self._pids())
+
+    def stop(self) -> None:
+        """The nodes first (SIGTERM, together), then Redis, each SIGKILLed after 5 s."""
+        for proc in self.nodes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.nodes:
+            _wait_or_kill(proc)
+        if self.redis is not None:
+            if self.redis.poll() is None:
+                self.redis.send_signal(signal.SIGTERM)
+            _wait_or_kill(self.redis)
+
+
+def _wait_or_kill(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _rss_of(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
+class SocketchatCluster(Socketchat):
+    """socketchat as a cluster (`serve --redis`, docs/cluster.md): `nodes` nodes on one
+    redis-server started for the run, the generator's clients spread over them
+    (`socketchat-cluster3`: total throughput of three nodes, CPU summed over them)."""
+
+    def __init__(self, nodes: int, ws_path: str = "/ws") -> None:
+        super().__init__(ws_path)
+        self.nodes = nodes
+        self.name = f"socketchat-cluster{nodes}"
+        self.label = self.name
+        self.websocket = False  # the WebSocket scenarios measure one node's framing: not here
+        self.notes = [
+            f"{nodes} node(s) of `socketchat serve --redis` on one redis-server (no persistence),"
+            " [limits] enabled = false, clients spread over the nodes (client i to node i mod"
+            f" {nodes}); not pinned to a core; CPU and RSS summed over the nodes."
+        ]
+
+    def missing(self) -> str | None:
+        why = super().missing()
+        if why:
+            return why
+        if shutil.which("redis-server") is None:
+            return "redis-server is not installed (scripts/setup.sh --test)"
+        binary = self.binary()
+        assert binary is not None
+        out = subprocess.run(
+            [binary, "serve", "--help"], capture_output=True, text=True, check=False
+        )
+        if "--redis" not in out.stdout:
+            return "this socketchat has no `serve --redis` (the cluster) yet"
+        return None
+
+    def start(
+        self,
+        workdir: Path,
+        core: int | None,
+        timeout: float = 30.0,
+        nofile: int | None = None,
+    ) -> Running:
+        workdir.mkdir(parents=True, exist_ok=True)
+        log = workdir / "server.log"
+        redis_port = free_port()
+        redis_cmd = ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1"]
+        redis_cmd += ["--save", "", "--appendonly", "no", "--dir", str(workdir)]
+        limit = raise_nofile if nofile is None else partial(set_nofile, nofile)
+        with log.open("wb") as out:
+            redis = subprocess.Popen(
+                redis_cmd, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + timeout
+            while not port_open(redis_port):
+                if redis.poll() is not None or time.monotonic() > deadline:
+                    raise ServerError(f"redis-server did not start (exit {redis.poll()})")
+                time.sleep(0.05)
+            nodes, ports = [], []
+            for i in range(self.nodes):
+                port = free_port()
+                node_dir = workdir / f"node{i}"
+                node_dir.mkdir(exist_ok=True)
+                cmd = self.command(port, None, node_dir)
+                cmd += ["--redis", f"redis://127.0.0.1:{redis_port}/0", "--node-id", f"n{i}"]
+                node = subprocess.Popen(
+                    cmd, cwd=node_dir, stdin=subprocess.DEVNULL, stdout=out,
+                    stderr=subprocess.STDOUT, preexec_fn=limit, start_new_session=True,
+                )  # fmt: skip
+                nodes.append(node)
+                ports.append(port)
+        running = ClusterRunning(
+            self.name, nodes[0], ports[0], None, workdir, log,
+            nodes=nodes, ports=tuple(ports), redis=redis,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while not all(port_open(p) for p in ports):
+            if not running.alive() or time.monotonic() > deadline:
+                running.stop()
+                raise ServerError(f"{self.name} did not start:\n" + running.log_tail())
+            time.sleep(0.05)
+        return running
+
+
 def all_servers(ws_path: str = "/ws") -> dict[str, Server]:
+    """Every server the benchmark knows; `bench/cli.py: DEFAULT_SERVERS` are run by default
+    (`socketchat-cluster3` only when asked for: `--servers socketchat,socketchat-cluster3`)."""
     servers: list[Server] = [
         Socketchat(ws_path),
         SocketchatRedis(ws_path),
         Ngircd(),
         Inspircd(),
         Miniircd(),
+        SocketchatCluster(3, ws_path),
     ]
     return {s.name: s for s in servers}
