@@ -53,7 +53,10 @@ def _version(path: str) -> int:
 class PostgresServer:
     """One running PostgreSQL cluster; `database()` makes a fresh database and returns its URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """`durable`: fsync and synchronous commits as in production (the benchmark); off by
+        default, for tests whose data is thrown away."""
+        self.durable = durable
         self.bin = postgres_bin()
         self.root = Path(tempfile.mkdtemp(prefix="socketchat-pg-"))
         self.data = self.root / "data"
@@ -93,9 +96,11 @@ class PostgresServer:
         server = self._command(
             str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port),
             "-k", str(self.root), "-c", "listen_addresses=127.0.0.1",
-            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
             "-c", "max_connections=200", "-c", "shared_buffers=32MB",
         )  # fmt: skip
+        if not self.durable:
+            server += ["-c", "fsync=off", "-c", "synchronous_commit=off"]
+            server += ["-c", "full_page_writes=off"]
         self.proc = subprocess.Popen(
             server,
             stdout=subprocess.DEVNULL,
