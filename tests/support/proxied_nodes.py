@@ -133,7 +133,8 @@ def start_cluster(args: argparse.Namespace, serve_args: Sequence[str]) -> Cluste
             if args.redis:
                 cmd += ["--node-id", f"n{i}"]
             cmd += [a.replace("{node}", str(i)) for a in serve_args]
-            cluster.nodes.append(subprocess.Popen(cmd, preexec_fn=die_with_parent))
+            node = subprocess.Popen(cmd, preexec_fn=die_with_parent, env=_node_env())
+            cluster.nodes.append(node)
             cluster.node_ports.append(port)
             if web_port:
                 cluster.node_web_ports.append(web_port)
@@ -197,8 +198,33 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+PRELOAD_KEPT = "PROXIED_NODES_LD_PRELOAD"
+
+
+def _leave_faketime(argv: Sequence[str]) -> None:
+    """Under libfaketime (irctest runs the servers of its faked-clock tests with `faketime -f
+    '+1y x30' CMD`), run this wrapper itself in real time: its readiness timeout would pass 30
+    times too fast, and redis-server does not start under libfaketime at all. The library is
+    given back to the nodes (`_node_env`), whose clocks are the ones the tests mean."""
+    preload = os.environ.get("LD_PRELOAD", "")
+    if "faketime" not in preload:
+        return
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    env[PRELOAD_KEPT] = preload
+    os.execve(sys.executable, [sys.executable, "-m", "tests.support.proxied_nodes", *argv], env)
+
+
+def _node_env() -> dict[str, str]:
+    env = dict(os.environ)
+    preload = env.pop(PRELOAD_KEPT, "")
+    if preload:
+        env["LD_PRELOAD"] = preload
+    return env
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     tokens = list(sys.argv[1:] if argv is None else argv)
+    _leave_faketime(tokens)
     serve_args: list[str] = []
     if "--" in tokens:
         at = tokens.index("--")

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,18 @@ def node_ports(proc: subprocess.Popen[str]) -> list[int]:
         if "serve" in argv:
             ports.append(int(argv[argv.index("--port") + 1]))
     return ports
+
+
+def children_of(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+def preload(pid: int) -> str:
+    """The LD_PRELOAD a process runs with ("" when none)."""
+    for item in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+        if item.startswith(b"LD_PRELOAD="):
+            return item.split(b"=", 1)[1].decode()
+    return ""
 
 
 def test_one_node_behind_the_proxy_is_a_whole_server_and_sigterm_stops_it(tmp_path: Path) -> None:
@@ -138,3 +151,31 @@ def test_three_nodes_on_one_redis_are_one_server_through_the_proxy(tmp_path: Pat
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
         assert not any(accepting(p) for p in ports)
+
+
+def test_under_faketime_the_nodes_get_the_faked_clock_and_the_wrapper_keeps_real_time(
+    tmp_path: Path,
+) -> None:
+    """irctest runs its faked-clock tests as `faketime -f '+1y x30' CMD`: the node's clock is
+    a year ahead, while the wrapper's own timeouts (and Redis) stay in real time."""
+    faketime = require_tool("faketime")
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}:{ROOT}", PYTHONUNBUFFERED="1")
+    cmd = [faketime, "-f", "+1y x30", sys.executable, "-m", "tests.support.proxied_nodes"]
+    cmd += ["--nodes", "1", "--port", str(port), "--data-dir", str(tmp_path)]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60)
+        c = IRCClient(port).register("clock")
+        c.send("TIME")
+        reply = c.expect("391").params[-1]
+        c.close()
+        assert str(time.gmtime().tm_year + 1) in reply
+        # faketime forks: its child is the wrapper, whose child is the node
+        [wrapper_pid] = [int(p) for p in children_of(proc.pid)]
+        assert "faketime" not in preload(wrapper_pid)  # the wrapper: real time
+        nodes = children_of(wrapper_pid)
+        assert nodes and all("faketime" in preload(int(pid)) for pid in nodes)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
