@@ -22,7 +22,7 @@ python3 -c 'import tkinter' >/dev/null 2>&1 || need_pkg python3-tk
 if [ "$want_test" = 1 ]; then
     for p in xvfb xdotool x11-utils imagemagick tmux chromium chromium-driver \
              ngircd inspircd irssi weechat-headless redis-server nodejs mount faketime nginx systemd \
-             postgresql; do
+             postgresql gettext; do
         need_pkg "$p"
     done
 fi
