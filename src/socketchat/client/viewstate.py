@@ -321,8 +321,8 @@ class ViewState:
         tab = self.tabs.get(self.shown)
         if tab is None or tab.kind == "status":
             return ()
-        if tab.kind == "query":
-            return (Member(tab.name), Member(self.nick))
+        if tab.kind == "query":  # the peer greyed while MONITOR says offline
+            return (Member(tab.name, away=tab.online is False), Member(self.nick))
         return tab.members
 
     def topic_line(self) -> str:

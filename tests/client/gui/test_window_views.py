@@ -200,3 +200,37 @@ def test_typing_reply_reaction_multiline_and_the_channel_list(windows: OpenGui) 
             alice.until(lambda: alice.window.shown == "#فارسی")
         finally:
             bob.close()
+
+
+def test_a_lines_menu_replies_reacts_and_takes_back(windows: OpenGui) -> None:
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob = IRCClient(server.port).register("bob", "message-tags")
+        try:
+            bob.send("JOIN #lobby")
+            bob.expect("366")
+            alice = windows("alice", server.host, server.port)
+            alice.joined("#lobby", nick="bob")
+            bob.send("PRIVMSG #lobby :سلام، lunch at 12?")
+            alice.wait_text("lunch at 12")
+            tab = alice.window.tabs["#lobby"]
+            index = tab.text.search("lunch", "1.0")
+            line = alice.window.log.line_at("#lobby", int(index.split(".")[0]))
+            assert line is not None and line.nick == "bob" and line.msgid
+            menu = alice.window.line_menu(line)
+            labels = [str(menu.entrycget(i, "label")) for i in range(menu.index("end") + 1)]
+            menu.invoke(labels.index("React ♥"))
+            react = bob.expect("TAGMSG", lambda m: m.tags.get("+draft/react") == "♥")
+            assert react.tags["+draft/reply"] == line.msgid
+            alice.wait_text("♥ 1•")  # ours, marked
+            menu.invoke(labels.index("Reply"))
+            assert alice.window.entry.get() == f"/reply {line.msgid} "
+            alice.window.entry.insert("end", "yes!")
+            alice.window.entry.event_generate("<Return>")
+            answer = bob.expect("PRIVMSG", lambda m: m.param(1) == "yes!")
+            assert answer.tags["+draft/reply"] == line.msgid
+            alice.wait_text("↪ bob:")
+            assert "Take back" not in labels  # not ours
+        finally:
+            bob.close()

@@ -82,6 +82,7 @@ class ChatLog:
         on_click: Callable[[], None],
         marker_for: MarkerFor = lambda _name, _lines: None,
         as_drawn: AsDrawn = lambda line: (line, ()),
+        on_menu: Callable[[ChatLine, int, int], None] = lambda _line, _x, _y: None,
     ) -> None:
         self.root = root
         self.notebook = notebook
@@ -90,6 +91,7 @@ class ChatLog:
         self.on_click = on_click
         self.marker_for = marker_for
         self.as_drawn = as_drawn
+        self.on_menu = on_menu
         self.tabs: dict[str, LogTab] = {}
         self.closed = False
         self._pending: dict[LogTab, list[ChatLine]] = {}  # lines not yet drawn, per tab
@@ -120,6 +122,7 @@ class ChatLog:
         text.tag_bind("link", "<Enter>", lambda _e: text.configure(cursor="hand2"))
         text.tag_bind("link", "<Leave>", lambda _e: text.configure(cursor="xterm"))
         text.tag_bind("run", "<Button-1>", lambda _e: self.toggle_runs(tab.name))
+        text.bind("<Button-3>", lambda e: self._menu(tab, e), add=True)
         text.tag_bind("run", "<Enter>", lambda _e: text.configure(cursor="hand2"))
         text.tag_bind("run", "<Leave>", lambda _e: text.configure(cursor="xterm"))
 
@@ -382,6 +385,25 @@ class ChatLog:
             if tag.startswith("url:"):
                 webbrowser.open(tag[4:])
                 return
+
+    def line_at(self, buffer: str, row: int) -> ChatLine | None:
+        """The chat line drawn on Text line `row` (1-based) of `buffer`, if any."""
+        tab = self.tabs.get(buffer)
+        if tab is None:
+            return None
+        at = 0
+        for line, count in zip(tab.drawn, tab.rows, strict=False):
+            at += count
+            if count and row <= at:
+                return None if line is MARKER else line
+        return None
+
+    def _menu(self, tab: LogTab, event: tk.Event[tk.Misc]) -> None:
+        """A right-click on a line: the window offers what can be done with it."""
+        row = int(str(tab.text.index(f"@{event.x},{event.y}")).split(".")[0])
+        line = self.line_at(tab.name, row)
+        if line is not None:
+            self.on_menu(line, event.x_root, event.y_root)
 
     def _resized(self, tab: LogTab) -> None:
         """The chat got wider or narrower: wrap its lines anew (once the resizing settles)."""

@@ -76,6 +76,8 @@ def _now() -> datetime:
     return datetime.now().astimezone()
 
 
+REACTIONS = ("👍", "♥", "✔", "😂")  # offered on a line's menu (any emoji: /react)
+
 POLL_MS = 25  # how often the event queue is looked at
 POLL_BUDGET = 0.02  # seconds of drawing per turn of the Tk loop, at most (about)
 EVENTS_PER_SLICE = 50
@@ -179,6 +181,7 @@ class ChatWindow:
             self._refocus,
             self.view.marker,
             self._as_drawn,
+            self._line_menu,
         )
 
         self.users = UserList(self.panes, self.theme, self._open_query)
@@ -520,6 +523,45 @@ class ChatWindow:
         self.status_dot.configure(
             background=palette.status_bg, foreground=palette.state_color(self._state())
         )
+
+    def line_menu(self, line: ChatLine) -> tk.Menu:
+        """What can be done with a line: reply (the entry starts the /reply), react, copy."""
+        menu = tk.Menu(self.root, tearoff=False)
+        if line.msgid and line.kind in ("message", "action", "notice") and not line.redacted:
+            msgid = line.msgid
+
+            def reply() -> None:
+                self.input.entry.delete(0, "end")
+                self.input.entry.insert(0, f"/reply {msgid} ")
+                self._refocus()
+
+            menu.add_command(label=rtl.display_text(_("Reply")), command=reply)
+            for emoji in REACTIONS:
+                menu.add_command(
+                    label=rtl.display_text(_("React {emoji}").format(emoji=emoji)),
+                    command=lambda e=emoji: self.client.send_input(  # type: ignore[misc]
+                        f"/react {msgid} {e}", self.view.shown
+                    ),
+                )
+            if line.self_msg:
+                menu.add_command(
+                    label=rtl.display_text(_("Take back")),
+                    command=lambda: self.client.send_input(f"/redact {msgid}", self.view.shown),
+                )
+
+        def copy() -> None:
+            self.root.clipboard_clear()
+            self.root.clipboard_append(line.text)
+
+        menu.add_command(label=rtl.display_text(_("Copy the text")), command=copy)
+        return menu
+
+    def _line_menu(self, line: ChatLine, x: int, y: int) -> None:
+        menu = self.line_menu(line)
+        try:
+            menu.tk_popup(x, y)
+        finally:
+            menu.grab_release()
 
     def _as_drawn(self, line: ChatLine) -> tuple[ChatLine, tuple[Reaction, ...]]:
         shown = self.view.line_as_shown(line)
