@@ -120,7 +120,9 @@ class PushSender:
         )
         self._jobs: asyncio.Queue[PushJob] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
-        self._tls = ssl.create_default_context()
+        # made at the first https push: loading the system's CA certificates takes tens of
+        # milliseconds, which start-up (before the signal handlers are in place) should not
+        self._tls: ssl.SSLContext | None = None
 
     def start(self) -> None:
         settings = self.server.config.webpush
@@ -184,6 +186,8 @@ class PushSender:
         port = url.port or (443 if https else 80)
         body, authorization = await loop.run_in_executor(None, self._prepare, job)
         address = await self._address(host, port)
+        if https and self._tls is None:
+            self._tls = ssl.create_default_context()
         reader, writer = await asyncio.open_connection(
             address,
             port,
