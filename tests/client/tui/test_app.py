@@ -635,3 +635,36 @@ async def test_topic_modes_and_members_are_fresh_after_a_reconnect(
         if irc_server.kind == "socketchat":  # +nt on a new channel (ngircd sets none)
             await until(pilot, lambda: "[+nt]" in str(topic.render()))  # MODE asked again
         await until(pilot, lambda: "1 here" in members_text(app) and "alice" in members_text(app))
+
+
+def test_ctrl_j_in_a_real_terminal_makes_one_multiline_message(tmp_path: Path) -> None:
+    """In tmux: Ctrl+J puts a line break in the message (terminals send Shift+Enter and
+    Alt+Enter as a plain Enter, unless they speak the kitty keyboard protocol); Enter sends the
+    lines as one draft/multiline batch."""
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob = IRCClient(server.port).register("bob", "message-tags draft/multiline batch")
+        bob.send("JOIN #lobby")
+        bob.expect("366")
+        command = (
+            f"env LANG=C.UTF-8 SOCKETCHAT_CONFIG={tmp_path}/c.json {sys.executable} -m socketchat"
+            f" chat --host 127.0.0.1 --port {server.port} --nick tmuxml"
+        )
+        tm, stop = tmux_session(command)
+        try:
+            bob.expect("JOIN", lambda m: m.nick == "tmuxml", timeout=20)
+            wait_for(lambda: ready(tm("capture-pane", "-p", "-t", "c"), "tmuxml"), timeout=10)
+            tm("send-keys", "-t", "c", "-l", "first")
+            tm("send-keys", "-t", "c", "C-j")
+            tm("send-keys", "-t", "c", "-l", "second")
+            tm("send-keys", "-t", "c", "C-j")
+            tm("send-keys", "-t", "c", "-l", "سوم")
+            wait_for(lambda: "first⏎second⏎" in tm("capture-pane", "-p", "-t", "c"), timeout=10)
+            tm("send-keys", "-t", "c", "Enter")
+            bob.expect("BATCH", lambda m: m.nick == "tmuxml" and m.param(1) == "draft/multiline")
+            said = [bob.expect("PRIVMSG", lambda m: m.nick == "tmuxml").param(1) for _ in range(3)]
+            assert said == ["first", "second", "سوم"]
+        finally:
+            stop()
+            bob.close()

@@ -5,8 +5,10 @@ status line. Everything protocol-related happens in the core; this module only d
 and forwards what the user types. Keys: Enter sends, Tab completes a nick, Ctrl+N / Ctrl+P (or
 Alt+Right / Alt+Left) switch tabs, Ctrl+W closes a tab, Ctrl+Q quits (like /exit), PageUp /
 PageDown scroll the log, Ctrl+O shows folded join/part/quit runs one by one (and folds them
-again). PageUp (or the mouse wheel) at the top of the log fetches older history from the server
-(where it keeps history), which appears above without moving what is shown.
+again), Ctrl+J puts a line break in the message (Shift+Enter and Alt+Enter too, in terminals that
+report them apart from Enter), and a pasted block keeps its lines: one multi-line message.
+PageUp (or the mouse wheel) at the top of the log fetches older history from the server (where
+it keeps history), which appears above without moving what is shown.
 
 A refused nick (taken, or not allowed by the server) asks again with the server's reason
 (`ClientConfig.ask_nick`). Runs of joins, parts and quits are folded into one line and the first
