@@ -128,8 +128,9 @@ class Sequencer(Protocol):
         """A local connection was accepted (before any of its lines)."""
         ...
 
-    def submit(self, session: Session, msg: Message) -> None:
-        """A local session's line, after framing and flood control: append it to the log."""
+    def submit(self, session: Session, msg: Message | FramingError | ParseError) -> None:
+        """A local session's line, after framing and flood control: append it to the log (a
+        line that could not be framed or parsed too: its error reply keeps its place)."""
         ...
 
     def request_close(self, session: Session, reason: str, quit_message: str | None) -> None:

@@ -299,14 +299,7 @@ class Session:
     def _process(self, item: Message | FramingError | ParseError) -> None:
         self.processing = True
         server = self.server
-        if isinstance(item, Message):
-            sequencer = server.sequencer
-            if sequencer is not None and not sequencer.applying:
-                sequencer.submit(self, item)  # a cluster node: dispatched when it comes back
-                cost = 1
-            else:
-                cost = server.dispatcher.dispatch(server, self, item)
-        else:
+        if not isinstance(item, Message):
             self.bad_input += 1
             admitted, left_out = self.server.bad_input_log.admit(
                 self.server.monotonic(), self.bad_input - 1
@@ -323,6 +316,15 @@ class Session:
                     if self.bad_input == BAD_INPUT_LOG_LIMIT
                     else "",
                 )
+        sequencer = server.sequencer
+        if sequencer is not None and not sequencer.applying:
+            # a cluster node: run when it comes back from the log (a bad line too, so that
+            # its error reply keeps its place among the replies to the lines before it)
+            sequencer.submit(self, item)
+            cost = 1
+        elif isinstance(item, Message):
+            cost = server.dispatcher.dispatch(server, self, item)
+        else:
             cost = server.dispatcher.reject(server, self, item)
         self.processing = False
         if cost and self._flood_control():

@@ -239,3 +239,18 @@ def test_a_damaged_or_unknown_entry_is_skipped_and_the_next_one_applied() -> Non
     assert of(alice.received(), "JOIN")
     for server in net.servers:
         assert server.state.find_channel("#after") is not None
+
+
+def test_a_bad_line_is_answered_in_its_place_after_the_lines_before_it() -> None:
+    net = Cluster(2)
+    alice = net.client(0, "alice", "echo-message")
+    alice.send("JOIN #c")
+    alice.received()
+    too_long = "PRIVMSG #c :" + "x" * 600
+    alice.session.receive_data(f"PRIVMSG #c :first\r\n{too_long}\r\n".encode())
+    alice.session.receive_data(b"\xff\xfe bad utf-8\r\nPRIVMSG #c :last\r\n")
+    assert alice.received() == []  # nothing answered before the log
+    net.pump()
+    got = [(m.command, m.params[-1]) for m in alice.received()]
+    assert [c for c, _ in got] == ["PRIVMSG", "417", "FAIL", "PRIVMSG"]
+    assert got[0][1] == "first" and got[-1][1] == "last"

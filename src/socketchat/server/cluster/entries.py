@@ -11,7 +11,8 @@ Kinds (`k`):
 - ``conn``: node `n` accepted session `s` from `ip`:`port` (`host` as shown, `sec` TLS,
   `via` tcp/tls/ws/..., `fp` a client certificate's fingerprint).
 - ``line``: session `s` sent one parsed line (after framing and flood control, on its node):
-  `c` the command, `p` the parameters, `x` the source, `t` the tags.
+  `c` the command, `p` the parameters, `x` the source, `t` the tags; or `bad`, why the line
+  could not be framed or parsed (it is answered in its place).
 - ``close``: session `s` ended for a reason its node saw (the peer left, ping or registration
   timeout, SendQ, Excess Flood): `r` the reason, `m` the QUIT message when it differs.
 - ``res``: the outcome of session `s`'s blocking work (a password check): `v` the value,
@@ -28,7 +29,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from socketchat.irc.message import Message
+from socketchat.irc.framing import FramingError
+from socketchat.irc.message import Message, ParseError
 
 KINDS = frozenset({"up", "conn", "line", "close", "res", "gone"})
 
@@ -50,9 +52,14 @@ class Entry:
     def sid(self) -> int:
         return int(self.data.get("s", 0))
 
-    def message(self) -> Message:
-        """The line of a ``line`` entry."""
+    def message(self) -> Message | FramingError | ParseError:
+        """The line of a ``line`` entry (or why it could not be read, `bad`)."""
         d = self.data
+        bad = d.get("bad")
+        if bad is not None:
+            if "parse" in bad:
+                return ParseError(str(bad["parse"]))
+            return FramingError(str(bad["kind"]), str(bad["detail"]), str(bad["command"]))
         params = tuple(str(p) for p in d.get("p", ()))
         return Message(str(d["c"]), params, d.get("x"), d.get("t", {}))
 
@@ -70,6 +77,13 @@ def line_fields(msg: Message) -> dict[str, Any]:
     if msg.tags:
         fields["t"] = dict(msg.tags)
     return fields
+
+
+def bad_fields(error: FramingError | ParseError) -> dict[str, Any]:
+    """The fields of a ``line`` entry for a line that could not be framed or parsed."""
+    if isinstance(error, FramingError):
+        return {"bad": {"kind": error.kind, "detail": error.detail, "command": error.command}}
+    return {"bad": {"parse": str(error)}}
 
 
 def decode(raw: bytes | str) -> Entry:

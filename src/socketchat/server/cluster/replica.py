@@ -43,10 +43,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from socketchat.irc.message import Message
+from socketchat.irc.framing import FramingError
+from socketchat.irc.message import Message, ParseError
 from socketchat.server.cluster.entries import (
     Entry,
     EntryError,
+    bad_fields,
     decode,
     encode,
     entry_time,
@@ -87,7 +89,7 @@ class _Waiting:
 
     session: Session
     done: Callable[[Any], None]
-    queue: deque[Message] = field(default_factory=deque)
+    queue: deque[Message | FramingError | ParseError] = field(default_factory=deque)
 
 
 class Replica:
@@ -151,8 +153,11 @@ class Replica:
         self.owner[session.id] = self.node
         self._enqueue("conn", {}, session)
 
-    def submit(self, session: Session, msg: Message) -> None:
+    def submit(self, session: Session, msg: Message | FramingError | ParseError) -> None:
         if self.detached or session.id in self._closing:
+            return
+        if not isinstance(msg, Message):
+            self._enqueue("line", {"s": session.id, **bad_fields(msg)})
             return
         if msg.command in LOCAL_COMMANDS and not msg.tags:
             with self._local():  # (it answers nothing and changes only this connection)
@@ -354,9 +359,12 @@ class Replica:
             return
         self._dispatch(s, msg)
 
-    def _dispatch(self, s: Session, msg: Message) -> None:
+    def _dispatch(self, s: Session, msg: Message | FramingError | ParseError) -> None:
         server = self._server()
-        server.dispatcher.dispatch(server, s, msg)
+        if isinstance(msg, Message):
+            server.dispatcher.dispatch(server, s, msg)
+        else:
+            server.dispatcher.reject(server, s, msg)
 
     def _apply_close(self, entry: Entry) -> None:
         s = self.sessions.get(entry.sid)
