@@ -205,6 +205,8 @@ def test_lang_and_theme_are_the_views_own_commands() -> None:
     assert (local_command("/theme") or LocalCommand()).error
     assert local_command("/language") is not None
     assert local_command("/join #lang") is None and local_command("hello /lang") is None
+    assert "/theme dark|light" in (local_command("/help") or LocalCommand()).note
+    assert local_command("/help join") is None
 
 
 def test_the_status_text_in_both_languages() -> None:

@@ -382,11 +382,16 @@ class LocalCommand:
     language: str | None = None
     theme: str | None = None
     error: str = ""  # what to tell the user instead (a usage line)
+    note: str = ""  # a line for the user, the typed line going on to the core (/help)
 
 
 def local_command(text: str) -> LocalCommand | None:
     """``/lang fa``, ``/theme light``: what to change; None for anything else."""
     words = text.strip().split()
+    if words and words[0].lower() == "/help" and len(words) == 1:
+        return LocalCommand(
+            note=_("This window: /lang en|fa (the language), /theme dark|light (the colours)")
+        )
     if not words or words[0].lower() not in ("/lang", "/language", "/theme"):
         return None
     name, args = words[0].lower(), words[1:]

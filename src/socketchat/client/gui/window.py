@@ -489,6 +489,10 @@ class ChatWindow:
         command = local_command(text)
         if command is None:
             return False
+        if command.note:  # and on to the core
+            self.log.add_line(ChatLine(self.view.shown, _now(), "", command.note, "info"))
+            self.log.flush()
+            return False
         if command.error:
             self.log.add_line(ChatLine(self.view.shown, _now(), "", command.error, "error"))
             self.log.flush()

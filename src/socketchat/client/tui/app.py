@@ -823,6 +823,9 @@ class ChatApp(App[int]):
         command = local_command(text)
         if command is None:
             return False
+        if command.note:  # and on to the core
+            self._note(command.note)
+            return False
         if command.error:
             self._note(command.error)
         elif command.language is not None:
