@@ -184,3 +184,55 @@ def test_a_slow_search_is_stopped_and_leaves_the_transaction_alone(url: str) -> 
         assert [m.msgid for m in db.before("#a", None, 10)] == ["m1", "m2"]
     finally:
         db.close()
+
+
+def test_checkpoint_gives_the_planner_statistics_so_history_reads_use_the_index(
+    url: str,
+) -> None:
+    """A table that grew since the last ANALYZE is analyzed by `checkpoint` (off the loop),
+    and LATEST is then an index scan, not a sort of the whole channel."""
+    db = PostgresBackend(url)
+    try:
+        for n in range(2000):
+            db.append(msg("#big", n))
+        db.commit()
+
+        def reltuples() -> float:
+            with psycopg.connect(url) as conn:
+                row = conn.execute(
+                    "SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass"
+                ).fetchone()
+            assert row is not None
+            return float(row[0])
+
+        assert reltuples() == -1  # never analyzed: the planner guesses
+        db.checkpoint()
+        assert reltuples() >= 2000
+        plan = db.db.execute(
+            "EXPLAIN SELECT * FROM messages WHERE key = '#big'"
+            " ORDER BY time_ms DESC, seq DESC LIMIT 50"
+        ).fetchall()
+        assert "Index Scan Backward using messages_key_time" in plan[1][0]
+        db.checkpoint()  # nothing new since: no second ANALYZE
+        db.commit()
+    finally:
+        db.close()
+    db.checkpoint()  # after close: nothing, no error
+
+
+def test_a_search_leaves_the_sessions_settings_as_they_were(url: str) -> None:
+    """A text search plans with index and sequential scans off (the GIN index, then the
+    newest matches) under a statement_timeout: all three are back for what follows, in the
+    same open transaction."""
+    db = PostgresBackend(url)
+    try:
+        db.append(msg("#a", 1))
+        assert [m.text for m in db.search({"#a": ()}, "", SearchQuery("t1"))] == ["t1"]
+        settings = [
+            db.db.execute(f"SHOW {name}").fetchone()
+            for name in ("enable_indexscan", "enable_seqscan", "statement_timeout")
+        ]
+        assert settings == [("on",), ("on",), ("0",)]
+        db.commit()
+    finally:
+        db.close()
