@@ -114,7 +114,8 @@ class Worker:
     def notifications(self, count: int) -> list[dict[str, Any]]:
         """The notifications shown (waits for `count`)."""
         script = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
-            .map((n) => ({ title: n.title, body: n.body, dir: n.dir, tag: n.tag, data: n.data }))"""
+            .map((n) => ({ title: n.title, body: n.body, dir: n.dir, tag: n.tag, data: n.data,
+                          renotify: n.renotify }))"""
         deadline = time.monotonic() + 10
         while True:
             shown: list[dict[str, Any]] = self.chat.page.evaluate(script)
@@ -237,6 +238,15 @@ def test_in_page_notification_while_hidden_and_reading_marks_read(pages: Pages) 
         bob.send("PRIVMSG #lobby :not about anyone")
         alice.page.wait_for_timeout(300)
         assert len(worker.notifications(1)) == 1
+        # the server's push of that same message (unread, later) replaces it without a new alert
+        msgid = shown["data"]["msgid"]
+        assert msgid
+        worker.deliver(f"@msgid={msgid} :bob!b@h PRIVMSG #lobby :alice: بیا اینجا")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and worker.notifications(1)[0]["renotify"]:
+            alice.page.wait_for_timeout(50)
+        [replaced] = worker.notifications(1)
+        assert replaced["renotify"] is False and replaced["body"] == "bob: alice: بیا اینجا"
         # shown again: the notifications of the open conversation are closed
         set_visibility(alice, "visible")
         deadline = time.monotonic() + 10

@@ -205,7 +205,7 @@ export class Notifications {
     if (!this.enabled || !line.highlight || document.visibilityState === "visible") return;
     if (!["message", "action"].includes(line.kind)) return;
     const { title, body } = notificationText(buf.name, line, buf.kind === "channel");
-    const options = { body, dir: "auto", tag: TAG_PREFIX + buf.name.toLowerCase(), renotify: true, icon: "/favicon.svg", data: { buffer: buf.name } };
+    const options = { body, dir: "auto", tag: TAG_PREFIX + buf.name.toLowerCase(), renotify: true, icon: "/favicon.svg", data: { buffer: buf.name, msgid: line.msgid || null } };
     if (this.registration) {
       this.registration.showNotification(title, options).catch(() => {});
     } else {

@@ -93,11 +93,19 @@ function notificationFor(line) {
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
+// A push for a message the open page already notified about (it was hidden when the line came;
+// the server pushes it later, since nobody read it) replaces that notification silently: one
+// message, one alert. A browser wants every push to show a notification, so it is shown anyway.
 self.addEventListener("push", (event) => {
   const line = event.data ? event.data.text() : "";
   const shown = notificationFor(line);
   if (!shown) return;
-  event.waitUntil(self.registration.showNotification(shown.title, shown.options));
+  event.waitUntil((async () => {
+    const msgid = shown.options.data.msgid;
+    const before = await self.registration.getNotifications({ tag: shown.options.tag });
+    if (msgid && before.some((n) => n.data && n.data.msgid === msgid)) shown.options.renotify = false;
+    await self.registration.showNotification(shown.title, shown.options);
+  })());
 });
 
 // A click: focus a chat page that is open (and tell it which conversation), else open one.
