@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import stat
 import time
 from pathlib import Path
@@ -14,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from socketchat.irc.message import parse_message
-from socketchat.server.config import WebPushSettings
+from socketchat.server.compose import build_server
+from socketchat.server.config import ServerConfig, WebPushSettings
 from socketchat.server.core import Server
 from socketchat.server.net import runner as runner_module
 from socketchat.server.net.webpush import VAPID_KEY_FILE, PushRefused, PushSender, VapidKeys
@@ -24,6 +26,7 @@ from tests.support import free_port, wait_for
 from tests.support.irc import IRCClient
 from tests.support.pushendpoint import BrowserSubscription, push_endpoint, vapid_claims
 from tests.support.server import RunningServer, running_server
+from tests.support.tls import cert_in
 from tests.web.test_metrics import scrape
 
 PASSWORD = "correct-horse-battery"
@@ -151,9 +154,6 @@ async def test_internal_addresses_are_refused_unless_allowed(tmp_path: Path, hos
         browser = BrowserSubscription()
         url = f"http://{host}:{endpoint.port}/x"
         job = PushJob("alice", url, browser.p256dh, browser.auth, b"PING webpush")
-        from socketchat.server.compose import build_server
-        from socketchat.server.config import ServerConfig
-
         strict = build_server(ServerConfig())
         with pytest.raises(PushRefused):
             await PushSender(strict, keys).send(job)
@@ -162,3 +162,23 @@ async def test_internal_addresses_are_refused_unless_allowed(tmp_path: Path, hos
         assert await PushSender(allowed, keys).send(job) == 201
         assert browser.decrypt(endpoint.wait(1)[0].body) == b"PING webpush"
         await asyncio.sleep(0)
+
+
+async def test_https_endpoints_are_verified(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An https push service must show a certificate the system trusts for its name: one
+    signed by nobody is refused (nothing sent); trusted (here: made the system's CA file), the
+    push goes over TLS."""
+    cert, key = cert_in(tmp_path, alt_names="IP:127.0.0.1,DNS:localhost")
+    with push_endpoint(tls=(cert, key)) as endpoint:
+        keys = VapidKeys.load(str(tmp_path))
+        browser = BrowserSubscription()
+        job = PushJob("alice", endpoint.url("/tls"), browser.p256dh, browser.auth, b"PING webpush")
+        server = build_server(ServerConfig(webpush=WebPushSettings(allowed_hosts=("127.0.0.1",))))
+        with pytest.raises(ssl.SSLCertVerificationError):
+            await PushSender(server, keys).send(job)
+        assert endpoint.received == []
+        monkeypatch.setenv("SSL_CERT_FILE", cert)  # read when the sender makes its context
+        assert await PushSender(server, keys).send(job) == 201
+        assert browser.decrypt(endpoint.wait(1)[0].body) == b"PING webpush"

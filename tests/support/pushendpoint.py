@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,6 +79,7 @@ class Received:
 @dataclass
 class PushEndpoint:
     port: int = 0
+    scheme: str = "http"
     received: list[Received] = field(default_factory=list)
     status: dict[str, int] = field(default_factory=dict)  # path -> answer (default 201)
     hang: set[str] = field(default_factory=set)  # paths that never answer
@@ -85,7 +87,7 @@ class PushEndpoint:
     release: threading.Event = field(default_factory=threading.Event)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def wait(self, count: int, timeout: float = 10.0) -> list[Received]:
         """Wait until `count` pushes arrived (all of them so far)."""
@@ -96,8 +98,9 @@ class PushEndpoint:
 
 
 @contextmanager
-def push_endpoint() -> Iterator[PushEndpoint]:
-    endpoint = PushEndpoint()
+def push_endpoint(tls: tuple[str, str] | None = None) -> Iterator[PushEndpoint]:
+    """The push service, over https with `tls` (certificate, key), else plain http."""
+    endpoint = PushEndpoint(scheme="https" if tls else "http")
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -120,6 +123,10 @@ def push_endpoint() -> Iterator[PushEndpoint]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(*tls)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     endpoint.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, name="push-endpoint", daemon=True)
     thread.start()
