@@ -13,7 +13,7 @@
 
 const ENABLED_KEY = "socketchat.notify";
 const TAG_PREFIX = "socketchat:"; // as sw.js: one notification per conversation
-const READ_DELAY = 1500; // ms: lines arriving in a row are marked read once
+const READ_DELAY = 1500; // ms: lines arriving meanwhile are marked read together
 // bold, colour, hex colour, reset, monospace, reverse, italic, strike, underline
 const FORMATTING = /\x03(\d{1,2}(,\d{1,2})?)?|\x04([0-9a-fA-F]{6}(,[0-9a-fA-F]{6})?)?|[\x02\x0f\x11\x16\x1d\x1e\x1f]/g;
 
@@ -218,9 +218,12 @@ export class Notifications {
     }
   }
 
+  /** Mark the shown tab read in a moment: once per READ_DELAY however busy it is (a timer
+   * that restarted with every line would never fire in a busy channel). */
   markReadSoon() {
-    clearTimeout(this.readTimer);
+    if (this.readTimer) return;
     this.readTimer = setTimeout(() => {
+      this.readTimer = null;
       const core = this.core();
       if (core && this.looking) {
         const buf = core.buf(core.current);
