@@ -97,7 +97,12 @@ EOF
 serve_args="--name My.Little.Server --config $work/irctest.toml --log-level WARNING"
 if [ "$nodes" -gt 0 ]; then
     cluster_args="--nodes $nodes"
-    [ "$nodes" -gt 1 ] && cluster_args+=" --redis"
+    if [ "$nodes" -gt 1 ]; then
+        cluster_args+=" --redis"
+        # concurrent lines of two clients on two nodes may be logged in either order: give
+        # irctest's PING barrier the wait its sable controller has (socketchat_controller.py)
+        export SOCKETCHAT_IRCTEST_SYNC_SLEEP=${SOCKETCHAT_IRCTEST_SYNC_SLEEP:-0.1}
+    fi
     server_cmd="env PYTHONPATH=$repo/src:$repo $py -m tests.support.proxied_nodes $cluster_args"
     server_cmd+=" --host {hostname} --port {port} --web-port {ws_port} --data-dir {directory}"
     server_cmd+=" -- $serve_args"

@@ -17,6 +17,7 @@ scripts/conformance.sh puts this folder and the shared controller on PYTHONPATH.
 
 from __future__ import annotations
 
+import os
 import shutil
 from typing import Any
 
@@ -26,6 +27,13 @@ from cmd_server_controller import CmdServerController  # type: ignore[import-not
 class SocketchatController(CmdServerController):  # type: ignore[misc]
     extban_mute_char = "m"
     _faketime: str | None = None
+    # irctest's barrier (`getMessage` sends a PING and reads up to its PONG) assumes that what
+    # another client sent a moment before was processed first. Through several cluster nodes
+    # two clients' lines reach the log from different nodes, and lines sent within a
+    # millisecond of each other are concurrent: either order is one server's order. irctest's
+    # own controller for a distributed server (sable) waits 0.1 s before each barrier for
+    # this; conformance.sh sets it for --nodes > 1 (docs/cluster.md, Ordering).
+    sync_sleep_time = float(os.environ.get("SOCKETCHAT_IRCTEST_SYNC_SLEEP", "0") or 0)
 
     def run(self, hostname: str, port: int, **kwargs: Any) -> None:
         faketime = kwargs.get("faketime")
