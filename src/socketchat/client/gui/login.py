@@ -11,11 +11,13 @@ under its field, since Tk's Entry draws it in storage order.
 from __future__ import annotations
 
 import tkinter as tk
+import tkinter.font as tkfont
 from collections.abc import Callable
 from dataclasses import dataclass
 from tkinter import ttk
 
 from socketchat.client import rtl
+from socketchat.client.formatting import Span
 from socketchat.client.gui.theme import Theme
 from socketchat.client.i18n import _, is_rtl
 from socketchat.client.nickrules import MAX_NICK, check_nick, nick_rules
@@ -50,17 +52,33 @@ def _shown(text: str) -> str:
     return rtl.display_text(text)
 
 
+WRAP = 380  # pixels: the width of the dialogs' sentences
+
+
+def _wrapped(text: str, font: tkfont.Font, width: int = WRAP) -> str:
+    """`text` wrapped to `width` here, then each row reordered: Tk's own wrapping of a reordered
+    right-to-left sentence would put its end on the first row."""
+    rows = rtl.display_rows([Span(text)], width, font.measure)
+    return "\n".join("".join(span.text for span in row) for row in rows)
+
+
+def _columns() -> tuple[int, int]:
+    """The grid columns of a field's label and its entry: mirrored in Persian."""
+    return (1, 0) if is_rtl() else (0, 1)
+
+
 class _NickField:
     """A nick entry with its preview (reading order) and the rules under it."""
 
-    def __init__(self, frame: ttk.Frame, row: int, value: str, wrap: int) -> None:
+    def __init__(self, frame: ttk.Frame, row: int, value: str, font: tkfont.Font) -> None:
+        _label, column = _columns()
         self.entry = ttk.Entry(frame, width=28)
         self.entry.insert(0, value)
-        self.entry.grid(row=row, column=1, sticky="ew", pady=3)
+        self.entry.grid(row=row, column=column, sticky="ew", pady=3)
         self.preview = ttk.Label(frame, text="", anchor="e")
-        self.preview.grid(row=row + 1, column=1, sticky="ew")
-        self.rules = ttk.Label(frame, text=_shown(nick_rules()), style="Muted.TLabel")
-        self.rules.configure(wraplength=wrap, justify="right" if is_rtl() else "left")
+        self.preview.grid(row=row + 1, column=column, sticky="ew")
+        self.rules = ttk.Label(frame, text=_wrapped(nick_rules(), font), style="Muted.TLabel")
+        self.rules.configure(justify="right" if is_rtl() else "left")
         self.rules.grid(row=row + 2, column=0, columnspan=2, sticky="ew", pady=(0, 6))
         self.entry.bind("<KeyRelease>", lambda _e: self.update_preview(), add=True)
         self.update_preview()
@@ -95,7 +113,8 @@ class LoginDialog:
             row=0, column=0, columnspan=2, sticky=side, pady=(0, 10)
         )
         self._label(frame, 1, _("Nick"))
-        self.nick_field = _NickField(frame, 1, nick, 380)
+        self.nick_field = _NickField(frame, 1, nick, theme.ui)
+        self.font = theme.ui
         self.nick = self.nick_field.entry
         self.host = self._field(frame, 4, _("Server"), host)
         self.port = self._field(frame, 5, _("Port"), str(port))
@@ -103,8 +122,8 @@ class LoginDialog:
         self.password.configure(show="•")
         ttk.Label(
             frame, text=_shown(_("optional: log in to your account")), style="Muted.TLabel"
-        ).grid(row=7, column=1, sticky=side)
-        self.error = ttk.Label(frame, text="", style="Error.TLabel", wraplength=380)
+        ).grid(row=7, column=_columns()[1], sticky=side)
+        self.error = ttk.Label(frame, text="", style="Error.TLabel")
         self.error.grid(row=8, column=0, columnspan=2, sticky=side, pady=(6, 0))
         buttons = ttk.Frame(frame)
         buttons.grid(row=9, column=0, columnspan=2, sticky="w" if is_rtl() else "e", pady=(12, 0))
@@ -118,15 +137,16 @@ class LoginDialog:
 
     @staticmethod
     def _label(frame: ttk.Frame, row: int, label: str) -> None:
+        column, _entry = _columns()
         ttk.Label(frame, text=_shown(label)).grid(
-            row=row, column=0, sticky="w", padx=(0, 12), pady=3
+            row=row, column=column, sticky="e" if is_rtl() else "w", padx=12, pady=3
         )
 
     def _field(self, frame: ttk.Frame, row: int, label: str, value: str) -> ttk.Entry:
         self._label(frame, row, label)
         entry = ttk.Entry(frame, width=28)
         entry.insert(0, value)
-        entry.grid(row=row, column=1, sticky="ew", pady=3)
+        entry.grid(row=row, column=_columns()[1], sticky="ew", pady=3)
         return entry
 
     def submit(self) -> None:
@@ -134,7 +154,7 @@ class LoginDialog:
             self.nick.get(), self.host.get(), self.port.get(), self.password.get()
         )
         if isinstance(checked, str):
-            self.error.configure(text=_shown(checked))
+            self.error.configure(text=_wrapped(checked, self.font))
             return
         self.result = checked
         self.top.destroy()
@@ -175,11 +195,14 @@ class NickDialog:
         frame = ttk.Frame(top, padding=(20, 16))
         frame.pack(fill="both", expand=True)
         side = "e" if is_rtl() else "w"
-        self.problem = ttk.Label(frame, text=_shown(problem), style="Error.TLabel")
-        self.problem.configure(wraplength=380, justify="right" if is_rtl() else "left")
+        self.font = theme.ui
+        self.problem = ttk.Label(frame, text=_wrapped(problem, self.font), style="Error.TLabel")
+        self.problem.configure(justify="right" if is_rtl() else "left")
         self.problem.grid(row=0, column=0, columnspan=2, sticky=side, pady=(0, 10))
-        ttk.Label(frame, text=_shown(_("Nick"))).grid(row=1, column=0, sticky="w", padx=(0, 12))
-        self.field = _NickField(frame, 1, nick, 380)
+        ttk.Label(frame, text=_shown(_("Nick"))).grid(
+            row=1, column=_columns()[0], sticky=side, padx=12
+        )
+        self.field = _NickField(frame, 1, nick, theme.ui)
         buttons = ttk.Frame(frame)
         buttons.grid(row=4, column=0, columnspan=2, sticky="w" if is_rtl() else "e", pady=(8, 0))
         ttk.Button(buttons, text=_shown(_("Leave")), command=self.cancel).pack(side="right")
@@ -190,11 +213,14 @@ class NickDialog:
         self.field.entry.focus_set()
         self.field.entry.select_range(0, "end")
 
+    def show_problem(self, problem: str) -> None:
+        self.problem.configure(text=_wrapped(problem, self.font))
+
     def submit(self) -> None:
         nick = self.field.get().strip()
         problem = check_nick(nick)
         if problem:
-            self.problem.configure(text=_shown(problem))
+            self.show_problem(problem)
             return
         self.top.destroy()
         self.on_done(nick)

@@ -616,7 +616,7 @@ class ChatWindow:
         """The server refused our nick while connecting: ask for another, saying why."""
         if self.nick_dialog is not None:
             with contextlib.suppress(tk.TclError):
-                self.nick_dialog.problem.configure(text=rtl.display_text(refusal_text(event)))
+                self.nick_dialog.show_problem(refusal_text(event))
             return
 
         def chosen(nick: str | None) -> None:
