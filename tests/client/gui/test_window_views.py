@@ -234,3 +234,26 @@ def test_a_lines_menu_replies_reacts_and_takes_back(windows: OpenGui) -> None:
             assert "Take back" not in labels  # not ours
         finally:
             bob.close()
+
+
+def test_the_persian_sign_in_dialog_reads_in_order(display: str) -> None:
+    """Its sentences are wrapped before they are reordered: the first row holds the start of
+    the sentence (Tk wrapping a reordered sentence put its end first); labels at the right."""
+    from socketchat.client.gui.login import LoginDialog
+    from socketchat.client.gui.theme import Theme
+
+    set_language("fa")
+    root = tk.Tk()
+    try:
+        dialog = LoginDialog(root, Theme.install(root), "مهسا", "127.0.0.1", 6667)
+        root.update()
+        rows = str(dialog.nick_field.rules.cget("text")).split("\n")
+        assert len(rows) > 1
+        assert rows[0].endswith(display_text("اول یک حرف").split()[-1])  # starts at the right
+        assert "30" in rows[-1]  # "… at most 30 characters" ends it
+        assert int(dialog.nick.grid_info()["column"]) == 0  # the entry left, its label right
+        dialog.nick_field.update_preview()
+        assert str(dialog.nick_field.preview.cget("text")) == display_text("مهسا")
+        dialog.cancel()
+    finally:
+        root.destroy()
