@@ -130,11 +130,20 @@ class ClusterNode:
         replica.attach(server, self.number, self.name)
         replica.want_write = self._wake.set
         replica.on_self_gone = self._self_gone
+        loop = asyncio.get_running_loop()
+        # the lease is renewed while the log is replayed (a long log takes longer than the
+        # lease); the other nodes are reaped only once this replica has caught up
+        leases = loop.create_task(self._leases())
+        leases.add_done_callback(self._task_ended)
+        self._tasks.append(leases)
         try:
             while entries := await self._read(block=False):
                 self._apply(entries)
+                await asyncio.sleep(0)  # (let the lease task run)
         except (RedisError, OSError) as exc:
             raise ClusterError(f"cannot read the cluster log: {exc}") from None
+        if replica.detached:
+            raise ClusterError("lost the lease while replaying the cluster log")
         replica.caught_up = True
         log.info(
             "cluster: node %s (%d) joined after %d log entries",
@@ -143,8 +152,7 @@ class ClusterNode:
             replica.applied,
         )
         self._wake.set()  # our "up" first
-        loop = asyncio.get_running_loop()
-        for coro in (self._writer(), self._reader(), self._leases()):
+        for coro in (self._writer(), self._reader()):
             task = loop.create_task(coro)
             task.add_done_callback(self._task_ended)
             self._tasks.append(task)
@@ -241,6 +249,8 @@ class ClusterNode:
                 self._lost("the lease expired")
                 return
             self._renewed = loop.time()
+            if not self.replica.caught_up:
+                continue
             try:
                 await self._reap()
             except (RedisError, OSError) as exc:
@@ -276,7 +286,7 @@ class ClusterNode:
 
     def _stop(self, status: int) -> None:
         self.exit_status = status
-        if self._runner is not None:
+        if self._runner is not None and self.replica.caught_up:  # (else `start` raises)
             runner = self._runner
             asyncio.get_running_loop().create_task(runner.stop(LOST))
 
