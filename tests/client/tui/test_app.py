@@ -668,3 +668,20 @@ def test_ctrl_j_in_a_real_terminal_makes_one_multiline_message(tmp_path: Path) -
         finally:
             stop()
             bob.close()
+
+
+async def test_a_burst_of_joins_and_quits_is_one_line(irc_server: ServerUnderTest) -> None:
+    """Eight people come and go at once (a netsplit's worth): one summary row, each name once,
+    drawn again once per burst rather than once per line."""
+    async with alice_in_lobby(irc_server) as (app, pilot):
+        peers = [await AsyncPeer.connect(irc_server.port, f"p{n}") for n in range(8)]
+        for one in peers:
+            one.send("QUIT :split")
+        await until(pilot, lambda: "p0, p1, p2, p3 and 4 others quit" in log_text(app))
+        rows = [r for r in log_text(app).splitlines() if "joined" in r or "quit" in r]
+        assert rows[-1].endswith(
+            "p0, p1, p2, p3 and 4 others joined · p0, p1, p2, p3 and 4 others quit"
+        )
+        assert sum("others quit" in r for r in rows) == 1
+        for one in peers:
+            one.close()

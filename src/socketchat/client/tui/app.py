@@ -39,6 +39,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import DataTable, Input, Label, RichLog, Static, Tab, Tabs
 
 from socketchat.client import rtl, settings
@@ -236,6 +237,7 @@ class ChatLog(RichLog):
             self.post_message(self.ReachedTop())
 
 
+RUN_REDRAW_DELAY = 0.05  # seconds: a burst of joins/quits is drawn again once
 LINE_BREAK = "⏎"  # a line break in the input line (Input holds one line)
 
 
@@ -468,6 +470,8 @@ class ChatApp(App[int]):
         self.remembered = remembered or settings.Settings()
         self.settings_file = settings_file  # None: remember nothing (tests)
         self.expand_runs = False
+        self._last_line: ChatLine | None = None  # the shown tab's newest line drawn
+        self._runs_timer: Timer | None = None  # a redraw for a growing run, coming
         self.core: ClientCore | None = None
         self.connection: Connection | None = None
         self.viewstate = ViewState(nick or "")
@@ -691,6 +695,7 @@ class ChatApp(App[int]):
 
     def _write_items(self, lines: list[ChatLine], *, scroll_end: bool = True) -> None:
         log = self.query_one("#log", ChatLog)
+        self._last_line = lines[-1] if lines else None
         marker = self.viewstate.marker(self.shown, lines)
         width = log.text_width()
         view = self.viewstate
@@ -709,18 +714,31 @@ class ChatApp(App[int]):
         return log.scroll_y >= log.max_scroll_y - 1
 
     def _draw_line(self, line: ChatLine) -> None:
-        """A new line at the end of the shown tab; one that makes a run longer redraws the log
-        (the run's summary line changes), up to this line: the core may have more already,
-        whose events are still on their way here."""
+        """A new line at the end of the shown tab. One that makes a run longer changes the run's
+        summary line: the log is drawn again, once for a burst of them (a netsplit's quits),
+        up to the last line handled here (the core may have more already, whose events are
+        still on their way)."""
+        previous, self._last_line = self._last_line, line
         log = self.query_one("#log", ChatLog)
-        if not self.expand_runs and in_run(line) and self.core is not None:
-            lines = self.core.lines(self.shown)
-            at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] is line), None)
-            if at is not None and at > 0 and in_run(lines[at - 1]):
-                log.clear()
-                self._write_items(lines[: at + 1])
-                return
+        grows = previous is not None and in_run(previous) and in_run(line)
+        if not self.expand_runs and grows:
+            if self._runs_timer is None:
+                self._runs_timer = self.set_timer(RUN_REDRAW_DELAY, self._redraw_runs)
+            return
         log.write(render_line(line, log.text_width(), dark=self.dark))
+
+    def _redraw_runs(self) -> None:
+        self._runs_timer = None
+        last = self._last_line
+        if self.core is None or last is None:
+            return
+        lines = self.core.lines(self.shown)
+        at = next((i for i in range(len(lines) - 1, -1, -1) if lines[i] is last), None)
+        if at is None:
+            self._draw_log()
+            return
+        self.query_one("#log", ChatLog).clear()
+        self._write_items(lines[: at + 1])
 
     def _draw_typing(self) -> None:
         widget = self.query_one("#typing", Static)
