@@ -69,7 +69,7 @@ def test_register_both_ways_sasl_and_nothing_in_clear_on_disk(tmp_path: Path) ->
 
 
 def test_registered_nick_is_taken_back_after_the_grace_period(tmp_path: Path) -> None:
-    with running_server(nick_protect_seconds=1.0) as srv:
+    with running_server(nick_protect_seconds=1.0, always_on=False) as srv:
         owner = IRCClient(srv.port).register("alice")
         owner.send(f"REGISTER * * {PASSWORD}")
         owner.expect("900")
@@ -102,7 +102,7 @@ def test_a_lookalike_of_a_registered_nick_is_protected_and_cannot_be_registered(
     """Cyrillic "рау" while the account "pay" exists and its owner is away: REGISTER of it is
     refused (ACCOUNT_EXISTS), and the nick is taken back like "pay" itself would be."""
     lookalike = "\u0440\u0430\u0443"
-    with running_server(nick_protect_seconds=1.0) as srv:
+    with running_server(nick_protect_seconds=1.0, always_on=False) as srv:
         owner = IRCClient(srv.port).register("pay")
         owner.send(f"REGISTER * * {PASSWORD}")
         owner.expect("900")

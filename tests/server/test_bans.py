@@ -43,7 +43,7 @@ def test_account_extbans_match_accounts_never_nicks() -> None:
     net = Net()
     bob = net.client("bob").session
     assert not matches("a:bob", bob)  # not logged in: the nick does not count
-    bob.account = "Bob"
+    bob.user.account = "Bob"
     assert matches("a:bob", bob) and matches("a:b*", bob) and not matches("a:alice", bob)
     assert matches("bob!*@*", bob) and matches("*!*@127.0.0.1", bob)
 

@@ -118,8 +118,9 @@ def _wait_logged_in(raw: IRCClient, nick: str) -> None:
 
 def test_irssi_reconnecting_twice_never_sees_a_line_again(tmp_path: Path) -> None:
     """Replay on join to a plain client with an account: only what it missed, framed as
-    history; the real irssi reconnects twice (a fresh process each time, as after a restart)."""
-    with running_server(data_dir=str(tmp_path / "data")) as srv:
+    history; the real irssi reconnects twice (a fresh process each time, as after a restart).
+    Without always-on: here dave's QUIT ends him (with it he would stay, and return the same)."""
+    with running_server(data_dir=str(tmp_path / "data"), always_on=False) as srv:
         raw = IRCClient(srv.port).register("rawbot")
         raw.send("JOIN #room", "PRIVMSG #room :said before dave came")
         raw.expect("366")

@@ -84,7 +84,7 @@ def test_extended_monitor_relays_away_setname_account_and_chghost_with_each_cap(
         ("SETNAME", "bar", ("new name",)),
     ]
     change_host(net.server, bar.session, host="vhost.example")
-    bar.session.account = "bar"
+    bar.session.user.account = "bar"
     net.server.account_changed(bar.session)
     net.server.flush()
     got = ext.received()

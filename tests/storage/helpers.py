@@ -52,6 +52,10 @@ def stored_net(tmp_path: Path, **settings: Any) -> Net:
     Flood control is off unless `limits` is given: the fake clock does not move by itself.
     """
     settings.setdefault("limits", Limits().disabled())
+    # Always-on (a registered account's user stays when its last device leaves) is the
+    # server's default; these tests are about what happens once a user is gone, so they ask
+    # for it where they test it (tests/server/commands/test_devices.py).
+    settings.setdefault("always_on", False)
     config = dataclasses.replace(ServerConfig(), **settings)
     net = Net(config)
     storage = Persistence(open_test_backend(tmp_path), config)

@@ -281,8 +281,22 @@ def check_password(
         then(None, "throttled")
 
 
+def always_on_for(server: Server, p: Persistence, account: str) -> bool:
+    """Does `account`'s user stay when its last device leaves? Its own choice (NickServ SET
+    ALWAYS-ON), else the server's default."""
+    own = p.account_setting(account, "always-on")
+    return server.config.always_on if own is None else own
+
+
+def multiclient_for(server: Server, p: Persistence, account: str) -> bool:
+    """May a second device attach to `account`'s user? (NickServ SET MULTICLIENT)"""
+    own = p.account_setting(account, "multiclient")
+    return server.config.multiclient if own is None else own
+
+
 def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None:
     server.state.set_account(s, account.name)
+    s.user.always_on = always_on_for(server, p, account.name)
     p.restore_metadata(server, s)  # draft/metadata: the account's keys come back
     s.numeric(rpl.RPL_LOGGEDIN, s.prefix, account.name, f"You are now logged in as {account.name}")
     if s.registered:
@@ -292,6 +306,7 @@ def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None
 
 def log_out(server: Server, p: Persistence, s: Session) -> None:
     server.state.set_account(s, None)
+    s.user.always_on = False
     s.numeric(rpl.RPL_LOGGEDOUT, s.prefix, "You are now logged out")
     if s.registered:
         server.account_changed(s)
@@ -367,7 +382,7 @@ def _refusal(
         return "ACCOUNT_EXISTS", (
             f"That name looks like the registered account {existing.name} (confusable letters)"
         )
-    if server.state.nick_holder(name, s) is not None:
+    if server.state.nick_holder(name, s.user) is not None:
         return "ACCOUNT_EXISTS", "Someone else is using that nickname right now"
     shortest = server.config.min_password_length
     if len(password) < shortest:
@@ -426,7 +441,7 @@ def rename_to_guest(server: Server, s: Session) -> None:
     `nicks.change_nick`, without NICK's checks: the name is valid and free by construction)."""
     while True:
         guest = f"Guest{secrets.randbelow(90000) + 10000}"
-        if server.state.nick_holder(guest, s) is None:
+        if server.state.nick_holder(guest, s.user) is None:
             break
     nickserv_notice(server, s, f"You did not identify in time; your nick is now {guest}.")
-    change_nick(server, s, guest)
+    change_nick(server, s.user, guest)

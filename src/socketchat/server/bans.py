@@ -72,7 +72,7 @@ def matches(entry: str, session: Session) -> bool:
         return False
     if match_mask(entry, session.prefix):
         return True
-    return match_mask(entry, f"{session.nick}!{session.user}@{session.ip}")
+    return match_mask(entry, f"{session.nick}!{session.username}@{session.ip}")
 
 
 def _any(entries: list[Ban], session: Session, *, mutes: bool) -> bool:
@@ -112,7 +112,7 @@ def is_invex(channel: Channel, session: Session) -> bool:
 def may_speak(s: Session, channel: Channel) -> bool:
     """May `s` send to `channel` now (membership, +n, +m, voice, bans)? PRIVMSG/NOTICE
     (`commands/messaging.py`) and multiline batches (`commands/multiline.py`) both ask."""
-    held = channel.members.get(s)
+    held = channel.members.get(s.user)
     if held is None:
         if "n" in channel.modes:
             return False

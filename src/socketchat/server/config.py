@@ -182,6 +182,13 @@ class ServerConfig:
     history_replay_unidentified: bool = False  # replay to plain clients without an account too
     history_max_age_days: float = 0.0  # 0: keep forever
     history_max_messages: int = 0  # per target; 0: no limit
+    # one account on several devices (user.py): a second connection logged in to the account
+    # of a user who is here, asking for its nick, attaches to it (else 433)
+    multiclient: bool = True
+    # a registered account's user stays (channels, nick, reachable) when its last device
+    # leaves, marked away with `always_on_away`; each account may change it (NickServ SET)
+    always_on: bool = True
+    always_on_away: str = "Not connected (messages are kept until I return)"
     nick_protect_seconds: float = 30.0  # a registered nick: time to identify before rename; 0: off
     # "precis": Unicode nicks and channels (RFC 8265 + UTS #39); "ascii": the classic rules
     casemapping: str = "precis"

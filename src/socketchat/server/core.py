@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from socketchat.irc.framing import FramingError
     from socketchat.irc.message import ParseError
     from socketchat.server.rehash import RehashResult
+    from socketchat.server.user import User
     from socketchat.storage.base import Storage
 
 log = logging.getLogger("socketchat.server")
@@ -227,6 +228,7 @@ class Server:
         self.started_at = clock()
         self.started_mono = monotonic()
         self.sessions: set[Session] = set()
+        self.shutting_down = False
         self.per_ip: dict[str, int] = {}
         # TCP connections accepted that are no session yet (`accept_pending`)
         self.pending = 0
@@ -363,23 +365,21 @@ class Server:
         digest = hashlib.blake2s(ip.encode(), key=self.cloak_secret, digest_size=5).hexdigest()
         return f"{digest}.cloak.{self.config.network}"
 
-    def disconnect(self, session: Session, quit_message: str) -> None:
-        """Called by `Session.close`: remove the session from every structure, tell its peers."""
-        if session.registered:
-            tags = self.relay_tags(session, msgid=True)
-            quit_msg = Message("QUIT", (quit_message,), session.prefix, tags)
-            peers = self.peers_of(session)
-            for channel in list(session.channels.values()):
-                if self.storage is not None:
-                    self.storage.store_event(quit_msg, channel, session)
-                    self.storage.left(self, session, channel)
-                self.state.remove_member(channel, session)
-            self.fanout(quit_msg, peers)
-            self.state.remember(WhowasEntry.of(session, self.clock()))
-            monitor.offline(self, session, session.nick)
-        self.state.release_nick(session)
-        self.state.monitor_clear(session)
-        self.state.forget_session(session)  # its metadata, and markers unless an account's
+    def disconnect(self, session: Session, quit_message: str, *, final: bool = False) -> None:
+        """Called by `Session.close`: remove the session from every structure, and its user
+        too unless another device of it is connected or it stays (always-on; never when
+        `final`: a KILL, a K-line); tell its peers."""
+        user = session.user
+        if session in user.sessions:
+            user.sessions.remove(session)
+        if user.sessions:  # another device is here: only this connection leaves
+            if session.registered:
+                session.send(Message("QUIT", (quit_message,), user.prefix))
+        elif user.registered and not final and self.keeps(user):
+            self.stays_away(user)
+        else:
+            self.user_gone(user, quit_message)
+        self.state.forget_session(session)  # MONITOR list, subscriptions, markers w/o account
         self.sessions.discard(session)
         self.delayed.discard(session)
         count = self.per_ip.get(session.ip, 1) - 1
@@ -410,15 +410,58 @@ class Server:
             return self.sequencer.connection_count()
         return len(self.sessions)
 
-    def peers_of(self, session: Session, *, include_self: bool = False) -> set[Session]:
-        """Everyone who shares a channel with `session`."""
-        peers: set[Session] = set()
-        for channel in session.channels.values():
+    def keeps(self, user: User) -> bool:
+        """Does `user`, whose last device just left, stay (always-on)? Never while the server
+        shuts down."""
+        return user.always_on and user.account is not None and not self.shutting_down
+
+    def stays_away(self, user: User) -> None:
+        """`user`'s last device left and it stays: still in its channels and holding its nick,
+        marked away until a device comes back (peers with away-notify hear it)."""
+        user.left_at = self.clock()
+        if self.storage is not None:
+            for channel in user.channels.values():
+                self.storage.left(self, user, channel)  # replay from here on return
+        if user.away is None:
+            user.away = self.config.always_on_away
+            user.auto_away = True
+            msg = Message("AWAY", (user.away,), user.prefix, self.relay_tags(user))
+            self.deliver(msg, monitor.audience(self, user, "away-notify"))
+        log.info("always-on: %s stays with no device", user.nick)
+
+    def end_user(self, user: User, reason: str, *, quit_message: str | None = None) -> None:
+        """End `user` whatever its devices (KILL, GHOST): each session closes, and the user
+        goes even if always-on (or present with no device at all)."""
+        for session in list(user.sessions):
+            session.close(reason, quit_message=quit_message, final=True)
+        if not user.sessions and self.state.find_nick(user.nick) is user:
+            self.user_gone(user, quit_message if quit_message is not None else reason)
+
+    def user_gone(self, user: User, quit_message: str) -> None:
+        """`user` leaves for good: QUIT to everyone who shared a channel, nick freed."""
+        if user.registered:
+            tags = self.relay_tags(user, msgid=True)
+            quit_msg = Message("QUIT", (quit_message,), user.prefix, tags)
+            peers = self.peers_of(user)
+            for channel in list(user.channels.values()):
+                if self.storage is not None:
+                    self.storage.store_event(quit_msg, channel, user)
+                    self.storage.left(self, user, channel)
+                self.state.remove_member(channel, user)
+            self.fanout(quit_msg, peers)
+            self.state.remember(WhowasEntry.of(user, self.clock()))
+            monitor.offline(self, user, user.nick)
+        self.state.release_nick(user)
+
+    def peers_of(self, user: User, *, include_self: bool = False) -> set[User]:
+        """Everyone who shares a channel with `user`."""
+        peers: set[User] = set()
+        for channel in user.channels.values():
             peers.update(channel.members)
         if include_self:
-            peers.add(session)
+            peers.add(user)
         else:
-            peers.discard(session)
+            peers.discard(user)
         return peers
 
     # -- output ---------------------------------------------------------------------------
@@ -432,22 +475,58 @@ class Server:
             return msg.to_bytes()
         return msg.to_bytes(_filter_tags(msg.tags, mask))
 
-    def fanout(self, msg: Message, recipients: Iterable[Session]) -> None:
-        """Send `msg` to each recipient, serialised once per tag profile. (A cluster node's
-        shadows of other nodes' sessions are skipped first: their bytes are not ours.)"""
+    def fanout(
+        self, msg: Message, recipients: Iterable[User], *, skip: Session | None = None
+    ) -> None:
+        """Send `msg` to every session of each recipient (but `skip`), serialised once per
+        tag profile. (A cluster node's shadows of other nodes' sessions are skipped first:
+        their bytes are not ours.)"""
         null = NULL_LINK
         if not msg.tags:
             data = msg.to_bytes()
-            for s in recipients:
-                if s.link is null:
+            for u in recipients:
+                for s in u.sessions:
+                    if s is skip or s.link is null:
+                        continue
+                    if s.capture is not None:
+                        s.capture.append(msg)
+                    else:
+                        s.write(data)
+            return
+        cache: dict[int, bytes] = {}
+        for u in recipients:
+            for s in u.sessions:
+                if s is skip or s.link is null:
                     continue
                 if s.capture is not None:
                     s.capture.append(msg)
-                else:
-                    s.write(data)
-            return
+                    continue
+                encoded = cache.get(s.tagmask)
+                if encoded is None:
+                    encoded = cache[s.tagmask] = msg.to_bytes(_filter_tags(msg.tags, s.tagmask))
+                s.write(encoded)
+
+    @staticmethod
+    def sessions_among(
+        users: Iterable[User], cap: str | None = None, *, without: User | None = None
+    ) -> list[Session]:
+        """Every session of `users` (but `without`'s), only those with `cap` if given: for
+        lines that depend on a capability (extended-join, away-notify, invite-notify, ...)."""
+        out: list[Session] = []
+        for u in users:
+            if u is without:
+                continue
+            for s in u.sessions:
+                if cap is None or cap in s.caps:
+                    out.append(s)
+        return out
+
+    def deliver(self, msg: Message, sessions: Iterable[Session]) -> None:
+        """Send `msg` to each of `sessions` (already chosen one by one, e.g. by capability),
+        serialised once per tag profile."""
         cache: dict[int, bytes] = {}
-        for s in recipients:
+        null = NULL_LINK
+        for s in sessions:
             if s.link is null:
                 continue
             if s.capture is not None:
@@ -455,7 +534,7 @@ class Server:
                 continue
             encoded = cache.get(s.tagmask)
             if encoded is None:
-                encoded = cache[s.tagmask] = msg.to_bytes(_filter_tags(msg.tags, s.tagmask))
+                encoded = cache[s.tagmask] = self.encode(msg, s.tagmask)
             s.write(encoded)
 
     def flush(self) -> None:
@@ -562,15 +641,15 @@ class Server:
             return self.sequencer.next_msgid()  # the same on every node: from the log entry
         return f"{self._msgid_prefix}{next(self._msgids):x}"
 
-    def relay_tags(self, session: Session, *, msgid: bool = False) -> dict[str, str]:
-        """Tags for a message relayed from `session`: time, account, optionally msgid, and `bot`
+    def relay_tags(self, who: Session | User, *, msgid: bool = False) -> dict[str, str]:
+        """Tags for a message relayed from `who`: time, account, optionally msgid, and `bot`
         (IRCv3 bot-mode: on everything a +B user sends, seen by clients with message-tags)."""
         tags = {"time": self.now_tag()}
         if msgid:
             tags["msgid"] = self.next_msgid()
-        if session.account:
-            tags["account"] = session.account
-        if "B" in session.modes:
+        if who.account:
+            tags["account"] = who.account
+        if "B" in who.modes:
             tags["bot"] = ""
         return tags
 
@@ -633,6 +712,7 @@ class Server:
                 s.send(Message("PING", (self.name,)))
 
     def shutdown(self, reason: str = "Server shutting down") -> None:
+        self.shutting_down = True
         for s in list(self.sessions):
             s.close(reason)
 
@@ -673,4 +753,4 @@ class Server:
         msg = Message(
             "ACCOUNT", (session.account or "*",), session.prefix, self.relay_tags(session)
         )
-        self.fanout(msg, monitor.audience(self, session, "account-notify", include_self=True))
+        self.deliver(msg, monitor.audience(self, session.user, "account-notify", include_self=True))

@@ -150,7 +150,7 @@ class ServerBans:
     def kline_for(self, s: Session, now: float) -> ServerBan | None:
         if not self.klines:
             return None
-        user = s.user or "~u"
+        user = s.username or "~u"
         for ban in self.klines.values():
             if ban.expired(now):
                 continue

@@ -21,42 +21,50 @@ from socketchat.irc.casemap import casefold
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
+    from socketchat.server.user import User
 
 MONITOR_MAX = 100  # targets per client (ISUPPORT MONITOR=): a bounded list, a bounded fan-out
 LINE_BUDGET = 400  # bytes of targets per 730/731/732 line, well under 512 with the prefix
 
 
-def online(server: Server, s: Session) -> None:
-    """`s` now holds its nick (registration, nick change): 730 to the nick's watchers."""
-    for watcher in server.state.watchers(s.nick):
-        if watcher is not s and watcher.registered:
-            watcher.numeric(rpl.RPL_MONONLINE, s.prefix)
+def online(server: Server, user: User) -> None:
+    """`user` now holds its nick (registration, nick change): 730 to the nick's watchers."""
+    for watcher in server.state.watchers(user.nick):
+        if watcher.user is not user and watcher.registered:
+            watcher.numeric(rpl.RPL_MONONLINE, user.prefix)
 
 
-def offline(server: Server, s: Session, nick: str) -> None:
-    """`s` gave up `nick` (quit, nick change): 731 to the nick's watchers."""
+def offline(server: Server, user: User, nick: str) -> None:
+    """`user` gave up `nick` (quit, nick change): 731 to the nick's watchers."""
     for watcher in server.state.watchers(nick):
-        if watcher is not s and watcher.registered:
+        if watcher.user is not user and watcher.registered:
             watcher.numeric(rpl.RPL_MONOFFLINE, nick)
 
 
-def nick_changed(server: Server, s: Session, old_nick: str) -> None:
-    if casefold(old_nick) == casefold(s.nick):
+def nick_changed(server: Server, user: User, old_nick: str) -> None:
+    if casefold(old_nick) == casefold(user.nick):
         return
-    offline(server, s, old_nick)
-    online(server, s)
+    offline(server, user, old_nick)
+    online(server, user)
 
 
-def audience(server: Server, s: Session, cap: str, *, include_self: bool = False) -> set[Session]:
-    """Who hears of a change to `s` under `cap` (away-notify, setname, account-notify, chghost):
-    everyone sharing a channel with it, and its watchers that negotiated extended-monitor."""
-    hearers = server.peers_of(s, include_self=include_self)
-    for watcher in server.state.watchers(s.nick):
-        if "extended-monitor" in watcher.caps and watcher.registered:
-            hearers.add(watcher)
+def audience(server: Server, user: User, cap: str, *, include_self: bool = False) -> list[Session]:
+    """Who hears of a change to `user` under `cap` (away-notify, setname, account-notify,
+    chghost): every session of everyone sharing a channel with it (its own other devices
+    too, or all of its own with `include_self`), and its watchers that negotiated
+    extended-monitor — each session only if it negotiated `cap`."""
+    hearers: dict[Session, None] = {}
+    for peer in server.peers_of(user, include_self=True):
+        for s in peer.sessions:
+            if cap in s.caps:
+                hearers[s] = None
+    for watcher in server.state.watchers(user.nick):
+        if "extended-monitor" in watcher.caps and watcher.registered and cap in watcher.caps:
+            hearers[watcher] = None
     if not include_self:
-        hearers.discard(s)
-    return {u for u in hearers if cap in u.caps}
+        for s in user.sessions:
+            hearers.pop(s, None)
+    return list(hearers)
 
 
 def lines(items: list[str]) -> list[str]:

@@ -14,21 +14,22 @@ from socketchat.server.state import WhowasEntry
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
-    from socketchat.server.session import Session
+    from socketchat.server.user import User
 
 
-def change_nick(server: Server, s: Session, nick: str) -> None:
-    """Rename registered `s` to `nick` (valid and free: the caller checked); tell its peers,
-    its watchers (MONITOR) and storage (event-playback history, nick protection); remember
-    the old nick (WHOWAS)."""
-    old_prefix, old_nick = s.prefix, s.nick
-    server.state.remember(WhowasEntry.of(s, server.clock()))
-    server.state.claim_nick(s, nick)
-    msg = Message("NICK", (nick,), old_prefix, server.relay_tags(s, msgid=True))
-    server.fanout(msg, server.peers_of(s, include_self=True))
+def change_nick(server: Server, user: User, nick: str) -> None:
+    """Rename registered `user` to `nick` (valid and free: the caller checked); tell its peers
+    and every one of its devices, its watchers (MONITOR) and storage (event-playback history,
+    nick protection); remember the old nick (WHOWAS)."""
+    old_prefix, old_nick = user.prefix, user.nick
+    server.state.remember(WhowasEntry.of(user, server.clock()))
+    server.state.claim_nick(user, nick)
+    msg = Message("NICK", (nick,), old_prefix, server.relay_tags(user, msgid=True))
+    server.fanout(msg, server.peers_of(user, include_self=True))
     if server.storage is not None:
-        for channel in s.channels.values():
-            server.storage.store_event(msg, channel, s)  # draft/event-playback
-    monitor.nick_changed(server, s, old_nick)
+        for channel in user.channels.values():
+            server.storage.store_event(msg, channel, user)  # draft/event-playback
+    monitor.nick_changed(server, user, old_nick)
     if server.storage is not None:
-        server.storage.nick_changed(server, s)  # nick protection
+        for s in user.sessions:
+            server.storage.nick_changed(server, s)  # nick protection

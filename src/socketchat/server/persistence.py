@@ -98,10 +98,12 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
+    from socketchat.server.user import User
 
 log = logging.getLogger("socketchat.storage")
 
 EVENT_PLAYBACK = "draft/event-playback"
+SETTING_PREFIX = "!"  # account settings among account metadata (`account_setting`)
 PARAMS_TAG = "socketchat/params"  # stored only: an event's parameters, as relayed (JSON)
 METADATA_MAX_KEYS = 20  # a user's keys at most (commands/metadata.py MAX_KEYS)
 CHATHISTORY_MAX = 100  # the most messages one CHATHISTORY request returns (ISUPPORT)
@@ -126,9 +128,9 @@ class Persistence:
     def __init__(self, backend: Backend, config: ServerConfig) -> None:
         self.backend = backend
         self.config = config
-        self._connection_ids: weakref.WeakKeyDictionary[Session, str] = weakref.WeakKeyDictionary()
+        self._connection_ids: weakref.WeakKeyDictionary[User, str] = weakref.WeakKeyDictionary()
         # how far a client without an account saw each channel, for this connection only
-        self._seen: weakref.WeakKeyDictionary[Session, dict[str, Position]] = (
+        self._seen: weakref.WeakKeyDictionary[User, dict[str, Position]] = (
             weakref.WeakKeyDictionary()
         )
         # draft/read-marker of clients without an account: this connection only
@@ -166,18 +168,18 @@ class Persistence:
         return [f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp"]
 
     def store_message(
-        self, msg: Message, target: str, sender: Session, recipient: Session | None
+        self, msg: Message, target: str, sender: Session, recipient: User | None
     ) -> None:
         tags = msg.tags
         time_ms = parse_ms(tags.get("time", "")) or int(sender.server.clock() * 1000)
         era, restricted = "", False
         if recipient is None:
-            key, sender_id, recipient_id = casefold(target), self.identity(sender), ""
+            key, sender_id, recipient_id = casefold(target), self.identity(sender.user), ""
             channel = sender.server.state.find_channel(target)
             if channel is not None:
                 era, restricted = channel.era, is_closed(channel)
         else:
-            sender_id, recipient_id = self.identity(sender), self.identity(recipient)
+            sender_id, recipient_id = self.identity(sender.user), self.identity(recipient)
             key = private_key(sender_id, recipient_id)
         kept = self.backend.append(
             StoredMessage(
@@ -209,10 +211,10 @@ class Persistence:
     def renamed(self, channel: Channel, old_key: str) -> None:
         self.backend.rename_key(old_key, channel.folded, channel.name)
 
-    def store_event(self, msg: Message, channel: Channel, sender: Session) -> None:
+    def store_event(self, msg: Message, channel: Channel, sender: User) -> None:
         tags = dict(msg.tags)
         tags[PARAMS_TAG] = json.dumps(list(msg.params), ensure_ascii=False)
-        time_ms = parse_ms(tags.get("time", "")) or int(sender.server.clock() * 1000)
+        time_ms = parse_ms(tags.get("time", "")) or 0  # (relay_tags always stamps it)
         kept = self.backend.append(
             StoredMessage(
                 channel.folded,
@@ -229,7 +231,8 @@ class Persistence:
             )
         )
         if self.paused:
-            self._tell_paused(sender, msg.command, kept)
+            for session in sender.sessions:
+                self._tell_paused(session, msg.command, kept)
 
     def joined(self, server: Server, session: Session, channel: Channel) -> list[StoredMessage]:
         count = self.config.history_replay_on_join
@@ -241,48 +244,50 @@ class Persistence:
         if view is None:
             return []
         if session.account and self._account_present(session, channel):
-            self._mark_seen(session, channel.folded)
+            self._mark_seen(session.user, channel.folded)
             return []  # its other connection got everything live (e.g. one not yet timed out)
-        since = self._seen_up_to(session, channel.folded)
+        since = self._seen_up_to(session.user, channel.folded)
         rows = self.backend.before(view.key, None, count, stop=since, eras=view.eras)
-        self._mark_seen(session, channel.folded)  # the caller (JOIN) sends them at once
+        self._mark_seen(session.user, channel.folded)  # the caller (JOIN) sends them at once
         return rows
 
-    def left(self, server: Server, session: Session, channel: Channel) -> None:
-        if "draft/chathistory" not in session.caps:
-            self._mark_seen(session, channel.folded)
+    def left(self, server: Server, user: User, channel: Channel) -> None:
+        self._mark_seen(user, channel.folded)
 
     @staticmethod
     def _account_present(session: Session, channel: Channel) -> bool:
-        """Another connection of `session`'s account is in `channel` right now."""
+        """Another connection of `session`'s account is in `channel` right now (a device of
+        its own user, or of another user logged in to the account)."""
         mine = casefold(session.account or "")
         return any(
-            other is not session and other.account and casefold(other.account) == mine
-            for other in channel.members
+            member.account
+            and casefold(member.account) == mine
+            and any(other is not session for other in member.sessions)
+            for member in channel.members
         )
 
-    def _seen_up_to(self, session: Session, key: str) -> Position | None:
-        if session.account:
-            return self.backend.get_marker(casefold(session.account), key)
-        return self._seen.get(session, {}).get(key)
+    def _seen_up_to(self, user: User, key: str) -> Position | None:
+        if user.account:
+            return self.backend.get_marker(casefold(user.account), key)
+        return self._seen.get(user, {}).get(key)
 
-    def _mark_seen(self, session: Session, key: str) -> None:
-        """`session` has seen `key` up to its newest line (replayed, or delivered live)."""
-        if not session.account and not self.config.history_replay_unidentified:
+    def _mark_seen(self, user: User, key: str) -> None:
+        """`user` has seen `key` up to its newest line (replayed, or delivered live)."""
+        if not user.account and not self.config.history_replay_unidentified:
             return  # nobody will ask: no query on every PART and QUIT
         newest = self.backend.last_position(key)
         if newest is None:
             return
-        if session.account:
-            self.backend.set_marker(casefold(session.account), key, newest)
+        if user.account:
+            self.backend.set_marker(casefold(user.account), key, newest)
         elif self.config.history_replay_unidentified:
-            self._seen.setdefault(session, {})[key] = newest
+            self._seen.setdefault(user, {})[key] = newest
 
     # -- metadata of accounts (draft/metadata) ----------------------------------------------
-    def metadata_changed(self, session: Session, key: str, value: str | None) -> None:
+    def metadata_changed(self, user: User, key: str, value: str | None) -> None:
         """A logged-in user set (None: removed) one of its own keys: the account keeps it."""
-        if session.account:
-            self.backend.set_account_metadata(casefold(session.account), key, value)
+        if user.account:
+            self.backend.set_account_metadata(casefold(user.account), key, value)
 
     def restore_metadata(self, server: Server, session: Session) -> None:
         """`session` logged in: the account's keys come back (those it has not set itself on
@@ -291,16 +296,32 @@ class Persistence:
             return
         account = casefold(session.account)
         stored = self.backend.account_metadata(account)
-        for key, value in server.state.metadata_items(session):
+        user = session.user
+        stored = {k: v for k, v in stored.items() if not k.startswith(SETTING_PREFIX)}
+        for key, value in server.state.metadata_items(user):
             if stored.get(key) != value:
                 self.backend.set_account_metadata(account, key, value)
-        have = len(server.state.metadata_items(session))
+        have = len(server.state.metadata_items(user))
         for key, value in stored.items():
             if have >= METADATA_MAX_KEYS:
                 break
-            if server.state.metadata_get(session, key) is None:
-                server.state.metadata_set(session, key, value)
+            if server.state.metadata_get(user, key) is None:
+                server.state.metadata_set(user, key, value)
                 have += 1
+
+    # -- account settings (NickServ SET) ----------------------------------------------------
+    def account_setting(self, account: str, name: str) -> bool | None:
+        """The account's own choice for `name` (e.g. "always-on"), None: the server default.
+
+        Settings ride on the account's metadata store under keys no client can set (metadata
+        keys are lowercase letters, digits and ``_.:/-``; these start with ``!``), so they need
+        no table of their own and travel wherever account metadata does."""
+        value = self.backend.account_metadata(casefold(account)).get(SETTING_PREFIX + name)
+        return None if value is None else value == "on"
+
+    def set_account_setting(self, account: str, name: str, value: bool | None) -> None:
+        stored = None if value is None else ("on" if value else "off")
+        self.backend.set_account_metadata(casefold(account), SETTING_PREFIX + name, stored)
 
     # -- read markers (draft/read-marker) --------------------------------------------------
     def read_marker(self, account: str, target: str) -> int | None:
@@ -466,13 +487,14 @@ class Persistence:
             log.info("retention: removed %d old messages", removed)
         return removed
 
-    def identity(self, session: Session) -> str:
-        """Who a party of a private conversation is: its account, else its connection."""
-        if session.account:
-            return "a:" + casefold(session.account)
-        token = self._connection_ids.get(session)
+    def identity(self, user: User) -> str:
+        """Who a party of a private conversation is: its account, else this user (who, with
+        no account, is one connection)."""
+        if user.account:
+            return "a:" + casefold(user.account)
+        token = self._connection_ids.get(user)
         if token is None:
-            token = self._connection_ids[session] = "c:" + secrets.token_hex(12)
+            token = self._connection_ids[user] = "c:" + secrets.token_hex(12)
         return token
 
     def history_view(self, server: Server, session: Session, target: str) -> HistoryView | None:
@@ -484,7 +506,7 @@ class Persistence:
         if peer is None:
             return None
         return HistoryView(
-            private_key(self.identity(session), peer), events=EVENT_PLAYBACK in session.caps
+            private_key(self.identity(session.user), peer), events=EVENT_PLAYBACK in session.caps
         )
 
     def search_scope(
@@ -511,7 +533,7 @@ class Persistence:
         anything. For a registered channel, whose incarnation lasts as long as its registration,
         `reads_closed` (set by ChanServ) decides whether a member reads the closed lines too.
         """
-        if session in channel.members:
+        if session.user in channel.members:
             closed_too = self.reads_closed is None or self.reads_closed(session, channel)
             eras = (channel.era,) if closed_too else ()
             return HistoryView(channel.folded, eras, EVENT_PLAYBACK in session.caps)

@@ -7,6 +7,7 @@
     /msg NickServ INFO [account]
     /msg NickServ GHOST <nick>                    disconnects a session holding your account's nick
     /msg NickServ CERT ADD [fp] | DEL <fp> | LIST  client certificates for SASL EXTERNAL
+    /msg NickServ SET ALWAYS-ON|MULTICLIENT ON|OFF|DEFAULT   how your devices share your nick
 
 NickServ exists only when the server has storage, as does ChanServ (`server/chanserv.py`), which
 this module answers for too. It answers with NOTICEs from
@@ -27,9 +28,11 @@ from socketchat.irc.servertime import format_time
 from socketchat.server import chanserv
 from socketchat.server.accounts import (
     NICKSERV,
+    always_on_for,
     check_password,
     log_in,
     log_out,
+    multiclient_for,
     nickserv_notice,
     register,
 )
@@ -51,6 +54,8 @@ INFO [account] - when an account was registered
 GHOST <nick> - disconnect a session that holds your account's nick
 CERT ADD [fingerprint] | DEL <fingerprint> | LIST - certificates that log you in (SASL EXTERNAL);
   ADD without a fingerprint adds the one you are connected with
+SET ALWAYS-ON ON|OFF|DEFAULT - stay in your channels, reachable, when your last device leaves
+SET MULTICLIENT ON|OFF|DEFAULT - let your other devices share your nick (log in, same nick)
 Clients with SASL can log in while connecting instead."""
 
 
@@ -151,9 +156,44 @@ def _info(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
         return
 
     nickserv_notice(server, s, f"{account.name} was registered {format_time(account.created)}.")
-    online = [u.nick for u in server.state.users() if u.account == account.name]
+    online = [u for u in server.state.users() if u.account == account.name]
     if online:
-        nickserv_notice(server, s, f"Logged in now as: {', '.join(sorted(online))}")
+        nickserv_notice(server, s, f"Logged in now as: {', '.join(sorted(u.nick for u in online))}")
+    if s.account and casefold(s.account) == casefold(account.name):
+        devices = sum(len(u.sessions) for u in online)
+        always_on = always_on_for(server, p, account.name)
+        multiclient = multiclient_for(server, p, account.name)
+        nickserv_notice(
+            server,
+            s,
+            f"Devices connected: {devices}. Always-on: {'on' if always_on else 'off'}."
+            f" Multiclient: {'on' if multiclient else 'off'}.",
+        )
+
+
+_SETTINGS = {"ALWAYS-ON": "always-on", "ALWAYSON": "always-on", "MULTICLIENT": "multiclient"}
+_VALUES = {"ON": True, "TRUE": True, "OFF": False, "FALSE": False, "DEFAULT": None}
+
+
+def _set(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
+    """SET ALWAYS-ON|MULTICLIENT ON|OFF|DEFAULT: this account's choices (kept in storage)."""
+    if len(args) != 2 or args[0].upper() not in _SETTINGS or args[1].upper() not in _VALUES:
+        nickserv_notice(server, s, "Usage: SET ALWAYS-ON|MULTICLIENT ON|OFF|DEFAULT")
+        return
+    if not s.account:
+        nickserv_notice(server, s, "Log in first (IDENTIFY), then change your settings.")
+        return
+    name, value = _SETTINGS[args[0].upper()], _VALUES[args[1].upper()]
+    p.set_account_setting(s.account, name, value)
+    if name == "always-on":
+        now = always_on_for(server, p, s.account)
+        for user in {x.user for x in server.state.sessions_of(s.account)}:
+            user.always_on = now
+    else:
+        now = multiclient_for(server, p, s.account)
+    shown = "on" if now else "off"
+    default = " (the server's default)" if value is None else ""
+    nickserv_notice(server, s, f"{args[0].upper()} is now {shown}{default}.")
 
 
 def _ghost(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
@@ -162,7 +202,7 @@ def _ghost(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
         return
     # whoever holds the nick or one that looks like it (`ChatState.nick_holder`): someone on
     # Cyrillic "рау" keeps pay's owner from taking "pay" (433) until GHOST or the rename
-    holder = server.state.nick_holder(args[0], s)
+    holder = server.state.nick_holder(args[0], s.user)
     like = p.backend.account_like(args[0]) if s.account else None
     own = like is not None and casefold(like.name) == casefold(s.account or "")
     if not s.account or (casefold(s.account) != casefold(args[0]) and not own):
@@ -170,7 +210,7 @@ def _ghost(server: Server, p: Persistence, s: Session, args: list[str]) -> None:
     elif holder is None:
         nickserv_notice(server, s, f"Nobody else is using {args[0]}.")
     else:
-        holder.close(f"GHOST command used by {s.nick}")
+        server.end_user(holder, f"GHOST command used by {s.nick}")
         nickserv_notice(server, s, f"{args[0]} has been disconnected.")
 
 
@@ -212,4 +252,5 @@ _COMMANDS: dict[str, Callable[[Server, Persistence, Session, list[str]], None]] 
     "INFO": _info,
     "GHOST": _ghost,
     "CERT": _cert,
+    "SET": _set,
 }

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 from socketchat.irc.framing import FramingError, LineBuffer
 from socketchat.irc.message import Message, ParseError, encode_line, parse_message
 from socketchat.server.link import NULL_LINK, Link
+from socketchat.server.user import User
 
 if TYPE_CHECKING:
     from socketchat.server.commands.multiline import OpenBatch
@@ -67,25 +68,19 @@ SEES_BATCH = 8  # batch
 class Session:
     __slots__ = (
         "__weakref__",
-        "account",
-        "away",
         "bad_input",
         "cap_negotiating",
         "cap_version",
         "caps",
         "capture",
         "certfp",
-        "channels",
         "close_reason",
         "closed",
-        "connected_at",
         "connected_mono",
         "deferred_label",
         "dirty",
-        "folded",
         "framer",
         "held",
-        "host",
         "id",
         "inbox",
         "inbox_bytes",
@@ -93,12 +88,9 @@ class Session:
         "ip",
         "kind",
         "lag_clock",
-        "last_message_at",
         "last_seen",
         "link",
-        "modes",
         "multiline",
-        "nick",
         "outbox",
         "outbox_bytes",
         "pass_given",
@@ -106,7 +98,6 @@ class Session:
         "ping_sent_at",
         "port",
         "processing",
-        "realname",
         "registered",
         "sasl",
         "secure",
@@ -136,33 +127,24 @@ class Session:
         self.link = link
         self.ip = ip
         self.port = port
-        self.host = host
         self.secure = secure
         self.kind = kind
         self.framer = LineBuffer(limits.max_line_bytes, limits.max_tag_bytes)
-        self.nick = "*"
+        self.user = User(session_id, ip, host, server.clock(), now)
+        self.user.sessions.append(self)
         self.multiline: OpenBatch | None = None  # a draft/multiline batch being received
         self.wanted_nick = ""  # the nick asked for before registration, even if it was taken
-        self.folded = ""
-        self.user = ""
-        self.realname = ""
         self.registered = False
         self.pass_given = ""
         self.cap_negotiating = False
         self.cap_version = 0
         self.caps: frozenset[str] = _NO_CAPS  # (shared while empty: idle memory)
         self.tagmask = 0
-        self.modes: set[str] = set()
-        self.away: str | None = None
-        self.account: str | None = None
         self.certfp: str | None = None  # SHA-256 of a TLS client certificate (SASL EXTERNAL)
         self.sasl: object | None = None  # SASL exchange in progress (storage/accounts)
-        self.channels: dict[str, Channel] = {}
-        self.connected_at = server.clock()  # wall clock: shown as the signon time
         # every duration (timeouts, idle time, flood control) is measured on the monotonic clock
         self.connected_mono = now
         self.last_seen = now
-        self.last_message_at = now
         self.ping_sent_at = 0.0
         self.lag_clock = now
         # lines held back (flood control, offloaded work); created when needed: an empty deque
@@ -184,10 +166,50 @@ class Session:
         self.closed = False
         self.close_reason = ""
 
-    # -- identity -------------------------------------------------------------------------
+    # -- identity: the person's (user.py), shared by every session attached to it ----------
+    @property
+    def nick(self) -> str:
+        return self.user.nick
+
+    @property
+    def folded(self) -> str:
+        return self.user.folded
+
+    @property
+    def username(self) -> str:
+        return self.user.username
+
+    @property
+    def host(self) -> str:
+        return self.user.host
+
+    @host.setter
+    def host(self, host: str) -> None:
+        self.user.host = host
+
+    @property
+    def realname(self) -> str:
+        return self.user.realname
+
+    @property
+    def account(self) -> str | None:
+        return self.user.account
+
+    @property
+    def away(self) -> str | None:
+        return self.user.away
+
+    @property
+    def modes(self) -> set[str]:
+        return self.user.modes
+
+    @property
+    def channels(self) -> dict[str, Channel]:
+        return self.user.channels
+
     @property
     def prefix(self) -> str:
-        return f"{self.nick}!{self.user or '~u'}@{self.host}"
+        return self.user.prefix
 
     def __repr__(self) -> str:
         return f"<Session {self.id} {self.nick} {self.ip}:{self.port}>"
@@ -446,8 +468,12 @@ class Session:
         return out
 
     # -- ending ---------------------------------------------------------------------------
-    def close(self, reason: str, *, quit_message: str | None = None) -> None:
-        """End the session: leave everything, send ERROR, close the link after the next flush."""
+    def close(self, reason: str, *, quit_message: str | None = None, final: bool = False) -> None:
+        """End the session: leave everything, send ERROR, close the link after the next flush.
+
+        Its user stays if another device is attached, or (always-on) if it is a registered
+        account's — unless `final` (KILL, K-line, GHOST: they end the person, not a device).
+        """
         if self.closed:
             return
         sequencer = self.server.sequencer
@@ -456,7 +482,9 @@ class Session:
             sequencer.request_close(self, reason, quit_message)
             return
         self.capture = None
-        self.server.disconnect(self, quit_message if quit_message is not None else reason)
+        self.server.disconnect(
+            self, quit_message if quit_message is not None else reason, final=final
+        )
         self.write(Message("ERROR", (f"Closing link: {self.host} ({reason})",)).to_bytes())
         self.closed = True
         self.close_reason = reason

@@ -20,6 +20,7 @@ from socketchat.irc.casemap import casefold, skeleton
 
 if TYPE_CHECKING:
     from socketchat.server.session import Session
+    from socketchat.server.user import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +40,10 @@ class WhowasEntry:
     left_at: float
 
     @staticmethod
-    def of(session: Session, left_at: float) -> WhowasEntry:
-        """What WHOWAS remembers of `session` as it leaves or changes nick."""
+    def of(user: User, left_at: float) -> WhowasEntry:
+        """What WHOWAS remembers of `user` as it leaves or changes nick."""
         return WhowasEntry(
-            session.nick, session.user, session.host, session.realname, session.account, left_at
+            user.nick, user.username, user.host, user.realname, user.account, left_at
         )
 
 
@@ -78,7 +79,7 @@ class Channel:
         self.topic = ""
         self.topic_setter = ""
         self.topic_time = 0.0
-        self.members: dict[Session, str] = {}  # session -> prefix modes held, e.g. "o", "ov"
+        self.members: dict[User, str] = {}  # user -> prefix modes held, e.g. "o", "ov"
         self.modes: set[str] = {"n", "t"}
         self.key: str | None = None
         self.limit = 0
@@ -90,45 +91,45 @@ class Channel:
         # when its last member leaves
         self.guarded = False
 
-    def invite(self, session: Session) -> None:
-        """Let `session` in past +i, +l and bans: the person, not whoever holds the nick later."""
-        self.invites.add(invitee_key(session))
+    def invite(self, user: User) -> None:
+        """Let `user` in past +i, +l and bans: the person, not whoever holds the nick later."""
+        self.invites.add(invitee_key(user))
 
     def is_invited(self, session: Session) -> bool:
         return bool(self.invites) and (
-            invitee_key(session) in self.invites
+            invitee_key(session.user) in self.invites
             or f"c:{session.id}" in self.invites  # invited before logging in on this connection
         )
 
     def use_invite(self, session: Session) -> None:
         """`session` joined: its invite is spent."""
-        self.invites.discard(invitee_key(session))
+        self.invites.discard(invitee_key(session.user))
         self.invites.discard(f"c:{session.id}")
 
     def mask_list(self, mode: str) -> list[Ban]:
         """The list behind list mode `mode`: b, e or I."""
         return self.bans if mode == "b" else self.excepts if mode == "e" else self.invexes
 
-    def has_mode(self, session: Session, mode: str) -> bool:
-        return mode in self.members.get(session, "")
+    def has_mode(self, user: User, mode: str) -> bool:
+        return mode in self.members.get(user, "")
 
-    def is_op(self, session: Session) -> bool:
-        return "o" in self.members.get(session, "")
+    def is_op(self, user: User) -> bool:
+        return "o" in self.members.get(user, "")
 
-    def prefix_of(self, session: Session, multi: bool = False) -> str:
-        held = self.members.get(session, "")
+    def prefix_of(self, user: User, multi: bool = False) -> str:
+        held = self.members.get(user, "")
         symbols = ("@" if "o" in held else "") + ("+" if "v" in held else "")
         return symbols if multi else symbols[:1]
 
-    def set_member_mode(self, session: Session, mode: str, on: bool) -> None:
-        held = self.members.get(session)
+    def set_member_mode(self, user: User, mode: str, on: bool) -> None:
+        held = self.members.get(user)
         if held is None:
             return
         if on and mode not in held:
             held = "".join(m for m in "ov" if m in held or m == mode)
         elif not on:
             held = held.replace(mode, "")
-        self.members[session] = held
+        self.members[user] = held
 
     def mode_string(self, show_key: bool = True) -> tuple[str, ...]:
         flags = "".join(sorted(self.modes))
@@ -142,16 +143,17 @@ class Channel:
         return ("+" + flags, *params)
 
 
-def invitee_key(session: Session) -> str:
+def invitee_key(user: User) -> str:
     """Who an invite belongs to: the account when logged in (it survives reconnects and nick
-    changes), else this one connection (its session id, never reused while the server runs).
+    changes), else this one user, who without an account is one connection (the id of the
+    session that created it, never reused while the server runs).
 
     A nick is not a person: after bob quits, whoever takes the nick bob must not walk into the
     +i channel bob was invited to.
     """
-    if session.account:
-        return "a:" + casefold(session.account)
-    return f"c:{session.id}"
+    if user.account:
+        return "a:" + casefold(user.account)
+    return f"c:{user.id}"
 
 
 MAX_READ_MARKERS = 1000  # per account or connection
@@ -161,16 +163,16 @@ class ChatState:
     """Who is here and where: nicks, channels, recently departed nicks (WHOWAS)."""
 
     def __init__(self, whowas_size: int = 1000) -> None:
-        self._nicks: dict[str, Session] = {}  # with connections still registering
+        self._nicks: dict[str, User] = {}  # with connections still registering
         # UTS #39 skeleton -> who holds a nick with it, and back (see `nick_holder`)
-        self._skeletons: dict[str, set[Session]] = {}
-        self._skeleton_of: dict[Session, str] = {}
-        self._users: set[Session] = set()  # registered ones only: what LUSERS counts
+        self._skeletons: dict[str, set[User]] = {}
+        self._skeleton_of: dict[User, str] = {}
+        self._users: set[User] = set()  # registered ones only: what LUSERS counts
         self.max_users = 0  # the most registered users at once since the start (265/266)
-        self._user_modes: dict[str, set[Session]] = {}  # user mode -> who has it
+        self._user_modes: dict[str, set[User]] = {}  # user mode -> who has it
         self._read_markers: dict[str, dict[str, int]] = {}  # owner -> folded target -> ms
         # draft/metadata-3: key -> value per user and per (folded) channel; keys subscribed to
-        self._user_metadata: dict[Session, dict[str, str]] = {}
+        self._user_metadata: dict[User, dict[str, str]] = {}
         self._channel_metadata: dict[str, dict[str, str]] = {}
         self._metadata_subs: dict[Session, set[str]] = {}
         self._accounts: dict[str, set[Session]] = {}  # folded account -> its connections
@@ -182,66 +184,67 @@ class ChatState:
         # where a new channel's era comes from; None: random (server/cluster/ sets it)
         self.new_era: Callable[[], str] | None = None
 
-    # nicks
-    def find_nick(self, nick: str) -> Session | None:
+    # nicks (held by users: every session of a multiclient user shares its nick)
+    def find_nick(self, nick: str) -> User | None:
         return self._nicks.get(casefold(nick))
 
-    def nick_holder(self, nick: str, session: Session | None = None) -> Session | None:
-        """Who, other than `session`, holds `nick` or a nick that looks like it.
+    def nick_holder(self, nick: str, user: User | None = None) -> User | None:
+        """Who, other than `user`, holds `nick` or a nick that looks like it.
 
         The same fold, or the same confusable skeleton when either nick is non-ASCII
         (`casemap.clash`): under `precis`, Cyrillic ``рау`` is taken while someone is ``pay``.
         """
         holder = self._nicks.get(casefold(nick))
-        if holder is not None and holder is not session:
+        if holder is not None and holder is not user:
             return holder
         holders = self._skeletons.get(skeleton(nick))
         if holders:
             for other in holders:
-                if other is not session and not (nick.isascii() and other.nick.isascii()):
+                if other is not user and not (nick.isascii() and other.nick.isascii()):
                     return other
         return None
 
-    def claim_nick(self, session: Session, nick: str) -> bool:
-        """Take `nick` for `session` (releasing its old one). False if someone else holds it,
+    def claim_nick(self, user: User, nick: str) -> bool:
+        """Take `nick` for `user` (releasing its old one). False if someone else holds it,
         or a nick that looks like it (`nick_holder`)."""
-        if self.nick_holder(nick, session) is not None:
+        if self.nick_holder(nick, user) is not None:
             return False
         folded = casefold(nick)
-        if session.folded and session.folded != folded:
-            self._nicks.pop(session.folded, None)
-        self._nicks[folded] = session
-        session.folded = folded
-        session.nick = nick
-        self._forget_skeleton(session)
+        if user.folded and user.folded != folded:
+            self._nicks.pop(user.folded, None)
+        self._nicks[folded] = user
+        user.folded = folded
+        user.nick = nick
+        self._forget_skeleton(user)
         skel = skeleton(nick)
-        self._skeleton_of[session] = skel
-        self._skeletons.setdefault(skel, set()).add(session)
+        self._skeleton_of[user] = skel
+        self._skeletons.setdefault(skel, set()).add(user)
         return True
 
-    def _forget_skeleton(self, session: Session) -> None:
-        skel = self._skeleton_of.pop(session, None)
+    def _forget_skeleton(self, user: User) -> None:
+        skel = self._skeleton_of.pop(user, None)
         if skel is not None:
             holders = self._skeletons.get(skel)
             if holders is not None:
-                holders.discard(session)
+                holders.discard(user)
                 if not holders:
                     del self._skeletons[skel]
 
-    def release_nick(self, session: Session) -> None:
-        if session.folded and self._nicks.get(session.folded) is session:
-            del self._nicks[session.folded]
-        self._forget_skeleton(session)
-        self._users.discard(session)
+    def release_nick(self, user: User) -> None:
+        """`user` is gone: its nick is free, it no longer counts."""
+        if user.folded and self._nicks.get(user.folded) is user:
+            del self._nicks[user.folded]
+        self._forget_skeleton(user)
+        self._users.discard(user)
         for holders in self._user_modes.values():
-            holders.discard(session)
-        self._forget_account(session)
+            holders.discard(user)
+        self._user_metadata.pop(user, None)
 
     # accounts (one account may be logged in on several connections)
     def set_account(self, session: Session, account: str | None) -> None:
-        """`session` logs in to `account` (None: logs out)."""
+        """`session` (and so its user) logs in to `account` (None: logs out)."""
         self._forget_account(session)
-        session.account = account
+        session.user.account = account
         if account and not session.closed:  # (a login finishing after the connection went)
             self._accounts.setdefault(casefold(account), set()).add(session)
 
@@ -258,32 +261,34 @@ class ChatState:
         """Every connection logged in to `account` (any case)."""
         return list(self._accounts.get(casefold(account), ()))
 
-    def users(self) -> list[Session]:
+    def users(self) -> list[User]:
+        """Every nick holder (with connections still registering)."""
         return list(self._nicks.values())
 
-    def add_user(self, session: Session) -> None:
-        """`session` finished registering: from now on it counts as a user (until it leaves)."""
-        self._users.add(session)
+    def add_user(self, user: User) -> None:
+        """`user` finished registering: from now on it counts as a user (until it leaves)."""
+        user.registered = True
+        self._users.add(user)
         self.max_users = max(self.max_users, len(self._users))
 
     def user_count(self) -> int:
         """Registered users; a connection that has sent NICK but not finished is not one yet."""
         return len(self._users)
 
-    def set_user_mode(self, session: Session, mode: str, on: bool) -> bool:
-        """Set or clear a user mode of `session`; False if it already was so."""
-        if (mode in session.modes) == on:
+    def set_user_mode(self, user: User, mode: str, on: bool) -> bool:
+        """Set or clear a user mode of `user`; False if it already was so."""
+        if (mode in user.modes) == on:
             return False
         if on:
-            session.modes.add(mode)
-            self._user_modes.setdefault(mode, set()).add(session)
+            user.modes.add(mode)
+            self._user_modes.setdefault(mode, set()).add(user)
         else:
-            session.modes.discard(mode)
-            self._user_modes.get(mode, set()).discard(session)
+            user.modes.discard(mode)
+            self._user_modes.get(mode, set()).discard(user)
         return True
 
     # metadata (commands/metadata.py decides who may read and write what)
-    def _metadata_of(self, target: Session | Channel, create: bool) -> dict[str, str]:
+    def _metadata_of(self, target: User | Channel, create: bool) -> dict[str, str]:
         if isinstance(target, Channel):
             table = self._channel_metadata
             if create:
@@ -293,20 +298,20 @@ class ChatState:
             return self._user_metadata.setdefault(target, {})
         return self._user_metadata.get(target, {})
 
-    def metadata_get(self, target: Session | Channel, key: str) -> str | None:
+    def metadata_get(self, target: User | Channel, key: str) -> str | None:
         return self._metadata_of(target, False).get(key)
 
-    def metadata_items(self, target: Session | Channel) -> list[tuple[str, str]]:
+    def metadata_items(self, target: User | Channel) -> list[tuple[str, str]]:
         return list(self._metadata_of(target, False).items())
 
-    def metadata_set(self, target: Session | Channel, key: str, value: str | None) -> None:
+    def metadata_set(self, target: User | Channel, key: str, value: str | None) -> None:
         """Set `key` (None removes it)."""
         if value is None:
             self._metadata_of(target, False).pop(key, None)
         else:
             self._metadata_of(target, True)[key] = value
 
-    def metadata_clear(self, target: Session | Channel) -> None:
+    def metadata_clear(self, target: User | Channel) -> None:
         self._metadata_of(target, False).clear()
 
     def metadata_subs(self, session: Session) -> set[str]:
@@ -314,10 +319,12 @@ class ChatState:
         return self._metadata_subs.setdefault(session, set())
 
     def forget_session(self, session: Session) -> None:
-        """A connection left: its read markers (without an account) and metadata go."""
+        """A connection left: its read markers (without an account), metadata subscriptions
+        and MONITOR list go (its user's own metadata goes with the user: `release_nick`)."""
         self._read_markers.pop(f"c:{session.id}", None)
-        self._user_metadata.pop(session, None)
         self._metadata_subs.pop(session, None)
+        self.monitor_clear(session)
+        self._forget_account(session)
 
     def read_marker(self, owner: str, target: str) -> int | None:
         """The read marker (ms) of `owner` (an account or a connection) for `target`."""
@@ -335,7 +342,7 @@ class ChatState:
         markers[key] = when_ms
         return True
 
-    def with_user_mode(self, mode: str) -> list[Session]:
+    def with_user_mode(self, mode: str) -> list[User]:
         """Every nick holder with `mode` (WALLOPS goes to the +w ones)."""
         return list(self._user_modes.get(mode, ()))
 
@@ -411,13 +418,13 @@ class ChatState:
     def channel_count(self) -> int:
         return len(self._channels)
 
-    def add_member(self, channel: Channel, session: Session, modes: str = "") -> None:
-        channel.members[session] = modes
-        session.channels[channel.folded] = channel
+    def add_member(self, channel: Channel, user: User, modes: str = "") -> None:
+        channel.members[user] = modes
+        user.channels[channel.folded] = channel
 
-    def remove_member(self, channel: Channel, session: Session) -> None:
-        channel.members.pop(session, None)
-        session.channels.pop(channel.folded, None)
+    def remove_member(self, channel: Channel, user: User) -> None:
+        channel.members.pop(user, None)
+        user.channels.pop(channel.folded, None)
         self.drop_channel_if_empty(channel)
 
     def drop_channel_if_empty(self, channel: Channel) -> None:

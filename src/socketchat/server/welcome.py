@@ -111,7 +111,7 @@ def targmax(server: Server) -> str:
 def send_welcome(server: Server, s: Session) -> None:
     s.registered = True
     server.stats.registrations += 1
-    server.state.add_user(s)
+    server.state.add_user(s.user)
     s.last_seen = server.monotonic()
     log.info("registered id=%d nick=%s host=%s", s.id, s.nick, s.host)
     s.numeric(rpl.RPL_WELCOME, f"Welcome to the {server.config.network} IRC network, {s.prefix}")

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
+    from socketchat.server.user import User
 
 Position = tuple[int, int]  # (time in ms since the epoch, sequence number)
 MAX_SEQ = 2**62
@@ -432,7 +433,7 @@ class Storage(Protocol):
         """Extra ISUPPORT tokens (e.g. CHATHISTORY=100)."""
 
     def store_message(
-        self, msg: Message, target: str, sender: Session, recipient: Session | None
+        self, msg: Message, target: str, sender: Session, recipient: User | None
     ) -> None:
         """Append a PRIVMSG/NOTICE (with its msgid and time tags) to history, durable at commit.
 
@@ -443,7 +444,7 @@ class Storage(Protocol):
         """`channel` was called `old_key` (folded) until now (draft/channel-rename): its history
         and the read and replay markers of it follow the new name."""
 
-    def store_event(self, msg: Message, channel: Channel, sender: Session) -> None:
+    def store_event(self, msg: Message, channel: Channel, sender: User) -> None:
         """Append a channel event (JOIN, PART, QUIT, KICK, MODE, TOPIC, NICK) as relayed, for
         draft/event-playback clients' CHATHISTORY."""
 
@@ -452,9 +453,10 @@ class Storage(Protocol):
         (none: nothing it has not seen, or it asks itself). JOIN sends them (the command layer
         knows how: `commands/history.py`), so storage and persistence know no command."""
 
-    def left(self, server: Server, session: Session, channel: Channel) -> None:
-        """`session` is about to leave `channel` (PART, KICK, QUIT): it has seen everything so
-        far (e.g. remember that, so the next replay starts after it)."""
+    def left(self, server: Server, user: User, channel: Channel) -> None:
+        """`user` is about to leave `channel` (PART, KICK, QUIT), or its last device is (it
+        stays, always-on): it has seen everything so far (e.g. remember that, so the next
+        replay starts after it)."""
 
     def nick_changed(self, server: Server, session: Session) -> None:
         """`session` has just registered or changed its nick (nick protection starts here)."""

@@ -8,7 +8,7 @@ from tests.server.harness import Client, Net
 
 def oper(net: Net, nick: str = "op") -> Client:
     c = net.client(nick)
-    net.server.state.set_user_mode(c.session, "o", True)
+    net.server.state.set_user_mode(c.session.user, "o", True)
     return c
 
 
@@ -95,6 +95,6 @@ def test_account_kline_applies_when_the_account_is_identified() -> None:
     troll = net.client("troll")
     op.send("KLINE $a:troll* :no")
     assert not troll.session.closed  # not logged in: an account ban does not match
-    troll.session.account = "trollface"
+    troll.session.user.account = "trollface"
     net.server.account_changed(troll.session)
     assert troll.session.closed and troll.session.close_reason == "K-lined: no"

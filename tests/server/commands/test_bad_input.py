@@ -46,7 +46,7 @@ def test_no_internal_errors(command: str, caplog: pytest.LogCaptureFixture) -> N
     net = Net(flood_rate=0.0)
     a, b = net.client("a"), net.client("b")
     joined(net, "#c", a, b)
-    net.server.state.set_user_mode(a.session, "o", True)  # reach the operator-only paths too
+    net.server.state.set_user_mode(a.session.user, "o", True)  # reach the operator-only paths too
     for x, y in itertools.product(ODD, repeat=2):
         a.send(f"{command} {x} {y} :{y}" if x else f"{command} :{y}")
         a.send(f"{command} #c {x} {y}")
@@ -200,7 +200,7 @@ def test_valid_subcommands_with_random_arguments(
         a, b = net.client("a"), net.client("b")
         joined(net, "#c", a, b)
         b.send("PRIVMSG #c :hello", "PRIVMSG a :hi")
-        net.server.state.set_user_mode(a.session, "o", True)
+        net.server.state.set_user_mode(a.session.user, "o", True)
         a.received()
         b.received()
         for _ in range(400):

@@ -109,7 +109,7 @@ def test_extended_join_carries_account_and_realname() -> None:
     p = net.client("p")
     joined(net, "#c", w, p)
     a = net.client("a")
-    a.session.account = "acct"
+    a.session.user.account = "acct"
     a.send("JOIN #c")
     assert only(w.received(), "JOIN")[0].params == ("#c", "acct", "a real")
     assert only(p.received(), "JOIN")[0].params == ("#c",)
@@ -124,7 +124,7 @@ def test_account_tag_and_account_notify() -> None:
     p = net.client("p", caps="server-time")
     a = net.client("a", caps="account-notify")
     joined(net, "#c", w, p, a)
-    a.session.account = "alice"
+    a.session.user.account = "alice"
     net.server.account_changed(a.session)
     net.server.flush()
     (acc,) = only(w.received(), "ACCOUNT")
@@ -134,7 +134,7 @@ def test_account_tag_and_account_notify() -> None:
     a.send("PRIVMSG #c :tagged")
     assert only(w.received(), "PRIVMSG")[0].tags["account"] == "alice"
     assert "account" not in only(p.received(), "PRIVMSG")[0].tags
-    a.session.account = None
+    a.session.user.account = None
     net.server.account_changed(a.session)
     net.server.flush()
     assert only(w.received(), "ACCOUNT")[0].params == ("*",)

@@ -69,7 +69,7 @@ def test_account_extban_keeps_out_the_account_and_not_the_nick() -> None:
     assert "JOIN" in bob.commands()  # not logged in: the nick alone is not banned
     bob.send("PART #c")
     bob.received()
-    bob.session.account = "bob"
+    bob.session.user.account = "bob"
     bob.send("JOIN #c")
     assert bob.commands() == ["474"]
     op.send("MODE #c +e a:bob")
@@ -80,7 +80,7 @@ def test_account_extban_keeps_out_the_account_and_not_the_nick() -> None:
 def test_account_invite_exception() -> None:
     net = Net()
     op, bob = net.client("op"), net.client("bob")
-    bob.session.account = "bob"
+    bob.session.user.account = "bob"
     joined(net, "#c", op)
     op.send("MODE #c +i", "MODE #c +I a:bob")
     bob.send("JOIN #c")

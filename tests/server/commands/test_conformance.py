@@ -263,7 +263,7 @@ def test_rename_keeps_the_channel_and_falls_back_to_part_and_join() -> None:
     assert only(got, "332")[0].params[2] == "the topic"
     assert net.server.state.find_channel("#bar") is None
     channel = net.server.state.find_channel("#qux")
-    assert channel is not None and channel.key == "beer" and channel.is_op(bar.session)
+    assert channel is not None and channel.key == "beer" and channel.is_op(bar.session.user)
     assert "#qux" in baz.session.channels and "#bar" not in baz.session.channels
     other = net.client("other")
     joined(net, "#taken", other)

@@ -27,7 +27,7 @@ def test_who_flags_multi_prefix_and_oper_star() -> None:
     op = net.client("op", caps="multi-prefix")
     joined(net, "#c", op)
     op.send("MODE #c +v op")
-    net.server.state.set_user_mode(op.session, "o", True)  # as if OPER
+    net.server.state.set_user_mode(op.session.user, "o", True)  # as if OPER
     op.received()
     op.send("WHO #c")
     (row,) = only(op.received(), "352")
@@ -79,7 +79,7 @@ def test_who_secret_channel_empty_for_outsiders() -> None:
 def test_who_o_flag_only_opers() -> None:
     net = Net()
     a, b = net.client("a"), net.client("b")
-    net.server.state.set_user_mode(b.session, "o", True)
+    net.server.state.set_user_mode(b.session.user, "o", True)
     a.send("WHO * o")
     assert [m.params[5] for m in only(a.received(), "352")] == ["b"]
 
@@ -88,7 +88,7 @@ def test_whox_fields_in_spec_order_with_token_and_account() -> None:
     net = Net()
     a, b = net.client("a"), net.client("b", ip="10.0.0.7")
     joined(net, "#c", a, b)
-    b.session.account = "bobacct"
+    b.session.user.account = "bobacct"
     a.send("WHO #c %nafcuihtsdlor,42")
     rows = {m.params[7]: m.params[1:] for m in only(a.received(), "354")}
     # t c u i h s n f d l a o r
@@ -129,8 +129,8 @@ def test_whois_full_reply() -> None:
     joined(net, "#one", b)
     joined(net, "#two", a, b)
     b.send("MODE #one +v b", "AWAY :gone")
-    b.session.account = "bacct"
-    net.server.state.set_user_mode(b.session, "o", True)
+    b.session.user.account = "bacct"
+    net.server.state.set_user_mode(b.session.user, "o", True)
     b.session.secure = True
     net.clock.advance(42)
     a.send("WHOIS b")
@@ -248,7 +248,7 @@ def test_ison_and_userhost() -> None:
     net = Net()
     a, b = net.client("a"), net.client("b")
     b.send("AWAY :x")
-    net.server.state.set_user_mode(b.session, "o", True)
+    net.server.state.set_user_mode(b.session.user, "o", True)
     a.send("ISON b ghost A")
     assert only(a.received(), "303")[0].params[1] == "b a"
     a.send("USERHOST b a ghost")

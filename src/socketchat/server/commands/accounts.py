@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 from socketchat.irc import numerics as rpl
 from socketchat.irc.casemap import casefold
 from socketchat.irc.message import Message
-from socketchat.server.accounts import check_password, log_in, register
+from socketchat.server import services
+from socketchat.server.accounts import NICKSERV, check_password, log_in, register
 from socketchat.server.audit import audit
 from socketchat.server.commands.registration import try_register
 from socketchat.server.persistence import persistence_of
@@ -178,3 +179,11 @@ def _finish(server: Server, s: Session) -> None:
     s.sasl = None
     if not s.registered:
         try_register(server, s)
+
+
+def handle_ns(server: Server, s: Session, m: Message) -> None:
+    """NS <command...>: the usual shorthand for /msg NickServ <command...>."""
+    text = " ".join(m.params)
+    msg = Message("PRIVMSG", (NICKSERV, text), s.prefix)
+    if not services.receive(server, s, msg, NICKSERV):
+        s.numeric(rpl.ERR_UNKNOWNCOMMAND, "NS", "Unknown command")

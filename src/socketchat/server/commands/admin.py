@@ -32,7 +32,7 @@ RPL_STATSUPTIME = "242"
 
 
 def actor(s: Session) -> str:
-    return f"{s.nick}!{s.user}@{s.ip}"
+    return f"{s.nick}!{s.username}@{s.ip}"
 
 
 def handle_rehash(server: Server, s: Session, m: Message) -> None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
+    from socketchat.server.user import User
 
 
 def handle_join(server: Server, s: Session, m: Message) -> None:
@@ -37,7 +38,8 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
         s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
         return
     channel = server.state.find_channel(name)
-    if channel is not None and s in channel.members:
+    user = s.user
+    if channel is not None and user in channel.members:
         return
     limit = config.limits.max_channels_per_client
     if limit and len(s.channels) >= limit:
@@ -59,16 +61,22 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
             server.state.drop_channel_if_empty(channel)
             return
         channel.use_invite(s)
-    server.state.add_member(channel, s, modes)
+    server.state.add_member(channel, user, modes)
     tags = server.relay_tags(s, msgid=True)
     members = list(channel.members)
-    announce_join(server, s, channel, members, tags)
+    announce_join(server, user, channel, server.sessions_among(members), tags)
     chanserv.joined(server, s, channel)  # access-list modes, from ChanServ
     if server.storage is not None:  # for draft/event-playback
-        server.storage.store_event(Message("JOIN", (channel.name,), s.prefix, tags), channel, s)
+        msg = Message("JOIN", (channel.name,), s.prefix, tags)
+        server.storage.store_event(msg, channel, user)
     if s.away is not None:
         away = Message("AWAY", (s.away,), s.prefix, tags)
-        server.fanout(away, (u for u in members if u is not s and "away-notify" in u.caps))
+        server.deliver(away, server.sessions_among(members, "away-notify", without=user))
+    for device in user.sessions:  # the user's other devices are in the channel too now
+        if device is not s:
+            if channel.topic:
+                send_topic(server, device, channel)
+            send_names(server, device, channel)
     if channel.topic:
         send_topic(server, s, channel)
     readmarker.send_on_join(server, s, channel.name)  # before the names, as the spec asks
@@ -80,13 +88,14 @@ def join(server: Server, s: Session, name: str, key: str = "") -> None:
 
 
 def announce_join(
-    server: Server, s: Session, channel: Channel, to: list[Session], tags: dict[str, str]
+    server: Server, who: User, channel: Channel, to: list[Session], tags: dict[str, str]
 ) -> None:
-    """JOIN of `s` to `to`: with account and realname for those with extended-join."""
-    plain = Message("JOIN", (channel.name,), s.prefix, tags)
-    extended = Message("JOIN", (channel.name, s.account or "*", s.realname), s.prefix, tags)
-    server.fanout(plain, (u for u in to if "extended-join" not in u.caps))
-    server.fanout(extended, (u for u in to if "extended-join" in u.caps))
+    """JOIN of `who` to the sessions `to`: with account and realname for those with
+    extended-join."""
+    plain = Message("JOIN", (channel.name,), who.prefix, tags)
+    extended = Message("JOIN", (channel.name, who.account or "*", who.realname), who.prefix, tags)
+    server.deliver(plain, [u for u in to if "extended-join" not in u.caps])
+    server.deliver(extended, [u for u in to if "extended-join" in u.caps])
 
 
 def _join_refusal(channel: Channel, s: Session, key: str) -> tuple[str, str] | None:
@@ -108,7 +117,7 @@ def handle_part(server: Server, s: Session, m: Message) -> None:
         channel = server.state.find_channel(name)
         if channel is None or is_hidden_from(s, channel):
             s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
-        elif s not in channel.members:
+        elif s.user not in channel.members:
             s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
         else:
             part(server, s, channel, reason)
@@ -117,11 +126,11 @@ def handle_part(server: Server, s: Session, m: Message) -> None:
 def part(server: Server, s: Session, channel: Channel, reason: str) -> None:
     params = (channel.name, reason) if reason else (channel.name,)
     msg = Message("PART", params, s.prefix, server.relay_tags(s, msgid=True))
-    server.fanout(msg, list(channel.members))
+    server.fanout(msg, list(channel.members))  # (every device of `s`'s user leaves)
     if server.storage is not None:
-        server.storage.store_event(msg, channel, s)
-        server.storage.left(server, s, channel)
-    server.state.remove_member(channel, s)
+        server.storage.store_event(msg, channel, s.user)
+        server.storage.left(server, s.user, channel)
+    server.state.remove_member(channel, s.user)
 
 
 def handle_names(server: Server, s: Session, m: Message) -> None:
@@ -157,7 +166,7 @@ def handle_names(server: Server, s: Session, m: Message) -> None:
 def send_names(server: Server, s: Session, channel: Channel, *, end: bool = True) -> None:
     multi = "multi-prefix" in s.caps
     full = "userhost-in-names" in s.caps
-    visible = s in channel.members
+    visible = s.user in channel.members
     kind = "@" if "s" in channel.modes else "="
     entries = [
         channel.prefix_of(u, multi) + (u.prefix if full else u.nick)
@@ -191,10 +200,10 @@ def handle_topic(server: Server, s: Session, m: Message) -> None:
         else:
             s.numeric(rpl.RPL_NOTOPIC, channel.name, "No topic is set")
         return
-    if s not in channel.members:
+    if s.user not in channel.members:
         s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
         return
-    if "t" in channel.modes and not channel.is_op(s):
+    if "t" in channel.modes and not channel.is_op(s.user):
         s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         return
     locked = chanserv.topic_refusal(server, channel, s)
@@ -209,7 +218,7 @@ def handle_topic(server: Server, s: Session, m: Message) -> None:
         "TOPIC", (channel.name, channel.topic), s.prefix, server.relay_tags(s, msgid=True)
     )
     if server.storage is not None:
-        server.storage.store_event(msg, channel, s)
+        server.storage.store_event(msg, channel, s.user)
     server.fanout(msg, list(channel.members))
 
 
@@ -234,7 +243,7 @@ def handle_rename(server: Server, s: Session, m: Message) -> None:
     if channel is None or is_hidden_from(s, channel):
         s.numeric(rpl.ERR_NOSUCHCHANNEL, old_name, "No such channel")
         return
-    if not channel.is_op(s):
+    if not channel.is_op(s.user):
         s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         return
     if not valid_channel(new_name, server.config.channellen) or new_name[0] != channel.name[0]:
@@ -256,7 +265,7 @@ def handle_rename(server: Server, s: Session, m: Message) -> None:
     if server.storage is not None:
         server.storage.renamed(channel, old_folded)
     tags = server.relay_tags(s)
-    for member in list(channel.members):
+    for member in server.sessions_among(list(channel.members)):
         if "draft/channel-rename" in member.caps:
             # the reason is always there, empty when none was given (MUST, the spec)
             member.send(Message("RENAME", (old, channel.name, reason), s.prefix, tags))
@@ -266,7 +275,7 @@ def handle_rename(server: Server, s: Session, m: Message) -> None:
         own = server.relay_tags(member)
         part = (old, f"Renamed to {channel.name}" + (f": {reason}" if reason else ""))
         member.send(Message("PART", part, member.prefix, own))
-        announce_join(server, member, channel, [member], own)
+        announce_join(server, member.user, channel, [member], own)
         if channel.topic:
             send_topic(server, member, channel)
         send_names(server, member, channel)

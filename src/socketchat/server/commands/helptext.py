@@ -84,6 +84,7 @@ HELP: dict[str, tuple[str, ...]] = {
         "Who is in a channel; without one, in every channel you can see.",
     ),
     "NICK": ("NICK <nick>", "Sets or changes your nickname."),
+    "NS": ("NS <command>", "Shorthand for /msg NickServ <command> (NS HELP lists them)."),
     "NOTICE": (
         "NOTICE <target>[,target...] <text>",
         "Like PRIVMSG, but never answered automatically.",

@@ -143,7 +143,7 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
         for c in s.channels.values()
         if (view := p.channel_view(s, c)) is not None
     }
-    found = p.backend.latest_times(channels, p.identity(s), low, high, limit)
+    found = p.backend.latest_times(channels, p.identity(s.user), low, high, limit)
     lines = [
         Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name) for ms, name in found
     ]

@@ -23,6 +23,7 @@ from socketchat.server.commands.visibility import channel_to_speak_in
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
+    from socketchat.server.user import User
 
 
 def handle_privmsg(server: Server, s: Session, m: Message) -> None:
@@ -69,7 +70,7 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
     if max_targets and len(targets) > max_targets:
         s.numeric("407", m.params[0], f"Too many targets. Only {max_targets} allowed.")
         return
-    s.last_message_at = server.monotonic()
+    s.user.last_message_at = server.monotonic()
     client_tags = _client_tags(m)
     # ":prefix COMMAND target :text\r\n" is the prefix, command, target and text plus 7 bytes
     overhead = len(s.prefix.encode("utf-8", "replace")) + len(command) + 7
@@ -116,7 +117,9 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
                 s.numeric(rpl.RPL_AWAY, user.nick, user.away)
             if server.storage is not None and _kept(command, client_tags):
                 server.storage.store_message(out, user.nick, s, user)
-            _deliver(server, s, out, [user], to_self=user is s)
+            # the sender's other devices see what it sent, as they would an echo
+            mine = s.user
+            _deliver(server, s, out, [user] if user is mine else [user, mine], to_self=user is mine)
             server.push.private_message(s, user.account, out)  # draft/webpush
 
 
@@ -134,9 +137,10 @@ def _kept(command: str, client_tags: dict[str, str]) -> bool:
 
 
 def _deliver(
-    server: Server, s: Session, out: Message, recipients: list[Session], *, to_self: bool = False
+    server: Server, s: Session, out: Message, recipients: list[User], *, to_self: bool = False
 ) -> None:
-    """Fan out to everyone but the sender; the sender gets an echo if it asked for echo-message.
+    """Fan out to every session of the recipients but the sending one (so the sender's other
+    devices see it too); the sender gets an echo if it asked for echo-message.
 
     A message to oneself arrives twice with echo-message: once as the message received, once as
     the echo. Only the echo answers the command, so only it joins a labeled response; the
@@ -144,8 +148,10 @@ def _deliver(
     """
     echo = "echo-message" in s.caps
     if out.command == "TAGMSG":
-        recipients = [u for u in recipients if "message-tags" in u.caps]
-    server.fanout(out, (u for u in recipients if u is not s))
+        sessions = server.sessions_among(recipients, "message-tags")
+        server.deliver(out, [u for u in sessions if u is not s])
+    else:
+        server.fanout(out, recipients, skip=s)
     if to_self and (out.command != "TAGMSG" or "message-tags" in s.caps):
         s.write(server.encode(out, s.tagmask))
     if echo:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
+    from socketchat.server.user import User
 
 CAP = "draft/metadata-3"
 MAX_SUBS = 50
@@ -106,7 +107,7 @@ def send_on_registration(server: Server, s: Session) -> None:
     in a `metadata` batch naming it."""
     if CAP not in s.caps or "batch" not in s.caps:
         return
-    items = server.state.metadata_items(s)
+    items = server.state.metadata_items(s.user)
     s.send_batch("metadata", (s.nick,), [_keyvalue(server, s, s.nick, k, v) for k, v in items])
 
 
@@ -117,16 +118,16 @@ def send_on_join(server: Server, s: Session, channel: Channel) -> None:
             s.send(line)
 
 
-def send_whois(server: Server, s: Session, user: Session) -> None:
+def send_whois(server: Server, s: Session, user: User) -> None:
     """760 RPL_WHOISKEYVALUE for each of `user`'s keys."""
     for key, value in server.state.metadata_items(user):
         s.numeric(rpl.RPL_WHOISKEYVALUE, user.nick, key, "*", value)
 
 
 # -- the parts ------------------------------------------------------------------------------
-def _find(server: Server, s: Session, name: str) -> Session | Channel | None:
+def _find(server: Server, s: Session, name: str) -> User | Channel | None:
     if name == "*":
-        return s
+        return s.user
     if is_channel(name):
         channel = server.state.find_channel(name)
         return None if channel is None or is_hidden_from(s, channel) else channel
@@ -134,33 +135,31 @@ def _find(server: Server, s: Session, name: str) -> Session | Channel | None:
     return user if user is not None and user.registered else None
 
 
-def _is_user(target: Session | Channel) -> bool:
+def _is_user(target: User | Channel) -> bool:
     return not hasattr(target, "members")
 
 
-def _may_read(s: Session, target: Session | Channel) -> bool:
+def _may_read(s: Session, target: User | Channel) -> bool:
     if _is_user(target):
         return True
     channel: Channel = target  # type: ignore[assignment]
-    if s in channel.members:
+    if s.user in channel.members:
         return True
     return not (channel.key or "s" in channel.modes or "i" in channel.modes)
 
 
-def _may_write(s: Session, target: Session | Channel) -> bool:
+def _may_write(s: Session, target: User | Channel) -> bool:
     if _is_user(target):
-        return target is s
+        return target is s.user
     channel: Channel = target  # type: ignore[assignment]
-    return channel.is_op(s)
+    return channel.is_op(s.user)
 
 
-def _items(server: Server, target: Session | Channel) -> list[tuple[str, str]]:
+def _items(server: Server, target: User | Channel) -> list[tuple[str, str]]:
     return server.state.metadata_items(target)
 
 
-def _get_line(
-    server: Server, s: Session, target: Session | Channel, shown: str, key: str
-) -> Message:
+def _get_line(server: Server, s: Session, target: User | Channel, shown: str, key: str) -> Message:
     if not valid_key(key):
         return Message("FAIL", ("METADATA", "KEY_INVALID", key, "Invalid key"), server.name)
     if not _may_read(s, target):
@@ -172,9 +171,7 @@ def _get_line(
     return _keyvalue(server, s, shown, key, value)
 
 
-def _set(
-    server: Server, s: Session, target: Session | Channel, shown: str, args: list[str]
-) -> None:
+def _set(server: Server, s: Session, target: User | Channel, shown: str, args: list[str]) -> None:
     if not args:
         s.fail("METADATA", "NEED_MORE_PARAMS", "Missing parameters")
         return
@@ -208,7 +205,7 @@ def _set(
     _notify(server, s, target, shown, key, value)
 
 
-def _keep(server: Server, target: Session | Channel, key: str, value: str | None) -> None:
+def _keep(server: Server, target: User | Channel, key: str, value: str | None) -> None:
     """A logged-in user's own keys are kept for its account (they come back at each login)."""
     p = persistence_of(server)
     if p is not None and _is_user(target):
@@ -218,19 +215,19 @@ def _keep(server: Server, target: Session | Channel, key: str, value: str | None
 def _notify(
     server: Server,
     s: Session,
-    target: Session | Channel,
+    target: User | Channel,
     shown: str,
     key: str,
     value: str | None,
 ) -> None:
     """Tell the subscribers of `key` who see `target` (not the one who changed it)."""
     if _is_user(target):
-        user: Session = target  # type: ignore[assignment]
-        hearers: Iterable[Session] = server.peers_of(user)
+        user: User = target  # type: ignore[assignment]
+        hearers: Iterable[Session] = server.sessions_among(server.peers_of(user, include_self=True))
         name = user.nick
     else:
         channel: Channel = target  # type: ignore[assignment]
-        hearers = list(channel.members)
+        hearers = server.sessions_among(list(channel.members))
         name = channel.name
     for u in hearers:
         if u is s or CAP not in u.caps or key not in server.state.metadata_subs(u):
@@ -241,12 +238,12 @@ def _notify(
             u.send(_keyvalue(server, u, name, key, value))
 
 
-def _sync_lines(server: Server, s: Session, target: Session | Channel) -> list[Message]:
+def _sync_lines(server: Server, s: Session, target: User | Channel) -> list[Message]:
     subs = server.state.metadata_subs(s)
-    targets: list[Session | Channel] = [target]
+    targets: list[User | Channel] = [target]
     if not _is_user(target):
         channel: Channel = target  # type: ignore[assignment]
-        targets += [u for u in channel.members if u is not s]
+        targets += [u for u in channel.members if u is not s.user]
     lines: list[Message] = []
     for t in targets:
         name = t.nick if _is_user(t) else t.name  # type: ignore[union-attr]

@@ -19,9 +19,9 @@ def _channel_for_op(server: Server, s: Session, name: str, *, need_op: bool) -> 
     channel = server.state.find_channel(name)
     if channel is None or is_hidden_from(s, channel):
         s.numeric(rpl.ERR_NOSUCHCHANNEL, name, "No such channel")
-    elif s not in channel.members:
+    elif s.user not in channel.members:
         s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-    elif need_op and not channel.is_op(s):
+    elif need_op and not channel.is_op(s.user):
         s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
     else:
         return channel
@@ -59,7 +59,7 @@ def handle_kick(server: Server, s: Session, m: Message) -> None:
             msg = Message("KICK", (channel.name, target.nick, reason), s.prefix, tags)
             server.fanout(msg, list(channel.members))
             if server.storage is not None:
-                server.storage.store_event(msg, channel, s)
+                server.storage.store_event(msg, channel, s.user)
                 server.storage.left(server, target, channel)
             server.state.remove_member(channel, target)
 
@@ -94,7 +94,5 @@ def handle_invite(server: Server, s: Session, m: Message) -> None:
         s.numeric(rpl.RPL_AWAY, target.nick, target.away)
     msg = Message("INVITE", (target.nick, channel.name), s.prefix, server.relay_tags(s))
     target.send(msg)
-    notified = (
-        u for u in channel.members if u is not s and "invite-notify" in u.caps and channel.is_op(u)
-    )
-    server.fanout(msg, notified)
+    ops = [u for u in channel.members if channel.is_op(u)]
+    server.deliver(msg, [u for u in server.sessions_among(ops, "invite-notify") if u is not s])

@@ -48,7 +48,7 @@ def handle_mode(server: Server, s: Session, m: Message) -> None:
     user = server.state.find_nick(target)
     if user is None:
         s.numeric(rpl.ERR_NOSUCHNICK, target, "No such nick/channel")
-    elif user is not s:
+    elif user is not s.user:
         s.numeric(rpl.ERR_USERSDONTMATCH, "Can't change mode for other users")
     elif len(m.params) < 2:
         s.numeric(rpl.RPL_UMODEIS, "+" + "".join(sorted(s.modes)))
@@ -64,15 +64,15 @@ def change_user_modes(server: Server, s: Session, parsed: ParsedModes) -> None:
     for ch in parsed.changes:
         if ch.mode == "o" and ch.adding:
             continue  # only OPER grants +o
-        if server.state.set_user_mode(s, ch.mode, ch.adding):
+        if server.state.set_user_mode(s.user, ch.mode, ch.adding):
             applied.append(ch)
-    if applied:
-        s.send(Message("MODE", (s.nick, *format_modes(applied)), s.prefix))
+    if applied:  # to every device of the user: they share its modes
+        s.user.send(Message("MODE", (s.nick, *format_modes(applied)), s.prefix))
 
 
 # -- channel modes --------------------------------------------------------------------------
 def send_channel_modes(server: Server, s: Session, channel: Channel) -> None:
-    show_key = s in channel.members
+    show_key = s.user in channel.members
     s.numeric(rpl.RPL_CHANNELMODEIS, channel.name, *channel.mode_string(show_key))
     s.numeric(rpl.RPL_CREATIONTIME, channel.name, str(int(channel.created)))
 
@@ -107,8 +107,8 @@ def change_channel_modes(
         send_ban_list(s, channel, mode)
     if not changes:
         return
-    if not channel.is_op(s):
-        if s in channel.members:
+    if not channel.is_op(s.user):
+        if s.user in channel.members:
             s.numeric(rpl.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
         else:
             s.numeric(rpl.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
@@ -119,7 +119,7 @@ def change_channel_modes(
         msg = Message("MODE", (channel.name, *format_modes(applied)), s.prefix, tags)
         server.fanout(msg, list(channel.members))
         if server.storage is not None:
-            server.storage.store_event(msg, channel, s)
+            server.storage.store_event(msg, channel, s.user)
         chanserv.changed(server, channel)  # a registered channel keeps its modes and lists
 
 

@@ -41,6 +41,7 @@ from socketchat.server.commands.visibility import channel_to_speak_in
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
+    from socketchat.server.user import User
     from socketchat.storage.base import StoredMessage
 
 CAP = "draft/multiline"
@@ -154,8 +155,8 @@ def _fail(s: Session, label: str | None, code: str, text: str, *context: str) ->
 def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
     target, command = batch.target, batch.command
     quiet = command == "NOTICE"
-    s.last_message_at = server.monotonic()
-    recipients: list[Session]
+    s.user.last_message_at = server.monotonic()
+    recipients: list[User]
     channel = None
     if is_channel(target):
         channel = channel_to_speak_in(server, s, target, quiet=quiet)
@@ -170,7 +171,7 @@ def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
             return
         if command == "PRIVMSG" and peer.away is not None:
             s.numeric(rpl.RPL_AWAY, peer.nick, peer.away)
-        recipients = [peer]
+        recipients = [peer] if peer is s.user else [peer, s.user]  # (its other devices)
     # each relayed line fits in 512 bytes with this sender's prefix (as single lines do)
     budget = MAX_BODY - len(s.prefix.encode("utf-8", "replace")) - len(command) - 7
     budget -= len(target.encode("utf-8", "replace"))
@@ -183,15 +184,15 @@ def _deliver(server: Server, s: Session, batch: OpenBatch) -> None:
         server.storage.store_message(stored_msg, target, s, peer)
     batched = build(server, command, s.prefix, target, lines, tags)
     fallback = build_fallback(command, s.prefix, target, lines, tags)
-    others = [u for u in recipients if u is not s]
-    if peer is s:
-        others = [s]  # a message to oneself arrives (and is echoed below, as PRIVMSG is)
+    others = [u for u in server.sessions_among(recipients) if u is not s]
+    if peer is s.user:
+        others.append(s)  # a message to oneself arrives (and is echoed below, as PRIVMSG is)
     wants = [u for u in others if CAP in u.caps and "batch" in u.caps]
     plain = [u for u in others if not (CAP in u.caps and "batch" in u.caps)]
     for line in batched:
-        server.fanout(line, wants)
+        server.deliver(line, wants)
     for line in fallback:
-        server.fanout(line, plain)
+        server.deliver(line, plain)
     # draft/webpush: the whole message as one line (a push carries one), cut to fit
     text = "".join(("" if concat or i == 0 else " ") + t for i, (t, concat) in enumerate(lines))
     pushed = Message(command, (target, fit_text(text, budget)), s.prefix, tags)

@@ -21,7 +21,7 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
     stored = entry.password_hash if entry else None
 
     def checked(right: bool) -> None:
-        who = f"{s.nick}!{s.user}@{s.ip}"
+        who = f"{s.nick}!{s.username}@{s.ip}"
         if not right:
             audit(
                 "oper_failed",
@@ -36,8 +36,8 @@ def handle_oper(server: Server, s: Session, m: Message) -> None:
         audit("oper", f"{who} is now operator {name!r}", actor=who, oper=name)
         if s.closed:
             return
-        if server.state.set_user_mode(s, "o", True):
-            s.send(Message("MODE", (s.nick, "+o"), s.prefix))
+        if server.state.set_user_mode(s.user, "o", True):
+            s.user.send(Message("MODE", (s.nick, "+o"), s.prefix))
         s.numeric(rpl.RPL_YOUREOPER, "You are now an IRC operator")
 
     # Guesses are throttled like logins: per name and address, per address, per name; scrypt
@@ -54,7 +54,7 @@ def handle_kill(server: Server, s: Session, m: Message) -> None:
         return
     comment = m.param(1) or "No reason given"
     reason = f"Killed ({s.nick} ({comment}))"
-    who = f"{s.nick}!{s.user}@{s.ip}"
+    who = f"{s.nick}!{s.username}@{s.ip}"
     audit(
         "kill",
         f"{who} killed {target.prefix}: {comment}",
@@ -63,7 +63,7 @@ def handle_kill(server: Server, s: Session, m: Message) -> None:
         reason=comment,
     )
     target.send(Message("KILL", (target.nick, comment), s.prefix))
-    target.close(reason)
+    server.end_user(target, reason)
 
 
 def handle_wallops(server: Server, s: Session, m: Message) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
+    from socketchat.server.user import User
 
 WHOX_FIELDS = "tcuihsnfdlaor"  # the order RPL_WHOSPCRPL lists them in, whatever was asked
 MAX_WHO_RESULTS = 500  # a mask WHO stops here (opers: no limit)
@@ -33,9 +34,9 @@ USERHOST_MAX = 5
 HIDDEN_IP = "255.255.255.255"
 
 
-def _sees_private(viewer: Session, user: Session) -> bool:
+def _sees_private(viewer: Session, user: User) -> bool:
     """Actual IP, idle time in WHOX: only about yourself, or as an operator."""
-    return viewer is user or is_oper(viewer)
+    return viewer.user is user or is_oper(viewer)
 
 
 def wrong_server(server: Server, s: Session, m: Message, index: int) -> bool:
@@ -75,7 +76,7 @@ def handle_who(server: Server, s: Session, m: Message) -> None:
             s.numeric(
                 rpl.RPL_WHOREPLY,
                 channel.name if channel else "*",
-                user.user,
+                user.username,
                 user.host,
                 server.name,
                 user.nick,
@@ -85,12 +86,12 @@ def handle_who(server: Server, s: Session, m: Message) -> None:
     s.numeric(rpl.RPL_ENDOFWHO, mask, "End of WHO list")
 
 
-def _who_matches(server: Server, s: Session, mask: str) -> Iterator[tuple[Session, Channel | None]]:
+def _who_matches(server: Server, s: Session, mask: str) -> Iterator[tuple[User, Channel | None]]:
     if is_channel(mask):
         channel = server.state.find_channel(mask)
         if channel is None or not can_see_channel(s, channel):
             return
-        member = s in channel.members
+        member = s.user in channel.members
         for user in list(channel.members):
             if member or can_see_user(s, user):
                 yield user, channel
@@ -114,14 +115,14 @@ def _who_matches(server: Server, s: Session, mask: str) -> Iterator[tuple[Sessio
             return
 
 
-def _user_matches(server: Server, user: Session, mask: str) -> bool:
+def _user_matches(server: Server, user: User, mask: str) -> bool:
     return any(
         match_mask(mask, value)
-        for value in (user.nick, user.user, user.host, user.realname, server.name, user.prefix)
+        for value in (user.nick, user.username, user.host, user.realname, server.name, user.prefix)
     )
 
 
-def who_flags(viewer: Session, user: Session, channel: Channel | None) -> str:
+def who_flags(viewer: Session, user: User, channel: Channel | None) -> str:
     flags = "G" if user.away is not None else "H"
     if is_oper(user):
         flags += "*"
@@ -133,13 +134,13 @@ def who_flags(viewer: Session, user: Session, channel: Channel | None) -> str:
 
 
 def _whox_reply(
-    server: Server, s: Session, user: Session, channel: Channel | None, fields: str, token: str
+    server: Server, s: Session, user: User, channel: Channel | None, fields: str, token: str
 ) -> None:
     private = _sees_private(s, user)
     values = {
         "t": token,
         "c": channel.name if channel else "*",
-        "u": user.user,
+        "u": user.username,
         "i": user.ip if private else HIDDEN_IP,
         "h": user.host,
         "s": server.name,
@@ -170,9 +171,9 @@ def handle_whois(server: Server, s: Session, m: Message) -> None:
         s.numeric(rpl.RPL_ENDOFWHOIS, user.nick if user else nick, "End of /WHOIS list")
 
 
-def send_whois(server: Server, s: Session, user: Session) -> None:
+def send_whois(server: Server, s: Session, user: User) -> None:
     nick = user.nick
-    s.numeric(rpl.RPL_WHOISUSER, nick, user.user, user.host, "*", user.realname)
+    s.numeric(rpl.RPL_WHOISUSER, nick, user.username, user.host, "*", user.realname)
     multi = "multi-prefix" in s.caps
     channels = [
         ch.prefix_of(user, multi) + ch.name
@@ -192,12 +193,13 @@ def send_whois(server: Server, s: Session, user: Session) -> None:
         s.numeric(rpl.RPL_WHOISACCOUNT, nick, user.account, "is logged in as")
     metadata.send_whois(server, s, user)
     if _sees_private(s, user):
-        s.numeric(rpl.RPL_WHOISHOST, nick, f"is connecting from {user.user}@{user.ip} {user.ip}")
+        where = f"{user.username}@{user.ip} {user.ip}"
+        s.numeric(rpl.RPL_WHOISHOST, nick, f"is connecting from {where}")
         s.numeric(rpl.RPL_WHOISACTUALLY, nick, user.ip, "actually using host")
     if user.secure:
         s.numeric("671", nick, "is using a secure connection")
     idle = int(server.monotonic() - user.last_message_at)
-    signon = str(int(user.connected_at))
+    signon = str(int(user.signon))
     s.numeric(rpl.RPL_WHOISIDLE, nick, str(idle), signon, "seconds idle, signon time")
 
 
@@ -233,7 +235,7 @@ def handle_list(server: Server, s: Session, m: Message) -> None:
     for ch in channels:
         if not can_see_channel(s, ch):
             continue
-        modes = ch.mode_string(show_key=s in ch.members)[0]
+        modes = ch.mode_string(show_key=s.user in ch.members)[0]
         s.numeric(rpl.RPL_LIST, ch.name, str(len(ch.members)), f"[{modes}] {ch.topic}")
     s.numeric(rpl.RPL_LISTEND, "End of /LIST")
 
@@ -263,8 +265,8 @@ def handle_userhost(server: Server, s: Session, m: Message) -> None:
             continue
         oper = "*" if is_oper(u) else ""
         away = "-" if u.away is not None else "+"
-        host = u.ip if u is s else u.host
-        replies.append(f"{u.nick}{oper}={away}{u.user}@{host}")
+        host = u.ip if u is s.user else u.host
+        replies.append(f"{u.nick}{oper}={away}{u.username}@{host}")
     s.numeric(rpl.RPL_USERHOST, " ".join(replies))
 
 

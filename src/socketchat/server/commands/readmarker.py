@@ -55,7 +55,7 @@ def handle_markread(server: Server, s: Session, m: Message) -> None:
         update = _markread(server, target, when)
         if s.account:
             others = server.state.sessions_of(s.account)
-            server.fanout(update, (u for u in others if u is not s and CAP in u.caps))
+            server.deliver(update, [u for u in others if u is not s and CAP in u.caps])
     # The reply to the setter is always the stored value (newer than the client's, maybe).
     s.send(_markread(server, target, _get(server, s, target)))
 

@@ -69,12 +69,12 @@ def handle_redact(server: Server, s: Session, m: Message) -> None:
         channel = server.state.find_channel(target)
         assert channel is not None  # history_view found it
         out = Message("REDACT", (channel.name, *params[1:]), s.prefix, tags)
-        audience = [u for u in channel.members if u is not s and CAP in u.caps]
+        hearers = list(channel.members)
     else:
         out = Message("REDACT", params, s.prefix, tags)
         peer = server.state.find_nick(target)
-        audience = [peer] if peer is not None and peer is not s and CAP in peer.caps else []
-    server.fanout(out, audience)
+        hearers = [s.user] if peer is None or peer is s.user else [peer, s.user]
+    server.deliver(out, [u for u in server.sessions_among(hearers, CAP) if u is not s])
     s.send(out)  # the redactor's confirmation (and labeled-response answer)
 
 
@@ -83,12 +83,12 @@ def _may_redact(
 ) -> bool:
     if "o" in s.modes:
         return True  # server operators
-    if row.sender_id and row.sender_id == p.identity(s):
+    if row.sender_id and row.sender_id == p.identity(s.user):
         return True  # the author: same account, or same connection
     author_account = row.tags.get("account")
     if s.account and author_account and casefold(author_account) == casefold(s.account):
         return True  # (lines stored before the sender was kept)
     if is_channel(target):
         channel = server.state.find_channel(target)
-        return channel is not None and channel.is_op(s)
+        return channel is not None and channel.is_op(s.user)
     return False

@@ -10,8 +10,11 @@ from socketchat.irc.casemap import nick_problem
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
 from socketchat.server import monitor, services
+from socketchat.server.accounts import always_on_for
+from socketchat.server.commands.devices import attach, attach_target
 from socketchat.server.klines import check_registration
 from socketchat.server.nicks import change_nick
+from socketchat.server.persistence import persistence_of
 from socketchat.server.welcome import send_welcome
 
 if TYPE_CHECKING:
@@ -21,7 +24,11 @@ if TYPE_CHECKING:
 
 def try_register(server: Server, s: Session) -> None:
     """Finish registration once NICK and USER are in and CAP negotiation is over."""
-    if s.registered or s.closed or s.cap_negotiating or s.nick == "*" or not s.user:
+    if s.registered or s.closed or s.cap_negotiating or not s.username:
+        return
+    # a device of a user who is here (same account, its nick): attach instead (devices.py)
+    target = attach_target(server, s, s.wanted_nick) if s.wanted_nick else None
+    if s.nick == "*" and target is None:
         return
     if s.sasl is not None:
         # The client finished registering in the middle of an exchange (it waits for the
@@ -37,8 +44,14 @@ def try_register(server: Server, s: Session) -> None:
         return
     if check_registration(server, s):  # K-lined or D-lined (klines.py)
         return
+    if target is not None:
+        attach(server, s, target)
+        return
+    p = persistence_of(server)
+    if s.account and p is not None:
+        s.user.always_on = always_on_for(server, p, s.account)
     send_welcome(server, s)
-    monitor.online(server, s)
+    monitor.online(server, s.user)
     if server.storage is not None:
         server.storage.nick_changed(server, s)  # nick protection
 
@@ -128,15 +141,18 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
         s.wanted_nick = nick  # REGISTER * names it even when it was taken (ACCOUNT_EXISTS)
     if nick == s.nick:
         return
-    holder = server.state.nick_holder(nick, s)  # the same nick, or one that looks like it
+    holder = server.state.nick_holder(nick, s.user)  # the same nick, or one that looks like it
+    if not s.registered and holder is not None and attach_target(server, s, nick) is holder:
+        try_register(server, s)  # another device of this account's user: it attaches
+        return
     if holder is not None or services.is_service(server, nick):
         s.numeric(rpl.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
         return
     if not s.registered:
-        server.state.claim_nick(s, nick)
+        server.state.claim_nick(s.user, nick)
         try_register(server, s)
         return
-    change_nick(server, s, nick)
+    change_nick(server, s.user, nick)
 
 
 def handle_user(server: Server, s: Session, m: Message) -> None:
@@ -148,8 +164,8 @@ def handle_user(server: Server, s: Session, m: Message) -> None:
         return
     # ASCII only: a Unicode nick (casemap.py) does not carry its script into user@host
     username = "".join(c for c in m.params[0] if c.isascii() and (c.isalnum() or c in "-_."))[:18]
-    s.user = "~" + (username or "user")
-    s.realname = m.params[3][:100]
+    s.user.username = "~" + (username or "user")
+    s.user.realname = m.params[3][:100]
     try_register(server, s)
 
 

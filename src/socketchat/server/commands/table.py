@@ -72,6 +72,7 @@ COMMANDS: dict[str, Command] = {
     "WEBPUSH": Command(webpush.handle_webpush, 1),  # draft/webpush
     # accounts (REGISTER hashes a password: it costs as much as 10 commands)
     "AUTHENTICATE": Command(accounts.handle_authenticate, 1, before_registration=True),
+    "NS": Command(accounts.handle_ns, 1),
     "REGISTER": Command(accounts.handle_register, 3, before_registration=True, cost=Cost(10)),
     "VERIFY": Command(accounts.handle_verify, 2, before_registration=True),
     # ChanServ's shortcuts (as ergo's): CS REGISTER #class == PRIVMSG ChanServ :REGISTER #class

@@ -29,26 +29,28 @@ def handle_away(server: Server, s: Session, m: Message) -> None:
         s.numeric(rpl.ERR_NOTREGISTERED, "You have not registered")
         return
     text = m.param(0)[: server.config.awaylen]
+    user = s.user
+    user.auto_away = False  # whatever it was, it is the person's own choice now
     if not s.registered:
-        s.away = text or None
+        user.away = text or None
         if text:
             s.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
         else:
             s.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
         return
     if text:
-        s.away = text
+        user.away = text
         s.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
         params: tuple[str, ...] = (text,)
     else:
-        was_away = s.away is not None
-        s.away = None
+        was_away = user.away is not None
+        user.away = None
         s.numeric(rpl.RPL_UNAWAY, "You are no longer marked as being away")
         if not was_away:
             return
         params = ()
     msg = Message("AWAY", params, s.prefix, server.relay_tags(s))
-    server.fanout(msg, audience(server, s, "away-notify"))
+    server.deliver(msg, audience(server, user, "away-notify"))
 
 
 def handle_setname(server: Server, s: Session, m: Message) -> None:
@@ -56,9 +58,9 @@ def handle_setname(server: Server, s: Session, m: Message) -> None:
     if not realname or len(realname) > REALNAME_MAX:
         s.fail("SETNAME", "INVALID_REALNAME", "Realname is not valid")
         return
-    s.realname = realname
+    s.user.realname = realname
     msg = Message("SETNAME", (realname,), s.prefix, server.relay_tags(s))
-    server.fanout(msg, audience(server, s, "setname", include_self=True))
+    server.deliver(msg, audience(server, s.user, "setname", include_self=True))
 
 
 def change_host(
@@ -69,25 +71,26 @@ def change_host(
     Peers with `chghost` get `:old!prefix CHGHOST <user> <host>`; the others see the user quit and
     rejoin each shared channel (with its op/voice restored by MODE), so their view stays right.
     """
-    new_user = user or s.user
-    new_host = host or s.host
-    if (new_user, new_host) == (s.user, s.host):
+    person = s.user
+    new_user = user or person.username
+    new_host = host or person.host
+    if (new_user, new_host) == (person.username, person.host):
         return
-    old_prefix = s.prefix
-    s.user, s.host = new_user, new_host
+    old_prefix = person.prefix
+    person.username, person.host = new_user, new_host
     tags = server.relay_tags(s)
-    peers = server.peers_of(s, include_self=True)
-    with_cap = audience(server, s, "chghost", include_self=True)
-    server.fanout(Message("CHGHOST", (new_user, new_host), old_prefix, tags), with_cap)
-    without = {u for u in peers if "chghost" not in u.caps and u is not s}
+    peers = server.peers_of(person, include_self=True)
+    with_cap = audience(server, person, "chghost", include_self=True)
+    server.deliver(Message("CHGHOST", (new_user, new_host), old_prefix, tags), with_cap)
+    without = {u for u in server.sessions_among(peers, without=person) if "chghost" not in u.caps}
     if not without:
         return
-    server.fanout(Message("QUIT", ("Changing host",), old_prefix, tags), without)
-    for channel in s.channels.values():
-        here = [u for u in channel.members if u in without]
-        announce_join(server, s, channel, here, tags)
-        held = channel.members.get(s, "")
+    server.deliver(Message("QUIT", ("Changing host",), old_prefix, tags), without)
+    for channel in person.channels.values():
+        here = [u for u in server.sessions_among(list(channel.members)) if u in without]
+        announce_join(server, person, channel, here, tags)
+        held = channel.members.get(person, "")
         if held:
-            changes = [ModeChange(True, mode, s.nick) for mode in held]
+            changes = [ModeChange(True, mode, person.nick) for mode in held]
             mode_msg = Message("MODE", (channel.name, *format_modes(changes)), server.name, tags)
-            server.fanout(mode_msg, here)
+            server.deliver(mode_msg, here)

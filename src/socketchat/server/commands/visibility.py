@@ -11,27 +11,28 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
+    from socketchat.server.user import User
 
 
-def is_oper(s: Session) -> bool:
+def is_oper(s: Session | User) -> bool:
     return "o" in s.modes
 
 
-def shares_channel(a: Session, b: Session) -> bool:
+def shares_channel(a: User, b: User) -> bool:
     small, other = (a, b) if len(a.channels) <= len(b.channels) else (b, a)
     return any(other in ch.members for ch in small.channels.values())
 
 
-def can_see_user(viewer: Session, user: Session) -> bool:
+def can_see_user(viewer: Session, user: User) -> bool:
     """+i users show up in WHO/NAMES only to themselves, opers, and people sharing a channel."""
-    if "i" not in user.modes or viewer is user or is_oper(viewer):
+    if "i" not in user.modes or viewer.user is user or is_oper(viewer):
         return True
-    return shares_channel(viewer, user)
+    return shares_channel(viewer.user, user)
 
 
 def can_see_channel(viewer: Session, channel: Channel) -> bool:
     """+s channels are hidden from LIST, WHOIS and WHO for non-members (opers see them)."""
-    return "s" not in channel.modes or viewer in channel.members or is_oper(viewer)
+    return "s" not in channel.modes or viewer.user in channel.members or is_oper(viewer)
 
 
 def is_hidden_from(viewer: Session, channel: Channel) -> bool:
@@ -44,7 +45,7 @@ def public_setter(viewer: Session, channel: Channel, setter: str) -> str:
     """Who set a ban, as `viewer` may see it: members get the full ``nick!user@host``; outsiders
     (who may ask for any visible channel's ban list) only the nick, since the address of the op
     who set it is none of their business."""
-    if viewer in channel.members or is_oper(viewer):
+    if viewer.user in channel.members or is_oper(viewer):
         return setter
     return setter.split("!", 1)[0]
 

@@ -1,0 +1,105 @@
+"""A second device of a person, and a person coming back: multiclient and always-on.
+
+A connection that finishes registering logged in to an account (SASL, or PASS/NickServ before
+the welcome) and asking for the nick of a user of the same account who is here — connected on
+other devices, or always-on with none — does not get 433: it attaches to that user
+(`attach_target`, `attach`). The provisional user it had while registering is dropped.
+
+The attached session then gets what a client needs to show the user's state as if it had been
+there all along: the welcome burst with the user's nick, a JOIN of each of the user's channels
+(with topic, read marker, names), and — for clients that do not fetch history themselves — the
+lines it missed: channel lines since the account's replay marker (`Persistence.joined`, never a
+line twice), and private messages received while no device was connected. A user returning
+from always-on is no longer away (unless it set AWAY itself).
+
+NickServ SET MULTICLIENT OFF makes each connection of the account a user of its own again (433
+for a nick already in use, as before).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from socketchat.irc import numerics as rpl
+from socketchat.irc.casemap import casefold
+from socketchat.irc.message import Message
+from socketchat.server import monitor
+from socketchat.server.accounts import multiclient_for
+from socketchat.server.commands import history, metadata, readmarker
+from socketchat.server.commands.channels import announce_join, send_names, send_topic
+from socketchat.server.persistence import persistence_of
+from socketchat.server.welcome import send_welcome
+
+if TYPE_CHECKING:
+    from socketchat.server.core import Server
+    from socketchat.server.session import Session
+    from socketchat.server.user import User
+
+PM_REPLAY_CONVERSATIONS = 100  # private conversations replayed on return, at most
+PM_REPLAY_LINES = 100  # lines per conversation
+
+
+def attach_target(server: Server, s: Session, nick: str) -> User | None:
+    """The user `s` would attach to by asking for `nick`: one of the same account, here (with
+    devices or always-on), multiclient allowed. None: `nick` is someone else's (or free)."""
+    p = persistence_of(server)
+    holder = server.state.find_nick(nick)
+    if p is None or holder is None or holder is s.user or not holder.registered:
+        return None
+    if not s.account or not holder.account or casefold(s.account) != casefold(holder.account):
+        return None
+    if not multiclient_for(server, p, holder.account):
+        return None
+    return holder
+
+
+def attach(server: Server, s: Session, user: User) -> None:
+    """Registration of `s` ends by attaching it to `user` (see the module docstring)."""
+    provisional = s.user
+    if provisional is not user:
+        server.state.release_nick(provisional)  # a nick it may have claimed while registering
+        provisional.sessions.remove(s)
+        s.user = user
+        user.sessions.append(s)
+    returning = len(user.sessions) == 1  # nobody else was connected: back from always-on
+    send_welcome(server, s)
+    if returning and user.auto_away:
+        user.away, user.auto_away = None, False
+        msg = Message("AWAY", (), user.prefix, server.relay_tags(user))
+        server.deliver(msg, monitor.audience(server, user, "away-notify"))
+    elif user.away is not None:
+        s.numeric(rpl.RPL_NOWAWAY, "You have been marked as being away")
+    for channel in list(user.channels.values()):
+        announce_join(server, user, channel, [s], server.relay_tags(user))
+        if channel.topic:
+            send_topic(server, s, channel)
+        readmarker.send_on_join(server, s, channel.name)
+        metadata.send_on_join(server, s, channel)
+        if "draft/no-implicit-names" not in s.caps:
+            send_names(server, s, channel)
+        if server.storage is not None and (rows := server.storage.joined(server, s, channel)):
+            history.send_history(server, s, channel.name, rows, replay=True)
+    if returning:
+        _replay_private(server, s, user)
+    user.left_at = 0.0
+
+
+def _replay_private(server: Server, s: Session, user: User) -> None:
+    """Private messages that arrived while no device was connected, to a client that does not
+    fetch history itself (CHATHISTORY clients ask with TARGETS)."""
+    p = persistence_of(server)
+    if p is None or not user.left_at or not user.account or "draft/chathistory" in s.caps:
+        return
+    me = p.identity(user)
+    since = (int(user.left_at * 1000), 1 << 62)
+    now_ms = int(server.clock() * 1000) + 1
+    missed = []
+    for conv in p.backend.conversations(me):
+        latest = p.backend.latest_time(conv.key, since[0] - 1, now_ms)
+        if latest is not None:
+            missed.append((latest, conv))
+    missed.sort(key=lambda item: item[0])
+    for _, conv in missed[-PM_REPLAY_CONVERSATIONS:]:
+        rows = p.backend.after(conv.key, since, PM_REPLAY_LINES)
+        if rows:
+            history.send_history(server, s, conv.other_nick(me), rows, replay=True)
