@@ -91,7 +91,7 @@ def _replay_private(server: Server, s: Session, user: User) -> None:
     if p is None or not user.left_at or not user.account or "draft/chathistory" in s.caps:
         return
     me = p.identity(user)
-    since = (int(user.left_at * 1000), 1 << 62)
+    since = (int(user.left_at * 1000), 0)  # (a line in the very ms it left is replayed)
     now_ms = int(server.clock() * 1000) + 1
     missed = []
     for conv in p.backend.conversations(me):

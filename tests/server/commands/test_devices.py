@@ -1,0 +1,180 @@
+"""One account on several devices, and a user who stays: multiclient and always-on
+(`server/commands/devices.py`, `server/user.py`), through the sans-I/O core with real SQLite."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from socketchat.irc.message import Message
+from tests.server.harness import Client, Net
+from tests.storage.helpers import stored_net
+
+PASSWORD = "correct-horse"
+
+
+def plain(account: str, password: str) -> str:
+    return base64.b64encode(f"\0{account}\0{password}".encode()).decode()
+
+
+def device(net: Net, nick: str, account: str, caps: str = "") -> Client:
+    """A connection that logs in with SASL, asks for `nick` and registers."""
+    c = net.client()
+    c.send("CAP LS 302", f"CAP REQ :sasl {caps}".strip(), f"NICK {nick}", "USER u 0 * :r")
+    c.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {plain(account, PASSWORD)}", "CAP END")
+    return c
+
+
+def registered(net: Net, nick: str) -> Client:
+    """`nick` registers an account (its nick) and is logged in."""
+    c = net.client(nick)
+    c.send(f"REGISTER * * {PASSWORD}")
+    assert any(m.command == "900" for m in c.received())
+    return c
+
+
+def lines(c: Client, command: str) -> list[Message]:
+    return [m for m in c.received() if m.command == command]
+
+
+def test_a_second_device_shares_the_nick_and_sees_everything(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=True)
+    laptop = registered(net, "ali")
+    laptop.send("JOIN #class")
+    bob = net.client("bob")
+    bob.send("JOIN #class")
+    laptop.received(), bob.received()
+    phone = device(net, "ali", "ali")
+    got = phone.received()
+    assert [m.params[0] for m in got if m.command == "001"] == ["ali"]  # not 433
+    assert [m.params[0] for m in got if m.command == "JOIN"] == ["#class"]  # the user's channels
+    names = [m.params[-1] for m in got if m.command == "353"]
+    assert names and "ali" in names[0] and "bob" in names[0]
+    assert net.server.state.find_nick("ali") is laptop.session.user is phone.session.user
+    assert net.server.state.user_count() == 2  # one person, two devices
+    assert lines(bob, "JOIN") == []  # nobody sees a second ali arrive
+
+    bob.send("PRIVMSG #class :hello", "PRIVMSG ali :psst")
+    for d in (laptop, phone):
+        assert [m.params for m in d.received() if m.command == "PRIVMSG"] == [
+            ("#class", "hello"),
+            ("ali", "psst"),
+        ]
+    laptop.send("PRIVMSG #class :from the laptop", "PRIVMSG bob :hi bob")
+    assert [m.params for m in lines(phone, "PRIVMSG")] == [
+        ("#class", "from the laptop"),  # what one device says, the others see
+        ("bob", "hi bob"),
+    ]
+    assert lines(laptop, "PRIVMSG") == []  # no echo-message: the sender itself gets none
+    assert [m.params for m in lines(bob, "PRIVMSG")] == [
+        ("#class", "from the laptop"),
+        ("bob", "hi bob"),
+    ]
+
+
+def test_join_and_part_on_one_device_move_all_of_them(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=True)
+    laptop = registered(net, "ali")
+    phone = device(net, "ali", "ali")
+    phone.received()
+    laptop.send("JOIN #new")
+    got = phone.received()
+    assert [m.params[0] for m in got if m.command == "JOIN"] == ["#new"]
+    assert any(m.command == "353" for m in got)  # and its names
+    phone.send("PART #new")
+    assert [m.params[0] for m in lines(laptop, "PART")] == ["#new"]
+    assert net.server.state.find_channel("#new") is None
+
+
+def test_quit_of_one_device_is_no_quit_for_anyone(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=False)
+    laptop = registered(net, "ali")
+    laptop.send("JOIN #class")
+    bob = net.client("bob")
+    bob.send("JOIN #class")
+    phone = device(net, "ali", "ali")
+    bob.received(), laptop.received(), phone.received()
+    phone.send("QUIT :bye phone")
+    assert [m.params for m in lines(phone, "QUIT")] == [("Quit: bye phone",)]  # its own only
+    assert lines(bob, "QUIT") == [] and lines(laptop, "QUIT") == []
+    bob.send("PRIVMSG #class :still there?")
+    assert [m.params[1] for m in lines(laptop, "PRIVMSG")] == ["still there?"]
+    laptop.send("QUIT :bye")  # the last device, and no always-on: now ali leaves
+    assert [m.params for m in lines(bob, "QUIT")] == [("Quit: bye",)]
+    assert net.server.state.find_nick("ali") is None
+
+
+def test_someone_else_still_gets_433_and_multiclient_off_too(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=True)
+    registered(net, "ali")
+    registered(net, "eve")
+    eve = device(net, "ali", "eve")  # logged in, but to another account
+    assert [m.command for m in eve.received() if m.command in ("001", "433")] == ["433"]
+    laptop = net.client()
+    laptop.send("NICK zed", "USER u 0 * :r")  # not logged in at all
+    laptop.send("NICK ali")
+    assert "433" in laptop.commands()
+    owner = device(net, "ali2", "ali")
+    owner.received()
+    owner.send("NS SET MULTICLIENT OFF")
+    assert any("MULTICLIENT is now off" in m.param(1) for m in owner.received())
+    again = device(net, "ali", "ali")
+    assert [m.command for m in again.received() if m.command in ("001", "433")] == ["433"]
+
+
+def test_always_on_stays_away_and_gets_what_it_missed_once(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=True)
+    ali = registered(net, "ali")
+    ali.send("JOIN #class")
+    bob = net.client("bob", caps="away-notify")
+    bob.send("JOIN #class")
+    bob.send("PRIVMSG #class :seen live")
+    ali.received(), bob.received()
+    net.clock.advance(5)
+    ali.send("QUIT :train")
+    net.clock.advance(5)
+    seen = bob.received()
+    assert [m for m in seen if m.command == "QUIT"] == []  # ali stays
+    assert net.server.state.find_nick("ali") is not None
+    away = net.server.config.always_on_away
+    assert [m.params for m in seen if m.command == "AWAY"] == [(away,)]
+    bob.send("WHOIS ali")
+    assert [m.params[0:1] for m in lines(bob, "301")] == [("bob",)]
+    bob.send("PRIVMSG #class :said while ali was away", "PRIVMSG ali :are you there?")
+    assert [m.params[1] for m in bob.received() if m.command == "301"] == ["ali"]  # told: away
+    net.server.flush()
+
+    back = device(net, "ali", "ali")
+    got = back.received()
+    texts = [m.params[1] for m in got if m.command == "PRIVMSG"]
+    assert any(t.endswith("said while ali was away") for t in texts)  # (time-stamped)
+    assert any(t.endswith("are you there?") for t in texts)
+    assert not any("seen live" in t for t in texts)  # only the missed lines
+    assert [m.params for m in lines(bob, "AWAY")] == [()]  # back: away cleared
+    net.clock.advance(5)
+    back.send("QUIT")
+    net.clock.advance(5)
+    again = device(net, "ali", "ali")
+    assert [m for m in again.received() if m.command == "PRIVMSG"] == []  # never twice
+
+
+def test_kill_ends_an_always_on_user_and_ghost_too(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=True)
+    ali = registered(net, "ali")
+    ali.send("QUIT")
+    assert net.server.state.find_nick("ali") is not None
+    owner = device(net, "other", "ali")
+    owner.received()
+    owner.send("PRIVMSG NickServ :GHOST ali")
+    assert net.server.state.find_nick("ali") is None  # GHOST ends the absent user too
+    owner.send("NICK ali")
+    assert [m.params[0] for m in lines(owner, "NICK")] == ["ali"]
+
+
+def test_always_on_off_for_the_account_ends_it_at_quit(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=True)
+    ali = registered(net, "ali")
+    ali.send("NS SET ALWAYS-ON OFF")
+    assert any("ALWAYS-ON is now off" in m.param(1) for m in ali.received())
+    ali.send("QUIT")
+    assert net.server.state.find_nick("ali") is None
