@@ -524,7 +524,7 @@ class Persistence:
             view = self.channel_view(session, channel)
             if view is not None:
                 scope[view.key] = view.eras
-        return scope, self.identity(session)
+        return scope, self.identity(session.user)
 
     def channel_view(self, session: Session, channel: Channel) -> HistoryView | None:
         """Who reads a channel's history, decided in one place (see the module docstring).

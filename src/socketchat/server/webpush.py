@@ -280,7 +280,7 @@ class PushNotifier:
         skip = casefold(sender.account) if sender.account else None
         for member in channel.members:
             account = member.account
-            if not account or member is sender:
+            if not account or member is sender.user:
                 continue
             folded = casefold(account)
             if folded == skip or folded in seen or not mentions(text, member.nick):

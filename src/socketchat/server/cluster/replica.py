@@ -330,7 +330,7 @@ class Replica:
         sid = entry.sid
         own = self.sessions.get(sid)
         if own is not None:  # our own connection, there since its accept: from now on its
-            own.connected_at = own.last_message_at = self._now  # times are the log's too
+            own.user.signon = own.user.last_message_at = self._now  # times are the log's too
             return
         server, d = self._server(), entry.data
         s = Session(

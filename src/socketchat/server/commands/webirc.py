@@ -61,7 +61,7 @@ def _rehost(server: Server, s: Session, ip: str, *, secure: bool) -> None:
         server.per_ip[s.ip] = count
     else:
         server.per_ip.pop(s.ip, None)
-    s.ip = ip
+    s.ip = s.user.ip = ip  # (the person is this one connection: not registered yet)
     s.host = server.host_for(ip)
     s.secure = s.secure or secure
     server.per_ip[ip] = server.per_ip.get(ip, 0) + 1
