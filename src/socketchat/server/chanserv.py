@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
     from socketchat.server.state import Channel
+    from socketchat.server.user import User
     from socketchat.storage.base import Backend
 
 CHANSERV = "ChanServ"
@@ -226,7 +227,7 @@ def joined(server: Server, s: Session, channel: Channel) -> None:
     wanted = level(record, s.account)
     mode = "o" if wanted in ("founder", "o") else wanted
     if mode:
-        _set_member_modes(server, s, channel, [(True, mode, s)])
+        _set_member_modes(server, s, channel, [(True, mode, s.user)])
 
 
 def topic_refusal(server: Server, channel: Channel, s: Session) -> str | None:
@@ -315,7 +316,7 @@ def _lookup(
     hidden = (
         record is not None
         and "s" in record.modes
-        and not (channel is not None and s in channel.members)
+        and not (channel is not None and s.user in channel.members)
         and not level(record, s.account)
         and "o" not in s.modes
     )
@@ -353,13 +354,13 @@ def _register(server: Server, registry: Registry, s: Session, args: list[str]) -
         notice(server, s, "You must be logged in to an account to register a channel.")
         return
     channel = server.state.find_channel(args[0])
-    if channel is None or s not in channel.members:
+    if channel is None or s.user not in channel.members:
         notice(server, s, f"You must be in {args[0]} to register it.")
         return
     if registry.get(channel.name) is not None:
         notice(server, s, f"Channel {channel.name} is already registered.")
         return
-    if not channel.is_op(s):
+    if not channel.is_op(s.user):
         notice(server, s, f"You must be an operator of {channel.name} to register it.")
         return
     p = persistence_of(server)
@@ -473,7 +474,7 @@ def _set_member_modes(
     server: Server,
     s: Session,
     channel: Channel,
-    changes: list[tuple[bool, str, Session]],
+    changes: list[tuple[bool, str, User]],
 ) -> None:
     """Give or take member modes as ChanServ: one MODE line to the channel (and history)."""
     applied = [
@@ -494,7 +495,7 @@ def _set_member_modes(
     msg = Message("MODE", (channel.name, letters, *params), CHANSERV_PREFIX, tags)
     server.fanout(msg, list(channel.members))
     if server.storage is not None:
-        server.storage.store_event(msg, channel, s)
+        server.storage.store_event(msg, channel, s.user)
 
 
 def _member_command(mode: str, adding: bool) -> Handler:
@@ -513,7 +514,7 @@ def _member_command(mode: str, adding: bool) -> Handler:
         record, channel = _lookup(server, registry, s, args[0])
         if record is None:
             return
-        target = server.state.find_nick(args[1]) if len(args) > 1 else s
+        target = server.state.find_nick(args[1]) if len(args) > 1 else s.user
         if channel is None or target is None or target not in channel.members:
             notice(server, s, f"{args[1] if len(args) > 1 else s.nick} is not in {record.name}.")
             return
@@ -521,8 +522,8 @@ def _member_command(mode: str, adding: bool) -> Handler:
         allowed = (
             "o" in s.modes
             or mine in ("founder", "o")
-            or (target is s and not adding)  # anyone may step down
-            or (target is s and mode == "v" and mine == "v")
+            or (target is s.user and not adding)  # anyone may step down
+            or (target is s.user and mode == "v" and mine == "v")
         )
         if not allowed:
             notice(server, s, f"You do not have access to do that in {record.name}.")
