@@ -422,6 +422,7 @@ class Server:
         if self.storage is not None:
             for channel in user.channels.values():
                 self.storage.left(self, user, channel)  # replay from here on return
+            self.storage.user_left(self, user)
         if user.away is None:
             user.away = self.config.always_on_away
             user.auto_away = True
@@ -451,6 +452,8 @@ class Server:
             self.fanout(quit_msg, peers)
             self.state.remember(WhowasEntry.of(user, self.clock()))
             monitor.offline(self, user, user.nick)
+            if self.storage is not None and user.account:
+                self.storage.user_left(self, user)  # what arrives from now on is missed
         self.state.release_nick(user)
 
     def peers_of(self, user: User, *, include_self: bool = False) -> set[User]:

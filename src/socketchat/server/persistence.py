@@ -168,7 +168,7 @@ class Persistence:
         return [f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp"]
 
     def store_message(
-        self, msg: Message, target: str, sender: Session, recipient: User | None
+        self, msg: Message, target: str, sender: Session, recipient: User | str | None
     ) -> None:
         tags = msg.tags
         time_ms = parse_ms(tags.get("time", "")) or int(sender.server.clock() * 1000)
@@ -179,7 +179,12 @@ class Persistence:
             if channel is not None:
                 era, restricted = channel.era, is_closed(channel)
         else:
-            sender_id, recipient_id = self.identity(sender.user), self.identity(recipient)
+            sender_id = self.identity(sender.user)
+            recipient_id = (  # an absent account's name: an offline message (`user_left`)
+                "a:" + casefold(recipient)
+                if isinstance(recipient, str)
+                else self.identity(recipient)
+            )
             key = private_key(sender_id, recipient_id)
         kept = self.backend.append(
             StoredMessage(
@@ -310,18 +315,34 @@ class Persistence:
                 have += 1
 
     # -- account settings (NickServ SET) ----------------------------------------------------
-    def account_setting(self, account: str, name: str) -> bool | None:
-        """The account's own choice for `name` (e.g. "always-on"), None: the server default.
+    def account_value(self, account: str, name: str) -> str | None:
+        """What the server keeps about `account` under `name` (a setting, when it was last
+        seen), None: nothing.
 
-        Settings ride on the account's metadata store under keys no client can set (metadata
+        These ride on the account's metadata store under keys no client can set (metadata
         keys are lowercase letters, digits and ``_.:/-``; these start with ``!``), so they need
         no table of their own and travel wherever account metadata does."""
-        value = self.backend.account_metadata(casefold(account)).get(SETTING_PREFIX + name)
+        return self.backend.account_metadata(casefold(account)).get(SETTING_PREFIX + name)
+
+    def set_account_value(self, account: str, name: str, value: str | None) -> None:
+        self.backend.set_account_metadata(casefold(account), SETTING_PREFIX + name, value)
+
+    def account_setting(self, account: str, name: str) -> bool | None:
+        """The account's own choice for `name` (e.g. "always-on"), None: the server default."""
+        value = self.account_value(account, name)
         return None if value is None else value == "on"
 
     def set_account_setting(self, account: str, name: str, value: bool | None) -> None:
-        stored = None if value is None else ("on" if value else "off")
-        self.backend.set_account_metadata(casefold(account), SETTING_PREFIX + name, stored)
+        self.set_account_value(account, name, None if value is None else ("on" if value else "off"))
+
+    def user_left(self, server: Server, user: User) -> None:
+        if user.account:
+            self.set_account_value(user.account, "seen", str(int(server.clock() * 1000)))
+
+    def last_seen_ms(self, account: str) -> int | None:
+        """When the last device of `account` left (ms), if it ever did."""
+        value = self.account_value(account, "seen")
+        return int(value) if value is not None and value.isdigit() else None
 
     # -- read markers (draft/read-marker) --------------------------------------------------
     def read_marker(self, account: str, target: str) -> int | None:

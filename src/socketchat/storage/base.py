@@ -433,11 +433,12 @@ class Storage(Protocol):
         """Extra ISUPPORT tokens (e.g. CHATHISTORY=100)."""
 
     def store_message(
-        self, msg: Message, target: str, sender: Session, recipient: User | None
+        self, msg: Message, target: str, sender: Session, recipient: User | str | None
     ) -> None:
         """Append a PRIVMSG/NOTICE (with its msgid and time tags) to history, durable at commit.
 
-        `target` is the channel name or the recipient's nick; `recipient` is None for channels.
+        `target` is the channel name or the recipient's nick; `recipient` is None for channels,
+        an account's name for an offline message to an account nobody is using.
         """
 
     def renamed(self, channel: Channel, old_key: str) -> None:
@@ -452,6 +453,10 @@ class Storage(Protocol):
         """`session` has just joined `channel`: the recent lines to replay to it, oldest first
         (none: nothing it has not seen, or it asks itself). JOIN sends them (the command layer
         knows how: `commands/history.py`), so storage and persistence know no command."""
+
+    def user_left(self, server: Server, user: User) -> None:
+        """The last device of `user` left (it stays, always-on, or goes): messages to its
+        account from now on are what it will have missed."""
 
     def left(self, server: Server, user: User, channel: Channel) -> None:
         """`user` is about to leave `channel` (PART, KICK, QUIT), or its last device is (it

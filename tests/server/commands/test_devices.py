@@ -178,3 +178,27 @@ def test_always_on_off_for_the_account_ends_it_at_quit(tmp_path: Path) -> None:
     assert any("ALWAYS-ON is now off" in m.param(1) for m in ali.received())
     ali.send("QUIT")
     assert net.server.state.find_nick("ali") is None
+
+
+def test_a_message_to_an_offline_account_is_kept_and_delivered_on_return(tmp_path: Path) -> None:
+    net = stored_net(tmp_path, always_on=False)
+    ali = registered(net, "ali")
+    net.clock.advance(5)
+    ali.send("QUIT")
+    net.clock.advance(5)
+    bob = net.client("bob")
+    bob.send("PRIVMSG ali :homework is due friday", "PRIVMSG nobody :hello?")
+    got = bob.received()
+    assert [m.command for m in got] == ["301", "401"]  # kept for ali; nobody is no account
+    assert "offline" in got[0].params[2]
+    net.clock.advance(5)
+    back = device(net, "ali", "ali")
+    texts = [m.params[1] for m in back.received() if m.command == "PRIVMSG"]
+    assert len(texts) == 1 and texts[0].endswith("homework is due friday")
+    net.clock.advance(5)
+    back.send("QUIT")
+    net.clock.advance(5)
+    again = device(net, "ali", "ali")
+    assert [m for m in again.received() if m.command == "PRIVMSG"] == []  # never twice
+    again.send("CHATHISTORY LATEST bob * 10")  # and it is in the conversation's history
+    assert any("homework" in m.param(1) for m in again.received() if m.command == "PRIVMSG")

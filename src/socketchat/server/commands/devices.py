@@ -14,6 +14,12 @@ from always-on is no longer away (unless it set AWAY itself).
 
 NickServ SET MULTICLIENT OFF makes each connection of the account a user of its own again (433
 for a nick already in use, as before).
+
+Offline messages: a PRIVMSG or NOTICE to the nick of a registered account that nobody is using
+(its always-on is off, or the server restarted) is not 401: it is stored as a private message to
+the account, the sender is told (301, as for someone away), push subscriptions hear of it, and
+the account's next device gets it (`replay_missed`: everything since its last device left,
+`Persistence.user_left`).
 """
 
 from __future__ import annotations
@@ -80,18 +86,47 @@ def attach(server: Server, s: Session, user: User) -> None:
         if server.storage is not None and (rows := server.storage.joined(server, s, channel)):
             history.send_history(server, s, channel.name, rows, replay=True)
     if returning:
-        _replay_private(server, s, user)
+        replay_missed(server, s)
     user.left_at = 0.0
 
 
-def _replay_private(server: Server, s: Session, user: User) -> None:
-    """Private messages that arrived while no device was connected, to a client that does not
-    fetch history itself (CHATHISTORY clients ask with TARGETS)."""
+def offline_account(server: Server, nick: str) -> str | None:
+    """The registered account named `nick`, when nobody holds that nick (offline messages)."""
     p = persistence_of(server)
-    if p is None or not user.left_at or not user.account or "draft/chathistory" in s.caps:
+    if p is None:
+        return None
+    account = p.backend.get_account(nick)
+    return None if account is None else account.name
+
+
+OFFLINE_TEXT = "is offline; your message is kept and delivered when they return"
+
+
+def offline_message(server: Server, s: Session, out: Message, account: str) -> None:
+    """`out` (PRIVMSG/NOTICE) to `account`, whom nobody is using: kept for its return."""
+    if server.storage is not None:
+        server.storage.store_message(out, account, s, account)
+    if out.command == "PRIVMSG":
+        s.numeric(rpl.RPL_AWAY, account, OFFLINE_TEXT)
+    server.fanout(out, [s.user], skip=s)  # the sender's other devices
+    if "echo-message" in s.caps:
+        s.send(out)
+    server.push.private_message(s, account, out)  # draft/webpush
+
+
+def replay_missed(server: Server, s: Session) -> None:
+    """Private messages that arrived while no device of `s`'s account was connected (kept by
+    an always-on user, or offline messages), to a client that does not fetch history itself
+    (CHATHISTORY clients ask with TARGETS)."""
+    p = persistence_of(server)
+    user = s.user
+    if p is None or not user.account or "draft/chathistory" in s.caps:
+        return
+    seen = p.last_seen_ms(user.account)
+    if seen is None:
         return
     me = p.identity(user)
-    since = (int(user.left_at * 1000), 0)  # (a line in the very ms it left is replayed)
+    since = (seen, 0)  # (a line in the very ms it left is replayed)
     now_ms = int(server.clock() * 1000) + 1
     missed = []
     for conv in p.backend.conversations(me):

@@ -18,6 +18,7 @@ from socketchat.irc.casemap import is_channel
 from socketchat.irc.message import MAX_BODY, Message, fit_text
 from socketchat.server import services
 from socketchat.server.commands import multiline
+from socketchat.server.commands.devices import offline_account, offline_message
 from socketchat.server.commands.visibility import channel_to_speak_in
 
 if TYPE_CHECKING:
@@ -109,6 +110,12 @@ def _relay(server: Server, s: Session, m: Message, *, needs_text: bool) -> None:
             if services.receive(server, s, out, name):
                 continue
             user = server.state.find_nick(name)
+            offline = (
+                None if user is not None or command == "TAGMSG" else offline_account(server, name)
+            )
+            if offline is not None:  # a registered account nobody is using: kept for it
+                offline_message(server, s, out, offline)
+                continue
             if user is None or not user.registered:
                 if not quiet:
                     s.numeric(rpl.ERR_NOSUCHNICK, name, "No such nick/channel")

@@ -11,7 +11,7 @@ from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
 from socketchat.server import monitor, services
 from socketchat.server.accounts import always_on_for
-from socketchat.server.commands.devices import attach, attach_target
+from socketchat.server.commands.devices import attach, attach_target, replay_missed
 from socketchat.server.klines import check_registration
 from socketchat.server.nicks import change_nick
 from socketchat.server.persistence import persistence_of
@@ -52,6 +52,7 @@ def try_register(server: Server, s: Session) -> None:
         s.user.always_on = always_on_for(server, p, s.account)
     send_welcome(server, s)
     monitor.online(server, s.user)
+    replay_missed(server, s)  # private messages kept while the account was offline
     if server.storage is not None:
         server.storage.nick_changed(server, s)  # nick protection
 
