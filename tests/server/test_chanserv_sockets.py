@@ -28,6 +28,14 @@ def chanserv(c: IRCClient, text: str, answer: str) -> str:
     return got.param(1)
 
 
+def no_always_on(tmp_path: Path) -> tuple[str, str]:
+    """A config without always-on: these stories are about a channel nobody is in (with it,
+    the teacher would stay in #class after QUIT and come back with it after the restart)."""
+    path = tmp_path / "no-always-on.toml"
+    path.write_text("[server]\nalways_on = false\n")
+    return "--config", str(path)
+
+
 def stop(srv: RunningServer) -> None:
     """A clean stop (SIGTERM), as a restart by an operator or systemd."""
     assert srv.process is not None
@@ -37,7 +45,7 @@ def stop(srv: RunningServer) -> None:
 
 def test_a_registered_class_survives_a_restart(tmp_path: Path) -> None:
     data = str(tmp_path / "data")
-    with spawned_server(data_dir=data) as srv:
+    with spawned_server(*no_always_on(tmp_path), data_dir=data) as srv:
         teacher = with_account(srv, "teacher", create=True)
         teacher.send("JOIN #class")
         teacher.expect("366")
@@ -50,7 +58,7 @@ def test_a_registered_class_survives_a_restart(tmp_path: Path) -> None:
         teacher.close()
         stop(srv)
 
-    with spawned_server(data_dir=data) as srv:
+    with spawned_server(*no_always_on(tmp_path), data_dir=data) as srv:
         # the student is the first in the empty channel: it comes back as kept, not as theirs
         student = with_account(srv, "student", create=False)
         student.send("JOIN #class")
@@ -89,7 +97,7 @@ def test_what_a_registered_channel_was_told_survives_kill_9(tmp_path: Path) -> N
     """Each change is in the loop turn's group commit, before anyone is told of it: once the
     founder sees its TOPIC and MODE echoed, a SIGKILL cannot lose them."""
     data = str(tmp_path / "data")
-    with spawned_server(data_dir=data) as srv:
+    with spawned_server(*no_always_on(tmp_path), data_dir=data) as srv:
         teacher = with_account(srv, "teacher", create=True)
         teacher.send("JOIN #class")
         teacher.expect("366")
@@ -101,7 +109,7 @@ def test_what_a_registered_channel_was_told_survives_kill_9(tmp_path: Path) -> N
         srv.process.kill()
         srv.process.wait(timeout=10)
         teacher.close()
-    with spawned_server(data_dir=data) as srv:
+    with spawned_server(*no_always_on(tmp_path), data_dir=data) as srv:
         teacher = with_account(srv, "teacher", create=False)
         teacher.send("JOIN #class")  # +i: only the founder (access list) gets in
         assert teacher.expect("332").param(-1) == "kept through a crash"

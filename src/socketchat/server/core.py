@@ -422,7 +422,7 @@ class Server:
         if self.storage is not None:
             for channel in user.channels.values():
                 self.storage.left(self, user, channel)  # replay from here on return
-            self.storage.user_left(self, user)
+            self.storage.user_left(self, user, stays=True)
         if user.away is None:
             user.away = self.config.always_on_away
             user.auto_away = True
@@ -444,6 +444,11 @@ class Server:
             tags = self.relay_tags(user, msgid=True)
             quit_msg = Message("QUIT", (quit_message,), user.prefix, tags)
             peers = self.peers_of(user)
+            if self.storage is not None and user.account:
+                # what arrives from now on is missed; a shutdown keeps the always-on (with
+                # their channels: before they leave them)
+                stays = self.shutting_down and user.always_on
+                self.storage.user_left(self, user, stays=stays)
             for channel in list(user.channels.values()):
                 if self.storage is not None:
                     self.storage.store_event(quit_msg, channel, user)
@@ -452,8 +457,6 @@ class Server:
             self.fanout(quit_msg, peers)
             self.state.remember(WhowasEntry.of(user, self.clock()))
             monitor.offline(self, user, user.nick)
-            if self.storage is not None and user.account:
-                self.storage.user_left(self, user)  # what arrives from now on is missed
         self.state.release_nick(user)
 
     def peers_of(self, user: User, *, include_self: bool = False) -> set[User]:
@@ -718,6 +721,13 @@ class Server:
         self.shutting_down = True
         for s in list(self.sessions):
             s.close(reason)
+        for user in self.state.users():  # always-on users with no device: kept (storage)
+            if user.registered and not user.sessions:
+                self.user_gone(user, reason)
+
+    def new_id(self) -> int:
+        """A fresh session or user id (never reused while the server runs)."""
+        return next(self._ids)
 
     # -- runtime changes that clients are told about ----------------------------------------
     def add_caps(self, caps: Mapping[str, str]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from socketchat.server import chanserv
 from socketchat.server.cluster.replica import Replica
 from socketchat.server.commands.admin import load_bans
+from socketchat.server.commands.devices import restore_present
 from socketchat.server.compose import build_server
 from socketchat.server.config import ConfigError, ServerConfig, load_config, validate
 from socketchat.server.logformat import TEXT_FORMAT, apply_log_format
@@ -170,6 +171,8 @@ async def run_server(
     elif vapid is not None:
         server.push.enable(vapid.public_key)
     chanserv.start(server)  # registered channels; the ones ChanServ guards exist at once
+    if node is None and (restored := restore_present(server)):  # (a node's state is the log's)
+        log.info("always-on: %d users are back, with no device yet", restored)
     runner = ServerRunner(server)
     if node is not None:
         try:

@@ -79,7 +79,7 @@ import secrets
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
@@ -335,9 +335,36 @@ class Persistence:
     def set_account_setting(self, account: str, name: str, value: bool | None) -> None:
         self.set_account_value(account, name, None if value is None else ("on" if value else "off"))
 
-    def user_left(self, server: Server, user: User) -> None:
-        if user.account:
-            self.set_account_value(user.account, "seen", str(int(server.clock() * 1000)))
+    def user_left(self, server: Server, user: User, *, stays: bool = False) -> None:
+        if not user.account:
+            return
+        self.set_account_value(user.account, "seen", str(int(server.clock() * 1000)))
+        if stays:  # what brings it back after a restart (`present_users`)
+            state = {
+                "nick": user.nick,
+                "username": user.username,
+                "realname": user.realname,
+                "host": user.host,
+                "ip": user.ip,
+                "away": None if user.auto_away else user.away,
+                "channels": [channel.name for channel in user.channels.values()],
+            }
+            self.set_account_value(user.account, "present", json.dumps(state, ensure_ascii=False))
+        else:
+            self.set_account_value(user.account, "present", None)
+
+    def present_users(self) -> list[tuple[str, dict[str, Any]]]:
+        """The always-on users that were here when the server stopped (or crashed), with what
+        they were: `(account, {nick, username, realname, host, away, channels})`."""
+        found: list[tuple[str, dict[str, Any]]] = []
+        for account, value in self.backend.accounts_with_metadata(SETTING_PREFIX + "present"):
+            try:
+                state = json.loads(value)
+            except ValueError:
+                continue
+            if isinstance(state, dict) and isinstance(state.get("nick"), str):
+                found.append((account, state))
+        return found
 
     def last_seen_ms(self, account: str) -> int | None:
         """When the last device of `account` left (ms), if it ever did."""

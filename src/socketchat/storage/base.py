@@ -299,6 +299,9 @@ class HistoryStore(Protocol):
     def account_metadata(self, account: str) -> dict[str, str]:
         """draft/metadata: the keys `account` (folded) keeps, key -> value."""
 
+    def accounts_with_metadata(self, key: str) -> list[tuple[str, str]]:
+        """`(account (folded), value)` of every account that keeps `key`, by account."""
+
     def set_account_metadata(self, account: str, key: str, value: str | None) -> None:
         """Keep (None: forget) one metadata key of `account`."""
 
@@ -454,9 +457,10 @@ class Storage(Protocol):
         (none: nothing it has not seen, or it asks itself). JOIN sends them (the command layer
         knows how: `commands/history.py`), so storage and persistence know no command."""
 
-    def user_left(self, server: Server, user: User) -> None:
-        """The last device of `user` left (it stays, always-on, or goes): messages to its
-        account from now on are what it will have missed."""
+    def user_left(self, server: Server, user: User, *, stays: bool = False) -> None:
+        """The last device of `user` left: messages to its account from now on are what it
+        will have missed; `stays` (always-on, and at shutdown): keep what brings it back
+        after a restart, else forget that."""
 
     def left(self, server: Server, user: User, channel: Channel) -> None:
         """`user` is about to leave `channel` (PART, KICK, QUIT), or its last device is (it

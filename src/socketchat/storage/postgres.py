@@ -730,6 +730,14 @@ class PostgresBackend:
         )
         return {str(k): str(v) for k, v in rows}
 
+    def accounts_with_metadata(self, key: str) -> list[tuple[str, str]]:
+        rows = self._query(
+            "SELECT account, value FROM account_metadata WHERE key = %s"
+            ' ORDER BY account COLLATE "C"',
+            (key,),
+        )
+        return [(str(a), str(v)) for a, v in rows]
+
     def set_account_metadata(self, account: str, key: str, value: str | None) -> None:
         op: Op
         if value is None:

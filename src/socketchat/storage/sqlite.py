@@ -662,6 +662,13 @@ class SqliteBackend:
         ).fetchall()
         return {str(k): str(v) for k, v in rows}
 
+    def accounts_with_metadata(self, key: str) -> list[tuple[str, str]]:
+        self._write_pending()
+        rows = self.db.execute(
+            "SELECT account, value FROM account_metadata WHERE key = ? ORDER BY account", (key,)
+        ).fetchall()
+        return [(str(a), str(v)) for a, v in rows]
+
     def set_account_metadata(self, account: str, key: str, value: str | None) -> None:
         op: tuple[str, tuple[str, ...]]
         if value is None:

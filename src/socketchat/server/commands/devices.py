@@ -27,19 +27,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
-from socketchat.irc.casemap import casefold
+from socketchat.irc.casemap import casefold, valid_channel
 from socketchat.irc.message import Message
-from socketchat.server import monitor
-from socketchat.server.accounts import multiclient_for
+from socketchat.server import chanserv, monitor
+from socketchat.server.accounts import always_on_for, multiclient_for
 from socketchat.server.commands import history, metadata, readmarker
 from socketchat.server.commands.channels import announce_join, send_names, send_topic
 from socketchat.server.persistence import persistence_of
+from socketchat.server.user import User
 from socketchat.server.welcome import send_welcome
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.session import Session
-    from socketchat.server.user import User
 
 PM_REPLAY_CONVERSATIONS = 100  # private conversations replayed on return, at most
 PM_REPLAY_LINES = 100  # lines per conversation
@@ -138,3 +138,48 @@ def replay_missed(server: Server, s: Session) -> None:
         rows = p.backend.after(conv.key, since, PM_REPLAY_LINES)
         if rows:
             history.send_history(server, s, conv.other_nick(me), rows, replay=True)
+
+
+def restore_present(server: Server) -> int:
+    """At start: the always-on users who were here when the server stopped (or crashed) are
+    here again, with no device (away), holding their nicks, in their channels (a registered
+    channel comes back as ChanServ keeps it, with their access-list modes). Returns how many.
+    A nick someone else holds, or an account that turned always-on off, is not restored."""
+    p = persistence_of(server)
+    if p is None:
+        return 0
+    now, mono, count = server.clock(), server.monotonic(), 0
+    limit = server.config.limits.max_channels_per_client
+    for folded, state in p.present_users():
+        account = p.backend.get_account(folded)
+        if account is None or not always_on_for(server, p, account.name):
+            p.set_account_value(folded, "present", None)
+            continue
+        ip = str(state.get("ip") or "0.0.0.0")
+        user = User(server.new_id(), ip, str(state.get("host") or server.host_for(ip)), now, mono)
+        user.username = str(state.get("username") or "~user")
+        user.realname = str(state.get("realname") or account.name)
+        user.account, user.always_on, user.left_at = account.name, True, now
+        if not server.state.claim_nick(user, str(state["nick"])):
+            continue
+        server.state.add_user(user)
+        own_away = state.get("away")
+        user.away = str(own_away) if own_away else server.config.always_on_away
+        user.auto_away = not own_away
+        names = [n for n in state.get("channels") or () if isinstance(n, str)]
+        for name in names[: limit or None]:
+            if not valid_channel(name, server.config.channellen):
+                continue
+            channel = server.state.find_channel(name)
+            modes = ""
+            if channel is None:
+                channel = server.state.create_channel(name, now)
+                chanserv.restore(server, channel)
+                modes = chanserv.creator_modes(server, channel)
+            record = chanserv.registration(server, channel)
+            if record is not None:
+                wanted = chanserv.level(record, account.name)
+                modes = "o" if wanted in ("founder", "o") else wanted
+            server.state.add_member(channel, user, modes)
+        count += 1
+    return count
