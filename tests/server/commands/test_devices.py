@@ -202,3 +202,14 @@ def test_a_message_to_an_offline_account_is_kept_and_delivered_on_return(tmp_pat
     assert [m for m in again.received() if m.command == "PRIVMSG"] == []  # never twice
     again.send("CHATHISTORY LATEST bob * 10")  # and it is in the conversation's history
     assert any("homework" in m.param(1) for m in again.received() if m.command == "PRIVMSG")
+
+
+def test_sasl_without_cap_req_attaches_too(tmp_path: Path) -> None:
+    """As ergo (and irctest's multiclient tests): AUTHENTICATE right after CAP LS, no REQ."""
+    net = stored_net(tmp_path, always_on=True)
+    registered(net, "ali")
+    c = net.client()
+    c.send("CAP LS 302", "AUTHENTICATE PLAIN", f"AUTHENTICATE {plain('ali', PASSWORD)}")
+    c.send("NICK ali", "USER u 0 * :r", "CAP END")
+    got = [m.command for m in c.received()]
+    assert "903" in got and "001" in got and "433" not in got
