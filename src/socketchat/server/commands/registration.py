@@ -147,7 +147,10 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
         try_register(server, s)  # another device of this account's user: it attaches
         return
     if holder is not None or services.is_service(server, nick):
-        s.numeric(rpl.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
+        why = "Nickname is already in use"
+        if holder is not None and holder.account and not s.registered and not s.account:
+            why += " (by a registered account: log in with SASL while connecting to use it)"
+        s.numeric(rpl.ERR_NICKNAMEINUSE, nick, why)
         return
     if not s.registered:
         server.state.claim_nick(s.user, nick)
