@@ -142,7 +142,7 @@ def test_a_plain_client_reconnecting_never_sees_a_line_twice(tmp_path: Path) -> 
 
 def test_what_a_plain_client_saw_live_is_not_replayed_after_a_restart(tmp_path: Path) -> None:
     data = str(tmp_path)
-    with running_server(limits=NO_FLOOD, data_dir=data) as srv:
+    with running_server(limits=NO_FLOOD, data_dir=data, always_on=False) as srv:
         talker = IRCClient(srv.port).register("talker")
         talker.send("PRIVMSG NickServ :REGISTER talker-password", "JOIN #room")
         talker.expect("366")
@@ -153,7 +153,7 @@ def test_what_a_plain_client_saw_live_is_not_replayed_after_a_restart(tmp_path: 
         talker.send("PRIVMSG #room :seen live")
         assert erin.expect("PRIVMSG").param(1) == "seen live"
     # the server stopped with erin still in #room; she comes back to a new process
-    with running_server(limits=NO_FLOOD, data_dir=data) as srv:
+    with running_server(limits=NO_FLOOD, data_dir=data, always_on=False) as srv:
         talker = IRCClient(srv.port).register("talker")
         talker.send("JOIN #room", "PRIVMSG #room :said while erin was away")
         settle(talker)

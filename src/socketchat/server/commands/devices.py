@@ -68,6 +68,9 @@ def attach(server: Server, s: Session, user: User) -> None:
         s.user = user
         user.sessions.append(s)
     returning = len(user.sessions) == 1  # nobody else was connected: back from always-on
+    p = persistence_of(server)
+    if p is not None and provisional is not user:
+        p.restore_metadata(server, s)  # (the login restored them to the provisional user)
     send_welcome(server, s)
     if returning and user.auto_away:
         user.away, user.auto_away = None, False
