@@ -13,10 +13,10 @@ from tests.storage.helpers import persistence, stored_net
 CAP = "draft/metadata-2 draft/metadata-3"
 
 
-
 def public(kept: dict[str, str]) -> dict[str, str]:
     """The keys clients set (the server's own, e.g. ``!seen``, start with ``!``)."""
     return {k: v for k, v in kept.items() if not k.startswith("!")}
+
 
 def values(got: list[Message]) -> dict[str, str]:
     return {m.params[2]: m.params[4] for m in got if m.command == "761"}
