@@ -334,3 +334,35 @@ def test_only_the_senders_own_node_pushes(tmp_path: Path) -> None:
     net.server.sessions.add(bob.session)
     net.server.push.private_message(bob.session, "alice", out)
     assert len(net.server.push.queue) == 1
+
+
+def test_an_always_on_account_with_no_device_is_pushed_at_once(tmp_path: Path) -> None:
+    """Always-on (the default for accounts): alice's last device left, she stays in #room and
+    reachable; a mention or a private message is pushed at once (no device could read it)."""
+    net = push_net(tmp_path, delay=30.0)
+    alice = subscribed(net)
+    alice.send("JOIN #room")
+    bob = net.client("bob")
+    bob.send("JOIN #room")
+    alice.send("PRIVMSG NickServ :SET ALWAYS-ON ON", "QUIT :off to the bus")
+    bob.received()
+    bob.send("PRIVMSG #room :alice: still there?")
+    [job] = net.server.push.queue
+    assert line_of(job.payload).params == ("#room", "alice: still there?")
+    bob.send("PRIVMSG alice :a word for later")
+    assert len(net.server.push.queue) == 2
+    assert line_of(net.server.push.queue[1].payload).params == ("alice", "a word for later")
+
+
+def test_an_offline_account_gets_its_private_messages_pushed(tmp_path: Path) -> None:
+    """With always-on off, a private message to the account nobody uses is kept for it (not
+    401) and pushed at once."""
+    net = push_net(tmp_path, delay=30.0)
+    alice = subscribed(net)
+    alice.send("PRIVMSG NickServ :SET ALWAYS-ON OFF")
+    alice.send("QUIT")
+    bob = net.client("bob")
+    bob.send("PRIVMSG alice :are you there?")
+    assert "401" not in [m.command for m in bob.received()]
+    [job] = net.server.push.queue
+    assert line_of(job.payload).params == ("alice", "are you there?")
