@@ -11,12 +11,16 @@
 # tests passed than the selection's threshold.
 #
 #   scripts/conformance.sh [--common-min N] [--account-min N] [--only common|account]
-#                          [--nodes N] [-- extra pytest args, e.g. -k Lusers]
+#                          [--nodes N] [--storage postgresql]
+#                          [-- extra pytest args, e.g. -k Lusers]
 #   --nodes N   each test's "server" is N nodes behind a round-robin TCP proxy
 #               (tests/support/proxied_nodes.py; tests/support/rrproxy.py): each new connection
 #               goes to the next node, so one test's clients are spread over them. N > 1 starts
 #               a redis-server per test too (`socketchat serve --redis`, the cluster). --nodes 1
 #               is one node behind the proxy: the proxy's own check (same counts as without it).
+#   --storage postgresql   history and accounts in PostgreSQL (storage/postgres.py) instead of
+#               SQLite: one PostgreSQL server for the run (tests/support/postgres.py), a schema
+#               of its own per test shared by that test's nodes; implies --nodes 1 at least.
 # Environment:
 #   CONFORMANCE_COMMON_MIN, CONFORMANCE_ACCOUNT_MIN   the thresholds (passed tests), defaults below
 #   IRCTEST_DIR             irctest checkout (default ../shared/irctest next to the repo root)
@@ -26,6 +30,7 @@
 #   CONFORMANCE_JOBS        pytest-xdist workers (default 4)
 #   CONFORMANCE_OUT         a directory to keep each selection's log and JUnit XML in
 #   CONFORMANCE_NODES       as --nodes (default 0: one `socketchat serve`, no proxy)
+#   CONFORMANCE_STORAGE     as --storage (default: SQLite in each test's data directory)
 # irctest is read-only here: it is copied to a temporary directory. When it is missing the run is
 # skipped with a message, except in CI (CI=true), where that is a failure.
 set -euo pipefail
@@ -37,6 +42,7 @@ common_min=${CONFORMANCE_COMMON_MIN:-330}
 account_min=${CONFORMANCE_ACCOUNT_MIN:-76}
 only=""
 nodes=${CONFORMANCE_NODES:-0}
+storage=${CONFORMANCE_STORAGE:-}
 extra=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -44,8 +50,9 @@ while [ $# -gt 0 ]; do
         --account-min) account_min=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
         --nodes) nodes=$2; shift 2 ;;
+        --storage) storage=$2; shift 2 ;;
         --) shift; extra=("$@"); break ;;
-        -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,35p' "$0"; exit 0 ;;
         *) echo "conformance: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -69,7 +76,8 @@ py=$repo/.venv/bin/python
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/socketchat-conformance.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pg_pid=""
+trap '[ -n "$pg_pid" ] && kill "$pg_pid" 2>/dev/null && wait "$pg_pid" 2>/dev/null; rm -rf "$work"' EXIT
 cp -r "$irctest_dir" "$work/irctest"
 chmod -R u+w "$work/irctest"
 
@@ -95,6 +103,24 @@ password_hash = "$hash"
 EOF
 
 serve_args="--name My.Little.Server --config $work/irctest.toml --log-level WARNING"
+case "$storage" in
+    "") ;;
+    postgresql)
+        [ "$nodes" -gt 0 ] || nodes=1
+        PYTHONPATH="$repo/src:$repo" "$py" -m tests.support.postgres >"$work/pg.url" \
+            2>"$work/pg.log" &
+        pg_pid=$!
+        for _ in $(seq 600); do [ -s "$work/pg.url" ] && break; sleep 0.1; done
+        if [ ! -s "$work/pg.url" ]; then
+            echo "conformance: PostgreSQL did not start:" >&2
+            tail -20 "$work/pg.log" >&2
+            exit 1
+        fi
+        pg_admin=$(head -1 "$work/pg.url")
+        echo "== storage: PostgreSQL ($pg_admin), a schema per test"
+        ;;
+    *) echo "conformance: --storage takes postgresql, not $storage" >&2; exit 2 ;;
+esac
 if [ "$nodes" -gt 0 ]; then
     cluster_args="--nodes $nodes"
     if [ "$nodes" -gt 1 ]; then
@@ -103,6 +129,7 @@ if [ "$nodes" -gt 0 ]; then
         # irctest's PING barrier the wait its sable controller has (socketchat_controller.py)
         export SOCKETCHAT_IRCTEST_SYNC_SLEEP=${SOCKETCHAT_IRCTEST_SYNC_SLEEP:-0.1}
     fi
+    [ -n "$storage" ] && cluster_args+=" --pg-admin $pg_admin"
     server_cmd="env PYTHONPATH=$repo/src:$repo $py -m tests.support.proxied_nodes $cluster_args"
     server_cmd+=" --host {hostname} --port {port} --web-port {ws_port} --data-dir {directory}"
     server_cmd+=" -- $serve_args"

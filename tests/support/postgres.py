@@ -19,6 +19,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +191,26 @@ def fresh_database() -> Iterator[str]:
         yield url
     finally:
         server.drop(url)
+
+
+def main() -> None:
+    """`python -m tests.support.postgres`: start a server (as for the tests), print its
+    maintenance URL on one line, run until SIGTERM or SIGINT, then stop and remove it. For
+    scripts/conformance.sh --storage postgresql, whose nodes get a schema each per test."""
+    import sys
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    server = PostgresServer().start()
+    try:
+        print(server.admin_url, flush=True)
+        sys.stdout.close()
+        while not stop.wait(1.0):
+            pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -179,3 +179,36 @@ def test_under_faketime_the_nodes_get_the_faked_clock_and_the_wrapper_keeps_real
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_pg_admin_gives_the_nodes_a_fresh_schema_and_drops_it(tmp_path: Path) -> None:
+    """`--pg-admin URL`: the nodes keep history and accounts in PostgreSQL, in a schema made
+    for the run (the conformance runner's --storage postgresql), gone after it."""
+    import psycopg
+
+    from tests.support.postgres import shared_postgres
+
+    admin = shared_postgres().admin_url
+
+    def schemas() -> set[str]:
+        with psycopg.connect(admin) as conn:
+            rows = conn.execute(
+                "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'sc\\_%'"
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    before = schemas()
+    with wrapper(tmp_path, "--nodes", "1", "--pg-admin", admin) as (proc, port, _):
+        c = IRCClient(port)
+        c.send("CAP LS 302", "CAP REQ :draft/account-registration")
+        c.send("NICK dana", "USER dana 0 * :dana", "REGISTER * * dana-password")
+        c.expect("REGISTER", lambda m: m.param(0) == "SUCCESS")
+        c.close()
+        [schema] = schemas() - before
+        with psycopg.connect(admin) as conn:
+            row = conn.execute(f'SELECT name FROM "{schema}".accounts').fetchone()
+        assert row == ("dana",)
+        assert not (tmp_path / "socketchat.db").exists()  # not SQLite
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+    assert schemas() == before
