@@ -59,7 +59,10 @@ class PostgresServer:
         default, for tests whose data is thrown away."""
         self.durable = durable
         self.bin = postgres_bin()
-        self.root = Path(tempfile.mkdtemp(prefix="socketchat-pg-"))
+        # as root, in /tmp itself: the `postgres` user must be able to reach it (a TMPDIR of
+        # root's own, such as pytest's, may be closed to it)
+        parent = "/tmp" if os.geteuid() == 0 and os.path.isdir("/tmp") else None
+        self.root = Path(tempfile.mkdtemp(prefix="socketchat-pg-", dir=parent))
         self.data = self.root / "data"
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
