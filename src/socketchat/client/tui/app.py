@@ -64,7 +64,7 @@ from socketchat.client.events import (
 )
 from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import NickCompleter, channel_name, default_port, nick_color
-from socketchat.client.i18n import _, is_rtl, ngettext, pick_language, set_language
+from socketchat.client.i18n import _, is_rtl, language, ngettext, pick_language, set_language
 from socketchat.client.inputhistory import InputHistory
 from socketchat.client.nickrules import check_nick, nick_rules, refusal_text
 from socketchat.client.notify import AlertThrottle, alert_text, terminal_mode, terminal_sequence
@@ -237,6 +237,7 @@ class ChatLog(RichLog):
             self.post_message(self.ReachedTop())
 
 
+RENDER_CACHE = 4000  # drawn lines remembered (two tabs' worth of scrollback)
 RUN_REDRAW_DELAY = 0.05  # seconds: a burst of joins/quits is drawn again once
 LINE_BREAK = "⏎"  # a line break in the input line (Input holds one line)
 
@@ -472,6 +473,7 @@ class ChatApp(App[int]):
         self.expand_runs = False
         self._last_line: ChatLine | None = None  # the shown tab's newest line drawn
         self._runs_timer: Timer | None = None  # a redraw for a growing run, coming
+        self._render_cache: dict[tuple[object, ...], Text] = {}
         self.core: ClientCore | None = None
         self.connection: Connection | None = None
         self.viewstate = ViewState(nick or "")
@@ -702,12 +704,25 @@ class ChatApp(App[int]):
         for item in fold(lines, marker, expand=self.expand_runs):
             if isinstance(item, ChatLine):
                 shown = view.line_as_shown(item)
-                drawn = render_line(
-                    shown, width, dark=self.dark, reactions=view.reactions_of(shown)
-                )
+                drawn = self._rendered(shown, width, view.reactions_of(shown))
             else:
                 drawn = render_item(item, width, dark=self.dark)
             log.write(drawn, scroll_end=scroll_end)
+
+    def _rendered(self, line: ChatLine, width: int | None, reactions: tuple[Reaction, ...]) -> Text:
+        """`render_line`, remembered: drawing the log again (a run grew, a reaction came, the
+        tab was shown again) would otherwise wrap, shape and reorder every line anew, which
+        costs about a millisecond a line. Lines are values, so an equal key is the same
+        drawing; the Text is never changed after it is made."""
+        key = (line, width, reactions, self.dark, language(), bidi_enabled())
+        drawn = self._render_cache.get(key)
+        if drawn is None:
+            if len(self._render_cache) >= RENDER_CACHE:
+                self._render_cache.clear()
+            drawn = self._render_cache[key] = render_line(
+                line, width, dark=self.dark, reactions=reactions
+            )
+        return drawn
 
     def _at_end(self) -> bool:
         log = self.query_one("#log", ChatLog)
