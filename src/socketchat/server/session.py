@@ -95,6 +95,7 @@ class Session:
         "outbox_bytes",
         "pass_given",
         "paused",
+        "pending_433",
         "ping_sent_at",
         "port",
         "processing",
@@ -133,6 +134,7 @@ class Session:
         self.user = User(session_id, ip, host, server.clock(), now)
         self.user.sessions.append(self)
         self.multiline: OpenBatch | None = None  # a draft/multiline batch being received
+        self.pending_433 = False  # the deferred 433 for `wanted_nick` was sent (registration.py)
         self.wanted_nick = ""  # the nick asked for before registration, even if it was taken
         self.registered = False
         self.pass_given = ""

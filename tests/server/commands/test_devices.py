@@ -213,3 +213,24 @@ def test_sasl_without_cap_req_attaches_too(tmp_path: Path) -> None:
     c.send("NICK ali", "USER u 0 * :r", "CAP END")
     got = [m.command for m in c.received()]
     assert "903" in got and "001" in got and "433" not in got
+
+
+def test_nick_before_sasl_waits_for_the_login_then_attaches_or_gets_433(tmp_path: Path) -> None:
+    """Clients send NICK before AUTHENTICATE: an account's nick asked for while CAP is open is
+    answered at CAP END — attached if the login owns it, 433 then if not."""
+    net = stored_net(tmp_path, always_on=True)
+    registered(net, "ali")
+    registered(net, "eve")
+    phone = net.client()
+    phone.send("CAP LS 302", "CAP REQ :sasl", "NICK ali", "USER u 0 * :r")
+    assert "433" not in phone.commands()
+    phone.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {plain('ali', PASSWORD)}", "CAP END")
+    got = phone.received()
+    assert [m.params[0] for m in got if m.command == "001"] == ["ali"]
+    assert phone.session.user is net.server.state.find_nick("ali")
+    other = net.client()
+    other.send("CAP LS 302", "CAP REQ :sasl", "NICK ali", "USER u 0 * :r")
+    other.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {plain('eve', PASSWORD)}", "CAP END")
+    assert [m.command for m in other.received() if m.command in ("001", "433")] == ["433"]
+    other.send("NICK eve2")
+    assert "001" in other.commands()

@@ -29,6 +29,8 @@ def try_register(server: Server, s: Session) -> None:
     # a device of a user who is here (same account, its nick): attach instead (devices.py)
     target = attach_target(server, s, s.wanted_nick) if s.wanted_nick else None
     if s.nick == "*" and target is None:
+        if s.wanted_nick and not s.pending_433:
+            _nick_at_cap_end(server, s)  # a NICK whose answer waited for the SASL login
         return
     if s.sasl is not None:
         # The client finished registering in the middle of an exchange (it waits for the
@@ -55,6 +57,24 @@ def try_register(server: Server, s: Session) -> None:
     replay_missed(server, s)  # private messages kept while the account was offline
     if server.storage is not None:
         server.storage.nick_changed(server, s)  # nick protection
+
+
+def _nick_at_cap_end(server: Server, s: Session) -> None:
+    """CAP negotiation ended without a login that owns the nick asked for meanwhile (see
+    `handle_nick`): take it if it is free now, else the 433 it waited for."""
+    nick = s.wanted_nick
+    holder = server.state.nick_holder(nick, s.user)
+    if holder is None and not services.is_service(server, nick):
+        server.state.claim_nick(s.user, nick)
+        try_register(server, s)
+        return
+    s.pending_433 = True  # (answered once: the client sends another NICK)
+    s.numeric(
+        rpl.ERR_NICKNAMEINUSE,
+        nick,
+        "Nickname is already in use (by a registered account: log in with SASL while"
+        " connecting to use it)",
+    )
 
 
 # -- CAP ------------------------------------------------------------------------------------
@@ -140,11 +160,17 @@ def handle_nick(server: Server, s: Session, m: Message) -> None:
         return
     if not s.registered:
         s.wanted_nick = nick  # REGISTER * names it even when it was taken (ACCOUNT_EXISTS)
+        s.pending_433 = False
     if nick == s.nick:
         return
     holder = server.state.nick_holder(nick, s.user)  # the same nick, or one that looks like it
     if not s.registered and holder is not None and attach_target(server, s, nick) is holder:
         try_register(server, s)  # another device of this account's user: it attaches
+        return
+    if not s.registered and s.cap_negotiating and holder is not None and holder.account:
+        # An account's nick asked for while CAP is still open: the client may be about to
+        # log in with SASL (NICK usually comes before AUTHENTICATE) and then be its owner.
+        # Decided at CAP END (`try_register`): attach, or 433 then.
         return
     if holder is not None or services.is_service(server, nick):
         why = "Nickname is already in use"
