@@ -418,6 +418,8 @@ class Persistence:
             self._retention_removed = 0
         if self._retention is not None:
             self._retention_step(server)
+        elif self.backend.scrub():  # one step, committed by this turn's flush, as retention
+            server.tick_wanted(0.0)
 
     def commit(self) -> None:
         if self.paused:

@@ -418,6 +418,11 @@ class Backend(HistoryStore, AccountStore, BanStore, PushStore, ChannelStore, Pro
         """Slow housekeeping that may run on a worker thread (SQLite: the WAL checkpoint, with
         its fsync). Thread-safe; never raises."""
 
+    def scrub(self) -> bool:
+        """One bounded step (milliseconds) of wiping deleted lines' remains from the files, in
+        the open transaction; True while there is more to do. Cheap when nothing is due.
+        SQLite: the search index's tombstones (`SqliteBackend.scrub`)."""
+
     def unsaved(self) -> tuple[int, int]:
         """(messages queued but not yet durable, messages dropped since writes began failing)."""
 

@@ -478,6 +478,16 @@ class PostgresBackend:
         self._pending_bytes = 0
         self._dropped = 0
 
+    def scrub(self) -> bool:
+        """Nothing to do here, and nothing this backend can promise: a deleted line (REDACT,
+        retention) is unreachable by any query at once (its row and its GIN entries go with
+        the DELETE), but its bytes stay in the table's and indexes' pages until VACUUM (auto)
+        reuses the space, which it does not zero, the GIN index keeps its words as keys, and
+        the WAL segments keep page images until they are recycled. Only ``VACUUM FULL
+        messages`` (an exclusive lock: it rewrites the table and its indexes into new files)
+        followed by a CHECKPOINT leaves no copy in the current files (docs/search.md)."""
+        return False
+
     def unsaved(self) -> tuple[int, int]:
         """(messages queued in memory, messages not kept because the queue was full)."""
         return len(self._rows) + len(self._tx_rows), self._dropped

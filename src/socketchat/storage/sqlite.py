@@ -284,6 +284,10 @@ class SqliteBackend:
     PRUNE_BATCH_ROWS = 200  # retention: messages deleted per batch at most (~25 ms on 1 M rows)
     PRUNE_SCAN_ENTRIES = 50_000  # retention: index entries looked at per batch, about
     SEARCH_TIME_LIMIT = 0.5  # seconds one SEARCH may run (the spec asks for a timeout)
+    SCRUB_PAGES = 64  # search index pages (4 KB) one `scrub` step writes, about
+    SCRUB_AFTER_REDACT = 60.0  # seconds from the last scrub before a redaction's starts
+    SCRUB_AFTER_PRUNE = 3600.0  # likewise for lines removed by retention
+    SCRUB_AT_CLOSE = 5.0  # seconds `close` spends finishing a scrub at most
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -301,10 +305,13 @@ class SqliteBackend:
             # pass. They run off the loop instead: `checkpoint()`, from `Persistence.tick`.
             self.db.execute("PRAGMA wal_autocheckpoint=0")
             # a deleted line (REDACT, retention) is overwritten in its page, not left in free
-            # space for anyone reading the file; FAST: no extra I/O beyond the page it is in
-            self.db.execute("PRAGMA secure_delete=FAST")
+            # space for anyone reading the file; ON, not FAST: FAST leaves the last line of a
+            # page that empties (and every old search index page a scrub frees) as it was on
+            # the freelist; ON writes each freed page once more, as zeros
+            self.db.execute("PRAGMA secure_delete=ON")
             self.migrate()
-            if sqlite3.sqlite_version_info >= (3, 42, 0):
+            self._secure_fts = sqlite3.sqlite_version_info >= (3, 42, 0)
+            if self._secure_fts:
                 # a redacted or pruned line's words leave the search index's pages at once,
                 # not at the next merge of its segment (FTS5 secure-delete, SQLite 3.42+)
                 self.db.execute(
@@ -350,6 +357,18 @@ class SqliteBackend:
         self._checkpointer: sqlite3.Connection | None = None  # used by `checkpoint` only
         self._checkpoint_lock = threading.Lock()
         self._closed = False
+        # Scrubbing the search index (see `scrub`): when the next one may start (monotonic
+        # clock; inf: nothing deleted), the level of the full merge under way (None: none),
+        # whether one finished in the open transaction, and whether the next checkpoint
+        # truncates the WAL (the frames of a scrubbed line's pages are in it).
+        self._scrub_at = float("inf")
+        self._scrub_level: int | None = None
+        self._scrubbed_in_tx = False
+        self._truncate_wal = False
+        self._last_scrub = time.monotonic()
+        levels = self._fts_levels()
+        if not self._secure_fts and (sum(n for _, n in levels) > 1 or any(m for m, _ in levels)):
+            self._scrub_at = 0.0  # maybe deleted lines' words, from a crash or an older version
 
     # -- schema ----------------------------------------------------------------------------
     @property
@@ -432,6 +451,8 @@ class SqliteBackend:
             else:
                 self._in_tx = False
                 self._tx_rows, self._tx_conversations, self._tx_ops = [], {}, []
+                if self._scrubbed_in_tx:  # the WAL's older frames may hold what was scrubbed
+                    self._scrubbed_in_tx, self._truncate_wal = False, True
         if self.error is not None:
             raise self.error
         self._unsaved_accounts.clear()
@@ -461,13 +482,29 @@ class SqliteBackend:
                         self.path, isolation_level=None, check_same_thread=False
                     )
                     self._checkpointer.execute("PRAGMA synchronous=NORMAL")
-                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                if not self._truncate_wal:
+                    self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    return
+                # after a scrub: every frame copied and the WAL cut to nothing, so that no old
+                # frame keeps a deleted line. It waits for the writer (a commit at most) and
+                # holds it up while it runs (once per scrub); busy: tried again next time.
+                busy = self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if busy is not None and busy[0] == 0:
+                    self._truncate_wal = False
             except sqlite3.Error as exc:
                 log.debug("storage: checkpoint failed: %s", exc)
 
     def close(self) -> None:
-        """Commit what is queued (raising `StorageError` if that fails) and close, always."""
+        """Commit what is queued (raising `StorageError` if that fails) and close, always.
+
+        A scrub due or under way is finished first, for up to `SCRUB_AT_CLOSE` seconds (the
+        rest is done at the next start)."""
         try:
+            if self.error is None and self._scrub_at < float("inf"):
+                self._scrub_at = 0.0
+                deadline = time.monotonic() + self.SCRUB_AT_CLOSE
+                while self.scrub() and time.monotonic() < deadline:
+                    self.commit()
             self.commit()
         finally:
             with self._checkpoint_lock:  # (waits for a checkpoint under way on a worker)
@@ -475,6 +512,93 @@ class SqliteBackend:
                 if self._checkpointer is not None:
                     self._checkpointer.close()
             self.db.close()  # the last connection: SQLite checkpoints and removes the WAL
+
+    # -- scrubbing the search index --------------------------------------------------------
+    def _deleted(self, delay: float) -> None:
+        """Lines were deleted: their words are to be scrubbed from the index `delay` seconds
+        after the last scrub at the latest."""
+        if not self._secure_fts:
+            self._scrub_at = min(self._scrub_at, self._last_scrub + delay)
+
+    def _fts_levels(self) -> list[tuple[int, int]]:
+        """The FTS5 index's levels, lowest first: (segments under an incremental merge,
+        segments). Read from its structure record (``messages_fts_data`` row 10: a 4-byte
+        cookie, then varints: levels, segments, write counter, and per level the merge count,
+        the segment count and three varints per segment), the format of SQLite's fts5.c."""
+        row = self.db.execute("SELECT block FROM messages_fts_data WHERE id = 10").fetchone()
+        if row is None:
+            return []
+        data, pos = bytes(row[0]), 4
+
+        def varint() -> int:
+            nonlocal pos
+            value = 0
+            for i in range(9):
+                byte = data[pos]
+                pos += 1
+                if i == 8:
+                    return (value << 8) | byte
+                value = (value << 7) | (byte & 0x7F)
+                if byte < 0x80:
+                    break
+            return value
+
+        levels, _, _ = varint(), varint(), varint()
+        out = []
+        for _ in range(levels):
+            merging, segments = varint(), varint()
+            for _ in range(3 * segments):
+                varint()
+            out.append((merging, segments))
+        return out
+
+    def scrub(self) -> bool:
+        """One bounded step of removing deleted lines' words from the search index's pages,
+        in the open transaction (the caller commits); True while there is more to do. Cheap
+        (one attribute test) when nothing is due.
+
+        Without FTS5 secure-delete (SQLite before 3.42), deleting a line from the index writes
+        a *tombstone*: its words and rowid, in a new segment, to hide the words still in the
+        older segments. Both stay in the file until FTS5 merges every segment into one, which
+        it does only for an `optimize`. So a scrub is an optimize done incrementally: FTS5's
+        ``merge`` with a negative page count puts every segment into one level and starts
+        merging it (the tombstones and what they hide are dropped), ``merge`` with a positive
+        one goes on, about `SCRUB_PAGES` pages per step, until that level is merged. It
+        rewrites the whole index (bench/redact.py measures it), so it starts at most
+        `SCRUB_AFTER_REDACT` seconds after the last one for a redaction, `SCRUB_AFTER_PRUNE`
+        for retention (deletions meanwhile share it). The old segments' pages are zeroed as
+        they are freed (``secure_delete=ON``), and once the last step is committed the next
+        `checkpoint` truncates the WAL.
+        """
+        if self.error is not None or (
+            self._scrub_level is None and self._scrub_at > time.monotonic()
+        ):
+            return False
+        try:
+            self._write_pending()
+            self._begin()
+            if self._scrub_level is None:
+                self._scrub_at = float("inf")  # deletions from now on wait for the next
+                self.db.execute(
+                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?)",
+                    (-self.SCRUB_PAGES,),
+                )
+                self._scrub_level = len(self._fts_levels()) - 2  # (the one being merged)
+            else:
+                self.db.execute(
+                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?)",
+                    (self.SCRUB_PAGES,),
+                )
+            levels = self._fts_levels()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return False
+        if self._scrub_level >= 0 and any(m for m, _ in levels[self._scrub_level :]):
+            return True
+        self._scrub_level = None
+        self._scrubbed_in_tx = True
+        self._last_scrub = time.monotonic()
+        return self._scrub_at <= self._last_scrub
 
     # -- history ---------------------------------------------------------------------------
     def append(self, message: StoredMessage) -> bool:
@@ -544,6 +668,7 @@ class SqliteBackend:
     def delete(self, key: str, msgid: str) -> None:
         self._ops.append(("DELETE FROM messages WHERE msgid = ? AND key = ?", (msgid, key)))
         self._write_pending()
+        self._deleted(self.SCRUB_AFTER_REDACT)
 
     def before(
         self,
@@ -848,6 +973,7 @@ class SqliteBackend:
                 ).fetchall()
                 if keys:
                     self._drop_empty_conversations({k for (k,) in keys})
+                    self._deleted(self.SCRUB_AFTER_PRUNE)
                     yield len(keys)
                 if len(keys) < self.PRUNE_BATCH_ROWS:
                     break
@@ -869,6 +995,8 @@ class SqliteBackend:
                     key = queue[0]
                     looked += 1
                     deleted = self._prune_key(key, keep_per_key, budget)
+                    if deleted:
+                        self._deleted(self.SCRUB_AFTER_PRUNE)
                     budget -= deleted
                     if budget:  # this conversation is done (else: more of it next batch)
                         queue.pop(0)
