@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import pytest
+
+from socketchat.storage.sqlite import SqliteBackend
 from tests.server.test_history_sockets import fetch
 from tests.support.irc import IRCClient
 from tests.support.server import running_server
@@ -36,3 +40,35 @@ def test_redacted_line_leaves_history_for_good(tmp_path: Path) -> None:
     for name in ("socketchat.db", "socketchat.db-wal"):  # nothing of it left in the files
         path = Path(data) / name
         assert not path.exists() or b"oops" not in path.read_bytes()
+
+
+def test_a_running_server_scrubs_a_redacted_line_from_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not only at shutdown: the server's tick scrubs the search index (SQLite before 3.42)
+    and the checkpoint after it truncates the WAL, while the server runs on."""
+    monkeypatch.setattr(SqliteBackend, "SCRUB_AFTER_REDACT", 0.0)
+    data = str(tmp_path / "data")
+    files = [Path(data) / name for name in ("socketchat.db", "socketchat.db-wal")]
+
+    def on_disk() -> bytes:
+        return b"".join(p.read_bytes() for p in files if p.exists())
+
+    with running_server(data_dir=data) as srv:
+        alice = IRCClient(srv.port).register("alice", CAPS)
+        alice.send("JOIN #room")
+        alice.expect("366")
+        alice.send("PRIVMSG #room :keep", "PRIVMSG #room :zqxoops")
+        oops = alice.expect("PRIVMSG", lambda m: m.param(1) == "zqxoops").tags["msgid"]
+        deadline = time.monotonic() + 10
+        while b"zqxoops" not in on_disk() and time.monotonic() < deadline:
+            time.sleep(0.05)  # (stored at once; in the file at the next checkpoint)
+        assert b"zqxoops" in on_disk()
+        alice.send(f"REDACT #room {oops} :typo")
+        alice.expect("REDACT")
+        deadline = time.monotonic() + 20
+        while b"zqxoops" in on_disk() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert b"zqxoops" not in on_disk()
+        alice.send("PRIVMSG #room :still here")  # the server goes on
+        alice.expect("PRIVMSG", lambda m: m.param(1) == "still here")

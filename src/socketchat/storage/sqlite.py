@@ -517,7 +517,9 @@ class SqliteBackend:
     def _deleted(self, delay: float) -> None:
         """Lines were deleted: their words are to be scrubbed from the index `delay` seconds
         after the last scrub at the latest."""
-        if not self._secure_fts:
+        if self._secure_fts:  # FTS5 did it; the WAL's older frames remain (see `commit`)
+            self._scrubbed_in_tx = True
+        else:
             self._scrub_at = min(self._scrub_at, self._last_scrub + delay)
 
     def _fts_levels(self) -> list[tuple[int, int]]:
@@ -576,6 +578,8 @@ class SqliteBackend:
             return False
         try:
             self._write_pending()
+            if self.error is not None:
+                return False
             self._begin()
             if self._scrub_level is None:
                 self._scrub_at = float("inf")  # deletions from now on wait for the next
