@@ -131,3 +131,27 @@ def test_an_unfinished_scrub_is_finished_at_close_or_at_the_next_start(tmp_path:
     db.delete("#a", "m100000")
     db.close()  # a clean stop finishes the scrub (SCRUB_AT_CLOSE)
     assert SECRET not in on_disk(tmp_path / "u.db")
+
+
+def test_an_index_grown_by_many_scrubs_is_built_again_at_start(tmp_path: Path) -> None:
+    """Each optimize adds levels to an SQLite 3.40 FTS5 index (corrupt past 2,000): past
+    `FTS_REBUILD_LEVELS` the next start builds it again, with the same lines found."""
+    path = tmp_path / "t.db"
+    db = SqliteBackend(path)
+    db.SCRUB_AFTER_REDACT = 0.0
+    n = 0
+    while len(db._fts_levels()) <= db.FTS_REBUILD_LEVELS:
+        for _ in range(5):
+            n += 1
+            db.append(line(n, f"common word{n}"))
+            db.commit()
+        db.delete("#a", f"m{n - 2}")
+        db.commit()
+        scrub_all(db)
+    found = len(db.search({"#a": ()}, "", SearchQuery("word1")))
+    db.close()
+    again = SqliteBackend(path)
+    assert len(again._fts_levels()) <= 2
+    assert len(again.search({"#a": ()}, "", SearchQuery("word1"))) == found > 0
+    again.db.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
+    again.close()
