@@ -87,7 +87,7 @@ chmod -R u+w "$work/irctest"
 # account helper (registerUser), not for any test: it gives accounts 3-letter passwords ("bar"),
 # and registers testPlainLarge800's account with a 605-byte "REGISTER * * <592 x>" line, longer
 # than RFC 1459's 512 bytes (socketchat keeps 512 even with limits off; see docs/conformance.md).
-hash=$(PYTHONPATH="$repo/src" "$py" -m socketchat hash-password operpassword)
+hash=$(echo operpassword | PYTHONPATH="$repo/src" "$py" -m socketchat hash-password)  # (piped: not on a command line)
 cat >"$work/irctest.toml" <<EOF
 [server]
 description = "test server"
