@@ -16,10 +16,14 @@ echo "== pytest"
 if [ "$#" -eq 0 ]; then
     echo "== conformance"
     scripts/conformance.sh
-    # The same suite through three cluster nodes behind a round-robin proxy (issue 13), the
-    # common selection only: cluster nodes have no accounts or history yet (docs/conformance.md,
-    # "Through a round-robin proxy"). 318 of 340 passed when this was added.
-    echo "== conformance through three cluster nodes"
+    # The same suite through three cluster nodes behind a round-robin proxy (issue 13): in CI the
+    # modules where several nodes must agree (messages, JOIN/PART/KICK/INVITE, NAMES, WHOIS,
+    # LUSERS, MONITOR, away, echo, topic, KILL, QUIT: 101 tests, ~3 minutes; the whole common
+    # selection through the cluster takes ~10, over the suite's 20-minute budget, and is run by
+    # hand: scripts/conformance.sh --nodes 3 --only common; 322 / 2 / 16 at 21:37 UTC, see
+    # docs/conformance.md). Cluster nodes have no accounts or history yet: no account selection.
+    echo "== conformance through three cluster nodes (the multi-node modules)"
     scripts/conformance.sh --nodes 3 --only common \
-        --common-min "${CONFORMANCE_CLUSTER_COMMON_MIN:-310}"
+        --common-min "${CONFORMANCE_CLUSTER_COMMON_MIN:-98}" -- \
+        -k "not Passworded and not Faketime and (messages or invite or join or kick or whois or away or lusers or names or topic or echo_message or part or setname or kill or quit or monitor)"
 fi
