@@ -46,7 +46,9 @@ def test_search_results_tab_and_jump_to_an_old_line(pages: Pages) -> None:
         expect(jumped).to_have_count(1)
         expect(jumped).to_contain_text("the needle is in the haystack")
         expect(jumped).to_be_in_viewport()
-        # the context came with it, in order, and the live end of the tab is still there
+        # the context came with it, in order, and the live end of the tab is still there (the
+        # context arrives after the jumped line is shown: wait for it before reading the log)
+        expect(alice.log_line("filler 0")).to_be_visible()
         texts = alice.page.locator("#log .line.kind-message .text").all_inner_texts()
         needle = texts.index("the needle is in the haystack")
         assert texts[needle + 1] == "فردا می‌روم کتابخانه"
