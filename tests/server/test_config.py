@@ -161,7 +161,7 @@ def test_serve_uses_the_file_flags_override_and_logs_at_the_configured_level(
         '[server]\nname = "from.file"\nmotd = "hello from the file"\nlog_level = "WARNING"\n',
     )
     with spawned_server("--config", str(path), "--name", "from.flag") as srv:
-        assert srv.process is not None and srv.process.stdout is not None
+        assert srv.process is not None
         c = IRCClient(srv.port).register("conf")
         welcome = c.log[0]
         assert welcome.command == "001" and welcome.source == "from.flag"
@@ -172,20 +172,20 @@ def test_serve_uses_the_file_flags_override_and_logs_at_the_configured_level(
         assert c.closed_by_server()
         srv.process.send_signal(signal.SIGTERM)
         assert srv.process.wait(timeout=10) == 0
-        out = srv.process.stdout.read()
+        out = srv.output()
     assert "bad input: " in out and "not valid UTF-8" in out  # incidents at WARNING
     assert " connect id=" not in out  # connection events are INFO
 
 
 def test_info_logs_one_line_per_connection_event() -> None:
     with spawned_server("--log-level", "INFO") as srv:
-        assert srv.process is not None and srv.process.stdout is not None
+        assert srv.process is not None
         c = IRCClient(srv.port).register("logme")
         c.send("QUIT :bye")
         assert c.closed_by_server()
         srv.process.send_signal(signal.SIGINT)
         assert srv.process.wait(timeout=10) == 0
-        out = srv.process.stdout.read()
+        out = srv.output()
     (sid,) = re.findall(r"registered id=(\d+) nick=logme", out)
     assert len(re.findall(rf"INFO socketchat.server: connect id={sid} from 127.0.0.1", out)) == 1
     assert len(re.findall(rf"disconnect id={sid} nick=logme: Quit: bye", out)) == 1

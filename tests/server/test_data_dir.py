@@ -142,10 +142,10 @@ def test_existing_loose_data_dir_is_tightened_with_a_warning(tmp_path: Path) -> 
         assert mode(data) == 0o700
         for path in data.iterdir():
             assert mode(path) == 0o600, (path, oct(mode(path)))
-        assert srv.process is not None and srv.process.stdout is not None
+        assert srv.process is not None
         srv.process.terminate()
         srv.process.wait(timeout=10)
-        out = srv.process.stdout.read()
+        out = srv.output()
     [warning] = [line for line in out.splitlines() if "tightened permissions" in line]
     assert "WARNING" in warning and str(data) in warning and "0755" in warning
 

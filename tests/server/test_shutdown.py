@@ -16,7 +16,7 @@ from tests.support.server import spawned_server
 def test_signal_tells_every_client_why_and_exits_zero(sig: signal.Signals) -> None:
     with spawned_server() as srv:
         proc = srv.process
-        assert proc is not None and proc.stdout is not None
+        assert proc is not None
         clients = [IRCClient(srv.port).register(f"user{i}") for i in range(5)]
         for c in clients:
             c.send("JOIN #lobby")
@@ -36,7 +36,7 @@ def test_signal_tells_every_client_why_and_exits_zero(sig: signal.Signals) -> No
             assert c.closed_by_server()
         assert proc.wait(timeout=5) == 0
         assert time.monotonic() - started < 5
-        out = proc.stdout.read()
+        out = srv.output()
         assert f"IRC on 127.0.0.1:{srv.port}" in out
         assert "socketchat: stopped" in out
         assert "Traceback" not in out

@@ -39,7 +39,7 @@ def paused_notices(messages: list[Message]) -> list[Message]:
 def test_full_disk_mid_run_keeps_chat_alive_and_history_resumes() -> None:
     with small_tmpfs("8m") as mnt, spawned_server(data_dir=str(mnt / "data")) as srv:
         proc = srv.process
-        assert proc is not None and proc.stdout is not None
+        assert proc is not None
         alice = IRCClient(srv.port).register("alice", caps=CAPS)  # standard replies: WARN
         bob = IRCClient(srv.port).register("bob")  # plain client: a NOTICE
         for c in (alice, bob):
@@ -94,7 +94,7 @@ def test_full_disk_mid_run_keeps_chat_alive_and_history_resumes() -> None:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
         assert time.monotonic() - started < 5
-        out = proc.stdout.read()
+        out = srv.output()
     critical = [line for line in out.splitlines() if " CRITICAL " in line]
     assert len(critical) == 1, out
     assert "socketchat.db" in critical[0] and "the disk is full" in critical[0]
@@ -108,7 +108,7 @@ def test_full_disk_mid_run_keeps_chat_alive_and_history_resumes() -> None:
 def test_sigterm_while_the_disk_is_full_stops_promptly() -> None:
     with small_tmpfs("8m") as mnt, spawned_server(data_dir=str(mnt / "data")) as srv:
         proc = srv.process
-        assert proc is not None and proc.stdout is not None
+        assert proc is not None
         alice = IRCClient(srv.port).register("alice")
         bob = IRCClient(srv.port).register("bob")
         for c in (alice, bob):
@@ -122,7 +122,7 @@ def test_sigterm_while_the_disk_is_full_stops_promptly() -> None:
         assert "shutting down" in alice.expect("ERROR").param(0)
         assert proc.wait(timeout=10) == 0
         assert time.monotonic() - started < 5
-        out = proc.stdout.read()
+        out = srv.output()
     # 3 messages and the 2 QUITs of the shutdown (kept for draft/event-playback)
     assert "5 lines of history were not stored at shutdown" in out, out
     assert "socketchat: stopped" in out

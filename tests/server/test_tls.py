@@ -104,9 +104,9 @@ def test_serve_command_with_tls_flags(cert: tuple[str, str]) -> None:
         c = IRCClient(tls_port, tls=True).register("viatls")
         c.send("QUIT :bye")
         assert c.closed_by_server()
-        assert srv.process is not None and srv.process.stdout is not None
+        assert srv.process is not None
         srv.process.terminate()
         assert srv.process.wait(timeout=10) == 0
-        out = srv.process.stdout.read()
+        out = srv.output()
         assert f"IRC over TLS on 127.0.0.1:{tls_port}" in out
     assert Path(cert_file).exists()

@@ -27,6 +27,16 @@ class RunningServer:
     data_dir: str
     loop: asyncio.AbstractEventLoop | None = None
     process: subprocess.Popen[str] | None = None
+    # what a spawned server printed, read as it comes by a thread (`output`): a server whose
+    # stdout nobody reads blocks on its next log line once the pipe's 64 KB are full
+    _printed: list[str] = dataclasses.field(default_factory=list)
+    _drain: threading.Thread | None = None
+
+    def output(self, timeout: float = 10.0) -> str:
+        """Everything a spawned server printed, once it has exited (call after `wait`)."""
+        if self._drain is not None:
+            self._drain.join(timeout)
+        return "".join(self._printed)
 
     @property
     def web_port(self) -> int:
@@ -107,13 +117,20 @@ def spawned_server(*args: str, data_dir: str | None = None) -> Iterator[RunningS
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
+        printed: list[str] = []
+        stdout = proc.stdout
+        assert stdout is not None
+        drain = threading.Thread(target=lambda: printed.extend(stdout), daemon=True)
+        drain.start()
         try:
             wait_for_port(port, timeout=20)
             config = ServerConfig(host="127.0.0.1", port=port, data_dir=ddir)
-            yield RunningServer("127.0.0.1", port, config, ddir, process=proc)
+            yield RunningServer(
+                "127.0.0.1", port, config, ddir, process=proc, _printed=printed, _drain=drain
+            )
         finally:
             if proc.poll() is None:
                 proc.kill()
             proc.wait(timeout=10)
-            if proc.stdout:
-                proc.stdout.close()
+            drain.join(timeout=10)
+            stdout.close()

@@ -77,10 +77,10 @@ def test_debug_log_holds_no_password_after_every_kind_of_login(tmp_path: Path) -
             s = make()  # SASL PLAIN for the account made with REGISTER above
             secrets.append(_sasl(s, f"acct{tag}", used[0]))
             s.close()
-        assert srv.process is not None and srv.process.stdout is not None
+        assert srv.process is not None
         srv.process.send_signal(signal.SIGTERM)
         srv.process.wait(timeout=20)
-        log = srv.process.stdout.read()
+        log = srv.output()
     assert " DEBUG " in log  # DEBUG really was on
     assert "connect id=" in log  # and this is the server's log
     for secret in secrets:

@@ -251,6 +251,5 @@ def test_the_serve_command_serves_the_web_port_and_stops_cleanly() -> None:
         assert "Server shutting down" in ws.expect("ERROR").param(0)
         assert ws.closed_by_server()
         assert server.process.wait(timeout=10) == 0
-        assert server.process.stdout is not None
-        output = server.process.stdout.read()
+        output = server.output()
         assert f"web client on http://127.0.0.1:{web_port}/" in output
