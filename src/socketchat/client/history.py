@@ -150,9 +150,13 @@ def fail(core: ClientCore, msg: Message, now: float) -> None:
 
 
 def _merge_by_time(buf: Buffer, lines: list[ChatLine]) -> None:
-    """Put `lines` (a search result's context) among the buffer's lines by time; one with the
-    same time as a line shown goes after it. The buffer grows to keep them all."""
-    merged = sorted([*buf.lines, *lines], key=lambda line: line.time)  # stable: ties keep order
+    """Put `lines` (a search result's context) among the buffer's lines by time. One with the
+    same time (server-time has milliseconds: a burst shares them) as a line shown goes *before*
+    it: the context is what the tab does not show, and the tab shows the latest lines, so where
+    the two meet the context is the older side. The buffer grows to keep them all."""
+    context = {id(line) for line in lines}
+    # stable: ties within each side keep their order
+    merged = sorted([*buf.lines, *lines], key=lambda line: (line.time, id(line) not in context))
     buf.limit = max(buf.limit, len(merged))
     buf.lines.clear()
     buf.lines.extend(merged)

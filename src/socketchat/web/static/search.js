@@ -125,11 +125,13 @@ export class SearchMethods {
     this.send("CHATHISTORY", "AROUND", buf.name, `msgid=${msgid}`, String(CONTEXT_LINES));
   }
 
-  /** The lines around a result: merged in by time (a stable sort), then the jump. */
+  /** The lines around a result: merged in by time (a stable sort), then the jump. A context line
+   * with the same time as a shown one (a burst shares its milliseconds) goes before it: the tab
+   * shows the latest lines, so where the two meet the context is the older side. */
   placeAround(buf, lines, request) {
     const known = new Set(buf.lines.filter((l) => l.msgid).map((l) => l.msgid));
     const fresh = lines.filter((l) => !(l.msgid && known.has(l.msgid)));
-    const merged = [...buf.lines, ...fresh].map((l, i) => [l, i]);
+    const merged = [...fresh.map((l, i) => [l, i]), ...buf.lines.map((l, i) => [l, fresh.length + i])];
     merged.sort((a, b) => a[0].time - b[0].time || a[1] - b[1]);
     buf.lines = merged.map(([l]) => l);
     this.emit({ type: "history", buffer: buf.name });
