@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from socketchat.storage.base import Account, SearchQuery, SearchTimeout, StorageError, StoredMessage
-from socketchat.storage.postgres import PostgresBackend, redact_url
+from socketchat.storage.postgres import MIGRATIONS, PostgresBackend, redact_url
 from tests.support import free_port
 from tests.support.postgres import PostgresServer, fresh_database
 
@@ -121,7 +121,7 @@ def test_nodes_starting_together_migrate_once(url: str) -> None:
     for t in threads:
         t.join(timeout=60)
     assert errors == [] and len(opened) == 4
-    assert {db.schema_version for db in opened} == {1}
+    assert {db.schema_version for db in opened} == {len(MIGRATIONS)}
     for db in opened:
         db.close()
 

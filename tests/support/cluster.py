@@ -101,10 +101,15 @@ def _spawn(redis: RunningRedis, directory: Path, name: str, extra: list[str]) ->
 
 @contextmanager
 def running_cluster(
-    count: int = 3, config: str = CONFIG, *, persistent: bool = False
+    count: int = 3,
+    config: str = CONFIG,
+    *,
+    persistent: bool = False,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[Cluster]:
     """`count` nodes (n1, n2, ...) on a fresh redis-server (with an fsynced append-only file
-    when `persistent`), all with the `config` file."""
+    when `persistent`), all with the `config` file and the options `extra` (`--storage URL`:
+    the shared store)."""
     with (
         running_redis(persistent) as redis,
         tempfile.TemporaryDirectory(prefix="socketchat-cl-") as tmp,
@@ -113,7 +118,7 @@ def running_cluster(
         (cluster.directory / "socketchat.toml").write_text(config)
         try:
             for i in range(count):
-                cluster.start_node(f"n{i + 1}")
+                cluster.start_node(f"n{i + 1}", *extra)
             yield cluster
         except BaseException:
             print(cluster.logs())

@@ -32,7 +32,9 @@ in use; this covers the time its owner is away.
 from __future__ import annotations
 
 import logging
+import random
 import secrets
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -208,6 +210,7 @@ class NickGuard:
     """Sessions holding a registered nick they have not identified for: (folded nick, deadline)."""
 
     pending: dict[Session, tuple[str, float]] = field(default_factory=dict)
+    asked: weakref.WeakSet[Session] = field(default_factory=weakref.WeakSet)  # "due" appended
 
 
 # -- logging in and out ------------------------------------------------------------------
@@ -427,20 +430,46 @@ def check_nick(server: Server, p: Persistence, s: Session) -> None:
 
 
 def enforce_nicks(server: Server, p: Persistence, now: float) -> None:
-    """Rename everyone whose grace period ended without identifying."""
+    """Rename everyone whose grace period ended without identifying.
+
+    On a cluster node (`Server.sequencer`) the rename changes the network's state, so it is
+    not done here: the session's own node appends "due" for it (once), and every node renames
+    it when that entry comes back (`expire_nick`); shadows wait for their node's entry."""
+    sequencer = server.sequencer
     for s, (folded, deadline) in list(p.guard.pending.items()):
         if s.closed or s.folded != folded:
             del p.guard.pending[s]
         elif now >= deadline:
-            del p.guard.pending[s]
-            rename_to_guest(server, s)
+            if sequencer is None:
+                del p.guard.pending[s]
+                rename_to_guest(server, s)
+            elif s in server.sessions and s not in p.guard.asked:
+                p.guard.asked.add(s)
+                sequencer.due(s, "nick:" + folded)
+
+
+def expire_nick(server: Server, p: Persistence, s: Session, folded: str) -> None:
+    """The grace period of `s` for the registered nick `folded` ended (a cluster's "due"
+    entry): renamed, unless it identified or changed nick meanwhile (in the log's order)."""
+    p.guard.asked.discard(s)
+    pending = p.guard.pending.get(s)
+    if pending is None or pending[0] != folded or s.folded != folded:
+        return
+    del p.guard.pending[s]
+    rename_to_guest(server, s)
 
 
 def rename_to_guest(server: Server, s: Session) -> None:
     """Registered `s` did not identify in time: a free Guest nick (the NICK change core,
-    `nicks.change_nick`, without NICK's checks: the name is valid and free by construction)."""
+    `nicks.change_nick`, without NICK's checks: the name is valid and free by construction).
+    On a cluster node the number comes from the log entry (every node picks the same)."""
+    pick = (
+        random.Random(server.next_msgid()).randrange
+        if server.sequencer is not None
+        else secrets.randbelow
+    )
     while True:
-        guest = f"Guest{secrets.randbelow(90000) + 10000}"
+        guest = f"Guest{pick(90000) + 10000}"
         if server.state.nick_holder(guest, s.user) is None:
             break
     nickserv_notice(server, s, f"You did not identify in time; your nick is now {guest}.")

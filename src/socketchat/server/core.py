@@ -142,6 +142,11 @@ class Sequencer(Protocol):
         """Blocking work of `session`: its owner runs it, the log carries the result."""
         ...
 
+    def due(self, session: Session, what: str) -> None:
+        """A timer of local `session` that changes shared state is due (nick protection's
+        rename): append it; every node acts on it when it comes back (`Persistence.due`)."""
+        ...
+
     def next_msgid(self) -> str: ...
 
     def network_sessions(self) -> list[Session]:

@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from socketchat.server import chanserv
 from socketchat.server.cluster.replica import Replica
+from socketchat.server.cluster.store import ClusterStore, Facts
 from socketchat.server.commands.admin import load_bans
 from socketchat.server.commands.devices import restore_present
 from socketchat.server.compose import build_server
@@ -33,6 +37,9 @@ try:  # the extra [push] (py-vapid, http-ece); without it draft/webpush is not o
     HAVE_WEBPUSH = True
 except ImportError:
     HAVE_WEBPUSH = False
+
+if TYPE_CHECKING:
+    from socketchat.server.user import User
 
 log = logging.getLogger("socketchat.server")
 
@@ -132,19 +139,10 @@ async def run_server(
     try:
         directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
         if config.cluster.redis_url:
-            # a cluster node: no storage of its own yet (history and accounts wait for the
-            # shared store, docs/cluster.md); the cloak secret is the network's
-            storage = None
-            vapid = None  # (web push needs storage)
-            if config.storage_url:
-                print(
-                    "socketchat serve: warning: a cluster node does not use --storage yet"
-                    " (no history or accounts; docs/cluster.md, Limits)",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            node = ClusterNode(config.cluster, Replica())
-            await node.open()
+            # a cluster node: storage is the shared PostgreSQL seen through the log
+            # (server/cluster/store.py), or none; the cloak secret is the network's
+            vapid = None  # (web push is not done through the cluster yet)
+            node, storage = await _open_cluster_node(config)
             cloak_secret = node.cloak_secret
         else:
             cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
@@ -159,18 +157,20 @@ async def run_server(
         return 1
     if node is not None:  # every node stamps what it applies with the log entry's time
         clock = node.replica.clock
-        server = build_server(config, clock=clock, monotonic=clock)
+        server = build_server(config, clock=clock, monotonic=clock, storage=storage)
         server.started_at = node.created  # one server: created when the network was
     else:
         server = build_server(config, storage=storage)
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same
     server.cloak_secret = cloak_secret
-    load_bans(server)  # K-lines and D-lines kept in storage
     if config.webpush.enabled and vapid is None:
         log.info(WEBPUSH_MISSING)
     elif vapid is not None:
         server.push.enable(vapid.public_key)
-    chanserv.start(server)  # registered channels; the ones ChanServ guards exist at once
+    with node.replica.boot(node.snapshot_time) if node is not None else nullcontext():
+        # (on a cluster node, from the network's snapshot, as every node does: the same state)
+        load_bans(server)  # K-lines and D-lines kept in storage
+        chanserv.start(server)  # registered channels; the ones ChanServ guards exist at once
     if node is None and (restored := restore_present(server)):  # (a node's state is the log's)
         log.info("always-on: %d users are back, with no device yet", restored)
     runner = ServerRunner(server)
@@ -226,6 +226,50 @@ async def run_server(
     await runner.wait_stopped()
     print("socketchat: stopped", flush=True)
     return node.exit_status if node is not None else 0
+
+
+CLUSTER_STORE = (
+    "a cluster node's --storage must be the PostgreSQL database shared by every node"
+    " (postgresql://...): SQLite on each node would give each node a different history and"
+    " different accounts"
+)
+CLUSTER_NO_STORE = (
+    "socketchat serve: warning: a cluster node without --storage postgresql://... has no"
+    " history, accounts or ChanServ (docs/cluster.md)"
+)
+
+
+async def _open_cluster_node(config: ServerConfig) -> tuple[ClusterNode, Persistence | None]:
+    """Join the cluster; with a PostgreSQL store, open it and load the network's snapshot of
+    what decides (accounts, registered channels...: `server/cluster/store.py`). Raises
+    `StorageError` or `ClusterError` with one sentence."""
+    replica = Replica()
+    node = ClusterNode(config.cluster, replica)
+    if not config.storage_url:
+        await node.open()
+        print(CLUSTER_NO_STORE, file=sys.stderr, flush=True)  # (once Redis answered)
+        return node, None
+    if not is_postgres_url(config.storage_url):
+        raise StorageError(CLUSTER_STORE)
+    backend = open_postgres(config.storage_url)
+    try:
+        await node.open(snapshot=lambda: Facts.dump(backend))
+        assert node.store_snapshot is not None
+        facts = Facts.load(node.store_snapshot)
+    except BaseException:
+        backend.close()
+        raise
+    node.snapshot_time = facts.taken_at
+    storage = Persistence(ClusterStore(backend, facts, replica), config)
+    salt = node.cloak_secret + repr(node.created).encode()
+
+    def token(user: User) -> str:
+        """A party without an account: its connection's network-wide id, unguessable."""
+        first = min((s.id for s in user.sessions), default=0)
+        return hashlib.sha256(salt + str(first).encode()).hexdigest()[:24]
+
+    storage.connection_token = token
+    return node, storage
 
 
 def serve_main(args: argparse.Namespace) -> int:

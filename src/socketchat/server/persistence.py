@@ -84,7 +84,13 @@ from typing import TYPE_CHECKING, Any
 from socketchat.irc.casemap import casefold, is_channel
 from socketchat.irc.message import Message
 from socketchat.irc.servertime import parse_ms
-from socketchat.server.accounts import NickGuard, RegistrationLimit, check_nick, enforce_nicks
+from socketchat.server.accounts import (
+    NickGuard,
+    RegistrationLimit,
+    check_nick,
+    enforce_nicks,
+    expire_nick,
+)
 from socketchat.storage.base import (
     Backend,
     Position,
@@ -145,6 +151,9 @@ class Persistence:
         # (`server/chanserv.py: Registry.reads_closed`); None: every member (today's rule)
         self.reads_closed: Callable[[Session, Channel], bool] | None = None
         self.registrations = RegistrationLimit()  # accounts created per address and in total
+        # who a party without an account is (`identity`); None: a random token. A cluster
+        # node sets it to one every node computes alike (the connection's network-wide id).
+        self.connection_token: Callable[[User], str] | None = None
         # storage outages (see the module docstring)
         self.paused = False  # a commit failed; history waits in memory until a retry works
         self._retry_at: float | None = None  # monotonic clock; None: set at the next tick
@@ -398,6 +407,13 @@ class Persistence:
     def nick_changed(self, server: Server, session: Session) -> None:
         check_nick(server, self, session)
 
+    def due(self, server: Server, session: Session, what: str) -> None:
+        """A timer of `session` that a cluster node saw due and put in the log (`enforce_nicks`
+        asks `Server.sequencer.due`): every node acts on it here, at that entry."""
+        kind, _, arg = what.partition(":")
+        if kind == "nick":
+            expire_nick(server, self, session, arg)
+
     def tick(self, server: Server) -> None:
         # deadlines and intervals on the monotonic clock; retention's cut-off is wall time
         now = server.monotonic()
@@ -544,7 +560,9 @@ class Persistence:
             return "a:" + casefold(user.account)
         token = self._connection_ids.get(user)
         if token is None:
-            token = self._connection_ids[user] = "c:" + secrets.token_hex(12)
+            made = self.connection_token
+            token = "c:" + (made(user) if made is not None else secrets.token_hex(12))
+            self._connection_ids[user] = token
         return token
 
     def history_view(self, server: Server, session: Session, target: str) -> HistoryView | None:

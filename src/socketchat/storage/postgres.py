@@ -186,6 +186,14 @@ MIGRATIONS: list[str] = [
         guard BOOLEAN NOT NULL
     );
     """,
+    # 1 -> 2: how far each cluster node has committed the log (`mark_applied`)
+    """
+    CREATE TABLE cluster_commits (
+        node BIGINT PRIMARY KEY,          -- the node incarnation's number
+        ms BIGINT NOT NULL,               -- the stream id <ms>-<seq> of the last entry it
+        seq BIGINT NOT NULL               -- wrote for, committed in the same transaction
+    );
+    """,
 ]
 
 _INSERT = (
@@ -1081,6 +1089,52 @@ class PostgresBackend:
             )
         )
         self._write_pending()
+
+    # -- what a cluster's replicas keep in memory (server/cluster/store.py) --------------------
+    def account_rows(self) -> dict[str, list[list[Any]]]:
+        """Every account, certificate, account metadata key and read marker, as JSON-able
+        rows: what a cluster of nodes loads once, at the network's start, and from then on
+        changes only by applying its log, so that every node decides alike (docs/cluster.md).
+        One transaction, so the rows are of one moment."""
+        self._write_pending()
+        queries = {
+            "accounts": "SELECT name, password_hash, email, created FROM accounts"
+            ' ORDER BY folded COLLATE "C"',
+            "certs": "SELECT fingerprint, account FROM account_certs"
+            ' ORDER BY fingerprint COLLATE "C"',
+            "metadata": "SELECT account, key, value FROM account_metadata"
+            ' ORDER BY account COLLATE "C", key COLLATE "C"',
+            "read_markers": "SELECT account, target, time_ms FROM read_markers"
+            ' ORDER BY account COLLATE "C", target COLLATE "C"',
+        }
+        try:
+            with self.db.transaction():
+                found = {
+                    name: [list(row) for row in self.db.execute(sql).fetchall()]  # type: ignore[arg-type]
+                    for name, sql in queries.items()
+                }
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot read the accounts in {self.where}: {_cause(exc)}") from None
+        return found
+
+    def mark_applied(self, node: int, ms: int, seq: int) -> None:
+        """Cluster node `node` wrote what the log entry ``ms-seq`` asked: recorded in the
+        same transaction as those writes, so that another node that must read them (its
+        client asks CHATHISTORY right after) can tell when they are committed."""
+        self._ops.append(
+            (
+                "INSERT INTO cluster_commits (node, ms, seq) VALUES (%s, %s, %s)"
+                " ON CONFLICT (node) DO UPDATE SET ms = excluded.ms, seq = excluded.seq",
+                (node, ms, seq),
+            )
+        )
+
+    def applied(self, nodes: Collection[int]) -> dict[int, tuple[int, int]]:
+        """How far each of `nodes` has committed (`mark_applied`): node -> (ms, seq)."""
+        rows = self._query(
+            "SELECT node, ms, seq FROM cluster_commits WHERE node = ANY(%s)", (sorted(nodes),)
+        )
+        return {int(n): (int(ms), int(seq)) for n, ms, seq in rows}  # (READ COMMITTED: new)
 
     # -- server bans (KLINE, DLINE) -----------------------------------------------------------
     def server_bans(self) -> list[ServerBan]:

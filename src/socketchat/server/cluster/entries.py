@@ -17,6 +17,8 @@ Kinds (`k`):
   timeout, SendQ, Excess Flood): `r` the reason, `m` the QUIT message when it differs.
 - ``res``: the outcome of session `s`'s blocking work (a password check): `v` the value,
   `e` true when the work failed.
+- ``due``: a storage timer of session `s` is due on its node: `w` what (``nick:<folded>``:
+  its grace period for a registered nick it holds without being identified ended).
 - ``gone``: node `g` is gone (its lease expired, or it stopped): its sessions end with `r`.
 
 The entry's time and msgids come from its stream id (``<ms>-<seq>``, from Redis' clock), so
@@ -32,7 +34,7 @@ from typing import Any
 from socketchat.irc.framing import FramingError
 from socketchat.irc.message import Message, ParseError
 
-KINDS = frozenset({"up", "conn", "line", "close", "res", "gone"})
+KINDS = frozenset({"up", "conn", "line", "close", "res", "due", "gone"})
 
 
 class EntryError(ValueError):

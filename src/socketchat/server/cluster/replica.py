@@ -28,8 +28,11 @@ appends and reads it; this module does no I/O).
   past its lease cannot resurrect its users by writing again.
 
 Side effects happen once: output bytes only on the session's own node (the shadows' links drop
-them). A cluster node runs without storage for now (history and accounts need the shared
-store, see docs/cluster.md).
+them); storage writes only on the node that appended the entry (`ours`), which is the
+session's own node, or the reaper's for "node N is gone" (`server/cluster/store.py` gates
+the shared store with it, and keeps what decides in memory, the same on every node).
+Storage timers that change shared state (nick protection's rename) are entries too (``due``):
+the session's node sees the deadline pass and appends it, every node renames at that entry.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from socketchat.server.cluster.entries import (
     line_fields,
 )
 from socketchat.server.link import NULL_LINK
+from socketchat.server.persistence import persistence_of
 from socketchat.server.session import Session
 
 if TYPE_CHECKING:
@@ -116,6 +120,7 @@ class Replica:
         self.applied = 0
         self._now = 0.0
         self._entry_id = ""
+        self._entry_node = 0  # who appended the entry being applied (-1: no node's)
         self._msgids = 0
         self._local_ids = itertools.count(1)
         self._seq = itertools.count(1)
@@ -146,6 +151,40 @@ class Replica:
 
     def live_nodes(self) -> list[int]:
         return sorted(self.nodes)
+
+    @property
+    def entry_node(self) -> int:
+        """The node that appended the entry being applied (-1: none, or not applying)."""
+        return self._entry_node if self.applying else -1
+
+    @property
+    def entry_position(self) -> tuple[int, int]:
+        """The stream id of the entry being applied, as (ms, seq)."""
+        ms, _, seq = self._entry_id.partition("-")
+        return (int(ms), int(seq)) if ms.isdigit() and seq.isdigit() else (0, 0)
+
+    def ours(self) -> bool:
+        """The entry being applied is this node's own: its side effects (storage writes,
+        reads whose answer goes to one session) happen here, and on no other node."""
+        return self.applying and self._entry_node == self.node and not self.detached
+
+    def maintains(self) -> bool:
+        """This node runs the network's storage timers (retention): the live node with the
+        lowest number, once caught up. (Two may, for a moment, while one is being reaped:
+        retention deletes the same old lines twice, harmlessly.)"""
+        return (
+            self.caught_up
+            and not self.detached
+            and bool(self.nodes)
+            and min(self.nodes) == self.node
+        )
+
+    @contextmanager
+    def boot(self, now: float) -> Iterator[None]:
+        """Run the core as if applying an entry of no node's at `now`: what every node does
+        alike before the log (registered channels and bans from the snapshot)."""
+        with self._applying("0-0", now, -1):
+            yield
 
     # -- Sequencer: what local sessions ask ------------------------------------------------
     def connected(self, session: Session) -> None:
@@ -207,6 +246,12 @@ class Replica:
                 self._enqueue("res", {"s": sid, "v": value})
 
         self._server().offloader(guarded, finished)
+
+    def due(self, session: Session, what: str) -> None:
+        """A storage timer of local `session` is due (`what`, e.g. ``nick:<folded>``): append
+        it, and every node acts on it at that entry (``due``)."""
+        if self.owns(session) and not self.detached and session.id not in self._closing:
+            self._enqueue("due", {"s": session.id, "w": what})
 
     def network_sessions(self) -> list[Session]:
         return [s for _, s in sorted(self.sessions.items()) if not s.closed]
@@ -274,8 +319,9 @@ class Replica:
 
     # -- applying ----------------------------------------------------------------------------
     @contextmanager
-    def _applying(self, entry_id: str, now: float) -> Iterator[None]:
+    def _applying(self, entry_id: str, now: float, node: int) -> Iterator[None]:
         self.applying, self._now, self._entry_id, self._msgids = True, now, entry_id, 0
+        self._entry_node = node
         try:
             yield
         finally:
@@ -287,7 +333,7 @@ class Replica:
         if self.applying:
             yield
             return
-        with self._applying(f"{self.node}~{next(self._local_ids)}", self.wall()):
+        with self._applying(f"{self.node}~{next(self._local_ids)}", self.wall(), -1):
             yield
 
     def apply(self, entry_id: str, raw: bytes | str) -> None:
@@ -305,7 +351,7 @@ class Replica:
         if self.detached:
             return
         try:
-            with self._applying(entry_id, entry_time(entry_id)):
+            with self._applying(entry_id, entry_time(entry_id), entry.node):
                 getattr(self, "_apply_" + entry.kind)(entry)
         except Exception:
             log.exception("applying log entry %s (%s) failed", entry_id, entry.kind)
@@ -390,6 +436,12 @@ class Replica:
                 again.queue.extendleft(reversed(queue))
                 return
             self._dispatch(s, queue.popleft())
+
+    def _apply_due(self, entry: Entry) -> None:
+        s = self.sessions.get(entry.sid)
+        p = persistence_of(self._server())
+        if s is not None and not s.closed and p is not None:
+            p.due(self._server(), s, str(entry.data.get("w", "")))
 
     def _apply_gone(self, entry: Entry) -> None:
         node = int(entry.data["g"])

@@ -9,6 +9,9 @@ Keys (in the Redis database of `redis_url`):
   "node n is gone" is appended however many nodes notice.
 - ``socketchat:cloak``: the network's cloak secret (``SET NX`` by the first node).
 - ``socketchat:created``: when the network's first node started (003 says so on every node).
+- ``socketchat:store``: the shared store's deciding state (accounts, registered channels, ...)
+  as the network's first node read it from the database (`server/cluster/store.py: Facts`):
+  every node loads it, then applies the log's changes to it.
 
 Three tasks run beside the server: the writer appends what the replica queued, once per
 event-loop turn, in one call (`APPEND_SCRIPT`: only while this node's lease exists); the
@@ -25,6 +28,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from socketchat.server.cluster.replica import Replica
@@ -48,6 +52,7 @@ LOG_KEY = PREFIX + "log"
 NODES_KEY = PREFIX + "nodes"
 CLOAK_KEY = PREFIX + "cloak"
 CREATED_KEY = PREFIX + "created"  # when the network's first node started (RPL_CREATED)
+STORE_KEY = PREFIX + "store"  # the snapshot of the shared store's deciding state
 READ_COUNT = 1000  # entries per XREAD
 READ_BLOCK_MS = 1000
 RETRY_SECONDS = 0.2
@@ -86,6 +91,8 @@ class ClusterNode:
         self.name = ""
         self.cloak_secret = b""
         self.created = 0.0
+        self.store_snapshot: bytes | None = None  # (`open` with a snapshot)
+        self.snapshot_time = 0.0  # when it was taken (what every node boots at)
         self.exit_status = 0
         self._server: Server | None = None
         self._runner: ServerRunner | None = None
@@ -97,8 +104,10 @@ class ClusterNode:
         self._lease_ms = int(config.lease_seconds * 1000)
         self._append: Any = None  # the APPEND_SCRIPT, registered in `open`
 
-    async def open(self) -> None:
-        """Reach Redis, take a node number and a lease, read the network's cloak secret."""
+    async def open(self, snapshot: Callable[[], str] | None = None) -> None:
+        """Reach Redis, take a node number and a lease, read the network's cloak secret; with
+        `snapshot` (the shared store's deciding state, read from the database), the network's
+        one snapshot of it: made by this node if it is the network's first."""
         url = self.config.redis_url
         if aioredis is None:
             raise ClusterError("--redis needs the redis extra: pip install 'socketchat[redis]'")
@@ -116,6 +125,10 @@ class ClusterNode:
             secret = await self.redis.get(CLOAK_KEY)
             await self.redis.set(CREATED_KEY, repr(time.time()), nx=True)
             self.created = float(await self.redis.get(CREATED_KEY))
+            if snapshot is not None:
+                if not await self.redis.exists(STORE_KEY):
+                    await self.redis.set(STORE_KEY, snapshot(), nx=True)
+                self.store_snapshot = await self.redis.get(STORE_KEY)
         except (RedisError, OSError) as exc:
             await self._close_redis()
             raise ClusterError(f"cannot reach Redis at {url}: {exc}") from None
