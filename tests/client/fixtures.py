@@ -71,6 +71,8 @@ def neutral_line(line: ChatLine) -> dict[str, Any]:
         "quote_nick": line.reply.nick if line.reply else None,
         "quote_text": line.reply.text if line.reply else None,
         "redacted": line.redacted,
+        "template": line.said.template if line.said else None,
+        "args": dict(line.said.args) if line.said else None,
     }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import STATUS_BUFFER
+from socketchat.client.events import STATUS_BUFFER, tr
 from socketchat.irc.message import Message
 
 if TYPE_CHECKING:
@@ -41,14 +41,14 @@ def register(core: ClientCore, password: str, email: str, buffer: str, now: floa
     """/register: the current nick as an account (IRCv3 REGISTER, else NickServ)."""
     if "draft/account-registration" in core.negotiation.offered:
         core.send("REGISTER", core.nick, email or "*", password)
-        how = ""
+        said = tr("Registering the account {account}…", account=core.nick)
     else:
         core.send(
             "PRIVMSG", NICKSERV, " ".join(["REGISTER", password, *([email] if email else [])])
         )
-        how = " with NickServ"
+        said = tr("Registering the account {account} with NickServ…", account=core.nick)
     core.pending_account_buffer = buffer
-    core.info(buffer, f"Registering the account {core.nick}{how}…", now)
+    core.info(buffer, said, now)
 
 
 def identify(core: ClientCore, account: str, password: str, buffer: str, now: float) -> None:
@@ -57,7 +57,9 @@ def identify(core: ClientCore, account: str, password: str, buffer: str, now: fl
         "PRIVMSG", NICKSERV, " ".join(["IDENTIFY", *([account] if account else []), password])
     )
     core.pending_account_buffer = buffer
-    core.info(buffer, f"Logging in as {account or core.nick} with NickServ…", now)
+    core.info(
+        buffer, tr("Logging in as {account} with NickServ…", account=account or core.nick), now
+    )
 
 
 def on_register(core: ClientCore, msg: Message, now: float) -> None:
@@ -65,16 +67,24 @@ def on_register(core: ClientCore, msg: Message, now: float) -> None:
     status, account, text = msg.param(0).upper(), msg.param(1), msg.params[-1]
     where = _where(core)
     if status == "SUCCESS":
-        core.info(where, f"Account {account} registered: {text}", now)
+        core.info(
+            where, tr("Account {account} registered: {text}", account=account, text=text), now
+        )
     elif status == "VERIFICATION_REQUIRED":
-        core.info(where, f"Account {account} needs verification: {text}", now)
+        core.info(
+            where,
+            tr("Account {account} needs verification: {text}", account=account, text=text),
+            now,
+        )
     else:
         core.info(where, f"REGISTER {' '.join(msg.params)}", now)
 
 
 def on_register_fail(core: ClientCore, msg: Message, now: float) -> None:
     """``FAIL REGISTER <code> [<account>] :<description>``."""
-    core.info(_where(core), f"Registration failed: {msg.params[-1]}", now, "error")
+    core.info(
+        _where(core), tr("Registration failed: {reason}", reason=msg.params[-1]), now, "error"
+    )
     core.pending_account_buffer = None
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import ChannelEntry, ChannelList
+from socketchat.client.events import ChannelEntry, ChannelList, tr
 
 if TYPE_CHECKING:
     from socketchat.client.core import ClientCore
@@ -56,6 +56,10 @@ def on_list_numeric(core: ClientCore, msg: Message, now: float) -> None:
         core.listing = None
         core.emit(ChannelList(entries, core.list_mask))
         where = core.list_buffer or core.current
-        many = "1 channel" if len(entries) == 1 else f"{len(entries)} channels"
-        core.info(where, f"{many} listed (/join one)", now)
+        said = (
+            tr("1 channel listed (/join one)")
+            if len(entries) == 1
+            else tr("{count} channels listed (/join one)", count=len(entries))
+        )
+        core.info(where, said, now)
         core.list_buffer, core.list_mask = None, ""

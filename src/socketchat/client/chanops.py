@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import BufferReset
+from socketchat.client.events import BufferReset, tr
 
 if TYPE_CHECKING:
     from socketchat.client.core import ClientCore
@@ -37,7 +37,12 @@ def _channel_and_rest(core: ClientCore, args: str, buffer: str) -> tuple[str | N
 
 def _need_channel(core: ClientCore, name: str, buffer: str, now: float) -> None:
     command = core.command_table[name]
-    core.info(buffer, f"Usage: {command.usage} — {command.help} (in a channel)", now, "error")
+    core.info(
+        buffer,
+        tr("Usage: {usage} — {help} (in a channel)", usage=command.usage, help=command.help),
+        now,
+        "error",
+    )
 
 
 def mode(core: ClientCore, args: str, buffer: str, now: float) -> None:
@@ -135,18 +140,24 @@ def ignore(core: ClientCore, args: str, buffer: str, now: float) -> None:
     words = args.split()
     if not words:
         names = ", ".join(sorted(core.ignored.values())) or "nobody"
-        core.info(buffer, f"Ignored: {names}", now)
+        core.info(buffer, tr("Ignored: {names}", names=names), now)
         return
     for nick in words:
         core.ignored[core.model.fold(nick)] = nick
-    core.info(buffer, f"Ignoring {', '.join(words)} (/unignore to stop)", now)
+    core.info(buffer, tr("Ignoring {names} (/unignore to stop)", names=", ".join(words)), now)
 
 
 def unignore(core: ClientCore, args: str, buffer: str, now: float) -> None:
     words = args.split()
     for nick in words:
         core.ignored.pop(core.model.fold(nick), None)
-    core.info(buffer, f"No longer ignoring {', '.join(words) or 'anyone new'}", now)
+    core.info(
+        buffer,
+        tr("No longer ignoring {names}", names=", ".join(words))
+        if words
+        else tr("No longer ignoring anyone new"),
+        now,
+    )
 
 
 def clear(core: ClientCore, args: str, buffer: str, now: float) -> None:

@@ -23,6 +23,7 @@ from socketchat.client import (
     search,
     whois,
 )
+from socketchat.client.events import tr
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -68,7 +69,10 @@ def run_command(core: ClientCore, name: str, args: str, buffer: str, now: float)
     command = COMMANDS.get(ALIASES.get(name, name))
     if command is None:
         core.info(
-            buffer, f"Unknown command /{name}. Type /help for the list of commands.", now, "error"
+            buffer,
+            tr("Unknown command /{name}. Type /help for the list of commands.", name=name),
+            now,
+            "error",
         )
         return
     command.handler(core, args, buffer, now)
@@ -76,15 +80,20 @@ def run_command(core: ClientCore, name: str, args: str, buffer: str, now: float)
 
 def usage(core: ClientCore, name: str, buffer: str, now: float) -> None:
     """Answer a bad use of /`name` with its usage line."""
-    core.info(buffer, f"Usage: {COMMANDS[name].usage} — {COMMANDS[name].help}", now, "error")
+    core.info(
+        buffer,
+        tr("Usage: {usage} — {help}", usage=COMMANDS[name].usage, help=COMMANDS[name].help),
+        now,
+        "error",
+    )
 
 
 def _help(core: ClientCore, args: str, buffer: str, now: float) -> None:
-    core.info(buffer, "Commands:", now)
+    core.info(buffer, tr("Commands:"), now)
     width = max(len(c.usage) for c in COMMANDS.values())
     for command in COMMANDS.values():
         core.info(buffer, f"  {command.usage.ljust(width)}  {command.help}", now)
-    core.info(buffer, "  Text without a leading / is sent to the current tab.", now)
+    core.info(buffer, tr("  Text without a leading / is sent to the current tab."), now)
 
 
 def _pm(core: ClientCore, args: str, buffer: str, now: float) -> None:
@@ -112,7 +121,10 @@ def _message_command(core: ClientCore, name: str, args: str, buffer: str, now: f
         say(core, target, text, now, action=False, focus=focus, origin=buffer)
     else:
         core.info(
-            buffer, f"{target!r} is neither a nick, a channel nor an IP address", now, "error"
+            buffer,
+            tr("{target} is neither a nick, a channel nor an IP address", target=repr(target)),
+            now,
+            "error",
         )
 
 
@@ -147,7 +159,7 @@ def _join(core: ClientCore, args: str, buffer: str, now: float) -> None:
         if core.registered:
             core.send("JOIN", channel, *parts[1:2])
         else:
-            core.info(buffer, f"Will join {channel} when connected", now)
+            core.info(buffer, tr("Will join {channel} when connected", channel=channel), now)
 
 
 def _part(core: ClientCore, args: str, buffer: str, now: float) -> None:
@@ -157,7 +169,7 @@ def _part(core: ClientCore, args: str, buffer: str, now: float) -> None:
         channel = buffer
     buf = core.model.buf(channel)
     if buf is None or buf.kind != "channel":
-        core.info(buffer, "Usage: /part [#channel] [reason] — in a channel tab", now, "error")
+        core.info(buffer, tr("Usage: /part [#channel] [reason] — in a channel tab"), now, "error")
         return
     core.unwant(buf.name)
     if core.registered and buf.joined:
@@ -175,7 +187,7 @@ def _nick(core: ClientCore, args: str, buffer: str, now: float) -> None:
     if core.registered or core.negotiation.awaiting_nick:
         core.choose_nick(new)  # also the answer to a refused nick while connecting
     else:
-        core.info(buffer, f"Your nick will be {new} when connected", now)
+        core.info(buffer, tr("Your nick will be {nick} when connected", nick=new), now)
 
 
 def _me(core: ClientCore, args: str, buffer: str, now: float) -> None:
@@ -194,14 +206,14 @@ def _topic(core: ClientCore, args: str, buffer: str, now: float) -> None:
     if (buf is None or buf.kind != "channel") and not (
         core.model.is_channel(channel) and core.registered
     ):
-        core.info(buffer, "Usage: /topic [#channel] [new topic] — in a channel", now, "error")
+        core.info(buffer, tr("Usage: /topic [#channel] [new topic] — in a channel"), now, "error")
         return
     if not core.require_connection(buffer, now):
         return
     if args:
         core.send("TOPIC", channel, args)
     elif buf is not None and buf.topic:
-        core.info(buffer, f"Topic of {channel}: {buf.topic}", now)
+        core.info(buffer, tr("Topic of {channel}: {topic}", channel=channel, topic=buf.topic), now)
     else:
         core.send("TOPIC", channel)
 
@@ -255,7 +267,7 @@ def _quote(core: ClientCore, args: str, buffer: str, now: float) -> None:
     try:
         msg = parse_message(args)
     except ParseError as exc:
-        core.info(buffer, f"Not an IRC line: {exc}", now, "error")
+        core.info(buffer, tr("Not an IRC line: {reason}", reason=exc), now, "error")
         return
     core.send_message(msg)
 
@@ -295,7 +307,7 @@ def _reply(core: ClientCore, args: str, buffer: str, now: float) -> None:
         return
     line = reactions.find_line(core, buffer, ref)
     if line is None or line.msgid is None:
-        core.info(buffer, f"No message {ref!r} here to reply to", now, "error")
+        core.info(buffer, tr("No message {ref} here to reply to", ref=repr(ref)), now, "error")
         return
     reactions.reply(core, buffer, line.msgid, text.strip(), now)
 
@@ -307,7 +319,7 @@ def _react(core: ClientCore, args: str, buffer: str, now: float) -> None:
         return
     line = reactions.find_line(core, buffer, words[0])
     if line is None or line.msgid is None:
-        core.info(buffer, f"No message {words[0]!r} here to react to", now, "error")
+        core.info(buffer, tr("No message {ref} here to react to", ref=repr(words[0])), now, "error")
         return
     reactions.react(core, buffer, line.msgid, words[1], now)
 

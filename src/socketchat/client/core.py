@@ -83,7 +83,9 @@ from socketchat.client.events import (
     Member,
     NickChanged,
     Reaction,
+    Said,
     StatusChanged,
+    tr,
 )
 from socketchat.client.helpers import complete_nick
 from socketchat.client.history import Batch
@@ -246,14 +248,14 @@ class ClientCore:
         presence.lost(self)
         self.model.disconnected()
         if was != "disconnected":
-            why = f": {reason}" if reason else ""
-            self.info(STATUS_BUFFER, f"Disconnected{why}", now, kind="error")
+            said = tr("Disconnected: {reason}", reason=reason) if reason else tr("Disconnected")
+            self.info(STATUS_BUFFER, said, now, kind="error")
         self.set_state("disconnected")
 
     def reconnect_scheduled(self, delay: float, now: float) -> None:
         """The adapter will reconnect in `delay` seconds (shown in the status line)."""
         self._retry_in = delay
-        self.info(STATUS_BUFFER, f"Reconnecting in {delay:.0f} s…", now)
+        self.info(STATUS_BUFFER, tr("Reconnecting in {seconds} s…", seconds=f"{delay:.0f}"), now)
         self.set_state("reconnecting")
 
     def tick(self, now: float) -> None:
@@ -273,7 +275,11 @@ class ClientCore:
         """Bytes from the socket; complete lines are handled at once."""
         for item in self._framing.feed(data):
             if isinstance(item, FramingError):
-                self.info(STATUS_BUFFER, f"Ignored a bad line from the server ({item.kind})", now)
+                self.info(
+                    STATUS_BUFFER,
+                    tr("Ignored a bad line from the server ({reason})", reason=item.kind),
+                    now,
+                )
             else:
                 self.receive_line(item, now)
 
@@ -288,7 +294,12 @@ class ClientCore:
         try:
             incoming.dispatch(self, msg, now)
         except Exception as exc:  # a bug must not kill the connection
-            self.info(STATUS_BUFFER, f"Internal error on {msg.command}: {exc!r}", now, "error")
+            self.info(
+                STATUS_BUFFER,
+                tr("Internal error on {command}: {error}", command=msg.command, error=repr(exc)),
+                now,
+                "error",
+            )
 
     def pong_received(self) -> None:
         self._ping_sent = None
@@ -424,7 +435,7 @@ class ClientCore:
         if buf is None:
             return
         if buf.kind == "status":
-            self.info(self.current, "The status buffer cannot be closed", now, "error")
+            self.info(self.current, tr("The status buffer cannot be closed"), now, "error")
         elif buf.kind == "channel":
             self.unwant(buf.name)
             if self.registered and buf.joined:
@@ -475,8 +486,9 @@ class ClientCore:
     def emit(self, event: Event) -> None:
         self._events.append(event)
 
-    def info(self, buffer: str, text: str, now: float, kind: LineKind = "info") -> None:
-        """A line from the client itself in `buffer` (or the status buffer)."""
+    def info(self, buffer: str, text: str | Said, now: float, kind: LineKind = "info") -> None:
+        """A line from the client itself in `buffer` (or the status buffer): its own words as
+        `tr(...)`, translated by the view; a plain string is shown as it is (the server's)."""
         self.model.info(buffer, text, now, kind)
 
     def leave(self, reason: str, now: float) -> None:
@@ -485,7 +497,7 @@ class ClientCore:
         if self.state in ("registering", "connected"):
             self.send("QUIT", reason)
         self._close = CloseRequest(reason, reconnect=False)
-        self.info(STATUS_BUFFER, "Leaving…", now)
+        self.info(STATUS_BUFFER, tr("Leaving…"), now)
         self.emit(ExitRequested(reason))
 
     def choose_nick(self, nick: str) -> None:
@@ -522,5 +534,5 @@ class ClientCore:
         """True when registered; else says so in `buffer`."""
         if self.registered:
             return True
-        self.info(buffer, "Not connected: try again when the connection is back", now, "error")
+        self.info(buffer, tr("Not connected: try again when the connection is back"), now, "error")
         return False

@@ -33,6 +33,36 @@ ConnectionState = Literal["disconnected", "connecting", "registering", "connecte
 
 
 @dataclass(frozen=True, slots=True)
+class Said:
+    """A sentence of the client's own (not a person's or the server's words): the English
+    `template` with named ``{fields}`` and their values, made by `tr`.
+
+    The core writes the English into `ChatLine.text` (what logs, notifications and the shared
+    fixtures read) and keeps this beside it, so each view draws the line in its interface
+    language: ``i18n._(template)`` filled in (the Python views), or the page's table
+    (static/coremessages.js, made from the same catalog by scripts/update-translations.sh).
+    The template is the catalog's msgid, and the same string in the browser's core.
+    """
+
+    template: str
+    args: tuple[tuple[str, str], ...] = ()
+
+    def fill(self, template: str | None = None) -> str:
+        """`template` (a translation of ours; else the English) with the values put in; the
+        English when a translation names a field we do not have."""
+        try:
+            return (template or self.template).format_map(dict(self.args))
+        except (KeyError, IndexError, ValueError):
+            return self.template.format_map(dict(self.args))
+
+
+def tr(template: str, /, **args: object) -> Said:
+    """A translatable line of the core (``tr("{nick} joined", nick=nick)``); `template` is a
+    literal, so xgettext (``--keyword=tr``) finds it. Values are kept as text."""
+    return Said(template, tuple((name, str(value)) for name, value in args.items()))
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What a line answers (``+draft/reply``): the message `msgid`, and, when it is in the
     scrollback, who said it and what (for the quote); "" when it is not known here."""
@@ -57,6 +87,7 @@ class ChatLine:
     msgid: str | None = None
     reply: Reply | None = None  # +draft/reply: the line answers this one
     redacted: bool = False  # draft/message-redaction: taken back; `text` is then ""
+    said: Said | None = None  # the client's own words (`tr`): `text` in the view's language
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import BufferReset, ChatLine, HistoryInserted, JumpTo
+from socketchat.client.events import BufferReset, ChatLine, HistoryInserted, JumpTo, tr
 from socketchat.client.helpers import local_time
 from socketchat.client.state import Buffer, HistoryRequest
 from socketchat.irc.message import Message
@@ -67,7 +67,8 @@ def load_older(
     buf = core.model.buf(buffer)
     if buf is None or buf.kind in ("status", "search"):
         if verbose:
-            core.info(buffer, "The status tab has no history: use /history in a chat", now, "error")
+            said = tr("The status tab has no history: use /history in a chat")
+            core.info(buffer, said, now, "error")
         return
     if not core.registered:
         if verbose:
@@ -76,11 +77,11 @@ def load_older(
     if not supported(core):
         if verbose or not buf.said_no_history:
             buf.said_no_history = True
-            core.info(buf.name, "This server keeps no history (no draft/chathistory)", now)
+            core.info(buf.name, tr("This server keeps no history (no draft/chathistory)"), now)
         return
     if buf.history_done:
         if verbose:
-            core.info(buf.name, f"No more history in {buf.name}", now)
+            core.info(buf.name, tr("No more history in {channel}", channel=buf.name), now)
         return
     if any(r.kind == "before" for r in buf.history_requests):
         return
@@ -131,7 +132,7 @@ def batch_ended(core: ClientCore, batch: Batch, now: float) -> None:
         if any(line.msgid == request.msgid for line in buf.lines):
             core.emit(JumpTo(buf.name, request.msgid))
         else:
-            core.info(buf.name, "That line is no longer in the history", now, "error")
+            core.info(buf.name, tr("That line is no longer in the history"), now, "error")
     elif new:
         _insert_before(buf, request.anchor, new)
         core.emit(BufferReset(buf.name, tuple(buf.lines)))
@@ -146,7 +147,7 @@ def fail(core: ClientCore, msg: Message, now: float) -> None:
         if b.history_requests:
             request = b.history_requests.popleft()
             if request.verbose:
-                core.info(b.name, f"No history: {msg.params[-1]}", now, "error")
+                core.info(b.name, tr("No history: {reason}", reason=msg.params[-1]), now, "error")
 
 
 def _merge_by_time(buf: Buffer, lines: list[ChatLine]) -> None:
@@ -182,13 +183,26 @@ def _insert_at_top(
     if complete:
         buf.history_done = True
         when = lines[0].time if lines else (buf.lines[0].time if buf.lines else local_time(now))
-        marker = ChatLine(buf.name, when, "", f"{START_MARKER} of {buf.name}", "info", history=True)
+        said = tr("Start of the history of {channel}", channel=buf.name)
+        marker = ChatLine(buf.name, when, "", said.fill(), "info", history=True, said=said)
         shown.insert(0, marker)
     buf.lines.extendleft(reversed(shown))
     buf.limit = min(max(buf.limit, len(buf.lines)), core.model.max_scrollback)
     buf.trim()
     core.emit(HistoryInserted(buf.name, tuple(shown), complete))
     if request.verbose:
-        more = " (the start of the history)" if complete else "; scroll up to read them"
-        text = f"{len(lines)} older line(s) in {buf.name}{more}" if lines else None
-        core.info(buf.name, text or f"No more history in {buf.name}", now)
+        if not lines:
+            said = tr("No more history in {channel}", channel=buf.name)
+        elif complete:
+            said = tr(
+                "{count} older line(s) in {channel} (the start of the history)",
+                count=len(lines),
+                channel=buf.name,
+            )
+        else:
+            said = tr(
+                "{count} older line(s) in {channel}; scroll up to read them",
+                count=len(lines),
+                channel=buf.name,
+            )
+        core.info(buf.name, said, now)

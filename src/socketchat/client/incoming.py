@@ -35,7 +35,9 @@ from socketchat.client.events import (
     LineKind,
     ModesChanged,
     Reply,
+    Said,
     TopicChanged,
+    tr,
 )
 from socketchat.client.helpers import local_time, parse_server_time
 from socketchat.client.outgoing import drop_queue, flush_queue, quote
@@ -72,6 +74,22 @@ def message_time(core: ClientCore, msg: Message, now: float) -> tuple[datetime, 
     return (when or local_time(now)), history
 
 
+def _event_line(
+    buffer: str,
+    when: datetime,
+    nick: str,
+    said: Said,
+    kind: LineKind,
+    *,
+    highlight: bool = False,
+    self_msg: bool = False,
+) -> ChatLine:
+    """A join, part, quit, kick, nick, topic or mode line: the client's words about `nick`."""
+    return ChatLine(
+        buffer, when, nick, said.fill(), kind, self_msg=self_msg, highlight=highlight, said=said
+    )
+
+
 def _mentions_me(core: ClientCore, text: str) -> bool:
     if not core.nick:
         return False
@@ -92,7 +110,7 @@ def _on_pong(core: ClientCore, msg: Message, now: float) -> None:
 
 
 def _on_error(core: ClientCore, msg: Message, now: float) -> None:
-    core.info(STATUS_BUFFER, f"Server: {msg.param(0)}", now, "error")
+    core.info(STATUS_BUFFER, tr("Server: {reason}", reason=msg.param(0)), now, "error")
 
 
 def _on_batch(core: ClientCore, msg: Message, now: float) -> None:
@@ -125,7 +143,8 @@ def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
     if command == "SEARCH":
         search.fail(core, msg, now)
         return
-    core.info(core.current, f"{msg.param(0)} failed: {msg.params[-1]}", now, "error")
+    failed = tr("{command} failed: {reason}", command=msg.param(0), reason=msg.params[-1])
+    core.info(core.current, failed, now, "error")
 
 
 # ---------------------------------------------------------------------- messages
@@ -160,7 +179,7 @@ def _on_privmsg(core: ClientCore, msg: Message, now: float) -> None:
         elif is_self:
             return  # the echo of our own automatic CTCP reply (echo-message): not a message
         else:
-            text = f"CTCP {verb} reply: {rest}"
+            text = f"CTCP {verb} reply: {rest}"  # their words: the line is theirs
     if is_self and accounts.mask_secret(target, text) != text and kind == "message":
         return  # the echo of /register or /identify: said when sent, password off screen
     chan_target = target.lstrip(model.prefix_chars)
@@ -222,7 +241,11 @@ def _ctcp_reply(core: ClientCore, nick: str, verb: str, rest: str) -> None:
 
 def _on_invite(core: ClientCore, msg: Message, now: float) -> None:
     channel = msg.param(1)
-    core.info(core.current, f"{msg.nick} invites you to {channel} (/join {channel})", now)
+    core.info(
+        core.current,
+        tr("{nick} invites you to {channel} (/join {channel})", nick=msg.nick, channel=channel),
+        now,
+    )
 
 
 # ---------------------------------------------------------------------- channels
@@ -266,7 +289,7 @@ def _on_join(core: ClientCore, msg: Message, now: float) -> None:
             buf.modes.clear()
             core.emit(ModesChanged(buf.name, ""))
         core.send("MODE", buf.name)
-        core.info(buf.name, f"You joined {buf.name}", now, "join")
+        core.info(buf.name, tr("You joined {channel}", channel=buf.name), now, "join")
         history.request_on_join(core, buf, buf.lines[-1])
         flush_queue(core, now, buf.name)
         return
@@ -275,8 +298,12 @@ def _on_join(core: ClientCore, msg: Message, now: float) -> None:
         return
     buf.members[model.fold(nick)] = (nick, "")
     model.emit_members(buf)
-    host = f" ({user.user}@{user.host})" if user.host else ""
-    model.add_line(buf.name, ChatLine(buf.name, when, nick, f"{nick}{host} joined", "join"))
+    said = (
+        tr("{nick} ({host}) joined", nick=nick, host=f"{user.user}@{user.host}")
+        if user.host
+        else tr("{nick} joined", nick=nick)
+    )
+    model.add_line(buf.name, _event_line(buf.name, when, nick, said, "join"))
 
 
 def _on_part(core: ClientCore, msg: Message, now: float) -> None:
@@ -289,14 +316,15 @@ def _on_part(core: ClientCore, msg: Message, now: float) -> None:
         return
     if core.is_me(nick):
         core.unwant(buf.name)
-        core.info(STATUS_BUFFER, f"You left {buf.name}", now, "part")
+        core.info(STATUS_BUFFER, tr("You left {channel}", channel=buf.name), now, "part")
         model.drop(buf)
         return
     when, _ = message_time(core, msg, now)
     buf.members.pop(model.fold(nick), None)
     model.emit_members(buf)
-    why = f" ({reason})" if reason else ""
-    model.add_line(buf.name, ChatLine(buf.name, when, nick, f"{nick} left{why}", "part"))
+    said = tr("{nick} left ({reason})", nick=nick, reason=reason) if reason else None
+    said = said or tr("{nick} left", nick=nick)
+    model.add_line(buf.name, _event_line(buf.name, when, nick, said, "part"))
     model.forget_if_unseen(nick)
 
 
@@ -307,20 +335,29 @@ def _on_kick(core: ClientCore, msg: Message, now: float) -> None:
     if buf is None:
         return
     when, _ = message_time(core, msg, now)
-    why = f" ({reason})" if reason else ""
     if core.is_me(victim):
         core.unwant(buf.name)
         buf.joined = False
         buf.members.clear()
         model.emit_members(buf)
-        text = f"You were kicked from {buf.name} by {msg.nick}{why}"
-        model.add_line(buf.name, ChatLine(buf.name, when, msg.nick, text, "kick", highlight=True))
+        said = (
+            tr("You were kicked from {channel} by {nick} ({reason})", channel=buf.name,
+               nick=msg.nick, reason=reason)
+            if reason
+            else tr("You were kicked from {channel} by {nick}", channel=buf.name, nick=msg.nick)
+        )  # fmt: skip
+        line = _event_line(buf.name, when, msg.nick, said, "kick", highlight=True)
+        model.add_line(buf.name, line)
         drop_queue(core, buf.name, now)
         return
     buf.members.pop(model.fold(victim), None)
     model.emit_members(buf)
-    text = f"{victim} was kicked by {msg.nick}{why}"
-    model.add_line(buf.name, ChatLine(buf.name, when, msg.nick, text, "kick"))
+    said = (
+        tr("{victim} was kicked by {nick} ({reason})", victim=victim, nick=msg.nick, reason=reason)
+        if reason
+        else tr("{victim} was kicked by {nick}", victim=victim, nick=msg.nick)
+    )
+    model.add_line(buf.name, _event_line(buf.name, when, msg.nick, said, "kick"))
 
 
 def _on_quit(core: ClientCore, msg: Message, now: float) -> None:
@@ -329,14 +366,15 @@ def _on_quit(core: ClientCore, msg: Message, now: float) -> None:
     folded = model.fold(nick)
     when, _ = message_time(core, msg, now)
     reason = msg.param(0)
-    why = f" ({reason})" if reason else ""
+    said = tr("{nick} quit ({reason})", nick=nick, reason=reason) if reason else None
+    said = said or tr("{nick} quit", nick=nick)
     for buf in list(model.buffers.values()):
         if buf.kind == "channel" and folded in buf.members:
             del buf.members[folded]
             model.emit_members(buf)
-            model.add_line(buf.name, ChatLine(buf.name, when, nick, f"{nick} quit{why}", "quit"))
+            model.add_line(buf.name, _event_line(buf.name, when, nick, said, "quit"))
         elif buf.kind == "query" and model.fold(buf.name) == folded:
-            model.add_line(buf.name, ChatLine(buf.name, when, nick, f"{nick} quit{why}", "quit"))
+            model.add_line(buf.name, _event_line(buf.name, when, nick, said, "quit"))
     model.users.pop(folded, None)
 
 
@@ -349,22 +387,26 @@ def _on_nick(core: ClientCore, msg: Message, now: float) -> None:
     user = model.users.pop(fold_old, None) or User(new)
     user.nick = new
     model.users[fold_new] = user
-    text = f"You are now known as {new}" if is_self else f"{old} is now known as {new}"
+    said = (
+        tr("You are now known as {new}", new=new)
+        if is_self
+        else tr("{old} is now known as {new}", old=old, new=new)
+    )
     for buf in list(model.buffers.values()):
         if buf.kind == "channel" and fold_old in buf.members:
             _, prefixes = buf.members.pop(fold_old)
             buf.members[fold_new] = (new, prefixes)
             model.emit_members(buf)
-            line = ChatLine(buf.name, when, old, text, "nick", self_msg=is_self)
+            line = _event_line(buf.name, when, old, said, "nick", self_msg=is_self)
             model.add_line(buf.name, line)
         elif buf.kind == "query" and model.fold(buf.name) == fold_old:
             if model.buf(new) is None or fold_new == fold_old:
                 model.rename(buf, new)
-            model.add_line(buf.name, ChatLine(buf.name, when, old, text, "nick"))
+            model.add_line(buf.name, _event_line(buf.name, when, old, said, "nick"))
     if is_self:
         core.desired_nick = new
         core.set_nick(new)
-        core.info(STATUS_BUFFER, text, now, "nick")
+        core.info(STATUS_BUFFER, said, now, "nick")
 
 
 def _on_topic(core: ClientCore, msg: Message, now: float) -> None:
@@ -375,8 +417,12 @@ def _on_topic(core: ClientCore, msg: Message, now: float) -> None:
     when, _ = message_time(core, msg, now)
     buf.topic = topic
     core.emit(TopicChanged(buf.name, topic, msg.nick))
-    text = f"{msg.nick} changed the topic to: {topic}" if topic else f"{msg.nick} cleared the topic"
-    core.model.add_line(buf.name, ChatLine(buf.name, when, msg.nick, text, "topic"))
+    said = (
+        tr("{nick} changed the topic to: {topic}", nick=msg.nick, topic=topic)
+        if topic
+        else tr("{nick} cleared the topic", nick=msg.nick)
+    )
+    core.model.add_line(buf.name, _event_line(buf.name, when, msg.nick, said, "topic"))
 
 
 def _on_mode(core: ClientCore, msg: Message, now: float) -> None:
@@ -384,7 +430,12 @@ def _on_mode(core: ClientCore, msg: Message, now: float) -> None:
     target = msg.param(0)
     if not model.is_channel(target):
         if core.is_me(target):
-            core.info(STATUS_BUFFER, f"Your modes: {' '.join(msg.params[1:])}", now, "mode")
+            core.info(
+                STATUS_BUFFER,
+                tr("Your modes: {modes}", modes=" ".join(msg.params[1:])),
+                now,
+                "mode",
+            )
         return
     buf = model.buf(target)
     if buf is None:
@@ -428,8 +479,8 @@ def _on_mode(core: ClientCore, msg: Message, now: float) -> None:
         model.emit_members(buf)
     if modes_changed:
         core.emit(ModesChanged(buf.name, model.mode_string(buf)))
-    text = f"{msg.nick} sets mode {' '.join(msg.params[1:])}"
-    model.add_line(buf.name, ChatLine(buf.name, when, msg.nick, text, "mode"))
+    said = tr("{nick} sets mode {modes}", nick=msg.nick, modes=" ".join(msg.params[1:]))
+    model.add_line(buf.name, _event_line(buf.name, when, msg.nick, said, "mode"))
 
 
 # ---------------------------------------------------------------------- users
@@ -513,7 +564,7 @@ def _on_topic_numeric(core: ClientCore, msg: Message, now: float) -> None:
     buf.topic = topic
     core.emit(TopicChanged(buf.name, topic))
     if topic:
-        core.info(buf.name, f"Topic: {topic}", now, "topic")
+        core.info(buf.name, tr("Topic: {topic}", topic=topic), now, "topic")
 
 
 def _on_names(core: ClientCore, msg: Message, now: float) -> None:
@@ -552,7 +603,10 @@ def _on_end_of_names(core: ClientCore, msg: Message, now: float) -> None:
         core.names_requested.discard(folded)
         members = model.member_list(buf)
         names = " ".join(m.prefix + m.nick for m in members)
-        core.info(buf.name, f"{len(members)} in {buf.name}: {names}", now)
+        said = tr(
+            "{count} in {channel}: {names}", count=len(members), channel=buf.name, names=names
+        )
+        core.info(buf.name, said, now)
 
 
 def _on_away_numeric(core: ClientCore, msg: Message, now: float) -> None:
@@ -561,10 +615,11 @@ def _on_away_numeric(core: ClientCore, msg: Message, now: float) -> None:
     if msg.command == "301":
         nick = msg.param(1)
         buf = core.model.buf(nick)
-        core.info(buf.name if buf else core.current, f"{nick} is away: {msg.param(2)}", now)
+        said = tr("{nick} is away: {reason}", nick=nick, reason=msg.param(2))
+        core.info(buf.name if buf else core.current, said, now)
         return
     core.away = msg.command == "306"
-    core.info(core.current, "You are away" if core.away else "You are back", now)
+    core.info(core.current, tr("You are away") if core.away else tr("You are back"), now)
     core.emit_status()
 
 

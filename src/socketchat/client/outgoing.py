@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.client import multiline, typing
 from socketchat.client.accounts import mask_secret
-from socketchat.client.events import ChatLine, Reply
+from socketchat.client.events import ChatLine, Reply, tr
 from socketchat.client.helpers import local_time
 from socketchat.irc.message import Message
 
@@ -52,14 +52,17 @@ def say(
     if buf is not None and buf.kind == "status":
         core.info(
             target,
-            "This is the status tab: /join #channel or /pm <nick> <message>; /help lists all",
+            tr("This is the status tab: /join #channel or /pm <nick> <message>; /help lists all"),
             now,
             "error",
         )
         return
     if buf is not None and buf.kind == "search":
         core.info(
-            target, "This tab shows search results: /search <words> searches again", now, "error"
+            target,
+            tr("This tab shows search results: /search <words> searches again"),
+            now,
+            "error",
         )
         return
     if buf is None and model.fold(target) in core.wanted:
@@ -67,7 +70,10 @@ def say(
     if buf is None:
         if model.is_channel(target):
             core.info(
-                origin or core.current, f"You are not in {target}: /join it first", now, "error"
+                origin or core.current,
+                tr("You are not in {channel}: /join it first", channel=target),
+                now,
+                "error",
             )
             return
         buf = model.open(target, "query", focus=focus)
@@ -77,11 +83,14 @@ def say(
     if not core.registered or (buf.kind == "channel" and not buf.joined):
         if len(core.queue) >= core.config.max_queued:
             core.info(
-                target, f"Not connected and the queue is full; NOT sent: {text}", now, "error"
+                target,
+                tr("Not connected and the queue is full; NOT sent: {text}", text=text),
+                now,
+                "error",
             )
             return
         core.queue.append(Queued(target, text, action, reply))
-        core.info(target, f"(queued until reconnected) {text}", now)
+        core.info(target, tr("(queued until reconnected) {text}", text=text), now)
         core.emit_status()
         return
     send_text(core, target, text, now, action, reply)
@@ -186,7 +195,9 @@ def drop_queue(core: ClientCore, channel: str, now: float) -> None:
     if dropped:
         core.queue = deque(q for q in core.queue if q not in dropped)
         for q in dropped:
-            core.info(q.target, f"NOT sent (could not rejoin): {q.text}", now, "error")
+            core.info(
+                q.target, tr("NOT sent (could not rejoin): {text}", text=q.text), now, "error"
+            )
         core.emit_status()
 
 

@@ -19,6 +19,7 @@ from socketchat.client.events import (
     BufferRenamed,
     Event,
     PresenceChanged,
+    tr,
 )
 
 if TYPE_CHECKING:
@@ -83,7 +84,9 @@ def model_event(core: ClientCore, event: Event) -> None:
 def on_monitor_numeric(core: ClientCore, msg: Message, now: float) -> None:
     """730 RPL_MONONLINE, 731 RPL_MONOFFLINE (``nick[!user@host],…``), 734 list full."""
     if msg.command == "734":
-        core.info(core.current, "The server watches no more nicks for you (MONITOR is full)", now)
+        core.info(
+            core.current, tr("The server watches no more nicks for you (MONITOR is full)"), now
+        )
         return
     online = msg.command == "730"
     for target in msg.params[-1].split(","):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from socketchat.client import typing
-from socketchat.client.events import ChatLine, Reaction, ReactionsChanged
+from socketchat.client.events import ChatLine, Reaction, ReactionsChanged, tr
 from socketchat.client.outgoing import say
 from socketchat.irc.message import Message
 
@@ -72,7 +72,7 @@ def react(core: ClientCore, buffer: str, msgid: str, emoji: str, now: float) -> 
     if not core.require_connection(buf.name, now):
         return
     if not typing.tag_allowed(core, "+draft/react"):
-        core.info(buf.name, "This server does not relay reactions (message-tags)", now, "error")
+        core.info(buf.name, tr("This server does not relay reactions (message-tags)"), now, "error")
         return
     mine = core.model.fold(core.nick) in buf.reactions.get(msgid, {}).get(emoji, {})
     tag = "+draft/unreact" if mine else "+draft/react"

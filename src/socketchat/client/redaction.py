@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import LineRedacted
+from socketchat.client.events import LineRedacted, tr
 
 if TYPE_CHECKING:
     from socketchat.client.core import ClientCore
@@ -32,7 +32,7 @@ def redact(core: ClientCore, buffer: str, msgid: str, reason: str, now: float) -
         return
     if CAP not in core.caps:
         core.info(
-            buf.name, "This server cannot take messages back (message-redaction)", now, "error"
+            buf.name, tr("This server cannot take messages back (message-redaction)"), now, "error"
         )
         return
     core.send("REDACT", buf.name, msgid, *([reason] if reason else []))
@@ -56,7 +56,9 @@ def command(core: ClientCore, args: str, buffer: str, now: float) -> None:
         None,
     )
     if mine is None or mine.msgid is None:
-        core.info(buf.name, "Nothing of yours here to take back (/redact <msgid>)", now, "error")
+        core.info(
+            buf.name, tr("Nothing of yours here to take back (/redact <msgid>)"), now, "error"
+        )
         return
     redact(core, buf.name, mine.msgid, args.strip(), now)
 

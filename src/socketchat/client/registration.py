@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from socketchat.client import presence
 from socketchat.client.accounts import NICKSERV
-from socketchat.client.events import STATUS_BUFFER, NickRefused
+from socketchat.client.events import STATUS_BUFFER, NickRefused, tr
 from socketchat.client.outgoing import flush_queue
 from socketchat.irc.message import Message
 
@@ -131,11 +131,15 @@ def on_sasl_numeric(core: ClientCore, msg: Message, now: float) -> None:
     code = msg.command
     text = msg.params[-1]
     if code == "903":
-        core.info(STATUS_BUFFER, text or "Logged in", now)
+        core.info(STATUS_BUFFER, text or tr("Logged in"), now)
     elif code in ("902", "904", "905", "906", "907"):
         account = core.config.account
-        text = f"Login failed: {text} (account {account}); continuing without logging in"
-        core.info(STATUS_BUFFER, text, now, "error")
+        said = tr(
+            "Login failed: {reason} (account {account}); continuing without logging in",
+            reason=text,
+            account=account,
+        )
+        core.info(STATUS_BUFFER, said, now, "error")
     elif code == "908":
         return
     core.negotiation.sasl_active = False
@@ -147,7 +151,11 @@ def on_welcome(core: ClientCore, msg: Message, now: float) -> None:
     core.negotiation.cap_ended = True
     core.set_nick(msg.param(0) or core.nick)
     core.info(STATUS_BUFFER, msg.params[-1], now)
-    core.info(STATUS_BUFFER, f"Connected to {core.server or msg.source} as {core.nick}", now)
+    core.info(
+        STATUS_BUFFER,
+        tr("Connected to {server} as {nick}", server=core.server or msg.source, nick=core.nick),
+        now,
+    )
     core.set_state("connected")
     identify_without_sasl(core)
     for channel in core.wanted.values():
@@ -193,18 +201,28 @@ def on_nick_error(core: ClientCore, msg: Message, now: float) -> None:
     wanted = msg.param(1)
     reason = msg.params[-1] if len(msg.params) > 2 else ""
     if core.registered:
-        core.info(core.current, f"Cannot change nick to {wanted}: {reason}", now, "error")
+        core.info(
+            core.current,
+            tr("Cannot change nick to {nick}: {reason}", nick=wanted, reason=reason),
+            now,
+            "error",
+        )
         core.desired_nick = core.nick
         return
     neg = core.negotiation
     core.emit(NickRefused(wanted, reason, taken=msg.command == "433"))
     if core.config.ask_nick:
         neg.awaiting_nick = True
-        core.info(STATUS_BUFFER, f"Nick {wanted} refused: {reason}. Choose another.", now, "error")
+        core.info(
+            STATUS_BUFFER,
+            tr("Nick {nick} refused: {reason}. Choose another.", nick=wanted, reason=reason),
+            now,
+            "error",
+        )
         return
     neg.nick_attempt += 1
     if neg.nick_attempt > MAX_NICK_ATTEMPTS:
-        core.info(STATUS_BUFFER, "No free nick found: use /nick <name>", now, "error")
+        core.info(STATUS_BUFFER, tr("No free nick found: use /nick <name>"), now, "error")
         return
     base = core.desired_nick
     if msg.command == "432":
@@ -213,7 +231,14 @@ def on_nick_error(core: ClientCore, msg: Message, now: float) -> None:
             base = "g" + base[:8]
     alternative = alternative_nick(base, neg.nick_attempt)
     core.info(
-        STATUS_BUFFER, f"Nick {wanted} is not available ({reason}), trying {alternative}", now
+        STATUS_BUFFER,
+        tr(
+            "Nick {nick} is not available ({reason}), trying {other}",
+            nick=wanted,
+            reason=reason,
+            other=alternative,
+        ),
+        now,
     )
     core.set_nick(alternative)
     core.send("NICK", alternative)

@@ -33,6 +33,7 @@ from socketchat.client.events import (
     JumpTo,
     LineKind,
     SearchResults,
+    tr,
 )
 from socketchat.client.helpers import local_time, parse_server_time
 from socketchat.client.state import HistoryRequest
@@ -83,12 +84,12 @@ def command(core: ClientCore, args: str, buffer: str, now: float) -> None:
     """/search <words> [in:#channel] [from:nick]."""
     text, attributes = parse(args)
     if not text and not attributes:
-        core.info(buffer, USAGE, now, "error")
+        core.info(buffer, tr(USAGE), now, "error")
         return
     if not core.require_connection(buffer, now):
         return
     if not supported(core):
-        core.info(buffer, "This server does not offer search (soju.im/search)", now, "error")
+        core.info(buffer, tr("This server does not offer search (soju.im/search)"), now, "error")
         return
     core.search_buffer, core.search_query = buffer, " ".join(args.split())
     pairs = [("text", text), *attributes.items()]
@@ -146,9 +147,15 @@ def ended(core: ClientCore, batch: Batch, now: float) -> None:
     model = core.model
     buf = model.open(SEARCH_BUFFER, "search", focus=False)
     buf.lines.clear()
-    many = "1 result" if len(hits) == 1 else f"{len(hits)} results"
-    heading = f"{many} for “{query}”" if query else many
-    buf.lines.append(ChatLine(SEARCH_BUFFER, local_time(now), "", heading, "info"))
+    count = len(hits)
+    if query:
+        said = tr("1 result for “{query}”", query=query) if count == 1 else None
+        said = said or tr("{count} results for “{query}”", count=count, query=query)
+    else:
+        said = tr("1 result") if count == 1 else tr("{count} results", count=count)
+    heading = said.fill()
+    line = ChatLine(SEARCH_BUFFER, local_time(now), "", heading, "info", said=said)
+    buf.lines.append(line)
     for number, hit in enumerate(hits, 1):
         text = f"{number}. [{hit.buffer}] {hit.text}"  # /jump <number> shows it in its place
         buf.lines.append(dataclasses.replace(hit, buffer=SEARCH_BUFFER, text=text))
@@ -156,7 +163,7 @@ def ended(core: ClientCore, batch: Batch, now: float) -> None:
     core.emit(SearchResults(query, hits))
     where = core.search_buffer or core.current
     if where != SEARCH_BUFFER and model.buf(where) is not None:
-        core.info(where, f"{heading} (in the {SEARCH_BUFFER} tab)", now)
+        core.info(where, said, now)  # the results tab is opened and shown
     model.focus(SEARCH_BUFFER)
 
 
@@ -167,12 +174,18 @@ def jump_command(core: ClientCore, args: str, buffer: str, now: float) -> None:
     word = args.split()[0] if args.split() else ""
     number = int(word) if word.isascii() and word.isdigit() and len(word) < 6 else 0
     if not 1 <= number <= len(hits):
-        many = f"1 to {len(hits)}" if hits else "none: /search first"
-        core.info(buffer, f"Usage: /jump <result number> ({many})", now, "error")
+        core.info(
+            buffer,
+            tr("Usage: /jump <result number> (1 to {count})", count=len(hits))
+            if hits
+            else tr("Usage: /jump <result number> (none: /search first)"),
+            now,
+            "error",
+        )
         return
     hit = hits[number - 1]
     if not hit.msgid:
-        core.info(buffer, "That result has no message id to find it by", now, "error")
+        core.info(buffer, tr("That result has no message id to find it by"), now, "error")
         return
     jump(core, hit.buffer, hit.msgid, now)
 
@@ -180,7 +193,7 @@ def jump_command(core: ClientCore, args: str, buffer: str, now: float) -> None:
 def fail(core: ClientCore, msg: Message, now: float) -> None:
     """``FAIL SEARCH <code> [<context>...] :<description>``."""
     where = core.search_buffer or core.current
-    core.info(where, f"Search failed: {msg.params[-1]}", now, "error")
+    core.info(where, tr("Search failed: {reason}", reason=msg.params[-1]), now, "error")
 
 
 def jump(core: ClientCore, buffer: str, msgid: str, now: float) -> None:
@@ -189,7 +202,12 @@ def jump(core: ClientCore, buffer: str, msgid: str, now: float) -> None:
     buf = model.buf(buffer)
     if buf is None:
         if model.is_channel(buffer):
-            core.info(core.current, f"You are not in {buffer} (/join {buffer})", now, "error")
+            core.info(
+                core.current,
+                tr("You are not in {channel} (/join {channel})", channel=buffer),
+                now,
+                "error",
+            )
             return
         buf = model.open(buffer, "query", focus=False)
     model.focus(buf.name)
@@ -197,7 +215,7 @@ def jump(core: ClientCore, buffer: str, msgid: str, now: float) -> None:
         core.emit(JumpTo(buf.name, msgid))
         return
     if not core.registered or "draft/chathistory" not in core.caps:
-        core.info(buf.name, "That line is no longer in this tab's scrollback", now, "error")
+        core.info(buf.name, tr("That line is no longer in this tab's scrollback"), now, "error")
         return
     buf.history_requests.append(HistoryRequest("around", CONTEXT_LINES, msgid=msgid))
     core.send("CHATHISTORY", "AROUND", buf.name, f"msgid={msgid}", str(CONTEXT_LINES))

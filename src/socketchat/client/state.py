@@ -29,6 +29,7 @@ from socketchat.client.events import (
     LineKind,
     Member,
     MembersChanged,
+    Said,
     UnreadChanged,
     UnreadMarker,
 )
@@ -348,11 +349,14 @@ class ChatModel:
             buf.highlight = buf.highlight or line.highlight
             self.emit(UnreadChanged(buf.name, buf.unread, buf.highlight))
 
-    def info(self, buffer: str, text: str, now: float, kind: LineKind = "info") -> None:
-        """A line from the client itself in `buffer` (the status buffer if that is not open)."""
+    def info(self, buffer: str, text: str | Said, now: float, kind: LineKind = "info") -> None:
+        """A line from the client itself in `buffer` (the status buffer if that is not open):
+        a `Said` (`tr`) to be translated by the view, or text shown as it is (the server's)."""
         buf = self.buf(buffer) or self.buf(STATUS_BUFFER)
         assert buf is not None
-        self.add_line(buf.name, ChatLine(buf.name, local_time(now), "", text, kind))
+        said = text if isinstance(text, Said) else None
+        body = said.fill() if said is not None else str(text)
+        self.add_line(buf.name, ChatLine(buf.name, local_time(now), "", body, kind, said=said))
 
     # ------------------------------------------------------------------ members
 

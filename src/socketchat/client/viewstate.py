@@ -89,8 +89,14 @@ def reactions_line(reactions: Sequence[Reaction]) -> str:
 
 
 def body_text(line: ChatLine) -> str:
-    """What the line says as drawn: "(message removed)" once taken back."""
-    return _("(message removed)") if line.redacted else line.text
+    """What the line says as drawn: "(message removed)" once taken back; the client's own
+    words (joins, parts, modes, "start of history"…: `ChatLine.said`) in the interface
+    language, looked up now so a switch of language redraws them translated."""
+    if line.redacted:
+        return _("(message removed)")
+    if line.said is not None:
+        return line.said.fill(_(line.said.template))
+    return line.text
 
 
 @dataclass(slots=True)

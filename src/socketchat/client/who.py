@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import STATUS_BUFFER
+from socketchat.client.events import STATUS_BUFFER, tr
 from socketchat.client.outgoing import say
 from socketchat.client.state import User
 from socketchat.irc.message import Message
@@ -85,9 +85,9 @@ def on_who_end(core: ClientCore, msg: Message, now: float) -> None:
         return
     buffer = req.buffer if core.model.buf(req.buffer) else STATUS_BUFFER
     if not req.replies:
-        core.info(buffer, f"WHO {req.mask}: nobody", now)
+        core.info(buffer, tr("WHO {mask}: nobody", mask=req.mask), now)
         return
-    core.info(buffer, f"WHO {req.mask}: {len(req.replies)} user(s)", now)
+    core.info(buffer, tr("WHO {mask}: {count} user(s)", mask=req.mask, count=len(req.replies)), now)
     for u in req.replies:
         account = u.account or core.model.user(u.nick).account
         extra = " (away)" if u.away else ""
@@ -100,7 +100,7 @@ def unsupported(core: ClientCore, now: float) -> None:
     """421 for WHO: the oldest request gets the answer."""
     req = core.who.popleft()
     buffer = req.buffer if core.model.buf(req.buffer) else STATUS_BUFFER
-    core.info(buffer, "This server does not support WHO", now, "error")
+    core.info(buffer, tr("This server does not support WHO"), now, "error")
 
 
 def _reply(core: ClientCore, user: User) -> None:
@@ -129,12 +129,18 @@ def _pm_resolved(core: ClientCore, req: WhoRequest, now: float) -> None:
         # Some servers match WHO masks against nicks only: ask for everyone instead.
         request(core, "*", buffer, req.pm_ip, req.pm_text, req.pm_focus)
     elif not nicks:
-        core.info(buffer, f"Nobody (else) is connected from {req.pm_ip}; not sent", now, "error")
+        core.info(
+            buffer, tr("Nobody (else) is connected from {ip}; not sent", ip=req.pm_ip), now, "error"
+        )
     elif len(nicks) > 1:
         core.info(
             buffer,
-            f"Several people are connected from {req.pm_ip}: {', '.join(nicks)}. "
-            f"Not sent: use /pm <nick> <message>",
+            tr(
+                "Several people are connected from {ip}: {nicks}. "
+                "Not sent: use /pm <nick> <message>",
+                ip=req.pm_ip,
+                nicks=", ".join(nicks),
+            ),
             now,
             "error",
         )

@@ -21,11 +21,16 @@ function parsed(line) {
 }
 
 function neutralLine(line) {
-  return { buffer: line.buffer, kind: line.kind, nick: line.nick, text: line.text, self: Boolean(line.self), highlight: Boolean(line.highlight), history: Boolean(line.history), msgid: line.msgid || null, reply: line.reply ? line.reply.msgid : null, quote_nick: line.reply ? line.reply.nick : null, quote_text: line.reply ? line.reply.text : null, redacted: Boolean(line.redacted) };
+  return { buffer: line.buffer, kind: line.kind, nick: line.nick, text: line.text, self: Boolean(line.self), highlight: Boolean(line.highlight), history: Boolean(line.history), msgid: line.msgid || null, reply: line.reply ? line.reply.msgid : null, quote_nick: line.reply ? line.reply.nick : null, quote_text: line.reply ? line.reply.text : null, redacted: Boolean(line.redacted), template: line.said ? line.said.template : null, args: line.said ? line.said.args : null };
+}
+
+/** A line's `args` (or a spec's) as text, whatever the order of its keys. */
+function canonical(args) {
+  return args ? JSON.stringify(Object.entries(args).sort()) : String(args);
 }
 
 function lineMatches(spec, line) {
-  return Object.entries(spec).every(([key, want]) => (key === "contains" ? line.text.includes(want) : line[key] === want));
+  return Object.entries(spec).every(([key, want]) => (key === "contains" ? line.text.includes(want) : key === "args" ? canonical(line.args) === canonical(want) : line[key] === want));
 }
 
 function containsInOrder(specs, lines) {

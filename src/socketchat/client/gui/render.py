@@ -88,18 +88,18 @@ def _parts(line: ChatLine) -> tuple[list[Segment], str, tuple[str, ...]]:
     if line.kind == "message":
         who = (*nick, *(("self",) if line.self_msg else ()))
         out += [Segment("<", extra), Segment(line.nick, who), Segment("> ", extra)]
-        return out, line.text, body
+        return out, body_text(line), body
     if line.kind == "action":
         out += [Segment("* ", ("action",)), Segment(line.nick, nick), Segment(" ", ("action",))]
-        return out, line.text, ("action", *body)
+        return out, body_text(line), ("action", *body)
     if line.kind == "notice":
         out += [Segment("-", ("notice",)), Segment(line.nick, nick), Segment("- ", ("notice",))]
-        return out, line.text, ("notice", *body)
+        return out, body_text(line), ("notice", *body)
     if line.kind == "error":
-        return [*out, Segment("!! ", ("error",))], line.text, ("error",)
+        return [*out, Segment("!! ", ("error",))], body_text(line), ("error",)
     if line.kind in _EVENT_KINDS:
-        return [*out, Segment("-- ", ("event", *extra))], line.text, ("event", *extra)
-    return [*out, Segment("-- ", ("info",))], line.text, ("info",)
+        return [*out, Segment("-- ", ("event", *extra))], body_text(line), ("event", *extra)
+    return [*out, Segment("-- ", ("info",))], body_text(line), ("info",)
 
 
 def line_segments(line: ChatLine) -> list[Segment]:

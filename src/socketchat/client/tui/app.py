@@ -125,7 +125,7 @@ def render_line(
     color = nick_color(line.nick, dark=dark) if line.nick else ""
     nick = rtl.display_text(line.nick, reorder=bidi)
     body_style = ""
-    body = line.text
+    body = body_text(line)
     if line.kind == "message":
         prefix.append("<")
         prefix.append(nick, style=f"bold {color}")

@@ -3,6 +3,8 @@
 // "[+modes] " before the topic taken off), 323 emits {type: "channel-list", entries, mask}.
 // Methods of ChatCore (mixed in by client.js).
 
+import { tr } from "./state.js";
+
 const MAX_ENTRIES = 10000;
 
 export class ChannelListMethods {
@@ -36,8 +38,8 @@ export class ChannelListMethods {
       this.channelsListed = entries;
       this.listing = null;
       this.emit({ type: "channel-list", entries, mask: this.listMask || "" });
-      const many = entries.length === 1 ? "1 channel" : `${entries.length} channels`;
-      this.info(this.listBuffer || this.current, `${many} listed (/join one)`);
+      const said = entries.length === 1 ? tr("1 channel listed (/join one)") : tr("{count} channels listed (/join one)", { count: entries.length });
+      this.info(this.listBuffer || this.current, said);
       this.listBuffer = null;
       this.listMask = "";
     }

@@ -19,7 +19,7 @@ import { ReactionMethods } from "./reactions.js";
 import { RedactionMethods } from "./redaction.js";
 import { RegistrationMethods, WANTED_CAPS } from "./registration.js";
 import { SEARCH, SearchMethods } from "./search.js";
-import { mixin, StateMethods, STATUS } from "./state.js";
+import { mixin, StateMethods, STATUS, tr } from "./state.js";
 import { TypingMethods } from "./typing.js";
 import { WhoMethods } from "./who.js";
 import { WhoisMethods } from "./whois.js";
@@ -120,7 +120,7 @@ export class ChatCore {
     }
     // (a failed attempt while reconnecting is shown in the status bar, not logged each time)
     if (was === "registering" || was === "connected") {
-      this.info(STATUS, `Disconnected${reason ? ": " + reason : ""}`, "error");
+      this.info(STATUS, reason ? tr("Disconnected: {reason}", { reason }) : tr("Disconnected"), "error");
     }
     this.setState("disconnected");
   }
@@ -136,7 +136,7 @@ export class ChatCore {
     try {
       this.dispatch(msg);
     } catch (err) {
-      this.info(STATUS, `Internal error on ${msg.command}: ${err}`, "error");
+      this.info(STATUS, tr("Internal error on {command}: {error}", { command: msg.command, error: err }), "error");
     }
   }
 
@@ -144,7 +144,7 @@ export class ChatCore {
     const buf = this.buf(name);
     if (!buf) return;
     if (buf.kind === "status") {
-      this.info(this.current, "The status tab cannot be closed", "error");
+      this.info(this.current, tr("The status tab cannot be closed"), "error");
     } else if (buf.kind === "channel") {
       this.unwant(buf.name);
       if (this.registered && buf.joined) this.send("PART", buf.name);
@@ -192,14 +192,14 @@ export class ChatCore {
 
   requireConnection(buffer) {
     if (this.registered) return true;
-    this.info(buffer, "Not connected: try again when the connection is back", "error");
+    this.info(buffer, tr("Not connected: try again when the connection is back"), "error");
     return false;
   }
 
   exit(reason) {
     this.exiting = true;
     if (this.state === "registering" || this.state === "connected") this.send("QUIT", reason);
-    this.info(STATUS, "Leaving…");
+    this.info(STATUS, tr("Leaving…"));
     this.emit({ type: "exit", reason });
   }
 }

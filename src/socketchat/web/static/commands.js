@@ -4,7 +4,7 @@
 import { NICKSERV } from "./accounts.js";
 import { parseIp, parseMessage, validNick } from "./irc.js";
 import { normalizeLines } from "./multiline.js";
-import { byCodePoint } from "./state.js";
+import { byCodePoint, tr } from "./state.js";
 
 export const COMMANDS = {
   help: ["/help", "list the commands"],
@@ -61,7 +61,7 @@ export class CommandMethods {
 
   needChannel(name, buffer) {
     const [usage, help] = COMMANDS[name];
-    this.info(buffer, `Usage: ${usage} — ${help} (in a channel)`, "error");
+    this.info(buffer, tr("Usage: {usage} — {help} (in a channel)", { usage, help }), "error");
   }
 
   cmd_mode(args, buffer) {
@@ -134,16 +134,16 @@ export class CommandMethods {
     const words = args.split(/\s+/).filter(Boolean);
     if (!words.length) {
       const names = [...this.ignored.values()].sort(byCodePoint).join(", ") || "nobody";
-      return this.info(buffer, `Ignored: ${names}`);
+      return this.info(buffer, tr("Ignored: {names}", { names }));
     }
     for (const nick of words) this.ignored.set(this.fold(nick), nick);
-    this.info(buffer, `Ignoring ${words.join(", ")} (/unignore to stop)`);
+    this.info(buffer, tr("Ignoring {names} (/unignore to stop)", { names: words.join(", ") }));
   }
 
   cmd_unignore(args, buffer) {
     const words = args.split(/\s+/).filter(Boolean);
     for (const nick of words) this.ignored.delete(this.fold(nick));
-    this.info(buffer, `No longer ignoring ${words.join(", ") || "anyone new"}`);
+    this.info(buffer, words.length ? tr("No longer ignoring {names}", { names: words.join(", ") }) : tr("No longer ignoring anyone new"));
   }
 
   cmd_clear(args, buffer) {
@@ -177,7 +177,7 @@ export class CommandMethods {
     const command = ALIASES[name] || name;
     const handler = this["cmd_" + command];
     if (!COMMANDS[command] || !handler) {
-      this.info(buffer, `Unknown command /${name}. Type /help for the list of commands.`, "error");
+      this.info(buffer, tr("Unknown command /{name}. Type /help for the list of commands.", { name }), "error");
       return;
     }
     handler.call(this, args, buffer);
@@ -185,7 +185,7 @@ export class CommandMethods {
 
   usage(name, buffer) {
     const [usage, help] = COMMANDS[name];
-    this.info(buffer, `Usage: ${usage} — ${help}`, "error");
+    this.info(buffer, tr("Usage: {usage} — {help}", { usage, help }), "error");
   }
 
   cmd_help(args, buffer) {
@@ -206,7 +206,7 @@ export class CommandMethods {
     if (this.isChannel(target) || this.nickLike(target)) {
       this.say(target, text, { action: false, focus: true, origin: buffer });
     } else {
-      this.info(buffer, `"${target}" is neither a nick, a channel nor an IP address`, "error");
+      this.info(buffer, tr("{target} is neither a nick, a channel nor an IP address", { target: `"${target}"` }), "error");
     }
   }
 
@@ -239,7 +239,7 @@ export class CommandMethods {
       }
       this.focusOnJoin = this.fold(channel);
       if (this.registered) this.send("JOIN", channel, ...parts.slice(1, 2));
-      else this.info(buffer, `Will join ${channel} when connected`);
+      else this.info(buffer, tr("Will join {channel} when connected", { channel }));
     }
   }
 
@@ -251,7 +251,7 @@ export class CommandMethods {
       channel = buffer;
     }
     const buf = this.buf(channel);
-    if (!buf || buf.kind !== "channel") return this.info(buffer, "Usage: /part [#channel] [reason] — in a channel tab", "error");
+    if (!buf || buf.kind !== "channel") return this.info(buffer, tr("Usage: /part [#channel] [reason] — in a channel tab"), "error");
     this.unwant(buf.name);
     if (this.registered && buf.joined) this.send("PART", buf.name, ...(reason ? [reason] : []));
     else this.dropBuffer(buf);
@@ -262,7 +262,7 @@ export class CommandMethods {
     if (!nick || !validNick(nick)) return this.usage("nick", buffer);
     this.desiredNick = nick;
     if (this.registered || this.awaitingNick) this.chooseNick(nick); // also the answer to a refused nick
-    else this.info(buffer, `Your nick will be ${nick} when connected`);
+    else this.info(buffer, tr("Your nick will be {nick} when connected", { nick }));
     this.emit({ type: "desired-nick", nick });
   }
 
@@ -273,7 +273,7 @@ export class CommandMethods {
     if (!ref || !text) return this.usage("reply", buffer);
     if (!this.caps.has("message-tags") && this.nickLike(ref)) return this.say(buffer, `${ref}: ${text}`, { action: false });
     const line = this.findLine(buffer, ref);
-    if (!line || !line.msgid) return this.info(buffer, `No message "${ref}" here to reply to`, "error");
+    if (!line || !line.msgid) return this.info(buffer, tr("No message {ref} here to reply to", { ref: `"${ref}"` }), "error");
     this.reply(buffer, line.msgid, text);
   }
 
@@ -281,7 +281,7 @@ export class CommandMethods {
     const words = args.split(/\s+/).filter(Boolean);
     if (words.length !== 2) return this.usage("react", buffer);
     const line = this.findLine(buffer, words[0]);
-    if (!line || !line.msgid) return this.info(buffer, `No message "${words[0]}" here to react to`, "error");
+    if (!line || !line.msgid) return this.info(buffer, tr("No message {ref} here to react to", { ref: `"${words[0]}"` }), "error");
     this.react(buffer, line.msgid, words[1]);
   }
 
@@ -299,11 +299,11 @@ export class CommandMethods {
     }
     const buf = this.buf(channel);
     if ((!buf || buf.kind !== "channel") && !(this.isChannel(channel) && this.registered)) {
-      return this.info(buffer, "Usage: /topic [#channel] [new topic] — in a channel", "error");
+      return this.info(buffer, tr("Usage: /topic [#channel] [new topic] — in a channel"), "error");
     }
     if (!this.requireConnection(buffer)) return;
     if (args) this.send("TOPIC", channel, args);
-    else if (buf && buf.topic) this.info(buffer, `Topic of ${channel}: ${buf.topic}`);
+    else if (buf && buf.topic) this.info(buffer, tr("Topic of {channel}: {topic}", { channel, topic: buf.topic }));
     else this.send("TOPIC", channel);
   }
 

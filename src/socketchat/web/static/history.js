@@ -3,6 +3,8 @@
 // functions decide where the batch goes and what to ask for next. Mirrors client/history.py. A line is {time, exact, msgid, history, kind, ...}:
 // `exact` means its time came from the server (server-time), so it can be compared and sent back.
 
+import { tr } from "./state.js";
+
 /** Kinds of lines that only mark places in the log (not messages, never a history reference). */
 export const MARKERS = new Set(["divider", "history-start"]);
 
@@ -114,7 +116,7 @@ export class HistoryMethods {
       // fewer lines than asked for: the server has no older ones (as the Python core decides)
       if (received < request.limit) {
         const time = fresh.length ? fresh[0].time : request.line ? request.line.time : new Date();
-        buf.historyStart = { time, nick: "", text: "start of history", kind: "history-start", buffer: buf.name, history: true };
+        buf.historyStart = { time, nick: "", text: "start of history", said: tr("start of history"), kind: "history-start", buffer: buf.name, history: true };
         buf.lines.splice(at, 0, buf.historyStart);
       }
     } else {
@@ -149,7 +151,7 @@ export class HistoryMethods {
       return this.sendBefore(buf, { ...request, byTimestamp: true });
     }
     buf.historyRequest = null;
-    this.info(buf.name, `Could not load history: ${msg.params[msg.params.length - 1]}`, "error");
+    this.info(buf.name, tr("No history: {reason}", { reason: msg.params[msg.params.length - 1] }), "error");
     this.emit({ type: "history", buffer: buf.name });
   }
 }

@@ -4,7 +4,7 @@
 import { NICKSERV } from "./accounts.js";
 import { MULTILINE } from "./multiline.js";
 import { SEARCH_CAP } from "./search.js";
-import { STATUS } from "./state.js";
+import { STATUS, tr } from "./state.js";
 import { WHOX_TOKEN } from "./who.js";
 import { WHOIS_NUMERICS } from "./whois.js";
 
@@ -33,7 +33,7 @@ export class IncomingMethods {
 
   on_PONG() {}
 
-  on_ERROR(msg) { this.info(STATUS, `Server: ${msg.params[0] || ""}`, "error"); }
+  on_ERROR(msg) { this.info(STATUS, tr("Server: {reason}", { reason: msg.params[0] || "" }), "error"); }
 
   on_PRIVMSG(msg) {
     if (this.multilineCollect(msg)) return; // a line of a multiline message: at the batch's end
@@ -117,7 +117,7 @@ export class IncomingMethods {
         this.emit({ type: "modes", buffer: buf.name });
       }
       this.send("MODE", buf.name);
-      buf.joinLine = this.line(buf.name, { time, exact, text: `You joined ${buf.name}`, kind: "join" });
+      buf.joinLine = this.line(buf.name, { time, exact, said: tr("You joined {channel}", { channel: buf.name }), kind: "join" });
       this.requestHistory(buf);
       this.flushQueue(buf.name);
       return;
@@ -126,7 +126,9 @@ export class IncomingMethods {
     if (!buf) return;
     buf.members.set(this.fold(nick), { nick, prefixes: "", away: false, host: this.hostOf(msg), account });
     this.emit({ type: "members", buffer: buf.name });
-    this.line(buf.name, { time, nick, text: `${nick} joined`, kind: "join" });
+    const host = msg.source && msg.source.includes("!") ? msg.source.slice(msg.source.indexOf("!") + 1) : "";
+    const said = host.includes("@") ? tr("{nick} ({host}) joined", { nick, host }) : tr("{nick} joined", { nick });
+    this.line(buf.name, { time, nick, said, kind: "join" });
   }
 
   on_PART(msg) {
@@ -135,44 +137,46 @@ export class IncomingMethods {
     const nick = msg.nick;
     if (this.fold(nick) === this.fold(this.nick)) {
       this.unwant(buf.name);
-      this.info(STATUS, `You left ${buf.name}`, "part");
+      this.info(STATUS, tr("You left {channel}", { channel: buf.name }), "part");
       this.dropBuffer(buf);
       return;
     }
     buf.members.delete(this.fold(nick));
     this.emit({ type: "members", buffer: buf.name });
-    const why = msg.params[1] ? ` (${msg.params[1]})` : "";
-    this.line(buf.name, { time: this.when(msg).time, nick, text: `${nick} left${why}`, kind: "part" });
+    const reason = msg.params[1];
+    const said = reason ? tr("{nick} left ({reason})", { nick, reason }) : tr("{nick} left", { nick });
+    this.line(buf.name, { time: this.when(msg).time, nick, said, kind: "part" });
   }
 
   on_KICK(msg) {
     const [channel, victim, reason] = msg.params;
     const buf = this.buf(channel || "");
     if (!buf) return;
-    const why = reason ? ` (${reason})` : "";
+    const by = msg.nick;
     const time = this.when(msg).time;
     if (this.fold(victim || "") === this.fold(this.nick)) {
       this.unwant(buf.name);
       buf.joined = false;
       buf.members.clear();
       this.emit({ type: "members", buffer: buf.name });
-      this.line(buf.name, { time, nick: msg.nick, text: `You were kicked from ${buf.name} by ${msg.nick}${why}`, kind: "kick", highlight: true });
+      this.line(buf.name, { time, nick: msg.nick, said: reason ? tr("You were kicked from {channel} by {nick} ({reason})", { channel: buf.name, nick: by, reason }) : tr("You were kicked from {channel} by {nick}", { channel: buf.name, nick: by }), kind: "kick", highlight: true });
       this.dropQueue(buf.name);
       return;
     }
     buf.members.delete(this.fold(victim || ""));
     this.emit({ type: "members", buffer: buf.name });
-    this.line(buf.name, { time, nick: msg.nick, text: `${victim} was kicked by ${msg.nick}${why}`, kind: "kick" });
+    this.line(buf.name, { time, nick: msg.nick, said: reason ? tr("{victim} was kicked by {nick} ({reason})", { victim, nick: by, reason }) : tr("{victim} was kicked by {nick}", { victim, nick: by }), kind: "kick" });
   }
 
   on_QUIT(msg) {
     const nick = msg.nick;
-    const why = msg.params[0] ? ` (${msg.params[0]})` : "";
+    const reason = msg.params[0];
+    const said = reason ? tr("{nick} quit ({reason})", { nick, reason }) : tr("{nick} quit", { nick });
     const time = this.when(msg).time;
     for (const buf of [...this.buffers.values()]) {
       if ((buf.kind === "channel" && buf.members.delete(this.fold(nick))) || (buf.kind === "query" && this.fold(buf.name) === this.fold(nick))) {
         if (buf.kind === "channel") this.emit({ type: "members", buffer: buf.name });
-        this.line(buf.name, { time, nick, text: `${nick} quit${why}`, kind: "quit" });
+        this.line(buf.name, { time, nick, said, kind: "quit" });
       }
     }
   }
@@ -181,7 +185,7 @@ export class IncomingMethods {
     const old = msg.nick;
     const nick = msg.params[0] || "";
     const self = this.fold(old) === this.fold(this.nick);
-    const text = self ? `You are now known as ${nick}` : `${old} is now known as ${nick}`;
+    const said = self ? tr("You are now known as {new}", { new: nick }) : tr("{old} is now known as {new}", { old, new: nick });
     const time = this.when(msg).time;
     for (const buf of [...this.buffers.values()]) {
       if (buf.kind === "channel" && buf.members.has(this.fold(old))) {
@@ -189,16 +193,16 @@ export class IncomingMethods {
         buf.members.delete(this.fold(old));
         buf.members.set(this.fold(nick), { ...member, nick });
         this.emit({ type: "members", buffer: buf.name });
-        this.line(buf.name, { time, nick: old, text, kind: "nick" });
+        this.line(buf.name, { time, nick: old, said, kind: "nick" });
       } else if (buf.kind === "query" && this.fold(buf.name) === this.fold(old)) {
         if (!this.buf(nick) || this.fold(nick) === this.fold(old)) this.renameBuffer(buf, nick);
-        this.line(buf.name, { time, nick: old, text, kind: "nick" });
+        this.line(buf.name, { time, nick: old, said, kind: "nick" });
       }
     }
     if (self) {
       this.desiredNick = nick;
       this.setNick(nick);
-      this.info(STATUS, text, "nick");
+      this.info(STATUS, said, "nick");
       this.emit({ type: "desired-nick", nick });
     }
   }
@@ -208,14 +212,14 @@ export class IncomingMethods {
     if (!buf) return;
     buf.topic = msg.params[1] || "";
     this.emit({ type: "topic", buffer: buf.name });
-    const text = buf.topic ? `${msg.nick} changed the topic to: ${buf.topic}` : `${msg.nick} cleared the topic`;
-    this.line(buf.name, { time: this.when(msg).time, nick: msg.nick, text, kind: "topic" });
+    const said = buf.topic ? tr("{nick} changed the topic to: {topic}", { nick: msg.nick, topic: buf.topic }) : tr("{nick} cleared the topic", { nick: msg.nick });
+    this.line(buf.name, { time: this.when(msg).time, nick: msg.nick, said, kind: "topic" });
   }
 
   on_MODE(msg) {
     const target = msg.params[0] || "";
     if (!this.isChannel(target)) {
-      if (this.fold(target) === this.fold(this.nick)) this.info(STATUS, `Your modes: ${msg.params.slice(1).join(" ")}`, "mode");
+      if (this.fold(target) === this.fold(this.nick)) this.info(STATUS, tr("Your modes: {modes}", { modes: msg.params.slice(1).join(" ") }), "mode");
       return;
     }
     const buf = this.buf(target);
@@ -248,7 +252,7 @@ export class IncomingMethods {
     }
     if (modesChanged) this.emit({ type: "modes", buffer: buf.name });
     this.emit({ type: "members", buffer: buf.name });
-    this.line(buf.name, { time: this.when(msg).time, nick: msg.nick, text: `${msg.nick} sets mode ${msg.params.slice(1).join(" ")}`, kind: "mode" });
+    this.line(buf.name, { time: this.when(msg).time, nick: msg.nick, said: tr("{nick} sets mode {modes}", { nick: msg.nick, modes: msg.params.slice(1).join(" ") }), kind: "mode" });
   }
 
   on_AWAY(msg) {
@@ -305,9 +309,9 @@ export class IncomingMethods {
     if (command === "SEARCH") return this.searchFailed(msg);
     if (command === "REGISTER") {
       this.pendingLogin = null;
-      return this.info(this.current, `Registration failed: ${description}`, "error");
+      return this.info(this.current, tr("Registration failed: {reason}", { reason: description }), "error");
     }
-    this.info(this.current, `${command} failed: ${description}`, "error");
+    this.info(this.current, tr("{command} failed: {reason}", { command, reason: description }), "error");
   }
 
   /** WEBPUSH REGISTER|UNREGISTER <endpoint> …: the server kept (or forgot) this device's push
@@ -330,7 +334,7 @@ export class IncomingMethods {
   }
 
   on_INVITE(msg) {
-    this.info(this.current, `${msg.nick} invites you to ${msg.params[1]} (/join ${msg.params[1]})`);
+    this.info(this.current, tr("{nick} invites you to {channel} (/join {channel})", { nick: msg.nick, channel: msg.params[1] }));
   }
 
   on_ACK() {}
@@ -344,11 +348,11 @@ export class IncomingMethods {
     switch (code) {
       case "301": {
         const buf = this.buf(p[1] || "");
-        return this.info(buf ? buf.name : this.current, `${p[1]} is away: ${p[2] || ""}`);
+        return this.info(buf ? buf.name : this.current, tr("{nick} is away: {reason}", { nick: p[1], reason: p[2] || "" }));
       }
       case "305": case "306":
         this.away = code === "306";
-        this.info(this.current, this.away ? "You are away" : "You are back");
+        this.info(this.current, this.away ? tr("You are away") : tr("You are back"));
         return this.emit({ type: "status" });
       case "315": return this.whoEnd();
       case "352": {
@@ -365,7 +369,7 @@ export class IncomingMethods {
         if (!buf) return;
         buf.topic = code === "332" ? p[2] || "" : "";
         this.emit({ type: "topic", buffer: buf.name });
-        if (buf.topic) this.info(buf.name, `Topic: ${buf.topic}`, "topic");
+        if (buf.topic) this.info(buf.name, tr("Topic: {topic}", { topic: buf.topic }), "topic");
         return;
       }
       case "353": return this.onNames(msg);
@@ -426,7 +430,7 @@ export class IncomingMethods {
     }
     if (this.namesRequested.delete(this.fold(buf.name))) {
       const members = this.members(buf.name);
-      this.info(buf.name, `${members.length} in ${buf.name}: ${members.map((m) => m.prefixes.slice(0, 1) + m.nick).join(" ")}`);
+      this.info(buf.name, tr("{count} in {channel}: {names}", { count: members.length, channel: buf.name, names: members.map((m) => m.prefixes.slice(0, 1) + m.nick).join(" ") }));
     }
   }
 }

@@ -3,26 +3,27 @@
 
 import { splitUtf8 } from "./irc.js";
 import { normalizeLines } from "./multiline.js";
+import { tr } from "./state.js";
 
 export class OutgoingMethods {
   say(target, text, { action, focus = false, origin = null, reply = null }) {
     let buf = this.buf(target);
     if (buf && buf.kind === "status") {
-      return this.info(target, "This is the status tab: /join #channel or /pm <nick> <message>; /help lists all", "error");
+      return this.info(target, tr("This is the status tab: /join #channel or /pm <nick> <message>; /help lists all"), "error");
     }
-    if (buf && buf.kind === "search") return this.info(target, "This tab shows search results: /search <words> searches again", "error");
+    if (buf && buf.kind === "search") return this.info(target, tr("This tab shows search results: /search <words> searches again"), "error");
     if (!buf) {
-      if (this.isChannel(target)) return this.info(origin || this.current, `You are not in ${target}: /join it first`, "error");
+      if (this.isChannel(target)) return this.info(origin || this.current, tr("You are not in {channel}: /join it first", { channel: target }), "error");
       buf = this.openBuffer(target, "query", focus);
     } else if (focus) {
       this.focus(buf.name);
     }
     if (!this.registered || (buf.kind === "channel" && !buf.joined)) {
       if (this.queue.length >= this.maxQueued) {
-        return this.info(buf.name, `Not connected and the queue is full; NOT sent: ${text}`, "error");
+        return this.info(buf.name, tr("Not connected and the queue is full; NOT sent: {text}", { text }), "error");
       }
       this.queue.push({ target: buf.name, text, action, reply });
-      this.info(buf.name, `(queued until reconnected) ${text}`, "queued");
+      this.info(buf.name, tr("(queued until reconnected) {text}", { text }), "queued");
       this.emit({ type: "status" });
       return;
     }
@@ -62,7 +63,7 @@ export class OutgoingMethods {
     const dropped = this.queue.filter((q) => this.fold(q.target) === this.fold(channel));
     if (!dropped.length) return;
     this.queue = this.queue.filter((q) => !dropped.includes(q));
-    for (const q of dropped) this.info(q.target, `NOT sent (could not join): ${q.text}`, "error");
+    for (const q of dropped) this.info(q.target, tr("NOT sent (could not rejoin): {text}", { text: q.text }), "error");
     this.emit({ type: "status" });
   }
 }

@@ -3,6 +3,8 @@
 // follows a nick change; 730/731 emit {type: "presence", nick, online}; a disconnect makes every
 // presence unknown (null). Methods of ChatCore (mixed in by client.js).
 
+import { tr } from "./state.js";
+
 const LINE_BUDGET = 400;
 
 export class PresenceMethods {
@@ -52,7 +54,7 @@ export class PresenceMethods {
   }
 
   onMonitorNumeric(msg) {
-    if (msg.command === "734") return this.info(this.current, "The server watches no more nicks for you (MONITOR is full)");
+    if (msg.command === "734") return this.info(this.current, tr("The server watches no more nicks for you (MONITOR is full)"));
     const online = msg.command === "730";
     for (const target of (msg.params[msg.params.length - 1] || "").split(",")) {
       const nick = target.split("!")[0];

@@ -6,6 +6,7 @@
 // Methods of ChatCore (mixed in by client.js).
 
 import { TYPING_TAGS } from "./typing.js";
+import { tr } from "./state.js";
 
 export const MAX_EMOJI = 32;
 const TEXT_KINDS = new Set(["message", "action", "notice"]);
@@ -40,7 +41,7 @@ export class ReactionMethods {
     emoji = (emoji || "").trim();
     if (!buf || buf.kind === "status" || buf.kind === "search" || !emoji || [...emoji].length > MAX_EMOJI) return;
     if (!this.requireConnection(buf.name)) return;
-    if (!this.tagAllowed("+draft/react")) return this.info(buf.name, "This server does not relay reactions (message-tags)", "error");
+    if (!this.tagAllowed("+draft/react")) return this.info(buf.name, tr("This server does not relay reactions (message-tags)"), "error");
     const byEmoji = buf.reactions.get(msgid);
     const mine = Boolean(byEmoji && byEmoji.get(emoji) && byEmoji.get(emoji).has(this.fold(this.nick)));
     this.transmitLine("TAGMSG", [buf.name], { [mine ? "+draft/unreact" : "+draft/react"]: emoji, "+draft/reply": msgid });

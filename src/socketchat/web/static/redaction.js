@@ -3,6 +3,8 @@
 // REDACT; a REDACT from the server replaces the line with a removed one (text "", redacted) and
 // emits {type: "redacted", buffer, msgid, line, by, reason}. Methods of ChatCore (client.js).
 
+import { tr } from "./state.js";
+
 export const REDACTION = "draft/message-redaction";
 const TEXT_KINDS = new Set(["message", "action", "notice"]);
 
@@ -11,7 +13,7 @@ export class RedactionMethods {
   redact(buffer, msgid, reason = "") {
     const buf = this.buf(buffer);
     if (!buf || buf.kind === "status" || buf.kind === "search" || !this.requireConnection(buffer)) return;
-    if (!this.caps.has(REDACTION)) return this.info(buf.name, "This server cannot take messages back (message-redaction)", "error");
+    if (!this.caps.has(REDACTION)) return this.info(buf.name, tr("This server cannot take messages back (message-redaction)"), "error");
     this.send("REDACT", buf.name, msgid, ...(reason ? [reason] : []));
   }
 
@@ -22,7 +24,7 @@ export class RedactionMethods {
     if (!buf) return;
     if (first && buf.lines.some((l) => l.msgid === first)) return this.redact(buf.name, first, space < 0 ? "" : args.slice(space + 1).trim());
     const mine = [...buf.lines].reverse().find((l) => l.self && l.msgid && !l.redacted && TEXT_KINDS.has(l.kind));
-    if (!mine) return this.info(buf.name, "Nothing of yours here to take back (/redact <msgid>)", "error");
+    if (!mine) return this.info(buf.name, tr("Nothing of yours here to take back (/redact <msgid>)"), "error");
     this.redact(buf.name, mine.msgid, args.trim());
   }
 

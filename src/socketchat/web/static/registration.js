@@ -1,7 +1,7 @@
 // Connection registration: CAP negotiation, SASL, nick retries, RPL_WELCOME, RPL_ISUPPORT.
 // Mirrors socketchat/client/registration.py. Methods of ChatCore (mixed in by client.js).
 
-import { STATUS } from "./state.js";
+import { STATUS, tr } from "./state.js";
 
 // The same list as socketchat/client/registration.py (tests/fixtures/client/registration.json).
 export const WANTED_CAPS = [
@@ -101,7 +101,7 @@ export class RegistrationMethods {
   nickError(msg) {
     const wanted = msg.params[1] || "";
     if (this.registered) {
-      this.info(this.current, `Cannot change nick to ${wanted}: ${msg.params[msg.params.length - 1]}`, "error");
+      this.info(this.current, tr("Cannot change nick to {nick}: {reason}", { nick: wanted, reason: msg.params[msg.params.length - 1] }), "error");
       this.desiredNick = this.nick;
       return;
     }
@@ -110,12 +110,12 @@ export class RegistrationMethods {
     if (this.askNick) {
       // the view asks the user again (chooseNick, or /nick) instead of renaming silently
       this.awaitingNick = true;
-      return this.info(STATUS, `Nick ${wanted} refused: ${reason}. Choose another.`, "error");
+      return this.info(STATUS, tr("Nick {nick} refused: {reason}. Choose another.", { nick: wanted, reason }), "error");
     }
     this.nickAttempt += 1;
-    if (this.nickAttempt > 12) return this.info(STATUS, "No free nick found: use /nick <name>", "error");
+    if (this.nickAttempt > 12) return this.info(STATUS, tr("No free nick found: use /nick <name>"), "error");
     const alternative = alternativeNick(this.desiredNick, this.nickAttempt);
-    this.info(STATUS, `Nick ${wanted} is not available (${reason}), trying ${alternative}`);
+    this.info(STATUS, tr("Nick {nick} is not available ({reason}), trying {other}", { nick: wanted, reason, other: alternative }));
     this.nick = alternative;
     this.send("NICK", alternative);
   }

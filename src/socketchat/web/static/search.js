@@ -3,6 +3,7 @@
 // Mirrors socketchat/client/search.py. Methods of ChatCore (mixed in by client.js).
 
 import { escapeTag } from "./irc.js";
+import { fill, tr } from "./state.js";
 
 export const SEARCH = "*search*"; // the results tab (kind "search")
 export const SEARCH_CAP = "soju.im/search";
@@ -30,9 +31,9 @@ export class SearchMethods {
 
   cmd_search(args, buffer) {
     const { text, attributes } = parseSearch(args);
-    if (!text && !Object.keys(attributes).length) return this.info(buffer, USAGE, "error");
+    if (!text && !Object.keys(attributes).length) return this.info(buffer, tr(USAGE), "error");
     if (!this.requireConnection(buffer)) return;
-    if (!this.searchSupported()) return this.info(buffer, "This server does not offer search (soju.im/search)", "error");
+    if (!this.searchSupported()) return this.info(buffer, tr("This server does not offer search (soju.im/search)"), "error");
     this.searchBuffer = buffer;
     this.searchQuery = args.split(/\s+/).filter(Boolean).join(" ");
     const pairs = [["text", text], ...Object.entries(attributes)].filter(([, v]) => v);
@@ -77,17 +78,20 @@ export class SearchMethods {
     this.searchHits = hits;
     const query = this.searchQuery || "";
     const buf = this.openBuffer(SEARCH, "search", false);
-    const many = hits.length === 1 ? "1 result" : `${hits.length} results`;
-    const heading = query ? `${many} for “${query}”` : many;
+    const count = hits.length;
+    const said = query
+      ? count === 1 ? tr("1 result for “{query}”", { query }) : tr("{count} results for “{query}”", { count, query })
+      : count === 1 ? tr("1 result") : tr("{count} results", { count });
+    const heading = fill(said);
     buf.lines = [
-      { time: new Date(this.clock()), exact: false, nick: "", text: heading, kind: "info", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, buffer: SEARCH },
+      { time: new Date(this.clock()), exact: false, nick: "", text: heading, said, kind: "info", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, buffer: SEARCH },
       // the view draws these as results (`origin`: the conversation, `hit`: the line there)
       ...hits.map((hit, i) => ({ ...hit, buffer: SEARCH, text: `${i + 1}. [${hit.buffer}] ${hit.text}`, origin: hit.buffer, hit })),
     ];
     this.emit({ type: "history", buffer: SEARCH });
     this.emit({ type: "search-results", query, results: hits });
     const where = this.searchBuffer || this.current;
-    if (this.fold(where) !== this.fold(SEARCH) && this.buf(where)) this.info(where, `${heading} (in the ${SEARCH} tab)`);
+    if (this.fold(where) !== this.fold(SEARCH) && this.buf(where)) this.info(where, said);
     this.focus(SEARCH);
   }
 
@@ -97,29 +101,29 @@ export class SearchMethods {
     const word = args.split(/\s+/).filter(Boolean)[0] || "";
     const number = /^[0-9]{1,5}$/.test(word) ? Number(word) : 0;
     if (number < 1 || number > hits.length) {
-      const many = hits.length ? `1 to ${hits.length}` : "none: /search first";
-      return this.info(buffer, `Usage: /jump <result number> (${many})`, "error");
+      const said = hits.length ? tr("Usage: /jump <result number> (1 to {count})", { count: hits.length }) : tr("Usage: /jump <result number> (none: /search first)");
+      return this.info(buffer, said, "error");
     }
     const hit = hits[number - 1];
-    if (!hit.msgid) return this.info(buffer, "That result has no message id to find it by", "error");
+    if (!hit.msgid) return this.info(buffer, tr("That result has no message id to find it by"), "error");
     this.jump(hit.buffer, hit.msgid);
   }
 
   searchFailed(msg) {
-    this.info(this.searchBuffer || this.current, `Search failed: ${msg.params[msg.params.length - 1]}`, "error");
+    this.info(this.searchBuffer || this.current, tr("Search failed: {reason}", { reason: msg.params[msg.params.length - 1] }), "error");
   }
 
   /** Go to the line `msgid` of `buffer` (a result was clicked); load its context if needed. */
   jump(buffer, msgid) {
     let buf = this.buf(buffer);
     if (!buf) {
-      if (this.isChannel(buffer)) return this.info(this.current, `You are not in ${buffer} (/join ${buffer})`, "error");
+      if (this.isChannel(buffer)) return this.info(this.current, tr("You are not in {channel} (/join {channel})", { channel: buffer }), "error");
       buf = this.openBuffer(buffer, "query", false);
     }
     this.focus(buf.name);
     if (buf.lines.some((l) => l.msgid === msgid)) return this.emit({ type: "jump", buffer: buf.name, msgid });
     if (!this.registered || !this.caps.has("draft/chathistory")) {
-      return this.info(buf.name, "That line is no longer in this tab's scrollback", "error");
+      return this.info(buf.name, tr("That line is no longer in this tab's scrollback"), "error");
     }
     buf.historyRequest = { kind: "around", limit: CONTEXT_LINES, msgid };
     this.send("CHATHISTORY", "AROUND", buf.name, `msgid=${msgid}`, String(CONTEXT_LINES));
@@ -136,6 +140,6 @@ export class SearchMethods {
     buf.lines = merged.map(([l]) => l);
     this.emit({ type: "history", buffer: buf.name });
     if (buf.lines.some((l) => l.msgid === request.msgid)) this.emit({ type: "jump", buffer: buf.name, msgid: request.msgid });
-    else this.info(buf.name, "That line is no longer in the history", "error");
+    else this.info(buf.name, tr("That line is no longer in the history"), "error");
   }
 }

@@ -8,6 +8,23 @@ export const STATUS = "*status*";
 
 const COUNTED = new Set(["message", "action", "notice"]);
 
+/**
+ * The client's own words (not a person's or the server's): an English template with named
+ * {fields} and their values, as socketchat/client/events.py's `tr`. The line's `text` is the
+ * English; the page draws `said` through its table (coremessages.js, made from the Python
+ * catalog), so a Persian page gets Persian lines. `template` is a literal (xgettext, keyword tr).
+ */
+export function tr(template, args = {}) {
+  return { template, args: Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)])) };
+}
+
+/** `said` filled in, with `template` (a translation) or else its English template. */
+export function fill(said, template = null) {
+  const put = (t) => t.replace(/\{(\w+)\}/g, (m, name) => (name in said.args ? said.args[name] : m));
+  const missing = template && [...template.matchAll(/\{(\w+)\}/g)].some((m) => !(m[1] in said.args));
+  return put(template && !missing ? template : said.template);
+}
+
 /** Order strings by code point (as Python sorts them), not by locale. */
 export function byCodePoint(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -238,15 +255,19 @@ export class StateMethods {
     this.presenceRenamed(old, name);
   }
 
+  /** A line of the client's own: `text` a `tr(...)` (translated by the page) or a string shown
+   * as it is (the server's words). */
   info(buffer, text, kind = "info") {
     const buf = this.buf(buffer) || this.buf(STATUS);
-    this.line(buf.name, { nick: "", text, kind });
+    if (typeof text === "string") this.line(buf.name, { nick: "", text, kind });
+    else this.line(buf.name, { nick: "", said: text, kind });
   }
 
   line(buffer, { batch = null, ...fields }) {
     const buf = this.buf(buffer);
     if (!buf) return null;
-    const line = { time: new Date(this.clock()), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, ...fields, buffer: buf.name };
+    const line = { time: new Date(this.clock()), exact: false, nick: "", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, said: null, ...fields, buffer: buf.name };
+    if (line.said && line.text === undefined) line.text = fill(line.said);
     if (line.history && batch && this.batches.has(batch)) {
       this.batches.get(batch).lines.push(line); // placed when the batch ends
       return line;

@@ -6,7 +6,7 @@
 // `WHO *` when that matched nobody (some servers match masks against nicks only).
 
 import { sameIp } from "./irc.js";
-import { STATUS } from "./state.js";
+import { STATUS, tr } from "./state.js";
 
 export const WHOX_TOKEN = "152";
 
@@ -33,14 +33,14 @@ export class WhoMethods {
         if (sameIp(u.host, req.pmIp) && this.fold(u.nick) !== this.fold(this.nick) && !nicks.includes(u.nick)) nicks.push(u.nick);
       }
       if (!nicks.length && req.mask !== "*") this.whoRequest("*", buffer, { pmIp: req.pmIp, pmText: req.pmText });
-      else if (!nicks.length) this.info(buffer, `Nobody (else) is connected from ${req.pmIp}; not sent`, "error");
+      else if (!nicks.length) this.info(buffer, tr("Nobody (else) is connected from {ip}; not sent", { ip: req.pmIp }), "error");
       else if (nicks.length > 1) {
-        this.info(buffer, `Several people are connected from ${req.pmIp}: ${nicks.join(", ")}. Not sent: use /pm <nick> <message>`, "error");
+        this.info(buffer, tr("Several people are connected from {ip}: {nicks}. Not sent: use /pm <nick> <message>", { ip: req.pmIp, nicks: nicks.join(", ") }), "error");
       } else this.say(nicks[0], req.pmText, { action: false, focus: true, origin: buffer });
       return;
     }
-    if (!req.replies.length) return this.info(buffer, `WHO ${req.mask}: nobody`);
-    this.info(buffer, `WHO ${req.mask}: ${req.replies.length} user(s)`);
+    if (!req.replies.length) return this.info(buffer, tr("WHO {mask}: nobody", { mask: req.mask }));
+    this.info(buffer, tr("WHO {mask}: {count} user(s)", { mask: req.mask, count: req.replies.length }));
     for (const u of req.replies) {
       const account = u.account ? ` [account: ${u.account}]` : "";
       this.info(buffer, `  ${u.nick} — ${u.user || "?"}@${u.host || "?"}${u.away ? " (away)" : ""}${account}`);
