@@ -11,14 +11,21 @@ After editing a `.po`: ``msgfmt -c -o socketchat.mo socketchat.po`` in its folde
 The language is chosen from, in order: the setting (`--lang`, ``/lang``, the settings file),
 then the locale (``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES``, ``LANG``), else English. Persian is
 right-to-left: `is_rtl` tells the views to lay themselves out mirrored where the toolkit can.
-What the client core writes into the chat (its own info lines) stays English for now.
+
+The client cores' own lines (joins, parts, modes, "start of history", errors…) are made with
+`events.tr` in both cores: the English with named fields, translated by the view when drawn
+(`viewstate.body_text`). The same catalog gives the page its table of them: `js_catalog` writes
+``web/static/coremessages.js`` from the ``tr("…")`` templates of the browser's core
+(scripts/update-translations.sh), so both cores' lines have one translation.
 """
 
 from __future__ import annotations
 
 import gettext
+import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = [
@@ -26,6 +33,8 @@ __all__ = [
     "LOCALE_DIR",
     "_",
     "is_rtl",
+    "js_catalog",
+    "js_templates",
     "language",
     "locale_language",
     "ngettext",
@@ -101,3 +110,37 @@ def _(message: str) -> str:
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     return _catalog.ngettext(singular, plural, count)
+
+
+STATIC_DIR = Path(__file__).resolve().parents[1] / "web" / "static"
+_JS_TR = re.compile(r'\btr\("((?:[^"\\]|\\.)*)"')
+
+
+def js_templates(sources: Iterable[Path] | None = None) -> list[str]:
+    """The ``tr("…")`` templates of the browser's core (its static/*.js), sorted, each once."""
+    files = sorted(STATIC_DIR.glob("*.js")) if sources is None else sources
+    found: set[str] = set()
+    for path in files:
+        for literal in _JS_TR.findall(path.read_text(encoding="utf-8")):
+            found.add(json.loads(f'"{literal}"'))
+    return sorted(found)
+
+
+def js_catalog(languages: Iterable[str] = ("fa",)) -> str:
+    """``coremessages.js``: for each language, the translation of every template of the
+    browser's core found in our catalog (the page falls back to the English for the rest)."""
+    table: dict[str, dict[str, str]] = {}
+    templates = js_templates()
+    for lang in languages:
+        catalog = gettext.translation(DOMAIN, LOCALE_DIR, languages=[lang], fallback=True)
+        table[lang] = {t: catalog.gettext(t) for t in templates if catalog.gettext(t) != t}
+    body = json.dumps(table, ensure_ascii=False, indent=1, sort_keys=True)
+    return (
+        "// Made by scripts/update-translations.sh from client/locale (do not edit):\n"
+        "// the lines the browser's core writes itself (its tr(...) templates), translated.\n"
+        f"export const CORE_MESSAGES = {body};\n"
+    )
+
+
+if __name__ == "__main__":  # scripts/update-translations.sh
+    (STATIC_DIR / "coremessages.js").write_text(js_catalog(), encoding="utf-8")

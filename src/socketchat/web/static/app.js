@@ -6,7 +6,7 @@ import { ChatCore, SEARCH, STATUS } from "./client.js";
 import { nickClass } from "./colors.js";
 import { inRun, runSummary } from "./runs.js";
 import { formattedNodes } from "./format.js";
-import { initialLanguage, language, setLanguage, t } from "./i18n.js";
+import { initialLanguage, language, saidText, setLanguage, t } from "./i18n.js";
 import { InputHistory } from "./inputhistory.js";
 import { validNick } from "./irc.js";
 import { Notifications } from "./notify.js";
@@ -476,10 +476,15 @@ function showJumped(msgid) {
   node.scrollIntoView({ block: "center" });
 }
 
+/** What a line says: the core's own words translated (joins, parts, errors…), else as sent. */
+function shownText(line) {
+  return line.said ? saidText(line.said) : line.text;
+}
+
 function lineNode(line) {
   if (line.origin) return resultNode(line);
   if (line.kind === "divider" || line.kind === "history-start") {
-    const marker = el("div", `line marker kind-${line.kind}`, line.text);
+    const marker = el("div", `line marker kind-${line.kind}`, shownText(line));
     marker.setAttribute("role", "separator");
     return marker;
   }
@@ -508,7 +513,7 @@ function lineNode(line) {
     text.append(`* `, nick, " ", ...formattedNodes(line.text));
     row.append(text);
   } else {
-    row.append(formattedEl("span", "text", line.text));
+    row.append(formattedEl("span", "text", shownText(line)));
   }
   if (line.msgid && TEXT_KINDS.has(line.kind) && !line.redacted && line.buffer !== STATUS) {
     row.append(actionsNode(line));

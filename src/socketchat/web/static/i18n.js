@@ -1,7 +1,11 @@
 // The page's interface language: a message table (English and Persian), chosen from the saved
 // choice or navigator.language, switchable, remembered in localStorage. Persian turns the whole
-// page right-to-left (<html dir="rtl">). Only what the page itself says is here; the lines the chat
-// core writes into the log (client.js) are still English.
+// page right-to-left (<html dir="rtl">). The lines the chat core writes itself (joins, parts,
+// modes, errors: a line's `said`, from state.js's tr) are translated by `saidText` through
+// coremessages.js, made from the Python clients' catalog, so both cores' lines read the same.
+
+import { CORE_MESSAGES } from "./coremessages.js";
+import { fill } from "./state.js";
 
 const LANG_KEY = "socketchat.lang";
 
@@ -227,6 +231,12 @@ export function language() {
 export function t(key, params = {}) {
   const text = MESSAGES[current][key] ?? MESSAGES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/** A core line's own words (`line.said`) in the interface language (else in English). */
+export function saidText(said) {
+  const table = CORE_MESSAGES[current] || {};
+  return fill(said, table[said.template] || null);
 }
 
 /** Switch to `lang`: remember it, set <html lang dir>, translate every [data-i18n*] element. */
