@@ -58,8 +58,11 @@ async def test_scroll_back_fetches_older_pages_until_the_start(server: RunningSe
     try:
         async with running_client(server.host, server.port, "alice", history_lines=10) as alice:
             await alice.joined()
-            await alice.wait(lambda: len(chat_texts(alice)) == 10)
-            assert chat_texts(alice) == [f"line {i}" for i in range(15, 25)]
+            # 10 items: with draft/event-playback, alice's own JOIN is one of them
+            await alice.wait(lambda: len(chat_texts(alice)) >= 9)
+            assert chat_texts(alice) == [
+                f"line {i}" for i in range(25 - len(chat_texts(alice)), 25)
+            ]
 
             def pages() -> list[HistoryInserted]:
                 return [e for e in alice.events if isinstance(e, HistoryInserted)]
@@ -71,7 +74,8 @@ async def test_scroll_back_fetches_older_pages_until_the_start(server: RunningSe
                 await alice.wait(lambda seen=seen: len(pages()) > seen)
                 if pages()[-1].complete:
                     break
-            assert [len([ln for ln in p.lines if ln.nick]) for p in pages()] == [10, 5]
+            sizes = [len([ln for ln in p.lines if ln.nick]) for p in pages()]
+            assert sizes[0] == 10 and sum(sizes) == 25 - 9 and pages()[-1].complete
             assert "Start of the history" in pages()[-1].lines[0].text
             assert chat_texts(alice) == [f"line {i}" for i in range(25)]
             first = alice.core.lines("#lobby")[0]
@@ -121,3 +125,26 @@ async def test_wrong_sasl_password_says_so_and_connects_anyway(server: RunningSe
         assert line.kind == "error" and "carol" in line.text
         await carol.joined()  # no hang: connected without the account
         assert carol.core.account is None
+
+
+async def test_reactions_said_before_joining_come_with_the_history(server: RunningServer) -> None:
+    """draft/event-playback: the server replays the TAGMSG reactions with the messages, and the
+    core puts them under their lines; a live reaction to a line known only from history too."""
+    async with running_client(server.host, server.port, "bob") as bob:
+        await bob.joined()
+        bob.connection.send_input("lunch at one?", buffer="#lobby")
+        await bob.wait(lambda: any(ln.msgid for ln in bob.lines("#lobby") if ln.self_msg))
+        msgid = next(ln.msgid for ln in bob.lines("#lobby") if ln.self_msg and ln.msgid)
+        bob.connection.send_input(f"/react {msgid} 👍", buffer="#lobby")
+        await bob.wait(lambda: bob.core.reactions("#lobby", msgid))
+        async with running_client(server.host, server.port, "zoe") as zoe:
+            await zoe.joined()
+            await zoe.wait(lambda: any(ln.msgid == msgid for ln in zoe.core.lines("#lobby")))
+            await zoe.wait(lambda: zoe.core.reactions("#lobby", msgid))
+            assert [(r.emoji, r.nicks) for r in zoe.core.reactions("#lobby", msgid)] == [
+                ("👍", ("bob",))
+            ]
+            assert "draft/event-playback" in zoe.core.caps
+            assert [m.nick for m in zoe.core.members("#lobby")] == ["bob", "zoe"]  # as now
+            bob.connection.send_input(f"/react {msgid} 🎉", buffer="#lobby")
+            await zoe.wait(lambda: len(zoe.core.reactions("#lobby", msgid)) == 2)

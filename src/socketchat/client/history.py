@@ -9,8 +9,11 @@ History lines arrive in a ``chathistory`` batch. They are collected (`collect`) 
 ends (`batch_ended`) and then placed where they belong, without the ones already shown (same
 msgid): join history just before that join's "You joined" line, so it reads before everything
 that happened since (`BufferReset`), scroll-back at the top (`HistoryInserted`). An answer
-with fewer lines than asked for means the start of the history: a marker line says so and no
-more requests are made. Without draft/chathistory and batch, an info line says there is none.
+with fewer items than asked for means the start of the history: a marker line says so and no
+more requests are made. Items are counted as the server counts them against the limit, events
+too (with draft/event-playback, requested for the reactions among them: replayed joins, parts
+and modes are not shown, they must not change who is in a channel now). Without
+draft/chathistory and batch, an info line says there is none.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Batch:
     type: str
     target: str = ""
     lines: list[ChatLine] = field(default_factory=list)
+    received: int = 0  # items in it (events too, with draft/event-playback), shown or not
 
     @property
     def is_history(self) -> bool:
@@ -125,7 +129,8 @@ def batch_ended(core: ClientCore, batch: Batch, now: float) -> None:
             model.add_line(buf.name, line)
         return
     if request.kind == "before":
-        _insert_at_top(core, buf, request, new, len(batch.lines), now)
+        received = max(len(batch.lines), batch.received)
+        _insert_at_top(core, buf, request, new, received, now)
     elif request.kind == "around":
         _merge_by_time(buf, new)
         core.emit(BufferReset(buf.name, tuple(buf.lines)))

@@ -55,7 +55,18 @@ Handler = Callable[["ClientCore", Message, float], None]
 _CANNOT_JOIN = frozenset({"403", "405", "471", "473", "474", "475", "477"})
 
 
+# What a history batch may carry for the client (draft/event-playback adds joins, topics, modes,
+# reactions...): messages, and the TAGMSGs that react to them. A replayed JOIN, PART or MODE
+# must not change who is in the channel now, so those are not replayed.
+_REPLAYED = frozenset({"PRIVMSG", "NOTICE", "TAGMSG", "BATCH"})
+
+
 def dispatch(core: ClientCore, msg: Message, now: float) -> None:
+    batch = core.batches.get(msg.tags["batch"]) if "batch" in msg.tags else None
+    if batch is not None and batch.is_history:
+        batch.received += 1  # what the server counted against the limit asked for
+        if msg.command not in _REPLAYED:
+            return
     handler = HANDLERS.get(msg.command)
     if handler is not None:
         handler(core, msg, now)

@@ -40,6 +40,7 @@ WANTED_CAPS: tuple[str, ...] = (
     "setname",
     "batch",
     "draft/chathistory",
+    "draft/event-playback",  # reactions (TAGMSG) in history too; other events are not replayed
     "draft/read-marker",
     "draft/multiline",
     "draft/message-redaction",

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from socketchat.client.events import (
+    SEARCH_BUFFER,
     STATUS_BUFFER,
     BufferClosed,
     BufferKind,
@@ -64,6 +65,7 @@ __all__ = [
     "quote_line",
     "reactions_line",
     "status_text",
+    "tab_name",
 ]
 
 COUNTED_KINDS = frozenset({"message", "action", "notice"})  # what the core counts as unread
@@ -86,6 +88,15 @@ def reactions_line(reactions: Sequence[Reaction]) -> str:
     return "  ".join(
         f"{r.emoji} {len(r.nicks)}{'•' if r.mine else ''}" for r in reactions if r.nicks
     )
+
+
+def tab_name(buffer: str) -> str:
+    """A tab's name as shown: the status and search-results tabs in the interface language."""
+    if buffer == STATUS_BUFFER:
+        return _("status")
+    if buffer == SEARCH_BUFFER:
+        return _("search results")
+    return buffer
 
 
 def body_text(line: ChatLine) -> str:

@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from socketchat.client import rtl
-from socketchat.client.events import STATUS_BUFFER, ChatLine, Member, Reaction
+from socketchat.client.events import ChatLine, Member, Reaction
 from socketchat.client.formatting import Span, parse_formatting
 from socketchat.client.helpers import nick_color_index
 from socketchat.client.i18n import _
 from socketchat.client.runs import Run, summary
-from socketchat.client.viewstate import body_text, quote_line, reactions_line
+from socketchat.client.viewstate import body_text, quote_line, reactions_line, tab_name
 
 __all__ = [
     "Rows",
@@ -172,7 +172,7 @@ def marker_rows() -> Rows:
 def tab_label(buffer: str, unread: int, highlight: bool) -> str:
     """``#lobby``, ``#lobby (3)``, or ``alice (2!)`` when someone addressed us (a right-to-left
     name shaped and in reading order: Tk draws labels in storage order too)."""
-    name = rtl.display_text(_("status") if buffer == STATUS_BUFFER else buffer)
+    name = rtl.display_text(tab_name(buffer))
     if not unread:
         return name
     return f"{name} ({unread}{'!' if highlight else ''})"

@@ -651,7 +651,8 @@ class ChatWindow:
         try:
             settings.save(self.current_settings(), self.settings_file)
         except OSError as exc:
-            self.log.add_line(ChatLine(STATUS_BUFFER, _now(), "", f"settings: {exc}", "error"))
+            text = _("Cannot save the settings: {error}").format(error=exc)
+            self.log.add_line(ChatLine(STATUS_BUFFER, _now(), "", text, "error"))
 
     def _scroll(self, pages: int) -> None:
         tab = self.log.tabs.get(self.view.shown)

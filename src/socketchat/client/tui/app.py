@@ -46,7 +46,6 @@ from socketchat.client import rtl, settings
 from socketchat.client.connection import Backoff, Connection
 from socketchat.client.core import ClientConfig, ClientCore
 from socketchat.client.events import (
-    STATUS_BUFFER,
     BufferClosed,
     BufferOpened,
     BufferRenamed,
@@ -77,6 +76,7 @@ from socketchat.client.viewstate import (
     quote_line,
     reactions_line,
     status_text,
+    tab_name,
 )
 
 __all__ = ["ChatApp", "chat_main", "render_line"]
@@ -663,7 +663,7 @@ class ChatApp(App[int]):
         return tab_id
 
     def _label(self, buffer: str) -> Text:
-        name = _("status") if buffer == STATUS_BUFFER else buffer
+        name = tab_name(buffer)
         tab = self.viewstate.tab(buffer)
         label = Text(rtl.display_text(name, reorder=bidi_enabled()))
         if tab is not None and tab.unread:

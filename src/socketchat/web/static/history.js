@@ -101,7 +101,9 @@ export class HistoryMethods {
     }
     for (const [key, lines] of byBuffer) {
       const buf = this.buffers.get(key);
-      if (buf) this.placeHistory(buf, lines);
+      // events (draft/event-playback) count against the limit too, shown or not
+      const received = buf === target ? Math.max(lines.length, batch.received || 0) : lines.length;
+      if (buf) this.placeHistory(buf, lines, received);
     }
   }
 

@@ -8,10 +8,18 @@ import { STATUS, tr } from "./state.js";
 import { WHOX_TOKEN } from "./who.js";
 import { WHOIS_NUMERICS } from "./whois.js";
 
+const REPLAYED = new Set(["PRIVMSG", "NOTICE", "TAGMSG", "BATCH"]);
 const JOIN_FAILURES = new Set(["403", "405", "471", "473", "474", "475", "477"]);
 
 export class IncomingMethods {
   dispatch(msg) {
+    // A history batch (draft/event-playback) may replay joins, parts, modes…: they must not
+    // change who is in the channel now; only messages and reactions are replayed (as incoming.py).
+    const batch = msg.tags.batch ? this.batches.get(msg.tags.batch) : null;
+    if (batch && batch.type.endsWith("chathistory")) {
+      batch.received += 1; // what the server counted against the limit asked for
+      if (!REPLAYED.has(msg.command)) return;
+    }
     const handler = this["on_" + msg.command];
     if (handler) handler.call(this, msg);
     else if (/^\d{3}$/.test(msg.command)) this.onNumeric(msg);
@@ -291,7 +299,7 @@ export class IncomingMethods {
     } else if (ref.startsWith("-") && this.multilineIn.has(ref.slice(1))) {
       this.multilineClosed(ref.slice(1));
     } else if (ref.startsWith("+")) {
-      this.batches.set(ref.slice(1), { type: msg.params[1] || "", target: msg.params[2] || "", lines: [] });
+      this.batches.set(ref.slice(1), { type: msg.params[1] || "", target: msg.params[2] || "", lines: [], received: 0 });
     } else if (ref.startsWith("-")) {
       const batch = this.batches.get(ref.slice(1));
       this.batches.delete(ref.slice(1));

@@ -7,7 +7,7 @@ import { STATUS, tr } from "./state.js";
 export const WANTED_CAPS = [
   "server-time", "message-tags", "echo-message", "multi-prefix", "userhost-in-names",
   "away-notify", "account-notify", "extended-join", "chghost", "setname", "batch", "draft/chathistory",
-  "draft/read-marker", "draft/multiline", "draft/message-redaction", "soju.im/search",
+  "draft/event-playback", "draft/read-marker", "draft/multiline", "draft/message-redaction", "soju.im/search",
 ];
 
 function alternativeNick(base, attempt) {
