@@ -90,6 +90,16 @@ class Connection:
         self.core.handle_input(text, self.clock(), buffer)
         self._pump()
 
+    def reply(self, buffer: str, msgid: str, text: str) -> None:
+        """Send `text` in `buffer` as a reply to its line `msgid` (a view's reply action)."""
+        self.core.reply(buffer, msgid, text, self.clock())
+        self._pump()
+
+    def react(self, buffer: str, msgid: str, emoji: str) -> None:
+        """React to the line `msgid` of `buffer` with `emoji`; again: take it back."""
+        self.core.react(buffer, msgid, emoji, self.clock())
+        self._pump()
+
     def set_current(self, buffer: str) -> None:
         self.core.set_current(buffer)
         self._pump()

@@ -226,7 +226,8 @@ async def test_page_up_at_the_top_fetches_older_history() -> None:
                 await until(pilot, lambda: "<bob> line 69" in log_text(app))
                 text = log_text(app)
                 assert "line 19" not in text
-                assert text.index("<bob> line 20") < text.index("You joined #lobby")
+                # the latest 50 items, alice's own JOIN among them (draft/event-playback)
+                assert text.index("<bob> line 21") < text.index("You joined #lobby")
                 log = app.query_one("#log", RichLog)
                 for _ in range(20):  # PageUp to the top, then once more: older history
                     await pilot.press("pageup")
@@ -533,8 +534,10 @@ def test_persian_interface_and_settings_in_a_real_terminal(
         try:
             bob.expect("JOIN", lambda m: m.nick == "tmuxfa", timeout=20)
             wait_for(lambda: connected in tm("capture-pane", "-p", "-t", "c"), timeout=10)
-            status = next(
-                r for r in tm("capture-pane", "-p", "-t", "c").splitlines() if connected in r
+            status = next(  # the bottom row (the log says "connected to …" too)
+                r
+                for r in reversed(tm("capture-pane", "-p", "-t", "c").splitlines())
+                if connected in r
             )
             assert status.rstrip().endswith(connected), status  # right-aligned in Persian
             tm("send-keys", "-t", "c", "-l", "/query bob")
@@ -664,6 +667,56 @@ def test_ctrl_j_in_a_real_terminal_makes_one_multiline_message(tmp_path: Path) -
             bob.expect("BATCH", lambda m: m.nick == "tmuxml" and m.param(1) == "draft/multiline")
             said = [bob.expect("PRIVMSG", lambda m: m.nick == "tmuxml").param(1) for _ in range(3)]
             assert said == ["first", "second", "سوم"]
+        finally:
+            stop()
+            bob.close()
+
+
+def test_alt_up_chooses_a_message_to_reply_and_react_to_in_a_real_terminal(tmp_path: Path) -> None:
+    """In tmux, in Persian: Alt+Up chooses bob's message (marked ▶, named above the input),
+    Enter sends what is typed as a reply to it (+draft/reply), ``/react 👍`` reacts to the one
+    chosen, or to the newest one when none is; Escape lets it go."""
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob = IRCClient(server.port).register("bob", "message-tags echo-message")
+        bob.send("JOIN #lobby")
+        bob.expect("366")
+        command = (
+            f"env LANG=C.UTF-8 SOCKETCHAT_CONFIG={tmp_path}/c.json {sys.executable} -m socketchat"
+            f" chat --host 127.0.0.1 --port {server.port} --nick tmuxre --lang fa"
+        )
+        tm, stop = tmux_session(command)
+
+        def pane() -> str:
+            return tm("capture-pane", "-p", "-t", "c")
+
+        try:
+            bob.expect("JOIN", lambda m: m.nick == "tmuxre", timeout=20)
+            bob.send("PRIVMSG #lobby :lunch at one?")
+            first = bob.expect("PRIVMSG", lambda m: m.param(1) == "lunch at one?")
+            bob.send("PRIVMSG #lobby :or two")
+            second = bob.expect("PRIVMSG", lambda m: m.param(1) == "or two")
+            wait_for(lambda: "or two" in pane(), timeout=10)
+            tm("send-keys", "-t", "c", "M-Up")
+            tm("send-keys", "-t", "c", "M-Up")
+            wait_for(lambda: any("▶" in r and "lunch at one?" in r for r in pane().splitlines()))
+            assert pane().count("lunch at one?") == 2, pane()  # the line, and the bar naming it
+            tm("send-keys", "-t", "c", "-l", "باشه")
+            tm("send-keys", "-t", "c", "Enter")
+            reply = bob.expect("PRIVMSG", lambda m: m.nick == "tmuxre", timeout=10)
+            assert reply.param(1) == "باشه"
+            assert reply.tags.get("+draft/reply") == first.tags["msgid"]
+            wait_for(lambda: "▶" not in pane() and "↪ bob: lunch at one?" in pane())
+            tm("send-keys", "-t", "c", "-l", "/react 👍")  # none chosen: bob's newest
+            tm("send-keys", "-t", "c", "Enter")
+            react = bob.expect("TAGMSG", lambda m: m.nick == "tmuxre", timeout=10)
+            assert react.tags.get("+draft/react") == "👍"
+            assert react.tags.get("+draft/reply") == second.tags["msgid"]
+            wait_for(lambda: "👍 1" in pane())
+            for key in ("M-Up", "M-Up", "M-Up", "Escape"):  # past our reply, then let go
+                tm("send-keys", "-t", "c", key)
+            wait_for(lambda: "▶" not in pane())
         finally:
             stop()
             bob.close()

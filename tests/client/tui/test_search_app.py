@@ -26,7 +26,7 @@ async def test_search_results_in_their_own_tab() -> None:
                 )
                 assert "1 result for “needle”" in log_text(app)
                 assert "hay only" not in log_text(app)
-                assert any("*search*" in label for label in tab_labels(app))
+                assert any("search results" in label for label in tab_labels(app))
                 await type_line(pilot, "/search hay")
                 await until(pilot, lambda: "2 results for “hay”" in log_text(app))
                 assert "2. [#lobby] hay only" in log_text(app)

@@ -5,8 +5,11 @@ status line. Everything protocol-related happens in the core; this module only d
 and forwards what the user types. Keys: Enter sends, Tab completes a nick, Ctrl+N / Ctrl+P (or
 Alt+Right / Alt+Left) switch tabs, Ctrl+W closes a tab, Ctrl+Q quits (like /exit), PageUp /
 PageDown scroll the log, Ctrl+O shows folded join/part/quit runs one by one (and folds them
-again), Ctrl+J puts a line break in the message (Shift+Enter and Alt+Enter too, in terminals that
-report them apart from Enter), and a pasted block keeps its lines: one multi-line message.
+again), Alt+Up / Alt+Down (or Ctrl+Up / Ctrl+Down) choose a message to answer: Enter then
+sends what is typed as a reply to it, ``/react 👍`` reacts to it (without a chosen message: to
+the newest one here), Escape lets it go; Ctrl+J puts a line break in the message (Shift+Enter
+and Alt+Enter too, in terminals that report them apart from Enter), and a pasted block keeps
+its lines: one multi-line message.
 PageUp (or the mouse wheel) at the top of the log fetches older history from the server (where
 it keeps history), which appears above without moving what is shown.
 
@@ -111,8 +114,10 @@ def render_line(
     bidi: bool | None = None,
     dark: bool = True,
     reactions: tuple[Reaction, ...] = (),
+    selected: bool = False,
 ) -> Text:
-    """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick.
+    """One chat line as Rich text: ``HH:MM <nick> text`` with a coloured nick; the line chosen
+    to reply or react to (Alt+Up) starts with ``▶`` and its time reversed.
 
     The message text is parsed for IRC formatting (client/formatting.py) and, when `width` (in
     cells) is given, wrapped to the columns right of the time and nick, the rows after the first
@@ -122,6 +127,9 @@ def render_line(
     if bidi is None:
         bidi = bidi_enabled()
     prefix = Text(line.time.strftime("%H:%M") + " ", style="dim")
+    if selected:
+        prefix = Text("▶", style="bold") + Text(line.time.strftime("%H:%M"), style="reverse")
+        prefix.append(" ")
     color = nick_color(line.nick, dark=dark) if line.nick else ""
     nick = rtl.display_text(line.nick, reorder=bidi)
     body_style = ""
@@ -421,9 +429,12 @@ class ChatApp(App[int]):
     #input { dock: none; }
     #preview { height: auto; max-height: 6; padding: 0 2; color: $text-muted; display: none; }
     #typing { height: 1; padding: 0 2; color: $text-muted; text-style: italic; display: none; }
+    #chosen { height: 1; padding: 0 2; background: $boost; display: none; }
     #status { height: 1; background: $primary-background; padding: 0 1; }
     .-rtl #members { dock: left; border-left: none; border-right: solid $primary; }
-    .-rtl #topic, .-rtl #status, .-rtl #preview, .-rtl #typing { text-align: right; }
+    .-rtl #topic, .-rtl #status, .-rtl #preview, .-rtl #typing, .-rtl #chosen {
+        text-align: right;
+    }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n,alt+right", "next_tab", "Next tab", show=False),
@@ -432,6 +443,9 @@ class ChatApp(App[int]):
         Binding("pageup", "page_up", "Older", show=False),
         Binding("pagedown", "page_down", "Newer", show=False),
         Binding("ctrl+o", "toggle_runs", "Show joins and parts", show=False),
+        Binding("alt+up,ctrl+up", "select_line(-1)", "Choose an older message", show=False),
+        Binding("alt+down,ctrl+down", "select_line(1)", "Choose a newer message", show=False),
+        Binding("escape", "unselect", "Let the message go", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -471,6 +485,8 @@ class ChatApp(App[int]):
         self.remembered = remembered or settings.Settings()
         self.settings_file = settings_file  # None: remember nothing (tests)
         self.expand_runs = False
+        self.selected: str | None = None  # the msgid of the message chosen to answer (Alt+Up)
+        self._selected_row: int | None = None  # where it was drawn in the log
         self._last_line: ChatLine | None = None  # the shown tab's newest line drawn
         self._runs_timer: Timer | None = None  # a redraw for a growing run, coming
         self._render_cache: dict[tuple[object, ...], Text] = {}
@@ -498,6 +514,7 @@ class ChatApp(App[int]):
             yield ChatLog(id="log", wrap=True, markup=False, min_width=20)
             yield Static("", id="members")
         yield Static("", id="typing")
+        yield Static("", id="chosen")
         yield Static("", id="preview")
         yield ChatInput(self.completer, id="input", placeholder=_("Type a message or /help"))
         yield Static(_("starting…"), id="status")
@@ -649,6 +666,8 @@ class ChatApp(App[int]):
         if buffer is None:
             return
         self.viewstate.show(buffer)
+        self.selected = None  # a chosen message belongs to the tab it was chosen in
+        self._draw_chosen()
         if self.connection is not None:
             self.connection.set_current(buffer)
         self._redraw()
@@ -702,25 +721,35 @@ class ChatApp(App[int]):
         width = log.text_width()
         view = self.viewstate
         for item in fold(lines, marker, expand=self.expand_runs):
+            chosen = isinstance(item, ChatLine) and bool(item.msgid) and item.msgid == self.selected
             if isinstance(item, ChatLine):
                 shown = view.line_as_shown(item)
-                drawn = self._rendered(shown, width, view.reactions_of(shown))
+                drawn = self._rendered(shown, width, view.reactions_of(shown), selected=chosen)
             else:
                 drawn = render_item(item, width, dark=self.dark)
+            if chosen:
+                self._selected_row = len(log.lines)
             log.write(drawn, scroll_end=scroll_end)
 
-    def _rendered(self, line: ChatLine, width: int | None, reactions: tuple[Reaction, ...]) -> Text:
+    def _rendered(
+        self,
+        line: ChatLine,
+        width: int | None,
+        reactions: tuple[Reaction, ...],
+        *,
+        selected: bool = False,
+    ) -> Text:
         """`render_line`, remembered: drawing the log again (a run grew, a reaction came, the
         tab was shown again) would otherwise wrap, shape and reorder every line anew, which
         costs about a millisecond a line. Lines are values, so an equal key is the same
         drawing; the Text is never changed after it is made."""
-        key = (line, width, reactions, self.dark, language(), bidi_enabled())
+        key = (line, width, reactions, selected, self.dark, language(), bidi_enabled())
         drawn = self._render_cache.get(key)
         if drawn is None:
             if len(self._render_cache) >= RENDER_CACHE:
                 self._render_cache.clear()
             drawn = self._render_cache[key] = render_line(
-                line, width, dark=self.dark, reactions=reactions
+                line, width, dark=self.dark, reactions=reactions, selected=selected
             )
         return drawn
 
@@ -836,10 +865,91 @@ class ChatApp(App[int]):
         self.completer.reset()
         if text.strip() and isinstance(event.input, ChatInput):
             event.input.history.add(text)
-        if self._local_command(text):
+        if self._local_command(text) or self._answer(text):
             return
         if text.strip() and self.connection is not None:
             self.connection.send_input(text, buffer=self.shown)
+
+    # ------------------------------------------------------------------ reply and react
+
+    def _selectable(self) -> list[ChatLine]:
+        """The messages of the shown tab one can answer or react to (they have a msgid)."""
+        if self.core is None:
+            return []
+        return [
+            ln
+            for ln in self.core.lines(self.shown)
+            if ln.kind in ("message", "action", "notice") and ln.msgid and not ln.redacted
+        ]
+
+    def chosen_line(self) -> ChatLine | None:
+        """The message chosen with Alt+Up, if it is still in the shown tab."""
+        if self.selected is None:
+            return None
+        return next((ln for ln in self._selectable() if ln.msgid == self.selected), None)
+
+    def action_select_line(self, step: int) -> None:
+        """Alt+Up / Alt+Down: choose the message before or after the chosen one (the first
+        Alt+Up chooses the newest); past the newest, none is chosen."""
+        lines = self._selectable()
+        if not lines:
+            return
+        at = next((i for i, ln in enumerate(lines) if ln.msgid == self.selected), len(lines))
+        at = max(0, at + step)
+        self._choose(lines[at].msgid if at < len(lines) else None)
+
+    def action_unselect(self) -> None:
+        if self.selected is not None:
+            self._choose(None)
+
+    def _choose(self, msgid: str | None) -> None:
+        self.selected = msgid
+        self._selected_row = None
+        self._draw_log(keep_view=True)
+        log = self.query_one("#log", ChatLog)
+        if self._selected_row is not None:
+            rows = log.scrollable_content_region.height
+            if not log.scroll_y <= self._selected_row < log.scroll_y + rows:
+                log.scroll_to(y=max(0, self._selected_row - rows // 2), animate=False)
+        elif msgid is None:
+            log.scroll_end(animate=False)
+        self._draw_chosen()
+
+    def _draw_chosen(self) -> None:
+        widget = self.query_one("#chosen", Static)
+        line = self.chosen_line()
+        widget.display = line is not None
+        if line is None:
+            return
+        said = " ".join(body_text(line).split())
+        said = said[:59] + "…" if len(said) > 60 else said
+        text = _("Answering {nick}: {text} — Enter replies, /react 👍 reacts, Esc lets go").format(
+            nick=line.nick, text=said
+        )
+        widget.update(rtl.display_text(text, reorder=bidi_enabled()))
+
+    def _answer(self, text: str) -> bool:
+        """Enter with a message chosen: a reply to it; ``/react <emoji>`` (one word): a
+        reaction to it, or without one chosen to the newest message here. True if handled."""
+        if self.connection is None or not text.strip():
+            return False
+        words = text.split()
+        if words[0].lower() == "/react" and len(words) == 2:
+            line = self.chosen_line() or next(
+                (ln for ln in reversed(self._selectable()) if not ln.self_msg), None
+            )
+            if line is None or line.msgid is None:
+                self._note(_("No message here to react to"))
+                return True
+            self.connection.react(self.shown, line.msgid, words[1])
+            self.action_unselect()
+            return True
+        line = self.chosen_line()
+        if line is None or line.msgid is None or text.startswith("/"):
+            return False
+        self.connection.reply(self.shown, line.msgid, text)
+        self.action_unselect()
+        return True
 
     def complete_nick(self) -> None:
         if self.core is None:
