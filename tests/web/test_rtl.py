@@ -150,6 +150,32 @@ def test_the_language_can_be_switched_and_is_remembered(
     assert page.evaluate("localStorage.getItem('socketchat.lang')") == "en"
 
 
+def test_the_cores_own_lines_are_in_the_page_language(
+    pages: Pages, web_server: RunningServer
+) -> None:
+    """Joins, parts and "You joined" come from the chat core (static/coremessages.js, made from
+    the Python clients' catalog): in Persian on a Persian page, and again in English when the
+    language is switched back, without reloading."""
+    alice = pages.open(web_server.web_port, locale="fa-IR")
+    alice.page.goto(alice.url)
+    alice.submit_login("alice")
+    alice.wait_connected()
+    page = alice.page
+    expect(alice.log_line("وارد #lobby شدید")).to_have_count(1)
+    carol = IRCClient(web_server.port).register("carol")
+    try:
+        carol.send("JOIN #lobby")
+        carol.expect("366")
+        carol.send("PART #lobby :خداحافظ")
+        carol.expect("PART")
+        expect(page.locator("#log")).to_contain_text("carol بیرون رفت (خداحافظ)")
+        page.locator(".topbar .lang-switch").click()
+        expect(page.locator("#log")).to_contain_text("carol left (خداحافظ)")
+        expect(alice.log_line("You joined #lobby")).to_have_count(1)
+    finally:
+        carol.close()
+
+
 def test_formatting_codes_and_links(
     pages: Pages, web_server: RunningServer, bob: IRCClient
 ) -> None:
