@@ -55,7 +55,8 @@ def serve_and_log(tmp_path: Path, log_format: str) -> str:
         assert server.process is not None
         act(server.port)
         server.process.terminate()
-        out, _ = server.process.communicate(timeout=10)
+        server.process.wait(timeout=10)
+        out = server.output()
     return out
 
 

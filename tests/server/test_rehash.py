@@ -105,7 +105,8 @@ def test_rehash_command_and_refused_file(served: tuple[RunningServer, Path]) -> 
     client.expect("PONG")
     client.close()
     server.process.terminate()
-    out, _ = server.process.communicate(timeout=10)
+    server.process.wait(timeout=10)
+    out = server.output()
     assert "rehash by admin!~admin@127.0.0.1" in out
     assert "rehash by SIGHUP refused, the old configuration stays" in out
     assert "no_such_setting" in out

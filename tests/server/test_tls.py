@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import free_port
+from tests.support import free_port, wait_for_port
 from tests.support.irc import IRCClient
 from tests.support.server import running_server, spawned_server
 from tests.support.tls import cert_in
@@ -101,6 +101,7 @@ def test_serve_command_with_tls_flags(cert: tuple[str, str]) -> None:
     tls_port = free_port()
     args = ("--tls-port", str(tls_port), "--tls-cert", cert_file, "--tls-key", key_file)
     with spawned_server(*args) as srv:
+        wait_for_port(tls_port)  # opened a moment after the plain port the fixture waited for
         c = IRCClient(tls_port, tls=True).register("viatls")
         c.send("QUIT :bye")
         assert c.closed_by_server()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,20 @@ class RunningServer:
     # stdout nobody reads blocks on its next log line once the pipe's 64 KB are full
     _printed: list[str] = dataclasses.field(default_factory=list)
     _drain: threading.Thread | None = None
+
+    def lines_until(self, start: str, timeout: float = 20.0) -> list[str]:
+        """The lines a spawned server has printed, up to the first one starting with `start`
+        (waiting for it while the server runs)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [line.rstrip("\n") for line in list(self._printed)]
+            for i, line in enumerate(lines):
+                if line.startswith(start):
+                    return lines[: i + 1]
+            ended = self._drain is None or not self._drain.is_alive()
+            if ended or time.monotonic() > deadline:
+                raise AssertionError(f"no line starting {start!r}: {lines}")
+            time.sleep(0.02)
 
     def output(self, timeout: float = 10.0) -> str:
         """Everything a spawned server printed, once it has exited (call after `wait`)."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import ssl
-import subprocess
 import urllib.request
 from pathlib import Path
 
@@ -21,16 +20,6 @@ from tests.support.server import running_server, spawned_server
 from tests.support.tls import cert_in
 
 
-def startup_lines(proc: subprocess.Popen[str]) -> list[str]:
-    assert proc.stdout is not None
-    lines = []
-    for line in proc.stdout:
-        lines.append(line.rstrip("\n"))
-        if line.startswith("socketchat: data in"):
-            return lines
-    raise AssertionError(f"server ended: {lines}")
-
-
 def fingerprint_of(der: bytes) -> str:
     digest = hashlib.sha256(der).hexdigest().upper()
     return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
@@ -42,7 +31,7 @@ def test_self_signed_https_wss_and_irc_tls(tmp_path: Path) -> None:
     args = ("--tls-self-signed", "--web-port", str(web_port), "--tls-port", str(tls_port))
     with spawned_server(*args, data_dir=str(data)) as server:
         assert server.process is not None
-        lines = startup_lines(server.process)
+        lines = server.lines_until("socketchat: data in")
         printed = next(x for x in lines if "SHA-256" in x).split("SHA-256 ")[1]
         assert f"socketchat: web client on https://127.0.0.1:{web_port}/" in lines
         cert = data / CERT_FILE
@@ -77,7 +66,7 @@ def test_self_signed_https_wss_and_irc_tls(tmp_path: Path) -> None:
         server.process.terminate()
     with spawned_server(*args, data_dir=str(data)) as again:  # kept: the same fingerprint
         assert again.process is not None
-        lines = startup_lines(again.process)
+        lines = again.lines_until("socketchat: data in")
         assert f"socketchat: TLS certificate SHA-256 {printed}" in lines
         again.process.terminate()
 
