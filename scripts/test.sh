@@ -10,7 +10,10 @@ echo "== ruff check";  .venv/bin/ruff check "${paths[@]}"
 echo "== ruff format"; .venv/bin/ruff format --check "${paths[@]}"
 echo "== mypy";        .venv/bin/mypy
 echo "== pytest"
-.venv/bin/pytest "$@"
+# Three workers (pytest-xdist) on two cores: most tests wait on sockets, browsers and
+# subprocesses, not on the CPU; a file's tests stay on one worker (its module fixtures are made
+# once). PYTEST_WORKERS=0 runs them in this process, one after another.
+.venv/bin/pytest -n "${PYTEST_WORKERS:-3}" --dist loadfile "$@"
 # The conformance suite (irctest, about 3 minutes; through the cluster, 10 to 20 more) runs with
 # the whole suite, not with a subset.
 if [ "$#" -eq 0 ]; then
