@@ -26,6 +26,7 @@ from typing import Any
 from bench import loadgen, report
 from bench.scenarios import SCALES, Scale, Scenario, build
 from bench.servers import (
+    ALIASES,
     REPO,
     ClusterRunning,
     Running,
@@ -181,6 +182,8 @@ def run_one(sc: Scenario, server: Server, running: Running, progress: loadgen.Pr
         cpu=running.cpu_seconds,
         alive=running.alive,
         ports=running.ports if isinstance(running, ClusterRunning) else (),
+        node_cpus=running.node_cpu_seconds,
+        redis_cpu=running.redis_cpu_seconds,
     )
     p = dict(sc.params)
     factory: Callable[[], Any]
@@ -240,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         scenarios = [s for s in scenarios if s.name in wanted]
     catalogue = all_servers(args.ws_path)
-    wanted_servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    wanted_servers = [ALIASES.get(s.strip(), s.strip()) for s in args.servers.split(",")]
+    wanted_servers = [s for s in wanted_servers if s]
     unknown = set(wanted_servers) - set(catalogue)
     if unknown:
         print(f"unknown server(s): {', '.join(sorted(unknown))}", file=sys.stderr)
@@ -248,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         for sc in scenarios:
             print(f"{sc.name:14} {sc.title}")
-        print("servers:", ", ".join(catalogue))
+        print("servers:", ", ".join(n for n, srv in catalogue.items() if srv.name == n))
         return 0
 
     # Fairness: the server on core 0, this process (the load generator) on core 1.

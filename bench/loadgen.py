@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import resource
 import time
 from collections import Counter
@@ -296,6 +297,8 @@ class Target:
     alive: Callable[[], bool] = lambda: True
     # several nodes of one server (the cluster targets): client i connects to ports[i % n]
     ports: tuple[int, ...] = ()
+    node_cpus: Callable[[], list[float]] = lambda: []  # CPU seconds of each node
+    redis_cpu: Callable[[], float] = lambda: float("nan")  # of the target's redis-server
 
     def port_for(self, index: int) -> int:
         return self.ports[index % len(self.ports)] if self.ports else self.port
@@ -321,32 +324,59 @@ class Window:
     gen_cpu1: float = 0.0
     n0: int = 0
     n1: int = 0
+    # a cluster target's side: deliveries to the clients of each node, each node's CPU, Redis'
+    node_n0: list[int] = field(default_factory=list)
+    node_n1: list[int] = field(default_factory=list)
+    node_cpu0: list[float] = field(default_factory=list)
+    node_cpu1: list[float] = field(default_factory=list)
+    redis_cpu0: float = float("nan")
+    redis_cpu1: float = float("nan")
 
-    def start(self, target: Target, n: int) -> None:
+    @staticmethod
+    def _per_node(target: Target, members: Sequence[Client]) -> list[int]:
+        counts = [0] * len(target.ports)
+        for c in members if target.ports else ():
+            counts[c.idx % len(counts)] += c.count
+        return counts
+
+    def start(self, target: Target, n: int, members: Sequence[Client] = ()) -> None:
         self.t0, self.server_cpu0, self.gen_cpu0, self.n0 = (
             time.monotonic(),
             target.cpu(),
             gen_cpu_seconds(),
             n,
         )
+        self.node_n0 = self._per_node(target, members)
+        self.node_cpu0, self.redis_cpu0 = target.node_cpus(), target.redis_cpu()
 
-    def stop(self, target: Target, n: int) -> None:
+    def stop(self, target: Target, n: int, members: Sequence[Client] = ()) -> None:
         self.t1, self.server_cpu1, self.gen_cpu1, self.n1 = (
             time.monotonic(),
             target.cpu(),
             gen_cpu_seconds(),
             n,
         )
+        self.node_n1 = self._per_node(target, members)
+        self.node_cpu1, self.redis_cpu1 = target.node_cpus(), target.redis_cpu()
 
     @property
     def seconds(self) -> float:
         return max(1e-9, self.t1 - self.t0)
 
     def metrics(self) -> dict[str, float]:
-        return {
+        out = {
             "server_cpu_pct": 100.0 * (self.server_cpu1 - self.server_cpu0) / self.seconds,
             "gen_cpu_pct": 100.0 * (self.gen_cpu1 - self.gen_cpu0) / self.seconds,
         }
+        if not math.isnan(self.redis_cpu0):
+            out["redis_cpu_pct"] = 100.0 * (self.redis_cpu1 - self.redis_cpu0) / self.seconds
+        if len(self.node_cpu0) > 1 and len(self.node_cpu1) == len(self.node_cpu0):
+            for i, (a, b) in enumerate(zip(self.node_cpu0, self.node_cpu1, strict=True)):
+                out[f"node{i}_cpu_pct"] = 100.0 * (b - a) / self.seconds
+        if self.node_n0 and len(self.node_n1) == len(self.node_n0):
+            for i, (a, b) in enumerate(zip(self.node_n0, self.node_n1, strict=True)):
+                out[f"node{i}_deliveries_per_s"] = (b - a) / self.seconds
+        return out
 
 
 @dataclass
@@ -519,7 +549,7 @@ async def _send_loop(
     while True:
         now = time.monotonic()
         if not started and now >= t_win0:
-            win.start(target, sum(c.count for c in members))
+            win.start(target, sum(c.count for c in members), members)
             started = True
         if now >= t_end:
             break
@@ -540,7 +570,7 @@ async def _send_loop(
         await asyncio.sleep(pause)
         if not target.alive():
             raise RuntimeError("server died")
-    win.stop(target, sum(c.count for c in members))
+    win.stop(target, sum(c.count for c in members), members)
     return win, sent_total
 
 

@@ -11,6 +11,13 @@ from typing import Any
 from bench.scenarios import Scenario
 
 PEERS_EXCLUDE = "socketchat"  # "best peer" means the best server other than socketchat
+CLUSTER_PREFIX = "socketchat-redis"  # the cluster targets (socketchat-redis1, -redis3)
+CLUSTER_BASELINES = ("socketchat-nohistory", "socketchat")  # what a node is compared with
+
+
+def is_peer(server: str) -> bool:
+    """A server the ratios compare socketchat with: not socketchat in any of its forms."""
+    return not server.startswith(PEERS_EXCLUDE)
 
 
 def median_metrics(runs: list[dict[str, Any]]) -> dict[str, float]:
@@ -53,7 +60,7 @@ def best_peer(
     cands = [
         (srv, m[ref.metric])
         for srv, m in summary.get(ref.name, {}).items()
-        if srv != PEERS_EXCLUDE and ref.metric in m
+        if is_peer(srv) and ref.metric in m
     ]
     if not cands:
         return None
@@ -197,6 +204,7 @@ def markdown(
             row.append(f"{lat} · {cpu} · lost {int(lost)}")
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
+    cluster_section(lines, scenarios, names, summary)
     section(lines, "Scenarios", [f"**{sc.name}** — {sc.title}." for sc in scenarios])
     section(
         lines, "Skipped", [f"{scn} / {srv}: {why}" for (scn, srv), why in sorted(skipped.items())]
@@ -204,6 +212,86 @@ def markdown(
     section(lines, "Errors", errors)
     section(lines, "Server configuration and notes", notes)
     return "\n".join(lines)
+
+
+def _per_delivery(m: dict[str, float]) -> str:
+    """Server CPU (and Redis') per delivery: the price of the layer when the server is not
+    saturated (on a shared machine it seldom is, and deliveries/s then hides it)."""
+    rate = m.get("deliveries_per_s", 0.0)
+    if not rate:
+        return ""
+    cpu = m.get("server_cpu_pct", float("nan")) + m.get("redis_cpu_pct", 0.0)
+    return f" · {cpu / 100 / rate * 1e6:.2f} µs CPU/delivery"
+
+
+def cluster_section(
+    lines: list[str],
+    scenarios: list[Scenario],
+    names: list[str],
+    summary: dict[str, dict[str, dict[str, float]]],
+) -> None:
+    """The cluster targets against the single server (docs/cluster.md): the price of the
+    layer (one node with Redis against the same server without), and the three nodes' total
+    and per-node deliveries with each node's CPU and Redis' CPU."""
+    nodes = [n for n in names if n.startswith(CLUSTER_PREFIX)]
+    if not nodes:
+        return
+    bases = [b for b in CLUSTER_BASELINES if b in names]
+    lines.append("## Cluster")
+    lines.append("")
+    lines.append(
+        "Per cell: deliveries/s (or the headline metric) and its ratio to "
+        + " / ".join(f"`{b}`" for b in bases)
+        + " · server CPU % (summed over the nodes) · Redis CPU % · CPU (server + Redis) per"
+        " delivery; per node: deliveries/s to the clients of that node (CPU %). 100 % = one"
+        " core."
+    )
+    lines.append("")
+    header = ["scenario", "metric", *bases, *nodes, "per node"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for sc in scenarios:
+        if sc.kind not in ("fanout", "rate", "connect"):
+            continue
+        row = [sc.name, sc.unit + (" ↑" if sc.higher_better else " ↓")]
+        cells = summary.get(sc.name, {})
+        for b in bases:
+            m = cells.get(b, {})
+            row.append(
+                f"{fmt(m.get(sc.metric))} · {m.get('server_cpu_pct', float('nan')):.0f}%"
+                + _per_delivery(m)
+                if m
+                else "–"
+            )
+        per_node: list[str] = []
+        for n in nodes:
+            m = cells.get(n, {})
+            if not m or sc.metric not in m:
+                row.append("–")
+                continue
+            v = m[sc.metric]
+            ratios = [
+                f"{v / cells[b][sc.metric]:.2f}×" for b in bases if cells.get(b, {}).get(sc.metric)
+            ]
+            cell = fmt(v) + (f" ({' / '.join(ratios)})" if ratios else "")
+            cell += f" · {m.get('server_cpu_pct', float('nan')):.0f}%"
+            cell += f" · Redis {m.get('redis_cpu_pct', float('nan')):.0f}%"
+            cell += _per_delivery(m)
+            if m.get("lost_total", 0):
+                cell += " ⚠"
+            row.append(cell)
+            i, parts = 0, []
+            while f"node{i}_deliveries_per_s" in m or f"node{i}_cpu_pct" in m:
+                parts.append(
+                    f"{fmt(m.get(f'node{i}_deliveries_per_s'))}"
+                    f" ({m.get(f'node{i}_cpu_pct', float('nan')):.0f}%)"
+                )
+                i += 1
+            if parts:
+                per_node.append(f"{n}: " + ", ".join(parts))
+        row.append("; ".join(per_node) or "–")
+        lines.append("| " + " | ".join(row) + " |")
+    lines.append("")
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

@@ -101,6 +101,14 @@ class Running:
         # fields[0] is field 3 (state); utime is field 14, stime field 15.
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
+    def node_cpu_seconds(self) -> list[float]:
+        """CPU seconds of each node of a cluster target (one entry for a single process)."""
+        return [self.cpu_seconds()]
+
+    def redis_cpu_seconds(self) -> float:
+        """CPU seconds of the target's redis-server (NaN: it has none)."""
+        return float("nan")
+
     def rss_kib(self) -> int:
         """Resident set size (VmRSS) in KiB."""
         try:
@@ -462,6 +470,9 @@ class RunningWithRedis(Running):
 
     redis: subprocess.Popen[bytes] | None = None
 
+    def redis_cpu_seconds(self) -> float:
+        return _cpu_of(self.redis.pid) if self.redis is not None else float("nan")
+
     def stop(self) -> None:
         super().stop()
         if self.redis is not None and self.redis.poll() is None:
@@ -469,19 +480,37 @@ class RunningWithRedis(Running):
             self.redis.wait(timeout=5)
 
 
-class SocketchatRedis(Socketchat):
-    """One cluster node (`--redis`, docs/cluster.md) on its own redis-server: what the
-    log-replicated core costs against `socketchat` alone. Redis is pinned to the server's
-    core, so its CPU counts against the node (on a real network it has a machine of its own).
-    Note: a cluster node has no storage yet, so it writes no history (`socketchat` does)."""
+class SocketchatNoHistory(Socketchat):
+    """`socketchat serve` without storage (`bench/nostore.py`): the fair single server beside
+    a cluster node, which has no storage yet (docs/cluster.md, Limits) — `socketchat` writes
+    every line to SQLite, so against it a node's price would hide behind that work."""
 
     def __init__(self, ws_path: str = "/ws") -> None:
         super().__init__(ws_path)
-        self.name = self.label = "socketchat-redis"
+        self.name = self.label = "socketchat-nohistory"
         self.notes = [
-            "the same as socketchat, as one cluster node (--redis) on a redis-server (no"
-            " persistence) pinned to the same core; no history (a cluster node has no storage"
-            " yet)."
+            "the same as socketchat without storage (no history, no accounts: bench/nostore.py),"
+            " as a cluster node runs today: the baseline of the price of the cluster layer."
+        ]
+
+    def command(self, port: int, web_port: int | None, workdir: Path) -> list[str]:
+        cmd = super().command(port, web_port, workdir)
+        return [str(VENV_BIN / "python"), str(REPO / "bench" / "nostore.py"), *cmd[1:]]
+
+
+class SocketchatRedis(Socketchat):
+    """One cluster node (`--redis`, docs/cluster.md) on its own redis-server: what the
+    log-replicated core costs against `socketchat-nohistory` (the same without Redis). Redis is
+    pinned to the server's core, so its CPU counts against the node (on a real network it has
+    a machine of its own). A cluster node has no storage yet, so it writes no history."""
+
+    def __init__(self, ws_path: str = "/ws") -> None:
+        super().__init__(ws_path)
+        self.name = self.label = "socketchat-redis1"
+        self.notes = [
+            "the same as socketchat-nohistory, as one cluster node (--redis) on a redis-server"
+            " (no persistence) pinned to the same core; no history (a cluster node has no"
+            " storage yet)."
         ]
         self._redis_port = 0
 
@@ -554,8 +583,11 @@ class ClusterRunning(Running):
     def cpu_seconds(self) -> float:
         return sum(_cpu_of(pid) for pid in self._pids())
 
+    def node_cpu_seconds(self) -> list[float]:
+        return [_cpu_of(pid) for pid in self._pids()]
+
     def redis_cpu_seconds(self) -> float:
-        return _cpu_of(self.redis.pid) if self.redis is not None else 0.0
+        return _cpu_of(self.redis.pid) if self.redis is not None else float("nan")
 
     def rss_kib(self) -> int:
         return sum(_rss_of(pid) for pid in self._pids())
@@ -603,12 +635,13 @@ def _rss_of(pid: int) -> int:
 class SocketchatCluster(Socketchat):
     """socketchat as a cluster (`serve --redis`, docs/cluster.md): `nodes` nodes on one
     redis-server started for the run, the generator's clients spread over them
-    (`socketchat-cluster3`: total throughput of three nodes, CPU summed over them)."""
+    (`socketchat-redis3`: total throughput of three nodes, CPU summed over them; per node in
+    the report's cluster table)."""
 
     def __init__(self, nodes: int, ws_path: str = "/ws") -> None:
         super().__init__(ws_path)
         self.nodes = nodes
-        self.name = f"socketchat-cluster{nodes}"
+        self.name = f"socketchat-redis{nodes}"
         self.label = self.name
         self.websocket = False  # the WebSocket scenarios measure one node's framing: not here
         self.notes = [
@@ -681,15 +714,23 @@ class SocketchatCluster(Socketchat):
         return running
 
 
+#: former names of the cluster targets
+ALIASES = {"socketchat-redis": "socketchat-redis1", "socketchat-cluster3": "socketchat-redis3"}
+
+
 def all_servers(ws_path: str = "/ws") -> dict[str, Server]:
     """Every server the benchmark knows; `bench/cli.py: DEFAULT_SERVERS` are run by default
-    (`socketchat-cluster3` only when asked for: `--servers socketchat,socketchat-cluster3`)."""
+    (the cluster targets only when asked for: `--servers
+    socketchat-nohistory,socketchat-redis1,socketchat-redis3`)."""
     servers: list[Server] = [
         Socketchat(ws_path),
+        SocketchatNoHistory(ws_path),
         SocketchatRedis(ws_path),
         Ngircd(),
         Inspircd(),
         Miniircd(),
         SocketchatCluster(3, ws_path),
     ]
-    return {s.name: s for s in servers}
+    by_name = {s.name: s for s in servers}
+    by_name.update({old: by_name[new] for old, new in ALIASES.items()})
+    return by_name

@@ -35,7 +35,7 @@ def test_smoke_run_against_three_nodes_loses_nothing(tmp_path: Path) -> None:
     require_tool("redis-server")
     out = tmp_path / "results"
     scenarios = "fanout-1,connect-10"
-    args = ["--smoke", "--servers", "socketchat-cluster3", "--scenarios", scenarios]
+    args = ["--smoke", "--servers", "socketchat-redis3", "--scenarios", scenarios]
     args += ["--no-install", "--no-chart", "--out", str(out)]
     rc = cli.main(args)
     assert rc == 0
@@ -44,5 +44,5 @@ def test_smoke_run_against_three_nodes_loses_nothing(tmp_path: Path) -> None:
     for r in data["runs"]:
         assert r["ok"], r
         assert r["metrics"]["lost"] == 0, r
-    assert data["summary"]["fanout-1"]["socketchat-cluster3"]["deliveries_per_s"] > 0
-    assert data["summary"]["connect-10"]["socketchat-cluster3"]["registrations_per_s"] > 0
+    assert data["summary"]["fanout-1"]["socketchat-redis3"]["deliveries_per_s"] > 0
+    assert data["summary"]["connect-10"]["socketchat-redis3"]["registrations_per_s"] > 0
