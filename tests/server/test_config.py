@@ -134,6 +134,7 @@ def test_limits_switch_off_all_at_once_or_one_by_one(tmp_path: Path) -> None:
         ('[cluster]\nredis_url = "localhost:6379"\n', "redis_url must look like"),
         ('[cluster]\nnode_id = "a b"\n', "node_id"),
         ("[cluster]\nlease = 5\n", "unknown key"),
+        ("[cluster]\nsnapshot_entries = -1\n", "snapshot_entries"),
     ],
 )
 def test_bad_config_is_an_error(tmp_path: Path, text: str, error: str) -> None:

@@ -147,6 +147,10 @@ class ClusterConfig:
     node_id: str = ""  # this node's name in the cluster; "" means one is made at start
     # how long a node may go without renewing its lease before the others reap its users
     lease_seconds: float = 5.0
+    # a snapshot of the state (and the log trimmed below it) after this many entries, or after
+    # this many seconds with at least one new entry; 0 and 0: never (the log grows forever)
+    snapshot_entries: int = 100_000
+    snapshot_seconds: float = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +260,8 @@ def validate(config: ServerConfig) -> ServerConfig:
         raise ConfigError("[cluster] node_id: 1-32 letters, digits, '-' or '_'")
     if not 1.0 <= cluster.lease_seconds <= 600.0:
         raise ConfigError("[cluster] lease_seconds must be between 1 and 600")
+    if cluster.snapshot_entries < 0 or cluster.snapshot_seconds < 0:
+        raise ConfigError("[cluster] snapshot_entries and snapshot_seconds must be 0 or more")
     for f in dataclasses.fields(Limits):
         value = getattr(config.limits, f.name)
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

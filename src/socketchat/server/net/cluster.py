@@ -12,14 +12,30 @@ Keys (in the Redis database of `redis_url`):
 - ``socketchat:store``: the shared store's deciding state (accounts, registered channels, ...)
   as the network's first node read it from the database (`server/cluster/store.py: Facts`):
   every node loads it, then applies the log's changes to it.
+- ``socketchat:snapshot``, ``socketchat:snapshot:id``: the newest snapshot of the state
+  (`cluster/snapshot.py`) and the log position it was taken at.
+- ``socketchat:applied``: a hash, node number -> the last log position that node applied
+  (published with each lease renewal; "0-0" while a starting node looks for the snapshot).
 
 Three tasks run beside the server: the writer appends what the replica queued, once per
 event-loop turn, in one call (`APPEND_SCRIPT`: only while this node's lease exists); the
 reader applies the log in order (``XREAD BLOCK``) and flushes; the lease task renews this
-node's lease and reaps nodes whose lease expired. A node that cannot renew its lease in time —
-Redis unreachable or restarted empty, or the process was paused — closes its own clients at
-once and exits with status 1, before or while the others reap it: it resurrects nothing, and
-a supervisor (systemd's Restart=) starts a fresh incarnation, which replays the log.
+node's lease, publishes how far this node applied the log, and reaps nodes whose lease
+expired.
+
+Snapshots and trimming: the live node with the lowest number, every `snapshot_entries`
+entries or `snapshot_seconds` seconds, dumps its replica between two batches and hands it to
+`SNAPSHOT_SCRIPT`, which in one step (so no node starting meanwhile can miss entries) keeps
+it only if it is newer than the one there and this node still holds its lease, then trims
+the log (``XTRIM MINID``) below the oldest position still needed: the snapshot's, and that of
+every node with a lease (a node that lags keeps what it has not applied; a starting node
+publishes "0-0" before it reads the snapshot, so nothing is trimmed under it). A starting
+node loads the snapshot, then reads the log after its position.
+
+A node that cannot renew its lease in time — Redis unreachable or restarted empty, or the
+process was paused — closes its own clients at once and exits with status 1, before or while
+the others reap it: it resurrects nothing, and a supervisor (systemd's Restart=) starts a
+fresh incarnation, which loads the snapshot and replays the log after it.
 """
 
 from __future__ import annotations
@@ -31,7 +47,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from socketchat.server.cluster import snapshot
 from socketchat.server.cluster.replica import Replica
+from socketchat.server.commands.multiline import OpenBatch
 
 try:  # the optional extra [redis]
     import redis.asyncio as aioredis
@@ -53,6 +71,9 @@ NODES_KEY = PREFIX + "nodes"
 CLOAK_KEY = PREFIX + "cloak"
 CREATED_KEY = PREFIX + "created"  # when the network's first node started (RPL_CREATED)
 STORE_KEY = PREFIX + "store"  # the snapshot of the shared store's deciding state
+SNAPSHOT_KEY = PREFIX + "snapshot"
+SNAPSHOT_ID_KEY = PREFIX + "snapshot:id"
+APPLIED_KEY = PREFIX + "applied"
 READ_COUNT = 1000  # entries per XREAD
 READ_BLOCK_MS = 1000
 RETRY_SECONDS = 0.2
@@ -66,6 +87,37 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 for _, entry in ipairs(ARGV) do redis.call('XADD', KEYS[2], '*', 'e', entry) end
 return #ARGV
 """  # what a node's clients read when it cut itself off
+# Keep a snapshot and trim the log below what is still needed, atomically (see the module's
+# doc). KEYS: the writer's lease, the snapshot, its position, the applied hash, the log;
+# ARGV: the lease keys' prefix, the position, the snapshot (none: only trim, below the
+# snapshot there). Returns -1 (no lease), 0 (an as new or newer snapshot is there), else 1 +
+# the number of entries trimmed.
+SNAPSHOT_SCRIPT = """
+local function older(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local keep = redis.call('GET', KEYS[3])
+if ARGV[3] then
+  if keep and not older(keep, ARGV[2]) then return 0 end
+  redis.call('SET', KEYS[2], ARGV[3])
+  redis.call('SET', KEYS[3], ARGV[2])
+  keep = ARGV[2]
+end
+if not keep then return 0 end
+local applied = redis.call('HGETALL', KEYS[4])
+for i = 1, #applied, 2 do
+  if redis.call('EXISTS', ARGV[1] .. applied[i]) == 1 then
+    if older(applied[i + 1], keep) then keep = applied[i + 1] end
+  else
+    redis.call('HDEL', KEYS[4], applied[i])
+  end
+end
+return 1 + redis.call('XTRIM', KEYS[5], 'MINID', keep)
+"""
 
 
 def lease_key(node: int) -> str:
@@ -103,6 +155,9 @@ class ClusterNode:
         self._leaving = False  # we asked the network to let us go (our "gone" is expected)
         self._lease_ms = int(config.lease_seconds * 1000)
         self._append: Any = None  # the APPEND_SCRIPT, registered in `open`
+        self._keep_snapshot: Any = None  # the SNAPSHOT_SCRIPT
+        self._snapshot_applied = 0  # `replica.applied` at this node's last snapshot
+        self._snapshot_at = 0.0  # (loop time) when it was taken
 
     async def open(self, snapshot: Callable[[], str] | None = None) -> None:
         """Reach Redis, take a node number and a lease, read the network's cloak secret; with
@@ -134,6 +189,7 @@ class ClusterNode:
             raise ClusterError(f"cannot reach Redis at {url}: {exc}") from None
         self.cloak_secret = bytes.fromhex(secret.decode())
         self._append = self.redis.register_script(APPEND_SCRIPT)
+        self._keep_snapshot = self.redis.register_script(SNAPSHOT_SCRIPT)
         self._renewed = asyncio.get_running_loop().time()
 
     async def start(self, server: Server, runner: ServerRunner) -> None:
@@ -150,14 +206,18 @@ class ClusterNode:
         leases.add_done_callback(self._task_ended)
         self._tasks.append(leases)
         try:
+            await self._load_snapshot()
             while entries := await self._read(block=False):
                 self._apply(entries)
                 await asyncio.sleep(0)  # (let the lease task run)
         except (RedisError, OSError) as exc:
             raise ClusterError(f"cannot read the cluster log: {exc}") from None
+        except snapshot.SnapshotError as exc:
+            raise ClusterError(f"cannot load the cluster's snapshot: {exc}") from None
         if replica.detached:
             raise ClusterError("lost the lease while replaying the cluster log")
         replica.caught_up = True
+        self._snapshot_applied, self._snapshot_at = replica.applied, loop.time()
         log.info(
             "cluster: node %s (%d) joined after %d log entries",
             self.name,
@@ -181,6 +241,80 @@ class ClusterNode:
             self._lost("an internal error")
 
     # -- the log -----------------------------------------------------------------------------
+    async def _load_snapshot(self) -> None:
+        """Start from the newest snapshot, if there is one (the log after it is read next)."""
+        # keep the whole log while we look: a snapshot written meanwhile cannot trim what
+        # follows the one we load
+        await self.redis.hset(APPLIED_KEY, str(self.number), "0-0")
+        data = await self.redis.get(SNAPSHOT_KEY)
+        if data is None:
+            return
+        snapshot.load(self.replica, data, open_batch=OpenBatch)
+        await self.redis.hset(APPLIED_KEY, str(self.number), self.replica.last_id)
+        log.info(
+            "cluster: loaded the snapshot at %s (%d sessions, %d bytes)",
+            self.replica.last_id,
+            len(self.replica.sessions),
+            len(data),
+        )
+
+    def _snapshot_due(self) -> bool:
+        config, replica = self.config, self.replica
+        if not replica.caught_up or replica.applied == self._snapshot_applied:
+            return False
+        if not self._writes_snapshots():
+            return False
+        if config.snapshot_entries and (
+            replica.applied - self._snapshot_applied >= config.snapshot_entries
+        ):
+            return True
+        elapsed = asyncio.get_running_loop().time() - self._snapshot_at
+        return bool(config.snapshot_seconds) and elapsed >= config.snapshot_seconds
+
+    async def _trim(self) -> None:
+        """Trim the log below the snapshot there and every live node's position: after a
+        snapshot, a lagging node's position held entries back; now it may have caught up."""
+        config = self.config
+        if not (config.snapshot_entries or config.snapshot_seconds) or not self._writes_snapshots():
+            return
+        trimmed = await self._keep_snapshot(
+            keys=[lease_key(self.number), SNAPSHOT_KEY, SNAPSHOT_ID_KEY, APPLIED_KEY, LOG_KEY],
+            args=[PREFIX + "lease:"],
+        )
+        if trimmed > 1:
+            log.debug("cluster: %d log entries trimmed", trimmed - 1)
+
+    def _writes_snapshots(self) -> bool:
+        """The lowest live node writes the snapshots (one writer at a time)."""
+        nodes = self.replica.nodes
+        return bool(nodes) and min(nodes) == self.number and not self.replica.detached
+
+    async def _snapshot(self) -> None:
+        """Write a snapshot at the position applied so far, and trim the log below it."""
+        try:
+            data = snapshot.dump(self.replica)
+        except snapshot.SnapshotBusy as exc:
+            log.debug("cluster: snapshot put off (%s)", exc)
+            return
+        position, applied = self.replica.last_id, self.replica.applied
+        self._snapshot_applied = applied
+        self._snapshot_at = asyncio.get_running_loop().time()
+        try:
+            kept = await self._keep_snapshot(
+                keys=[lease_key(self.number), SNAPSHOT_KEY, SNAPSHOT_ID_KEY, APPLIED_KEY, LOG_KEY],
+                args=[PREFIX + "lease:", position, data],
+            )
+        except (RedisError, OSError) as exc:
+            log.warning("cluster: writing a snapshot failed: %s", exc)
+            return
+        if kept > 0:
+            log.info(
+                "cluster: snapshot at %s (%d bytes); %d log entries trimmed",
+                position,
+                len(data),
+                kept - 1,
+            )
+
     async def _read(self, *, block: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
         resp = await self.redis.xread(
             {LOG_KEY: self.replica.last_id},
@@ -231,6 +365,8 @@ class ClusterNode:
             if entries:
                 self._apply(entries)
                 self._flush()
+                if self._snapshot_due():
+                    await self._snapshot()
 
     def _flush(self) -> None:
         if self._server is not None:
@@ -252,9 +388,10 @@ class ClusterNode:
                 self._lost(f"lease not renewed for {late:.1f} s")
                 return
             try:
-                renewed = await self.redis.set(
-                    lease_key(self.number), self.name, px=self._lease_ms, xx=True
-                )
+                pipe = self.redis.pipeline(transaction=False)
+                pipe.set(lease_key(self.number), self.name, px=self._lease_ms, xx=True)
+                pipe.hset(APPLIED_KEY, str(self.number), self.replica.last_id)
+                renewed, _ = await pipe.execute()
             except (RedisError, OSError) as exc:
                 log.warning("cluster: renewing the lease failed: %s", exc)
                 continue
@@ -266,6 +403,7 @@ class ClusterNode:
                 continue
             try:
                 await self._reap()
+                await self._trim()
             except (RedisError, OSError) as exc:
                 log.warning("cluster: checking the other nodes' leases failed: %s", exc)
 
@@ -326,6 +464,7 @@ class ClusterNode:
                 pass
         try:
             await self.redis.delete(lease_key(self.number))
+            await self.redis.hdel(APPLIED_KEY, str(self.number))
         except (RedisError, OSError):
             pass
         await self._close_redis()
