@@ -26,6 +26,7 @@ from socketchat.server.session import Session
 from socketchat.server.state import Channel
 from socketchat.server.user import User
 from tests.server.cluster.test_replica import Cluster, NodeClient, of
+from tests.server.harness import FakeLink
 
 # What a node keeps for its own connections only: never in a snapshot, never compared.
 SESSION_LOCAL = {
@@ -66,6 +67,11 @@ SERVER_LOCAL = {
     "bad_input_log", "static_numerics", "push",
 }  # fmt: skip
 REPLICA_SHARED = {"nodes", "gone", "last_seq", "last_id", "applied", "sessions", "owner"}
+REPLICA_LOCAL = {
+    "wall", "server", "node", "name", "applying", "detached", "caught_up", "_now", "_entry_id",
+    "_entry_node", "_msgids", "_local_ids", "_seq", "_closing", "unlogged", "_waiting",
+    "_outgoing", "want_write", "on_self_gone",
+}  # fmt: skip
 
 
 def norm(value: Any) -> Any:
@@ -96,9 +102,15 @@ def picture(replica: Replica, server: Server) -> dict[str, Any]:
     """Everything a replica holds, field by field (see the module's doc)."""
     assert slots(Session) >= SESSION_LOCAL and slots(User) >= USER_LOCAL
     assert set(vars(server)) == SERVER_SHARED | SERVER_LOCAL, "a new Server attribute: decide"
+    assert set(vars(replica)) == REPLICA_SHARED | REPLICA_LOCAL, "a new Replica attribute"
+    assert not replica._waiting  # (a snapshot is refused then: `SnapshotBusy`)
     out: dict[str, Any] = {f"replica.{k}": norm(getattr(replica, k)) for k in REPLICA_SHARED}
     users: dict[int, User] = {}
     for sid, s in sorted(replica.sessions.items()):
+        if sid in replica.unlogged:  # (this node's: not in the network's state yet)
+            out["replica.sessions"].remove((sid, ("session", sid)))
+            out["replica.owner"].remove((sid, replica.owner[sid]))
+            continue
         if s.closed:
             out[f"session {sid}"] = "closed"
             continue
@@ -117,7 +129,10 @@ def picture(replica: Replica, server: Server) -> dict[str, Any]:
     for folded, channel in state._channels.items():
         for field in sorted(slots(Channel)):
             out[f"channel {folded}.{field}"] = norm(getattr(channel, field))
-    out["server.per_ip"] = norm(server.per_ip)
+    per_ip = dict(server.per_ip)
+    for sid in replica.unlogged:
+        per_ip[replica.sessions[sid].ip] -= 1
+    out["server.per_ip"] = norm({ip: n for ip, n in per_ip.items() if n})
     out["server.bans"] = norm(vars(server.bans))
     out["server.login_throttle"] = norm(vars(server.login_throttle))
     return out
@@ -257,3 +272,26 @@ def test_a_snapshot_of_another_version_or_damaged_is_refused() -> None:
         snapshot.load(fresh, b"{not json")
     with pytest.raises(snapshot.SnapshotError):
         snapshot.load(fresh, b'{"v": 1, "id": "1-0"}')
+
+
+def test_a_local_connection_not_yet_in_the_log_is_not_in_the_snapshot() -> None:
+    net, _clients = busy_network()
+    early = NodeClient.__new__(NodeClient)  # accepted on node 1; its "conn" not appended yet
+    early.cluster, early.link, early._read = net, FakeLink(), 0
+    early.session = net.servers[0].connect(early.link, "10.1.2.3", 50000)
+    other = net.servers[1].connect(FakeLink(), "10.4.5.6", 50001)  # node 2's comes first
+    for raw in net.replicas[1].take_outgoing():
+        net.append(raw)
+    for i, replica in enumerate(net.replicas):
+        for entry_id, raw in net.log[net.read[i] :]:
+            replica.apply(entry_id, raw)
+        net.read[i] = len(net.log)
+    data = snapshot.dump(net.replicas[0])  # (node 1 has seen node 2's "conn", not its own)
+    net.pump()  # now the early one's "conn" is in the log, after the snapshot's position
+    early.send("NICK early", "USER e 0 * :e", "JOIN #side")
+    loaded, replayed = add_node(net, data), add_node(net)
+    want = picture(net.replicas[replayed], net.servers[replayed])
+    assert_same(picture(net.replicas[loaded], net.servers[loaded]), want)
+    assert ("10.1.2.3", 1) in want["server.per_ip"] and ("10.4.5.6", 1) in want["server.per_ip"]
+    order = [sid for sid, _ in want["replica.sessions"]]
+    assert order.index(other.id) < order.index(early.session.id)

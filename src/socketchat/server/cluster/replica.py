@@ -125,6 +125,9 @@ class Replica:
         self._local_ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._closing: set[int] = set()  # local sessions whose close was appended
+        # local sessions whose "conn" the log has not handed back yet: in no snapshot (a node
+        # that loads one makes them when it applies their "conn")
+        self.unlogged: set[int] = set()
         self._waiting: dict[int, _Waiting] = {}
         self._outgoing: list[tuple[str, dict[str, Any], Session | None]] = []
         self.want_write: Callable[[], None] = lambda: None  # the writer: entries wait
@@ -190,6 +193,7 @@ class Replica:
     def connected(self, session: Session) -> None:
         self.sessions[session.id] = session
         self.owner[session.id] = self.node
+        self.unlogged.add(session.id)
         self._enqueue("conn", {}, session)
 
     def submit(self, session: Session, msg: Message | FramingError | ParseError) -> None:
@@ -367,6 +371,7 @@ class Replica:
         self.sessions.pop(sid, None)
         self.owner.pop(sid, None)
         self._closing.discard(sid)
+        self.unlogged.discard(sid)
 
     def _apply_up(self, entry: Entry) -> None:
         self.nodes[entry.node] = str(entry.data.get("name", entry.node))
@@ -377,6 +382,7 @@ class Replica:
         own = self.sessions.get(sid)
         if own is not None:  # our own connection, there since its accept: from now on its
             own.user.signon = own.user.last_message_at = self._now  # times are the log's too
+            self.unlogged.discard(sid)
             return
         server, d = self._server(), entry.data
         s = Session(
