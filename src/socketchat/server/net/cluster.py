@@ -249,6 +249,11 @@ class ClusterNode:
         data = await self.redis.get(SNAPSHOT_KEY)
         if data is None:
             return
+        if self._server is not None and self._server.storage is not None:
+            raise snapshot.SnapshotError(
+                "the log was trimmed below a snapshot written without a shared store, which"
+                " this node has: start it without --storage, or the network afresh"
+            )
         snapshot.load(self.replica, data, open_batch=OpenBatch)
         await self.redis.hset(APPLIED_KEY, str(self.number), self.replica.last_id)
         log.info(
@@ -285,8 +290,13 @@ class ClusterNode:
             log.debug("cluster: %d log entries trimmed", trimmed - 1)
 
     def _writes_snapshots(self) -> bool:
-        """The lowest live node writes the snapshots (one writer at a time)."""
+        """The lowest live node writes the snapshots (one writer at a time) — not yet on a
+        network with a shared store: the snapshot does not carry the store's deciding state
+        (`cluster/store.py: Facts`), which a starting node loads as it was when the network
+        started and brings up to date from the log, so that log must stay whole."""
         nodes = self.replica.nodes
+        if self._server is None or self._server.storage is not None:
+            return False
         return bool(nodes) and min(nodes) == self.number and not self.replica.detached
 
     async def _snapshot(self) -> None:
