@@ -149,7 +149,7 @@ class ClusterConfig:
     lease_seconds: float = 5.0
     # a snapshot of the state (and the log trimmed below it) after this many entries, or after
     # this many seconds with at least one new entry; 0 and 0: never (the log grows forever)
-    snapshot_entries: int = 100_000
+    snapshot_entries: int = 1_000_000
     snapshot_seconds: float = 600.0
 
 
