@@ -8,7 +8,7 @@ controller declares it (`extban_mute_char`: "m" for ergo and InspIRCd); socketch
 
 Some irctest cases ask for a server whose clock runs fast (`faketime = "+1y x30"`:
 FaketimeListTestCase checks LIST C<n / T<n, in minutes). irctest's own controllers run those
-servers under libfaketime when the `faketime` tool is installed and then tell the test so
+servers under libfaketime when it is installed and then tell the test so
 (`faketime_enabled`); without it the test sleeps 3 real minutes and hits the 60 s timeout. This
 controller does the same for `socketchat serve`. libfaketime shifts the wall clock and speeds
 up the monotonic one the event loop uses, so timers, PINGs and timestamps stay consistent.
@@ -17,11 +17,14 @@ scripts/conformance.sh puts this folder and the shared controller on PYTHONPATH.
 
 from __future__ import annotations
 
+import glob
 import os
-import shutil
 from typing import Any
 
 from cmd_server_controller import CmdServerController  # type: ignore[import-not-found]
+
+# Debian's faketime package (scripts/setup.sh --test): what its `faketime` tool preloads
+LIBFAKETIME = next(iter(sorted(glob.glob("/usr/lib/*/faketime/libfaketime.so.1"))), "")
 
 
 class SocketchatController(CmdServerController):  # type: ignore[misc]
@@ -37,13 +40,20 @@ class SocketchatController(CmdServerController):  # type: ignore[misc]
 
     def run(self, hostname: str, port: int, **kwargs: Any) -> None:
         faketime = kwargs.get("faketime")
-        self._faketime = faketime if faketime and shutil.which("faketime") else None
+        self._faketime = faketime if faketime and LIBFAKETIME else None
         self.faketime_enabled = self._faketime is not None
         super().run(hostname, port, **kwargs)
 
     def execute(self, command: Any, proc_name: str | None = None, **kwargs: Any) -> Any:
         if self._faketime is not None:
-            command = ["faketime", "-f", self._faketime, *command]
+            # What `faketime -f SPEC` does, without its wrapper process: irctest waits for the
+            # process it started, then deletes the data dir; through the wrapper that was
+            # `faketime`, which could exit while the server (signalled with its group) still
+            # closed SQLite and removed its -shm: a teardown error now and then.
+            env = dict(kwargs.pop("env", None) or os.environ)
+            env["LD_PRELOAD"] = ":".join(p for p in (LIBFAKETIME, env.get("LD_PRELOAD")) if p)
+            env["FAKETIME"] = self._faketime
+            kwargs["env"] = env
         return super().execute(command, proc_name or "socketchat", **kwargs)
 
 
