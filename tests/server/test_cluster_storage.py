@@ -223,6 +223,28 @@ def test_a_read_marker_set_on_one_node_is_seen_on_another(cluster: Cluster) -> N
     second.close()
 
 
+def test_a_redaction_on_one_node_reaches_the_other_nodes_and_leaves_history(
+    cluster: Cluster,
+) -> None:
+    caps = CAPS + " echo-message draft/message-redaction"
+    kim = on(cluster, 0, "kim", caps)
+    lee = on(cluster, 1, "lee", caps)
+    try:
+        for c in (kim, lee):
+            c.send("JOIN #oops")
+            c.expect("366")
+        kim.send("PRIVMSG #oops :wrong window")
+        msgid = kim.expect("PRIVMSG").tags["msgid"]
+        lee.expect("PRIVMSG", lambda m: m.param(1) == "wrong window")
+        kim.send(f"REDACT #oops {msgid}")
+        assert kim.expect("REDACT").params == ("#oops", msgid)
+        assert lee.expect("REDACT").params == ("#oops", msgid)  # decided once, on kim's node
+        assert history(lee, "#oops") == []
+    finally:
+        kim.close()
+        lee.close()
+
+
 def test_a_cluster_node_refuses_a_store_of_its_own(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "socketchat", "serve", "--port", "0", "--data-dir", str(tmp_path)]
     cmd += ["--redis", "redis://127.0.0.1:1/0", "--storage", "sqlite:///tmp/x.db"]

@@ -142,6 +142,11 @@ class Sequencer(Protocol):
         """Blocking work of `session`: its owner runs it, the log carries the result."""
         ...
 
+    def decide(self, read: Callable[[], T], done: Callable[[T], None], session: Session) -> None:
+        """A storage read of `session`'s command that decides shared state: its node reads,
+        the log carries the answer (a ``res`` entry), every node goes on with `done`."""
+        ...
+
     def due(self, session: Session, what: str) -> None:
         """A timer of local `session` that changes shared state is due (nick protection's
         rename): append it; every node acts on it when it comes back (`Persistence.due`)."""
@@ -641,6 +646,16 @@ class Server:
         if session is not None:
             session.hold()
         self.offloader(guarded, finish)
+
+    def decide(self, read: Callable[[], T], done: Callable[[T], None], *, session: Session) -> None:
+        """A read of storage that decides what happens to others (REDACT: is the line there,
+        whose is it): `done(read())` at once. On a cluster node every node would read at its
+        own moment, so `session`'s node reads and the log carries the answer (JSON: None,
+        bool, int, str, lists and dicts of them); `session`'s later lines wait, in order."""
+        if self.sequencer is not None:
+            self.sequencer.decide(read, done, session)
+            return
+        done(read())
 
     # -- time -----------------------------------------------------------------------------
     def now_tag(self) -> str:

@@ -38,6 +38,7 @@ the session's node sees the deadline pass and appends it, every node renames at 
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import time
 from collections import deque
@@ -250,6 +251,25 @@ class Replica:
                 self._enqueue("res", {"s": sid, "v": value})
 
         self._server().offloader(guarded, finished)
+
+    def decide(
+        self, read: Callable[[], Any], done: Callable[[Any], None], session: Session
+    ) -> None:
+        """A deciding read of `session`'s command (`Server.decide`): its node reads now, on the
+        loop (storage is not thread-safe), and appends the answer as the ``res`` entry that
+        every node waits for, as for blocking work."""
+        sid = session.id
+        self._waiting[sid] = _Waiting(session, done)
+        if self.owner.get(sid) != self.node:
+            return
+        try:
+            value = read()
+            json.dumps(value)  # (what the log can carry)
+        except Exception:
+            log.exception("a deciding read failed")
+            self._enqueue("res", {"s": sid, "e": True})
+            return
+        self._enqueue("res", {"s": sid, "v": value})
 
     def due(self, session: Session, what: str) -> None:
         """A storage timer of local `session` is due (`what`, e.g. ``nick:<folded>``): append

@@ -22,6 +22,9 @@ where, and only where, it belongs:
   (`PostgresBackend.mark_applied`). So before such a read, this node waits until every node
   it owes has committed that far (`_settle`: one small query, a few milliseconds of waiting
   when a node lags, `SETTLE_SECONDS` at most — a node that stopped answering is reaped).
+  One history read decides: REDACT's lookup of the line (is it there, whose is it), which
+  says whether the REDACT is relayed. The redactor's node reads it and the log carries the
+  answer (`Server.decide`, a ``res`` entry, as for a password check).
 - **State that decides** — accounts and their password hashes, lookalike names, client
   certificates, account metadata and settings (always-on, multiclient, when last seen), read
   markers, registered channels (ChanServ), server bans — is *never read from the database

@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
     from socketchat.server.persistence import Persistence
     from socketchat.server.session import Session
-    from socketchat.storage.base import StoredMessage
 
 CAP = "draft/message-redaction"
 
@@ -48,7 +47,35 @@ def handle_redact(server: Server, s: Session, m: Message) -> None:
     if p is None or view is None:
         s.fail("REDACT", "INVALID_TARGET", f"You cannot delete messages from {target}", target)
         return
-    row = p.backend.message(view.key, msgid, eras=view.eras)
+    found = view  # (for the closure: mypy)
+
+    def lookup() -> dict[str, str] | None:
+        """Whose the line is: it decides whether the REDACT is relayed to everyone, so on a
+        cluster the redactor's node reads it and the log carries the answer (`decide`)."""
+        row = p.backend.message(found.key, msgid, eras=found.eras)
+        if row is None:
+            return None
+        return {"sender": row.sender_id, "account": row.tags.get("account", "")}
+
+    server.decide(
+        lookup,
+        lambda row: _redact(server, p, s, target, msgid, reason, found, row),
+        session=s,
+    )
+
+
+def _redact(
+    server: Server,
+    p: Persistence,
+    s: Session,
+    target: str,
+    msgid: str,
+    reason: str,
+    view: HistoryView,
+    row: dict[str, str] | None,
+) -> None:
+    if s.closed:
+        return
     if row is None:
         gone = "This message does not exist or is too old"
         s.fail("REDACT", "UNKNOWN_MSGID", gone, target, msgid)
@@ -65,9 +92,8 @@ def handle_redact(server: Server, s: Session, m: Message) -> None:
     p.backend.delete(view.key, msgid)
     params = (target, msgid, reason) if reason else (target, msgid)
     tags = server.relay_tags(s, msgid=True)
-    if is_channel(target):
-        channel = server.state.find_channel(target)
-        assert channel is not None  # history_view found it
+    channel = server.state.find_channel(target) if is_channel(target) else None
+    if channel is not None:
         out = Message("REDACT", (channel.name, *params[1:]), s.prefix, tags)
         hearers = list(channel.members)
     else:
@@ -79,13 +105,13 @@ def handle_redact(server: Server, s: Session, m: Message) -> None:
 
 
 def _may_redact(
-    server: Server, p: Persistence, s: Session, target: str, row: StoredMessage
+    server: Server, p: Persistence, s: Session, target: str, row: dict[str, str]
 ) -> bool:
     if "o" in s.modes:
         return True  # server operators
-    if row.sender_id and row.sender_id == p.identity(s.user):
+    if row["sender"] and row["sender"] == p.identity(s.user):
         return True  # the author: same account, or same connection
-    author_account = row.tags.get("account")
+    author_account = row["account"]
     if s.account and author_account and casefold(author_account) == casefold(s.account):
         return True  # (lines stored before the sender was kept)
     if is_channel(target):
