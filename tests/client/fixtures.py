@@ -72,7 +72,9 @@ def neutral_line(line: ChatLine) -> dict[str, Any]:
         "quote_text": line.reply.text if line.reply else None,
         "redacted": line.redacted,
         "template": line.said.template if line.said else None,
-        "args": dict(line.said.args) if line.said else None,
+        "args": {k: str(v) if isinstance(v, str) else v.fill() for k, v in line.said.args}
+        if line.said
+        else None,
     }
 
 
@@ -122,6 +124,7 @@ class Runner:
     out: list[list[str]] = field(default_factory=list)
     new_lines: list[dict[str, Any]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    chat_lines: list[ChatLine] = field(default_factory=list)  # every line, as the core made it
 
     def __post_init__(self) -> None:
         c = self.scenario.get("config", {})
@@ -143,6 +146,7 @@ class Runner:
         self.out += [parsed(line) for line in data.split("\r\n") if line]
         for event in self.core.pop_events():
             if isinstance(event, ChatLine):
+                self.chat_lines.append(event)
                 self.new_lines.append(neutral_line(event))
             self.events += neutral_events(event)
 

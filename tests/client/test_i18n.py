@@ -5,13 +5,20 @@ core's lines is what the catalog gives; the language follows the setting, then t
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import json
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from socketchat.client import i18n
+from socketchat.client.events import ChatLine
+from socketchat.client.viewstate import body_text
+from tests.client.fixtures import Runner, scenarios
 from tests.support import require_tool
 
 CLIENT = Path(i18n.__file__).parent
@@ -74,17 +81,19 @@ def test_the_page_table_of_the_core_lines_is_made_from_the_catalog() -> None:
 
 
 def test_a_core_line_is_drawn_in_the_interface_language() -> None:
-    from socketchat.client.events import ChatLine, tr
+    from socketchat.client.events import tr
     from socketchat.client.helpers import local_time
-    from socketchat.client.viewstate import body_text
 
     said = tr("{nick} left ({reason})", nick="bob", reason="خداحافظ")
     line = ChatLine("#lobby", local_time(0), "bob", said.fill(), "part", said=said)
     assert body_text(line) == "bob left (خداحافظ)" == line.text
     i18n.set_language("fa")
     assert body_text(line) == "bob بیرون رفت (خداحافظ)"
-    broken = tr("{nick} joined", nick="x").fill("{who} وارد شد")  # a bad translation: English
-    assert broken == "x joined"
+    broken = tr("{nick} joined", nick="x").fill(lambda _t: "{who} وارد شد")  # a bad one
+    assert broken == "x joined"  # the English, not an exception
+    idle = tr("  idle: {duration}", duration=tr("{hours} h {minutes} min", hours=1, minutes=2))
+    assert idle.fill() == "  idle: 1 h 2 min"
+    assert "1 ساعت 2 دقیقه" in idle.fill(i18n._)
 
 
 def test_language_from_the_setting_then_the_locale() -> None:
@@ -98,3 +107,85 @@ def test_language_from_the_setting_then_the_locale() -> None:
     assert i18n.ngettext("{count} here", "{count} here", 3).format(count=3) == "3 نفر اینجا"
     assert i18n.set_language("en") == "en" and not i18n.is_rtl()
     assert i18n._("status") == "status"
+
+
+# Words that stay as they are in Persian: protocol and program names, keys.
+_KEPT = {"IRC", "WHO", "MONITOR", "NickServ", "Enter", "Esc", "CTCP", "TLS", "socketchat"}
+_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _english_left(line: ChatLine, theirs: set[str]) -> list[str]:
+    """The English words of `line` as the Persian interface draws it, that are neither the
+    values put into it (nicks, channels, reasons), nor what the server or the user wrote
+    (`theirs`), nor a command, a capability or a placeholder."""
+    shown = body_text(line)
+    values = [v for _n, v in line.said.args if isinstance(v, str)] if line.said else []
+    for value in sorted(values, key=len, reverse=True):  # "carol" is in "caroline"
+        shown = shown.replace(value, " ")
+    # commands, placeholders, capabilities (draft/chathistory, message-tags)
+    shown = re.sub(r"/[a-z]+|<[^>]*>|\[[^\]]*\]|[a-z]+(?:[./-][a-z]+)+", " ", shown)
+    return [w for w in _WORD.findall(shown) if w not in _KEPT and w not in theirs]
+
+
+@pytest.mark.parametrize(("name", "scenario"), scenarios(), ids=[n for n, _ in scenarios()])
+def test_no_english_left_in_the_persian_interface(name: str, scenario: dict[str, Any]) -> None:
+    """Every line the core writes in every shared scenario, drawn as the Persian views draw it
+    (`viewstate.body_text`): no English word is left but what others wrote. This is what
+    catches a new ``core.info(buffer, f"...")`` without `tr`."""
+    runner = Runner(scenario)
+    with contextlib.suppress(AssertionError):  # the scenario's own checks are not the point
+        runner.run()
+    theirs: set[str] = set()
+    for step in scenario["steps"]:
+        for text in [*step.get("server", []), step.get("input", "")]:
+            theirs.update(_WORD.findall(text))
+    i18n.set_language("fa")
+    left = {
+        line.text: words
+        for line in runner.chat_lines
+        if line.kind not in ("message", "action", "notice")
+        and (words := _english_left(line, theirs))
+    }
+    assert left == {}
+
+
+VIEWS = ["tui/app.py", *SOURCES[SOURCES.index("tui/app.py") + 1 :]]
+# Calls that put text in front of the user: widgets' text, labels, titles, chat lines, notes.
+_SHOWN_CALLS = {"update", "_note", "title", "Label", "Static", "Button", "add_command", "ChatLine"}
+_SHOWN_KEYWORDS = {"text", "label", "placeholder", "title", "message"}
+
+
+def _english_literals(node: ast.AST) -> list[str]:
+    """The plain-text English in `node` (a literal or f-string; not inside `_()`)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_":
+        return []
+    found = []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        words = set(re.findall(r"\b[A-Za-z]{3,}\b", node.value)) - {"socketchat"}
+        found += [node.value] if words else []
+    elif isinstance(node, ast.JoinedStr):
+        for part in node.values:
+            found += _english_literals(part)
+    elif isinstance(node, ast.BinOp):
+        found += _english_literals(node.left) + _english_literals(node.right)
+    return found
+
+
+@pytest.mark.parametrize("source", VIEWS)
+def test_the_views_show_no_untranslated_literal(source: str) -> None:
+    """Walks a view's source: no English literal reaches a label, a title, a widget's text or
+    a chat line without `_()` (the run-time check above covers what the core writes)."""
+    tree = ast.parse((CLIENT / source).read_text(encoding="utf-8"))
+    bad = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        shown = list(node.args) if name in _SHOWN_CALLS else []
+        if name == "ChatLine":
+            shown = node.args[3:4]  # its text (buffer, time, nick, text, kind…)
+        shown += [k.value for k in node.keywords if k.arg in _SHOWN_KEYWORDS]
+        for arg in shown:
+            bad += [f"{source}:{node.lineno}: {text!r}" for text in _english_literals(arg)]
+    assert bad == []

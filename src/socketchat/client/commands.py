@@ -23,7 +23,7 @@ from socketchat.client import (
     search,
     whois,
 )
-from socketchat.client.events import tr
+from socketchat.client.events import Said, tr
 from socketchat.client.history import load_older
 from socketchat.client.outgoing import say
 from socketchat.client.state import valid_nick_like
@@ -40,7 +40,7 @@ __all__ = ["ALIASES", "COMMANDS", "Command", "handle_input"]
 @dataclass(frozen=True, slots=True)
 class Command:
     usage: str
-    help: str
+    help: Said  # translatable (tr): the views draw /help in their language
     handler: Callable[[ClientCore, str, str, float], None]  # (core, args, buffer, now)
 
 
@@ -92,7 +92,10 @@ def _help(core: ClientCore, args: str, buffer: str, now: float) -> None:
     core.info(buffer, tr("Commands:"), now)
     width = max(len(c.usage) for c in COMMANDS.values())
     for command in COMMANDS.values():
-        core.info(buffer, f"  {command.usage.ljust(width)}  {command.help}", now)
+        usage = command.usage.ljust(width)
+        core.info(
+            buffer, Said("  {usage}  {help}", (("usage", usage), ("help", command.help))), now
+        )
     core.info(buffer, tr("  Text without a leading / is sent to the current tab."), now)
 
 
@@ -329,68 +332,74 @@ def _quit(core: ClientCore, args: str, buffer: str, now: float) -> None:
 
 
 COMMANDS: dict[str, Command] = {
-    "help": Command("/help", "list the commands", _help),
+    "help": Command("/help", tr("list the commands"), _help),
     "pm": Command(
         "/pm <nick|ip> <message>",
-        "private message; an IP address finds who is connected from it",
+        tr("private message; an IP address finds who is connected from it"),
         _pm,
     ),
-    "msg": Command("/msg <nick|#channel|ip> <message>", "send a message", _msg),
-    "query": Command("/query <nick> [message]", "open a private conversation", _query),
-    "who": Command("/who [mask]", "who is here (nick, host, away, account)", _who),
-    "join": Command("/join <#channel> [key]", "join a channel", _join),
-    "part": Command("/part [#channel] [reason]", "leave a channel", _part),
-    "close": Command("/close [tab]", "close this tab (leaves a channel)", _close),
-    "me": Command("/me <action>", "send an action (* you waves)", _me),
+    "msg": Command("/msg <nick|#channel|ip> <message>", tr("send a message"), _msg),
+    "query": Command("/query <nick> [message]", tr("open a private conversation"), _query),
+    "who": Command("/who [mask]", tr("who is here (nick, host, away, account)"), _who),
+    "join": Command("/join <#channel> [key]", tr("join a channel"), _join),
+    "part": Command("/part [#channel] [reason]", tr("leave a channel"), _part),
+    "close": Command("/close [tab]", tr("close this tab (leaves a channel)"), _close),
+    "me": Command("/me <action>", tr("send an action (* you waves)"), _me),
     "reply": Command(
-        "/reply <nick|msgid> <message>", "answer a message (their latest, for a nick)", _reply
+        "/reply <nick|msgid> <message>", tr("answer a message (their latest, for a nick)"), _reply
     ),
     "redact": Command(
         "/redact [msgid] [reason]",
-        "take back a message (your latest here, without a msgid)",
+        tr("take back a message (your latest here, without a msgid)"),
         redaction.command,
     ),
     "react": Command(
-        "/react <nick|msgid> <emoji>", "react to a message; again: take it back", _react
+        "/react <nick|msgid> <emoji>", tr("react to a message; again: take it back"), _react
     ),
-    "nick": Command("/nick <newnick>", "change your nick", _nick),
-    "topic": Command("/topic [new topic]", "show or set the channel topic", _topic),
-    "away": Command("/away [message]", "mark yourself away; without a message: back", _away),
-    "names": Command("/names [#channel]", "list the channel's members", _names),
+    "nick": Command("/nick <newnick>", tr("change your nick"), _nick),
+    "topic": Command("/topic [new topic]", tr("show or set the channel topic"), _topic),
+    "away": Command("/away [message]", tr("mark yourself away; without a message: back"), _away),
+    "names": Command("/names [#channel]", tr("list the channel's members"), _names),
     "search": Command(
         "/search <words> [in:#channel] [from:nick]",
-        "search the history you may read (results in their own tab)",
+        tr("search the history you may read (results in their own tab)"),
         search.command,
     ),
-    "jump": Command("/jump <n>", "show search result n in its conversation", search.jump_command),
-    "list": Command(
-        "/list [mask]", "the server's channels, to browse and join", channellist.command
+    "jump": Command(
+        "/jump <n>", tr("show search result n in its conversation"), search.jump_command
     ),
-    "whois": Command("/whois <nick>", "information about a user", _whois),
-    "history": Command("/history [n]", "fetch n older lines of this tab from the server", _history),
+    "list": Command(
+        "/list [mask]", tr("the server's channels, to browse and join"), channellist.command
+    ),
+    "whois": Command("/whois <nick>", tr("information about a user"), _whois),
+    "history": Command(
+        "/history [n]", tr("fetch n older lines of this tab from the server"), _history
+    ),
     "register": Command(
-        "/register <password> [email]", "register your nick as an account", _register
+        "/register <password> [email]", tr("register your nick as an account"), _register
     ),
     "identify": Command(
-        "/identify [account] <password>", "log in to your account (NickServ)", _identify
+        "/identify [account] <password>", tr("log in to your account (NickServ)"), _identify
     ),
-    "mode": Command("/mode [#channel|nick] [changes]", "show or change modes", chanops.mode),
-    "op": Command("/op <nick>...", "make operators", chanops.prefix_modes("op", "+", "o")),
-    "deop": Command("/deop <nick>...", "take op away", chanops.prefix_modes("deop", "-", "o")),
-    "voice": Command("/voice <nick>...", "give voice", chanops.prefix_modes("voice", "+", "v")),
+    "mode": Command("/mode [#channel|nick] [changes]", tr("show or change modes"), chanops.mode),
+    "op": Command("/op <nick>...", tr("make operators"), chanops.prefix_modes("op", "+", "o")),
+    "deop": Command("/deop <nick>...", tr("take op away"), chanops.prefix_modes("deop", "-", "o")),
+    "voice": Command("/voice <nick>...", tr("give voice"), chanops.prefix_modes("voice", "+", "v")),
     "devoice": Command(
-        "/devoice <nick>...", "take voice away", chanops.prefix_modes("devoice", "-", "v")
+        "/devoice <nick>...", tr("take voice away"), chanops.prefix_modes("devoice", "-", "v")
     ),
-    "kick": Command("/kick <nick> [reason]", "remove someone from the channel", chanops.kick),
-    "ban": Command("/ban <nick|mask>...", "ban (a nick: its host)", chanops.set_bans("+", "ban")),
-    "unban": Command("/unban <mask>...", "lift a ban", chanops.set_bans("-", "unban")),
-    "invite": Command("/invite <nick> [#channel]", "invite someone", chanops.invite),
-    "ignore": Command("/ignore [nick]", "hide someone's messages (here only)", chanops.ignore),
-    "unignore": Command("/unignore <nick>", "show someone's messages again", chanops.unignore),
-    "clear": Command("/clear", "empty this tab (here only)", chanops.clear),
-    "quote": Command("/quote <raw IRC line>", "send a raw IRC line", _quote),
-    "quit": Command("/quit [reason]", "disconnect and leave the program", _quit),
-    "exit": Command("/exit", "disconnect and leave the program", _quit),
+    "kick": Command("/kick <nick> [reason]", tr("remove someone from the channel"), chanops.kick),
+    "ban": Command(
+        "/ban <nick|mask>...", tr("ban (a nick: its host)"), chanops.set_bans("+", "ban")
+    ),
+    "unban": Command("/unban <mask>...", tr("lift a ban"), chanops.set_bans("-", "unban")),
+    "invite": Command("/invite <nick> [#channel]", tr("invite someone"), chanops.invite),
+    "ignore": Command("/ignore [nick]", tr("hide someone's messages (here only)"), chanops.ignore),
+    "unignore": Command("/unignore <nick>", tr("show someone's messages again"), chanops.unignore),
+    "clear": Command("/clear", tr("empty this tab (here only)"), chanops.clear),
+    "quote": Command("/quote <raw IRC line>", tr("send a raw IRC line"), _quote),
+    "quit": Command("/quit [reason]", tr("disconnect and leave the program"), _quit),
+    "exit": Command("/exit", tr("disconnect and leave the program"), _quit),
 }
 
 ALIASES: dict[str, str] = {"j": "join", "q": "query", "leave": "part", "raw": "quote"}

@@ -7,6 +7,7 @@ display name: a channel (``#lobby``), a nick for a private conversation, or `STA
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -39,27 +40,33 @@ class Said:
 
     The core writes the English into `ChatLine.text` (what logs, notifications and the shared
     fixtures read) and keeps this beside it, so each view draws the line in its interface
-    language: ``i18n._(template)`` filled in (the Python views), or the page's table
+    language: `fill` with ``i18n._`` (the Python views), or the page's table
     (static/coremessages.js, made from the same catalog by scripts/update-translations.sh).
-    The template is the catalog's msgid, and the same string in the browser's core.
+    The template is the catalog's msgid, and the same string in the browser's core. A value
+    may itself be a `Said` (a translatable part: a command's help, "1 h 2 min").
     """
 
     template: str
-    args: tuple[tuple[str, str], ...] = ()
+    args: tuple[tuple[str, str | Said], ...] = ()
 
-    def fill(self, template: str | None = None) -> str:
-        """`template` (a translation of ours; else the English) with the values put in; the
-        English when a translation names a field we do not have."""
+    def fill(self, translate: Callable[[str], str] | None = None) -> str:
+        """The sentence with its values put in: in English, or translated by `translate` (the
+        English when a translation names a field we do not have)."""
+        values = {k: v.fill(translate) if isinstance(v, Said) else v for k, v in self.args}
+        template = translate(self.template) if translate is not None else self.template
         try:
-            return (template or self.template).format_map(dict(self.args))
+            return template.format_map(values)
         except (KeyError, IndexError, ValueError):
-            return self.template.format_map(dict(self.args))
+            return self.template.format_map(values)
 
 
 def tr(template: str, /, **args: object) -> Said:
     """A translatable line of the core (``tr("{nick} joined", nick=nick)``); `template` is a
-    literal, so xgettext (``--keyword=tr``) finds it. Values are kept as text."""
-    return Said(template, tuple((name, str(value)) for name, value in args.items()))
+    literal, so xgettext (``--keyword=tr``) finds it. Values are kept as text (or `Said`)."""
+    return Said(
+        template,
+        tuple((k, v if isinstance(v, Said) else str(v)) for k, v in args.items()),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,7 +59,7 @@ __all__ = [
 CAP = "soju.im/search"
 BATCH_TYPE = "soju.im/search"
 CONTEXT_LINES = 40  # lines asked for around a result that is not in its conversation's scrollback
-USAGE = "Usage: /search <words> [in:#channel] [from:nick]"
+USAGE = tr("Usage: /search <words> [in:#channel] [from:nick]")
 
 
 def supported(core: ClientCore) -> bool:
@@ -84,7 +84,7 @@ def command(core: ClientCore, args: str, buffer: str, now: float) -> None:
     """/search <words> [in:#channel] [from:nick]."""
     text, attributes = parse(args)
     if not text and not attributes:
-        core.info(buffer, tr(USAGE), now, "error")
+        core.info(buffer, USAGE, now, "error")
         return
     if not core.require_connection(buffer, now):
         return

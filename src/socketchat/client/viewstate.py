@@ -106,7 +106,7 @@ def body_text(line: ChatLine) -> str:
     if line.redacted:
         return _("(message removed)")
     if line.said is not None:
-        return line.said.fill(_(line.said.template))
+        return line.said.fill(_)
     return line.text
 
 

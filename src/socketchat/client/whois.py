@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from socketchat.client.events import Said, tr
 from socketchat.irc.message import Message
 
 if TYPE_CHECKING:
@@ -44,39 +45,48 @@ def requested(core: ClientCore, nick: str, buffer: str) -> None:
     core.whois_buffers[core.model.fold(nick)] = buffer
 
 
-def _duration(seconds: int) -> str:
+def _duration(seconds: int) -> Said:
+    """How long, in the largest units that fit (``1 h 2 min``): translatable."""
     minutes, sec = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    parts = [f"{days} d"] if days else []
-    parts += [f"{hours} h"] if hours else []
-    parts += [f"{minutes} min"] if minutes else []
-    return " ".join(parts) if parts else f"{sec} s"
-
-
-def card_lines(card: Card) -> list[str]:
-    """The card as lines: who, then one line per thing the server told."""
-    lines = [
-        f"{card.nick} ({card.user}@{card.host})" + (f" — {card.realname}" if card.realname else "")
-    ]
-    if card.account:
-        lines.append(f"  account: {card.account}")
-    if card.channels:
-        lines.append(f"  channels: {' '.join(card.channels)}")
-    if card.server:
-        lines.append(
-            f"  server: {card.server}" + (f" ({card.server_info})" if card.server_info else "")
+    if days:
+        return (
+            tr("{days} d {hours} h", days=days, hours=hours) if hours else tr("{days} d", days=days)
         )
+    if hours:
+        return (
+            tr("{hours} h {minutes} min", hours=hours, minutes=minutes)
+            if minutes
+            else tr("{hours} h", hours=hours)
+        )
+    return tr("{minutes} min", minutes=minutes) if minutes else tr("{seconds} s", seconds=sec)
+
+
+def card_lines(card: Card) -> list[str | Said]:
+    """The card as lines: who, then one line per thing the server told."""
+    who = f"{card.nick} ({card.user}@{card.host})"  # values only: the same in any language
+    if card.realname:
+        who += f" — {card.realname}"
+    lines: list[str | Said] = [who]
+    if card.account:
+        lines.append(tr("  account: {account}", account=card.account))
+    if card.channels:
+        lines.append(tr("  channels: {channels}", channels=" ".join(card.channels)))
+    if card.server and card.server_info:
+        lines.append(tr("  server: {server} ({info})", server=card.server, info=card.server_info))
+    elif card.server:
+        lines.append(tr("  server: {server}", server=card.server))
     if card.away:
-        lines.append(f"  away: {card.away}")
+        lines.append(tr("  away: {reason}", reason=card.away))
     if card.idle is not None:
-        lines.append(f"  idle: {_duration(card.idle)}")
+        lines.append(tr("  idle: {duration}", duration=_duration(card.idle)))
     if card.actual_host:
-        lines.append(f"  connecting from: {card.actual_host}")
+        lines.append(tr("  connecting from: {host}", host=card.actual_host))
     if card.secure:
-        lines.append("  secure connection (TLS)")
+        lines.append(tr("  secure connection (TLS)"))
     if card.operator:
-        lines.append(f"  {card.operator}")
+        lines.append(f"  {card.operator}")  # the server's words
     return lines
 
 

@@ -8,6 +8,7 @@ import { test } from "node:test";
 
 import { ChatCore } from "../../../src/socketchat/web/static/client.js";
 import { parseMessage } from "../../../src/socketchat/web/static/irc.js";
+import { fill } from "../../../src/socketchat/web/static/state.js";
 
 const DIR = new URL("../../fixtures/client/", import.meta.url);
 
@@ -21,7 +22,7 @@ function parsed(line) {
 }
 
 function neutralLine(line) {
-  return { buffer: line.buffer, kind: line.kind, nick: line.nick, text: line.text, self: Boolean(line.self), highlight: Boolean(line.highlight), history: Boolean(line.history), msgid: line.msgid || null, reply: line.reply ? line.reply.msgid : null, quote_nick: line.reply ? line.reply.nick : null, quote_text: line.reply ? line.reply.text : null, redacted: Boolean(line.redacted), template: line.said ? line.said.template : null, args: line.said ? line.said.args : null };
+  return { buffer: line.buffer, kind: line.kind, nick: line.nick, text: line.text, self: Boolean(line.self), highlight: Boolean(line.highlight), history: Boolean(line.history), msgid: line.msgid || null, reply: line.reply ? line.reply.msgid : null, quote_nick: line.reply ? line.reply.nick : null, quote_text: line.reply ? line.reply.text : null, redacted: Boolean(line.redacted), template: line.said ? line.said.template : null, args: line.said ? Object.fromEntries(Object.entries(line.said.args).map(([k, v]) => [k, typeof v === "object" ? fill(v) : v])) : null };
 }
 
 /** A line's `args` (or a spec's) as text, whatever the order of its keys. */

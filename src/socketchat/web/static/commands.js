@@ -7,44 +7,44 @@ import { normalizeLines } from "./multiline.js";
 import { byCodePoint, tr } from "./state.js";
 
 export const COMMANDS = {
-  help: ["/help", "list the commands"],
-  pm: ["/pm <nick|ip> <message>", "private message; an IP address finds who is connected from it"],
-  msg: ["/msg <nick|#channel|ip> <message>", "send a message"],
-  query: ["/query <nick> [message]", "open a private conversation"],
-  who: ["/who [mask]", "who is here (nick, host, away)"],
-  join: ["/join <#channel> [key]", "join a channel"],
-  part: ["/part [#channel] [reason]", "leave a channel"],
-  close: ["/close [tab]", "close this tab (leaves a channel)"],
-  me: ["/me <action>", "send an action (* you waves)"],
-  reply: ["/reply <nick|msgid> <message>", "answer a message (their latest, for a nick)"],
-  redact: ["/redact [msgid] [reason]", "take back a message (your latest here, without a msgid)"],
-  react: ["/react <nick|msgid> <emoji>", "react to a message; again: take it back"],
-  nick: ["/nick <newnick>", "change your nick"],
-  topic: ["/topic [new topic]", "show or set the channel topic"],
-  away: ["/away [message]", "mark yourself away; without a message: back"],
-  names: ["/names [#channel]", "list the channel's members"],
-  search: ["/search <words> [in:#channel] [from:nick]", "search the history you may read (results in their own tab)"],
-  jump: ["/jump <n>", "show search result n in its conversation"],
-  list: ["/list [mask]", "the server's channels, to browse and join"],
-  whois: ["/whois <nick>", "information about a user"],
-  history: ["/history [n]", "load n (default 50) older messages in this tab"],
-  register: ["/register <password> [email]", "register your nick as an account"],
-  identify: ["/identify [account] <password>", "log in to your account"],
-  mode: ["/mode [#channel|nick] [changes]", "show or change modes"],
-  op: ["/op <nick>...", "make operators"],
-  deop: ["/deop <nick>...", "take op away"],
-  voice: ["/voice <nick>...", "give voice"],
-  devoice: ["/devoice <nick>...", "take voice away"],
-  kick: ["/kick <nick> [reason]", "remove someone from the channel"],
-  ban: ["/ban <nick|mask>...", "ban (a nick: its host)"],
-  unban: ["/unban <mask>...", "lift a ban"],
-  invite: ["/invite <nick> [#channel]", "invite someone"],
-  ignore: ["/ignore [nick]", "hide someone's messages (here only)"],
-  unignore: ["/unignore <nick>", "show someone's messages again"],
-  clear: ["/clear", "empty this tab (here only)"],
-  quote: ["/quote <raw IRC line>", "send a raw IRC line"],
-  quit: ["/quit [reason]", "disconnect (you can reconnect)"],
-  exit: ["/exit", "leave the chat (you can reconnect)"],
+  help: ["/help", tr("list the commands")],
+  pm: ["/pm <nick|ip> <message>", tr("private message; an IP address finds who is connected from it")],
+  msg: ["/msg <nick|#channel|ip> <message>", tr("send a message")],
+  query: ["/query <nick> [message]", tr("open a private conversation")],
+  who: ["/who [mask]", tr("who is here (nick, host, away)")],
+  join: ["/join <#channel> [key]", tr("join a channel")],
+  part: ["/part [#channel] [reason]", tr("leave a channel")],
+  close: ["/close [tab]", tr("close this tab (leaves a channel)")],
+  me: ["/me <action>", tr("send an action (* you waves)")],
+  reply: ["/reply <nick|msgid> <message>", tr("answer a message (their latest, for a nick)")],
+  redact: ["/redact [msgid] [reason]", tr("take back a message (your latest here, without a msgid)")],
+  react: ["/react <nick|msgid> <emoji>", tr("react to a message; again: take it back")],
+  nick: ["/nick <newnick>", tr("change your nick")],
+  topic: ["/topic [new topic]", tr("show or set the channel topic")],
+  away: ["/away [message]", tr("mark yourself away; without a message: back")],
+  names: ["/names [#channel]", tr("list the channel's members")],
+  search: ["/search <words> [in:#channel] [from:nick]", tr("search the history you may read (results in their own tab)")],
+  jump: ["/jump <n>", tr("show search result n in its conversation")],
+  list: ["/list [mask]", tr("the server's channels, to browse and join")],
+  whois: ["/whois <nick>", tr("information about a user")],
+  history: ["/history [n]", tr("load n (default 50) older messages in this tab")],
+  register: ["/register <password> [email]", tr("register your nick as an account")],
+  identify: ["/identify [account] <password>", tr("log in to your account")],
+  mode: ["/mode [#channel|nick] [changes]", tr("show or change modes")],
+  op: ["/op <nick>...", tr("make operators")],
+  deop: ["/deop <nick>...", tr("take op away")],
+  voice: ["/voice <nick>...", tr("give voice")],
+  devoice: ["/devoice <nick>...", tr("take voice away")],
+  kick: ["/kick <nick> [reason]", tr("remove someone from the channel")],
+  ban: ["/ban <nick|mask>...", tr("ban (a nick: its host)")],
+  unban: ["/unban <mask>...", tr("lift a ban")],
+  invite: ["/invite <nick> [#channel]", tr("invite someone")],
+  ignore: ["/ignore [nick]", tr("hide someone's messages (here only)")],
+  unignore: ["/unignore <nick>", tr("show someone's messages again")],
+  clear: ["/clear", tr("empty this tab (here only)")],
+  quote: ["/quote <raw IRC line>", tr("send a raw IRC line")],
+  quit: ["/quit [reason]", tr("disconnect (you can reconnect)")],
+  exit: ["/exit", tr("leave the chat (you can reconnect)")],
 };
 const ALIASES = { j: "join", q: "query", leave: "part", raw: "quote" };
 
@@ -189,9 +189,11 @@ export class CommandMethods {
   }
 
   cmd_help(args, buffer) {
-    this.info(buffer, "Commands:");
-    for (const [usage, help] of Object.values(COMMANDS)) this.info(buffer, `  ${usage}  ${help}`);
-    this.info(buffer, "  Text without a leading / is sent to the current tab.");
+    this.info(buffer, tr("Commands:"));
+    const width = Math.max(...Object.values(COMMANDS).map(([usage]) => usage.length));
+    // the help is translated by the view (a tr of its own); the line is values only
+    for (const [usage, help] of Object.values(COMMANDS)) this.info(buffer, { template: "  {usage}  {help}", args: { usage: usage.padEnd(width), help } });
+    this.info(buffer, tr("  Text without a leading / is sent to the current tab."));
   }
 
   cmd_msg(args, buffer) {

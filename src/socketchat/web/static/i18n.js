@@ -236,7 +236,7 @@ export function t(key, params = {}) {
 /** A core line's own words (`line.said`) in the interface language (else in English). */
 export function saidText(said) {
   const table = CORE_MESSAGES[current] || {};
-  return fill(said, table[said.template] || null);
+  return fill(said, (template) => table[template] || template);
 }
 
 /** Switch to `lang`: remember it, set <html lang dir>, translate every [data-i18n*] element. */

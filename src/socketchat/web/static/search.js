@@ -8,7 +8,7 @@ import { fill, tr } from "./state.js";
 export const SEARCH = "*search*"; // the results tab (kind "search")
 export const SEARCH_CAP = "soju.im/search";
 const CONTEXT_LINES = 40;
-const USAGE = "Usage: /search <words> [in:#channel] [from:nick]";
+const USAGE = tr("Usage: /search <words> [in:#channel] [from:nick]");
 
 /** The words, and the in:/from: attributes found among them. */
 export function parseSearch(args) {
@@ -31,7 +31,7 @@ export class SearchMethods {
 
   cmd_search(args, buffer) {
     const { text, attributes } = parseSearch(args);
-    if (!text && !Object.keys(attributes).length) return this.info(buffer, tr(USAGE), "error");
+    if (!text && !Object.keys(attributes).length) return this.info(buffer, USAGE, "error");
     if (!this.requireConnection(buffer)) return;
     if (!this.searchSupported()) return this.info(buffer, tr("This server does not offer search (soju.im/search)"), "error");
     this.searchBuffer = buffer;

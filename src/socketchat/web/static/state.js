@@ -15,14 +15,18 @@ const COUNTED = new Set(["message", "action", "notice"]);
  * catalog), so a Persian page gets Persian lines. `template` is a literal (xgettext, keyword tr).
  */
 export function tr(template, args = {}) {
-  return { template, args: Object.fromEntries(Object.entries(args).map(([k, v]) => [k, String(v)])) };
+  const kept = (v) => (v && typeof v === "object" && "template" in v ? v : String(v));
+  return { template, args: Object.fromEntries(Object.entries(args).map(([k, v]) => [k, kept(v)])) };
 }
 
-/** `said` filled in, with `template` (a translation) or else its English template. */
-export function fill(said, template = null) {
-  const put = (t) => t.replace(/\{(\w+)\}/g, (m, name) => (name in said.args ? said.args[name] : m));
-  const missing = template && [...template.matchAll(/\{(\w+)\}/g)].some((m) => !(m[1] in said.args));
-  return put(template && !missing ? template : said.template);
+/** `said` with its values put in (a value may be a `tr` of its own): in English, or translated
+ * by `translate` (template → template; the English when a translation names a missing field). */
+export function fill(said, translate = null) {
+  const values = Object.fromEntries(Object.entries(said.args).map(([k, v]) => [k, typeof v === "object" ? fill(v, translate) : v]));
+  const put = (t) => t.replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
+  const template = translate ? translate(said.template) : said.template;
+  const missing = [...template.matchAll(/\{(\w+)\}/g)].some((m) => !(m[1] in values));
+  return put(missing ? said.template : template);
 }
 
 /** Order strings by code point (as Python sorts them), not by locale. */

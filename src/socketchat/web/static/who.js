@@ -42,8 +42,11 @@ export class WhoMethods {
     if (!req.replies.length) return this.info(buffer, tr("WHO {mask}: nobody", { mask: req.mask }));
     this.info(buffer, tr("WHO {mask}: {count} user(s)", { mask: req.mask, count: req.replies.length }));
     for (const u of req.replies) {
-      const account = u.account ? ` [account: ${u.account}]` : "";
-      this.info(buffer, `  ${u.nick} — ${u.user || "?"}@${u.host || "?"}${u.away ? " (away)" : ""}${account}`);
+      const args = { nick: u.nick, host: `${u.user || "?"}@${u.host || "?"}`, ...(u.account ? { account: u.account } : {}) };
+      if (u.away && u.account) this.info(buffer, tr("  {nick} — {host} (away) [account: {account}]", args));
+      else if (u.away) this.info(buffer, tr("  {nick} — {host} (away)", args));
+      else if (u.account) this.info(buffer, tr("  {nick} — {host} [account: {account}]", args));
+      else this.info(buffer, `  ${args.nick} — ${args.host}`); // values only: any language
     }
   }
 }

@@ -3,30 +3,32 @@
 // replies about a nick are collected; at 318 the card is written into the tab /whois was typed
 // in (else the shown one). Methods of ChatCore (mixed in by client.js).
 
+import { tr } from "./state.js";
+
 export const WHOIS_NUMERICS = new Set(["311", "312", "313", "317", "318", "319", "330", "338", "378", "671"]);
 
+/** How long, in the largest units that fit (1 h 2 min): translatable (as whois.py). */
 function duration(seconds) {
   const days = Math.floor(seconds / 86400);
   const hours = Math.floor((seconds % 86400) / 3600);
   const minutes = Math.floor((seconds % 3600) / 60);
-  const parts = [];
-  if (days) parts.push(`${days} d`);
-  if (hours) parts.push(`${hours} h`);
-  if (minutes) parts.push(`${minutes} min`);
-  return parts.length ? parts.join(" ") : `${seconds % 60} s`;
+  if (days) return hours ? tr("{days} d {hours} h", { days, hours }) : tr("{days} d", { days });
+  if (hours) return minutes ? tr("{hours} h {minutes} min", { hours, minutes }) : tr("{hours} h", { hours });
+  return minutes ? tr("{minutes} min", { minutes }) : tr("{seconds} s", { seconds: seconds % 60 });
 }
 
 /** The card as lines: who, then one line per thing the server told. */
 export function cardLines(card) {
+  // values only: the same in any language
   const lines = [`${card.nick} (${card.user}@${card.host})${card.realname ? ` — ${card.realname}` : ""}`];
-  if (card.account) lines.push(`  account: ${card.account}`);
-  if (card.channels.length) lines.push(`  channels: ${card.channels.join(" ")}`);
-  if (card.server) lines.push(`  server: ${card.server}${card.serverInfo ? ` (${card.serverInfo})` : ""}`);
-  if (card.away) lines.push(`  away: ${card.away}`);
-  if (card.idle !== null) lines.push(`  idle: ${duration(card.idle)}`);
-  if (card.actualHost) lines.push(`  connecting from: ${card.actualHost}`);
-  if (card.secure) lines.push("  secure connection (TLS)");
-  if (card.operator) lines.push(`  ${card.operator}`);
+  if (card.account) lines.push(tr("  account: {account}", { account: card.account }));
+  if (card.channels.length) lines.push(tr("  channels: {channels}", { channels: card.channels.join(" ") }));
+  if (card.server) lines.push(card.serverInfo ? tr("  server: {server} ({info})", { server: card.server, info: card.serverInfo }) : tr("  server: {server}", { server: card.server }));
+  if (card.away) lines.push(tr("  away: {reason}", { reason: card.away }));
+  if (card.idle !== null) lines.push(tr("  idle: {duration}", { duration: duration(card.idle) }));
+  if (card.actualHost) lines.push(tr("  connecting from: {host}", { host: card.actualHost }));
+  if (card.secure) lines.push(tr("  secure connection (TLS)"));
+  if (card.operator) lines.push(`  ${card.operator}`); // the server's words
   return lines;
 }
 
