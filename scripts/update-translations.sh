@@ -17,7 +17,7 @@ CORE="accounts.py channellist.py chanops.py commands.py core.py history.py incom
       outgoing.py presence.py reactions.py redaction.py registration.py search.py state.py
       who.py whois.py ../web/static/*.js"
 # shellcheck disable=SC2086  # the globs are meant to expand
-xgettext --keyword=_ --keyword=ngettext:1,2 --keyword=tr --from-code=UTF-8 \
+xgettext --keyword=_ --keyword=N_ --keyword=ngettext:1,2 --keyword=tr --from-code=UTF-8 \
     --add-comments=TRANSLATORS --sort-by-file --package-name=socketchat \
     -o "$POT" $SOURCES $CORE
 for po in locale/*/LC_MESSAGES/socketchat.po; do

@@ -45,7 +45,8 @@ def _compile(po: Path, mo: Path) -> Path:
 def test_every_string_of_the_views_is_translated(tmp_path: Path) -> None:
     pot = tmp_path / "all.pot"
     subprocess.run(
-        [require_tool("xgettext"), "--keyword=_", "--keyword=ngettext:1,2", "--keyword=tr",
+        [require_tool("xgettext"), "--keyword=_", "--keyword=N_", "--keyword=ngettext:1,2",
+         "--keyword=tr",
          "--from-code=UTF-8", "--no-location", "-o", str(pot), *SOURCES, *CORE],
         cwd=CLIENT, check=True, timeout=60,
     )  # fmt: skip
@@ -189,3 +190,20 @@ def test_the_views_show_no_untranslated_literal(source: str) -> None:
         for arg in shown:
             bad += [f"{source}:{node.lineno}: {text!r}" for text in _english_literals(arg)]
     assert bad == []
+
+
+def test_a_refused_nick_is_explained_in_persian() -> None:
+    """The nick prompt's own check and socketchat's refusals (432) say why in the interface
+    language; another server's words are shown as they are."""
+    from socketchat.client.events import NickRefused
+    from socketchat.client.nickrules import check_nick, refusal_text
+
+    i18n.set_language("fa")
+    assert check_nick("1abc") == "نام مستعار درست نیست: باید با یک حرف شروع شود"
+    assert "بیش از 30 نویسه" in (check_nick("a" * 31) or "")
+    mixed = check_nick("saraсара") or ""  # Latin with Cyrillic
+    assert "یک خط" in mixed and not re.search(r"[A-Za-z]{3,}", mixed), mixed
+    other = NickRefused("nick", "Nickname contains forbidden characters", False)
+    assert "Nickname contains forbidden characters" in refusal_text(other)
+    ours = NickRefused("x!", "Erroneous nickname: '!' is not allowed in a nickname", False)
+    assert "'!' در نام مستعار مجاز نیست" in refusal_text(ours)
