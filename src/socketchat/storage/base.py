@@ -329,8 +329,13 @@ class HistoryStore(Protocol):
         the conversations of `scope` (key -> the eras whose restricted lines the asker may
         read, as `eras` elsewhere) and, unless `party` is "", in every private conversation
         of `party` (an identity). Oldest first, at most `query.limit`. Raises `SearchTimeout`
-        when it would take too long. The index follows every append, delete, prune and
+        when it would take too long. The results follow every append, delete, prune and
         rename at once."""
+
+    def search_indexing(self) -> float | None:
+        """None when search sees all of history; else the share of it indexed so far (SQLite,
+        after an upgrade: the index is built in the background, and searches may miss older
+        lines until it is done)."""
 
     def latest_times(
         self,
@@ -421,7 +426,8 @@ class Backend(HistoryStore, AccountStore, BanStore, PushStore, ChannelStore, Pro
     def scrub(self) -> bool:
         """One bounded step (milliseconds) of wiping deleted lines' remains from the files, in
         the open transaction; True while there is more to do. Cheap when nothing is due.
-        SQLite: the search index's tombstones (`SqliteBackend.scrub`)."""
+        SQLite: the search index's change log (`SqliteBackend.scrub`; its worker thread
+        scrubs the index file itself)."""
 
     def unsaved(self) -> tuple[int, int]:
         """(messages queued but not yet durable, messages dropped since writes began failing)."""

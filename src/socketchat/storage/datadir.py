@@ -2,7 +2,8 @@
 
 What is checked at start, and why
 ---------------------------------
-Everything the server keeps (``socketchat.db`` and its ``-wal``/``-shm`` files, the cloak key) is
+Everything the server keeps (``socketchat.db``, its search index ``socketchat-search.db``, their
+``-wal``/``-shm`` files, the cloak key) is
 private: message history, password hashes, the key that hides client addresses. So:
 
 * the directory is created with mode 0700 (missing parents are created too, with the default
@@ -43,7 +44,15 @@ MIN_FREE_BYTES = 1024 * 1024  # refuse to start with less free space than this i
 PROBE_BYTES = 64 * 1024  # written (and removed) at start: can we really write there?
 PROBE_NAME = ".socketchat-write-test"
 # Files the server keeps in the data dir (tightened to FILE_MODE when found looser).
-KNOWN_FILES = ("socketchat.db", "socketchat.db-wal", "socketchat.db-shm", "cloak.key")
+KNOWN_FILES = (
+    "socketchat.db",
+    "socketchat.db-wal",
+    "socketchat.db-shm",
+    "socketchat-search.db",  # the search index (storage/searchindex.py)
+    "socketchat-search.db-wal",
+    "socketchat-search.db-shm",
+    "cloak.key",
+)
 
 
 def describe(exc: OSError) -> str:

@@ -54,7 +54,16 @@ from socketchat.storage.base import (
     StoredMessage,
 )
 from socketchat.storage.datadir import create_private_file, prepare_data_dir
-from socketchat.storage.fulltext import TOKENIZER, fold_sql, match_query
+from socketchat.storage.fulltext import (
+    TOKENIZER,
+    fold,
+    fold_sql,
+    key_token,
+    match_query,
+    meta,
+    sender_token,
+)
+from socketchat.storage.searchindex import SearchIndexer, fts_schema, index_path, prepare
 
 log = logging.getLogger("socketchat.storage")
 
@@ -223,11 +232,51 @@ MIGRATIONS: list[str] = [
         guard INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 10 -> 11: the search index leaves this database for a file of its own, written by a
+    # worker thread (storage/searchindex.py): storing a line costs the event loop no FTS5
+    # work. Here only a change log stays: the old values of every PRIVMSG/NOTICE row deleted
+    # or changed (a contentless FTS5 index needs them to delete a row), which the worker
+    # applies and the loop then removes. The new index is built in the background from
+    # the rows (searches say so meanwhile). Step 7 -> 8 is skipped by a database that comes
+    # here from before it (`_SUPERSEDED`): its index would be dropped at once.
+    """
+    DROP TRIGGER IF EXISTS messages_fts_insert;
+    DROP TRIGGER IF EXISTS messages_fts_delete;
+    DROP TRIGGER IF EXISTS messages_fts_update;
+    DROP TABLE IF EXISTS messages_fts;
+    CREATE TABLE search_changes (
+        id INTEGER PRIMARY KEY,           -- the log's order
+        seq INTEGER NOT NULL,             -- the row's, and its values before the change:
+        command TEXT NOT NULL,
+        key TEXT NOT NULL,
+        source TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE TRIGGER search_changes_delete AFTER DELETE ON messages
+        WHEN old.command IN ('PRIVMSG', 'NOTICE') BEGIN
+        INSERT INTO search_changes (seq, command, key, source, text)
+            VALUES (old.seq, old.command, old.key, old.source, old.text);
+    END;
+    CREATE TRIGGER search_changes_update AFTER UPDATE OF text, command, key, source ON messages
+        WHEN old.command IN ('PRIVMSG', 'NOTICE') OR new.command IN ('PRIVMSG', 'NOTICE') BEGIN
+        INSERT INTO search_changes (seq, command, key, source, text)
+            VALUES (old.seq, old.command, old.key, old.source, old.text);
+    END;
+    """,
 ]
+# Steps a database skips when it migrates past the step that undoes them (7 -> 8 built the
+# old in-database index, 10 -> 11 drops it): building it would take tens of seconds per
+# million lines for nothing.
+_SUPERSEDED = {7: 10}
+assert "CREATE VIRTUAL TABLE messages_fts" in MIGRATIONS[7]
+assert "DROP TABLE IF EXISTS messages_fts" in MIGRATIONS[10]
 
+# `seq` is allocated by `SqliteBackend.append` (never reused: see storage/searchindex.py), or
+# past the table's end if another client inserted meanwhile
 _INSERT = (
-    "INSERT INTO messages (key, time_ms, msgid, command, source, target, text, tags, era,"
-    " restricted, sender) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO messages (seq, key, time_ms, msgid, command, source, target, text, tags, era,"
+    " restricted, sender) VALUES ((SELECT max(?, coalesce(max(seq), 0) + 1) FROM messages),"
+    " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _UPSERT_CONVERSATION = (
     "INSERT INTO conversations (key, party_a, party_b, nick_a, nick_b) VALUES (?, ?, ?, ?, ?)"
@@ -284,15 +333,11 @@ class SqliteBackend:
     PRUNE_BATCH_ROWS = 200  # retention: messages deleted per batch at most (~25 ms on 1 M rows)
     PRUNE_SCAN_ENTRIES = 50_000  # retention: index entries looked at per batch, about
     SEARCH_TIME_LIMIT = 0.5  # seconds one SEARCH may run (the spec asks for a timeout)
-    SCRUB_PAGES = 64  # search index pages (4 KB) one `scrub` step writes, about
-    SCRUB_AFTER_REDACT = 60.0  # seconds from the last scrub before a redaction's starts
+    SCRUB_AFTER_REDACT = 60.0  # seconds from the last scrub of the index before a redaction's
     SCRUB_AFTER_PRUNE = 3600.0  # likewise for lines removed by retention
-    SCRUB_AT_CLOSE = 5.0  # seconds `close` spends finishing a scrub at most
-    # SQLite 3.40's FTS5 adds two (empty) levels to the index at each optimize, and reports the
-    # index corrupt past 2,000 (measured: 1,093 optimizes). So the index is built again at
-    # start once it has more than FTS_REBUILD_LEVELS, and no scrub starts past FTS_MAX_LEVELS.
-    FTS_REBUILD_LEVELS = 400
-    FTS_MAX_LEVELS = 1500
+    SCRUB_AT_CLOSE = 5.0  # seconds `close` gives the search index to finish (and scrub) at most
+    SEARCH_TAIL = 5000  # lines not yet indexed that a search looks through itself at most
+    SEARCH_KEYS = 8  # conversations a search names in its MATCH at most (see `search`)
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
@@ -315,13 +360,27 @@ class SqliteBackend:
             # the freelist; ON writes each freed page once more, as zeros
             self.db.execute("PRAGMA secure_delete=ON")
             self.migrate()
-            self._secure_fts = sqlite3.sqlite_version_info >= (3, 42, 0)
-            if self._secure_fts:
-                # a redacted or pruned line's words leave the search index's pages at once,
-                # not at the next merge of its segment (FTS5 secure-delete, SQLite 3.42+)
-                self.db.execute(
-                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1)"
-                )
+            # The search index: its own file, written by a worker thread (its module says
+            # why); the loop only reads it, on a connection of its own (`search`)
+            self.index_path = index_path(self.path)
+            empty = self.db.execute(
+                "SELECT NOT EXISTS (SELECT 1 FROM messages)"
+                " AND NOT EXISTS (SELECT 1 FROM search_changes)"
+            ).fetchone()[0]
+            prepare(self.index_path, empty=bool(empty))
+            self._indexer = SearchIndexer(self.path, self.index_path)
+            # Searches read it from this connection (attached: one statement joins it with
+            # `messages`), and never write it; the lines not indexed yet go into a table in
+            # memory (`temp.tail`, see `search`).
+            self.db.execute("ATTACH DATABASE ? AS idx", (str(self.index_path),))
+            self.db.execute(fts_schema("temp.tail"))
+            # `seq` of the next line: past every row there is and was (the index's watermark
+            # and the change log remember deleted ones), so a seq is never given twice
+            top = self.db.execute(
+                "SELECT max(coalesce((SELECT max(seq) FROM messages), 0),"
+                " coalesce((SELECT max(seq) FROM search_changes), 0))"
+            ).fetchone()[0]
+            self._next_seq = max(int(top), self._indexer.indexed) + 1
             # Every account name (folded), so that the lookup made for each nick a client takes
             # (nick protection) answers "no such account" without a query: in WAL mode every
             # read transaction costs file-lock system calls. Only this connection writes
@@ -362,21 +421,15 @@ class SqliteBackend:
         self._checkpointer: sqlite3.Connection | None = None  # used by `checkpoint` only
         self._checkpoint_lock = threading.Lock()
         self._closed = False
-        # Scrubbing the search index (see `scrub`): when the next one may start (monotonic
-        # clock; inf: nothing deleted), the level of the full merge under way (None: none),
-        # whether one finished in the open transaction, and whether the next checkpoint
-        # truncates the WAL (the frames of a scrubbed line's pages are in it).
-        self._scrub_at = float("inf")
-        self._scrub_level: int | None = None
+        self._written = False  # the open transaction holds rows or changes for the index
+        self._delete_delay = float("inf")  # lines deleted in it: scrub within (`_deleted`)
+        # The change log's entries the index has applied and this connection has removed
+        # (`scrub`), whether a removal is in the open transaction, and whether the next
+        # checkpoint truncates the WAL (its older frames may hold a deleted line).
+        self._changes_removed = 0
         self._scrubbed_in_tx = False
         self._truncate_wal = False
-        self._last_scrub = time.monotonic()
-        levels = self._fts_levels()
-        if not self._secure_fts and len(levels) > self.FTS_REBUILD_LEVELS:
-            self._rebuild_fts()
-            levels = self._fts_levels()
-        if not self._secure_fts and (sum(n for _, n in levels) > 1 or any(m for m, _ in levels)):
-            self._scrub_at = 0.0  # maybe deleted lines' words, from a crash or an older version
+        self._indexer.start()
 
     # -- schema ----------------------------------------------------------------------------
     @property
@@ -393,7 +446,9 @@ class SqliteBackend:
         for step in range(version, len(MIGRATIONS)):
             log.info("storage: migrating %s to schema version %d", self.path, step + 1)
             try:
-                script = f"BEGIN IMMEDIATE; {MIGRATIONS[step]}; PRAGMA user_version = {step + 1};"
+                sql = "" if _SUPERSEDED.get(step, len(MIGRATIONS)) < len(MIGRATIONS) else None
+                sql = MIGRATIONS[step] if sql is None else sql
+                script = f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {step + 1};"
                 self.db.executescript(script + " COMMIT;")
             except BaseException:
                 if self.db.in_transaction:
@@ -429,6 +484,7 @@ class SqliteBackend:
                 self.db.executemany(_UPSERT_CONVERSATION, list(conversations.values()))
             for sql, params in ops:
                 self.db.execute(sql, params)
+            self._written = True
         except sqlite3.Error as exc:
             self._failed(exc)
 
@@ -459,10 +515,16 @@ class SqliteBackend:
             else:
                 self._in_tx = False
                 self._tx_rows, self._tx_conversations, self._tx_ops = [], {}, []
+                if self._written:  # the search index's worker reads what was committed
+                    self._written = False
+                    self._indexer.poke()
                 if self._scrubbed_in_tx:  # the WAL's older frames may hold what was scrubbed
                     self._scrubbed_in_tx, self._truncate_wal = False, True
         if self.error is not None:
             raise self.error
+        if self._delete_delay < float("inf"):
+            self._indexer.deleted(self._delete_delay)
+            self._delete_delay = float("inf")
         self._unsaved_accounts.clear()
         self._unsaved_markers.clear()
         self._unsaved_read.clear()
@@ -505,135 +567,79 @@ class SqliteBackend:
     def close(self) -> None:
         """Commit what is queued (raising `StorageError` if that fails) and close, always.
 
-        A scrub due or under way is finished first, for up to `SCRUB_AT_CLOSE` seconds (the
-        rest is done at the next start)."""
+        The search index is given `SCRUB_AT_CLOSE` seconds to index what was committed and
+        finish a scrub due or under way (the rest is done at the next start), then the change
+        log entries it applied are removed."""
         try:
-            if self.error is None and self._scrub_at < float("inf"):
-                self._scrub_at = 0.0
-                deadline = time.monotonic() + self.SCRUB_AT_CLOSE
-                while self.scrub() and time.monotonic() < deadline:
-                    self.commit()
             self.commit()
         finally:
-            with self._checkpoint_lock:  # (waits for a checkpoint under way on a worker)
-                self._closed = True
-                if self._checkpointer is not None:
-                    self._checkpointer.close()
-            self.db.close()  # the last connection: SQLite checkpoints and removes the WAL
+            try:
+                if self.error is None:
+                    self._indexer.deleted(0.0)  # (a scrub due: now)
+                self._indexer.stop(self.SCRUB_AT_CLOSE)
+                if self.error is None:
+                    self.scrub()
+                    self.commit()
+            finally:
+                with self._checkpoint_lock:  # (waits for a checkpoint under way on a worker)
+                    self._closed = True
+                    if self._checkpointer is not None:
+                        self._checkpointer.close()
+                self.db.close()  # the last connection: SQLite checkpoints, removes the WAL
 
-    # -- scrubbing the search index --------------------------------------------------------
+    # -- the search index's upkeep on the loop's side ---------------------------------------
     def _deleted(self, delay: float) -> None:
-        """Lines were deleted: their words are to be scrubbed from the index `delay` seconds
-        after the last scrub at the latest."""
-        if self._secure_fts:  # FTS5 did it; the WAL's older frames remain (see `commit`)
-            self._scrubbed_in_tx = True
-        else:
-            self._scrub_at = min(self._scrub_at, self._last_scrub + delay)
-
-    def _fts_levels(self) -> list[tuple[int, int]]:
-        """The FTS5 index's levels, lowest first: (segments under an incremental merge,
-        segments). Read from its structure record (``messages_fts_data`` row 10: a 4-byte
-        cookie, then varints: levels, segments, write counter, and per level the merge count,
-        the segment count and three varints per segment), the format of SQLite's fts5.c."""
-        row = self.db.execute("SELECT block FROM messages_fts_data WHERE id = 10").fetchone()
-        if row is None:
-            return []
-        data, pos = bytes(row[0]), 4
-
-        def varint() -> int:
-            nonlocal pos
-            value = 0
-            for i in range(9):
-                byte = data[pos]
-                pos += 1
-                if i == 8:
-                    return (value << 8) | byte
-                value = (value << 7) | (byte & 0x7F)
-                if byte < 0x80:
-                    break
-            return value
-
-        levels, _, _ = varint(), varint(), varint()
-        out = []
-        for _ in range(levels):
-            merging, segments = varint(), varint()
-            for _ in range(3 * segments):
-                varint()
-            out.append((merging, segments))
-        return out
-
-    def _rebuild_fts(self) -> None:
-        """Drop the search index and build it again from the messages (the migration step
-        that made it): no tombstone, one level. Tens of seconds per million messages, at start
-        only (see `FTS_REBUILD_LEVELS`)."""
-        log.info("storage: building the search index of %s again", self.path)
-        step = next(
-            i for i, sql in enumerate(MIGRATIONS) if "CREATE VIRTUAL TABLE messages_fts" in sql
-        )
-        self.db.executescript(
-            "BEGIN IMMEDIATE; DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_delete;"
-            f" DROP TRIGGER messages_fts_update; DROP TABLE messages_fts; {MIGRATIONS[step]};"
-            " COMMIT;"
-        )
+        """Lines were deleted: once committed, the index's worker scrubs their words `delay`
+        seconds after its last scrub at the latest (storage/searchindex.py). Told after the
+        commit, so that the scrub it asks for starts after the worker has seen the deletion
+        (else the worker could scrub before the commit, and the tombstone wait for the next
+        deletion)."""
+        self._delete_delay = min(self._delete_delay, delay)
 
     def scrub(self) -> bool:
-        """One bounded step of removing deleted lines' words from the search index's pages,
-        in the open transaction (the caller commits); True while there is more to do. Cheap
-        (one attribute test) when nothing is due.
-
-        Without FTS5 secure-delete (SQLite before 3.42), deleting a line from the index writes
-        a *tombstone*: its words and rowid, in a new segment, to hide the words still in the
-        older segments. Both stay in the file until FTS5 merges every segment into one, which
-        it does only for an `optimize`. So a scrub is an optimize done incrementally: FTS5's
-        ``merge`` with a negative page count puts every segment into one level and starts
-        merging it (the tombstones and what they hide are dropped), ``merge`` with a positive
-        one goes on, about `SCRUB_PAGES` pages per step, until that level is merged. It
-        rewrites the whole index (bench/redact.py measures it), so it starts at most
-        `SCRUB_AFTER_REDACT` seconds after the last one for a redaction, `SCRUB_AFTER_PRUNE`
-        for retention (deletions meanwhile share it). The old segments' pages are zeroed as
-        they are freed (``secure_delete=ON``), and once the last step is committed the next
-        `checkpoint` truncates the WAL.
-        """
-        if self.error is not None or (
-            self._scrub_level is None and self._scrub_at > time.monotonic()
-        ):
+        """Remove the change log's entries that the search index has applied (they hold the
+        old text of deleted lines: ``secure_delete`` zeroes them, and the checkpoint after the
+        commit truncates the WAL), in the open transaction; the caller commits. Cheap (one
+        comparison) when there is nothing to remove. Scrubbing the index itself is the
+        worker's (`SearchIndexer`). False: nothing more to do this turn."""
+        done = self._indexer.changes_done
+        if self.error is not None or done <= self._changes_removed:
             return False
         try:
             self._write_pending()
             if self.error is not None:
                 return False
-            if self._scrub_level is None and len(self._fts_levels()) > self.FTS_MAX_LEVELS:
-                if self._scrub_at < float("inf"):
-                    log.warning("storage: search index not scrubbed: restart to rebuild it")
-                self._scrub_at = float("inf")
-                return False
             self._begin()
-            if self._scrub_level is None:
-                self._scrub_at = float("inf")  # deletions from now on wait for the next
-                self.db.execute(
-                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?)",
-                    (-self.SCRUB_PAGES,),
-                )
-                self._scrub_level = len(self._fts_levels()) - 2  # (the one being merged)
-            else:
-                self.db.execute(
-                    "INSERT INTO messages_fts (messages_fts, rank) VALUES ('merge', ?)",
-                    (self.SCRUB_PAGES,),
-                )
-            levels = self._fts_levels()
+            self.db.execute("DELETE FROM search_changes WHERE id <= ?", (done,))
         except sqlite3.Error as exc:
             self._failed(exc)
             return False
-        if self._scrub_level >= 0 and any(m for m, _ in levels[self._scrub_level :]):
-            return True
-        self._scrub_level = None
+        self._changes_removed = done
         self._scrubbed_in_tx = True
-        self._last_scrub = time.monotonic()
-        return self._scrub_at <= self._last_scrub
+        return False
+
+    def search_indexing(self) -> float | None:
+        """None once the search index has caught up with history; until then (after an
+        upgrade, on a fresh index file) the share of lines indexed: searches may miss older
+        lines meanwhile."""
+        if self._indexer.complete:
+            return None
+        top = self.db.execute("SELECT max(seq) FROM messages").fetchone()[0] or 0
+        return min(1.0, self._indexer.indexed / top) if top else None
+
+    def wait_indexed(self, timeout: float = 60.0) -> bool:
+        """Block until the search index has applied everything committed, and remove the
+        change log's entries it applied (tests, tools)."""
+        self.commit()
+        idle = self._indexer.wait_idle(timeout)
+        self.scrub()
+        self.commit()
+        return idle
 
     # -- history ---------------------------------------------------------------------------
     def append(self, message: StoredMessage) -> bool:
         row = (
+            self._next_seq,
             message.key,
             message.time_ms,
             message.msgid,
@@ -652,6 +658,7 @@ class SqliteBackend:
             return False
         self._pending_bytes += size
         self._rows.append(row)
+        self._next_seq += 1
         if message.recipient_id:
             a, b = sorted((message.sender_id, message.recipient_id))
             sender_nick = message.source.split("!", 1)[0]
@@ -906,16 +913,29 @@ class SqliteBackend:
     def search(
         self, scope: Mapping[str, Collection[str]], party: str, query: SearchQuery
     ) -> list[StoredMessage]:
-        """Full-text search (see `HistoryStore.search`), in one statement.
+        """Full-text search (see `HistoryStore.search`).
 
-        The conversations to look in are a CTE (`wanted`: key and readable era, from JSON, plus
-        the private conversations of `party`), so their number costs nothing in SQL text.
-        With words, the FTS5 index is walked newest first (rowid = seq, which follows time;
-        FTS5 reads its doclists backwards without sorting) and each match is looked up in
-        `messages` and kept if its conversation is wanted, stopping at `limit`: the cost
-        grows with the matches skipped, not with history. Without words, the history index
-        of the wanted conversations is read by time. Either way the statement is stopped
-        after `SEARCH_TIME_LIMIT` seconds (a progress handler): `SearchTimeout`.
+        With words or a sender, the search index (its own file, storage/searchindex.py,
+        attached to this connection as ``idx``) is walked newest first (rowid = seq, which
+        follows time; FTS5 reads its doclists backwards without sorting) and each match is
+        looked up in `messages` and kept if the rules of CHATHISTORY allow it (the `wanted`
+        conversations, their readable eras, PRIVMSG/NOTICE, the sender, the times), stopping
+        at `limit`, in one statement. The filters go into the MATCH where FTS5 can use them:
+        the sender's word (``meta`` column, `fulltext.sender_token`) always, and the
+        conversations' words when there are at most `SEARCH_KEYS` of them (``in=``, or a
+        person in few conversations), so that a quiet channel's few matches are found by
+        intersecting doclists, not by walking every match of the word in history. With more
+        conversations the word's matches are mostly in them anyway, and an OR of that many
+        doclists would cost more than it saves.
+
+        Lines the index does not have yet (committed a moment ago, or this turn's: the
+        worker is behind by a batch at most, or by the backlog after an upgrade) are indexed
+        here into an in-memory FTS5 table with the same tokenizer (`_fill_tail`) and searched
+        the same way: a line is findable as soon as it is stored.
+
+        Without words or sender, the history index of the wanted conversations is read by
+        time. Either way the search is stopped after `SEARCH_TIME_LIMIT` seconds (a progress
+        handler): `SearchTimeout`.
         """
         self._write_pending()
         wanted = [[key, era] for key, eras in scope.items() for era in (eras or ("",))]
@@ -937,30 +957,48 @@ class SqliteBackend:
             escaped = query.sender.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             args.append(escaped + "!%")
         direction = "" if query.from_start else " DESC"
-        if query.text:
-            match = match_query(query.text)
-            if match is None:
-                return []
-            source = "messages_fts AS f CROSS JOIN messages AS m ON m.seq = f.rowid"
-            where.insert(0, "messages_fts MATCH ?")
-            args.insert(0, match)
-            order = f"f.rowid{direction}"
-        else:
-            source = "messages AS m"
-            order = f"m.time_ms{direction}, m.seq{direction}"
-        sql = (
+        cte = (
             "WITH wanted(key, era) AS ("
             " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?)"
             " UNION ALL SELECT key, '' FROM conversations"
             "  WHERE ? != '' AND (party_a = ? OR party_b = ?))"
-            f" SELECT {', '.join('m.' + c for c in _COLUMNS.split(', '))} FROM {source}"
-            f" WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         )
-        args = [json.dumps(wanted), party, party, party, *args, query.limit]
+        head = [json.dumps(wanted), party, party, party]
+        columns = ", ".join("m." + c for c in _COLUMNS.split(", "))
         deadline = time.monotonic() + self.SEARCH_TIME_LIMIT
         self.db.set_progress_handler(lambda: time.monotonic() > deadline, 1000)
         try:
-            rows = self.db.execute(sql, args).fetchall()
+            if not query.text and not query.sender:
+                rows = self.db.execute(
+                    f"{cte} SELECT {columns} FROM messages AS m WHERE {' AND '.join(where)}"
+                    f" ORDER BY m.time_ms{direction}, m.seq{direction} LIMIT ?",
+                    [*head, *args, query.limit],
+                ).fetchall()
+            else:
+                match = self._match(query, scope, party)
+                if match is None:
+                    return []
+                pending = self._fill_tail()
+                rows, seen = [], set()
+                for table, skip in (("temp.tail", []), ("idx.fts", pending)):
+                    # each match looked up in `messages` by seq (CROSS JOIN: in FTS5's order,
+                    # stopping at the limit), kept if the rules allow it
+                    for row in self.db.execute(
+                        f"{cte} SELECT {columns} FROM {table} AS f"
+                        " CROSS JOIN messages AS m ON m.seq = f.rowid"
+                        f" WHERE f.{table.split('.')[1]} MATCH ?"
+                        " AND f.rowid NOT IN (SELECT value FROM json_each(?))"
+                        f" AND {' AND '.join(where)} ORDER BY f.rowid{direction} LIMIT ?",
+                        [*head, match, json.dumps(skip), *args, query.limit],
+                    ):
+                        if row[0] not in seen:
+                            seen.add(row[0])
+                            rows.append(row)
+                    if time.monotonic() > deadline:  # (a statement too short for the handler)
+                        raise sqlite3.OperationalError("interrupted")
+                # the `limit` first of both (each gave its `limit` first)
+                rows.sort(key=lambda r: int(r[0]), reverse=not query.from_start)
+                del rows[query.limit :]
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
                 raise SearchTimeout(f"search stopped after {self.SEARCH_TIME_LIMIT} s") from None
@@ -970,6 +1008,65 @@ class SqliteBackend:
         found = [_row(r) for r in rows]
         found.sort(key=lambda m: m.position)
         return found
+
+    def _match(
+        self, query: SearchQuery, scope: Mapping[str, Collection[str]], party: str
+    ) -> str | None:
+        """The FTS5 MATCH of a search (see `search`); None: nothing can match."""
+        parts = []
+        if query.text:
+            words = match_query(query.text)
+            if words is None:
+                return None
+            parts.append(f"text : ({words})")
+        if query.sender:
+            parts.append(f"meta : {sender_token(query.sender)}")
+        keys = set(scope)
+        if party:
+            keys.update(
+                k
+                for (k,) in self.db.execute(
+                    "SELECT key FROM conversations WHERE party_a = ? UNION"
+                    " SELECT key FROM conversations WHERE party_b = ?",
+                    (party, party),
+                )
+            )
+        if not keys:
+            return None
+        if len(keys) <= self.SEARCH_KEYS:
+            parts.append("meta : (" + " OR ".join(sorted(key_token(k) for k in keys)) + ")")
+        return " AND ".join(parts)
+
+    def _fill_tail(self) -> list[int]:
+        """Put the lines the index does not have right yet into the in-memory table `tail`,
+        which a search reads beside the index: those above its watermark (the `SEARCH_TAIL`
+        newest at most) and those with a change it has not applied yet (a rename, a row
+        changed by another client: their current version). Returns the seqs of the latter,
+        whose index entries the search skips."""
+        state = dict(self.db.execute("SELECT name, value FROM idx.state").fetchall())
+        pending = [
+            seq
+            for (seq,) in self.db.execute(
+                "SELECT DISTINCT seq FROM search_changes WHERE id > ?", (state["changes"],)
+            )
+        ]
+        columns = "SELECT seq, key, source, text FROM messages"
+        kinds = "command IN ('PRIVMSG', 'NOTICE')"
+        tail = self.db.execute(
+            f"{columns} WHERE seq > ? AND {kinds} ORDER BY seq DESC LIMIT ?",
+            (state["indexed"], self.SEARCH_TAIL),
+        ).fetchall()
+        if pending:
+            tail += self.db.execute(
+                f"{columns} WHERE seq IN (SELECT value FROM json_each(?)) AND seq <= ? AND {kinds}",
+                (json.dumps(pending), state["indexed"]),
+            ).fetchall()
+        self.db.execute("INSERT INTO temp.tail (tail) VALUES ('delete-all')")
+        self.db.executemany(
+            "INSERT INTO temp.tail (rowid, text, meta) VALUES (?, ?, ?)",
+            [(seq, fold(text), meta(key, source)) for seq, key, source, text in tail],
+        )
+        return pending
 
     def prune(self, *, before_ms: int = 0, keep_per_key: int = 0) -> int:
         """All of retention at once (tests, tools): the sum of `prune_batches`."""
@@ -1340,4 +1437,5 @@ def open_storage(data_dir: str | Path) -> SqliteBackend:
     directory = prepare_data_dir(data_dir)
     path = directory / DB_NAME
     create_private_file(path)  # 0600 before SQLite opens it: -wal and -shm get its mode
+    create_private_file(index_path(path))  # likewise the search index's
     return SqliteBackend(path)

@@ -21,7 +21,9 @@ first, in a ``soju.im/search`` batch (one by one without the batch capability); 
 matches, or with only ``after`` the first ones from that time. Errors are standard replies:
 ``FAIL SEARCH INVALID_PARAMS <attribute>`` for a bad, unknown or empty attribute, and
 ``FAIL SEARCH INTERNAL_ERROR TIMEOUT`` when the search ran too long; a server that keeps no
-history answers 421, as soju does (it offers no soju.im/search then).
+history answers 421, as soju does (it offers no soju.im/search then). While the index is
+still being built (after an upgrade) the results may miss older lines, and a ``NOTE SEARCH
+INDEXING`` before them says so.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from socketchat.irc import numerics as rpl
-from socketchat.irc.message import parse_tags
+from socketchat.irc.message import Message, parse_tags
 from socketchat.irc.numbers import parse_number
 from socketchat.irc.servertime import parse_ms
 from socketchat.server.commands.history import history_lines
@@ -37,7 +39,6 @@ from socketchat.server.persistence import persistence_of
 from socketchat.storage.base import SearchQuery, SearchTimeout
 
 if TYPE_CHECKING:
-    from socketchat.irc.message import Message
     from socketchat.server.core import Server
     from socketchat.server.session import Session
 
@@ -71,6 +72,19 @@ def handle_search(server: Server, s: Session, m: Message) -> None:
     except SearchTimeout:
         s.fail("SEARCH", "INTERNAL_ERROR", "The search took too long: try more words", "TIMEOUT")
         return
+    indexing = p.backend.search_indexing()
+    if indexing is not None:  # after an upgrade, while the index is built: say so
+        s.send(
+            Message(
+                "NOTE",
+                (
+                    "SEARCH",
+                    "INDEXING",
+                    f"The search index is {indexing:.0%} built: older lines may be missing",
+                ),
+                server.name,
+            )
+        )
     s.send_batch(BATCH_TYPE, (), history_lines(server, s, rows))
 
 

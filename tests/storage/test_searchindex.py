@@ -1,0 +1,299 @@
+"""The SQLite backend's search index (storage/searchindex.py): its own file, written by a worker
+thread from committed rows. What it promises: a line is findable as soon as it is stored; a
+crash loses no indexing (the watermark); a redacted or pruned line's words leave the index
+file and its WAL, not only the results (read here as anyone could, while the backend is open);
+an old database's in-database index is dropped and the new one built in the background, with
+searches partial (and saying so) until then; an index grown by many scrubs (SQLite 3.40) is
+built again while the server runs; filters give the same results whichever plan runs."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from socketchat.storage.base import SearchQuery, StoredMessage
+from socketchat.storage.searchindex import SearchIndexer, fts_levels
+from socketchat.storage.sqlite import MIGRATIONS, SqliteBackend
+
+SECRET = b"zqxsecretword"
+old_sqlite = pytest.mark.skipif(
+    sqlite3.sqlite_version_info >= (3, 42, 0), reason="FTS5 secure-delete scrubs at once"
+)
+
+
+def line(n: int, text: str, key: str = "#a", source: str = "alice!u@h") -> StoredMessage:
+    return StoredMessage(key, n, f"m{n}", "PRIVMSG", source, key, text, {})
+
+
+def on_disk(*paths: Path) -> bytes:
+    out = b""
+    for path in paths:
+        for p in (path, Path(f"{path}-wal")):
+            out += p.read_bytes() if p.exists() else b""
+    return out
+
+
+def texts(
+    db: SqliteBackend, text: str, scope: dict[str, tuple[str, ...]] | None = None
+) -> list[str]:
+    return [m.text for m in db.search(scope or {"#a": ()}, "", SearchQuery(text))]
+
+
+def in_index(db: SqliteBackend, match: str) -> list[int]:
+    """What the index file itself finds (not the search's own look at unindexed lines)."""
+    raw = sqlite3.connect(db.index_path)
+    try:
+        raw.execute("INSERT INTO fts (fts, rank) VALUES ('integrity-check', 1)")
+        return [r for (r,) in raw.execute("SELECT rowid FROM fts WHERE fts MATCH ?", (match,))]
+    finally:
+        raw.close()
+
+
+def filled(path: Path) -> SqliteBackend:
+    """A database whose secret line is deep in an old, big segment of the index (as most lines
+    are), with younger segments after it: the case where a tombstone outlives every automatic
+    merge."""
+    db = SqliteBackend(path)
+    db._indexer.SCRUB_PAGES = 4  # several steps even on this small index
+    db._indexer.BATCH = 50  # many small segments, merged by FTS5 as they come
+    for n in range(1, 3001):
+        db.append(line(n, f"word{n % 97} other{n % 13} filler text number {n}"))
+        if n == 1500:
+            db.append(line(100_000, f"the {SECRET.decode()} said here"))
+    db.SCRUB_AFTER_REDACT = db.SCRUB_AFTER_PRUNE = 0.0
+    db._deleted(0.0)
+    assert db.wait_indexed()  # everything in one segment after the scrub, the secret in it
+    for n in range(3001, 3100):
+        db.append(line(n, f"later line {n}"))
+        db.commit()
+    assert db.wait_indexed()
+    return db
+
+
+def test_a_line_is_found_at_once_and_indexed_off_the_loop(tmp_path: Path) -> None:
+    db = SqliteBackend(tmp_path / "t.db")
+    assert db.index_path == tmp_path / "t-search.db"
+    db.append(line(1, "fresh words"))
+    assert texts(db, "fresh") == ["fresh words"]  # not even committed: the search's own look
+    db.commit()
+    assert db.wait_indexed()
+    assert in_index(db, "fresh") == [1]
+    assert texts(db, "fresh") == ["fresh words"]
+    db.close()
+
+
+def test_indexing_catches_up_after_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = SqliteBackend(path)
+    db.append(line(1, "indexed before"))
+    db.append(line(2, "redacted before"))
+    assert db.wait_indexed()
+    db._indexer.stop(0.0)  # the worker is gone (as in a crash) ...
+    db.append(line(3, "stored while the worker was down"))
+    db.delete("#a", "m2")
+    db.commit()
+    db.db.close()  # ... and the process dies: no `close`
+    again = SqliteBackend(path)
+    assert texts(again, "stored") == ["stored while the worker was down"]
+    assert again.wait_indexed()  # from the watermark, with the change log
+    assert in_index(again, "stored") == [3]
+    assert in_index(again, "redacted") == []
+    assert in_index(again, "indexed") == [1]
+    assert again.db.execute("SELECT count(*) FROM search_changes").fetchone()[0] == 0
+    again.append(line(4, "after restart"))  # a seq never given before
+    again.commit()
+    assert [m.seq for m in again.search({"#a": ()}, "", SearchQuery("after"))] == [4]
+    again.close()
+
+
+def test_a_seq_is_never_given_twice(tmp_path: Path) -> None:
+    """Deleting the newest line must not let the next one take its seq: the index would take
+    the new line for the old, already indexed one."""
+    path = tmp_path / "t.db"
+    db = SqliteBackend(path)
+    db.append(line(1, "one"))
+    db.append(line(2, "two secret"))
+    assert db.wait_indexed()
+    db.delete("#a", "m2")
+    db.append(line(3, "three"))
+    assert db.wait_indexed()
+    db.close()
+    db = SqliteBackend(path)
+    db.delete("#a", "m3")
+    db.commit()
+    db.close()
+    db = SqliteBackend(path)
+    db.append(line(4, "four"))
+    assert db.wait_indexed()
+    seqs = [m.seq for m in db.search({"#a": ()}, "", SearchQuery("one"))]
+    seqs += [m.seq for m in db.search({"#a": ()}, "", SearchQuery("four"))]
+    assert seqs == [1, 4]
+    assert texts(db, "secret") == texts(db, "three") == []
+    assert in_index(db, "four") == [4]
+    db.close()
+
+
+def test_an_old_database_loses_its_index_and_gets_a_new_one_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Schema 10 had the index in the database, kept by triggers: the upgrade drops them (and
+    the pages, zeroed), and the worker builds the index file; until it has caught up, a search
+    finds the newest `SEARCH_TAIL` lines and `search_indexing` says how far it is."""
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    raw.executescript(";".join(MIGRATIONS[:10]) + "; PRAGMA user_version = 10;")
+    raw.executemany(
+        "INSERT INTO messages (key, time_ms, msgid, command, source, target, text, tags)"
+        " VALUES ('#a', ?, ?, 'PRIVMSG', 's!u@h', '#a', ?, '{}')",
+        [(n, f"m{n}", f"ancient line {n}") for n in range(1, 101)],
+    )
+    raw.commit()
+    assert raw.execute("SELECT count(*) FROM messages_fts WHERE messages_fts MATCH 'ancient'")
+    raw.close()
+    monkeypatch.setattr(SearchIndexer, "start", lambda self: None)  # the worker held back
+    db = SqliteBackend(path)
+    names = {r[0] for r in db.db.execute("SELECT name FROM sqlite_master")}
+    assert not any(n.startswith("messages_fts") for n in names)
+    assert db.search_indexing() == 0.0
+    db.SEARCH_TAIL = 10
+    assert len(texts(db, "ancient")) == 10  # partial: the newest lines only
+    db.db.close()
+    monkeypatch.undo()
+    db = SqliteBackend(path)
+    assert db.wait_indexed()
+    assert db.search_indexing() is None
+    assert len(texts(db, "ancient")) == 100
+    assert len(in_index(db, "ancient")) == 100
+    db.delete("#a", "m7")  # an old row leaves the index like a new one
+    assert db.wait_indexed()
+    assert len(in_index(db, "ancient")) == 99
+    db.close()
+
+
+def test_filters_give_the_same_results_whichever_plan_runs(tmp_path: Path) -> None:
+    """A few conversations go into the MATCH, many do not (`SEARCH_KEYS`); the sender always:
+    the lines found are the same, exactly what the rules of CHATHISTORY allow."""
+    db = SqliteBackend(tmp_path / "t.db")
+    n = 0
+    for k in range(12):
+        for i in range(30):
+            n += 1
+            who = ("Bob_1", "bobx1", "carol")[i % 3]
+            db.append(line(n, f"common word{i} in c{k}", key=f"#c{k}", source=f"{who}!u@h"))
+    db.append(line(n + 1, "common quiet", key="#quiet", source="dave!u@h"))
+    db.commit()
+    assert db.wait_indexed()
+    every = {f"#c{k}": () for k in range(12)}
+    for limit in (5, 100):
+        for kw in ({"text": "common"}, {"sender": "BOB_1"}, {"text": "word1", "sender": "bob_1"}):
+            query = SearchQuery(limit=limit, **kw)  # type: ignore[arg-type]
+            pushed = [m.msgid for m in db.search({"#c3": (), "#c4": ()}, "", query)]
+            db.SEARCH_KEYS = 0  # type: ignore[misc]
+            filtered = [m.msgid for m in db.search({"#c3": (), "#c4": ()}, "", query)]
+            db.SEARCH_KEYS = 8  # type: ignore[misc]
+            assert pushed == filtered
+            assert pushed
+        assert len(db.search(every, "", SearchQuery("common", limit=limit))) == min(limit, 360)
+    got = db.search({"#c5": ()}, "", SearchQuery(sender="bob_1"))
+    assert len(got) == 10 and {m.source for m in got} == {"Bob_1!u@h"}  # not bobx1
+    assert texts(db, "common", {"#quiet": ()}) == ["common quiet"]
+    assert texts(db, "common", {"#quiet": (), "#nothing": ()}) == ["common quiet"]
+    db.rename_key("#quiet", "#calm", "#calm")  # its words follow it
+    db.commit()
+    assert texts(db, "common", {"#quiet": ()}) == []
+    assert texts(db, "common", {"#calm": ()}) == ["common quiet"]
+    assert db.wait_indexed()
+    assert texts(db, "common", {"#calm": ()}) == ["common quiet"]
+    db.close()
+
+
+@old_sqlite
+def test_a_redacted_lines_words_leave_the_files(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = filled(path)
+    files = (path, db.index_path)
+    db.checkpoint()
+    assert SECRET in on_disk(*files)
+    db.SCRUB_AFTER_REDACT = 3600.0
+    db.delete("#a", "m100000")
+    db.commit()
+    assert db.search({"#a": ()}, "", SearchQuery(SECRET.decode())) == []
+    assert db.wait_indexed()
+    db.checkpoint()
+    assert SECRET in on_disk(db.index_path)  # unreachable, but in the pages: the tombstone
+    scrubs = db._indexer.scrubs
+    db.SCRUB_AFTER_REDACT = 0.0
+    db._deleted(0.0)
+    assert db.wait_indexed()
+    assert db._indexer.scrubs == scrubs + 1
+    db.checkpoint()  # the one after the change log's removal truncates the WAL
+    assert Path(f"{path}-wal").stat().st_size == 0
+    assert SECRET not in on_disk(*files)
+    assert texts(db, "later 3050") == ["later line 3050"]
+    assert texts(db, "number 1499") == ["word44 other4 filler text number 1499"]
+    in_index(db, "x")  # (the integrity check)
+    db.close()
+    assert SECRET not in on_disk(*files)
+
+
+@old_sqlite
+def test_retention_is_scrubbed_too(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = filled(path)
+    assert db.prune(before_ms=100_001) == 3100  # every line, the secret one too
+    db.commit()
+    assert db.wait_indexed()
+    db.checkpoint()
+    for word in (SECRET, b"filler", b"later"):
+        assert word not in on_disk(path, db.index_path)
+    db.close()
+
+
+@old_sqlite
+def test_an_unfinished_scrub_is_finished_at_close_or_at_the_next_start(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    db = filled(path)
+    db.SCRUB_AFTER_REDACT = 3600.0
+    db.delete("#a", "m100000")
+    assert db.wait_indexed()  # applied (a tombstone), not scrubbed: a crash here ...
+    db._indexer.stop(0.0)
+    db.db.close()
+    again = SqliteBackend(path)  # ... and the next start scrubs (more than one segment)
+    assert again.wait_indexed()
+    again.close()
+    assert SECRET not in on_disk(path, again.index_path)
+    db = filled(tmp_path / "u.db")
+    db.SCRUB_AFTER_REDACT = 3600.0
+    db.delete("#a", "m100000")
+    db.close()  # a clean stop finishes the scrub (SCRUB_AT_CLOSE)
+    assert SECRET not in on_disk(tmp_path / "u.db", db.index_path)
+
+
+@old_sqlite
+def test_an_index_grown_by_many_scrubs_is_built_again_while_running(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each optimize adds levels to an SQLite 3.40 FTS5 index (corrupt past 2,000): past
+    `REBUILD_LEVELS` the worker builds a new table beside it and swaps them, with no restart
+    and the same lines found meanwhile and after."""
+    monkeypatch.setattr(SearchIndexer, "REBUILD_LEVELS", 12)
+    db = SqliteBackend(tmp_path / "t.db")
+    db.SCRUB_AFTER_REDACT = 0.0
+    n = 0
+    while db._indexer.rebuilds == 0:
+        for _ in range(5):
+            n += 1
+            db.append(line(n, f"common word{n}"))
+            db.commit()
+        db.delete("#a", f"m{n - 2}")
+        assert db.wait_indexed()
+        assert n < 2000
+    raw = sqlite3.connect(db.index_path)
+    assert len(fts_levels(raw, "fts")) <= 3
+    raw.close()
+    expected = [f"common word{k}" for k in range(1, n + 1) if k % 5 != 3]
+    assert texts(db, "common") == expected[-100:]
+    assert len(in_index(db, "common")) == len(expected)
+    db.close()
