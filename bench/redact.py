@@ -1,14 +1,15 @@
 """What wiping a redacted line costs on SQLite before 3.42 (no FTS5 secure-delete): the
-redaction itself on the event loop, then the scrub of the search index (`SqliteBackend.scrub`,
-an incremental optimize: bounded steps between loop turns) and retention batches with
-``secure_delete=ON`` against ``FAST``.
+redaction itself on the event loop, then the scrub of the search index (an incremental
+optimize, done by the index's worker thread: storage/searchindex.py, timed here from the
+request to its end, off the loop) and retention batches with ``secure_delete=ON`` against
+``FAST``.
 
     PYTHONPATH=src python -m bench.redact --rows 100000
     PYTHONPATH=src python -m bench.redact --rows 1000000 --keep /tmp/m1.db   # reuse the build
 
 The database is built as bench/search.py builds it (`build`), then opened by `SqliteBackend`
-(which builds the index) and scrubbed once, so every line is in one big segment, as on a
-server that has scrubbed before.
+(whose worker builds the index) and scrubbed once, so every line is in one big segment, as on
+a server that has scrubbed before.
 """
 
 from __future__ import annotations
@@ -26,16 +27,12 @@ from socketchat.storage.sqlite import SqliteBackend
 
 
 def scrub(db: SqliteBackend) -> list[float]:
-    """Every step of one scrub, in ms (each committed, as the loop turn's flush does)."""
-    db._scrub_at = 0.0
-    steps = []
-    while True:
-        t = time.perf_counter()
-        more = db.scrub()
-        db.commit()
-        steps.append((time.perf_counter() - t) * 1000)
-        if not more:
-            return steps
+    """One scrub by the index's worker, in ms, from the request to its end (as one step: the
+    worker commits between its merge steps, and the loop does not wait for any)."""
+    t = time.perf_counter()
+    db._deleted(0.0)
+    db.wait_indexed(3600.0)
+    return [(time.perf_counter() - t) * 1000]
 
 
 def show(name: str, times: list[float]) -> None:

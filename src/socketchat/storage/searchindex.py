@@ -161,6 +161,9 @@ class SearchIndexer:
     which it may remove) and `complete`; `stop` ends it."""
 
     BATCH = 2000  # rows indexed per transaction of the index at most
+    # seconds between two batches when it has caught up: the rows of many loop turns share a
+    # transaction (and an FTS5 segment, fewer merges later); searches do not wait for it
+    INTERVAL = 0.1
     SCRUB_PAGES = 256  # pages (4 KB) one scrub step merges, about
     REBUILD_LEVELS = 400  # levels past which the index is built again (SQLite 3.40, see above)
     MAX_LEVELS = 1500  # no scrub past this many levels (a rebuild is under way)
@@ -208,6 +211,13 @@ class SearchIndexer:
         if not self.secure:
             with self._lock:
                 self._scrub_at = min(self._scrub_at, self._last_scrub + delay)
+        self._wake.set()
+
+    def hurry(self) -> None:
+        """A scrub that is due later (deletions wait for it) is due now (a clean stop)."""
+        with self._lock:
+            if self._scrub_at < float("inf"):
+                self._scrub_at = 0.0
         self._wake.set()
 
     def stop(self, timeout: float) -> None:
@@ -279,6 +289,8 @@ class SearchIndexer:
             if not busy:
                 self._idle.set()
                 self._wake.wait(1.0)
+                if not self._stopping.is_set():
+                    self._stopping.wait(self.INTERVAL)
                 self._idle.clear()
         for db in (self._idx, self._main):
             try:

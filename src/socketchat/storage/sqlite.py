@@ -574,8 +574,7 @@ class SqliteBackend:
             self.commit()
         finally:
             try:
-                if self.error is None:
-                    self._indexer.deleted(0.0)  # (a scrub due: now)
+                self._indexer.hurry()  # (a scrub due later: now)
                 self._indexer.stop(self.SCRUB_AT_CLOSE)
                 if self.error is None:
                     self.scrub()

@@ -291,3 +291,24 @@ def test_a_labeled_search_nests_its_batch_in_the_labeled_one(tmp_path: Path) -> 
         "labeled words"
     ]
     assert got[-1].params == ("-" + outer.params[0][1:],)
+
+
+def test_while_the_index_is_built_the_results_say_they_may_be_partial(tmp_path: Path) -> None:
+    """After an upgrade the index is built in the background (storage/searchindex.py): a
+    search answers with what it finds, after a NOTE that says how far the index is."""
+    _, (alice,) = room(tmp_path, "alice")
+    alice.send("PRIVMSG #room :some words")
+    backend = persistence(_net_of(alice)).backend
+    assert backend.search_indexing() is None  # a new database: nothing to catch up with
+    assert [m.command for m in _answer(alice, "text=words")] == ["BATCH", "PRIVMSG", "BATCH"]
+    backend.search_indexing = lambda: 0.4  # type: ignore[method-assign]
+    got = _answer(alice, "text=words")
+    assert got[0].command == "NOTE"
+    assert got[0].params[:2] == ("SEARCH", "INDEXING") and "40%" in got[0].params[2]
+    assert [m.param(1) for m in got if m.command == "PRIVMSG"] == ["some words"]
+
+
+def _answer(c: Client, attributes: str) -> list[Message]:
+    c.received()
+    c.send(f"SEARCH {attributes}")
+    return c.received()
