@@ -173,8 +173,9 @@ def test_an_old_database_loses_its_index_and_gets_a_new_one_in_the_background(
 
 
 def test_filters_give_the_same_results_whichever_plan_runs(tmp_path: Path) -> None:
-    """A few conversations go into the MATCH, many do not (`SEARCH_KEYS`); the sender always:
-    the lines found are the same, exactly what the rules of CHATHISTORY allow."""
+    """Conversations with a small share of history go into the MATCH, others do not
+    (`SEARCH_SHARE`); the sender always: the lines found are the same, exactly what the rules
+    of CHATHISTORY allow."""
     db = SqliteBackend(tmp_path / "t.db")
     n = 0
     for k in range(12):
@@ -189,10 +190,11 @@ def test_filters_give_the_same_results_whichever_plan_runs(tmp_path: Path) -> No
     for limit in (5, 100):
         for kw in ({"text": "common"}, {"sender": "BOB_1"}, {"text": "word1", "sender": "bob_1"}):
             query = SearchQuery(limit=limit, **kw)  # type: ignore[arg-type]
+            db.SEARCH_SHARE = 1.0  # type: ignore[misc]
             pushed = [m.msgid for m in db.search({"#c3": (), "#c4": ()}, "", query)]
-            db.SEARCH_KEYS = 0  # type: ignore[misc]
+            db.SEARCH_SHARE = 0.0  # type: ignore[misc]
             filtered = [m.msgid for m in db.search({"#c3": (), "#c4": ()}, "", query)]
-            db.SEARCH_KEYS = 8  # type: ignore[misc]
+            db.SEARCH_SHARE = 0.05  # type: ignore[misc]
             assert pushed == filtered
             assert pushed
         assert len(db.search(every, "", SearchQuery("common", limit=limit))) == min(limit, 360)
