@@ -273,8 +273,10 @@ class SearchIndexer:
             self._wake.clear()
             try:
                 busy = self._step()
-            except sqlite3.Error as exc:
+            except Exception as exc:  # (sqlite3.Error: a full disk; else a bug) tried again
                 busy = False
+                if not isinstance(exc, sqlite3.Error):
+                    log.exception("storage: the search index's worker failed")
                 if self._idx.in_transaction:
                     self._idx.execute("ROLLBACK")
                 if self._main.in_transaction:

@@ -448,8 +448,7 @@ class SqliteBackend:
         for step in range(version, len(MIGRATIONS)):
             log.info("storage: migrating %s to schema version %d", self.path, step + 1)
             try:
-                sql = "" if _SUPERSEDED.get(step, len(MIGRATIONS)) < len(MIGRATIONS) else None
-                sql = MIGRATIONS[step] if sql is None else sql
+                sql = "" if step in _SUPERSEDED else MIGRATIONS[step]  # (always to the end)
                 script = f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {step + 1};"
                 self.db.executescript(script + " COMMIT;")
             except BaseException:
