@@ -246,6 +246,9 @@ class ClusterStore:
     def latest_times(self, *args: Any, **kwargs: Any) -> Any:
         return self.shared.latest_times(*args, **kwargs) if self._reads() else []
 
+    def search_indexing(self) -> float | None:
+        return self.shared.search_indexing()
+
     def message_count(self) -> int:
         return self.shared.message_count() if self._reads() else 0
 
