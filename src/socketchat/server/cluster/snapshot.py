@@ -98,9 +98,16 @@ def dump(replica: Replica) -> bytes:
         return _dump(replica)
 
 
-def _dump(replica: Replica) -> bytes:
+def check(replica: Replica) -> None:
+    """Raise `SnapshotBusy` if the replica's state cannot be dumped just now."""
     if replica._waiting:
         raise SnapshotBusy("blocking work in flight")
+    if any(s.sasl is not None for s in replica.sessions.values() if not s.closed):
+        raise SnapshotBusy("a SASL exchange in progress")
+
+
+def _dump(replica: Replica) -> bytes:
+    check(replica)
     server = replica._server()
     # in the order the log made them; a local one whose "conn" is still on its way to the
     # log is not in the state at this position yet
@@ -112,8 +119,6 @@ def _dump(replica: Replica) -> bytes:
             per_ip[s.ip] -= 1
             if not per_ip[s.ip]:
                 del per_ip[s.ip]
-    if any(s.sasl is not None for s in sessions if not s.closed):
-        raise SnapshotBusy("a SASL exchange in progress")
     state = server.state
     users: dict[int, User] = {}
     for s in sessions:
@@ -256,20 +261,20 @@ def load(replica: Replica, data: bytes, *, open_batch: Callable[..., Any] | None
 
     `open_batch` makes a draft/multiline batch in progress (`commands.multiline.OpenBatch`:
     the commands are a layer above this one, so the caller hands the class in)."""
-    try:
-        doc = json.loads(data)
-        version = doc.get("v")
-    except (ValueError, AttributeError) as exc:
-        raise SnapshotError(f"bad snapshot: {exc}") from None
-    if version != VERSION:
-        raise SnapshotError(f"snapshot version {version!r} (this node reads {VERSION})")
     if replica.applied or replica.sessions:
         raise SnapshotError("a snapshot loads into a fresh replica only")
-    try:
-        with _no_gc():
+    with _no_gc():  # (parsing makes as many objects as building)
+        try:
+            doc = json.loads(data)
+            version = doc.get("v")
+        except (ValueError, AttributeError) as exc:
+            raise SnapshotError(f"bad snapshot: {exc}") from None
+        if version != VERSION:
+            raise SnapshotError(f"snapshot version {version!r} (this node reads {VERSION})")
+        try:
             _load(replica, doc, open_batch)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise SnapshotError(f"bad snapshot: {exc!r}") from None
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise SnapshotError(f"bad snapshot: {exc!r}") from None
 
 
 def _load(replica: Replica, doc: dict[str, Any], open_batch: Callable[..., Any] | None) -> None:

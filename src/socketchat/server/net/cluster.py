@@ -24,8 +24,8 @@ node's lease, publishes how far this node applied the log, and reaps nodes whose
 expired.
 
 Snapshots and trimming: the live node with the lowest number, every `snapshot_entries`
-entries or `snapshot_seconds` seconds, dumps its replica between two batches and hands it to
-`SNAPSHOT_SCRIPT`, which in one step (so no node starting meanwhile can miss entries) keeps
+entries or `snapshot_seconds` seconds, dumps its replica between two batches (in a forked
+child, `start_dump`: the node goes on meanwhile) and hands it to `SNAPSHOT_SCRIPT`, which in one step (so no node starting meanwhile can miss entries) keeps
 it only if it is newer than the one there and this node still holds its lease, then trims
 the log (``XTRIM MINID``) below the oldest position still needed: the snapshot's, and that of
 every node with a lease (a node that lags keeps what it has not applied; a starting node
@@ -41,6 +41,7 @@ fresh incarnation, which loads the snapshot and replays the log after it.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -120,6 +121,77 @@ return 1 + redis.call('XTRIM', KEYS[5], 'MINID', keep)
 """
 
 
+class Dumping:
+    """A snapshot being dumped by a forked child (`start_dump`): `result` reads it back."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid, self.fd = pid, fd
+
+    async def result(self) -> bytes:
+        """The child's snapshot, read from its pipe off the loop; the child reaped."""
+        loop = asyncio.get_running_loop()
+        try:
+            raw = await loop.run_in_executor(None, _read_all, self.fd)
+        finally:
+            await loop.run_in_executor(None, _reap, self.pid)
+        size = int.from_bytes(raw[:8], "big")
+        if len(raw) < 8 or len(raw) != 8 + size:
+            raise snapshot.SnapshotError("the process dumping the snapshot failed")
+        return raw[8:]
+
+
+def start_dump(replica: Replica) -> bytes | Dumping:
+    """`snapshot.dump(replica)` without holding the event loop for it (at 100,000 users it
+    takes seconds, past what the lease allows): `fork` copies the state as it is now (copy on
+    write, as Redis' BGSAVE: the child's reads copy pages, up to the heap's size at worst),
+    the child dumps it into a pipe and exits, the node goes on at once. Without `fork` (not
+    POSIX), the dump is made inline and returned."""
+    if not hasattr(os, "fork"):
+        return snapshot.dump(replica)
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        raise
+    if pid == 0:  # the child: nothing of the parent's loop, threads or sockets is touched
+        status = 1
+        try:
+            os.close(read_end)
+            data = snapshot.dump(replica)
+            _write_all(write_end, len(data).to_bytes(8, "big"))
+            _write_all(write_end, data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return Dumping(pid, read_end)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:  # (reaped by someone else: the pipe told us the outcome)
+        pass
+
+
 def lease_key(node: int) -> str:
     return f"{PREFIX}lease:{node}"
 
@@ -158,6 +230,7 @@ class ClusterNode:
         self._keep_snapshot: Any = None  # the SNAPSHOT_SCRIPT
         self._snapshot_applied = 0  # `replica.applied` at this node's last snapshot
         self._snapshot_at = 0.0  # (loop time) when it was taken
+        self._snapshot_task: asyncio.Task[None] | None = None  # one being made and kept
 
     async def open(self, snapshot: Callable[[], str] | None = None) -> None:
         """Reach Redis, take a node number and a lease, read the network's cloak secret; with
@@ -254,7 +327,12 @@ class ClusterNode:
                 "the log was trimmed below a snapshot written without a shared store, which"
                 " this node has: start it without --storage, or the network afresh"
             )
-        snapshot.load(self.replica, data, open_batch=OpenBatch)
+        # in a thread: at 100,000 users it takes seconds, and the lease task must go on
+        # (nothing else touches the replica before the log is read)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(
+            None, functools.partial(snapshot.load, self.replica, data, open_batch=OpenBatch)
+        )
         await self.redis.hset(APPLIED_KEY, str(self.number), self.replica.last_id)
         log.info(
             "cluster: loaded the snapshot at %s (%d sessions, %d bytes)",
@@ -299,16 +377,38 @@ class ClusterNode:
             return False
         return bool(nodes) and min(nodes) == self.number and not self.replica.detached
 
-    async def _snapshot(self) -> None:
-        """Write a snapshot at the position applied so far, and trim the log below it."""
+    def _snapshot(self) -> None:
+        """Start a snapshot at the position applied so far (between two batches): the state
+        is copied by `fork` at once and dumped by the child while this node goes on; the
+        snapshot is then kept and the log trimmed below it (`_keep`)."""
+        replica = self.replica
         try:
-            data = snapshot.dump(self.replica)
+            snapshot.check(replica)
         except snapshot.SnapshotBusy as exc:
             log.debug("cluster: snapshot put off (%s)", exc)
             return
-        position, applied = self.replica.last_id, self.replica.applied
-        self._snapshot_applied = applied
+        self._snapshot_applied = replica.applied
         self._snapshot_at = asyncio.get_running_loop().time()
+        try:
+            started = start_dump(replica)
+        except OSError as exc:
+            log.warning("cluster: cannot make a snapshot: %s", exc)
+            return
+        task = asyncio.get_running_loop().create_task(self._keep(replica.last_id, started))
+        self._snapshot_task = task
+        task.add_done_callback(self._snapshot_done)
+
+    def _snapshot_done(self, task: asyncio.Task[None]) -> None:
+        self._snapshot_task = None
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("cluster: a snapshot failed", exc_info=exc)
+
+    async def _keep(self, position: str, started: bytes | Dumping) -> None:
+        try:
+            data = started if isinstance(started, bytes) else await started.result()
+        except (OSError, snapshot.SnapshotError) as exc:
+            log.warning("cluster: making a snapshot failed: %s", exc)
+            return
         try:
             kept = await self._keep_snapshot(
                 keys=[lease_key(self.number), SNAPSHOT_KEY, SNAPSHOT_ID_KEY, APPLIED_KEY, LOG_KEY],
@@ -375,8 +475,8 @@ class ClusterNode:
             if entries:
                 self._apply(entries)
                 self._flush()
-                if self._snapshot_due():
-                    await self._snapshot()
+                if self._snapshot_task is None and self._snapshot_due():
+                    self._snapshot()
 
     def _flush(self) -> None:
         if self._server is not None:
@@ -465,6 +565,8 @@ class ClusterNode:
             self._flush()
         self._stopping = True
         replica.detached = True
+        if self._snapshot_task is not None:
+            self._snapshot_task.cancel()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
