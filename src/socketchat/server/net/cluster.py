@@ -25,12 +25,13 @@ expired.
 
 Snapshots and trimming: the live node with the lowest number, every `snapshot_entries`
 entries or `snapshot_seconds` seconds, dumps its replica between two batches (in a forked
-child, `start_dump`: the node goes on meanwhile) and hands it to `SNAPSHOT_SCRIPT`, which in one step (so no node starting meanwhile can miss entries) keeps
-it only if it is newer than the one there and this node still holds its lease, then trims
-the log (``XTRIM MINID``) below the oldest position still needed: the snapshot's, and that of
-every node with a lease (a node that lags keeps what it has not applied; a starting node
-publishes "0-0" before it reads the snapshot, so nothing is trimmed under it). A starting
-node loads the snapshot, then reads the log after its position.
+child, `start_dump`: the node goes on meanwhile) and hands it to `SNAPSHOT_SCRIPT`, which in
+one step (so no node starting meanwhile can miss entries) keeps it only if it is newer than
+the one there and this node still holds its lease, then trims the log (``XTRIM MINID``)
+below the oldest position still needed: the snapshot's, and that of every node with a lease
+(a node that lags keeps what it has not applied; a starting node publishes "0-0" before it
+reads the snapshot, so nothing is trimmed under it). A starting node loads the snapshot,
+then reads the log after its position.
 
 A node that cannot renew its lease in time — Redis unreachable or restarted empty, or the
 process was paused — closes its own clients at once and exits with status 1, before or while
