@@ -139,3 +139,37 @@ def test_a_node_lagging_behind_keeps_the_log_it_has_not_applied() -> None:
         finally:
             alice.close()
             bob.close()
+
+
+def test_when_the_writer_dies_the_next_node_writes_the_snapshots() -> None:
+    with running_cluster(3, SNAPSHOTS) as cluster:
+        r = redis.Redis(port=cluster.redis.port)
+        alice = on(cluster, 0, "alice3")  # on n1, the writer (the lowest live node)
+        bob = on(cluster, 1, "bob3")
+        carol = on(cluster, 2, "carol3")
+        clients = [bob, carol]
+        try:
+            for c in (alice, bob, carol):
+                joined(c, "#heir")
+            cluster.nodes[0].kill()  # SIGKILL: its lease expires, n2 or n3 reaps it
+            carol.expect("QUIT", lambda m: m.nick == "alice3", timeout=20)
+            before = r.get("socketchat:snapshot:id")
+            for i in range(60):
+                bob.send(f"PRIVMSG #heir :after n1 {i}")
+            carol.expect("PRIVMSG", lambda m: m.params[-1] == "after n1 59", timeout=20)
+            wait_until("n2's snapshot", lambda: r.get("socketchat:snapshot:id") != before)
+            assert "cluster: snapshot at" in cluster.nodes[1].log()
+            # (the dead node's position is dropped: it holds nothing back)
+            wait_until("n1's position dropped", lambda: r.hget("socketchat:applied", "1") is None)
+            cluster.start_node("n4")
+            dave = on(cluster, 3, "dave3")
+            clients.append(dave)
+            names = answer(dave, "NAMES #heir", "366")[0][-1].split()
+            assert sorted(names) == ["bob3", "carol3"]
+            joined(dave, "#heir")
+            dave.send("PRIVMSG #heir :hello heirs")
+            bob.expect("PRIVMSG", lambda m: m.params == ("#heir", "hello heirs"))
+        finally:
+            alice.close()
+            for c in clients:
+                c.close()
