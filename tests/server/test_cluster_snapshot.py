@@ -173,3 +173,30 @@ def test_when_the_writer_dies_the_next_node_writes_the_snapshots() -> None:
             alice.close()
             for c in clients:
                 c.close()
+
+
+def test_a_live_node_that_published_no_position_keeps_the_whole_log() -> None:
+    """(A node of a version before snapshots, in a rolling upgrade, says nothing.)"""
+    with running_cluster(2, SNAPSHOTS) as cluster:
+        r = redis.Redis(port=cluster.redis.port)
+        alice = on(cluster, 0, "alice4")
+        bob = on(cluster, 1, "bob4")
+        try:
+            joined(alice, "#old")
+            joined(bob, "#old")
+            cluster.nodes[1].stop()  # (within its lease: alive, and silent)
+            r.hdel("socketchat:applied", "2")
+            first = r.xrange("socketchat:log", count=1)[0][0]
+            before = r.get("socketchat:snapshot:id")
+            for i in range(60):
+                alice.send(f"PRIVMSG #old :{i}")
+            alice.send("PING :done")
+            alice.expect("PONG")
+            wait_until("a snapshot", lambda: r.get("socketchat:snapshot:id") != before)
+            assert r.xrange("socketchat:log", count=1)[0][0] == first
+            cluster.nodes[1].resume()
+            got = [m for m in bob.collect(3.0) if m.command == "PRIVMSG"]
+            assert len(got) == 60
+        finally:
+            alice.close()
+            bob.close()

@@ -91,8 +91,10 @@ return #ARGV
 """  # what a node's clients read when it cut itself off
 # Keep a snapshot and trim the log below what is still needed, atomically (see the module's
 # doc). KEYS: the writer's lease, the snapshot, its position, the applied hash, the log;
-# ARGV: the lease keys' prefix, the position, the snapshot (none: only trim, below the
-# snapshot there). Returns -1 (no lease), 0 (an as new or newer snapshot is there), else 1 +
+# ARGV: the lease keys' prefix, the live nodes the writer knows (comma-separated), then the
+# position and the snapshot (none: only trim, below the snapshot there). A live node that has
+# published no position (it runs a version before snapshots) keeps the whole log. Returns -1
+# (no lease), 0 (an as new or newer snapshot is there, or nothing to trim below), else 1 +
 # the number of entries trimmed.
 SNAPSHOT_SCRIPT = """
 local function older(a, b)
@@ -103,13 +105,18 @@ local function older(a, b)
 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 local keep = redis.call('GET', KEYS[3])
-if ARGV[3] then
-  if keep and not older(keep, ARGV[2]) then return 0 end
-  redis.call('SET', KEYS[2], ARGV[3])
-  redis.call('SET', KEYS[3], ARGV[2])
-  keep = ARGV[2]
+if ARGV[4] then
+  if keep and not older(keep, ARGV[3]) then return 0 end
+  redis.call('SET', KEYS[2], ARGV[4])
+  redis.call('SET', KEYS[3], ARGV[3])
+  keep = ARGV[3]
 end
 if not keep then return 0 end
+for node in string.gmatch(ARGV[2], '%d+') do
+  if redis.call('HEXISTS', KEYS[4], node) == 0 and redis.call('EXISTS', ARGV[1] .. node) == 1 then
+    return 1
+  end
+end
 local applied = redis.call('HGETALL', KEYS[4])
 for i = 1, #applied, 2 do
   if redis.call('EXISTS', ARGV[1] .. applied[i]) == 1 then
@@ -363,10 +370,14 @@ class ClusterNode:
             return
         trimmed = await self._keep_snapshot(
             keys=[lease_key(self.number), SNAPSHOT_KEY, SNAPSHOT_ID_KEY, APPLIED_KEY, LOG_KEY],
-            args=[PREFIX + "lease:"],
+            args=[PREFIX + "lease:", self._live()],
         )
         if trimmed > 1:
             log.debug("cluster: %d log entries trimmed", trimmed - 1)
+
+    def _live(self) -> str:
+        """The live nodes as the snapshot script reads them."""
+        return ",".join(str(n) for n in sorted(self.replica.nodes))
 
     def _writes_snapshots(self) -> bool:
         """The lowest live node writes the snapshots (one writer at a time) — not yet on a
@@ -413,7 +424,7 @@ class ClusterNode:
         try:
             kept = await self._keep_snapshot(
                 keys=[lease_key(self.number), SNAPSHOT_KEY, SNAPSHOT_ID_KEY, APPLIED_KEY, LOG_KEY],
-                args=[PREFIX + "lease:", position, data],
+                args=[PREFIX + "lease:", self._live(), position, data],
             )
         except (RedisError, OSError) as exc:
             log.warning("cluster: writing a snapshot failed: %s", exc)
