@@ -6,7 +6,7 @@ import { ChatCore, SEARCH, STATUS } from "./client.js";
 import { nickClass } from "./colors.js";
 import { inRun, runSummary } from "./runs.js";
 import { formattedNodes } from "./format.js";
-import { initialLanguage, language, saidText, setLanguage, t } from "./i18n.js";
+import { initialLanguage, language, nickReason, saidText, setLanguage, t } from "./i18n.js";
 import { InputHistory } from "./inputhistory.js";
 import { validNick } from "./irc.js";
 import { Notifications } from "./notify.js";
@@ -254,7 +254,7 @@ function showLeft() {
 /** The server refused the nick while connecting (taken, or not allowed): ask for another
  * with the server's reason, instead of becoming nick_ without being asked. */
 function nickRefused(event) {
-  loginFailed("", t("login.nickRefused", { nick: event.nick, reason: event.reason }));
+  loginFailed("", t("login.nickRefused", { nick: event.nick, reason: nickReason(event.reason) }));
 }
 
 /** The server refused the password: drop this connection and ask again (no reconnect). */

@@ -5,7 +5,7 @@
 // coremessages.js, made from the Python clients' catalog, so both cores' lines read the same.
 
 import { CORE_MESSAGES } from "./coremessages.js";
-import { fill } from "./state.js";
+import { fill, tr } from "./state.js";
 
 const LANG_KEY = "socketchat.lang";
 
@@ -14,12 +14,12 @@ export const MESSAGES = {
     "skip": "Skip to the message box",
     "login.lead": "Pick a nickname to join #lobby.",
     "login.nick": "Nickname",
-    "login.nickHelp": "Letters, digits and - _ [ ] { } | ^ ` \\ — it cannot start with a digit or -.",
+    "login.nickHelp": "A letter first (Persian or any one script, e.g. مهسا or sara), then letters, digits or - _ [ ] { } | ^ ` \\ — up to 30 characters.",
     "login.password": "Password",
     "login.optional": "(if you have an account)",
     "login.passwordHelp": "Leave it empty to chat as a guest. Register later with /register.",
     "login.join": "Join the chat",
-    "login.badNick": "A nick starts with a letter or one of [ ] \\ ` _ ^ { | }, then letters, digits or -, up to 30 characters.",
+    "login.badNick": "A nick starts with a letter (of one script: Persian, Latin…) or one of [ ] \\ ` _ ^ { | }, then letters, digits or -, up to 30 characters.",
     "login.noNick": "Please choose a nickname.",
     "login.nickRefused": "The server refused {nick}: {reason}. Please choose another nickname.",
     "status.connected": "Connected as {nick}",
@@ -112,12 +112,12 @@ export const MESSAGES = {
     "skip": "رفتن به جعبهٔ پیام",
     "login.lead": "برای ورود به #lobby یک نام مستعار انتخاب کنید.",
     "login.nick": "نام مستعار",
-    "login.nickHelp": "حروف لاتین، رقم و - _ [ ] { } | ^ ` \\ — نباید با رقم یا - شروع شود.",
+    "login.nickHelp": "اول یک حرف (فارسی یا هر خط دیگری، اما فقط از یک خط؛ مثلاً مهسا یا sara)، سپس حرف، رقم یا - _ [ ] { } | ^ ` \\ — حداکثر ۳۰ نویسه.",
     "login.password": "گذرواژه",
     "login.optional": "(اگر حساب دارید)",
     "login.passwordHelp": "برای گفت‌وگو به‌عنوان مهمان خالی بگذارید. بعداً با /register ثبت‌نام کنید.",
     "login.join": "ورود به گفت‌وگو",
-    "login.badNick": "نام مستعار با یک حرف یا یکی از [ ] \\ ` _ ^ { | } شروع می‌شود و پس از آن حرف، رقم یا - می‌آید؛ حداکثر ۳۰ نویسه.",
+    "login.badNick": "نام مستعار با یک حرف (فارسی، لاتین یا خطی دیگر، فقط از یک خط) یا یکی از [ ] \\ ` _ ^ { | } شروع می‌شود و پس از آن حرف، رقم یا - می‌آید؛ حداکثر ۳۰ نویسه.",
     "login.noNick": "لطفاً یک نام مستعار انتخاب کنید.",
     "login.nickRefused": "سرور {nick} را نپذیرفت: {reason}. لطفاً نام مستعار دیگری برگزینید.",
     "status.connected": "وصل شدید با نام {nick}",
@@ -231,6 +231,35 @@ export function language() {
 export function t(key, params = {}) {
   const text = MESSAGES[current][key] ?? MESSAGES.en[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+// socketchat's reasons for refusing a nick (irc/casemap.py, its 432), as the Python prompts say
+// them (client/nickrules.py): the same templates, so the same translations.
+const NICK_REASONS = [
+  [/^empty$/, () => tr("it is empty")],
+  [/^longer than (\d+) characters$/, (m) => tr("longer than {max} characters", { max: m[1] })],
+  [/^must start with a letter or one of /, () => tr("it must start with a letter")],
+  [/^letters, digits and .* only$/, () => tr("only letters, digits and _-[]{{}}|^` may follow")],
+  [/^this server allows ASCII nicknames only/, () => tr("this server allows only a-z, 0-9, _-[]{{}}|^`")],
+  [/^(.+) is not allowed in a nickname$/, (m) => tr("{char} is not allowed in a nickname", { char: m[1] })],
+  [/^must not start with a digit, '-' or a combining mark$/, () => tr("it must not start with a digit, - or a mark")],
+  [/^digits of one kind only/, () => tr("digits of one kind only (not ۱ with 1)")],
+  [/^letters and digits of one script only/, () => tr("letters of one script only (not Persian with Latin letters)")],
+  [/^repeated or invisible combining marks$/, () => tr("repeated or invisible marks")],
+  [/^(.+) is not allowed \(letters and digits only\)$/, (m) => tr("{char} is not allowed (letters and digits only)", { char: m[1] })],
+  [/^a right-to-left nickname must start and end /, () => tr("a right-to-left nickname must start and end with a letter or digit, without Latin letters")],
+  [/^the zero-width non-joiner is allowed only /, () => tr("the zero-width non-joiner may only stand between joining letters")],
+];
+
+/** Why the server refused a nick, in the interface language when the words are socketchat's
+ * (another server's are shown as they are). */
+export function nickReason(reason) {
+  const why = (reason || "").replace(/^Erroneous nickname: /, "");
+  for (const [pattern, said] of NICK_REASONS) {
+    const m = pattern.exec(why);
+    if (m) return saidText(said(m));
+  }
+  return why;
 }
 
 /** A core line's own words (`line.said`) in the interface language (else in English). */

@@ -23,7 +23,8 @@ export function tr(template, args = {}) {
  * by `translate` (template → template; the English when a translation names a missing field). */
 export function fill(said, translate = null) {
   const values = Object.fromEntries(Object.entries(said.args).map(([k, v]) => [k, typeof v === "object" ? fill(v, translate) : v]));
-  const put = (t) => t.replace(/\{(\w+)\}/g, (m, name) => (name in values ? values[name] : m));
+  // as Python's str.format: {name} is a value, {{ and }} are braces
+  const put = (t) => t.replace(/\{\{|\}\}|\{(\w+)\}/g, (m, name) => (m === "{{" ? "{" : m === "}}" ? "}" : name in values ? values[name] : m));
   const template = translate ? translate(said.template) : said.template;
   const missing = [...template.matchAll(/\{(\w+)\}/g)].some((m) => !(m[1] in values));
   return put(missing ? said.template : template);
