@@ -42,7 +42,7 @@ test("socketchat's reasons for refusing a nick are said in the page's language; 
   assert.equal(nickReason("Erroneous nickname: longer than 30 characters"), "بیش از 30 نویسه است");
   assert.equal(nickReason("Erroneous nickname: '!' is not allowed in a nickname"), "'!' در نام مستعار مجاز نیست");
   assert.equal(nickReason("Nickname is already in use"), "Nickname is already in use");
-  assert.equal(saidText({ template: "{nick} joined", args: { nick: "bob" } }), "bob وارد شد");
+  assert.equal(saidText({ template: "{nick} joined", args: { nick: "bob" } }), "bob پیوست");
   setLanguage("en", null, null);
   assert.equal(nickReason("Erroneous nickname: letters, digits and [ ] only"), "only letters, digits and _-[]{}|^` may follow");
 });
