@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from socketchat.client import i18n
+from socketchat.client import i18n, rtl
 from socketchat.client.events import ChatLine
 from socketchat.client.viewstate import body_text
 from tests.client.fixtures import Runner, scenarios
@@ -89,7 +89,11 @@ def test_a_core_line_is_drawn_in_the_interface_language() -> None:
     line = ChatLine("#lobby", local_time(0), "bob", said.fill(), "part", said=said)
     assert body_text(line) == "bob left (خداحافظ)" == line.text
     i18n.set_language("fa")
-    assert body_text(line) == "bob رفت (خداحافظ)"
+    assert body_text(line) == "\u2068bob\u2069 رفت (\u2068خداحافظ\u2069)"  # values isolated
+    joined = tr("You joined {channel}", channel="#lobby")
+    shown = body_text(ChatLine("#lobby", local_time(0), "", joined.fill(), "join", said=joined))
+    word = rtl.display_text
+    assert word(shown) == word("پیوستید") + " #lobby " + word("به")  # not "lobby#"
     broken = tr("{nick} joined", nick="x").fill(lambda _t: "{who} وارد شد")  # a bad one
     assert broken == "x joined"  # the English, not an exception
     idle = tr("  idle: {duration}", duration=tr("{hours} h {minutes} min", hours=1, minutes=2))

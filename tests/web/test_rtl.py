@@ -161,14 +161,18 @@ def test_the_cores_own_lines_are_in_the_page_language(
     alice.submit_login("alice")
     alice.wait_connected()
     page = alice.page
-    expect(alice.log_line("به #lobby پیوستید")).to_have_count(1)
+    expect(alice.log_line("به \u2068#lobby\u2069 پیوستید")).to_have_count(1)  # isolated
+    joined = "#log .line.kind-join .text"
+    # drawn as "#lobby" (its own order), not pulled into the sentence's as "lobby#"
+    assert box(alice, joined, "#")["right"] <= box(alice, joined, "lobby")["left"] + 0.5
+    assert box(alice, joined, "به")["left"] > box(alice, joined, "lobby")["right"]  # read first
     carol = IRCClient(web_server.port).register("carol")
     try:
         carol.send("JOIN #lobby")
         carol.expect("366")
         carol.send("PART #lobby :خداحافظ")
         carol.expect("PART")
-        expect(page.locator("#log")).to_contain_text("carol رفت (خداحافظ)")
+        expect(page.locator("#log")).to_contain_text("\u2068carol\u2069 رفت (\u2068خداحافظ\u2069)")
         page.locator(".topbar .lang-switch").click()
         expect(page.locator("#log")).to_contain_text("carol left (خداحافظ)")
         expect(alice.log_line("You joined #lobby")).to_have_count(1)

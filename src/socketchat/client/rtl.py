@@ -216,8 +216,10 @@ def display_rows(
         chars += [_Char(c, index) for c in text]
     text = "".join(c.ch for c in chars)
     rows = wrap_ranges(text, width, measure)
-    if not reorder or not has_rtl(text):
+    if not reorder:
         return [_runs(chars[a:b], spans, range(b - a)) for a, b in rows]
+    if not has_rtl(text):
+        return [_runs(chars[a:b], spans, _visible(text, a, range(b - a))) for a, b in rows]
     base = get_base_level(text)
     levels = paragraph_levels(text, base)
     out: list[list[Span]] = []
@@ -227,8 +229,18 @@ def display_rows(
             _Char(MIRRORED.get(c.ch, c.ch), c.span) if levels[a + i] % 2 else c
             for i, c in enumerate(chars[a:b])
         ]
-        out.append(_runs(mirrored, spans, order))
+        out.append(_runs(mirrored, spans, _visible(text, a, order)))
     return out
+
+
+ISOLATES = frozenset("\u2066\u2067\u2068\u2069")  # LRI RLI FSI PDI
+
+
+def _visible(text: str, start: int, order: Sequence[int]) -> list[int]:
+    """`order` without the directional isolates: they shape the order (a value such as
+    ``#lobby`` put into a Persian sentence keeps its own, `viewstate.body_text`) but a view
+    that draws in storage order would show them as boxes."""
+    return [i for i in order if text[start + i] not in ISOLATES]
 
 
 def _marks_after_bases(order: list[int], text: str) -> list[int]:
@@ -269,6 +281,8 @@ def _runs(chars: Sequence[_Char], spans: Sequence[Span], order: Sequence[int]) -
 
 def display_text(text: str, *, reorder: bool = True) -> str:
     """One unstyled line (a topic, a nick, a tab name) shaped and reordered for display."""
-    if not reorder or not has_rtl(text):
+    if not reorder:
         return text
+    if not has_rtl(text):
+        return "".join(c for c in text if c not in ISOLATES)
     return "".join(s.text for row in display_rows([Span(text)]) for s in row)

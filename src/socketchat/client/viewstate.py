@@ -44,13 +44,14 @@ from socketchat.client.events import (
     PresenceChanged,
     Reaction,
     ReactionsChanged,
+    Said,
     StatusChanged,
     TopicChanged,
     TypingChanged,
     UnreadChanged,
     UnreadMarker,
 )
-from socketchat.client.i18n import LANGUAGES, _
+from socketchat.client.i18n import LANGUAGES, _, is_rtl
 from socketchat.client.settings import THEMES
 
 __all__ = [
@@ -106,8 +107,21 @@ def body_text(line: ChatLine) -> str:
     if line.redacted:
         return _("(message removed)")
     if line.said is not None:
-        return line.said.fill(_)
+        return (_isolated(line.said) if is_rtl() else line.said).fill(_)
     return line.text
+
+
+def _isolated(said: Said) -> Said:
+    """`said` with each value in a directional isolate (FSI … PDI, UAX #9): put into a
+    right-to-left sentence, ``#lobby`` or ``bob (see you!)`` keep their own order instead of
+    being pulled into the sentence's (``lobby#``). rtl.py drops the isolates once reordered."""
+    return Said(
+        said.template,
+        tuple(
+            (k, _isolated(v) if isinstance(v, Said) else f"\u2068{v}\u2069" if v else v)
+            for k, v in said.args
+        ),
+    )
 
 
 @dataclass(slots=True)

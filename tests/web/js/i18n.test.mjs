@@ -39,10 +39,10 @@ test("messages are filled in, in the chosen language", () => {
 test("socketchat's reasons for refusing a nick are said in the page's language; others' as they are", async () => {
   const { nickReason, setLanguage, saidText } = await import("../../../src/socketchat/web/static/i18n.js");
   setLanguage("fa", null, null);
-  assert.equal(nickReason("Erroneous nickname: longer than 30 characters"), "بیش از 30 نویسه است");
-  assert.equal(nickReason("Erroneous nickname: '!' is not allowed in a nickname"), "'!' در نام مستعار مجاز نیست");
+  assert.equal(nickReason("Erroneous nickname: longer than 30 characters"), "بیش از \u206830\u2069 نویسه است");
+  assert.equal(nickReason("Erroneous nickname: '!' is not allowed in a nickname"), "\u2068'!'\u2069 در نام مستعار مجاز نیست");
   assert.equal(nickReason("Nickname is already in use"), "Nickname is already in use");
-  assert.equal(saidText({ template: "{nick} joined", args: { nick: "bob" } }), "bob پیوست");
+  assert.equal(saidText({ template: "{nick} joined", args: { nick: "bob" } }), "\u2068bob\u2069 پیوست"); // isolated
   setLanguage("en", null, null);
   assert.equal(nickReason("Erroneous nickname: letters, digits and [ ] only"), "only letters, digits and _-[]{}|^` may follow");
 });

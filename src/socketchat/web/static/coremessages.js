@@ -87,6 +87,7 @@ export const CORE_MESSAGES = {
   "empty this tab (here only)": "خالی کردن این زبانه (فقط اینجا)",
   "give voice": "دادن حق صحبت",
   "hide someone's messages (here only)": "پنهان کردن پیام‌های کسی (فقط اینجا)",
+  "history": "تاریخچه",
   "information about a user": "اطلاعات دربارهٔ یک کاربر",
   "invite someone": "دعوت کسی",
   "it is empty": "خالی است",

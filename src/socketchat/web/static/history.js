@@ -126,7 +126,7 @@ export class HistoryMethods {
       const at = joinAnchor(buf.lines, buf.joinLine);
       const fresh = insertHistory(buf.lines, lines, at);
       if (!fresh.length) return this.emit({ type: "history", buffer: buf.name });
-      buf.lines.splice(at + fresh.length, 0, { time: fresh[fresh.length - 1].time, nick: "", text: "history", kind: "divider", buffer: buf.name, history: true });
+      buf.lines.splice(at + fresh.length, 0, { time: fresh[fresh.length - 1].time, nick: "", text: "history", said: tr("history"), kind: "divider", buffer: buf.name, history: true });
       const excess = buf.lines.length - this.scrollback;
       if (excess > 0) buf.lines.splice(0, excess);
     }

@@ -265,7 +265,14 @@ export function nickReason(reason) {
 /** A core line's own words (`line.said`) in the interface language (else in English). */
 export function saidText(said) {
   const table = CORE_MESSAGES[current] || {};
-  return fill(said, (template) => table[template] || template);
+  return fill(RTL_LANGUAGES.has(current) ? isolated(said) : said, (template) => table[template] || template);
+}
+
+/** `said` with each value in a directional isolate (FSI … PDI): put into a right-to-left
+ * sentence, "#lobby" or "bob (see you!)" keep their own order (as viewstate.py does). */
+function isolated(said) {
+  const wrap = (v) => (typeof v === "object" ? isolated(v) : v ? `\u2068${v}\u2069` : v);
+  return { template: said.template, args: Object.fromEntries(Object.entries(said.args).map(([k, v]) => [k, wrap(v)])) };
 }
 
 /** Switch to `lang`: remember it, set <html lang dir>, translate every [data-i18n*] element. */
