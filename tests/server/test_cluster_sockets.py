@@ -47,8 +47,14 @@ def replies(client: IRCClient, line: str, end: str) -> list[Message]:
 
 
 def without_asker(msgs: list[Message]) -> list[tuple[str, ...]]:
-    """Numerics as anyone would see them: the asker's nick (their first parameter) left out."""
-    return [(m.source or "", m.command, *m.params[1:]) for m in msgs]
+    """Numerics as anyone would see them: the asker's nick (their first parameter) left out,
+    and WHOIS's idle seconds (317: counted when each asker asks, a second apart or not)."""
+    return [
+        (m.source or "", m.command, *m.params[1:2], "<idle>", *m.params[3:])
+        if m.command == "317"
+        else (m.source or "", m.command, *m.params[1:])
+        for m in msgs
+    ]
 
 
 def test_two_people_on_different_nodes_chat_and_pm(cluster: Cluster) -> None:
