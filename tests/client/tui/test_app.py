@@ -737,3 +737,25 @@ async def test_a_burst_of_joins_and_quits_is_one_line(irc_server: ServerUnderTes
         assert sum("others quit" in r for r in rows) == 1
         for one in peers:
             one.close()
+
+
+def test_the_nick_prompt_wraps_persian_before_reordering() -> None:
+    """A long Persian reason in the nick prompt is wrapped to the box first and each row then
+    reordered: reordered first, the box would cut off the sentence's beginning (its right end)."""
+    from rich.cells import cell_len
+
+    from socketchat.client import i18n
+    from socketchat.client.events import NickRefused
+    from socketchat.client.nickrules import refusal_text
+    from socketchat.client.tui.app import NickScreen
+
+    i18n.set_language("fa")
+    try:
+        text = refusal_text(NickRefused("مریم", "Nickname is already in use", taken=True))
+        rows = NickScreen("x").paragraph(text).split("\n")
+        assert len(rows) >= 2 and all(cell_len(r) <= NickScreen.WIDTH for r in rows)
+        assert text.startswith("مریم")  # the sentence starts with the nick…
+        assert rtl.display_text("مریم") in rows[0]  # …and so does the first row, at its right
+        assert rows[0].rstrip().endswith(rtl.display_text("مریم"))
+    finally:
+        i18n.set_language("en")

@@ -319,6 +319,7 @@ class NickScreen(ModalScreen[str | None]):
     NickScreen > Vertical { width: 64; height: auto; border: round $accent; padding: 1 2; }
     NickScreen #nick-error { color: $error; }
     NickScreen #nick-rules, NickScreen #nick-preview { color: $text-muted; }
+    NickScreen.-rtl Label { width: 100%; text-align: right; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "give_up", show=False)]
 
@@ -327,14 +328,26 @@ class NickScreen(ModalScreen[str | None]):
         self.default = default
         self.problem = problem
 
+    WIDTH = 58  # cells inside the box (64, less the border and padding)
+
     def compose(self) -> ComposeResult:
-        bidi = bidi_enabled()
         with Vertical():
-            yield Label(rtl.display_text(_("Choose a nickname:"), reorder=bidi))
+            yield Label(self.paragraph(_("Choose a nickname:")))
             yield Input(value=self.default, placeholder=_("nickname"), id="nick-input")
             yield Label("", id="nick-preview")
-            yield Label(rtl.display_text(nick_rules(), reorder=bidi), id="nick-rules")
-            yield Label(rtl.display_text(self.problem, reorder=bidi), id="nick-error")
+            yield Label(self.paragraph(nick_rules()), id="nick-rules")
+            yield Label(self.paragraph(self.problem), id="nick-error")
+
+    def on_mount(self) -> None:
+        self.set_class(is_rtl(), "-rtl")  # Persian: the lines right-aligned
+
+    def paragraph(self, text: str) -> str:
+        """`text` wrapped to the box, then each row reordered: wrapping a reordered Persian
+        sentence would cut its beginning off (it is at the right end)."""
+        if not bidi_enabled() or not rtl.has_rtl(text):
+            return text
+        rows = rtl.display_rows([Span(text)], self.WIDTH, cell_len)
+        return "\n".join("".join(span.text for span in row) for row in rows)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         show = bidi_enabled() and rtl.has_rtl(event.value)
@@ -344,9 +357,7 @@ class NickScreen(ModalScreen[str | None]):
         event.stop()
         problem = check_nick(event.value)
         if problem:
-            self.query_one("#nick-error", Label).update(
-                rtl.display_text(problem, reorder=bidi_enabled())
-            )
+            self.query_one("#nick-error", Label).update(self.paragraph(problem))
             return
         self.dismiss(event.value.strip())
 
