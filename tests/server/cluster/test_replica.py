@@ -30,7 +30,7 @@ class Cluster:
         self.work_done = [0] * count  # blocking work each node ran
         for i in range(count):
             replica = Replica(wall=self.clock)
-            server = build_server(config, clock=replica.clock, monotonic=replica.clock)
+            server = self._build(replica, config)
 
             def offloader(work, done, i=i):  # type: ignore[no-untyped-def]
                 self.work_done[i] += 1
@@ -41,6 +41,9 @@ class Cluster:
             self.replicas.append(replica)
             self.servers.append(server)
         self.pump()
+
+    def _build(self, replica: Replica, config: ServerConfig | None) -> Server:
+        return build_server(config, clock=replica.clock, monotonic=replica.clock)
 
     def append(self, raw: bytes) -> None:
         self.ms += 1

@@ -1,0 +1,129 @@
+"""A cluster's storage without Redis or PostgreSQL: three replicas on one list-log, each with
+`Persistence(ClusterStore(...))` over one shared backend (a SQLite one, counted), so these
+tests show the gates of `server/cluster/store.py`: a write once in the network, by the node
+whose entry it is; a history read only on the asker's node; what decides from every node's
+memory; nick protection's rename through the log, to one Guest nick everywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from socketchat.server.cluster.replica import Replica
+from socketchat.server.cluster.store import ClusterStore, Facts
+from socketchat.server.compose import build_server
+from socketchat.server.config import ServerConfig
+from socketchat.server.core import Server
+from socketchat.server.persistence import Persistence
+from socketchat.storage.sqlite import open_storage
+from tests.server.cluster.test_replica import Cluster, of
+
+PASSWORD = "long-enough-pw"
+
+
+class Shared:
+    """The one database of the network: a real backend whose calls are counted."""
+
+    def __init__(self, directory: Path) -> None:
+        self.backend = open_storage(directory)
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.backend, name)
+        if not callable(attr):
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return attr(*args, **kwargs)
+
+        return counted
+
+    def mark_applied(self, node: int, ms: int, seq: int) -> None:
+        self.calls["mark_applied"] += 1
+
+    def applied(self, nodes: Any) -> dict[int, tuple[int, int]]:
+        return {n: (2**62, 0) for n in nodes}  # (one process: every write is already in)
+
+
+class StoreCluster(Cluster):
+    """`Cluster` whose nodes have the shared store (see the module's doc)."""
+
+    def __init__(self, directory: Path, count: int = 3, **settings: Any) -> None:
+        self.shared = Shared(directory)
+        config = dataclasses.replace(ServerConfig(), **settings)
+        self.config = config
+        super().__init__(count, config)
+
+    def _build(self, replica: Replica, config: ServerConfig | None) -> Server:
+        store = ClusterStore(self.shared, Facts(), replica)  # type: ignore[arg-type]
+        storage = Persistence(store, config or ServerConfig())
+        return build_server(config, clock=replica.clock, monotonic=replica.clock, storage=storage)
+
+
+def sasl(net: StoreCluster, node: int, name: str) -> Any:
+    c = net.client(node)
+    c.send("CAP LS 302", "CAP REQ :sasl", f"NICK {name}", f"USER {name} 0 * :{name}")
+    token = base64.b64encode(f"{name}\0{name}\0{PASSWORD}".encode()).decode()
+    c.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {token}", "CAP END")
+    return c
+
+
+def test_a_line_is_stored_once_and_history_is_read_on_the_askers_node_only(
+    tmp_path: Path,
+) -> None:
+    net = StoreCluster(tmp_path)
+    caps = "batch server-time message-tags draft/chathistory"
+    ann, ben, cid = (net.client(i, n, caps) for i, n in enumerate(("ann", "ben", "cid")))
+    for c in (ann, ben, cid):
+        c.send("JOIN #c")
+    appended = net.shared.calls["append"]
+    ann.send("PRIVMSG #c :once")
+    assert net.shared.calls["append"] == appended + 1  # three nodes applied it, one wrote
+    reads = net.shared.calls["before"]
+    cid.send("CHATHISTORY LATEST #c * 10")
+    assert net.shared.calls["before"] == reads + 1  # one query, on cid's node
+    assert [m.param(1) for m in of(cid.received(), "PRIVMSG")][-1] == "once"
+
+
+def test_an_account_is_created_once_and_known_to_every_node_from_memory(tmp_path: Path) -> None:
+    net = StoreCluster(tmp_path)
+    dora = net.client(0)
+    dora.send("CAP LS 302", "CAP REQ :draft/account-registration")
+    dora.send("NICK dora", "USER dora 0 * :d", f"REGISTER * * {PASSWORD}")
+    assert of(dora.received(), "REGISTER")[0].param(0) == "SUCCESS"
+    assert net.shared.calls["create_account"] == 1
+    assert net.shared.backend.get_account("dora") is not None
+    for server in net.servers:
+        assert isinstance(server.storage, Persistence)
+        assert server.storage.backend.get_account("DORA") is not None
+    dora.send("QUIT")
+    lookups = net.shared.calls["get_account"]
+    again = sasl(net, 1, "dora")
+    assert of(again.received(), "903")
+    assert net.shared.calls["get_account"] == lookups  # decided from memory, on every node
+
+
+def test_nick_protection_renames_through_the_log_to_one_guest_nick(tmp_path: Path) -> None:
+    net = StoreCluster(tmp_path, nick_protect_seconds=5.0, always_on=False)
+    owner = net.client(0)
+    owner.send("CAP LS 302", "CAP REQ :draft/account-registration")
+    owner.send("NICK eve", "USER eve 0 * :e", f"REGISTER * * {PASSWORD}", "CAP END", "QUIT")
+    impostor = net.client(2, "eve_")
+    impostor.send("NICK eve")
+    assert "registered nickname" in of(impostor.received(), "NOTICE")[-1].param(1)
+    net.clock.advance(6)
+    for server in net.servers[:2]:
+        server.tick()  # other nodes' timers never rename someone else's session
+    net.pump()
+    assert all(s.state.find_nick("eve") is not None for s in net.servers)
+    net.servers[2].tick()  # its own node: a "due" entry, applied everywhere
+    net.pump()
+    assert all(s.state.find_nick("eve") is None for s in net.servers)
+    renamed = of(impostor.received(), "NICK")[-1].param(0)
+    assert renamed.startswith("Guest")
+    assert all(s.state.find_nick(renamed) is not None for s in net.servers)
