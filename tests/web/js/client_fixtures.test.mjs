@@ -50,6 +50,7 @@ class Runner {
     this.scenario = scenario;
     this.out = [];
     this.newLines = [];
+    this.allLines = []; // every line, as the core made it
     this.events = [];
     this.core = new ChatCore(c.nick || "alice", {
       channels: c.channels || ["#lobby"],
@@ -71,7 +72,10 @@ class Runner {
   }
 
   event(event) {
-    if (event.type === "line") this.newLines.push(neutralLine(event.line));
+    if (event.type === "line") {
+      this.newLines.push(neutralLine(event.line));
+      this.allLines.push(event.line);
+    }
     else if (event.type === "exit") this.events.push("exit");
     else if (event.type === "nick-refused") this.events.push(`nick-refused ${event.nick}`);
     else if (event.type === "channel-list") this.events.push(`channel-list ${event.entries.length}`);
@@ -204,3 +208,26 @@ for (const file of files) {
 }
 
 test("there are scenarios", () => assert.ok(count >= 20));
+
+// As tests/client/test_i18n.py for the Python core: every line the core writes itself carries
+// its template (`said`, translated by the page), so only the server's and the user's own words
+// are left untranslated.
+const WORD = /[A-Za-z]{3,}/g;
+for (const file of files) {
+  for (const scenario of JSON.parse(readFileSync(new URL(file, DIR), "utf8"))) {
+    test(`no untranslated words of the core: ${file.replace(/\.json$/, "")}:${scenario.name}`, () => {
+      const runner = new Runner(scenario);
+      try {
+        runner.run();
+      } catch {
+        // the scenario's own checks are the other test's
+      }
+      const theirs = new Set(scenario.steps.flatMap((s) => [...(s.server || []), s.input || ""]).flatMap((t) => t.match(WORD) || []));
+      const left = runner.allLines
+        .filter((l) => !["message", "action", "notice"].includes(l.kind) && !l.said && !l.origin)
+        .filter((l) => (l.text.match(WORD) || []).some((w) => !theirs.has(w)))
+        .map((l) => l.text);
+      assert.deepEqual(left, []);
+    });
+  }
+}

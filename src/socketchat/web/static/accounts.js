@@ -2,7 +2,7 @@
 // Mirrors socketchat/client/accounts.py. Methods of ChatCore (mixed in by client.js).
 
 import { saslPlain } from "./irc.js";
-import { STATUS } from "./state.js";
+import { fill, STATUS, tr } from "./state.js";
 
 export const NICKSERV = "NickServ";
 const SASL_FAILURES = new Set(["902", "904", "905"]);
@@ -12,9 +12,9 @@ export class AccountMethods {
   on_REGISTER(msg) {
     const [outcome, account, text] = msg.params;
     if (outcome === "SUCCESS") {
-      this.info(this.current, `Account ${account} registered${text ? ": " + text : ""}`, "account");
+      this.info(this.current, text ? tr("Account {account} registered: {text}", { account, text }) : tr("Account {account} registered", { account }), "account");
     } else {
-      this.info(this.current, `Account ${account}: ${text || outcome}`, "account");
+      this.info(this.current, tr("Account {account}: {text}", { account, text: text || outcome }), "account");
     }
   }
 
@@ -44,12 +44,12 @@ export class AccountMethods {
         this.login = this.pendingLogin; // logs in again after a reconnect
       }
       this.pendingLogin = null;
-      this.info(this.registered ? this.current : STATUS, `You are logged in as ${this.account}`, "account");
+      this.info(this.registered ? this.current : STATUS, tr("You are logged in as {account}", { account: this.account }), "account");
       return this.emit({ type: "status" });
     }
     if (code === "901") {
       this.account = null;
-      this.info(this.current, "You are logged out", "account");
+      this.info(this.current, tr("You are logged out"), "account");
       return this.emit({ type: "status" });
     }
     if (code === "908") return; // the mechanisms; a 904 follows
@@ -64,13 +64,15 @@ export class AccountMethods {
     if (!this.registered) {
       if (failed && tried && tried === this.login) {
         this.login = null;
-        const server = this.saslNotice ? ` (${this.saslNotice})` : "";
-        this.emit({ type: "auth-failed", account: tried.account, message: `Could not log in as ${tried.account}: wrong nickname or password.${server}` });
+        const said = this.saslNotice
+          ? tr("Could not log in as {account}: wrong nickname or password. ({notice})", { account: tried.account, notice: this.saslNotice })
+          : tr("Could not log in as {account}: wrong nickname or password.", { account: tried.account });
+        this.emit({ type: "auth-failed", account: tried.account, message: fill(said), said });
       }
       this.capEnd();
     } else if (tried) {
       this.pendingLogin = null;
-      this.info(this.current, `Login as ${tried.account} failed: ${failed ? "wrong account or password" : p[p.length - 1]}`, "error");
+      this.info(this.current, failed ? tr("Login as {account} failed: wrong account or password", { account: tried.account }) : tr("Login as {account} failed: {reason}", { account: tried.account, reason: p[p.length - 1] }), "error");
     }
   }
 }

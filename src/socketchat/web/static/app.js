@@ -301,7 +301,7 @@ function onEvent(event) {
       if (event.buffer === core.current) showJumped(event.msgid);
       break;
     case "auth-failed":
-      loginFailed(event.message);
+      loginFailed(event.said ? saidText(event.said) : event.message);
       break;
     case "nick-refused":
       if (!core.registered) nickRefused(event);

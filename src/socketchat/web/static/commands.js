@@ -351,21 +351,21 @@ export class CommandMethods {
     const [password, email = "", ...extra] = args.split(/\s+/).filter(Boolean);
     if (!password || extra.length) return this.usage("register", buffer);
     if (!this.requireConnection(buffer)) return;
-    if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
+    if (this.account) return this.info(buffer, tr("You are already logged in as {account}", { account: this.account }), "error");
     this.pendingLogin = { account: this.nick, password };
     if (this.offered.has("draft/account-registration")) this.send("REGISTER", this.nick, email || "*", password);
     else this.send("PRIVMSG", NICKSERV, ["REGISTER", password, ...(email ? [email] : [])].join(" "));
-    this.info(buffer, `Registering the account ${this.nick}…`, "account");
+    this.info(buffer, tr("Registering the account {account}…", { account: this.nick }), "account");
   }
 
   cmd_identify(args, buffer) {
     const words = args.split(/\s+/).filter(Boolean);
     if (!words.length || words.length > 2) return this.usage("identify", buffer);
     if (!this.requireConnection(buffer)) return;
-    if (this.account) return this.info(buffer, `You are already logged in as ${this.account}`, "error");
+    if (this.account) return this.info(buffer, tr("You are already logged in as {account}", { account: this.account }), "error");
     const login = { account: words.length === 2 ? words[0] : this.nick, password: words[words.length - 1] };
     this.pendingLogin = login;
-    this.info(buffer, `Logging in as ${login.account}…`, "account");
+    this.info(buffer, tr("Logging in as {account}…", { account: login.account }), "account");
     if (this.caps.has("sasl")) this.authenticate(login);
     else this.identifyWithNickServ(login);
   }
@@ -374,7 +374,7 @@ export class CommandMethods {
     if (!args) return this.usage("quote", buffer);
     if (!this.requireConnection(buffer)) return;
     const msg = parseMessage(args);
-    if (!msg) return this.info(buffer, "Not an IRC line", "error");
+    if (!msg) return this.info(buffer, tr("Not an IRC line"), "error");
     this.transmit(args.replace(/[\r\n]/g, " "));
   }
 

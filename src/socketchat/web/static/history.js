@@ -69,11 +69,11 @@ export class HistoryMethods {
       if (user) this.info(buf ? buf.name : this.current, text, "error");
       return false;
     };
-    if (!buf || buf.kind === "status" || buf.kind === "search") return why("Usage: /history [n] — in a channel or private tab");
-    if (!this.hasHistory()) return why("This server does not offer history");
-    if (!this.registered) return why("Not connected: try again when the connection is back");
-    if (buf.historyRequest) return why("Already loading history for this tab…");
-    if (this.atHistoryStart(buf)) return why("This is the start of history");
+    if (!buf || buf.kind === "status" || buf.kind === "search") return why(tr("Usage: /history [n] — in a channel or private tab"));
+    if (!this.hasHistory()) return why(tr("This server keeps no history (no draft/chathistory)"));
+    if (!this.registered) return why(tr("Not connected: try again when the connection is back"));
+    if (buf.historyRequest) return why(tr("Already loading history for this tab…"));
+    if (this.atHistoryStart(buf)) return why(tr("This is the start of history"));
     this.sendBefore(buf, { kind: "before", limit, byTimestamp: false });
     return true;
   }
