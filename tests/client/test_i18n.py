@@ -211,3 +211,38 @@ def test_a_refused_nick_is_explained_in_persian() -> None:
     assert "Nickname contains forbidden characters" in refusal_text(other)
     ours = NickRefused("x!", "Erroneous nickname: '!' is not allowed in a nickname", False)
     assert "'!' در نام مستعار مجاز نیست" in refusal_text(ours)
+
+
+@pytest.mark.parametrize("source", [c for c in CORE if c.endswith(".py")])
+def test_the_core_writes_no_english_literal_without_tr(source: str) -> None:
+    """The static half of the check above, for paths no scenario takes: a line the core writes
+    (`info`, or a `ChatLine` without `said`) is a `tr(...)`, or a string whose own words are
+    none (values put together) or the protocol's (``REGISTER``)."""
+    tree = ast.parse((CLIENT / source).read_text(encoding="utf-8"))
+    bad = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "info":
+            texts = node.args[1:2]
+        elif isinstance(node.func, ast.Name) and node.func.id == "ChatLine":
+            texts = [] if any(k.arg == "said" for k in node.keywords) else node.args[3:4]
+        else:
+            continue
+        for text in texts:
+            literal = re.sub(r"\{\w*\}", " ", " ".join(_literals_outside_tr(text)))
+            if re.search(r"\b[A-Za-z]*[a-z][A-Za-z]{2,}\b", literal):
+                bad.append(f"{source}:{node.lineno}: {ast.unparse(text)}")
+    assert bad == []
+
+
+def _literals_outside_tr(node: ast.AST) -> list[str]:
+    """The string literals in the expression `node` (either side of an ``if``, the parts of an
+    f-string…) that are not inside a ``tr(...)``."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr":
+        return []
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Said":
+        return _literals_outside_tr(node.args[0])  # its template; the rest names its values
+    if isinstance(node, ast.Constant):
+        return [node.value] if isinstance(node.value, str) else []
+    return [text for child in ast.iter_child_nodes(node) for text in _literals_outside_tr(child)]
