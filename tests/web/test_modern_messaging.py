@@ -6,6 +6,7 @@ localStorage."""
 from __future__ import annotations
 
 import base64
+import re
 
 from playwright.sync_api import Locator, expect
 
@@ -82,6 +83,32 @@ def test_reply_and_reactions(pages: Pages, web_server: RunningServer) -> None:
     expect(said(bob, "ok!").locator(".quote")).to_contain_text("bob")
     bob.type("/react alice 🎉")
     expect(said(alice, "ok!").locator(".reaction")).to_have_text("🎉1")
+
+
+def test_reactions_given_before_joining_come_with_the_history(
+    pages: Pages, web_server: RunningServer
+) -> None:
+    """bob's line and carol's reaction to it, then alice arrives: the page shows the reaction
+    under the line from the history (draft/event-playback), and a live one to that old line."""
+    bob = IRCClient(web_server.port).register("bob", "message-tags echo-message")
+    carol = IRCClient(web_server.port).register("carol", "message-tags")
+    try:
+        for client in (bob, carol):
+            client.send("JOIN #lobby")
+            client.expect("366")
+        bob.send("PRIVMSG #lobby :who is coming to the meetup?")
+        msgid = bob.expect("PRIVMSG").tags["msgid"]
+        carol.send(f"@+draft/react=🙋;+draft/reply={msgid} TAGMSG #lobby")
+        bob.expect("TAGMSG")
+        alice = pages.open(web_server.web_port).login("alice")
+        line = said(alice, "who is coming to the meetup?")
+        expect(line).to_have_class(re.compile(r"\bhistory\b"))
+        expect(line.locator(".reaction")).to_have_text("🙋1")
+        bob.send(f"@+draft/react=🙋;+draft/reply={msgid} TAGMSG #lobby")
+        expect(line.locator(".reaction")).to_have_text("🙋2")
+    finally:
+        bob.close()
+        carol.close()
 
 
 def test_multiline_composer_and_paste(pages: Pages, web_server: RunningServer) -> None:
