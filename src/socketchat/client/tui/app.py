@@ -937,6 +937,11 @@ class ChatApp(App[int]):
         text = _("Answering {nick}: {text} — Enter replies, /react 👍 reacts, Esc lets go").format(
             nick=line.nick, text=said
         )
+        room = max(20, self.size.width - 4)
+        if cell_len(text) > room:  # cut where reading ends, before reordering (not its start)
+            while cell_len(text) > room - 1:
+                text = text[:-1]
+            text += "…"
         widget.update(rtl.display_text(text, reorder=bidi_enabled()))
 
     def _answer(self, text: str) -> bool:
