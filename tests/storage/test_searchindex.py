@@ -299,3 +299,42 @@ def test_an_index_grown_by_many_scrubs_is_built_again_while_running(
     assert texts(db, "common") == expected[-100:]
     assert len(in_index(db, "common")) == len(expected)
     db.close()
+
+
+def test_a_long_retention_pass_does_not_pile_up_the_change_log(tmp_path: Path) -> None:
+    """Each batch removes the entries the index has applied (they hold the pruned lines' text),
+    not only the loop's ticks between passes."""
+    db = SqliteBackend(tmp_path / "t.db")
+    db.PRUNE_BATCH_ROWS = 10  # type: ignore[misc]
+    for n in range(1, 201):
+        db.append(line(n, f"old line {n}"))
+    assert db.wait_indexed()
+    most = 0
+    for _ in db.prune_batches(before_ms=1000):
+        db.commit()
+        assert db._indexer.wait_idle()
+        most = max(most, db.db.execute("SELECT count(*) FROM search_changes").fetchone()[0])
+    assert most <= 20  # the last two batches' at most, never the whole pass's 200
+    assert db.wait_indexed()
+    assert in_index(db, "old") == []
+    db.close()
+
+
+def test_every_deletion_reaches_the_index_after_the_log_was_emptied(tmp_path: Path) -> None:
+    """The loop removes every applied entry of the change log: the next entry's id must still
+    be above the index's mark (AUTOINCREMENT), or the index never applies it."""
+    path = tmp_path / "t.db"
+    db = SqliteBackend(path)
+    for n in range(1, 6):
+        db.append(line(n, f"word{n} common"))
+    for n in range(1, 5):
+        assert db.wait_indexed()
+        assert db.db.execute("SELECT count(*) FROM search_changes").fetchone()[0] == 0
+        db.delete("#a", f"m{n}")
+    assert db.wait_indexed()
+    db.close()
+    db = SqliteBackend(path)  # and across a restart
+    db.delete("#a", "m5")
+    assert db.wait_indexed()
+    assert in_index(db, "common") == []
+    db.close()

@@ -62,7 +62,7 @@ from socketchat.storage.fulltext import TOKENIZER, fold, meta
 
 log = logging.getLogger("socketchat.storage")
 
-FORMAT = 2  # of the index file: a file of another format is built again from the database
+FORMAT = 3  # of the index file: a file of another format is built again from the database
 INDEXED = ("PRIVMSG", "NOTICE")
 
 
