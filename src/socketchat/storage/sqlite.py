@@ -1,5 +1,6 @@
 """The default storage backend: one SQLite file (`<data_dir>/socketchat.db`), one connection
-on the event loop (and one more, for WAL checkpoints only, on a worker thread).
+on the event loop (and one more, for WAL checkpoints only, on a worker thread); the search
+index is a second file, written by a thread of its own (storage/searchindex.py).
 
 Durability and speed
 --------------------
