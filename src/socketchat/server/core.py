@@ -527,13 +527,16 @@ class Server:
         users: Iterable[User], cap: str | None = None, *, without: User | None = None
     ) -> list[Session]:
         """Every session of `users` (but `without`'s), only those with `cap` if given: for
-        lines that depend on a capability (extended-join, away-notify, invite-notify, ...)."""
+        lines that depend on a capability (extended-join, away-notify, invite-notify, ...).
+        A cluster node's shadows are left out, as `deliver` and `fanout` skip them: their
+        bytes are their own node's to write (every caller only sends to the list)."""
         out: list[Session] = []
+        null = NULL_LINK
         for u in users:
             if u is without:
                 continue
             for s in u.sessions:
-                if cap is None or cap in s.caps:
+                if (cap is None or cap in s.caps) and s.link is not null:
                     out.append(s)
         return out
 

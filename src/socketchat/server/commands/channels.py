@@ -12,6 +12,7 @@ from socketchat.server import chanserv
 from socketchat.server.bans import is_banned, is_invex
 from socketchat.server.commands import history, metadata, readmarker
 from socketchat.server.commands.visibility import is_hidden_from
+from socketchat.server.link import NULL_LINK
 
 if TYPE_CHECKING:
     from socketchat.server.core import Server
@@ -164,6 +165,8 @@ def handle_names(server: Server, s: Session, m: Message) -> None:
 
 
 def send_names(server: Server, s: Session, channel: Channel, *, end: bool = True) -> None:
+    if s.link is NULL_LINK:  # a cluster node's shadow: its own node answers (half a JOIN's
+        return  # cost on the others, for lines nobody would read)
     multi = "multi-prefix" in s.caps
     full = "userhost-in-names" in s.caps
     visible = s.user in channel.members
