@@ -10,6 +10,7 @@ import socket
 import tkinter as tk
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ from socketchat.client.gui.window import MAX_TEXT_LINES
 from socketchat.client.rtl import display_text, shape
 from tests.client.conftest import ServerUnderTest
 from tests.client.gui.conftest import Gui
+from tests.support import free_port
 from tests.support.irc import IRCClient
 
 OpenGui = Callable[..., Gui]
@@ -443,3 +445,50 @@ def test_persian_typed_in_the_entry_is_previewed_in_reading_order(gui: OpenGui, 
     alice.pump(0.05)
     privmsg_to(bob, "#lobby", "می\u200cخندد ok")  # sent in storage order, the ZWNJ intact
     alice.until(lambda: not alice.window.preview_text())
+
+
+def test_the_view_stays_at_the_end_after_a_join_and_a_reconnect(
+    windows: OpenGui, tmp_path: Path
+) -> None:
+    """Issue 14: the desktop stopped following after a join and jumped to the top of the history
+    after a reconnect. Here: a full tab at its end, a server restart, the rejoin with its history
+    replayed, then a new line: still at the end, the new line in view."""
+    from tests.support.server import running_server
+
+    port = free_port()
+    data = str(tmp_path / "data")
+    with running_server(limits={"flood_burst": 0}, data_dir=data, port=port) as server:
+        bob = IRCClient(port).register("bob")
+        bob.send("JOIN #lobby")
+        bob.expect("366")
+        bob.send(*(f"PRIVMSG #lobby :line {i}" for i in range(60)))
+        bob.send("PING :stored")
+        bob.expect("PONG")
+        alice = windows("alice", server.host, port, backoff=Backoff(0.2, 0.4, jitter=0.0))
+        alice.joined("#lobby")
+        alice.wait_text("<bob> line 59", "#lobby")
+        text = alice.window.tabs["#lobby"].text
+        alice.pump(0.2)
+        tab = alice.window.tabs["#lobby"]
+        assert text.yview()[0] > 0.0 and tab.follow  # a full tab, at its end, following
+        bob.send("PRIVMSG #lobby :after the join")
+        alice.wait_text("<bob> after the join", "#lobby")
+        alice.pump(0.2)
+        assert text.dlineinfo(text.search("after the join", "1.0", "end")) is not None
+        bob.close()
+    alice.until(lambda: "reconnecting in" in alice.window.status_text())
+    with running_server(limits={"flood_burst": 0}, data_dir=data, port=port):
+        alice.until(lambda: alice.window.status_text().startswith("connected"))
+        alice.joined("#lobby")
+        bob = IRCClient(port).register("bob")
+        try:
+            bob.send("JOIN #lobby")
+            bob.expect("366")
+            alice.joined("#lobby", nick="bob")
+            bob.send("PRIVMSG #lobby :after the reconnect")
+            alice.wait_text("<bob> after the reconnect", "#lobby")
+            alice.pump(0.3)
+            assert text.yview()[0] > 0.0, text.yview()  # not at the top of the history
+            assert text.dlineinfo(text.search("after the reconnect", "1.0", "end")) is not None
+        finally:
+            bob.close()

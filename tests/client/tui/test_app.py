@@ -274,6 +274,66 @@ async def test_links_are_links(irc_server: ServerUnderTest) -> None:
         assert link.style.link == "https://example.org/x"
 
 
+def test_links_reach_a_real_terminal_as_osc8_hyperlinks(irc_server: ServerUnderTest) -> None:
+    """The real command on a pseudo-terminal writes a link as an OSC 8 hyperlink (what
+    terminals make clickable), the URL whole inside it. Not tmux: 3.3a drops OSC 8."""
+    import fcntl
+    import os
+    import pty
+    import select
+    import struct
+    import termios
+
+    bob = IRCClient(irc_server.port).register("bob")
+    bob.send("JOIN #lobby")
+    bob.expect("366")
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    command = [sys.executable, "-m", "socketchat", "chat", "--host", "127.0.0.1"]
+    command += ["--port", str(irc_server.port), "--nick", "ptyuser"]
+    env = {**os.environ, "TERM": "xterm-256color"}
+    proc = subprocess.Popen(
+        command,
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(secondary)
+    seen = bytearray()
+
+    def read_until(needle: bytes, timeout: float = 20) -> bool:
+        deadline = time.monotonic() + timeout
+        while needle not in seen and time.monotonic() < deadline:
+            if select.select([primary], [], [], 0.1)[0]:
+                try:
+                    seen.extend(os.read(primary, 65536))
+                except OSError:
+                    return False
+        return needle in seen
+
+    try:
+        bob.expect("JOIN", lambda m: m.nick == "ptyuser", timeout=20)
+        bob.send("PRIVMSG #lobby :see https://example.org/osc-8?a=1 now")
+        assert read_until(b";https://example.org/osc-8?a=1\x1b\\"), bytes(seen[-400:])
+        start = seen.index(b";https://example.org/osc-8?a=1\x1b\\")
+        opened = seen.rindex(b"\x1b]8;", 0, start)
+        closed = seen.index(b"\x1b]8;;\x1b\\", start)
+        inside = re.sub(rb"\x1b\[[0-9;]*m", b"", bytes(seen[start:closed]))
+        assert inside.endswith(b"https://example.org/osc-8?a=1"), inside  # the shown text
+        assert opened < start
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        os.close(primary)
+        bob.close()
+
+
 async def test_persian_lines_are_reordered_for_the_terminal(irc_server: ServerUnderTest) -> None:
     async with peer(irc_server.port, "bob") as bob, alice_in_lobby(irc_server) as (app, pilot):
         bob.send(f"PRIVMSG #lobby :{MIXED}")

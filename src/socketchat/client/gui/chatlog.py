@@ -128,10 +128,13 @@ class ChatLog:
 
         def scrolled(first: float | str, last: float | str) -> None:
             # Tk reports the view after each redisplay: the tab follows new lines while the
-            # user has it scrolled to the end (a hidden tab keeps what it had).
+            # user has it scrolled to the end (a hidden tab keeps what it had). "At the end" is
+            # the last row being on screen: after see("end") Tk's fraction can stay a few pixels
+            # short of 1.0 (rows of other heights, a window not a whole number of rows high),
+            # and a test of the fraction alone stopped following after a join (issue 14).
             bar.set(first, last)
             if text.winfo_ismapped():
-                tab.follow = float(last) >= 0.999
+                tab.follow = float(last) >= 0.999 or text.dlineinfo("end-1c") is not None
                 at_top = float(first) <= 0.0 and float(last) < 1.0
                 if at_top and not tab.at_top:
                     self.on_top(tab.name)
