@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import socket
 import tkinter as tk
+import tkinter.font as tkfont
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -424,6 +425,12 @@ def test_formatting_codes_become_text_tags(gui: OpenGui, peers) -> None:
         return tuple(text.tag_names(text.search(word, "1.0", stopindex="end")))
 
     assert "font:b" in tags("bold") and "font:i" in tags("italic")
+    # drawn so, not only tagged: the tags' fonts are bold and italic copies of the chat font
+    bold = tkfont.nametofont(str(text.tag_cget("font:b", "font")), alice.root)
+    italic = tkfont.nametofont(str(text.tag_cget("font:i", "font")), alice.root)
+    assert bold.actual("weight") == "bold" and bold.actual("slant") == "roman"
+    assert italic.actual("slant") == "italic" and italic.actual("weight") == "normal"
+    assert bold.actual("family") == tkfont.Font(alice.root, font=text.cget("font")).actual("family")
     assert "u" in tags("und") and "s" in tags("strike")
     assert {"fg#ff0000", "bg#00007f"} <= set(tags("red")) and "fg#112233" in tags("hex")
     assert "url:https://example.org/x" in tags("https")

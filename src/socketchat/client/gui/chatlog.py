@@ -374,9 +374,10 @@ class ChatLog:
     def _font(self, kind: str) -> tkfont.Font:
         font = self._fonts.get(kind)
         if font is None:
-            font = self._fonts[kind] = tkfont.Font(
-                self.root,
-                font=self.theme.chat,
+            # a copy of the chat font, then configured: tkinter's Font(font=..., weight=...)
+            # silently drops the options when `font` is given, and bold was drawn plain
+            font = self._fonts[kind] = self.theme.chat.copy()
+            font.configure(
                 weight="bold" if "b" in kind else "normal",
                 slant="italic" if "i" in kind else "roman",
             )
