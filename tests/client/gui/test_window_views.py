@@ -236,6 +236,38 @@ def test_a_lines_menu_replies_reacts_and_takes_back(windows: OpenGui) -> None:
             bob.close()
 
 
+def test_take_back_removes_ones_own_line_for_everyone(windows: OpenGui) -> None:
+    """The line's menu on one's own line: "Take back" sends REDACT (draft/message-redaction);
+    the line is shown removed here, and the other side is told."""
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob = IRCClient(server.port).register("bob", "message-tags draft/message-redaction")
+        try:
+            bob.send("JOIN #lobby")
+            bob.expect("366")
+            alice = windows("alice", server.host, server.port)
+            alice.joined("#lobby", nick="bob")
+            alice.type("جلسه ساعت 10:30، oops wrong room")
+            said = bob.expect("PRIVMSG", lambda m: "oops" in m.param(1))
+            alice.wait_text("oops wrong room")
+            tab = alice.window.tabs["#lobby"]
+            index = tab.text.search("oops", "1.0")
+            line = alice.window.log.line_at("#lobby", int(index.split(".")[0]))
+            assert line is not None and line.nick == "alice" and line.msgid == said.tags["msgid"]
+            menu = alice.window.line_menu(line)
+            labels = [str(menu.entrycget(i, "label")) for i in range(menu.index("end") + 1)]
+            menu.invoke(labels.index("Take back"))
+            redact = bob.expect("REDACT", lambda m: m.param(1) == said.tags["msgid"])
+            assert redact.param(0) == "#lobby"
+            alice.wait_text("(message removed)", "#lobby")
+            assert "oops" not in alice.text("#lobby")
+            removed = tab.text.search("(message removed)", "1.0")
+            assert "removed" in tab.text.tag_names(removed)  # drawn as removed, not as a message
+        finally:
+            bob.close()
+
+
 def test_the_persian_sign_in_dialog_reads_in_order(display: str) -> None:
     """Its sentences are wrapped before they are reordered: the first row holds the start of
     the sentence (Tk wrapping a reordered sentence put its end first); labels at the right."""

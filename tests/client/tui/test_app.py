@@ -240,6 +240,36 @@ async def test_page_up_at_the_top_fetches_older_history() -> None:
                 assert log.scroll_y > 0  # what was shown stays in view, below the new lines
 
 
+async def test_redact_takes_back_ones_own_line() -> None:
+    """/redact without an id takes back one's own latest line (draft/message-redaction): REDACT
+    is sent, and the line is drawn as "(message removed)", dim and italic, its words gone."""
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob = IRCClient(server.port).register("bob", "message-tags draft/message-redaction")
+        try:
+            bob.send("JOIN #lobby")
+            bob.expect("366")
+            app = ChatApp("alice", server.host, server.port, backoff=fast_backoff())
+            async with app.run_test(size=SIZE) as pilot:
+                await joined(pilot, app)
+                await type_line(pilot, "oops, the wrong room")
+                said = await asyncio.to_thread(
+                    bob.expect, "PRIVMSG", lambda m: m.param(1) == "oops, the wrong room"
+                )
+                await until(pilot, lambda: "<alice> oops, the wrong room" in log_text(app))
+                await type_line(pilot, "/redact")
+                redact = await asyncio.to_thread(bob.expect, "REDACT")
+                assert tuple(redact.params[:2]) == ("#lobby", said.tags["msgid"])
+                await until(pilot, lambda: "(message removed)" in log_text(app))
+                assert "oops" not in log_text(app)
+                strip = next(s for s in app.query_one("#log", RichLog).lines if "removed" in s.text)
+                styles = [seg.style for seg in strip if "removed" in seg.text]
+                assert styles and all(st is not None and st.italic and st.dim for st in styles)
+        finally:
+            bob.close()
+
+
 MIXED = "جلسه ساعت 10:30 در room B است، OK?"
 
 
