@@ -42,6 +42,12 @@ def _compile(po: Path, mo: Path) -> Path:
     return mo
 
 
+def has_words(template: str) -> bool:
+    """Whether a template has anything to translate: "{nick} ({user}@{host})" (the WHOIS card's
+    first line, a template only so its values are isolated) is the same in every language."""
+    return any(c.isalpha() for c in re.sub(r"\{\w+\}", "", template))
+
+
 def test_every_string_of_the_views_is_translated(tmp_path: Path) -> None:
     pot = tmp_path / "all.pot"
     subprocess.run(
@@ -61,7 +67,7 @@ def test_every_string_of_the_views_is_translated(tmp_path: Path) -> None:
     untranslated = []
     for msgid in wanted:
         text = msgid.replace('\\"', '"').replace("\\\\", "\\")
-        if i18n._(text) == text and i18n.ngettext(text, text, 2) == text:
+        if i18n._(text) == text and i18n.ngettext(text, text, 2) == text and has_words(text):
             untranslated.append(text)
     assert untranslated == []
 
@@ -78,7 +84,8 @@ def test_the_page_table_of_the_core_lines_is_made_from_the_catalog() -> None:
     templates = i18n.js_templates()
     assert len(templates) > 60 and "{nick} ({host}) joined" in templates
     table = json.loads(shipped.split("CORE_MESSAGES = ", 1)[1].rstrip().rstrip(";"))
-    assert [t for t in templates if t not in table["fa"]] == []  # every one translated
+    missing = [t for t in templates if t not in table["fa"] and has_words(t)]
+    assert missing == []  # every one translated
 
 
 def test_a_core_line_is_drawn_in_the_interface_language() -> None:
@@ -87,7 +94,14 @@ def test_a_core_line_is_drawn_in_the_interface_language() -> None:
 
     said = tr("{nick} left ({reason})", nick="bob", reason="خداحافظ")
     line = ChatLine("#lobby", local_time(0), "bob", said.fill(), "part", said=said)
-    assert body_text(line) == "bob left (خداحافظ)" == line.text
+    assert line.text == "bob left (خداحافظ)"
+    assert body_text(line) == "\u2068bob\u2069 left (\u2068خداحافظ\u2069)"  # values isolated
+    # so a Persian nick first leaves an English sentence left-to-right, the host in order
+    whois = tr(
+        "{nick} ({user}@{host}) — {realname}", nick="سارا", user="~u", host="h", realname="S"
+    )
+    card = body_text(ChatLine("*status*", local_time(0), "", whois.fill(), "info", said=whois))
+    assert rtl.display_text(card) == rtl.display_text("سارا") + " (~u@h) — S"
     i18n.set_language("fa")
     assert body_text(line) == "\u2068bob\u2069 رفت (\u2068خداحافظ\u2069)"  # values isolated
     joined = tr("You joined {channel}", channel="#lobby")

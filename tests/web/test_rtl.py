@@ -161,8 +161,9 @@ def test_the_cores_own_lines_are_in_the_page_language(
     alice.submit_login("alice")
     alice.wait_connected()
     page = alice.page
-    expect(alice.log_line("به \u2068#lobby\u2069 پیوستید")).to_have_count(1)  # isolated
+    expect(alice.log_line("به #lobby پیوستید")).to_have_count(1)
     joined = "#log .line.kind-join .text"
+    expect(page.locator(joined + " bdi")).to_have_text("#lobby")  # isolated in its <bdi>
     # drawn as "#lobby" (its own order), not pulled into the sentence's as "lobby#"
     assert box(alice, joined, "#")["right"] <= box(alice, joined, "lobby")["left"] + 0.5
     assert box(alice, joined, "به")["left"] > box(alice, joined, "lobby")["right"]  # read first
@@ -172,7 +173,7 @@ def test_the_cores_own_lines_are_in_the_page_language(
         carol.expect("366")
         carol.send("PART #lobby :خداحافظ")
         carol.expect("PART")
-        expect(page.locator("#log")).to_contain_text("\u2068carol\u2069 رفت (\u2068خداحافظ\u2069)")
+        expect(page.locator("#log")).to_contain_text("carol رفت (خداحافظ)")
         page.locator(".topbar .lang-switch").click()
         expect(page.locator("#log")).to_contain_text("carol left (خداحافظ)")
         expect(alice.log_line("You joined #lobby")).to_have_count(1)
@@ -207,3 +208,36 @@ def test_formatting_codes_and_links(
     link = by_text["https://example.org/a?b=1"]
     assert link["tag"] == "A" and link["href"] == "https://example.org/a?b=1"
     assert "\x02" not in line.inner_text() and "\x03" not in line.inner_text()
+
+
+def test_a_persian_nick_first_leaves_the_pages_own_lines_in_order(
+    pages: Pages, web_server: RunningServer
+) -> None:
+    """Issue 14: "سارا (~u@host) joined" and the WHOIS card's "سارا (~u@host) — …" took their
+    direction from the Persian nick and drew the host scrambled ("(u@127.0.0.1~)", "joined" at
+    the left). Now the sentence reads in the page's direction, the nick isolated in a <bdi>."""
+    alice = pages.open(web_server.web_port).login("alice")
+    alice.wait_connected()
+    expect(alice.tab("#lobby")).to_be_visible()
+    sara = IRCClient(web_server.port)
+    sara.send("NICK سارا", "USER sara 0 * :Sara S")
+    sara.expect("001")
+    sara.send("JOIN #lobby")
+    sara.expect("366")
+    try:
+        join = "#log .line.kind-join:last-child .text"
+        expect(alice.page.locator(join)).to_contain_text("joined")
+        assert alice.page.locator(join).get_attribute("dir") == "ltr"
+        nick, host, joined = (box(alice, join, w) for w in ("سارا", "~sara@", "joined"))
+        assert nick["right"] < host["left"] < joined["left"]  # left to right, as in English
+        assert box(alice, join, "(")["right"] <= host["left"] + 0.5  # "(~", not "~)"
+        alice.type("/whois سارا")
+        expect(alice.page.locator("#log")).to_contain_text("idle:")
+        who = alice.page.locator("#log .line.kind-info .text", has_text="Sara S")
+        expect(who).to_have_count(1)
+        who.evaluate("node => node.id = 'who-line'")
+        words = ("سارا", "~sara", "127.0.0.1", "Sara S")
+        nick, user, host, real = (box(alice, "#who-line", w) for w in words)
+        assert nick["right"] < user["left"] < host["left"] < real["left"]
+    finally:
+        sara.close()

@@ -51,7 +51,7 @@ from socketchat.client.events import (
     UnreadChanged,
     UnreadMarker,
 )
-from socketchat.client.i18n import LANGUAGES, _, is_rtl
+from socketchat.client.i18n import LANGUAGES, _
 from socketchat.client.settings import THEMES
 
 __all__ = [
@@ -107,7 +107,11 @@ def body_text(line: ChatLine) -> str:
     if line.redacted:
         return _("(message removed)")
     if line.said is not None:
-        return (_isolated(line.said) if is_rtl() else line.said).fill(_)
+        # values isolated in either language: a Persian nick at the start of an English
+        # sentence ("سارا (~u@host) joined") would otherwise make the whole line right-to-left
+        # (its first strong letter) and scramble the host; rule P2 skips what is isolated, so
+        # the sentence keeps the interface's direction (issue 14, the WHOIS card and joins)
+        return _isolated(line.said).fill(_)
     return line.text
 
 

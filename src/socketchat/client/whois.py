@@ -65,9 +65,14 @@ def _duration(seconds: int) -> Said:
 
 def card_lines(card: Card) -> list[str | Said]:
     """The card as lines: who, then one line per thing the server told."""
-    who = f"{card.nick} ({card.user}@{card.host})"  # values only: the same in any language
-    if card.realname:
-        who += f" — {card.realname}"
+    where = {"nick": card.nick, "user": card.user, "host": card.host}
+    # a template though it is all values: the views put each value in its own isolate, so a
+    # Persian nick first does not turn the line right-to-left and scramble "(~user@host)"
+    who = (
+        tr("{nick} ({user}@{host}) — {realname}", **where, realname=card.realname)
+        if card.realname
+        else tr("{nick} ({user}@{host})", **where)
+    )
     lines: list[str | Said] = [who]
     if card.account:
         lines.append(tr("  account: {account}", account=card.account))

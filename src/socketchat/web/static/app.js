@@ -6,7 +6,7 @@ import { ChatCore, SEARCH, STATUS } from "./client.js";
 import { nickClass } from "./colors.js";
 import { inRun, runSummary } from "./runs.js";
 import { formattedNodes } from "./format.js";
-import { initialLanguage, language, nickReason, saidText, setLanguage, t } from "./i18n.js";
+import { initialLanguage, language, nickReason, saidParts, saidText, setLanguage, t } from "./i18n.js";
 import { InputHistory } from "./inputhistory.js";
 import { validNick } from "./irc.js";
 import { Notifications } from "./notify.js";
@@ -481,6 +481,23 @@ function shownText(line) {
   return line.said ? saidText(line.said) : line.text;
 }
 
+/** The core's own words (a join, a WHOIS card line…): the sentence in the page's direction,
+ * each value (a nick, a host, a topic with its formatting) in its own <bdi dir="auto">. */
+function saidEl(said) {
+  const node = el("span", "text");
+  node.dir = document.documentElement.dir || "ltr";
+  for (const part of saidParts(said)) {
+    if (typeof part === "string") {
+      node.append(part);
+    } else {
+      const value = bidiEl("bdi", "param");
+      value.append(...formattedNodes(part.value));
+      node.append(value);
+    }
+  }
+  return node;
+}
+
 function lineNode(line) {
   if (line.origin) return resultNode(line);
   if (line.kind === "divider" || line.kind === "history-start") {
@@ -512,6 +529,8 @@ function lineNode(line) {
     if (!line.self) nick.classList.add(nickClass(line.nick));
     text.append(`* `, nick, " ", ...formattedNodes(line.text));
     row.append(text);
+  } else if (line.said) {
+    row.append(saidEl(line.said));
   } else {
     row.append(formattedEl("span", "text", shownText(line)));
   }

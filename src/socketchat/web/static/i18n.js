@@ -268,6 +268,19 @@ export function saidText(said) {
   return fill(RTL_LANGUAGES.has(current) ? isolated(said) : said, (template) => table[template] || template);
 }
 
+/** A core line's own words as parts for the page: the sentence's strings in the interface
+ * language and, for each value, `{ value }` (its text), so the view puts each value in its own
+ * <bdi> and the sentence in the page's direction: a Persian nick first does not turn an English
+ * line right-to-left ("سارا (~u@host) joined" with the host scrambled), nor the reverse. */
+export function saidParts(said) {
+  const table = CORE_MESSAGES[current] || {};
+  const keys = Object.keys(said.args);
+  const marks = { template: said.template, args: Object.fromEntries(keys.map((k, i) => [k, `\u0000${i}\u0000`])) };
+  const values = keys.map((k) => (typeof said.args[k] === "object" ? saidText(said.args[k]) : String(said.args[k])));
+  const text = fill(marks, (template) => table[template] || template);
+  return text.split("\u0000").map((part, i) => (i % 2 ? { value: values[Number(part)] } : part)).filter((p) => p !== "");
+}
+
 /** `said` with each value in a directional isolate (FSI … PDI): put into a right-to-left
  * sentence, "#lobby" or "bob (see you!)" keep their own order (as viewstate.py does). */
 function isolated(said) {

@@ -19,8 +19,10 @@ function duration(seconds) {
 
 /** The card as lines: who, then one line per thing the server told. */
 export function cardLines(card) {
-  // values only: the same in any language
-  const lines = [`${card.nick} (${card.user}@${card.host})${card.realname ? ` — ${card.realname}` : ""}`];
+  // a template though it is all values: the views isolate each value, so a Persian nick first
+  // does not turn the line right-to-left and scramble "(~user@host)" (as whois.py)
+  const where = { nick: card.nick, user: card.user, host: card.host };
+  const lines = [card.realname ? tr("{nick} ({user}@{host}) — {realname}", { ...where, realname: card.realname }) : tr("{nick} ({user}@{host})", where)];
   if (card.account) lines.push(tr("  account: {account}", { account: card.account }));
   if (card.channels.length) lines.push(tr("  channels: {channels}", { channels: card.channels.join(" ") }));
   if (card.server) lines.push(card.serverInfo ? tr("  server: {server} ({info})", { server: card.server, info: card.serverInfo }) : tr("  server: {server}", { server: card.server }));
