@@ -27,7 +27,7 @@ CAPS = "batch server-time message-tags draft/chathistory"
 STORE_CONFIG = CONFIG.replace(
     '[server]\nname = "cluster.test"\n',
     '[server]\nname = "cluster.test"\nalways_on = false\nnick_protect_seconds = 1.0\n',
-)
+).replace("[limits]\n", "[limits]\naccounts_per_ip_per_hour = 0\n")  # (all from 127.0.0.1)
 
 
 @pytest.fixture(scope="module")
@@ -243,6 +243,27 @@ def test_a_redaction_on_one_node_reaches_the_other_nodes_and_leaves_history(
     finally:
         kim.close()
         lee.close()
+
+
+def test_a_node_started_later_knows_the_accounts_and_the_history(
+    cluster: Cluster, url: str
+) -> None:
+    registered(cluster, 0, "max").close()
+    talker = sasl(cluster, 1, "max", CAPS)
+    talker.send("JOIN #late", "PRIVMSG #late :before the fourth node")
+    talker.expect("366")
+    late = cluster.start_node("n4", "--storage", url)  # the store's snapshot, then the log
+    try:
+        again = sasl(cluster, 3, "max", CAPS)  # (its second device, on the new node)
+        again.send("JOIN #late")
+        again.expect("366")
+        assert history(again, "#late") == ["before the fourth node"]
+        again.close()
+    finally:
+        talker.close()
+        late.process.terminate()
+        late.process.wait(timeout=20)
+        cluster.nodes.remove(late)
 
 
 def test_a_cluster_node_refuses_a_store_of_its_own(tmp_path: Path) -> None:
