@@ -173,3 +173,51 @@ def test_a_mention_read_in_the_window_is_marked_read(
         phone.close()
         bob.close()
         gc.collect()
+
+
+def test_unread_count_follows_the_other_device(display: str, irc_server: ServerUnderTest) -> None:
+    """One account on two devices: the phone reads #lobby up to bob's second line (MARKREAD);
+    the desktop's count on the #lobby tab drops from 3 to 1, and the marker line is above the
+    third line once the tab is shown."""
+    if irc_server.kind != "socketchat":
+        pytest.skip("draft/read-marker and accounts: our server")
+    made = account_peer(irc_server.port, "alice", "alice")
+    made.send("PRIVMSG NickServ :SET ALWAYS-ON OFF", "QUIT")
+    assert made.closed_by_server()
+    phone = account_peer(irc_server.port, "alicephone", "alice", "draft/read-marker server-time")
+    phone.send("JOIN #lobby")
+    phone.expect("366")
+    bob = IRCClient(irc_server.port).register("bob")
+    bob.send("JOIN #lobby")
+    bob.expect("366")
+    root = tk.Tk()
+    root.geometry("900x560+0+0")
+    config = ClientConfig(
+        nick="alice", channels=("#lobby",), account="alice", account_password=PASSWORD
+    )
+    window = ChatWindow(
+        root, Theme.install(root), config, irc_server.host, irc_server.port, backoff=fast_backoff()
+    )
+    window.start()
+    alice = Gui(window)
+    try:
+        alice.joined("#lobby", nick="bob")
+        window.select("*status*")  # the desktop looks at its status tab
+        alice.until(lambda: window.shown == "*status*")
+        for text in ("one", "two", "سه"):
+            bob.send(f"PRIVMSG #lobby :{text}")
+            alice.pump(0.05)  # a few ms apart: distinct server times
+        alice.until(lambda: "#lobby (3)" in window.tab_labels())
+        two = phone.expect("PRIVMSG", lambda m: m.param(1) == "two")
+        phone.send(f"MARKREAD #lobby timestamp={two.tags['time']}")  # read on the phone
+        alice.until(lambda: "#lobby (1)" in window.tab_labels())
+        window.select("#lobby")
+        alice.wait_text("new since you last read", "#lobby")
+        rows = alice.text("#lobby").splitlines()
+        at = next(i for i, r in enumerate(rows) if "new since you last read" in r)
+        assert "<bob> two" in rows[at - 1] and "<bob>" in rows[at + 1]
+    finally:
+        window.close()
+        phone.close()
+        bob.close()
+        gc.collect()

@@ -268,6 +268,39 @@ def test_take_back_removes_ones_own_line_for_everyone(windows: OpenGui) -> None:
             bob.close()
 
 
+def test_a_pasted_code_block_goes_out_as_one_message(windows: OpenGui) -> None:
+    """A paste of several lines (Ctrl+V: <<Paste>>) stays in the entry as one draft, its
+    indentation kept, and goes out as one draft/multiline message."""
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        bob = IRCClient(server.port).register("bob", "message-tags draft/multiline batch")
+        try:
+            bob.send("JOIN #lobby")
+            bob.expect("366")
+            alice = windows("alice", server.host, server.port)
+            alice.joined("#lobby", nick="bob")
+            entry = alice.window.entry
+            entry.focus_force()
+            alice.root.clipboard_clear()
+            alice.root.clipboard_append("def hello():\r\n    print('سلام')\r\n")
+            entry.event_generate("<<Paste>>")
+            alice.root.update()
+            assert entry.get() == "def hello():⏎    print('سلام')"  # one draft, ⏎ a line break
+            assert display_text("    print('سلام')") in alice.window.preview_text()
+            entry.event_generate("<Return>")
+            opened = bob.expect("BATCH", lambda m: m.param(1) == "draft/multiline")
+            first = bob.expect("PRIVMSG", lambda m: m.param(1) == "def hello():")
+            second = bob.expect("PRIVMSG", lambda m: m.param(1) == "    print('سلام')")
+            batch = opened.param(0).lstrip("+")
+            assert first.tags.get("batch") == batch == second.tags.get("batch")
+            bob.expect("BATCH", lambda m: m.param(0) == f"-{batch}")
+            alice.wait_text("def hello():", "#lobby")
+            assert entry.get() == ""
+        finally:
+            bob.close()
+
+
 def test_the_persian_sign_in_dialog_reads_in_order(display: str) -> None:
     """Its sentences are wrapped before they are reordered: the first row holds the start of
     the sentence (Tk wrapping a reordered sentence put its end first); labels at the right."""
