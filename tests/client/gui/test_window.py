@@ -482,6 +482,10 @@ def test_the_view_stays_at_the_end_after_a_join_and_a_reconnect(
         alice.wait_text("<bob> after the join", "#lobby")
         alice.pump(0.2)
         assert text.dlineinfo(text.search("after the join", "1.0", "end")) is not None
+        bob.send("TOPIC #lobby :before the restart", "MODE #lobby +m")  # bob came first: op
+        topic = alice.window.topic
+        alice.until(lambda: "before the restart" in str(topic.cget("text")))
+        alice.until(lambda: "[+mnt]" in str(topic.cget("text")))
         bob.close()
     alice.until(lambda: "reconnecting in" in alice.window.status_text())
     with running_server(limits={"flood_burst": 0}, data_dir=data, port=port):
@@ -492,6 +496,9 @@ def test_the_view_stays_at_the_end_after_a_join_and_a_reconnect(
             bob.send("JOIN #lobby")
             bob.expect("366")
             alice.joined("#lobby", nick="bob")
+            # the restarted server forgot the topic and the +m: so does the window
+            alice.until(lambda: "before the restart" not in str(topic.cget("text")))
+            alice.until(lambda: "[+nt]" in str(topic.cget("text")))
             bob.send("PRIVMSG #lobby :after the reconnect")
             alice.wait_text("<bob> after the reconnect", "#lobby")
             alice.pump(0.3)
