@@ -266,6 +266,32 @@ def test_a_node_started_later_knows_the_accounts_and_the_history(
         cluster.nodes.remove(late)
 
 
+def test_always_on_users_are_back_on_every_node_after_the_whole_network_restarted() -> None:
+    config = STORE_CONFIG.replace("always_on = false\n", "")
+    with (
+        fresh_database() as url,  # (its own: node numbers start again with the new Redis)
+        running_cluster(2, config, extra=("--storage", url)) as first,
+    ):
+        sara = registered(first, 0, "sara")
+        sara.send("JOIN #class")
+        sara.expect("366")
+        sara.send("QUIT :home")
+        sara.closed_by_server()
+        on(first, 1, "probe").close()  # (every node has applied the QUIT)
+        for node in first.nodes:
+            node.process.terminate()  # the whole network stops (SIGTERM)
+            node.process.wait(timeout=20)
+        with running_cluster(2, config, extra=("--storage", url)) as second:  # a new Redis
+            for index in (0, 1):
+                c = on(second, index, f"reza{index}")
+                c.send("JOIN #class")
+                names = c.expect("353").param(-1).replace("@", "").split()
+                assert "sara" in names, names
+                c.send("PRIVMSG sara :homework")
+                assert c.expect("301").param(1) == "sara"  # away: kept for her
+                c.close()
+
+
 def test_a_cluster_node_refuses_a_store_of_its_own(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "socketchat", "serve", "--port", "0", "--data-dir", str(tmp_path)]
     cmd += ["--redis", "redis://127.0.0.1:1/0", "--storage", "sqlite:///tmp/x.db"]

@@ -167,12 +167,12 @@ async def run_server(
         log.info(WEBPUSH_MISSING)
     elif vapid is not None:
         server.push.enable(vapid.public_key)
-    with node.replica.boot(node.snapshot_time) if node is not None else nullcontext():
-        # (on a cluster node, from the network's snapshot, as every node does: the same state)
+    booting = node.replica.boot(server, node.snapshot_time) if node is not None else nullcontext()
+    with booting:  # (a cluster node: from the network's snapshot, as every node: the same state)
         load_bans(server)  # K-lines and D-lines kept in storage
         chanserv.start(server)  # registered channels; the ones ChanServ guards exist at once
-    if node is None and (restored := restore_present(server)):  # (a node's state is the log's)
-        log.info("always-on: %d users are back, with no device yet", restored)
+        if restored := restore_present(server):
+            log.info("always-on: %d users are back, with no device yet", restored)
     runner = ServerRunner(server)
     if node is not None:
         try:

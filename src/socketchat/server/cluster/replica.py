@@ -184,9 +184,11 @@ class Replica:
         )
 
     @contextmanager
-    def boot(self, now: float) -> Iterator[None]:
+    def boot(self, server: Server, now: float) -> Iterator[None]:
         """Run the core as if applying an entry of no node's at `now`: what every node does
-        alike before the log (registered channels and bans from the snapshot)."""
+        alike before the log, from the store's snapshot (registered channels, bans, always-on
+        users): the same clock, the same eras and ids on every node, no storage writes."""
+        server.state.new_era = self.next_msgid
         with self._applying("0-0", now, -1):
             yield
 
