@@ -96,3 +96,19 @@ def test_right_to_left_names_in_labels() -> None:
 
     assert tab_label("سارا", 2, True) == shape("سارا")[::-1] + " (2!)"
     assert member_row(Member("سارا", "@")) == "@" + shape("سارا")[::-1]
+
+
+def test_a_persian_nick_in_its_column_is_shaped_and_reordered() -> None:
+    """Tk draws in storage order: the nick column gets the nick as drawn, joined and reversed
+    (it was drawn as stored, letters reversed: نیما read as امین); its colour stays the nick's."""
+    from socketchat.client.gui.render import line_rows
+    from socketchat.client.rtl import shape
+
+    for kind, left, right in (("message", "<", ">"), ("action", "* ", " "), ("notice", "-", "-")):
+        rows = line_rows(ChatLine("#l", AT, "نیما", "hi", kind))
+        shown = "".join(s.text for s in rows.prefix)
+        assert shown.rstrip() == f"09:07 {left}{shape('نیما')[::-1]}{right}".rstrip(), shown
+        nick = next(s for s in rows.prefix if "nick" in s.tags)
+        assert nick_tag("نیما") in nick.tags
+    stored = line_rows(ChatLine("#l", AT, "نیما", "hi"), bidi=False)  # the view reorders itself
+    assert "".join(s.text for s in stored.prefix) == "09:07 <نیما> "

@@ -301,6 +301,26 @@ def test_a_pasted_code_block_goes_out_as_one_message(windows: OpenGui) -> None:
             bob.close()
 
 
+def test_a_persian_nick_is_drawn_joined_in_its_column(windows: OpenGui) -> None:
+    """Seen on an Xvfb screenshot: نیما's lines had the nick drawn letters reversed (امین)."""
+    from socketchat.client.rtl import shape
+    from tests.support.server import running_server
+
+    with running_server() as server:
+        nima = IRCClient(server.port).register("نیما")
+        try:
+            nima.send("JOIN #lobby")
+            nima.expect("366")
+            alice = windows("alice", server.host, server.port)
+            alice.joined("#lobby")
+            nima.send(f"PRIVMSG #lobby :{MIXED}")
+            alice.wait_text("room B", "#lobby")
+            row = next(r for r in alice.window.rows_of("#lobby") if "room B" in r)
+            assert row[6:].startswith(f"<{shape('نیما')[::-1]}> ?OK"), row
+        finally:
+            nima.close()
+
+
 def test_the_persian_sign_in_dialog_reads_in_order(display: str) -> None:
     """Its sentences are wrapped before they are reordered: the first row holds the start of
     the sentence (Tk wrapping a reordered sentence put its end first); labels at the right."""

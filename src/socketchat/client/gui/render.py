@@ -79,21 +79,24 @@ def span_tags(span: Span) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def _parts(line: ChatLine) -> tuple[list[Segment], str, tuple[str, ...]]:
-    """The prefix (time, nick) as segments, the body text, and the tags of the whole body."""
+def _parts(line: ChatLine, *, bidi: bool = False) -> tuple[list[Segment], str, tuple[str, ...]]:
+    """The prefix (time, nick) as segments, the body text, and the tags of the whole body.
+    With `bidi` the nick is shaped and reordered for Tk, which draws in storage order (a
+    Persian nick in its column was drawn letters reversed, issue 14)."""
     extra = ("history",) if line.history else ()
     out = [Segment(line.time.strftime("%H:%M") + " ", ("time",))]
     body: tuple[str, ...] = ("highlight", *extra) if line.highlight else extra
     nick = (nick_tag(line.nick), "nick")
+    shown = rtl.display_text(line.nick, reorder=bidi)
     if line.kind == "message":
         who = (*nick, *(("self",) if line.self_msg else ()))
-        out += [Segment("<", extra), Segment(line.nick, who), Segment("> ", extra)]
+        out += [Segment("<", extra), Segment(shown, who), Segment("> ", extra)]
         return out, body_text(line), body
     if line.kind == "action":
-        out += [Segment("* ", ("action",)), Segment(line.nick, nick), Segment(" ", ("action",))]
+        out += [Segment("* ", ("action",)), Segment(shown, nick), Segment(" ", ("action",))]
         return out, body_text(line), ("action", *body)
     if line.kind == "notice":
-        out += [Segment("-", ("notice",)), Segment(line.nick, nick), Segment("- ", ("notice",))]
+        out += [Segment("-", ("notice",)), Segment(shown, nick), Segment("- ", ("notice",))]
         return out, body_text(line), ("notice", *body)
     if line.kind == "error":
         return [*out, Segment("!! ", ("error",))], body_text(line), ("error",)
@@ -131,7 +134,7 @@ def line_rows(
     """`line` wrapped to `width` (in `measure`'s units) and shaped/reordered row by row: the
     quote of what a reply answers first, each line of a multi-line message on rows of its own,
     "(message removed)" for a line taken back, the reactions on a row under it."""
-    prefix, text, body = _parts(line)
+    prefix, text, body = _parts(line, bidi=bidi)
     indent = measure("".join(s.text for s in prefix))
     column = width - indent if width - indent > 4 * measure("m") else float("inf")
     drawn: list[list[Segment]] = []
