@@ -18,6 +18,7 @@ from socketchat.client.events import (
     UnreadChanged,
 )
 from socketchat.client.i18n import set_language
+from socketchat.client.rtl import display_text
 from socketchat.client.viewstate import (
     Change,
     LocalCommand,
@@ -224,11 +225,15 @@ def test_typing_reactions_redaction_presence_and_the_channel_list() -> None:
     core, view = connected()
     core.caps.update({"message-tags", "echo-message"})
     change = feed(core, view, "@+typing=active :bob!~b@h TAGMSG #lobby")
-    assert change.typing and view.typing_line() == "bob is typing…"
+    assert change.typing and display_text(view.typing_line()) == "bob is typing…"
     feed(core, view, "@+typing=active :carol!~c@h TAGMSG #lobby")
-    assert view.typing_line() == "bob, carol are typing…"
+    assert display_text(view.typing_line()) == "bob, carol are typing…"
     feed(core, view, "@msgid=m1 :bob!~b@h PRIVMSG #lobby :سلام everyone")
-    assert view.typing_line() == "carol is typing…"  # a message ends bob's typing
+    assert display_text(view.typing_line()) == "carol is typing…"  # a message ends bob's typing
+    feed(core, view, "@+typing=done :carol!~c@h TAGMSG #lobby")
+    feed(core, view, "@+typing=active :نیما!~n@h TAGMSG #lobby")  # a Persian name first:
+    # the English sentence still reads left to right ("…is typing" was pulled to the left)
+    assert display_text(view.typing_line()) == display_text("نیما") + " is typing…"
     change = feed(core, view, "@+draft/react=👍;+draft/reply=m1 :carol!~c@h TAGMSG #lobby")
     assert "#lobby" in change.redraw
     (line,) = [ln for ln in core.lines("#lobby") if ln.msgid == "m1"]

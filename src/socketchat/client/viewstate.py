@@ -315,11 +315,13 @@ class ViewState:
         )
 
     def typing_line(self) -> str:
-        """ "bob is typing…" for the shown tab ("" when nobody is)."""
+        """ "bob is typing…" for the shown tab ("" when nobody is). Each name in an isolate
+        (FSI … PDI, dropped by `rtl.display_text`): "نیما is typing…" in an English interface
+        reads left to right, the nick in its own order, not "…is typing" pulled right-to-left."""
         tab = self.tabs.get(self.shown)
         if tab is None or not tab.typing:
             return ""
-        names = ", ".join(tab.typing[:3])
+        names = ", ".join(f"\u2068{name}\u2069" for name in tab.typing[:3])
         if len(tab.typing) > 3:
             return _("{names} and {count} others are typing…").format(
                 names=names, count=len(tab.typing) - 3
