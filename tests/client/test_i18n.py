@@ -43,7 +43,7 @@ def _compile(po: Path, mo: Path) -> Path:
 
 
 def has_words(template: str) -> bool:
-    """Whether a template has anything to translate: "{nick} ({user}@{host})" (the WHOIS card's
+    """Whether a template has anything to translate: "{nick} ({address})" (the WHOIS card's
     first line, a template only so its values are isolated) is the same in every language."""
     return any(c.isalpha() for c in re.sub(r"\{\w+\}", "", template))
 
@@ -97,9 +97,7 @@ def test_a_core_line_is_drawn_in_the_interface_language() -> None:
     assert line.text == "bob left (خداحافظ)"
     assert body_text(line) == "\u2068bob\u2069 left (\u2068خداحافظ\u2069)"  # values isolated
     # so a Persian nick first leaves an English sentence left-to-right, the host in order
-    whois = tr(
-        "{nick} ({user}@{host}) — {realname}", nick="سارا", user="~u", host="h", realname="S"
-    )
+    whois = tr("{nick} ({address}) — {realname}", nick="سارا", address="~u@h", realname="S")
     card = body_text(ChatLine("*status*", local_time(0), "", whois.fill(), "info", said=whois))
     assert rtl.display_text(card) == rtl.display_text("سارا") + " (~u@h) — S"
     i18n.set_language("fa")

@@ -236,8 +236,16 @@ def test_a_persian_nick_first_leaves_the_pages_own_lines_in_order(
         who = alice.page.locator("#log .line.kind-info .text", has_text="Sara S")
         expect(who).to_have_count(1)
         who.evaluate("node => node.id = 'who-line'")
-        words = ("سارا", "~sara", "127.0.0.1", "Sara S")
-        nick, user, host, real = (box(alice, "#who-line", w) for w in words)
-        assert nick["right"] < user["left"] < host["left"] < real["left"]
+        words = ("سارا", "~sara@127.0.0.1", "Sara S")
+        nick, address, real = (box(alice, "#who-line", w) for w in words)
+        assert nick["right"] < address["left"] < real["left"]
+        # in Persian the sentence is right-to-left, the address still one left-to-right unit
+        alice.page.locator(".topbar .lang-switch").click()
+        expect(alice.page.locator("html")).to_have_attribute("dir", "rtl")
+        who = alice.page.locator("#log .line.kind-info .text", has_text="Sara S")
+        who.evaluate("node => node.id = 'who-line'")
+        nick, address, real = (box(alice, "#who-line", w) for w in words)
+        assert nick["left"] > address["right"] > real["right"]  # read from the right
+        assert box(alice, "#who-line", "~")["left"] <= address["left"] + 0.5  # "~" first
     finally:
         sara.close()

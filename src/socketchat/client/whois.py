@@ -65,13 +65,13 @@ def _duration(seconds: int) -> Said:
 
 def card_lines(card: Card) -> list[str | Said]:
     """The card as lines: who, then one line per thing the server told."""
-    where = {"nick": card.nick, "user": card.user, "host": card.host}
+    where = {"nick": card.nick, "address": f"{card.user}@{card.host}"}  # one value: user@host
     # a template though it is all values: the views put each value in its own isolate, so a
     # Persian nick first does not turn the line right-to-left and scramble "(~user@host)"
     who = (
-        tr("{nick} ({user}@{host}) — {realname}", **where, realname=card.realname)
+        tr("{nick} ({address}) — {realname}", **where, realname=card.realname)
         if card.realname
-        else tr("{nick} ({user}@{host})", **where)
+        else tr("{nick} ({address})", **where)
     )
     lines: list[str | Said] = [who]
     if card.account:

@@ -21,8 +21,8 @@ function duration(seconds) {
 export function cardLines(card) {
   // a template though it is all values: the views isolate each value, so a Persian nick first
   // does not turn the line right-to-left and scramble "(~user@host)" (as whois.py)
-  const where = { nick: card.nick, user: card.user, host: card.host };
-  const lines = [card.realname ? tr("{nick} ({user}@{host}) — {realname}", { ...where, realname: card.realname }) : tr("{nick} ({user}@{host})", where)];
+  const where = { nick: card.nick, address: `${card.user}@${card.host}` }; // one value: user@host
+  const lines = [card.realname ? tr("{nick} ({address}) — {realname}", { ...where, realname: card.realname }) : tr("{nick} ({address})", where)];
   if (card.account) lines.push(tr("  account: {account}", { account: card.account }));
   if (card.channels.length) lines.push(tr("  channels: {channels}", { channels: card.channels.join(" ") }));
   if (card.server) lines.push(card.serverInfo ? tr("  server: {server} ({info})", { server: card.server, info: card.serverInfo }) : tr("  server: {server}", { server: card.server }));
