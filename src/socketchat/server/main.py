@@ -167,12 +167,17 @@ async def run_server(
         log.info(WEBPUSH_MISSING)
     elif vapid is not None:
         server.push.enable(vapid.public_key)
-    booting = node.replica.boot(server, node.snapshot_time) if node is not None else nullcontext()
-    with booting:  # (a cluster node: from the network's snapshot, as every node: the same state)
-        load_bans(server)  # K-lines and D-lines kept in storage
-        chanserv.start(server)  # registered channels; the ones ChanServ guards exist at once
-        if restored := restore_present(server):
-            log.info("always-on: %d users are back, with no device yet", restored)
+    # a cluster node starting from a replica snapshot finds all of this (and the store's
+    # deciding state) in it: done by the network's first nodes, in the log's order since
+    if node is None or node.replica_snapshot is None:
+        booting = (
+            node.replica.boot(server, node.snapshot_time) if node is not None else nullcontext()
+        )
+        with booting:  # (a cluster node: from the store's snapshot, as every node: the same)
+            load_bans(server)  # K-lines and D-lines kept in storage
+            chanserv.start(server)  # registered channels; the ones ChanServ guards exist at once
+            if restored := restore_present(server):
+                log.info("always-on: %d users are back, with no device yet", restored)
     runner = ServerRunner(server)
     if node is not None:
         try:

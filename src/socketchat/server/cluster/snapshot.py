@@ -25,6 +25,11 @@ What is in it (version `VERSION`):
   exceptions, invites, era; WHOWAS; MONITOR lists; metadata and subscriptions; read markers;
   accounts' connections; the most users at once;
 - of the `Server`: connections per address, K-lines and D-lines, failed-login counters.
+- with the shared store (`cluster/store.py`), what its layer keeps alike on every node: the
+  deciding `Facts`, nick protection's running timers, account creation's and ChanServ's rate
+  limits, ChanServ's registrations (in their order) and pending transfers. Its clocks are the
+  log's, so the deadlines mean the same on every node. A node with the store refuses a
+  snapshot without them (written by a node without the store).
 
 What is not: anything a node keeps for its own connections only (links, framing, flood
 control, SendQ, the registration and ping timers' clocks, labeled-response capture) — the
@@ -47,7 +52,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from socketchat.server import chanserv
+from socketchat.server.cluster.store import ClusterStore, Facts
 from socketchat.server.link import NULL_LINK
+from socketchat.server.persistence import Persistence
 from socketchat.server.session import Session
 from socketchat.server.state import Ban, Channel, WhowasEntry
 from socketchat.server.user import User
@@ -57,7 +65,7 @@ if TYPE_CHECKING:
     from socketchat.server.cluster.replica import Replica
     from socketchat.server.core import Server
 
-VERSION = 1
+VERSION = 2  # 2: the shared store's deciding state (`store`)
 
 
 class SnapshotBusy(Exception):
@@ -150,6 +158,8 @@ def _dump(replica: Replica) -> bytes:
             "login_throttle": _throttle(server),
         },
     }
+    if (stored := _store(server, {s.id for s in sessions})) is not None:
+        doc["store"] = stored
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -255,6 +265,39 @@ def _throttle(server: Server) -> dict[str, Any]:
     }
 
 
+def cluster_store(server: Server) -> tuple[Persistence, ClusterStore] | None:
+    """The server's storage, if it is a cluster's shared store (else None: nothing to carry)."""
+    p = server.storage
+    if isinstance(p, Persistence) and isinstance(p.backend, ClusterStore):
+        return p, p.backend
+    return None
+
+
+def _store(server: Server, logged: set[int]) -> dict[str, Any] | None:
+    """What the store layer keeps in memory alike on every node: the deciding state
+    (`Facts`), nick protection's timers, account creation's and ChanServ's rate limits,
+    ChanServ's pending transfers (their clocks are the log's: the same on every node)."""
+    found = cluster_store(server)
+    if found is None:
+        return None
+    p, store = found
+    registry = chanserv.registry_of(server)
+    assert registry is not None
+    return {
+        "facts": store.facts.rows(),
+        "nick_guard": [
+            [s.id, folded, deadline]
+            for s, (folded, deadline) in p.guard.pending.items()
+            if s.id in logged and not s.closed
+        ],
+        "registrations": [list(x) for x in p.registrations.recent],
+        "registrations_per_ip": list(p.registrations.per_ip.items()),
+        "channels": list(registry.records),  # (their order: as registered)
+        "transfers": [[c, a, t] for c, (a, t) in registry.transfers.items()],
+        "registered_times": [[a, list(ts)] for a, ts in registry.registered_times.items()],
+    }
+
+
 # -- loading ------------------------------------------------------------------------------------
 def load(replica: Replica, data: bytes, *, open_batch: Callable[..., Any] | None = None) -> None:
     """Make a fresh replica (attached, nothing applied yet) the state of the snapshot `data`.
@@ -344,6 +387,33 @@ def _load(replica: Replica, doc: dict[str, Any], open_batch: Callable[..., Any] 
     t._locked_until = {k: float(v) for k, v in lt["locked_until"]}
     t._checking = {k: int(v) for k, v in lt["checking"]}
     t._good = {k: deque(v, maxlen=8) for k, v in lt["good"]}
+    found = cluster_store(server)
+    if found is not None:
+        if "store" not in doc:
+            raise SnapshotError("written by a node without the shared store, which this node has")
+        _load_store(server, *found, doc["store"], sessions)
+
+
+def _load_store(
+    server: Server,
+    p: Persistence,
+    store: ClusterStore,
+    d: dict[str, Any],
+    sessions: dict[int, Session],
+) -> None:
+    store.facts = Facts.from_rows(d["facts"])
+    p.guard.pending = {
+        sessions[int(sid)]: (str(folded), float(deadline))
+        for sid, folded, deadline in d["nick_guard"]
+    }
+    limit = p.registrations
+    limit.recent = deque((float(t), str(ip)) for t, ip in d["registrations"])
+    limit.per_ip = {str(ip): int(n) for ip, n in d["registrations_per_ip"]}
+    registry = chanserv.registry_of(server)  # (made now, from the facts just loaded)
+    assert registry is not None
+    registry.records = {key: store.facts.channels[key] for key in d["channels"]}
+    registry.transfers = {str(c): (str(a), float(t)) for c, a, t in d["transfers"]}
+    registry.registered_times = {str(a): deque(ts) for a, ts in d["registered_times"]}
 
 
 def _load_state(

@@ -101,9 +101,27 @@ class Facts:
         rows["time"] = time.time()
         return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
+    def rows(self) -> dict[str, Any]:
+        """This state as `dump` writes the database's (`from_rows` reads it back): what a
+        replica snapshot carries (`cluster/snapshot.py`), in memory's order."""
+        return {
+            "accounts": [
+                [a.name, a.password_hash, a.email, a.created] for a in self.accounts.values()
+            ],
+            "certs": list(self.certs.items()),
+            "metadata": [[a, k, v] for a, keys in self.metadata.items() for k, v in keys.items()],
+            "read_markers": [[a, t, ms] for (a, t), ms in self.read_markers.items()],
+            "channels": [dataclasses.asdict(c) for c in self.channels.values()],
+            "bans": [dataclasses.asdict(b) for b in self.bans.values()],
+            "time": self.taken_at,
+        }
+
     @classmethod
     def load(cls, raw: str | bytes) -> Facts:
-        data = json.loads(raw)
+        return cls.from_rows(json.loads(raw))
+
+    @classmethod
+    def from_rows(cls, data: dict[str, Any]) -> Facts:
         facts = cls(taken_at=float(data.get("time", 0.0)))
         for name, password_hash, email, created in data.get("accounts", ()):
             facts.add_account(Account(str(name), str(password_hash), str(email), float(created)))

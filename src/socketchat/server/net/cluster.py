@@ -224,6 +224,9 @@ class ClusterNode:
         self.cloak_secret = b""
         self.created = 0.0
         self.store_snapshot: bytes | None = None  # (`open` with a snapshot)
+        # the newest snapshot of the replica as `open` found it (None: none, start from the
+        # log's beginning), loaded by `start`
+        self.replica_snapshot: bytes | None = None
         self.snapshot_time = 0.0  # when it was taken (what every node boots at)
         self.exit_status = 0
         self._server: Server | None = None
@@ -261,6 +264,10 @@ class ClusterNode:
             secret = await self.redis.get(CLOAK_KEY)
             await self.redis.set(CREATED_KEY, repr(time.time()), nx=True)
             self.created = float(await self.redis.get(CREATED_KEY))
+            # keep the whole log from now until the snapshot is loaded (`start`): a snapshot
+            # written meanwhile cannot trim what follows the one read here
+            await self.redis.hset(APPLIED_KEY, str(self.number), "0-0")
+            self.replica_snapshot = await self.redis.get(SNAPSHOT_KEY)
             if snapshot is not None:
                 if not await self.redis.exists(STORE_KEY):
                     await self.redis.set(STORE_KEY, snapshot(), nx=True)
@@ -324,17 +331,10 @@ class ClusterNode:
     # -- the log -----------------------------------------------------------------------------
     async def _load_snapshot(self) -> None:
         """Start from the newest snapshot, if there is one (the log after it is read next)."""
-        # keep the whole log while we look: a snapshot written meanwhile cannot trim what
-        # follows the one we load
-        await self.redis.hset(APPLIED_KEY, str(self.number), "0-0")
-        data = await self.redis.get(SNAPSHOT_KEY)
+        # (read by `open`, which has kept the whole log after it since)
+        data, self.replica_snapshot = self.replica_snapshot, None
         if data is None:
             return
-        if self._server is not None and self._server.storage is not None:
-            raise snapshot.SnapshotError(
-                "the log was trimmed below a snapshot written without a shared store, which"
-                " this node has: start it without --storage, or the network afresh"
-            )
         # in a thread: at 100,000 users it takes seconds, and the lease task must go on
         # (nothing else touches the replica before the log is read)
         loop = asyncio.get_running_loop()
@@ -380,13 +380,8 @@ class ClusterNode:
         return ",".join(str(n) for n in sorted(self.replica.nodes))
 
     def _writes_snapshots(self) -> bool:
-        """The lowest live node writes the snapshots (one writer at a time) — not yet on a
-        network with a shared store: the snapshot does not carry the store's deciding state
-        (`cluster/store.py: Facts`), which a starting node loads as it was when the network
-        started and brings up to date from the log, so that log must stay whole."""
+        """The lowest live node writes the snapshots (one writer at a time)."""
         nodes = self.replica.nodes
-        if self._server is None or self._server.storage is not None:
-            return False
         return bool(nodes) and min(nodes) == self.number and not self.replica.detached
 
     def _snapshot(self) -> None:
