@@ -10,6 +10,7 @@ later fails here until it is snapshotted or declared local).
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import deque
 from typing import Any
 
@@ -260,6 +261,21 @@ def test_a_snapshot_waits_while_blocking_work_is_in_flight() -> None:
     done(work())
     net.pump()
     assert snapshot.dump(net.replicas[1])
+
+
+def test_a_node_without_the_store_loads_a_version_1_snapshot() -> None:
+    """Version 1 is version 2 without the store's part: a network without the shared store,
+    upgraded node by node, goes on from its older writer's snapshot."""
+    net, _clients = busy_network()
+    doc = json.loads(snapshot.dump(net.replicas[0]))
+    assert doc["v"] == 2 and "store" not in doc
+    doc["v"] = 1
+    loaded = add_node(net, json.dumps(doc).encode())
+    replayed = add_node(net)
+    assert_same(
+        picture(net.replicas[loaded], net.servers[loaded]),
+        picture(net.replicas[replayed], net.servers[replayed]),
+    )
 
 
 def test_a_snapshot_of_another_version_or_damaged_is_refused() -> None:

@@ -176,10 +176,12 @@ def test_a_node_from_a_snapshot_holds_the_store_state_of_one_that_replayed_the_l
     assert chanserv.registry_of(net.servers[loaded]).get("#reg").founder == "ben"  # type: ignore[union-attr]
 
 
-def test_a_store_node_refuses_a_snapshot_without_the_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_a_store_node_refuses_a_snapshot_without_the_store(tmp_path: Path, version: int) -> None:
     net, _clients = busy_store(tmp_path)
     data = snapshot.dump(net.replicas[0])
     doc = json.loads(data)
     del doc["store"]
+    doc["v"] = version  # (version 1: before snapshots carried the store)
     with pytest.raises(snapshot.SnapshotError, match="without the shared store"):
         add_node(net, json.dumps(doc).encode())

@@ -66,6 +66,9 @@ if TYPE_CHECKING:
     from socketchat.server.core import Server
 
 VERSION = 2  # 2: the shared store's deciding state (`store`)
+# versions this node loads: 1 is 2 without `store` (a network without the shared store
+# upgraded node by node goes on from its older writer's snapshots)
+READS = (1, VERSION)
 
 
 class SnapshotBusy(Exception):
@@ -312,8 +315,8 @@ def load(replica: Replica, data: bytes, *, open_batch: Callable[..., Any] | None
             version = doc.get("v")
         except (ValueError, AttributeError) as exc:
             raise SnapshotError(f"bad snapshot: {exc}") from None
-        if version != VERSION:
-            raise SnapshotError(f"snapshot version {version!r} (this node reads {VERSION})")
+        if version not in READS:
+            raise SnapshotError(f"snapshot version {version!r} (this node reads {READS})")
         try:
             _load(replica, doc, open_batch)
         except (KeyError, TypeError, ValueError, IndexError) as exc:
