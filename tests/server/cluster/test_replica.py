@@ -22,6 +22,7 @@ class Cluster:
 
     def __init__(self, count: int = 2, config: ServerConfig | None = None) -> None:
         self.clock = FakeClock()
+        self.config = config  # every node's, also one added later (test_snapshot.add_node)
         self.log: list[tuple[str, bytes]] = []
         self.replicas: list[Replica] = []
         self.servers: list[Server] = []

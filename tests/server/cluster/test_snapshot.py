@@ -151,9 +151,10 @@ CONFIG = ServerConfig(operators=(OPER,), limits=Limits().disabled())
 
 def add_node(net: Cluster, data: bytes | None = None) -> int:
     """A node that starts now: from the snapshot `data` and the log after it, or from the
-    log's first entry. Returns its index."""
+    log's first entry. Returns its index. (Built as `net` builds its nodes: with the store,
+    for a `StoreCluster`, its `Facts` empty until the snapshot fills them.)"""
     replica = Replica(wall=net.clock)
-    server = build_server(CONFIG, clock=replica.clock, monotonic=replica.clock)
+    server = net._build(replica, net.config)
     index = len(net.replicas)
     server.offloader = lambda work, done: done(work())
     replica.attach(server, index + 1, f"n{index + 1}")

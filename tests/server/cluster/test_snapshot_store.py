@@ -18,13 +18,11 @@ import pytest
 from socketchat.server import chanserv
 from socketchat.server.accounts import NickGuard, RegistrationLimit
 from socketchat.server.cluster import snapshot
-from socketchat.server.cluster.replica import Replica
 from socketchat.server.cluster.store import ClusterStore, Facts
-from socketchat.server.commands.multiline import OpenBatch
 from socketchat.server.core import Server
 from socketchat.server.persistence import Persistence
 from tests.server.cluster.test_replica import of
-from tests.server.cluster.test_snapshot import assert_same, norm, picture
+from tests.server.cluster.test_snapshot import add_node, assert_same, norm, picture
 from tests.server.cluster.test_store import PASSWORD, StoreCluster, sasl
 
 PERSISTENCE_SHARED = {"guard", "registrations"}  # (and `backend`: below, as the store)
@@ -86,26 +84,6 @@ def store_picture(server: Server) -> dict[str, Any]:
     for name in sorted(LIMIT_SHARED):
         out[f"registrations.{name}"] = norm(getattr(p.registrations, name))
     return out
-
-
-def add_node(net: StoreCluster, data: bytes | None = None) -> int:
-    """A node with the store that starts now: from the snapshot `data` and the log after it
-    (its `Facts` empty until the snapshot fills them), or from the log's first entry."""
-    replica = Replica(wall=net.clock)
-    server = net._build(replica, net.config)
-    index = len(net.replicas)
-    server.offloader = lambda work, done: done(work())
-    replica.attach(server, index + 1, f"n{index + 1}")
-    start = 0
-    if data is not None:
-        snapshot.load(replica, data, open_batch=OpenBatch)
-        start = [entry_id for entry_id, _ in net.log].index(replica.last_id) + 1
-    net.replicas.append(replica)
-    net.servers.append(server)
-    net.read.append(start)
-    net.work_done.append(0)
-    net.pump()
-    return index
 
 
 def register(net: StoreCluster, node: int, name: str) -> Any:

@@ -55,9 +55,7 @@ class StoreCluster(Cluster):
 
     def __init__(self, directory: Path, count: int = 3, **settings: Any) -> None:
         self.shared = Shared(directory)
-        config = dataclasses.replace(ServerConfig(), **settings)
-        self.config = config
-        super().__init__(count, config)
+        super().__init__(count, dataclasses.replace(ServerConfig(), **settings))
 
     def _build(self, replica: Replica, config: ServerConfig | None) -> Server:
         store = ClusterStore(self.shared, Facts(), replica)  # type: ignore[arg-type]
