@@ -127,21 +127,16 @@ def test_tabs_blink_and_the_urgency_hint(
     bob.close()
 
 
-def test_a_mention_read_in_the_window_is_marked_read(
-    display: str, irc_server: ServerUnderTest, other_window: Callable[[], None]
-) -> None:
-    """Seen in the focused window, a mention is read: the account's phone hears MARKREAD (and
-    the server pushes nothing); seen only once the window has the focus again, then."""
-    if irc_server.kind != "socketchat":
-        pytest.skip("draft/read-marker and accounts: our server")
+def make_alice(irc_server: ServerUnderTest) -> None:
+    """The account alice, not always-on: the nick is free for the desktop client, which sends
+    NICK before its SASL is done."""
     made = account_peer(irc_server.port, "alice", "alice")
-    # not always-on: the nick is free for the client, which sends NICK before its SASL is done
     made.send("PRIVMSG NickServ :SET ALWAYS-ON OFF", "QUIT")
     assert made.closed_by_server()
-    phone = account_peer(irc_server.port, "alicephone", "alice")
-    bob = IRCClient(irc_server.port).register("bob")
-    bob.send("JOIN #lobby")
-    bob.expect("366")
+
+
+def alices_window(irc_server: ServerUnderTest) -> tuple[ChatWindow, Gui]:
+    """The desktop client logged in to the account alice, in #lobby (started)."""
     root = tk.Tk()
     root.geometry("900x560+0+0")
     config = ClientConfig(
@@ -151,7 +146,22 @@ def test_a_mention_read_in_the_window_is_marked_read(
         root, Theme.install(root), config, irc_server.host, irc_server.port, backoff=fast_backoff()
     )
     window.start()
-    alice = Gui(window)
+    return window, Gui(window)
+
+
+def test_a_mention_read_in_the_window_is_marked_read(
+    display: str, irc_server: ServerUnderTest, other_window: Callable[[], None]
+) -> None:
+    """Seen in the focused window, a mention is read: the account's phone hears MARKREAD (and
+    the server pushes nothing); seen only once the window has the focus again, then."""
+    if irc_server.kind != "socketchat":
+        pytest.skip("draft/read-marker and accounts: our server")
+    make_alice(irc_server)
+    phone = account_peer(irc_server.port, "alicephone", "alice")
+    bob = IRCClient(irc_server.port).register("bob")
+    bob.send("JOIN #lobby")
+    bob.expect("366")
+    window, alice = alices_window(irc_server)
     try:
         alice.joined("#lobby", nick="bob")
         window.entry.focus_force()
@@ -181,25 +191,14 @@ def test_unread_count_follows_the_other_device(display: str, irc_server: ServerU
     third line once the tab is shown."""
     if irc_server.kind != "socketchat":
         pytest.skip("draft/read-marker and accounts: our server")
-    made = account_peer(irc_server.port, "alice", "alice")
-    made.send("PRIVMSG NickServ :SET ALWAYS-ON OFF", "QUIT")
-    assert made.closed_by_server()
+    make_alice(irc_server)
     phone = account_peer(irc_server.port, "alicephone", "alice", "draft/read-marker server-time")
     phone.send("JOIN #lobby")
     phone.expect("366")
     bob = IRCClient(irc_server.port).register("bob")
     bob.send("JOIN #lobby")
     bob.expect("366")
-    root = tk.Tk()
-    root.geometry("900x560+0+0")
-    config = ClientConfig(
-        nick="alice", channels=("#lobby",), account="alice", account_password=PASSWORD
-    )
-    window = ChatWindow(
-        root, Theme.install(root), config, irc_server.host, irc_server.port, backoff=fast_backoff()
-    )
-    window.start()
-    alice = Gui(window)
+    window, alice = alices_window(irc_server)
     try:
         alice.joined("#lobby", nick="bob")
         window.select("*status*")  # the desktop looks at its status tab
