@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from socketchat.client.events import STATUS_BUFFER, Said, tr
+from socketchat.client.events import STATUS_BUFFER, tr
 from socketchat.client.outgoing import say
 from socketchat.client.state import User
 from socketchat.irc.message import Message
@@ -90,17 +90,23 @@ def on_who_end(core: ClientCore, msg: Message, now: float) -> None:
     core.info(buffer, tr("WHO {mask}: {count} user(s)", mask=req.mask, count=len(req.replies)), now)
     for u in req.replies:
         account = u.account or core.model.user(u.nick).account
+        # values, isolated when drawn: "~user@host" stays whole beside a Persian nick
         where = f"{u.user or '?'}@{u.host or '?'}"
         if u.away and account:
-            said = tr("  {nick} — {host} (away) [account: {account}]", account=account)
+            said = tr(
+                "  {nick} — {host} (away) [account: {account}]",
+                nick=u.nick,
+                host=where,
+                account=account,
+            )
         elif u.away:
-            said = tr("  {nick} — {host} (away)")
+            said = tr("  {nick} — {host} (away)", nick=u.nick, host=where)
         elif account:
-            said = tr("  {nick} — {host} [account: {account}]", account=account)
+            said = tr(
+                "  {nick} — {host} [account: {account}]", nick=u.nick, host=where, account=account
+            )
         else:
-            core.info(buffer, f"  {u.nick} — {where}", now)  # values only: any language
-            continue
-        said = Said(said.template, (("nick", u.nick), ("host", where), *said.args))
+            said = tr("  {nick} — {host}", nick=u.nick, host=where)
         core.info(buffer, said, now)
 
 

@@ -46,7 +46,7 @@ export class WhoMethods {
       if (u.away && u.account) this.info(buffer, tr("  {nick} — {host} (away) [account: {account}]", args));
       else if (u.away) this.info(buffer, tr("  {nick} — {host} (away)", args));
       else if (u.account) this.info(buffer, tr("  {nick} — {host} [account: {account}]", args));
-      else this.info(buffer, `  ${args.nick} — ${args.host}`); // values only: any language
+      else this.info(buffer, tr("  {nick} — {host}", args)); // values, isolated when drawn
     }
   }
 }
