@@ -157,6 +157,7 @@ def test_unread_marker_line(pages: Pages, web_server: RunningServer) -> None:
     alice.type("/join #dev")
     expect(alice.tab("#dev")).to_have_attribute("aria-selected", "true")
     bob.type("/join #dev")
+    expect(bob.tab("#dev")).to_have_attribute("aria-selected", "true")  # bob's lines go there
     alice.tab("#lobby").click()
     bob.type("one")
     bob.type("two")
@@ -177,7 +178,10 @@ def test_unread_marker_line(pages: Pages, web_server: RunningServer) -> None:
 def test_channel_list_panel(pages: Pages, web_server: RunningServer) -> None:
     alice, bob = two(pages, web_server)
     bob.type("/join #گپ")
+    # /topic acts on the open tab: typed while #lobby was still open it went there (not op: refused)
+    expect(bob.tab("#گپ")).to_have_attribute("aria-selected", "true")
     bob.type("/topic گفت‌وگوی فارسی")
+    expect(bob.page.locator("#topic")).to_contain_text("گفت‌وگوی فارسی")
     bob.type("/join #dev")
     alice.page.locator("#channels-open").click()
     panel = alice.page.locator("#channels")

@@ -149,13 +149,13 @@ def alices_window(irc_server: ServerUnderTest) -> tuple[ChatWindow, Gui]:
     return window, Gui(window)
 
 
+# draft/read-marker and accounts: our server only (ngircd has neither)
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
 def test_a_mention_read_in_the_window_is_marked_read(
     display: str, irc_server: ServerUnderTest, other_window: Callable[[], None]
 ) -> None:
     """Seen in the focused window, a mention is read: the account's phone hears MARKREAD (and
     the server pushes nothing); seen only once the window has the focus again, then."""
-    if irc_server.kind != "socketchat":
-        pytest.skip("draft/read-marker and accounts: our server")
     make_alice(irc_server)
     phone = account_peer(irc_server.port, "alicephone", "alice")
     bob = IRCClient(irc_server.port).register("bob")
@@ -185,12 +185,12 @@ def test_a_mention_read_in_the_window_is_marked_read(
         gc.collect()
 
 
+# draft/read-marker and accounts: our server only (ngircd has neither)
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
 def test_unread_count_follows_the_other_device(display: str, irc_server: ServerUnderTest) -> None:
     """One account on two devices: the phone reads #lobby up to bob's second line (MARKREAD);
     the desktop's count on the #lobby tab drops from 3 to 1, and the marker line is above the
     third line once the tab is shown."""
-    if irc_server.kind != "socketchat":
-        pytest.skip("draft/read-marker and accounts: our server")
     make_alice(irc_server)
     phone = account_peer(irc_server.port, "alicephone", "alice", "draft/read-marker server-time")
     phone.send("JOIN #lobby")

@@ -115,11 +115,11 @@ def account_peer(port: int, nick: str, account: str, caps: str = "draft/read-mar
     return c
 
 
+# draft/read-marker and accounts: our server only (ngircd has neither)
+@pytest.mark.parametrize("irc_server", ["socketchat"], indirect=True)
 async def test_what_is_read_in_the_terminal_is_marked_read(irc_server: ServerUnderTest) -> None:
     """Looking at a mention (the tab shown, the terminal focused) tells the server, which then
     does not push it to the account's other devices; the phone hears MARKREAD."""
-    if irc_server.kind != "socketchat":
-        pytest.skip("draft/read-marker and accounts: our server")
     made = account_peer(irc_server.port, "alice", "alice")
     # not always-on: the nick is free for the client, which sends NICK before its SASL is done
     made.send("PRIVMSG NickServ :SET ALWAYS-ON OFF", "QUIT")
