@@ -338,3 +338,112 @@ def test_every_deletion_reaches_the_index_after_the_log_was_emptied(tmp_path: Pa
     assert db.wait_indexed()
     assert in_index(db, "common") == []
     db.close()
+
+
+def backup(source: Path, target: Path) -> None:
+    """A copy of the database as the docs take it while it runs: SQLite's backup API (what
+    the ``sqlite3`` shell's ``.backup`` and ``.restore`` use)."""
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
+def test_a_backup_restored_over_the_database_gets_its_index_built_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backed up while it runs, more lines and a redaction after the backup, the backup
+    restored over it: the index, ahead of the restored database, is built again at the
+    start, with searches partial and saying so meanwhile; then a search finds what the
+    restored database holds (the line redacted after the backup too) and nothing else, and
+    what is written after the restore is indexed like any line. No step by hand."""
+    path, saved = tmp_path / "socketchat.db", tmp_path / "backup.db"
+    db = SqliteBackend(path)
+    for n in range(1, 21):
+        db.append(line(n, f"apple before the backup {n}"))
+    assert db.wait_indexed()
+    backup(path, saved)
+    for n in range(21, 31):
+        db.append(line(n, f"banana after the backup {n}"))
+    db.delete("#a", "m3")
+    assert db.wait_indexed()
+    assert len(texts(db, "banana")) == 10 and len(texts(db, "apple")) == 19
+    db.close()
+    backup(saved, path)  # the restore (stopped: the docs' ``.restore``)
+    monkeypatch.setattr(SearchIndexer, "start", lambda self: None)  # the worker held back
+    db = SqliteBackend(path)
+    assert in_index(db, "apple") == in_index(db, "banana") == []  # the old index is gone
+    assert db.search_indexing() == 0.0  # (the server's NOTE SEARCH INDEXING)
+    db.db.close()
+    monkeypatch.undo()
+    db = SqliteBackend(path)
+    assert db.wait_indexed()
+    assert db.search_indexing() is None
+    assert len(texts(db, "apple")) == 20  # the line redacted after the backup is back
+    assert "apple before the backup 3" in texts(db, "apple")
+    assert texts(db, "banana") == [] and in_index(db, "banana") == []
+    db.append(line(21, "cherry after the restore"))
+    db.delete("#a", "m5")
+    assert db.wait_indexed()
+    assert texts(db, "cherry") == ["cherry after the restore"]
+    assert in_index(db, "cherry") == [21]
+    assert len(in_index(db, "apple")) == 19  # a redaction after the restore reaches the index
+    db.close()
+
+
+def test_another_database_or_an_older_copy_gets_its_own_index(tmp_path: Path) -> None:
+    """The same seqs, other lines: a database put in another's place, or a copy taken
+    before the last start whose history went another way, never reads the index of the
+    one that was there (the generation tells them apart, where the marks cannot)."""
+    path, other, copy = tmp_path / "socketchat.db", tmp_path / "other.db", tmp_path / "copy.db"
+    db = SqliteBackend(other)
+    for n in range(1, 11):
+        db.append(line(n, f"pear from the other server {n}"))
+    db.close()
+    (tmp_path / "other-search.db").unlink()
+    db = SqliteBackend(path)
+    for n in range(1, 6):
+        db.append(line(n, f"plum from this server {n}"))
+    db.close()
+    backup(path, copy)  # stopped: a plain copy
+    db = SqliteBackend(path)  # this start's generation: the copy's is older
+    db.delete("#a", "m2")
+    db.close()
+    backup(copy, path)
+    db = SqliteBackend(path)
+    assert db.wait_indexed()
+    assert len(texts(db, "plum")) == 5
+    db.close()
+    backup(other, path)  # another database, with more lines at the same seqs
+    db = SqliteBackend(path)
+    assert db.wait_indexed()
+    assert texts(db, "plum") == [] and in_index(db, "plum") == []
+    assert len(texts(db, "pear")) == len(in_index(db, "pear")) == 10
+    db.close()
+
+
+def test_a_restart_keeps_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same database at the same moment keeps its index, also when its newest lines were
+    deleted since they were indexed (``seq_top`` remembers them), and after a crash."""
+    path = tmp_path / "socketchat.db"
+    db = SqliteBackend(path)
+    for n in range(1, 11):
+        db.append(line(n, f"quince {n}"))
+    assert db.wait_indexed()
+    db.delete("#a", "m10")  # the newest line: the database keeps no row of it
+    db.delete("#a", "m9")
+    assert db.wait_indexed()
+    assert db.db.execute("SELECT count(*) FROM search_changes").fetchone()[0] == 0
+    db.db.close()  # a crash
+    monkeypatch.setattr(SearchIndexer, "start", lambda self: None)  # no worker: what is there
+    for _ in range(2):
+        db = SqliteBackend(path)
+        assert len(in_index(db, "quince")) == 8
+        assert db.search_indexing() is None
+        db.close()
+    db = SqliteBackend(path)
+    db.append(line(11, "quince eleven"))
+    assert db._rows[-1][0] == 11  # past the deleted ones: no seq given twice
+    db.close()

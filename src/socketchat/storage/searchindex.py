@@ -34,6 +34,19 @@ up to" agree.
 Rows get increasing ``seq`` values that are never reused (`SqliteBackend` allocates them), so
 a row above the watermark is always one that was never indexed.
 
+Whose index it is: a database restored from a backup
+-----------------------------------------------------
+The index is a file beside the database, so the two can part: the database deleted, another
+put in its place, or (the usual case) a backup of it restored over it while the index stays
+as it was, ahead of the backup (lines written after the backup, redactions it does not know
+of). `prepare` looks at it before the worker starts (`stale`) and builds it again when it is
+not its database's at this moment or before: the database keeps a random ``generation``,
+new at every open and copied into the index (another database, or a copy of this one from
+before its last open, has another), and the highest ``seq`` and change log id it ever gave
+(the index can lag behind them, never be past them: a backup from the same run restored
+under it is). Building it again is the background build of an upgrade: searches say
+``SEARCH INDEXING`` meanwhile. No step by hand.
+
 Redactions leave the file, and the index is rebuilt when it must be
 -------------------------------------------------------------------
 On SQLite 3.42+ FTS5 *secure-delete* is on: deleted words leave the pages at once. Before
@@ -48,6 +61,7 @@ answering searches, and swaps them when it has caught up: no restart needed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -123,34 +137,68 @@ def _connect(path: str | Path) -> sqlite3.Connection:
     return db
 
 
-def prepare(path: Path, *, empty: bool) -> None:
-    """Create the index file (or start it again if it has another `FORMAT`, or if it indexed
-    lines and the database, `empty`, has none and never deleted any: it belongs to a database
-    that was removed), on the caller's thread before the worker starts, so that the loop may
-    read it at once."""
+@dataclasses.dataclass(frozen=True)
+class Lineage:
+    """What the database says of itself (``lineage`` and the change log's counter in it, read
+    by `SqliteBackend._lineage`), which its index must agree with (`prepare`)."""
+
+    generation: int  # the database's generation until this open: the index's, if it is its
+    next_generation: int  # the one from this open on (already in the database)
+    seq_top: int  # the highest seq the database ever gave (its rows, their changes, gone)
+    changes_top: int  # the highest id its change log ever gave
+    empty: bool  # no rows and no change log entries
+
+
+def stale(state: dict[str, int], lineage: Lineage) -> str | None:
+    """Why the index with `state` is not its database's at this moment or before (then it
+    must be built again), or None. The index only ever follows what the database
+    committed, so it may lag but never be ahead: marks past the highest seq or change log
+    id the database ever gave are another moment's (a backup of it restored over it since);
+    another generation is another database, or a copy of this one from before its last
+    open (whose history may have gone another way since). An index from before generations
+    (none in its state) is judged by its marks only."""
+    if state.get("format") != FORMAT:
+        return "of another format"
+    if state.get("generation", lineage.generation) != lineage.generation:
+        return "of another database or another copy of it"
+    if state.get("indexed", 0) > lineage.seq_top or state.get("changes", 0) > lineage.changes_top:
+        return "ahead of the database (restored from a backup?)"
+    return None
+
+
+def prepare(path: Path, lineage: Lineage) -> None:
+    """Create the index file, or start it again if it is not the database's (`stale`), on
+    the caller's thread before the worker starts, so that the loop may read it at once; and
+    give it the database's new generation (`Lineage.next_generation`)."""
     db = _connect(path)
     try:
         has = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'state'").fetchone()
+        why = None
         if has:
             state = dict(db.execute("SELECT name, value FROM state").fetchall())
-            stale = empty and state.get("indexed", 0) > 0
-            if state.get("format") == FORMAT and not stale:
-                return
-            log.info("storage: the search index %s is not this database's: building it", path)
-            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            db.execute("BEGIN IMMEDIATE")
-            for name in ("fts", "fts_next", "state"):
-                if name in tables:
-                    db.execute(f"DROP TABLE {name}")
-            db.execute("COMMIT")
-        db.executescript(
-            f"BEGIN IMMEDIATE; {fts_schema('fts')};"
-            " CREATE TABLE state (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
-            f" INSERT INTO state VALUES ('format', {FORMAT}), ('indexed', 0), ('changes', 0),"
-            f" ('complete', {int(empty)}), ('next', -1); COMMIT;"
+            why = stale(state, lineage)
+            if why is not None:
+                log.info("storage: the search index %s is %s: building it", path, why)
+                tables = [
+                    r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                ]
+                db.execute("BEGIN IMMEDIATE")
+                for name in ("fts", "fts_next", "state"):
+                    if name in tables:
+                        db.execute(f"DROP TABLE {name}")
+                db.execute("COMMIT")
+        if not has or why is not None:
+            db.executescript(
+                f"BEGIN IMMEDIATE; {fts_schema('fts')};"
+                " CREATE TABLE state (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+                f" INSERT INTO state VALUES ('format', {FORMAT}), ('indexed', 0), ('changes', 0),"
+                f" ('complete', {int(lineage.empty)}), ('next', -1); COMMIT;"
+            )
+            if sqlite3.sqlite_version_info >= (3, 42, 0):
+                db.execute("INSERT INTO fts (fts, rank) VALUES ('secure-delete', 1)")
+        db.execute(
+            "INSERT OR REPLACE INTO state VALUES ('generation', ?)", (lineage.next_generation,)
         )
-        if sqlite3.sqlite_version_info >= (3, 42, 0):
-            db.execute("INSERT INTO fts (fts, rank) VALUES ('secure-delete', 1)")
     finally:
         db.close()
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import secrets
 import sqlite3
 import threading
 import time
@@ -64,7 +65,13 @@ from socketchat.storage.fulltext import (
     meta,
     sender_token,
 )
-from socketchat.storage.searchindex import SearchIndexer, fts_schema, index_path, prepare
+from socketchat.storage.searchindex import (
+    Lineage,
+    SearchIndexer,
+    fts_schema,
+    index_path,
+    prepare,
+)
 
 log = logging.getLogger("socketchat.storage")
 
@@ -292,6 +299,17 @@ MIGRATIONS: list[str] = [
             VALUES (old.seq, old.command, old.key, old.source, old.text);
     END;
     """,
+    # 12 -> 13: what lets the search index (its own file) tell that it follows this database
+    # at this moment or before, and not another database or a later moment of this one (a
+    # backup restored over it): ``generation``, a random value, new at every open
+    # (`SqliteBackend._lineage`) and copied into the index; ``seq_top``, the highest `seq`
+    # whose row left without a trace (its change log entry removed, or at a clean close every
+    # seq given), so that the highest seq this database ever gave is known exactly. An index
+    # that does not match is built again (storage/searchindex.py `prepare`).
+    """
+    CREATE TABLE lineage (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO lineage VALUES ('generation', random()), ('seq_top', 0);
+    """,
 ]
 # Steps a database skips when it migrates past the step that undoes them (7 -> 8 built the
 # old in-database index, 10 -> 11 drops it): building it would take tens of seconds per
@@ -311,6 +329,8 @@ _UPSERT_CONVERSATION = (
     "INSERT INTO conversations (key, party_a, party_b, nick_a, nick_b) VALUES (?, ?, ?, ?, ?)"
     " ON CONFLICT (key) DO UPDATE SET nick_a = excluded.nick_a, nick_b = excluded.nick_b"
 )
+# the highest seq given, at least (`SqliteBackend.close`)
+_SEQ_TOP = "UPDATE lineage SET value = max(value, ?) WHERE name = 'seq_top'"
 _COLUMNS = "seq, key, time_ms, msgid, command, source, target, text, tags, era, restricted, sender"
 
 
@@ -393,24 +413,18 @@ class SqliteBackend:
             # The search index: its own file, written by a worker thread (its module says
             # why); the loop only reads it, on a connection of its own (`search`)
             self.index_path = index_path(self.path)
-            empty = self.db.execute(
-                "SELECT NOT EXISTS (SELECT 1 FROM messages)"
-                " AND NOT EXISTS (SELECT 1 FROM search_changes)"
-            ).fetchone()[0]
-            prepare(self.index_path, empty=bool(empty))
+            lineage = self._lineage()
+            prepare(self.index_path, lineage)
             self._indexer = SearchIndexer(self.path, self.index_path)
             # Searches read it from this connection (attached: one statement joins it with
             # `messages`), and never write it; the lines not indexed yet go into a table in
             # memory (`temp.tail`, see `search`).
             self.db.execute("ATTACH DATABASE ? AS idx", (str(self.index_path),))
             self.db.execute(fts_schema("temp.tail"))
-            # `seq` of the next line: past every row there is and was (the index's watermark
-            # and the change log remember deleted ones), so a seq is never given twice
-            top = self.db.execute(
-                "SELECT max(coalesce((SELECT max(seq) FROM messages), 0),"
-                " coalesce((SELECT max(seq) FROM search_changes), 0))"
-            ).fetchone()[0]
-            self._next_seq = max(int(top), self._indexer.indexed) + 1
+            # `seq` of the next line: past every row there is and was (the change log and
+            # `seq_top` remember deleted ones; the index's watermark too), so a seq is never
+            # given twice
+            self._next_seq = max(lineage.seq_top, self._indexer.indexed) + 1
             # Every account name (folded), so that the lookup made for each nick a client takes
             # (nick protection) answers "no such account" without a query: in WAL mode every
             # read transaction costs file-lock system calls. Only this connection writes
@@ -484,6 +498,27 @@ class SqliteBackend:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
                 raise
+
+    def _lineage(self) -> Lineage:
+        """What this database says of itself to its search index (`searchindex.prepare`),
+        and a new generation from this open on, written at once: an index that is not
+        given it from now on (a copy of the database from before this open, restored later)
+        is known for another's. If it cannot be written (a full disk) the old one stays."""
+        generation, seq_top, changes_top, empty = self.db.execute(
+            "SELECT (SELECT value FROM lineage WHERE name = 'generation'),"
+            " max(coalesce((SELECT max(seq) FROM messages), 0),"
+            " coalesce((SELECT max(seq) FROM search_changes), 0),"
+            " (SELECT value FROM lineage WHERE name = 'seq_top')),"
+            " coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'search_changes'), 0),"
+            " NOT EXISTS (SELECT 1 FROM messages) AND NOT EXISTS (SELECT 1 FROM search_changes)"
+        ).fetchone()
+        new = secrets.randbits(63)
+        try:
+            self.db.execute("UPDATE lineage SET value = ? WHERE name = 'generation'", (new,))
+        except sqlite3.Error as exc:
+            log.warning("storage: %s: a new generation cannot be written: %s", self.path, exc)
+            new = generation
+        return Lineage(int(generation), new, int(seq_top), int(changes_top), bool(empty))
 
     # -- transactions ----------------------------------------------------------------------
     def _begin(self) -> None:
@@ -599,7 +634,9 @@ class SqliteBackend:
 
         The search index is given `SCRUB_AT_CLOSE` seconds to index what was committed and
         finish a scrub due or under way (the rest is done at the next start), then the change
-        log entries it applied are removed."""
+        log entries it applied are removed. The highest seq given is written down
+        (``seq_top``: lines deleted since leave no trace in the database otherwise)."""
+        self._ops.append((_SEQ_TOP, (self._next_seq - 1,)))
         try:
             self.commit()
         finally:
@@ -639,6 +676,12 @@ class SqliteBackend:
             if self.error is not None:
                 return False
             self._begin()
+            # (the entries are the only trace of the deleted rows' seqs: `seq_top` keeps it)
+            self.db.execute(
+                "UPDATE lineage SET value = max(value, coalesce("
+                "(SELECT max(seq) FROM search_changes WHERE id <= ?), 0)) WHERE name = 'seq_top'",
+                (done,),
+            )
             self.db.execute("DELETE FROM search_changes WHERE id <= ?", (done,))
         except sqlite3.Error as exc:
             self._failed(exc)
