@@ -116,6 +116,47 @@ def test_conversations_index_both_parties(db: Backend) -> None:
     assert db.conversations("z") == []
 
 
+def test_missed_private_gives_the_newest_conversations_and_their_first_lines(
+    db: Backend,
+) -> None:
+    """What a device coming back is replayed (`devices.replay_missed`): of the conversations
+    with a readable line after `since`, the most recent `conversations`, by their newest
+    line, each with its first `lines` after `since`; not a line before it, of others, of
+    another kind or restricted."""
+
+    def say(key: str, t: int, n: int, other: str, command: str = "PRIVMSG", **kw: bool) -> None:
+        text = f"{key} {n}"
+        db.append(StoredMessage(key, t, f"{key}-{n}", command, f"{other}!u@h", "Me", text, {},
+                                other, "me", **kw))  # fmt: skip
+
+    for i in range(6):  # conversation c<i>: its newest line at 100 + 10 i (c0: all before)
+        for n in range(4):
+            say(f"c{i}", 70 + 10 * i + n, n, f"u{i}")
+    say("c5", 300, 9, "u5", restricted=True)  # later, but not readable: no say in the order
+    say("c4", 400, 9, "u4", command="TAGMSG")
+    db.append(StoredMessage("c9", 500, "x", "PRIVMSG", "u8!u@h", "u9", "not mine", {}, "u8", "u9"))
+    db.append(StoredMessage("c8", 90, "s", "PRIVMSG", "me!u@h", "u8", "same time", {}, "me", "u8"))
+    since = (80, 0)  # the lines from 80 on
+    got = db.missed_private("me", since, 1000, 3, 2)
+    assert [(c.key, c.other_nick("me"), [m.text for m in rows]) for c, rows in got] == [
+        ("c3", "u3", ["c3 0", "c3 1"]),
+        ("c4", "u4", ["c4 0", "c4 1"]),
+        ("c5", "u5", ["c5 0", "c5 1"]),
+    ]
+    everything = db.missed_private("me", since, 1000, 100, 100)
+    assert [c.key for c, _ in everything] == ["c1", "c8", "c2", "c3", "c4", "c5"]  # c8 at 90
+    assert everything[0][1] == db.after("c1", since, 100)  # the same lines as a page
+    assert [m.time_ms for m in everything[0][1]] == [80, 81, 82, 83]
+    assert [rows[0].text for _, rows in everything] == [
+        "c1 0", "same time", "c2 0", "c3 0", "c4 0", "c5 0"
+    ]  # fmt: skip
+    # only conversations with a line before `before_ms`, ordered by their newest such line
+    early = db.missed_private("me", since, 110, 100, 1)
+    assert [c.key for c, _ in early] == ["c1", "c8", "c2", "c3"]
+    assert db.missed_private("me", (1000, 0), 2000, 10, 10) == []
+    assert db.missed_private("nobody", since, 1000, 10, 10) == []
+
+
 def test_accounts(db: Backend) -> None:
     assert db.create_account(Account("Alice", "scrypt$hash", "a@example.org", 1.0))
     assert not db.create_account(Account("ALICE", "scrypt$other"))

@@ -314,6 +314,17 @@ class HistoryStore(Protocol):
     def conversations(self, party: str) -> list[Conversation]:
         """The private conversations `party` (an identity) takes part in."""
 
+    def missed_private(
+        self, party: str, since: Position, before_ms: int, conversations: int, lines: int
+    ) -> list[tuple[Conversation, list[StoredMessage]]]:
+        """What `party` (an identity) missed in private since `since`: of its private
+        conversations with a readable line (unrestricted PRIVMSG or NOTICE) after `since` and
+        before `before_ms`, the `conversations` whose newest such line is the most recent,
+        ordered by that time (oldest first, ties by key), each with its first `lines`
+        readable lines after `since`, oldest first. One statement however many
+        conversations there are (a device coming back, `devices.replay_missed`, made two
+        queries per conversation)."""
+
     def prune(self, *, before_ms: int = 0, keep_per_key: int = 0) -> int:
         """Retention: delete messages older than `before_ms` and all but the newest
         `keep_per_key` of each conversation (0: no such limit). Returns how many went."""

@@ -777,6 +777,37 @@ class PostgresBackend:
         )
         return [Conversation(*r) for r in rows]
 
+    def missed_private(
+        self, party: str, since: Position, before_ms: int, conversations: int, lines: int
+    ) -> list[tuple[Conversation, list[StoredMessage]]]:
+        """See `HistoryStore.missed_private`: one statement, each conversation's newest line
+        and its first lines an index walk on (key, time_ms, seq) (two LATERAL subqueries);
+        ties by key in code point order (``COLLATE "C"``, as SQLite's)."""
+        readable = " AND NOT restricted AND command IN ('PRIVMSG', 'NOTICE')"
+        columns = ", ".join(f"m.{c}" for c in _COLUMNS.split(", "))
+        rows = self._query(
+            "WITH active AS ("
+            "  SELECT c.key, c.party_a, c.party_b, c.nick_a, c.nick_b, n.latest"
+            "  FROM conversations AS c CROSS JOIN LATERAL ("
+            "   SELECT time_ms AS latest FROM messages WHERE key = c.key"
+            "   AND (time_ms, seq) > (%s, %s) AND time_ms < %s" + readable + ""
+            "   ORDER BY time_ms DESC, seq DESC LIMIT 1) AS n"
+            "  WHERE c.party_a = %s OR c.party_b = %s"
+            '  ORDER BY n.latest DESC, c.key COLLATE "C" DESC LIMIT %s)'
+            f" SELECT a.key, a.party_a, a.party_b, a.nick_a, a.nick_b, {columns}"
+            " FROM active AS a CROSS JOIN LATERAL ("
+            f"  SELECT {_COLUMNS} FROM messages WHERE key = a.key"
+            "  AND (time_ms, seq) > (%s, %s)" + readable + " ORDER BY time_ms, seq LIMIT %s) AS m"
+            ' ORDER BY a.latest, a.key COLLATE "C", m.time_ms, m.seq',
+            (*since, before_ms, party, party, conversations, *since, lines),
+        )
+        out: list[tuple[Conversation, list[StoredMessage]]] = []
+        for row in rows:
+            if not out or out[-1][0].key != row[0]:
+                out.append((Conversation(*row[:5]), []))
+            out[-1][1].append(_row(row[5:]))
+        return out
+
     def latest_times(
         self,
         channels: Mapping[str, tuple[str, str]],

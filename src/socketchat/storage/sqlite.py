@@ -332,6 +332,7 @@ _UPSERT_CONVERSATION = (
 # the highest seq given, at least (`SqliteBackend.close`)
 _SEQ_TOP = "UPDATE lineage SET value = max(value, ?) WHERE name = 'seq_top'"
 _COLUMNS = "seq, key, time_ms, msgid, command, source, target, text, tags, era, restricted, sender"
+_PREFIXED = ", ".join(f"m.{c}" for c in _COLUMNS.split(", "))  # (of ``messages AS m``)
 
 
 def _row(row: tuple[Any, ...]) -> StoredMessage:
@@ -944,6 +945,39 @@ class SqliteBackend:
             (party, party),
         ).fetchall()
         return [Conversation(*r) for r in rows]
+
+    def missed_private(
+        self, party: str, since: Position, before_ms: int, conversations: int, lines: int
+    ) -> list[tuple[Conversation, list[StoredMessage]]]:
+        """See `HistoryStore.missed_private`. Each conversation's newest line is an index seek
+        (a correlated ORDER BY ... LIMIT 1 on (key, time_ms, seq)), and its first lines
+        another (the correlated subquery gives seqs, looked up by rowid)."""
+        self._write_pending()
+        readable = " AND restricted = 0 AND command IN ('PRIVMSG', 'NOTICE')"
+        rows = self.db.execute(
+            "WITH mine AS ("
+            "  SELECT key, party_a, party_b, nick_a, nick_b FROM conversations WHERE party_a = ?"
+            "  UNION"
+            "  SELECT key, party_a, party_b, nick_a, nick_b FROM conversations WHERE party_b = ?),"
+            " newest AS MATERIALIZED ("
+            "  SELECT mine.*, (SELECT time_ms FROM messages WHERE key = mine.key"
+            "   AND (time_ms, seq) > (?, ?) AND time_ms < ?" + readable + ""
+            "   ORDER BY time_ms DESC, seq DESC LIMIT 1) AS latest FROM mine),"
+            " active AS (SELECT * FROM newest WHERE latest IS NOT NULL"
+            "  ORDER BY latest DESC, key DESC LIMIT ?)"
+            f" SELECT active.key, party_a, party_b, nick_a, nick_b, {_PREFIXED}"
+            " FROM active CROSS JOIN messages AS m"
+            " WHERE m.seq IN (SELECT seq FROM messages WHERE key = active.key"
+            "  AND (time_ms, seq) > (?, ?)" + readable + " ORDER BY time_ms, seq LIMIT ?)"
+            " ORDER BY latest, active.key, m.time_ms, m.seq",
+            (party, party, *since, before_ms, conversations, *since, lines),
+        ).fetchall()
+        out: list[tuple[Conversation, list[StoredMessage]]] = []
+        for row in rows:
+            if not out or out[-1][0].key != row[0]:
+                out.append((Conversation(*row[:5]), []))
+            out[-1][1].append(_row(row[5:]))
+        return out
 
     def latest_times(
         self,

@@ -4,11 +4,15 @@
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from socketchat.irc.message import Message
 from tests.server.harness import Client, Net
-from tests.storage.helpers import stored_net
+from tests.storage.helpers import persistence, stored_net
 
 PASSWORD = "correct-horse"
 
@@ -234,3 +238,42 @@ def test_nick_before_sasl_waits_for_the_login_then_attaches_or_gets_433(tmp_path
     assert [m.command for m in other.received() if m.command in ("001", "433")] == ["433"]
     other.send("NICK eve2")
     assert "001" in other.commands()
+
+
+HISTORY_READS = (
+    "find", "message", "before", "after", "latest_time", "last_position", "get_marker",
+    "conversations", "missed_private", "latest_times", "search",
+)  # fmt: skip
+
+
+def test_a_device_coming_back_to_many_conversations_costs_one_query(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """150 people wrote to an always-on account while it had no device: the device coming
+    back is replayed the 100 most recent conversations, oldest first, each line once, with
+    one history read of the backend (it was two per conversation: 250 here)."""
+    net = stored_net(tmp_path, always_on=True)
+    ali = registered(net, "ali")
+    net.clock.advance(5)
+    ali.send("QUIT :train")
+    net.clock.advance(5)
+    for i in range(150):
+        c = net.client(f"u{i}")
+        c.send(f"PRIVMSG ali :hello {i}", f"PRIVMSG ali :again {i}")
+        net.clock.advance(0.01)
+    net.server.flush()
+    backend = persistence(net).backend
+    calls: Counter[str] = Counter()
+    for name in HISTORY_READS:
+        method = getattr(backend, name)
+
+        def counted(*args: Any, _name: str = name, _method: Any = method, **kw: Any) -> Any:
+            calls[_name] += 1
+            return _method(*args, **kw)
+
+        monkeypatch.setattr(backend, name, counted)
+    back = device(net, "ali", "ali")
+    got = [(m.source.split("!")[0], m.params[1]) for m in back.received() if m.command == "PRIVMSG"]
+    assert dict(calls) == {"missed_private": 1}
+    expected = [(f"u{i}", f"{word} {i}") for i in range(50, 150) for word in ("hello", "again")]
+    assert [(nick, text.split("] ", 1)[-1]) for nick, text in got] == expected

@@ -261,6 +261,9 @@ class ClusterStore:
     def search(self, *args: Any, **kwargs: Any) -> Any:
         return self.shared.search(*args, **kwargs) if self._reads() else []
 
+    def missed_private(self, *args: Any, **kwargs: Any) -> Any:
+        return self.shared.missed_private(*args, **kwargs) if self._reads() else []
+
     def latest_times(self, *args: Any, **kwargs: Any) -> Any:
         return self.shared.latest_times(*args, **kwargs) if self._reads() else []
 

@@ -131,16 +131,11 @@ def replay_missed(server: Server, s: Session) -> None:
     me = p.identity(user)
     since = (seen, 0)  # (a line in the very ms it left is replayed)
     now_ms = int(server.clock() * 1000) + 1
-    missed = []
-    for conv in p.backend.conversations(me):
-        latest = p.backend.latest_time(conv.key, since[0] - 1, now_ms)
-        if latest is not None:
-            missed.append((latest, conv))
-    missed.sort(key=lambda item: item[0])
-    for _, conv in missed[-PM_REPLAY_CONVERSATIONS:]:
-        rows = p.backend.after(conv.key, since, PM_REPLAY_LINES)
-        if rows:
-            history.send_history(server, s, conv.other_nick(me), rows, replay=True)
+    # one query for every conversation (it was two per conversation: an account with
+    # hundreds of them cost hundreds of round trips to PostgreSQL at each return)
+    missed = p.backend.missed_private(me, since, now_ms, PM_REPLAY_CONVERSATIONS, PM_REPLAY_LINES)
+    for conv, rows in missed:
+        history.send_history(server, s, conv.other_nick(me), rows, replay=True)
 
 
 def restore_present(server: Server) -> int:
