@@ -9,7 +9,14 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from socketchat.storage.base import Account, SearchQuery, SearchTimeout, StorageError, StoredMessage
+from socketchat.storage.base import (
+    Account,
+    PushSubscription,
+    SearchQuery,
+    SearchTimeout,
+    StorageError,
+    StoredMessage,
+)
 from socketchat.storage.postgres import MIGRATIONS, PostgresBackend, redact_url
 from tests.support import free_port
 from tests.support.postgres import PostgresServer, fresh_database
@@ -123,6 +130,49 @@ def test_nodes_starting_together_migrate_once(url: str) -> None:
     assert errors == [] and len(opened) == 4
     assert {db.schema_version for db in opened} == {len(MIGRATIONS)}
     for db in opened:
+        db.close()
+
+
+def test_a_network_secret_is_the_first_nodes_for_every_node(url: str) -> None:
+    """`network_secret` (a cluster's VAPID key): the first candidate is kept, committed at once;
+    every later node, and nodes starting together, get that one, not their own."""
+    nodes = [PostgresBackend(url) for _ in range(4)]
+    try:
+        assert nodes[0].network_secret("vapid", b"1" * 32) == b"1" * 32
+        assert nodes[1].network_secret("vapid", b"2" * 32) == b"1" * 32
+        got: list[bytes] = []
+        threads = [
+            threading.Thread(
+                target=lambda db=db, n=n: got.append(db.network_secret("raced", bytes([n]) * 32))
+            )
+            for n, db in enumerate(nodes)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(got) == 4 and len(set(got)) == 1
+        assert got[0] in {bytes([n]) * 32 for n in range(4)}
+    finally:
+        for db in nodes:
+            db.close()
+
+
+def test_the_cluster_snapshot_rows_carry_every_push_subscription(url: str) -> None:
+    """`account_rows` (what a cluster's nodes load at the network's start): the push
+    subscriptions too, per account oldest first, as `push_subscriptions` orders them."""
+    db = PostgresBackend(url)
+    try:
+        db.add_push_subscription(PushSubscription("bob", "https://p/2", "k2", "a2", 20.0))
+        db.add_push_subscription(PushSubscription("alice", "https://p/3", "k3", "a3", 30.0))
+        db.add_push_subscription(PushSubscription("alice", "https://p/1", "k1", "a1", 10.0))
+        db.commit()
+        assert db.account_rows()["push_subscriptions"] == [
+            ["alice", "https://p/1", "k1", "a1", 10.0],
+            ["alice", "https://p/3", "k3", "a3", 30.0],
+            ["bob", "https://p/2", "k2", "a2", 20.0],
+        ]
+    finally:
         db.close()
 
 

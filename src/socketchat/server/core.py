@@ -152,6 +152,11 @@ class Sequencer(Protocol):
         rename): append it; every node acts on it when it comes back (`Persistence.due`)."""
         ...
 
+    def push_gone(self, account: str, endpoint: str) -> None:
+        """A push service said `account`'s Web Push subscription `endpoint` is gone (only
+        the node that sent the push hears it): append it; every node forgets it then."""
+        ...
+
     def next_msgid(self) -> str: ...
 
     def network_sessions(self) -> list[Session]:

@@ -45,6 +45,10 @@ log = logging.getLogger("socketchat.server")
 
 WEBPUSH_MISSING = "web push is off: it needs pip install 'socketchat[push]' (py-vapid, http-ece)"
 
+WEBPUSH_NO_STORE = (
+    "web push is off: a cluster node needs the shared store (--storage postgresql://...)"
+)
+
 CLOAK_KEY_FILE = "cloak.key"  # in the data dir: the key of cloaked hosts (cloak_hosts)
 
 
@@ -140,9 +144,9 @@ async def run_server(
         directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
         if config.cluster.redis_url:
             # a cluster node: storage is the shared PostgreSQL seen through the log
-            # (server/cluster/store.py), or none; the cloak secret is the network's
-            vapid = None  # (web push is not done through the cluster yet)
-            node, storage = await _open_cluster_node(config)
+            # (server/cluster/store.py), or none; the cloak secret and the VAPID key are the
+            # network's
+            node, storage, vapid = await _open_cluster_node(config, directory)
             cloak_secret = node.cloak_secret
         else:
             cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
@@ -164,7 +168,7 @@ async def run_server(
     # the same key after every restart, so cloaked hosts (and bans on them) stay the same
     server.cloak_secret = cloak_secret
     if config.webpush.enabled and vapid is None:
-        log.info(WEBPUSH_MISSING)
+        log.info(WEBPUSH_MISSING if not HAVE_WEBPUSH else WEBPUSH_NO_STORE)
     elif vapid is not None:
         server.push.enable(vapid.public_key)
     # a cluster node starting from a replica snapshot finds all of this (and the store's
@@ -244,20 +248,27 @@ CLUSTER_NO_STORE = (
 )
 
 
-async def _open_cluster_node(config: ServerConfig) -> tuple[ClusterNode, Persistence | None]:
+async def _open_cluster_node(
+    config: ServerConfig, directory: Path
+) -> tuple[ClusterNode, Persistence | None, VapidKeys | None]:
     """Join the cluster; with a PostgreSQL store, open it and load the network's snapshot of
-    what decides (accounts, registered channels...: `server/cluster/store.py`). Raises
-    `StorageError` or `ClusterError` with one sentence."""
+    what decides (accounts, registered channels, push subscriptions...:
+    `server/cluster/store.py`), and the network's VAPID key (web push needs the store: its
+    subscriptions are an account's). Raises `StorageError` or `ClusterError` with one
+    sentence."""
     replica = Replica()
     node = ClusterNode(config.cluster, replica)
     if not config.storage_url:
         await node.open()
         print(CLUSTER_NO_STORE, file=sys.stderr, flush=True)  # (once Redis answered)
-        return node, None
+        return node, None, None
     if not is_postgres_url(config.storage_url):
         raise StorageError(CLUSTER_STORE)
     backend = open_postgres(config.storage_url)
+    vapid: VapidKeys | None = None
     try:
+        if config.webpush.enabled and HAVE_WEBPUSH:
+            vapid = VapidKeys.for_network(backend, str(directory))
         await node.open(snapshot=lambda: Facts.dump(backend))
         assert node.store_snapshot is not None
         facts = Facts.load(node.store_snapshot)
@@ -274,7 +285,7 @@ async def _open_cluster_node(config: ServerConfig) -> tuple[ClusterNode, Persist
         return hashlib.sha256(salt + str(first).encode()).hexdigest()[:24]
 
     storage.connection_token = token
-    return node, storage
+    return node, storage, vapid
 
 
 def serve_main(args: argparse.Namespace) -> int:

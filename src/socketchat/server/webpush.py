@@ -18,6 +18,16 @@ signs (VAPID, RFC 8292) and POSTs off the event loop, then reports each outcome 
 gone, so it is removed. Both the pending list and the queue are bounded; what does not fit is
 dropped and counted, never waited for.
 
+In a cluster (docs/cluster.md) every node applies every line, and a push is a side effect that
+must happen once: the sender's node alone decides, delays and sends it (its session is the only
+one in its `Server.sessions`), from what every node holds alike — the account's devices on
+every node (`ChatState.sessions_of` counts the shadows of other nodes' connections), its
+subscriptions and read markers (in memory on every node, `server/cluster/store.py`), the
+network's one VAPID key (`server/main.py`). A pending push lives only in that node's memory: if
+the node stops or dies before it is due, it is not sent (and never twice: no other node knows
+of it). A 404/410 is heard by that node only, so it goes through the log (``unpush``) and every
+node forgets the subscription.
+
 The payload is the IRC line itself, as the spec says (one message, no CRLF), with only the
 `time`, `msgid` and `account` tags: push services take about 4 KiB, and the browser client's
 service worker parses the line to show "#channel" or the nick, and the text.
@@ -383,7 +393,11 @@ class PushNotifier:
             return
         if status in (404, 410):  # RFC 8030 §7.3: the subscription has expired or is gone
             persistence = persistence_of(self.server)
-            if persistence is not None:
+            sequencer = self.server.sequencer
+            if sequencer is not None:  # a cluster: every node forgets it, through the log
+                sequencer.push_gone(job.account, job.endpoint)
+                self.removed += 1
+            elif persistence is not None:
                 persistence.remove_push_subscription(job.account, job.endpoint)
                 self.removed += 1
                 self.server.wakeup()  # commit it with the next flush

@@ -194,6 +194,14 @@ MIGRATIONS: list[str] = [
         seq BIGINT NOT NULL               -- wrote for, committed in the same transaction
     );
     """,
+    # 2 -> 3: the network's own secrets, made once by the first node that needs one
+    # (`network_secret`: the VAPID key of a cluster's Web Push)
+    """
+    CREATE TABLE network_secrets (
+        name TEXT PRIMARY KEY,
+        value BYTEA NOT NULL
+    );
+    """,
 ]
 
 _INSERT = (
@@ -1127,9 +1135,10 @@ class PostgresBackend:
 
     # -- what a cluster's replicas keep in memory (server/cluster/store.py) --------------------
     def account_rows(self) -> dict[str, list[list[Any]]]:
-        """Every account, certificate, account metadata key and read marker, as JSON-able
-        rows: what a cluster of nodes loads once, at the network's start, and from then on
-        changes only by applying its log, so that every node decides alike (docs/cluster.md).
+        """Every account, certificate, account metadata key, read marker and push subscription,
+        as JSON-able rows: what a cluster of nodes loads once, at the network's start, and from
+        then on changes only by applying its log, so that every node decides alike
+        (docs/cluster.md).
         One transaction, so the rows are of one moment."""
         self._write_pending()
         queries = {
@@ -1141,6 +1150,8 @@ class PostgresBackend:
             ' ORDER BY account COLLATE "C", key COLLATE "C"',
             "read_markers": "SELECT account, target, time_ms FROM read_markers"
             ' ORDER BY account COLLATE "C", target COLLATE "C"',
+            "push_subscriptions": "SELECT account, endpoint, p256dh, auth, created"
+            ' FROM push_subscriptions ORDER BY account COLLATE "C", created, endpoint COLLATE "C"',
         }
         try:
             with self.db.transaction():
@@ -1151,6 +1162,27 @@ class PostgresBackend:
         except psycopg.Error as exc:
             raise StorageError(f"cannot read the accounts in {self.where}: {_cause(exc)}") from None
         return found
+
+    def network_secret(self, name: str, candidate: bytes) -> bytes:
+        """The network's secret `name`: `candidate` if the database has none yet (it is kept,
+        committed at once), else the one kept by whichever node came first. For a secret that
+        must outlive a cluster's Redis (the VAPID key: browsers' subscriptions, kept here, are
+        tied to it), and be the same on every node."""
+        try:
+            with self.db.transaction():
+                self.db.execute(
+                    "INSERT INTO network_secrets (name, value) VALUES (%s, %s)"
+                    " ON CONFLICT (name) DO NOTHING",
+                    (name, candidate),
+                )
+                row = self.db.execute(
+                    "SELECT value FROM network_secrets WHERE name = %s", (name,)
+                ).fetchone()
+            self.db.commit()
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot read the secrets in {self.where}: {_cause(exc)}") from None
+        assert row is not None  # (inserted, or there)
+        return bytes(row[0])
 
     def mark_applied(self, node: int, ms: int, seq: int) -> None:
         """Cluster node `node` wrote what the log entry ``ms-seq`` asked: recorded in the

@@ -20,6 +20,8 @@ Kinds (`k`):
 - ``due``: a storage timer of session `s` is due on its node: `w` what (``nick:<folded>``:
   its grace period for a registered nick it holds without being identified ended).
 - ``gone``: node `g` is gone (its lease expired, or it stopped): its sessions end with `r`.
+- ``unpush``: a push service told node `n` that the Web Push subscription `e` (its endpoint)
+  of account `a` (folded) is gone (404/410): every node forgets it.
 
 The entry's time and msgids come from its stream id (``<ms>-<seq>``, from Redis' clock), so
 every node stamps a message alike.
@@ -34,7 +36,7 @@ from typing import Any
 from socketchat.irc.framing import FramingError
 from socketchat.irc.message import Message, ParseError
 
-KINDS = frozenset({"up", "conn", "line", "close", "res", "due", "gone"})
+KINDS = frozenset({"up", "conn", "line", "close", "res", "due", "gone", "unpush"})
 
 
 class EntryError(ValueError):

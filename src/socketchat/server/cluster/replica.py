@@ -33,6 +33,8 @@ session's own node, or the reaper's for "node N is gone" (`server/cluster/store.
 the shared store with it, and keeps what decides in memory, the same on every node).
 Storage timers that change shared state (nick protection's rename) are entries too (``due``):
 the session's node sees the deadline pass and appends it, every node renames at that entry.
+So is a push service's "this subscription is gone" (``unpush``), which only the node that sent
+the push hears.
 """
 
 from __future__ import annotations
@@ -279,6 +281,12 @@ class Replica:
         if self.owns(session) and not self.detached and session.id not in self._closing:
             self._enqueue("due", {"s": session.id, "w": what})
 
+    def push_gone(self, account: str, endpoint: str) -> None:
+        """A push service answered 404/410 for `account`'s subscription `endpoint` (on this
+        node, which sent the push): append it, and every node forgets it at that entry."""
+        if not self.detached:
+            self._enqueue("unpush", {"a": account, "e": endpoint})
+
     def network_sessions(self) -> list[Session]:
         return [s for _, s in sorted(self.sessions.items()) if not s.closed]
 
@@ -470,6 +478,11 @@ class Replica:
         p = persistence_of(self._server())
         if s is not None and not s.closed and p is not None:
             p.due(self._server(), s, str(entry.data.get("w", "")))
+
+    def _apply_unpush(self, entry: Entry) -> None:
+        p = persistence_of(self._server())
+        if p is not None:  # (the store forgets it on every node, deletes it on the entry's)
+            p.remove_push_subscription(str(entry.data["a"]), str(entry.data["e"]))
 
     def _apply_gone(self, entry: Entry) -> None:
         node = int(entry.data["g"])

@@ -27,20 +27,32 @@ where, and only where, it belongs:
   answer (`Server.decide`, a ``res`` entry, as for a password check).
 - **State that decides** — accounts and their password hashes, lookalike names, client
   certificates, account metadata and settings (always-on, multiclient, when last seen), read
-  markers, registered channels (ChanServ), server bans — is *never read from the database
-  while the log is applied*: nodes apply an entry at different moments, and one that reads
-  the database then may see a write of a later entry, or miss one of an earlier entry that
-  its node has not committed yet. Every node keeps that state in memory instead (`Facts`):
-  loaded once, from one snapshot (`Facts.load`: the database as it was when the network's
-  first node started, kept in Redis beside the log), and changed only by the writes of the
-  entries it applies, on every node alike (the database write itself only on the entry's
-  node). So REGISTER's uniqueness, a nick's protection, SASL's account lookup, ChanServ's
-  access at JOIN and a registered channel's kept modes are the same answer on every node, in
-  the log's order. (Password checks still run once, on the session's node, off the loop; the
-  result is a log entry: `Replica.offload`.)
+  markers, registered channels (ChanServ), server bans, push subscriptions — is *never read
+  from the database while the log is applied*: nodes apply an entry at different moments, and
+  one that reads the database then may see a write of a later entry, or miss one of an
+  earlier entry that its node has not committed yet. Every node keeps that state in memory
+  instead (`Facts`): loaded once, from one snapshot (`Facts.load`: the database as it was
+  when the network's first node started, kept in Redis beside the log), and changed only by
+  the writes of the entries it applies, on every node alike (the database write itself only
+  on the entry's node). So REGISTER's uniqueness, a nick's protection, SASL's account
+  lookup, ChanServ's access at JOIN and a registered channel's kept modes are the same
+  answer on every node, in the log's order. (Password checks still run once, on the
+  session's node, off the loop; the result is a log entry: `Replica.offload`.)
 
-The price: every node holds every account, certificate, metadata key and read marker in
-memory (a few hundred bytes per account), and the snapshot is as large in Redis.
+Web Push subscriptions (``WEBPUSH REGISTER``) are in `Facts` too, though only one node at a
+time uses them — the sender's node, which alone decides and sends a push (`server/webpush.py`).
+Reading them from the database there instead was the other way, and is worse on each count:
+REGISTER's `max_subscriptions` is a check-then-set that must be decided in the log's order (a
+node's read while it applies may see a later entry's write, or miss an earlier one's not yet
+committed); the read would be on the event loop at every mention and private message to an
+account, behind a wait for the other nodes' commits (`_settle`), where memory answers at once;
+and "a push service answered 410" must reach every node that might push to that device next,
+which a log entry (``unpush``, `Replica.push_gone`) does in order with the REGISTERs around
+it. A subscription costs ~300 bytes of memory on every node.
+
+The price: every node holds every account, certificate, metadata key, read marker and push
+subscription in memory (a few hundred bytes per account), and the snapshot is as large in
+Redis.
 """
 
 from __future__ import annotations
@@ -59,6 +71,7 @@ from socketchat.storage.base import (
     Account,
     ChannelAccess,
     MaskEntry,
+    PushSubscription,
     RegisteredChannel,
     ServerBan,
 )
@@ -89,6 +102,10 @@ class Facts:
     read_markers: dict[tuple[str, str], int] = field(default_factory=dict)
     channels: dict[str, RegisteredChannel] = field(default_factory=dict)  # folded name
     bans: dict[tuple[str, str], ServerBan] = field(default_factory=dict)  # (kind, mask)
+    # folded account -> endpoint -> its subscription, oldest REGISTER first (as the database
+    # orders them); and endpoint -> folded account: an endpoint is one account's at a time
+    push: dict[str, dict[str, PushSubscription]] = field(default_factory=dict)
+    push_owners: dict[str, str] = field(default_factory=dict)
     taken_at: float = 0.0  # when the snapshot was read (the network's start)
 
     # -- the snapshot ----------------------------------------------------------------------
@@ -113,6 +130,11 @@ class Facts:
             "read_markers": [[a, t, ms] for (a, t), ms in self.read_markers.items()],
             "channels": [dataclasses.asdict(c) for c in self.channels.values()],
             "bans": [dataclasses.asdict(b) for b in self.bans.values()],
+            "push_subscriptions": [
+                [p.account, p.endpoint, p.p256dh, p.auth, p.created]
+                for subs in self.push.values()
+                for p in subs.values()
+            ],
             "time": self.taken_at,
         }
 
@@ -139,6 +161,9 @@ class Facts:
         for b in data.get("bans", ()):
             ban = ServerBan(**b)
             facts.bans[(ban.kind, ban.mask)] = ban
+        for account, endpoint, p256dh, auth, created in data.get("push_subscriptions", ()):
+            sub = PushSubscription(str(account), str(endpoint), str(p256dh), str(auth), 0.0)
+            facts.add_push(dataclasses.replace(sub, created=float(created)))
         return facts
 
     # -- accounts --------------------------------------------------------------------------
@@ -146,6 +171,24 @@ class Facts:
         folded = casefold(account.name)
         self.accounts[folded] = account
         self.skeletons.setdefault(_skeleton(account.name), set()).add(folded)
+
+    # -- push subscriptions ----------------------------------------------------------------
+    def add_push(self, sub: PushSubscription) -> None:
+        """As the database's upsert: the endpoint moves to `sub.account` if another account had
+        it, and goes last (its REGISTER is the newest)."""
+        previous = self.push_owners.get(sub.endpoint)
+        if previous is not None:
+            self.remove_push(previous, sub.endpoint)
+        self.push.setdefault(sub.account, {})[sub.endpoint] = sub
+        self.push_owners[sub.endpoint] = sub.account
+
+    def remove_push(self, account: str, endpoint: str) -> None:
+        subs = self.push.get(account)
+        if subs is None or subs.pop(endpoint, None) is None:
+            return  # (not that account's: the database deletes nothing either)
+        del self.push_owners[endpoint]
+        if not subs:
+            del self.push[account]
 
     def account_like(self, name: str) -> Account | None:
         """As `PostgresBackend.account_like`: the account `name`, or one that looks like it."""
@@ -273,17 +316,19 @@ class ClusterStore:
     def message_count(self) -> int:
         return self.shared.message_count() if self._reads() else 0
 
-    # -- push subscriptions: written once (web push is off on cluster nodes for now) --------
-    def push_subscriptions(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.push_subscriptions(*args, **kwargs) if self._reads() else []
+    # -- push subscriptions: from memory, written once (see the module's doc) -----------------
+    def push_subscriptions(self, account: str) -> list[PushSubscription]:
+        return list(self.facts.push.get(account, {}).values())
 
-    def add_push_subscription(self, *args: Any, **kwargs: Any) -> None:
+    def add_push_subscription(self, subscription: PushSubscription) -> None:
+        self.facts.add_push(subscription)
         if self._writes():
-            self.shared.add_push_subscription(*args, **kwargs)
+            self.shared.add_push_subscription(subscription)
 
-    def remove_push_subscription(self, *args: Any, **kwargs: Any) -> None:
+    def remove_push_subscription(self, account: str, endpoint: str) -> None:
+        self.facts.remove_push(account, endpoint)
         if self._writes():
-            self.shared.remove_push_subscription(*args, **kwargs)
+            self.shared.remove_push_subscription(account, endpoint)
 
     # -- accounts: decided from memory, written once ----------------------------------------
     def get_account(self, name: str) -> Account | None:

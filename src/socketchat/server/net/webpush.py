@@ -1,4 +1,5 @@
-"""Web Push, the I/O half: VAPID keys in the data dir, and the worker that POSTs pushes.
+"""Web Push, the I/O half: VAPID keys in the data dir (a cluster's in its shared database),
+and the worker that POSTs pushes.
 
 `server/webpush.py` (sans-I/O) decides what to push and puts `PushJob`s in its queue; this
 module takes them from there on the event loop and sends each one:
@@ -29,6 +30,8 @@ import logging
 import socket
 import ssl
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import http_ece  # type: ignore[import-untyped]
@@ -41,9 +44,13 @@ from socketchat.server.webpush import PushJob, decode_b64url, host_allowed, is_i
 from socketchat.storage.base import StorageError
 from socketchat.storage.datadir import load_secret
 
+if TYPE_CHECKING:
+    from socketchat.storage.postgres import PostgresBackend
+
 log = logging.getLogger("socketchat.webpush")
 
 VAPID_KEY_FILE = "vapid.key"  # in the data dir: the VAPID private key (32 bytes, 0600)
+NETWORK_SECRET = "vapid"  # a cluster's: in the shared database (`VapidKeys.for_network`)
 TOKEN_LIFETIME = 12 * 3600  # seconds a VAPID token is valid (RFC 8292: at most 24 hours)
 USER_AGENT = "socketchat-webpush"
 
@@ -68,14 +75,38 @@ class VapidKeys:
     def load(cls, directory: str) -> VapidKeys:
         """The key in `directory/vapid.key`, made on first use (raises `StorageError`)."""
         raw = load_secret(directory, VAPID_KEY_FILE, 32)
+        return cls.from_secret(raw, f"the key file {directory}/{VAPID_KEY_FILE}")
+
+    @classmethod
+    def from_secret(cls, raw: bytes, where: str) -> VapidKeys:
+        """The key whose private scalar is `raw` (32 bytes, big-endian), kept in `where`."""
         try:
             key = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
         except ValueError:  # 0 or >= the group order: about one in 2**32 random keys
             raise StorageError(
-                f"the key file {directory}/{VAPID_KEY_FILE} is not a P-256 key: remove it to"
-                " make a new one (browsers then subscribe again)"
+                f"{where} is not a P-256 key: remove it to make a new one (browsers then"
+                " subscribe again)"
             ) from None
         return cls(key)
+
+    @classmethod
+    def for_network(cls, backend: PostgresBackend, directory: str) -> VapidKeys:
+        """A cluster's one key, kept in the shared database (`network_secret`): every node
+        signs with it, so a browser subscribed through one node is pushed to by any. The
+        first node to start keeps its data dir's `vapid.key` there if it has one (a single
+        server that becomes a cluster keeps its browsers' subscriptions), else a new key.
+        In the database, not in Redis: the subscriptions it signs for live there too, and a
+        Redis that restarts empty must not silence every browser."""
+        path = Path(directory) / VAPID_KEY_FILE
+        try:
+            candidate = path.read_bytes()
+        except OSError:
+            candidate = b""
+        if len(candidate) != 32:
+            value = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+            candidate = value.to_bytes(32, "big")
+        raw = backend.network_secret(NETWORK_SECRET, candidate)
+        return cls.from_secret(raw, f"the network's VAPID key ({NETWORK_SECRET!r} in the database)")
 
     def authorization(self, endpoint: str, subscriber: str, now: float) -> str:
         """The ``Authorization`` header for a POST to `endpoint`."""
