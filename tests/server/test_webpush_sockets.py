@@ -1,7 +1,8 @@
 """draft/webpush over real sockets: a local push service (an HTTP server started here) gets the
 encrypted push with VAPID headers, and decrypts it with the browser-made subscription keys to
 the IRC line; gone subscriptions are removed; a push service that never answers stalls nobody;
-the VAPID key is made once, 0600, and kept across restarts."""
+the VAPID key is made once, 0600, and kept across restarts; a cluster's is one, in the shared
+database (the first node's)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,11 @@ from socketchat.server.core import Server
 from socketchat.server.net import runner as runner_module
 from socketchat.server.net.webpush import VAPID_KEY_FILE, PushRefused, PushSender, VapidKeys
 from socketchat.server.webpush import PushJob
+from socketchat.storage.postgres import PostgresBackend
 from socketchat.storage.sqlite import SqliteBackend
 from tests.support import free_port, wait_for
 from tests.support.irc import IRCClient
+from tests.support.postgres import fresh_database
 from tests.support.pushendpoint import BrowserSubscription, push_endpoint, vapid_claims
 from tests.support.server import RunningServer, running_server
 from tests.support.tls import cert_in
@@ -183,3 +186,33 @@ async def test_https_endpoints_are_verified(
         monkeypatch.setenv("SSL_CERT_FILE", cert)  # read when the sender makes its context
         assert await PushSender(server, keys).send(job) == 201
         assert browser.decrypt(endpoint.wait(1)[0].body) == b"PING webpush"
+
+
+def test_a_clusters_key_is_the_first_nodes_for_every_node(tmp_path: Path) -> None:
+    """`VapidKeys.for_network`: one key in the shared database; the first node's `vapid.key`
+    when it has one (a single server become a cluster keeps its subscribers), and that one for
+    every later node, whatever its data dir holds."""
+    (tmp_path / "single").mkdir()
+    single = VapidKeys.load(str(tmp_path / "single"))  # (a single server's data dir: made)
+    with fresh_database() as url:
+        first, later = PostgresBackend(url), PostgresBackend(url)
+        try:
+            kept = VapidKeys.for_network(first, str(tmp_path / "single"))
+            assert kept.public_key == single.public_key
+            (tmp_path / "other").mkdir()
+            other = VapidKeys.load(str(tmp_path / "other"))
+            assert other.public_key != single.public_key
+            assert (
+                VapidKeys.for_network(later, str(tmp_path / "other")).public_key == kept.public_key
+            )
+        finally:
+            first.close()
+            later.close()
+    with fresh_database() as url:  # a first node without one: a new key, valid
+        db = PostgresBackend(url)
+        try:
+            made = VapidKeys.for_network(db, str(tmp_path / "empty"))
+            assert made.public_key not in (single.public_key, other.public_key)
+            assert VapidKeys.for_network(db, str(tmp_path / "empty")).public_key == made.public_key
+        finally:
+            db.close()
