@@ -298,6 +298,10 @@ def multiclient_for(server: Server, p: Persistence, account: str) -> bool:
 
 
 def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None:
+    """`s` is logged in to `account` (SASL, IDENTIFY, REGISTER). The account's stored values
+    are read once for the whole login (`Persistence.login_started`): here, and when the
+    registration of `s` ends (commands/registration.py `try_register`)."""
+    p.login_started(s, account.name)
     server.state.set_account(s, account.name)
     s.user.always_on = always_on_for(server, p, account.name)
     p.restore_metadata(server, s)  # draft/metadata: the account's keys come back
@@ -305,6 +309,8 @@ def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None
     if s.registered:
         server.account_changed(s)
     check_nick(server, p, s)
+    if s.registered:
+        p.login_over(s)
 
 
 def log_out(server: Server, p: Persistence, s: Session) -> None:

@@ -161,6 +161,9 @@ class Persistence:
         self._senders: weakref.WeakSet[Session] = weakref.WeakSet()  # lines not yet committed
         self._told: weakref.WeakSet[Session] = weakref.WeakSet()  # told "paused" this outage
         self._queue_full_logged = False
+        # Logins under way: account (folded) -> its stored values (metadata, the settings
+        # among them) and the sessions logging in to it (`login_started`)
+        self._logins: dict[str, tuple[dict[str, str], list[Session]]] = {}
 
     # -- Storage hooks ---------------------------------------------------------------------
     def capabilities(self) -> dict[str, str]:
@@ -297,11 +300,56 @@ class Persistence:
         elif self.config.history_replay_unidentified:
             self._seen.setdefault(user, {})[key] = newest
 
+    # -- an account's stored values, read once per login -----------------------------------
+    def login_started(self, session: Session, account: str) -> None:
+        """`session` logs in to `account`: its values (settings and metadata) are read once,
+        here, and what the rest of the login asks (always-on and metadata at the login;
+        multiclient, always-on, when last seen and metadata again when registration ends or
+        attaches to the account's user) is answered from them until `login_over`: a login
+        read them up to five times. Every write of them through here keeps them up to date
+        (a device of the account leaving meanwhile moves "seen"). Logins whose sessions
+        closed before registering are forgotten here and in `login_over`."""
+        folded = casefold(account)
+        self._forget_closed()
+        entry = self._logins.get(folded)
+        if entry is None:
+            entry = self._logins[folded] = (self.backend.account_metadata(folded), [])
+        if session not in entry[1]:
+            entry[1].append(session)
+
+    def login_over(self, session: Session) -> None:
+        """`session`'s login is over (registered, or logged in while registered already):
+        its account's values are read from storage again from now on."""
+        for _, sessions in self._logins.values():
+            if session in sessions:
+                sessions.remove(session)
+        self._forget_closed()
+
+    def _forget_closed(self) -> None:
+        """Logins with no session left logging in (registered, or closed before)."""
+        for key, (_, sessions) in list(self._logins.items()):
+            sessions[:] = [x for x in sessions if not x.closed]
+            if not sessions:
+                del self._logins[key]
+
+    def _values(self, folded: str) -> dict[str, str]:
+        entry = self._logins.get(folded)
+        return dict(entry[0]) if entry is not None else self.backend.account_metadata(folded)
+
+    def _write_value(self, folded: str, key: str, value: str | None) -> None:
+        entry = self._logins.get(folded)
+        if entry is not None:
+            if value is None:
+                entry[0].pop(key, None)
+            else:
+                entry[0][key] = value
+        self.backend.set_account_metadata(folded, key, value)
+
     # -- metadata of accounts (draft/metadata) ----------------------------------------------
     def metadata_changed(self, user: User, key: str, value: str | None) -> None:
         """A logged-in user set (None: removed) one of its own keys: the account keeps it."""
         if user.account:
-            self.backend.set_account_metadata(casefold(user.account), key, value)
+            self._write_value(casefold(user.account), key, value)
 
     def restore_metadata(self, server: Server, session: Session) -> None:
         """`session` logged in: the account's keys come back (those it has not set itself on
@@ -309,12 +357,12 @@ class Persistence:
         if not session.account:
             return
         account = casefold(session.account)
-        stored = self.backend.account_metadata(account)
+        stored = self._values(account)
         user = session.user
-        stored = {k: v for k, v in stored.items() if not k.startswith(SETTING_PREFIX)}
+        stored = {k: v for k, v in sorted(stored.items()) if not k.startswith(SETTING_PREFIX)}
         for key, value in server.state.metadata_items(user):
             if stored.get(key) != value:
-                self.backend.set_account_metadata(account, key, value)
+                self._write_value(account, key, value)
         have = len(server.state.metadata_items(user))
         for key, value in stored.items():
             if have >= METADATA_MAX_KEYS:
@@ -331,10 +379,10 @@ class Persistence:
         These ride on the account's metadata store under keys no client can set (metadata
         keys are lowercase letters, digits and ``_.:/-``; these start with ``!``), so they need
         no table of their own and travel wherever account metadata does."""
-        return self.backend.account_metadata(casefold(account)).get(SETTING_PREFIX + name)
+        return self._values(casefold(account)).get(SETTING_PREFIX + name)
 
     def set_account_value(self, account: str, name: str, value: str | None) -> None:
-        self.backend.set_account_metadata(casefold(account), SETTING_PREFIX + name, value)
+        self._write_value(casefold(account), SETTING_PREFIX + name, value)
 
     def account_setting(self, account: str, name: str) -> bool | None:
         """The account's own choice for `name` (e.g. "always-on"), None: the server default."""

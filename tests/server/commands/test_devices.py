@@ -277,3 +277,81 @@ def test_a_device_coming_back_to_many_conversations_costs_one_query(
     assert dict(calls) == {"missed_private": 1}
     expected = [(f"u{i}", f"{word} {i}") for i in range(50, 150) for word in ("hello", "again")]
     assert [(nick, text.split("] ", 1)[-1]) for nick, text in got] == expected
+
+
+def count_reads(backend: Any, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Calls of the backend's read of an account's values (its metadata, settings among it:
+    always-on, multiclient, when last seen, where it was)."""
+    calls: Counter[str] = Counter()
+    method = backend.account_metadata
+
+    def counted(account: str) -> Any:
+        calls[account] += 1
+        return method(account)
+
+    monkeypatch.setattr(backend, "account_metadata", counted)
+    return calls
+
+
+def test_a_login_reads_the_accounts_values_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SASL then registration (a new user, or a device attaching to its always-on user),
+    NickServ IDENTIFY once registered, REGISTER: each reads the account's values once, for
+    always-on, multiclient, the last time seen and the metadata alike."""
+    net = stored_net(tmp_path, always_on=True)
+    ali = registered(net, "ali")
+    ali.send("QUIT")
+    net.server.flush()
+    backend = persistence(net).backend
+    calls = count_reads(backend, monkeypatch)
+    new = net.client("bob")
+    new.send(f"REGISTER * * {PASSWORD}")
+    assert any(m.command == "900" for m in new.received())
+    assert dict(calls) == {"bob": 1}
+    calls.clear()
+    back = device(net, "ali", "ali")  # attaches to the always-on user
+    assert "001" in [m.command for m in back.received()]
+    assert dict(calls) == {"ali": 1}
+    calls.clear()
+    other = device(net, "ali2", "ali")  # a second device: multiclient
+    assert "001" in [m.command for m in other.received()]
+    assert dict(calls) == {"ali": 1}
+    calls.clear()
+    new.send("PRIVMSG NickServ :SET ALWAYS-ON OFF", "QUIT")
+    net.server.flush()
+    calls.clear()
+    bob = device(net, "bob", "bob")  # bob left for good: a user of its own
+    assert "001" in [m.command for m in bob.received()]
+    assert dict(calls) == {"bob": 1}
+    calls.clear()
+    late = net.client("carol")
+    late.send(f"PRIVMSG NickServ :IDENTIFY ali {PASSWORD}")
+    assert "900" in [m.command for m in late.received()]
+    assert dict(calls) == {"ali": 1}
+
+
+def test_what_changes_during_a_login_is_seen_by_its_end(tmp_path: Path) -> None:
+    """The values read at the SASL login are kept up to date until registration ends: the
+    account's last device leaving meanwhile moves "last seen", so what it saw live is not
+    replayed to the device that then attaches (never a line twice)."""
+    net = stored_net(tmp_path, always_on=True)
+    registered(net, "ali").send("QUIT")
+    first = device(net, "ali", "ali")
+    assert "001" in [m.command for m in first.received()]
+    bob = net.client("bob")
+    bob.send("PRIVMSG ali :seen live by the first device")
+    assert any(m.command == "PRIVMSG" for m in first.received())
+    net.clock.advance(5)
+    second = net.client()
+    second.send("CAP LS 302", "CAP REQ :sasl", "NICK ali", "USER u 0 * :r")
+    second.send("AUTHENTICATE PLAIN", f"AUTHENTICATE {plain('ali', PASSWORD)}")
+    assert "903" in [m.command for m in second.received()]
+    first.send("QUIT")  # the last device leaves while the second is logging in
+    net.server.flush()
+    net.clock.advance(5)
+    bob.send("PRIVMSG ali :said while no device was here")
+    net.server.flush()
+    second.send("CAP END")
+    texts = [m.params[1] for m in second.received() if m.command == "PRIVMSG"]
+    assert [t.split("] ", 1)[-1] for t in texts] == ["said while no device was here"]

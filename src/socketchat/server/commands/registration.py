@@ -46,17 +46,19 @@ def try_register(server: Server, s: Session) -> None:
         return
     if check_registration(server, s):  # K-lined or D-lined (klines.py)
         return
+    p = persistence_of(server)
     if target is not None:
         attach(server, s, target)
-        return
-    p = persistence_of(server)
-    if s.account and p is not None:
-        s.user.always_on = always_on_for(server, p, s.account)
-    send_welcome(server, s)
-    monitor.online(server, s.user)
-    replay_missed(server, s)  # private messages kept while the account was offline
-    if server.storage is not None:
-        server.storage.nick_changed(server, s)  # nick protection
+    else:
+        if s.account and p is not None:
+            s.user.always_on = always_on_for(server, p, s.account)
+        send_welcome(server, s)
+        monitor.online(server, s.user)
+        replay_missed(server, s)  # private messages kept while the account was offline
+        if server.storage is not None:
+            server.storage.nick_changed(server, s)  # nick protection
+    if p is not None:
+        p.login_over(s)  # (the account's values, read once at the login: storage's again)
 
 
 def _nick_at_cap_end(server: Server, s: Session) -> None:
