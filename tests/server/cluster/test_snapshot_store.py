@@ -45,6 +45,9 @@ PERSISTENCE_LOCAL = {
     "_senders",
     "_told",
     "_queue_full_logged",
+    # logins under way: the account's values as `Facts` holds them, kept in step by the
+    # same writes; a node without them reads `Facts` and answers alike
+    "_logins",
 }
 STORE_SHARED = {"facts"}
 STORE_LOCAL = {
