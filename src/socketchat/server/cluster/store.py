@@ -61,7 +61,7 @@ import dataclasses
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -70,10 +70,14 @@ from socketchat.irc.casemap import casefold
 from socketchat.storage.base import (
     Account,
     ChannelAccess,
+    Conversation,
     MaskEntry,
+    Position,
     PushSubscription,
     RegisteredChannel,
+    SearchQuery,
     ServerBan,
+    StoredMessage,
 )
 
 if TYPE_CHECKING:
@@ -256,59 +260,112 @@ class ClusterStore:
             time.sleep(SETTLE_POLL)
 
     # -- history: written once, read by the asker's node ------------------------------------
-    def append(self, *args: Any, **kwargs: Any) -> bool:
-        return self.shared.append(*args, **kwargs) if self._writes() else True
+    def append(self, message: StoredMessage) -> bool:
+        return self.shared.append(message) if self._writes() else True
 
-    def rename_key(self, *args: Any, **kwargs: Any) -> None:
+    def rename_key(self, old_key: str, new_key: str, target: str) -> None:
         if self._writes():
-            self.shared.rename_key(*args, **kwargs)
+            self.shared.rename_key(old_key, new_key, target)
 
-    def delete(self, *args: Any, **kwargs: Any) -> None:
+    def delete(self, key: str, msgid: str) -> None:
         if self._writes():
-            self.shared.delete(*args, **kwargs)
+            self.shared.delete(key, msgid)
 
-    def set_marker(self, *args: Any, **kwargs: Any) -> None:
+    def set_marker(self, account: str, key: str, pos: Position) -> None:
         if self._writes():
-            self.shared.set_marker(*args, **kwargs)
+            self.shared.set_marker(account, key, pos)
 
-    def prune(self, *args: Any, **kwargs: Any) -> int:
-        return self.shared.prune(*args, **kwargs) if self._writes() else 0
+    def prune(self, *, before_ms: int = 0, keep_per_key: int = 0) -> int:
+        if not self._writes():
+            return 0
+        return self.shared.prune(before_ms=before_ms, keep_per_key=keep_per_key)
 
-    def prune_batches(self, *args: Any, **kwargs: Any) -> Iterator[int]:
-        return self.shared.prune_batches(*args, **kwargs) if self._writes() else iter(())
+    def prune_batches(self, *, before_ms: int = 0, keep_per_key: int = 0) -> Iterator[int]:
+        if not self._writes():
+            return iter(())
+        return self.shared.prune_batches(before_ms=before_ms, keep_per_key=keep_per_key)
 
-    def find(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.find(*args, **kwargs) if self._reads() else None
+    def find(
+        self, key: str, msgid: str, *, eras: Collection[str] = (), events: bool = False
+    ) -> Position | None:
+        return self.shared.find(key, msgid, eras=eras, events=events) if self._reads() else None
 
-    def message(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.message(*args, **kwargs) if self._reads() else None
+    def message(self, key: str, msgid: str, *, eras: Collection[str] = ()) -> StoredMessage | None:
+        return self.shared.message(key, msgid, eras=eras) if self._reads() else None
 
-    def before(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.before(*args, **kwargs) if self._reads() else []
+    def before(
+        self,
+        key: str,
+        pos: Position | None,
+        limit: int,
+        *,
+        stop: Position | None = None,
+        eras: Collection[str] = (),
+        events: bool = False,
+    ) -> list[StoredMessage]:
+        if not self._reads():
+            return []
+        return self.shared.before(key, pos, limit, stop=stop, eras=eras, events=events)
 
-    def after(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.after(*args, **kwargs) if self._reads() else []
+    def after(
+        self,
+        key: str,
+        pos: Position,
+        limit: int,
+        *,
+        stop: Position | None = None,
+        eras: Collection[str] = (),
+        events: bool = False,
+    ) -> list[StoredMessage]:
+        if not self._reads():
+            return []
+        return self.shared.after(key, pos, limit, stop=stop, eras=eras, events=events)
 
-    def latest_time(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.latest_time(*args, **kwargs) if self._reads() else None
+    def latest_time(
+        self,
+        key: str,
+        start_ms: int,
+        end_ms: int,
+        *,
+        eras: Collection[str] = (),
+        events: bool = False,
+    ) -> int | None:
+        if not self._reads():
+            return None
+        return self.shared.latest_time(key, start_ms, end_ms, eras=eras, events=events)
 
-    def last_position(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.last_position(*args, **kwargs) if self._reads() else None
+    def last_position(self, key: str) -> Position | None:
+        return self.shared.last_position(key) if self._reads() else None
 
-    def get_marker(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.get_marker(*args, **kwargs) if self._reads() else None
+    def get_marker(self, account: str, key: str) -> Position | None:
+        return self.shared.get_marker(account, key) if self._reads() else None
 
-    def conversations(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.conversations(*args, **kwargs) if self._reads() else []
+    def conversations(self, party: str) -> list[Conversation]:
+        return self.shared.conversations(party) if self._reads() else []
 
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.search(*args, **kwargs) if self._reads() else []
+    def search(
+        self, scope: Mapping[str, Collection[str]], party: str, query: SearchQuery
+    ) -> list[StoredMessage]:
+        return self.shared.search(scope, party, query) if self._reads() else []
 
-    def missed_private(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.missed_private(*args, **kwargs) if self._reads() else []
+    def missed_private(
+        self, party: str, since: Position, before_ms: int, conversations: int, lines: int
+    ) -> list[tuple[Conversation, list[StoredMessage]]]:
+        if not self._reads():
+            return []
+        return self.shared.missed_private(party, since, before_ms, conversations, lines)
 
-    def latest_times(self, *args: Any, **kwargs: Any) -> Any:
-        return self.shared.latest_times(*args, **kwargs) if self._reads() else []
+    def latest_times(
+        self,
+        channels: Mapping[str, tuple[str, str]],
+        party: str,
+        after_ms: int,
+        before_ms: int,
+        limit: int,
+    ) -> list[tuple[int, str]]:
+        if not self._reads():
+            return []
+        return self.shared.latest_times(channels, party, after_ms, before_ms, limit)
 
     def search_indexing(self) -> float | None:
         return self.shared.search_indexing()
