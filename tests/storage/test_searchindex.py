@@ -447,3 +447,22 @@ def test_a_restart_keeps_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     db.append(line(11, "quince eleven"))
     assert db._rows[-1][0] == 11  # past the deleted ones: no seq given twice
     db.close()
+
+
+def test_newest_lines_gone_without_a_trace_keep_the_index_too(tmp_path: Path) -> None:
+    """The newest rows are events (TAGMSG: no change log entry when they go): deleted, then
+    a clean close writes the highest seq down, and the next start keeps the index."""
+    path = tmp_path / "socketchat.db"
+    db = SqliteBackend(path)
+    db.append(line(1, "medlar"))
+    db.append(StoredMessage("#a", 2, "t2", "TAGMSG", "alice!u@h", "#a", "", {}))
+    assert db.wait_indexed()
+    assert db._indexer.indexed == 2
+    db.delete("#a", "t2")
+    db.commit()
+    assert db.db.execute("SELECT count(*) FROM search_changes").fetchone()[0] == 0
+    db.close()
+    db = SqliteBackend(path)
+    assert db.db.execute("SELECT value FROM lineage WHERE name = 'seq_top'").fetchone()[0] == 2
+    assert in_index(db, "medlar") == [1]  # not built again
+    db.close()

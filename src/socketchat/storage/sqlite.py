@@ -303,9 +303,9 @@ MIGRATIONS: list[str] = [
     # at this moment or before, and not another database or a later moment of this one (a
     # backup restored over it): ``generation``, a random value, new at every open
     # (`SqliteBackend._lineage`) and copied into the index; ``seq_top``, the highest `seq`
-    # whose row left without a trace (its change log entry removed, or at a clean close every
-    # seq given), so that the highest seq this database ever gave is known exactly. An index
-    # that does not match is built again (storage/searchindex.py `prepare`).
+    # whose row left without a trace (its change log entry removed; at a clean close, the
+    # highest seq given, when no row shows it), so that the highest seq this database ever gave is
+    # known. An index that does not match is built again (storage/searchindex.py `prepare`).
     """
     CREATE TABLE lineage (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
     INSERT INTO lineage VALUES ('generation', random()), ('seq_top', 0);
@@ -635,9 +635,8 @@ class SqliteBackend:
 
         The search index is given `SCRUB_AT_CLOSE` seconds to index what was committed and
         finish a scrub due or under way (the rest is done at the next start), then the change
-        log entries it applied are removed. The highest seq given is written down
-        (``seq_top``: lines deleted since leave no trace in the database otherwise)."""
-        self._ops.append((_SEQ_TOP, (self._next_seq - 1,)))
+        log entries it applied are removed. The highest seq given is written down if the
+        database would not know it otherwise (`_keep_seq_top`)."""
         try:
             self.commit()
         finally:
@@ -646,6 +645,7 @@ class SqliteBackend:
                 self._indexer.stop(self.SCRUB_AT_CLOSE)
                 if self.error is None:
                     self.scrub()
+                    self._keep_seq_top()
                     self.commit()
             finally:
                 with self._checkpoint_lock:  # (waits for a checkpoint under way on a worker)
@@ -653,6 +653,22 @@ class SqliteBackend:
                     if self._checkpointer is not None:
                         self._checkpointer.close()
                 self.db.close()  # the last connection: SQLite checkpoints, removes the WAL
+
+    def _keep_seq_top(self) -> None:
+        """Queue writing down the highest seq given (``seq_top``) when no row or change log
+        entry shows it any more (the newest lines were deleted, without a change log entry:
+        not PRIVMSG or NOTICE), so that the next open knows it (`_lineage`); no write when
+        one does (the usual case: a close on a full disk with nothing queued still works)."""
+        try:
+            top = self.db.execute(
+                "SELECT max(coalesce((SELECT max(seq) FROM messages), 0),"
+                " coalesce((SELECT max(seq) FROM search_changes), 0),"
+                " (SELECT value FROM lineage WHERE name = 'seq_top'))"
+            ).fetchone()[0]
+        except sqlite3.Error:
+            return
+        if self._next_seq - 1 > int(top):
+            self._ops.append((_SEQ_TOP, (self._next_seq - 1,)))
 
     # -- the search index's upkeep on the loop's side ---------------------------------------
     def _deleted(self, delay: float) -> None:
