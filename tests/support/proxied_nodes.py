@@ -20,6 +20,11 @@ its own `--port` and `--web-port`, and with `--redis` the `--redis redis://127.0
 With `--pg-admin URL` (a PostgreSQL server's maintenance database, e.g.
 postgresql://postgres@127.0.0.1:5432/postgres), a fresh schema is created for this run, every
 node gets `--storage` pointing at it (its search_path), and it is dropped at the end.
+
+Under libfaketime (irctest's faked-clock tests, `FAKETIME="+1y x30"`) the network runs as one
+server whose clock runs fast: redis-server and every node under the same spec and one shared
+origin, while this wrapper (its readiness timeout, the proxies) stays in real time
+(`FakeClock`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import glob
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -35,14 +42,114 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from socketchat.server.config import ClusterConfig
 from tests.support.processes import die_with_parent, stop_process
 from tests.support.rrproxy import Address, RoundRobinProxy
 
 READY_TIMEOUT = 60.0
+PRELOAD_KEPT = "PROXIED_NODES_LD_PRELOAD"
+# glibc's malloc behind its debugging interposer (glibc >= 2.34): see FakeClock.redis_env
+MALLOC_DEBUG = next(
+    iter(
+        sorted(p for d in ("/lib", "/usr/lib") for p in glob.glob(f"{d}*/*/libc_malloc_debug.so.0"))
+    ),
+    "",
+)
+SHM = Path("/dev/shm")
+
+
+@dataclass(frozen=True, slots=True)
+class FakeClock:
+    """The libfaketime settings this wrapper was started with, for the network's processes.
+
+    irctest's faked-clock tests (LIST C<n / T<n, in minutes) want a server whose clock runs
+    30 times fast. Through the cluster, every command's time is the log entry's, from Redis'
+    clock, and a node's durations (ping timeouts, nick protection's deadlines, its lease) are
+    measured on its own: so redis-server runs under the same spec as the nodes, and all of them
+    share one origin. libfaketime computes a process's time as origin + offset + rate x (now -
+    origin), with the origin its own start unless `FAKETIME_SHARED` names a shared one; four
+    processes started a second apart would be 29 faked seconds apart per second of start-up.
+    redis-server, started first without `FAKETIME_SHARED`, makes that shared clock (libfaketime
+    names it after its pid and removes it when Redis exits) and the nodes are given it.
+
+    What the rate changes in real time is made to stay as without it: the lease (renewed by the
+    node on its monotonic clock, expired by Redis on its own, both faked) is `lease_seconds` x
+    rate, so a node still has 5 real seconds before it is reaped, not 0.17 on a loaded machine;
+    Redis' background cycle (`hz`) is divided by the rate, as often in real time as usual.
+    """
+
+    preload: str  # the LD_PRELOAD the wrapper was given (libfaketime's, and others)
+    spec: str  # FAKETIME, e.g. "+1y x30"
+
+    @staticmethod
+    def from_environ(environ: dict[str, str] | os._Environ[str]) -> FakeClock | None:
+        preload = environ.get(PRELOAD_KEPT, "")
+        return FakeClock(preload, environ.get("FAKETIME", "")) if preload else None
+
+    @property
+    def rate(self) -> float:
+        """The spec's speed-up ("x30"); 1 without one."""
+        m = re.search(r"x\s*([0-9]*[.,]?[0-9]+)", self.spec)
+        return float(m.group(1).replace(",", ".")) if m else 1.0
+
+    def redis_env(self) -> dict[str, str]:
+        """redis-server under libfaketime, making the network's shared clock.
+
+        Debian's redis-server is linked with jemalloc, whose start-up calls clock_gettime
+        before libfaketime is initialized; libfaketime's initialization allocates, and the two
+        deadlock (a known incompatibility: wolfcw/libfaketime#130). glibc's
+        libc_malloc_debug.so, preloaded first, gives Redis glibc's malloc, free, realloc and
+        malloc_usable_size; jemalloc is left to answer mallctl (stats) and nallocx (a size
+        class: a hint), which do not touch that memory."""
+        if not MALLOC_DEBUG:
+            raise SystemExit(
+                "proxied_nodes: redis-server cannot run under libfaketime without glibc's "
+                "libc_malloc_debug.so.0 (glibc 2.34 or later)"
+            )
+        env = {k: v for k, v in os.environ.items() if k not in (PRELOAD_KEPT, "FAKETIME_SHARED")}
+        env["LD_PRELOAD"] = f"{MALLOC_DEBUG}:{self.preload}"
+        return env
+
+    @staticmethod
+    def shared_by(pid: int) -> tuple[str, tuple[Path, ...]]:
+        """The `FAKETIME_SHARED` value of the clock process `pid` made, and its files."""
+        sem, shm = f"faketime_sem_{pid}", f"faketime_shm_{pid}"
+        return f"/{sem} /{shm}", (SHM / f"sem.{sem}", SHM / shm)
+
+    def node_env(self, shared: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k != PRELOAD_KEPT}
+        env["LD_PRELOAD"] = self.preload
+        if shared:
+            env["FAKETIME_SHARED"] = shared
+        return env
+
+    def lease_args(self, serve_args: Sequence[str], data_dir: Path) -> list[str]:
+        """`serve_args` with a `--config` whose `[cluster] lease_seconds` is scaled by the
+        rate (a copy of the given file, or a new one), so the lease is as long in real time."""
+        args, text, at = list(serve_args), "", -1
+        if "--config" in args:
+            at = args.index("--config")
+            text = Path(args[at + 1]).read_text()
+        data = tomllib.loads(text)
+        if "lease_seconds" in data.get("cluster", {}):
+            raise SystemExit("proxied_nodes: under a faked clock the wrapper sets lease_seconds")
+        lease = min(600.0, ClusterConfig().lease_seconds * self.rate)  # (600: the config's most)
+        line = f"lease_seconds = {lease}\n"
+        if "cluster" in data:
+            text = re.sub(r"(?m)^\[cluster\][ \t]*\n", lambda m: m.group(0) + line, text, count=1)
+        else:
+            text += f"\n[cluster]\n{line}"
+        path = data_dir / "faketime-lease.toml"
+        path.write_text(text)
+        if at < 0:
+            return [*args, "--config", str(path)]
+        args[at + 1] = str(path)
+        return args
 
 
 def _free_port() -> int:
@@ -68,6 +175,7 @@ class Cluster:
     node_ports: list[int] = field(default_factory=list)
     node_web_ports: list[int] = field(default_factory=list)
     database: tuple[str, str] | None = None  # (admin url, schema name) to drop at the end
+    clock_files: tuple[Path, ...] = ()  # the shared faked clock's, removed by Redis at exit
 
     def stop(self) -> None:
         for proc in self.nodes:
@@ -77,6 +185,8 @@ class Cluster:
             stop_process(proc)
         if self.redis is not None:
             stop_process(self.redis)
+        for path in self.clock_files:  # (left when Redis was killed)
+            path.unlink(missing_ok=True)
         if self.database is not None:
             admin, name = self.database
             with contextlib.suppress(Exception):
@@ -97,11 +207,14 @@ def _schema_url(admin_url: str, name: str) -> str:
     return f"{admin_url}{sep}options=-csearch_path%3D{name}"
 
 
-def start_cluster(args: argparse.Namespace, serve_args: Sequence[str]) -> Cluster:
+def start_cluster(
+    args: argparse.Namespace, serve_args: Sequence[str], clock: FakeClock | None = None
+) -> Cluster:
     cluster = Cluster()
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     common: list[str] = []
+    shared = ""  # FAKETIME_SHARED: the network's one faked clock
     try:
         if args.redis:
             redis_server = shutil.which("redis-server")
@@ -112,12 +225,23 @@ def start_cluster(args: argparse.Namespace, serve_args: Sequence[str]) -> Cluste
             redis_dir.mkdir(exist_ok=True)
             redis_cmd = [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1"]
             redis_cmd += ["--save", "", "--appendonly", "no", "--dir", str(redis_dir)]
+            if clock is not None:
+                redis_cmd += ["--hz", str(max(1, round(10 / clock.rate)))]  # (10: the default)
             cluster.redis = subprocess.Popen(
                 redis_cmd,
                 stdout=subprocess.DEVNULL,
                 preexec_fn=die_with_parent,
+                env=None if clock is None else clock.redis_env(),
             )
+            if clock is not None:
+                shared, cluster.clock_files = FakeClock.shared_by(cluster.redis.pid)
             _wait_ready(cluster, [redis_port], [cluster.redis])
+            if clock is not None:
+                if not all(p.exists() for p in cluster.clock_files):
+                    raise SystemExit(
+                        "proxied_nodes: redis-server's libfaketime made no shared clock"
+                    )
+                serve_args = clock.lease_args(serve_args, data_dir)
             common += ["--redis", f"redis://127.0.0.1:{redis_port}/0"]
         if args.pg_admin:
             name = "sc_" + secrets.token_hex(6)
@@ -134,7 +258,8 @@ def start_cluster(args: argparse.Namespace, serve_args: Sequence[str]) -> Cluste
             if args.redis:
                 cmd += ["--node-id", f"n{i}"]
             cmd += [a.replace("{node}", str(i)) for a in serve_args]
-            node = subprocess.Popen(cmd, preexec_fn=die_with_parent, env=_node_env())
+            env = None if clock is None else clock.node_env(shared)
+            node = subprocess.Popen(cmd, preexec_fn=die_with_parent, env=env)
             cluster.nodes.append(node)
             cluster.node_ports.append(port)
             if web_port:
@@ -199,28 +324,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-PRELOAD_KEPT = "PROXIED_NODES_LD_PRELOAD"
-
-
 def _leave_faketime(argv: Sequence[str]) -> None:
     """Under libfaketime (irctest runs the servers of its faked-clock tests with `faketime -f
-    '+1y x30' CMD`), run this wrapper itself in real time: its readiness timeout would pass 30
-    times too fast, and redis-server does not start under libfaketime at all. The library is
-    given back to the nodes (`_node_env`), whose clocks are the ones the tests mean."""
+    '+1y x30' CMD`, or with it preloaded), run this wrapper itself in real time: its readiness
+    timeout would pass 30 times too fast. The library is given back to Redis and the nodes
+    (`FakeClock`), whose clocks are the ones the tests mean."""
     preload = os.environ.get("LD_PRELOAD", "")
     if "faketime" not in preload:
         return
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     env[PRELOAD_KEPT] = preload
     os.execve(sys.executable, [sys.executable, "-m", "tests.support.proxied_nodes", *argv], env)
-
-
-def _node_env() -> dict[str, str]:
-    env = dict(os.environ)
-    preload = env.pop(PRELOAD_KEPT, "")
-    if preload:
-        env["LD_PRELOAD"] = preload
-    return env
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -236,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM during start-up must still stop what was started: make it an exception until the
     # event loop takes the signal over.
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    cluster = start_cluster(args, serve_args)
+    cluster = start_cluster(args, serve_args, FakeClock.from_environ(os.environ))
     try:
         return asyncio.run(_run(args, cluster))
     except KeyboardInterrupt:

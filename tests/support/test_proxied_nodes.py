@@ -3,6 +3,7 @@ started and stopped as one process."""
 
 from __future__ import annotations
 
+import calendar
 import os
 import signal
 import socket
@@ -153,6 +154,16 @@ def test_three_nodes_on_one_redis_are_one_server_through_the_proxy(tmp_path: Pat
         assert not any(accepting(p) for p in ports)
 
 
+def stop_under_faketime(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the wrapper under `faketime`, which passes no signal on (terminated itself, it
+    would leave the wrapper and its nodes running, and its shared clock's files in /dev/shm);
+    it exits once its child has."""
+    if proc.poll() is None:
+        for pid in children_of(proc.pid):
+            os.kill(int(pid), signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def test_under_faketime_the_nodes_get_the_faked_clock_and_the_wrapper_keeps_real_time(
     tmp_path: Path,
 ) -> None:
@@ -177,8 +188,82 @@ def test_under_faketime_the_nodes_get_the_faked_clock_and_the_wrapper_keeps_real
         nodes = children_of(wrapper_pid)
         assert nodes and all("faketime" in preload(int(pid)) for pid in nodes)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        stop_under_faketime(proc)
+
+
+def environ_of(pid: int) -> dict[str, str]:
+    items = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(i.decode().split("=", 1) for i in items if b"=" in i)
+
+
+def test_under_faketime_redis_and_the_nodes_run_on_one_faked_clock(tmp_path: Path) -> None:
+    """Through the cluster the network's time is Redis' (every entry's time), and the lease
+    is renewed on the node's clock and expired on Redis': all four run under the faked clock,
+    from one origin (Redis' shared clock), and the lease is scaled so that it is as long in
+    real time as without the fake (the nodes outlive many unscaled leases)."""
+    import redis
+
+    faketime = require_tool("faketime")
+    require_tool("redis-server")
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=f"{ROOT / 'src'}:{ROOT}", PYTHONUNBUFFERED="1")
+    cmd = [faketime, "-f", "+1y x30", sys.executable, "-m", "tests.support.proxied_nodes"]
+    cmd += ["--nodes", "3", "--redis", "--port", str(port), "--data-dir", str(tmp_path)]
+    cmd += ["--", "--log-level", "WARNING"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, env=env, stderr=subprocess.DEVNULL)
+    started = time.monotonic()
+    try:
+        wait_for_port(port, timeout=60)
+        [wrapper_pid] = [int(p) for p in children_of(proc.pid)]
+        children = [int(p) for p in children_of(wrapper_pid)]
+        argvs = {p: Path(f"/proc/{p}/cmdline").read_bytes().decode().split("\0") for p in children}
+        [redis_pid] = [p for p, argv in argvs.items() if "redis-server" in argv[0]]
+        nodes = [p for p in children if p != redis_pid]
+        assert len(nodes) == 3
+        url = argvs[nodes[0]][argvs[nodes[0]].index("--redis") + 1]
+        shared = f"/faketime_sem_{redis_pid} /faketime_shm_{redis_pid}"
+        for node in nodes:
+            assert "faketime" in environ_of(node)["LD_PRELOAD"]
+            assert environ_of(node)["FAKETIME_SHARED"] == shared  # Redis' clock
+        db = redis.Redis.from_url(url)
+        # (start-up took seconds: own origins would now be tens of faked seconds apart)
+        time.sleep(max(0.0, started + 3 - time.monotonic()))
+        probe = subprocess.run(  # a process with a node's environment: the nodes' clock
+            [sys.executable, "-c", "import time; print(time.time())"],
+            env=environ_of(nodes[0]),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        secs, micros = db.time()
+        redis_now = secs + micros / 1e6
+        assert time.gmtime(redis_now).tm_year == time.gmtime().tm_year + 1  # Redis is faked
+        assert abs(float(probe.stdout) - redis_now) < 20  # one origin (20 s: 0.7 real s)
+        leases = [db.pttl(k) for k in db.keys("socketchat:lease:*")]
+        assert len(leases) == 3 and all(ms > 30_000 for ms in leases)  # 150 s, faked
+        clients = [IRCClient(port).register(nick) for nick in ("ann", "ben", "cy")]
+        for c in clients:
+            c.send("CAP REQ :server-time")
+            c.expect("CAP")
+            c.send("JOIN #clock")
+            c.expect("366")
+        time.sleep(2)  # 60 faked seconds: twelve unscaled leases
+        ann, ben, cy = clients
+        ann.send("PRIVMSG #clock :still one network")
+        for c in (ben, cy):
+            msg = c.expect("PRIVMSG")
+            assert msg.param(1) == "still one network"
+            stamp = calendar.timegm(time.strptime(msg.tags["time"][:19], "%Y-%m-%dT%H:%M:%S"))
+            secs, _ = db.time()
+            assert abs(stamp - secs) < 20  # the entry's time: Redis' clock
+        for c in clients:
+            c.close()
+        assert all(Path(f"/proc/{p}").exists() for p in nodes)
+        stop_under_faketime(proc)
+        assert proc.returncode == 0
+        assert not Path(f"/dev/shm/faketime_shm_{redis_pid}").exists()  # Redis removed it
+    finally:
+        stop_under_faketime(proc)
 
 
 def test_pg_admin_gives_the_nodes_a_fresh_schema_and_drops_it(tmp_path: Path) -> None:
