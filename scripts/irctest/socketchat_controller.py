@@ -12,11 +12,14 @@ servers under libfaketime when it is installed and then tell the test so
 (`faketime_enabled`); without it the test sleeps 3 real minutes and hits the 60 s timeout. This
 controller does the same for `socketchat serve`. libfaketime shifts the wall clock and speeds
 up the monotonic one the event loop uses, so timers, PINGs and timestamps stay consistent.
+Through the cluster (`conformance.sh --nodes N`) the command is tests/support/proxied_nodes.py,
+which runs redis-server (the network's clock) and the nodes under it on one shared origin.
 scripts/conformance.sh puts this folder and the shared controller on PYTHONPATH.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 from typing import Any
@@ -55,6 +58,16 @@ class SocketchatController(CmdServerController):  # type: ignore[misc]
             env["FAKETIME"] = self._faketime
             kwargs["env"] = env
         return super().execute(command, proc_name or "socketchat", **kwargs)
+
+    def kill_proc(self) -> None:
+        pid = self.proc.pid if self.proc is not None else None
+        super().kill_proc()
+        if self._faketime is not None and pid is not None:
+            # libfaketime, preloaded into `sh` (which execs the server), made a shared clock
+            # named after that pid; the process that made it was exec'd, so nothing removes it
+            for name in (f"sem.faketime_sem_{pid}", f"faketime_shm_{pid}"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(f"/dev/shm/{name}")
 
 
 def get_irctest_controller_class() -> type[SocketchatController]:

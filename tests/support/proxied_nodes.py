@@ -121,6 +121,15 @@ class FakeClock:
         sem, shm = f"faketime_sem_{pid}", f"faketime_shm_{pid}"
         return f"/{sem} /{shm}", (SHM / f"sem.{sem}", SHM / shm)
 
+    @staticmethod
+    def fresh_clock() -> None:
+        """redis-server's preexec_fn: files a killed process of the same pid left would stop
+        libfaketime from making its clock (it then runs on its own origin, silently), and the
+        nodes would be given the stale one."""
+        die_with_parent()
+        for path in FakeClock.shared_by(os.getpid())[1]:
+            path.unlink(missing_ok=True)
+
     def node_env(self, shared: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k != PRELOAD_KEPT}
         env["LD_PRELOAD"] = self.preload
@@ -230,7 +239,7 @@ def start_cluster(
             cluster.redis = subprocess.Popen(
                 redis_cmd,
                 stdout=subprocess.DEVNULL,
-                preexec_fn=die_with_parent,
+                preexec_fn=die_with_parent if clock is None else FakeClock.fresh_clock,
                 env=None if clock is None else clock.redis_env(),
             )
             if clock is not None:
