@@ -23,6 +23,7 @@ typo does not silently change nothing.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -215,6 +216,215 @@ class ServerConfig:
     def with_overrides(self, **changes: Any) -> ServerConfig:
         """A copy with the given (non-None) settings changed."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+# -- what a cluster node may have of its own, and what must be the network's ----------------
+#
+# A cluster's nodes apply every log entry with the same core (docs/cluster.md), so every
+# setting the core reads while it applies one must be the same on every node, or the nodes
+# silently diverge (one lets a JOIN in that another refuses). Every leaf setting — a field of
+# `ServerConfig`, or of its tables `limits`, `webpush` and `cluster`, named by its dotted path —
+# is in exactly one of the two sets below (tests/server/test_config_deciding.py fails on a field
+# in neither). One that is not node-local is the network's: `deciding` compares it at start and
+# REHASH carries it to every node.
+
+# A node's own: its sockets, files, process and the work it does alone (its own connections'
+# framing, flood control, SendQ, timers, accept-time throttles; the pushes it sends).
+NODE_LOCAL = frozenset(
+    {
+        "host",
+        "port",
+        "tls_port",
+        "tls_cert",
+        "tls_key",
+        "tls_client_ca",  # (a client certificate's fingerprint enters the log with its conn)
+        "tls_self_signed",
+        "web_tls",
+        "sts_duration",  # the policy of this node's TLS port
+        "web_port",
+        "web_origins",
+        "trusted_proxy_header",  # how this node's web port reads its proxies
+        "proxy_protocol",
+        "tls_proxy_protocol",
+        "data_dir",
+        "storage_url",  # the one shared database, perhaps by another address or credentials
+        "log_level",
+        "log_format",
+        "metrics",
+        "metrics_token",
+        # flood control, SendQ, line framing and the timeouts act on a node's own connections
+        # before the log (a close they decide is an entry); connection throttles at accept
+        "limits.flood_burst",
+        "limits.flood_rate",
+        "limits.flood_max_queued",
+        "limits.flood_max_queued_bytes",
+        "limits.sendq",
+        "limits.registration_timeout",
+        "limits.ping_interval",
+        "limits.ping_timeout",
+        "limits.connects_per_ip_per_minute",
+        "limits.connects_per_ip_burst",
+        "limits.max_clients",  # (a node's own connections: docs/cluster.md)
+        "limits.max_line_bytes",
+        "limits.max_tag_bytes",
+        # the pushes a node sends for the lines it appended: their timing and transport
+        "webpush.subscriber",
+        "webpush.delay",
+        "webpush.timeout",
+        "webpush.ttl",
+        "webpush.concurrency",
+        "webpush.max_queue",
+        "webpush.allowed_hosts",
+        "cluster.redis_url",
+        "cluster.node_id",
+        "cluster.lease_seconds",
+        "cluster.snapshot_entries",
+        "cluster.snapshot_seconds",
+    }
+)
+
+# The network's: read by the core while it applies the log (or shown alike by every node as
+# one server's: its name, MOTD, ADMIN).
+DECIDING = frozenset(
+    {
+        "name",
+        "network",
+        "description",
+        "admin_email",
+        "password",
+        "motd",
+        "default_channel",
+        "cloak_hosts",
+        "history_replay_on_join",
+        "history_replay_unidentified",
+        "history_max_age_days",
+        "history_max_messages",
+        "multiclient",
+        "always_on",
+        "always_on_away",
+        "nick_protect_seconds",
+        "casemapping",
+        "nicklen",
+        "channellen",
+        "topiclen",
+        "awaylen",
+        "kicklen",
+        "min_password_length",
+        "trusted_proxies",  # WEBIRC's gateways' default hosts, checked as the log is applied
+        "limits.max_clients_per_ip",  # (WEBIRC checks it as the log is applied)
+        "limits.max_channels_per_client",
+        "limits.max_targets",
+        "limits.accounts_per_ip_per_hour",
+        "limits.accounts_per_hour",
+        "limits.registered_channels_per_account",
+        "limits.channel_registrations_per_hour",
+        "limits.whowas_history",
+        "operators",
+        "webirc",
+        "webpush.enabled",
+        "webpush.max_subscriptions",
+    }
+)
+
+# a value that is never shown in a message (the diff names the key only)
+SECRET = frozenset({"password", "operators", "webirc", "metrics_token"})
+
+_TABLES = {"limits": Limits, "webpush": WebPushSettings, "cluster": ClusterConfig}
+
+
+def setting_paths() -> list[str]:
+    """Every leaf setting's dotted path, in declaration order (tables' keys as `table.key`)."""
+    paths: list[str] = []
+    for f in dataclasses.fields(ServerConfig):
+        table = _TABLES.get(f.name)
+        if table is None:
+            paths.append(f.name)
+        else:
+            paths.extend(f"{f.name}.{g.name}" for g in dataclasses.fields(table))
+    return paths
+
+
+def _get(config: ServerConfig, path: str) -> Any:
+    value: Any = config
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_to_json(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def deciding(config: ServerConfig) -> dict[str, Any]:
+    """The network's part of `config`, as JSON values by dotted path: every setting that is
+    not `NODE_LOCAL` (one in neither set counts as the network's: the safe side)."""
+    return {
+        path: _to_json(_get(config, path)) for path in setting_paths() if path not in NODE_LOCAL
+    }
+
+
+def canonical(settings: dict[str, Any]) -> str:
+    """`deciding`'s dict as the one text every node writes and compares (sorted JSON)."""
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _from_json(path: str, value: Any) -> Any:
+    if path == "operators":
+        return tuple(Operator(**op) for op in value)
+    if path == "webirc":
+        return tuple(WebircGateway(**{**gw, "hosts": tuple(gw["hosts"])}) for gw in value)
+    if isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def with_settings(config: ServerConfig, settings: dict[str, Any]) -> ServerConfig:
+    """`config` with the given dotted-path settings (JSON values, as `deciding` makes them)
+    put in: a node's own file with the network's part on top. Raises `ConfigError` for a
+    path `config` has no such setting for (a network written by another version)."""
+    known = set(setting_paths())
+    unknown = set(settings) - known
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    top: dict[str, Any] = {}
+    tables: dict[str, dict[str, Any]] = {}
+    for path, value in settings.items():
+        table, _, key = path.partition(".")
+        if key:
+            tables.setdefault(table, {})[key] = _from_json(path, value)
+        else:
+            top[path] = _from_json(path, value)
+    for table, values in tables.items():
+        top[table] = dataclasses.replace(getattr(config, table), **values)
+    return dataclasses.replace(config, **top)
+
+
+def _shown(path: str, value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def differences(here: dict[str, Any], network: dict[str, Any]) -> list[str]:
+    """The settings whose values differ, each as ``path (HERE here, NET in the network)``
+    (secrets only named), in path order. A setting one side lacks (another version) counts."""
+    out: list[str] = []
+    for path in sorted(set(here) | set(network)):
+        mine, theirs = here.get(path), network.get(path)
+        if path in here and path in network and mine == theirs:
+            continue
+        if path in SECRET:
+            out.append(f"{path} (differs)")
+        elif path not in network:
+            out.append(f"{path} ({_shown(path, mine)} here, not in the network's)")
+        elif path not in here:
+            out.append(f"{path} (not here, {_shown(path, theirs)} in the network)")
+        else:
+            out.append(f"{path} ({_shown(path, mine)} here, {_shown(path, theirs)} in the network)")
+    return out
 
 
 def _check_keys(table: dict[str, Any], cls: type, where: str) -> None:

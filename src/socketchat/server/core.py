@@ -64,7 +64,7 @@ from socketchat.server.webpush import PushNotifier
 if TYPE_CHECKING:
     from socketchat.irc.framing import FramingError
     from socketchat.irc.message import ParseError
-    from socketchat.server.rehash import RehashResult
+    from socketchat.server.rehash import NetworkRehash, RehashResult
     from socketchat.server.user import User
     from socketchat.storage.base import Storage
 
@@ -261,6 +261,8 @@ class Server:
         self.offloader: Offloader = run_inline
         # REHASH: reload the config file, given who asked (set by the runner: it reads files)
         self.rehash_hook: Callable[[str], RehashResult] | None = None
+        # REHASH on a cluster node: through the log, the same settings everywhere (rehash.py)
+        self.network_rehash: NetworkRehash | None = None
         self.stats = ServerStats()  # plain counters, read at scrape time (net/metrics.py)
         # times storage commits for the metrics (the runner sets time.perf_counter); None: off
         self.commit_timer: Callable[[], float] | None = None

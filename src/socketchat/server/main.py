@@ -19,7 +19,14 @@ from socketchat.server.cluster.store import ClusterStore, Facts
 from socketchat.server.commands.admin import load_bans
 from socketchat.server.commands.devices import restore_present
 from socketchat.server.compose import build_server
-from socketchat.server.config import ConfigError, ServerConfig, load_config, validate
+from socketchat.server.config import (
+    ConfigError,
+    ServerConfig,
+    deciding,
+    load_config,
+    validate,
+    with_settings,
+)
 from socketchat.server.logformat import TEXT_FORMAT, apply_log_format
 from socketchat.server.net.certs import CertificateError, ensure_self_signed, fingerprint
 from socketchat.server.net.cluster import ClusterError, ClusterNode
@@ -148,6 +155,9 @@ async def run_server(
             # network's
             node, storage, vapid = await _open_cluster_node(config, directory)
             cloak_secret = node.cloak_secret
+            # the network's settings where this node starts applying the log (its file's,
+            # unless a REHASH since: then the ones before it, until its entry is applied)
+            config = validate(with_settings(config, node.start_settings))
         else:
             cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
             # the VAPID key (draft/webpush): made once, or every browser would have to
@@ -156,7 +166,7 @@ async def run_server(
                 VapidKeys.load(str(directory)) if config.webpush.enabled and HAVE_WEBPUSH else None
             )
             storage = Persistence(open_backend(config, directory), config)
-    except (StorageError, ClusterError) as exc:  # one sentence naming the cause; no traceback
+    except (StorageError, ClusterError, ConfigError) as exc:  # one sentence; no traceback
         print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
         return 1
     if node is not None:  # every node stamps what it applies with the log entry's time
@@ -183,6 +193,8 @@ async def run_server(
             if restored := restore_present(server):
                 log.info("always-on: %d users are back, with no device yet", restored)
     runner = ServerRunner(server)
+    runner.reload_config = reload  # (before the log: a REHASH in it reads this node's file)
+    runner.config_source = config_source
     if node is not None:
         try:
             await node.start(server, runner)  # the log so far, before any listener opens
@@ -190,8 +202,6 @@ async def run_server(
             print(f"socketchat serve: {exc}", file=sys.stderr, flush=True)
             await node.leave()
             return 1
-    runner.reload_config = reload
-    runner.config_source = config_source
     runner.on_rehash.append(_follow_log_level)
     try:
         listening = await runner.start()
@@ -258,8 +268,9 @@ async def _open_cluster_node(
     sentence."""
     replica = Replica()
     node = ClusterNode(config.cluster, replica)
+    settings = deciding(config)  # the network's must be these, or the node does not start
     if not config.storage_url:
-        await node.open()
+        await node.open(settings=settings)
         print(CLUSTER_NO_STORE, file=sys.stderr, flush=True)  # (once Redis answered)
         return node, None, None
     if not is_postgres_url(config.storage_url):
@@ -269,7 +280,7 @@ async def _open_cluster_node(
     try:
         if config.webpush.enabled and HAVE_WEBPUSH:
             vapid = VapidKeys.for_network(backend, str(directory))
-        await node.open(snapshot=lambda: Facts.dump(backend))
+        await node.open(snapshot=lambda: Facts.dump(backend), settings=settings)
         assert node.store_snapshot is not None
         facts = Facts.load(node.store_snapshot)
     except BaseException:

@@ -11,12 +11,18 @@ trusted proxies and WEBIRC gateways, history settings, the TLS certificate (for 
 connections), the log level. What needs a restart — listening addresses, ports, the data dir,
 the server's name, host cloaking (bans name cloaks) — keeps its old value, and the operator is
 told which ones were ignored, so a change is never silently half-applied.
+
+On a cluster node (docs/cluster.md) the network's settings (`config.DECIDING`) must stay the
+same on every node, so REHASH does not make each node read its own file: the asker's node
+reads its file and the log carries that file's network part to every node
+(`NetworkRehash`, implemented by `net/cluster.py`), which takes it, and only its own
+node-local settings from its own file. A single server is unchanged.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
@@ -71,3 +77,17 @@ class RehashResult:
     source: str  # the file read ("" when the server runs on defaults and flags alone)
     error: str | None = None
     kept: tuple[str, ...] = ()
+
+
+class NetworkRehash(Protocol):
+    """REHASH on a cluster node (`Server.network_rehash`): `read` runs on the asker's node
+    only and its answer (JSON) goes through the log; `apply` runs on every node with it."""
+
+    def read(self, by: str) -> dict[str, Any]:
+        """This node's file's network settings (``{"config": ...}``) or ``{"error": why}``."""
+        ...
+
+    def apply(self, value: dict[str, Any], by: str) -> RehashResult:
+        """Take `read`'s answer (the same on every node): the network's settings from it,
+        this node's own from its own file."""
+        ...

@@ -65,7 +65,7 @@ SERVER_LOCAL = {
     "connect_throttle", "incident_log", "dirty", "delayed", "closing", "wakeup", "tick_wanted",
     "offloader", "rehash_hook", "stats", "commit_timer", "sts", "_next_sweep", "_ids",
     "_msgid_prefix", "_msgids", "_time_cache", "caps", "cloak_secret", "tracebacks",
-    "bad_input_log", "static_numerics", "push",
+    "bad_input_log", "static_numerics", "push", "network_rehash",
 }  # fmt: skip
 REPLICA_SHARED = {"nodes", "gone", "last_seq", "last_id", "applied", "sessions", "owner"}
 REPLICA_LOCAL = {

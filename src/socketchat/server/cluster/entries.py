@@ -22,6 +22,9 @@ Kinds (`k`):
 - ``gone``: node `g` is gone (its lease expired, or it stopped): its sessions end with `r`.
 - ``unpush``: a push service told node `n` that the Web Push subscription `e` (its endpoint)
   of account `a` (folded) is gone (404/410): every node forgets it.
+- ``conf``: node `n` was told to reload its configuration by `by` (SIGHUP): `v` is its file's
+  network settings (``{"config": {path: value}}``, `config.deciding`), which every node takes
+  (its own file only for its node-local settings). REHASH carries the same in a ``res``.
 
 The entry's time and msgids come from its stream id (``<ms>-<seq>``, from Redis' clock), so
 every node stamps a message alike.
@@ -36,7 +39,7 @@ from typing import Any
 from socketchat.irc.framing import FramingError
 from socketchat.irc.message import Message, ParseError
 
-KINDS = frozenset({"up", "conn", "line", "close", "res", "due", "gone", "unpush"})
+KINDS = frozenset({"up", "conn", "line", "close", "res", "due", "gone", "unpush", "conf"})
 
 
 class EntryError(ValueError):

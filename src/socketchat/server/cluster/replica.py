@@ -287,6 +287,12 @@ class Replica:
         if not self.detached:
             self._enqueue("unpush", {"a": account, "e": endpoint})
 
+    def rehash(self, value: dict[str, Any], by: str) -> None:
+        """This node was told to reload its configuration without a session (SIGHUP):
+        append its file's network settings (`value`), which every node takes at that entry."""
+        if not self.detached:
+            self._enqueue("conf", {"v": value, "by": by})
+
     def network_sessions(self) -> list[Session]:
         return [s for _, s in sorted(self.sessions.items()) if not s.closed]
 
@@ -483,6 +489,11 @@ class Replica:
         p = persistence_of(self._server())
         if p is not None:  # (the store forgets it on every node, deletes it on the entry's)
             p.remove_push_subscription(str(entry.data["a"]), str(entry.data["e"]))
+
+    def _apply_conf(self, entry: Entry) -> None:
+        network = self._server().network_rehash
+        if network is not None:
+            network.apply(dict(entry.data.get("v", {})), str(entry.data.get("by", "?")))
 
     def _apply_gone(self, entry: Entry) -> None:
         node = int(entry.data["g"])

@@ -11,7 +11,7 @@ A duration is minutes (``30``) or has a unit (``90s``, ``2h``, ``1d``, ``1w``); 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from socketchat.irc import numerics as rpl
 from socketchat.server import klines
@@ -22,6 +22,7 @@ from socketchat.storage.base import ServerBan
 if TYPE_CHECKING:
     from socketchat.irc.message import Message
     from socketchat.server.core import Server
+    from socketchat.server.rehash import RehashResult
     from socketchat.server.session import Session
 
 RPL_REHASHING = "382"
@@ -38,11 +39,23 @@ def actor(s: Session) -> str:
 def handle_rehash(server: Server, s: Session, m: Message) -> None:
     """REHASH: 382 when the file was taken; a NOTICE with the reason when it was refused (the
     old configuration stays). The runner logs both, with who asked."""
+    network = server.network_rehash
+    if network is not None:  # a cluster node: the asker's node reads, the log carries it
+        who = actor(s)
+
+        def done(value: dict[str, Any]) -> None:
+            _answer_rehash(s, network.apply(value, who))
+
+        server.decide(lambda: network.read(who), done, session=s)
+        return
     hook = server.rehash_hook
     if hook is None:
         s.notice("REHASH: this server has no configuration it can reload")
         return
-    result = hook(actor(s))
+    _answer_rehash(s, hook(actor(s)))
+
+
+def _answer_rehash(s: Session, result: RehashResult) -> None:
     if result.error is not None:
         s.notice(f"REHASH refused, the old configuration stays: {result.error}")
         return

@@ -9,6 +9,11 @@ Keys (in the Redis database of `redis_url`):
   "node n is gone" is appended however many nodes notice.
 - ``socketchat:cloak``: the network's cloak secret (``SET NX`` by the first node).
 - ``socketchat:created``: when the network's first node started (003 says so on every node).
+- ``socketchat:config``: the network's settings (`config.deciding`, as `config.canonical`
+  text): written by the network's first node (``SET NX``), compared by every node that starts
+  (one whose file differs refuses to start, naming the settings), and rewritten by every
+  node as it applies a REHASH or SIGHUP (``socketchat:config:id``: that entry's position, so
+  that a node that lags does not write older settings over newer ones).
 - ``socketchat:store``: the shared store's deciding state (accounts, registered channels, ...)
   as the network's first node read it from the database (`server/cluster/store.py: Facts`):
   every node loads it, then applies the log's changes to it.
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import os
 import time
@@ -52,6 +58,16 @@ from typing import TYPE_CHECKING, Any
 from socketchat.server.cluster import snapshot
 from socketchat.server.cluster.replica import Replica
 from socketchat.server.commands.multiline import OpenBatch
+from socketchat.server.config import (
+    ConfigError,
+    ServerConfig,
+    canonical,
+    deciding,
+    differences,
+    validate,
+    with_settings,
+)
+from socketchat.server.rehash import RehashResult
 
 try:  # the optional extra [redis]
     import redis.asyncio as aioredis
@@ -72,9 +88,13 @@ LOG_KEY = PREFIX + "log"
 NODES_KEY = PREFIX + "nodes"
 CLOAK_KEY = PREFIX + "cloak"
 CREATED_KEY = PREFIX + "created"  # when the network's first node started (RPL_CREATED)
+CONFIG_KEY = PREFIX + "config"  # the network's settings (`config.DECIDING`), sorted JSON
+CONFIG_ID_KEY = PREFIX + "config:id"  # the position of the entry that set them (none: start)
+CONFIG_START_KEY = PREFIX + "config:start"  # the settings the log began with
 STORE_KEY = PREFIX + "store"  # the snapshot of the shared store's deciding state
 SNAPSHOT_KEY = PREFIX + "snapshot"
 SNAPSHOT_ID_KEY = PREFIX + "snapshot:id"
+SNAPSHOT_CONFIG_KEY = PREFIX + "snapshot:config"  # the network's settings at its position
 APPLIED_KEY = PREFIX + "applied"
 READ_COUNT = 1000  # entries per XREAD
 READ_BLOCK_MS = 1000
@@ -90,9 +110,10 @@ for _, entry in ipairs(ARGV) do redis.call('XADD', KEYS[2], '*', 'e', entry) end
 return #ARGV
 """  # what a node's clients read when it cut itself off
 # Keep a snapshot and trim the log below what is still needed, atomically (see the module's
-# doc). KEYS: the writer's lease, the snapshot, its position, the applied hash, the log;
-# ARGV: the lease keys' prefix, the live nodes the writer knows (comma-separated), then the
-# position and the snapshot (none: only trim, below the snapshot there). A live node that has
+# doc). KEYS: the writer's lease, the snapshot, its position, the applied hash, the log, the
+# network's settings at the snapshot's position; ARGV: the lease keys' prefix, the live nodes
+# the writer knows (comma-separated), then the position, the snapshot and the settings (none:
+# only trim, below the snapshot there). A live node that has
 # published no position (it runs a version before snapshots) keeps the whole log. Returns -1
 # (no lease), 0 (an as new or newer snapshot is there, or nothing to trim below), else 1 +
 # the number of entries trimmed.
@@ -109,6 +130,7 @@ if ARGV[4] then
   if keep and not older(keep, ARGV[3]) then return 0 end
   redis.call('SET', KEYS[2], ARGV[4])
   redis.call('SET', KEYS[3], ARGV[3])
+  redis.call('SET', KEYS[6], ARGV[5])
   keep = ARGV[3]
 end
 if not keep then return 0 end
@@ -126,6 +148,24 @@ for i = 1, #applied, 2 do
   end
 end
 return 1 + redis.call('XTRIM', KEYS[5], 'MINID', keep)
+"""
+
+
+# Keep the network's settings a REHASH (or SIGHUP) set, written by every node that applies it:
+# only if its entry is newer than that of the settings there (a node that lags writes an older
+# one after a newer one was written: it is not taken). KEYS: the settings, their position;
+# ARGV: the entry's position, the settings.
+SETTINGS_SCRIPT = """
+local at = redis.call('GET', KEYS[2])
+if at then
+  local am, as = string.match(at, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(ARGV[1], '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  if not (am < bm or (am == bm and as < bs)) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1])
+return 1
 """
 
 
@@ -212,6 +252,29 @@ class ClusterError(Exception):
     """The cluster cannot be joined (Redis unreachable, the extra missing): one sentence."""
 
 
+def _settings(raw: bytes | str | None) -> dict[str, Any]:
+    """The network's settings as kept in Redis (`config.canonical`), checked: this version
+    knows every one of them."""
+    try:
+        settings = json.loads(raw or b"")
+        if not isinstance(settings, dict):
+            raise ValueError("not an object")
+        with_settings(ServerConfig(), settings)
+    except (ValueError, TypeError) as exc:  # (ConfigError too: a setting it does not know)
+        raise ClusterError(f"the network's configuration in Redis cannot be read: {exc}") from None
+    return settings
+
+
+def mismatch(differing: list[str]) -> str:
+    """Why a node whose configuration differs from the network's does not start."""
+    return (
+        "this node's configuration differs from the network's: "
+        + ", ".join(differing)
+        + " (every node needs the same settings but its own ports, files and node_id:"
+        " docs/cluster.md)"
+    )
+
+
 class ClusterNode:
     """This process as one node: `open` (Redis, number, lease, cloak secret), then `start`."""
 
@@ -242,11 +305,27 @@ class ClusterNode:
         self._snapshot_applied = 0  # `replica.applied` at this node's last snapshot
         self._snapshot_at = 0.0  # (loop time) when it was taken
         self._snapshot_task: asyncio.Task[None] | None = None  # one being made and kept
+        # the network's settings as this node last took them (at start: from Redis)
+        self.network_settings: dict[str, Any] | None = None
+        # the network's settings where this node starts applying the log (`open`): the node's
+        # server is built with them (`run_server`), its own settings from its own file
+        self.start_settings: dict[str, Any] = {}
+        self._own_settings: dict[str, Any] = {}  # this node's file's, at start
+        self._settings_text = ""  # what `_write_settings` keeps in Redis, and its position
+        self._settings_at = ""
+        self._keep_settings: Any = None  # the SETTINGS_SCRIPT
+        self._settings_task: asyncio.Task[None] | None = None
 
-    async def open(self, snapshot: Callable[[], str] | None = None) -> None:
+    async def open(
+        self,
+        snapshot: Callable[[], str] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         """Reach Redis, take a node number and a lease, read the network's cloak secret; with
         `snapshot` (the shared store's deciding state, read from the database), the network's
-        one snapshot of it: made by this node if it is the network's first."""
+        one snapshot of it: made by this node if it is the network's first. With `settings`
+        (this node's `config.deciding`), first check that they are the network's: a
+        `ClusterError` naming the settings that differ, before this node takes a number."""
         url = self.config.redis_url
         if aioredis is None:
             raise ClusterError("--redis needs the redis extra: pip install 'socketchat[redis]'")
@@ -257,6 +336,8 @@ class ClusterNode:
         )
         try:
             await self.redis.ping()
+            if settings is not None:
+                await self._check_settings(settings)
             self.number = int(await self.redis.incr(NODES_KEY))
             self.name = self.config.node_id or f"node{self.number}"
             await self.redis.set(lease_key(self.number), self.name, px=self._lease_ms)
@@ -267,7 +348,11 @@ class ClusterNode:
             # keep the whole log from now until the snapshot is loaded (`start`): a snapshot
             # written meanwhile cannot trim what follows the one read here
             await self.redis.hset(APPLIED_KEY, str(self.number), "0-0")
-            self.replica_snapshot = await self.redis.get(SNAPSHOT_KEY)
+            pipe = self.redis.pipeline(transaction=True)  # (one snapshot and its settings)
+            pipe.get(SNAPSHOT_KEY)
+            pipe.get(SNAPSHOT_CONFIG_KEY)
+            pipe.get(CONFIG_START_KEY)
+            self.replica_snapshot, at_snapshot, at_start = await pipe.execute()
             if snapshot is not None:
                 if not await self.redis.exists(STORE_KEY):
                     await self.redis.set(STORE_KEY, snapshot(), nx=True)
@@ -275,10 +360,124 @@ class ClusterNode:
         except (RedisError, OSError) as exc:
             await self._close_redis()
             raise ClusterError(f"cannot reach Redis at {url}: {exc}") from None
+        except ClusterError:
+            await self._close_redis()
+            raise
         self.cloak_secret = bytes.fromhex(secret.decode())
+        if settings is not None:
+            # what the entries from this node's starting point on were applied with: the
+            # snapshot's (a snapshot of an older version has none: the network's now), or,
+            # from the log's beginning, the first node's
+            raw = at_snapshot if self.replica_snapshot is not None else at_start
+            try:
+                self.start_settings = (
+                    dict(self.network_settings or {}) if raw is None else _settings(raw)
+                )
+            except ClusterError:
+                await self._close_redis()
+                raise
         self._append = self.redis.register_script(APPEND_SCRIPT)
         self._keep_snapshot = self.redis.register_script(SNAPSHOT_SCRIPT)
+        self._keep_settings = self.redis.register_script(SETTINGS_SCRIPT)
         self._renewed = asyncio.get_running_loop().time()
+
+    async def _check_settings(self, settings: dict[str, Any]) -> None:
+        """The network's settings are `settings` (this node is the first: it writes them), or
+        this node refuses to start (`mismatch`)."""
+        text = canonical(settings)
+        await self.redis.set(CONFIG_KEY, text, nx=True)
+        await self.redis.set(CONFIG_START_KEY, text, nx=True)
+        network = _settings(await self.redis.get(CONFIG_KEY))
+        differing = differences(settings, network)
+        if differing:
+            raise ClusterError(mismatch(differing))
+        self.network_settings = network
+        self._own_settings = settings
+
+    # -- REHASH and SIGHUP: the network's settings through the log (`rehash.NetworkRehash`) --
+    def read(self, by: str) -> dict[str, Any]:
+        """This node's file, read again: its network settings, or why it cannot be taken."""
+        assert self._runner is not None
+        try:
+            new = self._runner.read_config()
+        except ConfigError as exc:
+            return {"error": str(exc)}
+        return {"config": deciding(new)}
+
+    def apply(self, value: dict[str, Any], by: str) -> RehashResult:
+        """Take the network settings one node read (every node, at the same entry): those from
+        `value`, this node's own (`config.NODE_LOCAL`) from its own file. A node whose file
+        then differs from the network's says which settings, and runs the network's."""
+        assert self._runner is not None and self._server is not None
+        runner, server = self._runner, self._server
+        ours = self.replica.ours()
+        settings = value.get("config")
+        if "error" in value or not isinstance(settings, dict):
+            error = str(value.get("error", "no configuration was read"))
+            if ours:  # (logged once: by the node that read it)
+                runner.refused(by, error)
+            return RehashResult(runner.config_source, error)
+        try:
+            own = runner.read_config()
+        except ConfigError as exc:
+            log.error(
+                "rehash by %s: this node's own configuration cannot be read (%s): it keeps"
+                " its node-local settings and takes the network's",
+                by,
+                exc,
+            )
+            own = server.config
+        try:
+            new = validate(with_settings(own, settings))
+        except ConfigError as exc:  # (a network setting this version does not know)
+            log.error("rehash by %s: the network's settings cannot be taken: %s", by, exc)
+            return RehashResult(runner.config_source, str(exc))
+        result = runner.take(new, by)
+        self.network_settings = deciding(server.config)  # (restart-only ones kept as they were)
+        differing = differences(deciding(own), self.network_settings)
+        if differing and self.replica.caught_up:  # (else: said once caught up, if still so)
+            log.warning(
+                "rehash: this node's configuration file differs from the network's, which it"
+                " runs: %s",
+                ", ".join(differing),
+            )
+        if self.replica.applying:  # (every node: the network's settings outlive any node)
+            ms, seq = self.replica.entry_position
+            self._store_settings(canonical(self.network_settings), f"{ms}-{seq}")
+        return result
+
+    def _sighup(self, by: str) -> None:
+        """SIGHUP on a cluster node: its file read now; taken by every node at its entry."""
+        value = self.read(by)
+        if "error" in value:
+            assert self._runner is not None
+            self._runner.refused(by, str(value["error"]))
+            return
+        self.replica.rehash(value, by)
+
+    def _store_settings(self, text: str, position: str) -> None:
+        """Keep `text`, set at log `position`, as the network's settings in Redis (the newest
+        this node applied, if several come before it is written)."""
+        self._settings_text, self._settings_at = text, position
+        if self._settings_task is None:
+            self._settings_task = asyncio.get_running_loop().create_task(self._write_settings())
+
+    async def _write_settings(self) -> None:
+        try:
+            while not self._stopping:
+                text, position = self._settings_text, self._settings_at
+                try:
+                    await self._keep_settings(
+                        keys=[CONFIG_KEY, CONFIG_ID_KEY], args=[position, text]
+                    )
+                except (RedisError, OSError) as exc:
+                    log.warning("cluster: storing the network's settings failed: %s", exc)
+                    await asyncio.sleep(RETRY_SECONDS)
+                    continue
+                if position == self._settings_at:
+                    return
+        finally:
+            self._settings_task = None
 
     async def start(self, server: Server, runner: ServerRunner) -> None:
         """Replay the log so far (before any listener opens), then run the three tasks."""
@@ -287,6 +486,9 @@ class ClusterNode:
         replica.attach(server, self.number, self.name)
         replica.want_write = self._wake.set
         replica.on_self_gone = self._self_gone
+        if self.network_settings is not None:  # (`open` checked this node's settings)
+            server.network_rehash = self
+            runner.sighup = self._sighup
         loop = asyncio.get_running_loop()
         # the lease is renewed while the log is replayed (a long log takes longer than the
         # lease); the other nodes are reaped only once this replica has caught up
@@ -305,6 +507,15 @@ class ClusterNode:
         if replica.detached:
             raise ClusterError("lost the lease while replaying the cluster log")
         replica.caught_up = True
+        if self.network_settings is not None:
+            self.network_settings = deciding(server.config)
+            differing = differences(self._own_settings, self.network_settings)
+            if differing:  # (a REHASH between this node's check and its catching up)
+                log.warning(
+                    "cluster: this node's configuration file differs from the network's,"
+                    " which it runs: %s",
+                    ", ".join(differing),
+                )
         self._snapshot_applied, self._snapshot_at = replica.applied, loop.time()
         log.info(
             "cluster: node %s (%d) joined after %d log entries",
@@ -369,7 +580,7 @@ class ClusterNode:
         if not (config.snapshot_entries or config.snapshot_seconds) or not self._writes_snapshots():
             return
         trimmed = await self._keep_snapshot(
-            keys=[lease_key(self.number), SNAPSHOT_KEY, SNAPSHOT_ID_KEY, APPLIED_KEY, LOG_KEY],
+            keys=self._snapshot_keys(),
             args=[PREFIX + "lease:", self._live()],
         )
         if trimmed > 1:
@@ -401,7 +612,12 @@ class ClusterNode:
         except OSError as exc:
             log.warning("cluster: cannot make a snapshot: %s", exc)
             return
-        task = asyncio.get_running_loop().create_task(self._keep(replica.last_id, started))
+        # the network's settings the state was made with: a node that starts from it runs
+        # them for the entries after it (those of a later REHASH only from its entry on)
+        assert self._server is not None
+        settings = canonical(deciding(self._server.config))
+        keep = self._keep(replica.last_id, started, settings)
+        task = asyncio.get_running_loop().create_task(keep)
         self._snapshot_task = task
         task.add_done_callback(self._snapshot_done)
 
@@ -410,7 +626,17 @@ class ClusterNode:
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.error("cluster: a snapshot failed", exc_info=exc)
 
-    async def _keep(self, position: str, started: bytes | Dumping) -> None:
+    def _snapshot_keys(self) -> list[str]:
+        return [
+            lease_key(self.number),
+            SNAPSHOT_KEY,
+            SNAPSHOT_ID_KEY,
+            APPLIED_KEY,
+            LOG_KEY,
+            SNAPSHOT_CONFIG_KEY,
+        ]
+
+    async def _keep(self, position: str, started: bytes | Dumping, settings: str) -> None:
         try:
             data = started if isinstance(started, bytes) else await started.result()
         except (OSError, snapshot.SnapshotError) as exc:
@@ -418,8 +644,8 @@ class ClusterNode:
             return
         try:
             kept = await self._keep_snapshot(
-                keys=[lease_key(self.number), SNAPSHOT_KEY, SNAPSHOT_ID_KEY, APPLIED_KEY, LOG_KEY],
-                args=[PREFIX + "lease:", self._live(), position, data],
+                keys=self._snapshot_keys(),
+                args=[PREFIX + "lease:", self._live(), position, data, settings],
             )
         except (RedisError, OSError) as exc:
             log.warning("cluster: writing a snapshot failed: %s", exc)

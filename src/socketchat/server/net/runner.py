@@ -92,6 +92,7 @@ class ServerRunner:
         self.reload_config: Callable[[], ServerConfig] | None = None
         self.config_source = ""  # the file it reads, for messages
         self.on_rehash: list[Callable[[ServerConfig], None]] = []
+        self.sighup: Callable[[str], None] | None = None  # (a cluster node's: net/cluster.py)
         self._tls_contexts: list[tuple[ssl.SSLContext, bool]] = []  # (context, IRC port?)
         self._proxy_listeners: list[ProxyListener] = []
         self._lag_handle: asyncio.TimerHandle | None = None
@@ -175,6 +176,25 @@ class ServerRunner:
         stats.loop_lag_max = max(stats.loop_lag_max, lag)
         self._lag_handle = self._loop.call_later(LAG_PROBE_INTERVAL, self._probe_lag, now)
 
+    def read_config(self) -> ServerConfig:
+        """The configuration built again (file, then flags), its TLS certificate and key
+        loaded into a scratch context: raises `ConfigError` with why it cannot be taken."""
+        if self.reload_config is None:
+            raise ConfigError("this server has no configuration file to reload")
+        try:
+            new = self.reload_config()
+            if new.tls_cert and new.tls_key:
+                make_tls_context(new.tls_cert, new.tls_key, new.tls_client_ca)
+        except (ConfigError, OSError, ssl.SSLError) as exc:
+            raise ConfigError(str(exc) or type(exc).__name__) from None
+        return new
+
+    def refused(self, by: str, error: str) -> RehashResult:
+        """A reload that is not taken: logged and audited; the old configuration stays."""
+        log.error("rehash by %s refused, the old configuration stays: %s", by, error)
+        audit("rehash_refused", f"by {by}: {error}", failure=True, actor=by, error=error)
+        return RehashResult(self.config_source, error)
+
     def rehash(self, by: str) -> RehashResult:
         """Reload the configuration (`server/rehash.py`): all of it, or nothing if it is bad.
 
@@ -182,18 +202,20 @@ class ServerRunner:
         whole file is good are they loaded into the listeners' contexts, which new handshakes
         use while established connections keep theirs.
         """
-        source = self.config_source
         if self.reload_config is None:
-            return RehashResult(source, "this server has no configuration file to reload")
+            return RehashResult(
+                self.config_source, "this server has no configuration file to reload"
+            )
         try:
-            new = self.reload_config()
-            if new.tls_cert and new.tls_key:
-                make_tls_context(new.tls_cert, new.tls_key, new.tls_client_ca)
-        except (ConfigError, OSError, ssl.SSLError) as exc:
-            error = str(exc) or type(exc).__name__
-            log.error("rehash by %s refused, the old configuration stays: %s", by, error)
-            audit("rehash_refused", f"by {by}: {error}", failure=True, actor=by, error=error)
-            return RehashResult(source, error)
+            new = self.read_config()
+        except ConfigError as exc:
+            return self.refused(by, str(exc))
+        return self.take(new, by)
+
+    def take(self, new: ServerConfig, by: str) -> RehashResult:
+        """Make `new` (read and checked) the running configuration: the listeners' TLS
+        contexts, trusted proxies, STS and the followers (log level, web) follow it."""
+        source = self.config_source
         kept = tuple(apply_config(self.server, new))
         config = self.server.config
         if config.tls_cert and config.tls_key:
@@ -315,8 +337,12 @@ class ServerRunner:
         loop.add_signal_handler(signal.SIGHUP, self._sighup)
 
     def _sighup(self) -> None:
-        """SIGHUP: reload the configuration (as REHASH does), then flush what it sent."""
-        self.rehash("SIGHUP")
+        """SIGHUP: reload the configuration (as REHASH does), then flush what it sent. On a
+        cluster node, `sighup` sends it through the log instead (`net/cluster.py`)."""
+        if self.sighup is not None:
+            self.sighup("SIGHUP")
+        else:
+            self.rehash("SIGHUP")
         self._schedule_flush()
 
     def _signal_received(self, sig: int) -> None:
