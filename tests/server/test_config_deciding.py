@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -132,3 +134,20 @@ def test_the_refusal_is_one_sentence_naming_the_settings() -> None:
         "this node's configuration differs from the network's: nicklen (32 here, 30 in the network)"
     )
     assert "\n" not in text
+
+
+def test_configuration_md_lists_the_node_local_settings() -> None:
+    """docs/configuration.md's "On a cluster" list is `NODE_LOCAL`, table by table."""
+    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    listed = text.split("<!-- node-local -->")[1].split("<!-- /node-local -->")[0]
+    documented: set[str] = set()
+    for item in listed.split("\n- ")[1:]:
+        table, _, keys = item.partition(":")
+        prefix = "" if table.strip("- `[]") == "server" else table.strip("- `[]") + "."
+        if "all of it" in keys:
+            documented |= {p for p in NODE_LOCAL if p.startswith(prefix)}
+            assert prefix == "cluster."
+            continue
+        documented |= {prefix + key for key in re.findall(r"`([a-z_]+)`", keys)}
+    assert documented == NODE_LOCAL
+    assert {p for p in setting_paths() if p.startswith("cluster.")} <= NODE_LOCAL
