@@ -70,6 +70,13 @@ def test_a_node_with_other_settings_refuses_to_start_and_rehash_changes_every_no
         try:
             op.send(f"OPER root {OPER_PASSWORD}")
             op.expect("381")
+            good = own.read_text()
+            own.write_text(good + "bogus = 1\n")  # (an unknown key: refused as a whole)
+            op.send("REHASH")
+            refusal = op.expect("NOTICE", lambda m: "REHASH refused" in m.params[-1])
+            assert "bogus" in refusal.params[-1]
+            assert isupport(two.port, "NICKLEN", "same") == "30"  # nothing changed anywhere
+            own.write_text(good)
             op.send("REHASH")
             op.expect("382")
             assert isupport(two.port, "NICKLEN", "late") == "20"

@@ -7,6 +7,9 @@ with a Redis Stream. So these tests show the sans-I/O half: one order, one decis
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from socketchat.irc.message import Message
 from socketchat.server.cluster.entries import decode, encode
 from socketchat.server.cluster.replica import NODE_GONE, Replica
@@ -14,6 +17,7 @@ from socketchat.server.compose import build_server
 from socketchat.server.config import Operator, ServerConfig, WebircGateway
 from socketchat.server.core import Server
 from socketchat.server.passwords import hash_password
+from socketchat.server.rehash import RehashResult
 from tests.server.harness import Client, FakeClock, FakeLink
 
 
@@ -258,3 +262,50 @@ def test_a_bad_line_is_answered_in_its_place_after_the_lines_before_it() -> None
     got = [(m.command, m.params[-1]) for m in alice.received()]
     assert [c for c, _ in got] == ["PRIVMSG", "417", "FAIL", "PRIVMSG"]
     assert got[0][1] == "first" and got[-1][1] == "last"
+
+
+class FakeRehash:
+    """A node's `NetworkRehash` (net/cluster.py reads files; here: what was asked, when)."""
+
+    def __init__(self, server: Server, nicklen: int) -> None:
+        self.server, self.nicklen = server, nicklen
+        self.reads: list[str] = []
+        self.applied: list[tuple[dict[str, object], str]] = []
+
+    def read(self, by: str) -> dict[str, Any]:
+        self.reads.append(by)
+        return {"config": {"nicklen": self.nicklen}}
+
+    def apply(self, value: dict[str, Any], by: str) -> RehashResult:
+        self.applied.append((value, by))
+        nicklen = int(value["config"]["nicklen"])
+        self.server.config = dataclasses.replace(self.server.config, nicklen=nicklen)
+        return RehashResult("n.toml")
+
+
+def test_rehash_is_read_on_the_askers_node_and_applied_alike_on_every_node() -> None:
+    oper = Operator("root", hash_password("pw", log2_n=4))
+    net = Cluster(2, ServerConfig(operators=(oper,)))
+    # each node's own file would say something else: node 2's is never read
+    hooks = [FakeRehash(net.servers[0], 20), FakeRehash(net.servers[1], 99)]
+    for server, hook in zip(net.servers, hooks, strict=True):
+        server.network_rehash = hook
+    op = net.client(0, "op")
+    op.send("OPER root pw")
+    op.send("REHASH", "NICK abcdefghijklmnopqrstuvwxyz")  # (26 > 20: after the REHASH)
+    got = op.received()
+    assert of(got, "382") and of(got, "432")
+    assert [len(h.reads) for h in hooks] == [1, 0]
+    assert hooks[0].applied == hooks[1].applied
+    [(value, by)] = hooks[0].applied
+    assert value == {"config": {"nicklen": 20}} and by.startswith("op!")
+    assert [s.config.nicklen for s in net.servers] == [20, 20]
+    # SIGHUP: no session; a `conf` entry, taken at its place in the log by every node
+    hooks[0].nicklen = 25
+    net.replicas[0].rehash(hooks[0].read("SIGHUP"), "SIGHUP")
+    [queued] = net.replicas[0].take_outgoing()
+    assert decode(queued).kind == "conf"
+    net.append(queued)
+    net.pump()
+    assert [h.applied[-1] for h in hooks] == [({"config": {"nicklen": 25}}, "SIGHUP")] * 2
+    assert [s.config.nicklen for s in net.servers] == [25, 25]
