@@ -148,3 +148,40 @@ async def test_reactions_said_before_joining_come_with_the_history(server: Runni
             assert [m.nick for m in zoe.core.members("#lobby")] == ["bob", "zoe"]  # as now
             bob.connection.send_input(f"/react {msgid} 🎉", buffer="#lobby")
             await zoe.wait(lambda: len(zoe.core.reactions("#lobby", msgid)) == 2)
+
+
+async def test_a_private_message_kept_while_away_is_shown_on_return(server: RunningServer) -> None:
+    """The server replays missed private messages only to clients without draft/chathistory;
+    the bundled clients have it, so they ask (CHATHISTORY TARGETS): bob's line, said while no
+    device of alice's was connected, opens bob's tab on her return; dave's, which she read
+    before she left (her read marker), opens nothing."""
+    alice = await asyncio.to_thread(IRCClient, server.port)
+    dave = await AsyncPeer.connect(server.port, "dave", None)
+    try:
+        alice.send("CAP LS 302", "CAP REQ :draft/read-marker server-time", "NICK alice")
+        alice.send("REGISTER * * alicepassword", "USER a 0 * :a", "CAP END")
+        await asyncio.to_thread(alice.expect, "001")
+        dave.send("PRIVMSG alice :seen already")
+        read = await asyncio.to_thread(alice.expect, "PRIVMSG")
+        alice.send(f"MARKREAD dave timestamp={read.tags['time']}")
+        await asyncio.to_thread(alice.expect, "MARKREAD")
+        alice.send("QUIT :off to class")  # always-on: she stays, with no device
+        await asyncio.to_thread(alice.expect, "ERROR")
+    finally:
+        alice.close()
+        dave.close()
+    bob = await AsyncPeer.connect(server.port, "bob", None)
+    try:
+        bob.send("PRIVMSG alice :homework is page 12")
+        await bob.expect("301")  # kept: she is away
+        async with running_client(
+            server.host, server.port, "alice", account="alice", account_password="alicepassword"
+        ) as back:
+            await back.joined()
+            await back.wait(lambda: "homework is page 12" in chat_texts(back, "bob"))
+            assert back.core.model.buf("bob") is not None
+            await back.wait(lambda: not back.core.missed)  # dave's marker answered
+            assert back.core.model.buf("dave") is None
+            assert back.core.current != "bob"  # opened, not switched to
+    finally:
+        bob.close()

@@ -56,6 +56,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from socketchat.client import (
@@ -175,6 +176,8 @@ class ClientCore:
         self.whois: dict[str, Card] = {}  # folded nick → the WHOIS card being gathered
         self.whois_buffers: dict[str, str] = {}  # folded nick → where /whois was typed
         self.batches: dict[str, Batch] = {}  # open BATCH reference → batch
+        # folded nick → the time of its latest line, waiting for the read marker (history.py)
+        self.missed: dict[str, datetime] = {}
         self.me_prefix_len = 0  # len(":nick!user@host") as the server sees us
         self.pending_account_buffer: str | None = None  # where /register, /identify was typed
         self.negotiation = Negotiation()
@@ -216,6 +219,7 @@ class ClientCore:
         self.who.clear()
         self.names_requested.clear()
         self.batches.clear()
+        self.missed.clear()
         self.typing_out = None
         self.multiline_in.clear()
         self.listing = None

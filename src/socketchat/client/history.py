@@ -14,15 +14,24 @@ more requests are made. Items are counted as the server counts them against the 
 too (with draft/event-playback, requested for the reactions among them: replayed joins, parts
 and modes are not shown, they must not change who is in a channel now). Without
 draft/chathistory and batch, an info line says there is none.
+
+Private conversations have no JOIN to ask on. A server keeps what was said to an account while
+none of its devices was connected, but replays it only to clients that do not fetch history
+themselves; so, logged in, the core asks which conversations had lines in the last week
+(``CHATHISTORY TARGETS``, `request_private`), and opens, unfocused and with their latest lines,
+those with lines newer than the account's read marker for them (``MARKREAD <nick>``, asked
+for each; without draft/read-marker, every one). A conversation already open (kept from the
+last run) just gets its latest lines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from socketchat.client.events import BufferReset, ChatLine, HistoryInserted, JumpTo, tr
-from socketchat.client.helpers import local_time
+from socketchat.client.helpers import local_time, parse_server_time
 from socketchat.client.state import Buffer, HistoryRequest
 from socketchat.irc.message import Message
 from socketchat.irc.servertime import format_datetime
@@ -30,9 +39,22 @@ from socketchat.irc.servertime import format_datetime
 if TYPE_CHECKING:
     from socketchat.client.core import ClientCore
 
-__all__ = ["Batch", "batch_ended", "collect", "load_older", "request_on_join", "supported"]
+__all__ = [
+    "Batch",
+    "batch_ended",
+    "collect",
+    "load_older",
+    "on_markread",
+    "on_target",
+    "request_on_join",
+    "request_private",
+    "supported",
+]
 
 START_MARKER = "Start of the history"
+TARGETS_WINDOW = 7 * 86400.0  # private conversations looked at when logging in: the last week's
+TARGETS_LIMIT = 50
+READ_MARKER_CAP = "draft/read-marker"
 
 
 @dataclass(slots=True)
@@ -62,6 +84,59 @@ def request_on_join(core: ClientCore, buf: Buffer, anchor: ChatLine) -> None:
     limit = core.config.history_lines if not last else max(core.config.history_lines, 100)
     buf.history_requests.append(HistoryRequest("join", limit, anchor))
     core.send("CHATHISTORY", "LATEST", buf.name, ref, str(limit))
+
+
+def request_private(core: ClientCore, now: float) -> None:
+    """Logged in, just welcomed: which private conversations had lines lately (see above)."""
+    if not supported(core) or not core.account or core.config.history_lines <= 0:
+        return
+    since = datetime.fromtimestamp(now - TARGETS_WINDOW, UTC)
+    until = datetime.fromtimestamp(now + 60, UTC)  # bounds are exclusive; clocks differ a bit
+    start, end = "timestamp=" + format_datetime(since), "timestamp=" + format_datetime(until)
+    core.send("CHATHISTORY", "TARGETS", start, end, str(TARGETS_LIMIT))
+
+
+def on_target(core: ClientCore, msg: Message, now: float) -> None:
+    """``CHATHISTORY TARGETS <target> <time of its latest line>``: one answer to
+    `request_private`."""
+    if msg.param(0).upper() != "TARGETS":
+        return
+    target, latest = msg.param(1), parse_server_time(msg.param(2))
+    model = core.model
+    if not target or model.is_channel(target) or latest is None:
+        return  # channels: their history comes with the JOIN
+    if model.same(target, core.nick):
+        return
+    buf = model.buf(target)
+    if buf is not None:
+        _request_latest(core, buf)
+    elif READ_MARKER_CAP in core.caps:
+        core.missed[model.fold(target)] = latest
+        core.send("MARKREAD", target)
+    else:
+        _request_latest(core, model.open(target, "query", focus=False))
+
+
+def on_markread(core: ClientCore, msg: Message, now: float) -> None:
+    """The read marker of a conversation `on_target` asked about: opened if it has unread
+    lines. (The marker itself is then applied as any other, `readmarker.on_markread`.)"""
+    latest = core.missed.pop(core.model.fold(msg.param(0)), None)
+    if latest is None:
+        return
+    value = msg.param(1)
+    read = parse_server_time(value.removeprefix("timestamp=")) if value != "*" else None
+    if read is None or read < latest:
+        _request_latest(core, core.model.open(msg.param(0), "query", focus=False))
+
+
+def _request_latest(core: ClientCore, buf: Buffer) -> None:
+    """The latest lines of a private conversation, at the top of its buffer (before anything
+    said since: the ones already shown are left out by msgid)."""
+    if any(r.kind == "join" for r in buf.history_requests):
+        return
+    limit = core.config.history_lines
+    buf.history_requests.append(HistoryRequest("join", limit, None))
+    core.send("CHATHISTORY", "LATEST", buf.name, "*", str(limit))
 
 
 def load_older(

@@ -142,6 +142,11 @@ def _on_batch(core: ClientCore, msg: Message, now: float) -> None:
             search.ended(core, batch, now)
 
 
+def _on_markread(core: ClientCore, msg: Message, now: float) -> None:
+    history.on_markread(core, msg, now)  # first: it may open the buffer the marker is for
+    readmarker.on_markread(core, msg, now)
+
+
 def _on_fail(core: ClientCore, msg: Message, now: float) -> None:
     """``FAIL <command> <code> [<context>...] :<description>`` (IRCv3 standard replies)."""
     command = msg.param(0).upper()
@@ -661,7 +666,8 @@ HANDLERS: dict[str, Handler] = {
     "INVITE": _on_invite,
     "FAIL": _on_fail,
     "REGISTER": accounts.on_register,
-    "MARKREAD": readmarker.on_markread,
+    "MARKREAD": _on_markread,
+    "CHATHISTORY": history.on_target,
     "TAGMSG": reactions.on_tagmsg,
     "REDACT": redaction.on_redact,
 }

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from socketchat.client import presence
+from socketchat.client import history, presence
 from socketchat.client.accounts import NICKSERV
 from socketchat.client.events import STATUS_BUFFER, NickRefused, tr
 from socketchat.client.outgoing import flush_queue
@@ -161,6 +161,7 @@ def on_welcome(core: ClientCore, msg: Message, now: float) -> None:
     identify_without_sasl(core)
     for channel in core.wanted.values():
         core.send("JOIN", channel)
+    history.request_private(core, now)
     flush_queue(core, now)
 
 
