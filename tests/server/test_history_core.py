@@ -251,6 +251,39 @@ def test_private_history_only_for_its_two_parties(tmp_path: Path) -> None:
     assert [m for m in newcomer.received() if m.command == "CHATHISTORY"] == []
 
 
+def test_a_conversation_with_someone_who_left_is_read_by_the_nick_targets_names(
+    tmp_path: Path,
+) -> None:
+    """TARGETS names a conversation by the other party's latest nick; without an account that
+    party has no identity once it left, and LATEST <nick> failed (INVALID_TARGET), so a
+    client could not read what TARGETS listed (an offline message from a guest)."""
+    net = stored_net(tmp_path)
+    alice = net.client("alice", FULL)
+    alice.send("REGISTER * * hunter22")
+    earlier = net.client("guest", FULL)  # an older conversation, with another "guest"
+    earlier.send("PRIVMSG alice :an older guest")
+    earlier.send("QUIT")
+    net.clock.advance(1)
+    guest = net.client("guest", FULL)
+    guest.send("PRIVMSG alice :homework is page 12")
+    guest.send("QUIT")
+    alice.received()
+    alice.send(f"CHATHISTORY TARGETS {EVER} 10")
+    listed = [m.params[1] for m in alice.received() if m.command == "CHATHISTORY"]
+    assert "guest" in listed
+    alice.send("CHATHISTORY LATEST guest * 10")
+    assert texts(batch_body(alice.received())) == ["homework is page 12"]  # the newest one
+    # someone who takes the nick now is whom "guest" means: their (empty) conversation
+    newcomer = net.client("guest", FULL)
+    alice.send("CHATHISTORY LATEST guest * 10")
+    assert texts(alice.received()) == []
+    # and nobody else reads it by that nick
+    newcomer.send("QUIT")
+    carol = net.client("carol", FULL)
+    carol.send("CHATHISTORY LATEST guest * 10")
+    assert texts(carol.received()) == []
+
+
 def test_private_history_follows_accounts_across_connections(tmp_path: Path) -> None:
     net = stored_net(tmp_path)
     alice = net.client("alice", FULL)

@@ -618,12 +618,28 @@ class Persistence:
         if is_channel(target):
             channel = server.state.find_channel(target)
             return None if channel is None else self.channel_view(session, channel)
-        peer = self.peer_identity(server, target)
+        me = self.identity(session.user)
+        peer = self.peer_identity(server, target) or self.former_peer(me, target)
         if peer is None:
             return None
-        return HistoryView(
-            private_key(self.identity(session.user), peer), events=EVENT_PLAYBACK in session.caps
-        )
+        return HistoryView(private_key(me, peer), events=EVENT_PLAYBACK in session.caps)
+
+    def former_peer(self, me: str, nick: str) -> str | None:
+        """The party of `me`'s conversation with whoever last used `nick`, when nobody holds it
+        now and it is no account: a client without an account has no identity once it left,
+        but CHATHISTORY TARGETS names that conversation by the nick (its latest), and a
+        client must be able to read what TARGETS lists. `me`'s own conversation: the newest
+        one with that nick."""
+        folded = casefold(nick)
+        best: tuple[Position, str] | None = None
+        for conv in self.backend.conversations(me):
+            if casefold(conv.other_nick(me)) != folded:
+                continue
+            pos = self.backend.last_position(conv.key)
+            other = conv.party_b if conv.party_a == me else conv.party_a
+            if pos is not None and (best is None or pos > best[0]):
+                best = (pos, other)
+        return None if best is None else best[1]
 
     def search_scope(
         self, server: Server, session: Session, target: str = ""
