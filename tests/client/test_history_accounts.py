@@ -171,17 +171,16 @@ async def test_a_private_message_kept_while_away_is_shown_on_return(server: Runn
         alice.close()
         dave.close()
     bob = await AsyncPeer.connect(server.port, "bob", None)
-    try:
-        bob.send("PRIVMSG alice :homework is page 12")
-        await bob.expect("301")  # kept: she is away
-        async with running_client(
-            server.host, server.port, "alice", account="alice", account_password="alicepassword"
-        ) as back:
-            await back.joined()
-            await back.wait(lambda: "homework is page 12" in chat_texts(back, "bob"))
-            assert back.core.model.buf("bob") is not None
-            await back.wait(lambda: not back.core.missed)  # dave's marker answered
-            assert back.core.model.buf("dave") is None
-            assert back.core.current != "bob"  # opened, not switched to
-    finally:
-        bob.close()
+    bob.send("PRIVMSG alice :homework is page 12")
+    await bob.expect("301")  # kept: she is away
+    bob.send("QUIT")
+    await bob.expect("ERROR")  # gone too: the conversation is found by the nick TARGETS gave
+    bob.close()
+    async with running_client(
+        server.host, server.port, "alice", account="alice", account_password="alicepassword"
+    ) as back:
+        await back.joined()
+        await back.wait(lambda: "homework is page 12" in chat_texts(back, "bob"))
+        await back.wait(lambda: not back.core.missed)  # dave's marker answered
+        assert back.core.model.buf("dave") is None
+        assert back.core.current != "bob"  # opened, not switched to
