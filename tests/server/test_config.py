@@ -129,7 +129,17 @@ def test_limits_switch_off_all_at_once_or_one_by_one(tmp_path: Path) -> None:
         ('[limits]\nflood_rate = "fast"\n', "flood_rate must be"),
         ("[server]\nport = 70000\n", "port must be"),
         ('[server]\nlog_level = "LOUD"\n', "log_level"),
-        ('[[operators]]\nname = "x"\n', "password_hash"),
+        ('[[operators]]\nname = "x"\n', r"\[\[operators\]\] needs password_hash"),
+        # a key appended after the operators (meant for [server]) lands in their entry; it
+        # was Python's "Operator.__init__() got an unexpected keyword argument 'motd'"
+        (
+            '[[operators]]\nname = "x"\npassword_hash = "y"\nmotd = "hi"\n',
+            r"unknown key\(s\) in \[\[operators\]\]: motd",
+        ),
+        (
+            '[[webirc]]\nname = "g"\npassword_hash = "y"\nhost = ["10.0.0.1"]\n',
+            r"\[\[webirc\]\]: host",
+        ),
         ("[server\n", "cannot read"),
         ('[cluster]\nredis_url = "localhost:6379"\n', "redis_url must look like"),
         ('[cluster]\nnode_id = "a b"\n', "node_id"),

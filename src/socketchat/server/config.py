@@ -434,6 +434,26 @@ def _check_keys(table: dict[str, Any], cls: type, where: str) -> None:
         raise ConfigError(f"unknown key(s) in [{where}]: {', '.join(sorted(unknown))}")
 
 
+def _entry(entry: Any, cls: type, where: str) -> dict[str, Any]:
+    """One entry of an array of tables (``[[operators]]``), its keys checked as a table's are:
+    TOML puts every key after a ``[[operators]]`` line into that entry, so a key meant for
+    another table, appended at the end of the file, lands here, and the dataclass's own
+    TypeError ("Operator.__init__() got an unexpected keyword argument") named no table."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"[[{where}]] must be a table")
+    _check_keys(entry, cls, f"[{where}]")
+    missing = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name not in entry
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"[[{where}]] needs {', '.join(missing)}")
+    return entry
+
+
 _NODE_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -529,10 +549,12 @@ def config_from_dict(data: dict[str, Any]) -> ServerConfig:
         limits = Limits(**limits_table)
         if not enabled:
             limits = dataclasses.replace(limits.disabled(), **limits_table)
-        operators = tuple(Operator(**op) for op in data.get("operators", []))
+        operators = tuple(
+            Operator(**_entry(op, Operator, "operators")) for op in data.get("operators", [])
+        )
         webirc = tuple(
             WebircGateway(**{**gw, "hosts": tuple(gw.get("hosts", ()))})
-            for gw in data.get("webirc", [])
+            for gw in (_entry(gw, WebircGateway, "webirc") for gw in data.get("webirc", []))
         )
         push_table = dict(data.get("webpush", {}))
         _check_keys(push_table, WebPushSettings, "webpush")
