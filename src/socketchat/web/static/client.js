@@ -77,6 +77,7 @@ export class ChatCore {
     this.nickAttempt = 0;
     this.awaitingNick = false;
     this.batches = new Map(); // ref → {type, target, lines}; a chathistory batch collects its lines
+    this.missed = new Map(); // folded nick → the time of its latest line, waiting for its read marker
     this.account = null; // the account we are logged in to (900), or null
     this.sasl = null; // {account, password} while an AUTHENTICATE exchange runs
     this.saslNotice = ""; // what the server noticed during it (e.g. "too many failed logins")

@@ -43,7 +43,51 @@ export function joinAnchor(lines, joinLine) {
   return at < 0 ? lines.length : at;
 }
 
+/** Private conversations looked at when logging in: the last week's (as client/history.py). */
+export const TARGETS_WINDOW_MS = 7 * 86400 * 1000;
+
 export class HistoryMethods {
+  /**
+   * Logged in, just welcomed: which private conversations had lines lately (CHATHISTORY
+   * TARGETS). The server replays what came while no device was connected only to clients
+   * without draft/chathistory, so this one asks, and opens (unfocused, with their latest lines)
+   * those newer than the account's read marker for them (MARKREAD <nick>, asked for each;
+   * without draft/read-marker, every one). Mirrors `history.request_private`.
+   */
+  requestPrivate() {
+    if (!this.hasHistory() || !this.account || this.historyLines <= 0) return;
+    const now = this.clock();
+    const since = new Date(now - TARGETS_WINDOW_MS).toISOString();
+    const until = new Date(now + 60000).toISOString(); // bounds are exclusive; clocks differ a bit
+    this.send("CHATHISTORY", "TARGETS", `timestamp=${since}`, `timestamp=${until}`, "50");
+  }
+
+  /** CHATHISTORY TARGETS <target> <time of its latest line>: one answer to requestPrivate. */
+  on_CHATHISTORY(msg) {
+    if ((msg.params[0] || "").toUpperCase() !== "TARGETS") return;
+    const target = msg.params[1] || "";
+    const latest = new Date(msg.params[2] || "");
+    if (!target || this.isChannel(target) || Number.isNaN(latest.getTime())) return;
+    if (this.fold(target) === this.fold(this.nick)) return;
+    const buf = this.buf(target);
+    if (buf) this.requestHistory(buf);
+    else if (this.caps.has("draft/read-marker")) {
+      this.missed.set(this.fold(target), latest);
+      this.send("MARKREAD", target);
+    } else this.requestHistory(this.openBuffer(target, "query", false));
+  }
+
+  /** The read marker of a conversation on_CHATHISTORY asked about: opened if it has unread lines. */
+  missedMarker(msg) {
+    const key = this.fold(msg.params[0] || "");
+    const latest = this.missed.get(key);
+    if (!latest) return;
+    this.missed.delete(key);
+    const value = msg.params[1] || "";
+    const read = value.startsWith("timestamp=") ? new Date(value.slice("timestamp=".length)) : null;
+    if (!read || Number.isNaN(read.getTime()) || read < latest) this.requestHistory(this.openBuffer(msg.params[0], "query", false));
+  }
+
   /** Does the server keep history we can tell apart from live lines? */
   hasHistory() {
     return this.caps.has("draft/chathistory") && this.caps.has("batch");

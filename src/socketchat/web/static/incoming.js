@@ -335,6 +335,7 @@ export class IncomingMethods {
   on_NOTE() {}
 
   on_MARKREAD(msg) {
+    this.missedMarker(msg); // first: it may open the buffer the marker is for
     const value = msg.params[1] || "";
     if (!value.startsWith("timestamp=")) return; // "*": nothing read yet
     const when = new Date(value.slice("timestamp=".length));

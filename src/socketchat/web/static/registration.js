@@ -70,6 +70,7 @@ export class RegistrationMethods {
       buf.restored = false;
       this.requestHistory(buf); // a private tab restored from an earlier visit
     }
+    this.requestPrivate();
     this.flushQueue();
   }
 
