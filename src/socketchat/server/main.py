@@ -158,6 +158,8 @@ async def run_server(
             # the network's settings where this node starts applying the log (its file's,
             # unless a REHASH since: then the ones before it, until its entry is applied)
             config = validate(with_settings(config, node.start_settings))
+            if storage is not None:  # (it was made with the file's)
+                storage.config = config
         else:
             cloak_secret = load_secret(directory, CLOAK_KEY_FILE)
             # the VAPID key (draft/webpush): made once, or every browser would have to

@@ -67,7 +67,18 @@ def apply_config(server: Server, new: ServerConfig) -> list[str]:
         restore["tls_key"] = old.tls_key
     server.config = dataclasses.replace(new, **restore)
     server.static_numerics.clear()
+    follow_config(server)
     return kept
+
+
+def follow_config(server: Server) -> None:
+    """What keeps its own reference to the configuration takes the server's: storage reads
+    the history settings (replay on join, retention) from its own."""
+    from socketchat.server.persistence import persistence_of
+
+    storage = persistence_of(server)
+    if storage is not None:
+        storage.config = server.config
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
