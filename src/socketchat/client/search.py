@@ -156,8 +156,11 @@ def ended(core: ClientCore, batch: Batch, now: float) -> None:
     heading = said.fill()
     line = ChatLine(SEARCH_BUFFER, local_time(now), "", heading, "info", said=said)
     buf.lines.append(line)
+    today = local_time(now).date()
     for number, hit in enumerate(hits, 1):
-        text = f"{number}. [{hit.buffer}] {hit.text}"  # /jump <number> shows it in its place
+        # the stamp column has the time only: a line of another day says which
+        where = hit.buffer if hit.time.date() == today else f"{hit.buffer}, {hit.time.date()}"
+        text = f"{number}. [{where}] {hit.text}"  # /jump <number> shows it in its place
         buf.lines.append(dataclasses.replace(hit, buffer=SEARCH_BUFFER, text=text))
     core.emit(BufferReset(SEARCH_BUFFER, tuple(buf.lines)))
     core.emit(SearchResults(query, hits))

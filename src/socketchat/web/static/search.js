@@ -11,6 +11,12 @@ const CONTEXT_LINES = 40;
 const USAGE = tr("Usage: /search <words> [in:#channel] [from:nick]");
 
 /** The words, and the in:/from: attributes found among them. */
+/** A Date's local calendar day, YYYY-MM-DD. */
+export function localDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
 export function parseSearch(args) {
   const words = [];
   const attributes = {};
@@ -86,7 +92,12 @@ export class SearchMethods {
     buf.lines = [
       { time: new Date(this.clock()), exact: false, nick: "", text: heading, said, kind: "info", self: false, highlight: false, history: false, msgid: null, reply: null, redacted: false, buffer: SEARCH },
       // the view draws these as results (`origin`: the conversation, `hit`: the line there)
-      ...hits.map((hit, i) => ({ ...hit, buffer: SEARCH, text: `${i + 1}. [${hit.buffer}] ${hit.text}`, origin: hit.buffer, hit })),
+      // the stamp column has the time only: a line of another day says which (as the Python core)
+      ...hits.map((hit, i) => {
+        const day = localDay(hit.time);
+        const where = day === localDay(new Date(this.clock())) ? hit.buffer : `${hit.buffer}, ${day}`;
+        return { ...hit, buffer: SEARCH, text: `${i + 1}. [${where}] ${hit.text}`, origin: hit.buffer, hit };
+      }),
     ];
     this.emit({ type: "history", buffer: SEARCH });
     this.emit({ type: "search-results", query, results: hits });
