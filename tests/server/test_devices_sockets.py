@@ -94,3 +94,36 @@ def test_an_always_on_student_is_there_after_a_restart_and_gets_what_she_missed(
         assert any(t.endswith("see you tomorrow") for t in texts), texts
         assert [m.param(0) for m in got if m.command == "JOIN"] == ["#class"]
         stop(srv)
+
+
+def test_a_second_user_of_the_account_does_not_take_the_first_ones_place_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    """irssi without SASL, reconnecting while the always-on teacher holds the nick, is
+    teacher_, and identifies after registering: a second user of the account, not attached.
+    It was always-on too, and its leaving replaced the account's record (its nick, no
+    channels): after a restart the account was back as teacher_, not in #class."""
+    data = str(tmp_path / "data")
+    with spawned_server(data_dir=data) as srv:
+        teacher = IRCClient(srv.port).register("teacher")
+        teacher.send(f"REGISTER * * {PASSWORD}", "JOIN #class")
+        teacher.expect("366")
+        teacher.send("QUIT :home")  # always-on: stays in #class
+        teacher.closed_by_server()
+        second = IRCClient(srv.port).register("teacher_")
+        second.send(f"PRIVMSG NickServ :IDENTIFY teacher {PASSWORD}")
+        second.expect("900")
+        second.send("QUIT :bye")  # not always-on: the account's person is the other one
+        second.closed_by_server()
+        reza = IRCClient(srv.port).register("reza")
+        reza.send("WHOIS teacher_", "WHOIS teacher")
+        assert reza.expect("401").param(1) == "teacher_"
+        assert reza.expect("311").param(1) == "teacher"
+        stop(srv)
+
+    with spawned_server(data_dir=data) as srv:
+        reza = IRCClient(srv.port).register("reza")
+        reza.send("JOIN #class")
+        names = reza.expect("353").param(-1).replace("@", "").split()
+        assert "teacher" in names and "teacher_" not in names, names
+        stop(srv)

@@ -291,6 +291,15 @@ def always_on_for(server: Server, p: Persistence, account: str) -> bool:
     return server.config.always_on if own is None else own
 
 
+def stays_for(server: Server, p: Persistence, s: Session, account: str) -> bool:
+    """Is `s`'s user, logging in to `account`, the one that stays when its last device
+    leaves? As `always_on_for`, but only one user of an account is: a connection that logs in
+    without attaching (NickServ IDENTIFY after registering, under another nick while the
+    account's user holds its own) is a second user, and the account has one record of what a
+    restart brings back (`Persistence.user_left`)."""
+    return always_on_for(server, p, account) and not p.another_user_of(server, s.user, account)
+
+
 def multiclient_for(server: Server, p: Persistence, account: str) -> bool:
     """May a second device attach to `account`'s user? (NickServ SET MULTICLIENT)"""
     own = p.account_setting(account, "multiclient")
@@ -303,7 +312,7 @@ def log_in(server: Server, p: Persistence, s: Session, account: Account) -> None
     registration of `s` ends (commands/registration.py `try_register`)."""
     p.login_started(s, account.name)
     server.state.set_account(s, account.name)
-    s.user.always_on = always_on_for(server, p, account.name)
+    s.user.always_on = stays_for(server, p, s, account.name)
     p.restore_metadata(server, s)  # draft/metadata: the account's keys come back
     s.numeric(rpl.RPL_LOGGEDIN, s.prefix, account.name, f"You are now logged in as {account.name}")
     if s.registered:

@@ -395,6 +395,8 @@ class Persistence:
     def user_left(self, server: Server, user: User, *, stays: bool = False) -> None:
         if not user.account:
             return
+        if self._present_holder(server, user.account) not in (None, user):
+            return  # a second user of the account (`accounts.stays_for`): the record is not its
         self.set_account_value(user.account, "seen", str(int(server.clock() * 1000)))
         if stays:  # what brings it back after a restart (`present_users`)
             state = {
@@ -407,8 +409,33 @@ class Persistence:
                 "channels": [channel.name for channel in user.channels.values()],
             }
             self.set_account_value(user.account, "present", json.dumps(state, ensure_ascii=False))
-        else:
+        elif not server.shutting_down:  # (at a shutdown the always-on stay: in any order)
             self.set_account_value(user.account, "present", None)
+
+    def _present_holder(self, server: Server, account: str) -> User | None:
+        """The user here that the account's "present" record is of (by its nick), if any."""
+        value = self.account_value(account, "present")
+        if value is None:
+            return None
+        try:
+            nick = json.loads(value).get("nick")
+        except (ValueError, AttributeError):
+            return None
+        holder = server.state.find_nick(nick) if isinstance(nick, str) else None
+        if (
+            holder is None
+            or holder.account is None
+            or casefold(holder.account) != casefold(account)
+        ):
+            return None
+        return holder
+
+    def another_user_of(self, server: Server, user: User, account: str) -> bool:
+        """Is someone other than `user` the person of `account` here: connected (a session
+        logged in to it), or always-on with no device (the user its record is of)?"""
+        if any(other.user is not user for other in server.state.sessions_of(account)):
+            return True
+        return self._present_holder(server, account) not in (None, user)
 
     def present_users(self) -> list[tuple[str, dict[str, Any]]]:
         """The always-on users that were here when the server stopped (or crashed), with what

@@ -10,7 +10,7 @@ from socketchat.irc.casemap import nick_problem
 from socketchat.irc.message import Message
 from socketchat.irc.numbers import parse_number
 from socketchat.server import monitor, services
-from socketchat.server.accounts import always_on_for
+from socketchat.server.accounts import stays_for
 from socketchat.server.commands.devices import attach, attach_target, replay_missed
 from socketchat.server.klines import check_registration
 from socketchat.server.nicks import change_nick
@@ -51,7 +51,7 @@ def try_register(server: Server, s: Session) -> None:
         attach(server, s, target)
     else:
         if s.account and p is not None:
-            s.user.always_on = always_on_for(server, p, s.account)
+            s.user.always_on = stays_for(server, p, s, s.account)
         send_welcome(server, s)
         monitor.online(server, s.user)
         replay_missed(server, s)  # private messages kept while the account was offline
