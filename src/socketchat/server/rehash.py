@@ -24,6 +24,8 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, Protocol
 
+from socketchat.server.persistence import persistence_of
+
 if TYPE_CHECKING:
     from socketchat.server.config import ServerConfig
     from socketchat.server.core import Server
@@ -74,8 +76,6 @@ def apply_config(server: Server, new: ServerConfig) -> list[str]:
 def follow_config(server: Server) -> None:
     """What keeps its own reference to the configuration takes the server's: storage reads
     the history settings (replay on join, retention) from its own."""
-    from socketchat.server.persistence import persistence_of
-
     storage = persistence_of(server)
     if storage is not None:
         storage.config = server.config
