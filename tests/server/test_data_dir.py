@@ -181,3 +181,32 @@ def test_a_damaged_cloak_key_is_refused_not_replaced(tmp_path: Path) -> None:
     (data / "cloak.key").chmod(0o600)
     assert_refused(serve(data), data / "cloak.key", "damaged")
     assert (data / "cloak.key").read_bytes() == b"short"
+
+
+def test_a_second_server_on_the_same_data_dir_is_refused_before_it_touches_it(
+    tmp_path: Path,
+) -> None:
+    """Two servers on one data directory would both write its database; a second start by
+    mistake that failed only at its port had restored the always-on users and, stopping,
+    stamped their last-seen time. The first one holds a lock; the second says so."""
+    data = tmp_path / "data"
+    with spawned_server(data_dir=str(data)) as srv:
+        result = serve(data)  # one line, nothing else: no migration, no always-on restored
+        assert_refused(result, data, "is in use by another socketchat serve")
+        assert srv.process is not None and f"(pid {srv.process.pid})" in result.stderr
+    assert serve_briefly(data)  # released when the server stopped
+
+
+def serve_briefly(data_dir: Path) -> bool:
+    """Start a server on `data_dir` and stop it once it listens: did it start?"""
+    cmd = [sys.executable, "-m", "socketchat", "serve", "--port", str(free_port())]
+    cmd += ["--web-port", "0", "--data-dir", str(data_dir)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("socketchat: IRC on"):
+                proc.terminate()
+                proc.wait(timeout=20)
+                return True
+        proc.wait(timeout=20)
+        return False

@@ -34,7 +34,7 @@ from socketchat.server.net.runner import ServerRunner
 from socketchat.server.net.web import METRICS_MISSING, start_web
 from socketchat.server.persistence import Persistence
 from socketchat.storage.base import Backend, StorageError
-from socketchat.storage.datadir import load_secret, prepare_data_dir
+from socketchat.storage.datadir import DataDirLock, load_secret, prepare_data_dir
 from socketchat.storage.postgres import is_postgres_url, open_postgres, redact_url
 from socketchat.storage.sqlite import open_storage
 
@@ -146,9 +146,28 @@ async def run_server(
 ) -> int:
     """Run until stopped. `reload` builds the configuration again (file, then flags) for
     SIGHUP and REHASH; `config_source` names the file in messages."""
+    with DataDirLock() as lock:  # one server per data directory, released when it ends
+        return await _run_server(
+            config,
+            lock,
+            install_signals=install_signals,
+            reload=reload,
+            config_source=config_source,
+        )
+
+
+async def _run_server(
+    config: ServerConfig,
+    lock: DataDirLock,
+    *,
+    install_signals: bool,
+    reload: Callable[[], ServerConfig] | None,
+    config_source: str,
+) -> int:
     node: ClusterNode | None = None
     try:
         directory = prepare_data_dir(config.data_dir)  # created/checked: 0700, files 0600
+        lock.acquire(directory)  # before the database is opened
         if config.cluster.redis_url:
             # a cluster node: storage is the shared PostgreSQL seen through the log
             # (server/cluster/store.py), or none; the cloak secret and the VAPID key are the

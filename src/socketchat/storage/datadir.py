@@ -52,7 +52,9 @@ KNOWN_FILES = (
     "socketchat-search.db-wal",
     "socketchat-search.db-shm",
     "cloak.key",
+    "socketchat.lock",  # held while a server uses the directory (`DataDirLock`)
 )
+LOCK_NAME = "socketchat.lock"
 
 
 def describe(exc: OSError) -> str:
@@ -172,6 +174,53 @@ def _probe(directory: Path) -> None:
             f"data directory {directory} is nearly full: {free // 1024} KiB free, at least"
             f" {MIN_FREE_BYTES // 1024} KiB needed"
         )
+
+
+class DataDirLock:
+    """An exclusive lock on the data directory (``flock`` on `LOCK_NAME`) while a server uses
+    it. Two servers on one data directory (a second start by mistake, another port) would
+    both write its database; a second one that failed later (its port taken) had already
+    restored the always-on users and, stopping, stamped their "last seen" with its own time.
+    The kernel releases the lock when the process ends, however it ends. Where there is no
+    ``fcntl`` (not POSIX) nothing is locked."""
+
+    def __init__(self) -> None:
+        self.fd: int | None = None
+
+    def acquire(self, directory: Path) -> None:
+        """Raises `StorageError` when another process holds it (naming its pid)."""
+        try:
+            import fcntl
+        except ImportError:
+            return
+        path = directory / LOCK_NAME
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as exc:
+            raise StorageError(f"cannot open {path}: {describe(exc)}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f" (pid {holder})" if holder.isdigit() else ""
+            raise StorageError(
+                f"data directory {directory} is in use by another socketchat serve{who}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # (the file stays: removing it would race with a new holder)
+            self.fd = None
+
+    def __enter__(self) -> DataDirLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def create_private_file(path: Path) -> None:
