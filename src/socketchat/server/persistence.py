@@ -628,6 +628,13 @@ class Persistence:
             log.info("retention: removed %d old messages", removed)
         return removed
 
+    def history_behind(self) -> bool:
+        """Did this command's history reads go ahead without some cluster node's commits? On a
+        cluster node a read first waits for the other nodes' writes of earlier entries
+        (`server/cluster/store.py: ClusterStore._settle`), at most a second; past that its
+        answer may lack lines a client was told were delivered. Never on one server."""
+        return bool(getattr(self.backend, "behind", False))
+
     def identity(self, user: User) -> str:
         """Who a party of a private conversation is: its account, else this user (who, with
         no account, is one connection)."""

@@ -55,6 +55,8 @@ STORE_LOCAL = {
     "replica",
     "_owed",  # which nodes this node waits for before its own reads
     "_wrote",  # this node's own last write
+    "_gave_up",  # owed nodes its reads already waited for in vain
+    "_behind_at",  # the entry whose reads went ahead without them (CHATHISTORY fails)
 }
 REGISTRY_SHARED = {"records", "transfers", "registered_times"}
 REGISTRY_LOCAL = {"backend"}

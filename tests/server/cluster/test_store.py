@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from socketchat.server.cluster import store as store_module
 from socketchat.server.cluster.replica import Replica
 from socketchat.server.cluster.store import ClusterStore, Facts
 from socketchat.server.compose import build_server
@@ -53,13 +55,17 @@ class Shared:
 class StoreCluster(Cluster):
     """`Cluster` whose nodes have the shared store (see the module's doc)."""
 
-    def __init__(self, directory: Path, count: int = 3, **settings: Any) -> None:
-        self.shared = Shared(directory)
+    def __init__(
+        self, directory: Path, count: int = 3, shared: Shared | None = None, **settings: Any
+    ) -> None:
+        self.shared = shared or Shared(directory)
         super().__init__(count, dataclasses.replace(ServerConfig(), **settings))
 
     def _build(self, replica: Replica, config: ServerConfig | None) -> Server:
         store = ClusterStore(self.shared, Facts(), replica)  # type: ignore[arg-type]
         storage = Persistence(store, config or ServerConfig())
+        # a party without an account is its connection on every node (as `main.py`'s token)
+        storage.connection_token = lambda user: str(min(s.id for s in user.sessions))
         return build_server(config, clock=replica.clock, monotonic=replica.clock, storage=storage)
 
 
@@ -125,3 +131,64 @@ def test_nick_protection_renames_through_the_log_to_one_guest_nick(tmp_path: Pat
     renamed = of(impostor.received(), "NICK")[-1].param(0)
     assert renamed.startswith("Guest")
     assert all(s.state.find_nick(renamed) is not None for s in net.servers)
+
+
+class Lagging(Shared):
+    """`Shared` whose commit marks (`mark_applied`) are kept, and held back for the nodes in
+    `held`: as if those nodes had not committed yet (descheduled, or their storage is down)."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.marks: dict[int, tuple[int, int]] = {}
+        self.held: set[int] = set()
+        self._pending: dict[int, tuple[int, int]] = {}
+
+    def mark_applied(self, node: int, ms: int, seq: int) -> None:
+        self.calls["mark_applied"] += 1
+        (self._pending if node in self.held else self.marks)[node] = (ms, seq)
+
+    def release(self) -> None:
+        """The held nodes commit at last."""
+        self.marks.update(self._pending)
+        self.held.clear()
+
+    def applied(self, nodes: Any) -> dict[int, tuple[int, int]]:
+        self.calls["applied"] += 1
+        return {n: self.marks[n] for n in nodes if n in self.marks}
+
+
+def test_chathistory_fails_rather_than_answer_without_a_node_that_has_not_committed(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """A history read waits for the nodes that wrote earlier entries (`_settle`); when one
+    has not committed after the wait, the answer could lack a line its reader was told was
+    delivered: CHATHISTORY says so (FAIL MESSAGE_ERROR) instead of a short batch, every time
+    until that node has committed (the owed position is kept, not forgotten after one read),
+    waiting only once."""
+    monkeypatch.setattr(store_module, "SETTLE_SECONDS", 0.05)
+    shared = Lagging(tmp_path)
+    net = StoreCluster(tmp_path, shared=shared)
+    caps = "batch server-time message-tags draft/chathistory"
+    ann, ben = net.client(0, "ann", caps), net.client(1, "ben", caps)
+    shared.held.add(net.replicas[0].node)  # ann's node: applied, delivered, not committed
+    ann.send("PRIVMSG ben :hello")
+    assert [m.param(1) for m in of(ben.received(), "PRIVMSG")] == ["hello"]  # delivered live
+    started = time.monotonic()
+    ben.send("CHATHISTORY LATEST ann * 10")
+    assert time.monotonic() - started >= 0.05  # it waited for ann's node
+    answer = ben.received()
+    failed = of(answer, "FAIL")
+    assert [m.params[:4] for m in failed] == [("CHATHISTORY", "MESSAGE_ERROR", "LATEST", "ann")]
+    assert of(answer, "BATCH") == []  # (before: a batch, without "hello" in a real cluster)
+    checks = shared.calls["applied"]
+    started = time.monotonic()
+    ben.send("CHATHISTORY LATEST ann * 10")  # still owed: checked again, not waited for again
+    assert time.monotonic() - started < 0.05
+    assert shared.calls["applied"] == checks + 1
+    answer = ben.received()
+    assert of(answer, "FAIL") and not of(answer, "BATCH")
+    shared.release()
+    ben.send("CHATHISTORY LATEST ann * 10")
+    answer = ben.received()
+    assert not of(answer, "FAIL")
+    assert [m.param(1) for m in of(answer, "PRIVMSG")] == ["hello"]

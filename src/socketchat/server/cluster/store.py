@@ -22,6 +22,8 @@ where, and only where, it belongs:
   (`PostgresBackend.mark_applied`). So before such a read, this node waits until every node
   it owes has committed that far (`_settle`: one small query, a few milliseconds of waiting
   when a node lags, `SETTLE_SECONDS` at most — a node that stopped answering is reaped).
+  Past that, the read goes ahead but its entry is marked `behind` and the node stays owed:
+  CHATHISTORY answers an error then (`Persistence.history_behind`), not a short history.
   One history read decides: REDACT's lookup of the line (is it there, whose is it), which
   says whether the REDACT is relayed. The redactor's node reads it and the log carries the
   answer (`Server.decide`, a ``res`` entry, as for a password check).
@@ -217,6 +219,8 @@ class ClusterStore:
         # node -> the last entry of that node that wrote, not yet seen committed (`_settle`)
         self._owed: dict[int, tuple[int, int]] = {}
         self._wrote: tuple[int, int] | None = None  # our last entry that wrote (`commit`)
+        self._gave_up: set[int] = set()  # owed nodes a read already waited for in vain
+        self._behind_at: tuple[int, int] | None = None  # the entry whose reads went ahead
 
     # -- the gates -------------------------------------------------------------------------
     def _writes(self) -> bool:
@@ -240,24 +244,46 @@ class ClusterStore:
             return True
         if not replica.ours():
             return False
-        if self._owed:
-            self._settle()
+        if self._owed and not self._settle():
+            self._behind_at = replica.entry_position
         return True
 
-    def _settle(self) -> None:
-        """Wait until every node that wrote for an earlier entry has committed it."""
+    @property
+    def behind(self) -> bool:
+        """Did a history read of the entry being applied go ahead without some node's writes
+        (`_settle` gave up)? Its answer may lack lines that a client was told were delivered,
+        so CHATHISTORY answers an error instead (`Persistence.history_behind`)."""
+        replica = self.replica
+        return replica.applying and self._behind_at == replica.entry_position
+
+    def _settle(self) -> bool:
+        """Wait until every node that wrote for an earlier entry has committed it; False if
+        some had not after `SETTLE_SECONDS`. Those stay owed: the next read checks them again
+        (a read that forgot them would miss their lines without knowing). It waits for a
+        node only once: while a node is still behind after a wait, later reads look once and
+        go on (behind), so that a node whose storage is down (its commits wait for it to come
+        back) does not stall every other node's loop a second per read."""
         owed = {n: pos for n, pos in self._owed.items() if n in self.replica.nodes}
-        self._owed = {}
-        deadline = time.monotonic() + SETTLE_SECONDS
+        self._gave_up &= owed.keys()
+        patient = not owed.keys() <= self._gave_up
+        deadline = time.monotonic() + (SETTLE_SECONDS if patient else 0.0)
         while owed:
             done = self.shared.applied(owed)
+            self._gave_up -= {n for n, pos in owed.items() if done.get(n, (0, 0)) >= pos}
             owed = {n: pos for n, pos in owed.items() if done.get(n, (0, 0)) < pos}
             if not owed:
-                return
+                break
             if time.monotonic() >= deadline:
-                log.warning("storage: nodes %s have not committed their writes yet", sorted(owed))
-                return
+                if patient:
+                    log.warning(
+                        "storage: nodes %s have not committed their writes yet", sorted(owed)
+                    )
+                self._gave_up |= owed.keys()
+                self._owed = owed  # (nothing else was recorded meanwhile: this is the loop)
+                return False
             time.sleep(SETTLE_POLL)
+        self._owed = {}
+        return True
 
     # -- history: written once, read by the asker's node ------------------------------------
     def append(self, message: StoredMessage) -> bool:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 HISTORY_START = "--- history ---"
 HISTORY_END = "--- end of history ---"
 _FOREVER_MS = 2**62  # later than any message: "the latest message at all"
+# A history that may lack lines is not answered (docs/cluster.md): the client may ask again.
+BEHIND = "History is still being written by another server of the network; try again"
 _SUBCOMMANDS = {"LATEST": 4, "BEFORE": 4, "AFTER": 4, "AROUND": 4, "BETWEEN": 5, "TARGETS": 4}
 
 
@@ -67,6 +69,9 @@ def handle_chathistory(server: Server, s: Session, m: Message) -> None:
         rows = _query(p, view, sub, m.params[2:-1], limit)
     except _BadParams as exc:
         s.fail("CHATHISTORY", "INVALID_PARAMS", str(exc), sub)
+        return
+    if p.history_behind():  # (a cluster node gave up waiting for another's writes)
+        s.fail("CHATHISTORY", "MESSAGE_ERROR", BEHIND, sub, target)
         return
     if rows is None:
         s.fail("CHATHISTORY", "MESSAGE_ERROR", "No such message", sub, target)
@@ -144,6 +149,9 @@ def _targets(server: Server, s: Session, m: Message, limit: int) -> None:
         if (view := p.channel_view(s, c)) is not None
     }
     found = p.backend.latest_times(channels, p.identity(s.user), low, high, limit)
+    if p.history_behind():
+        s.fail("CHATHISTORY", "MESSAGE_ERROR", BEHIND, "TARGETS", "*")
+        return
     lines = [
         Message("CHATHISTORY", ("TARGETS", name, format_ms(ms)), server.name) for ms, name in found
     ]
