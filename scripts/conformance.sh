@@ -153,7 +153,12 @@ run() {
         -p no:cacheprovider -n "${CONFORMANCE_JOBS:-4}" --timeout=60 -q -rfE \
         -o junit_logging=no --junitxml="$xml" \
         -m "$markers" -k "$keywords" "${extra[@]}" irctest/server_tests) >"$log" 2>&1 || rc=$?
-    grep -E '^(FAILED|ERROR) ' "$log" || true
+    if grep -E '^(FAILED|ERROR) ' "$log"; then
+        # a flake's exchanged lines and server logs are in the log, which goes with $work:
+        # keep it (a failure seen once under load is otherwise gone with the terminal)
+        local kept="${TMPDIR:-/tmp}/socketchat-conformance-$name-$(date -u +%Y%m%dT%H%M%S).log"
+        cp "$log" "$kept" && echo "conformance: the failures' output is kept in $kept"
+    fi
     local summary
     summary=$(grep -E '^=* ?[0-9]+ (passed|failed|skipped|error|deselected)|no tests ran' "$log" | tail -1 || true)
     if [ -z "$summary" ] || [ ! -s "$xml" ]; then
