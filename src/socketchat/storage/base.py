@@ -21,9 +21,9 @@ orders messages with the same millisecond (their insertion order). Timestamp sel
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from socketchat.irc.message import Message
@@ -116,6 +116,20 @@ class Conversation:
 
     def other_nick(self, party: str) -> str:
         return self.nick_b if party == self.party_a else self.nick_a
+
+
+def group_missed(
+    rows: Iterable[Sequence[Any]], line: Callable[[Sequence[Any]], StoredMessage]
+) -> list[tuple[Conversation, list[StoredMessage]]]:
+    """`missed_private`'s rows (a conversation's five columns, then a line's), ordered by
+    conversation, grouped into each conversation and its lines; `line` decodes a line's
+    columns (each backend has its own)."""
+    out: list[tuple[Conversation, list[StoredMessage]]] = []
+    for row in rows:
+        if not out or out[-1][0].key != row[0]:
+            out.append((Conversation(*row[:5]), []))
+        out[-1][1].append(line(row[5:]))
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,7 @@ from socketchat.storage.base import (
     ServerBan,
     StorageError,
     StoredMessage,
+    group_missed,
 )
 from socketchat.storage.fulltext import MAX_TERMS, fold, terms, whole
 
@@ -809,12 +810,7 @@ class PostgresBackend:
             ' ORDER BY a.latest, a.key COLLATE "C", m.time_ms, m.seq',
             (*since, before_ms, party, party, conversations, *since, lines),
         )
-        out: list[tuple[Conversation, list[StoredMessage]]] = []
-        for row in rows:
-            if not out or out[-1][0].key != row[0]:
-                out.append((Conversation(*row[:5]), []))
-            out[-1][1].append(_row(row[5:]))
-        return out
+        return group_missed(rows, _row)
 
     def latest_times(
         self,

@@ -34,7 +34,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ from socketchat.storage.base import (
     ServerBan,
     StorageError,
     StoredMessage,
+    group_missed,
 )
 from socketchat.storage.datadir import create_private_file, prepare_data_dir
 from socketchat.storage.fulltext import (
@@ -335,7 +336,7 @@ _COLUMNS = "seq, key, time_ms, msgid, command, source, target, text, tags, era, 
 _PREFIXED = ", ".join(f"m.{c}" for c in _COLUMNS.split(", "))  # (of ``messages AS m``)
 
 
-def _row(row: tuple[Any, ...]) -> StoredMessage:
+def _row(row: Sequence[Any]) -> StoredMessage:
     seq, key, time_ms, msgid, command, source, target, text, tags, era, restricted, sender = row
     return StoredMessage(
         key,
@@ -988,12 +989,7 @@ class SqliteBackend:
             " ORDER BY latest, active.key, m.time_ms, m.seq",
             (party, party, *since, before_ms, conversations, *since, lines),
         ).fetchall()
-        out: list[tuple[Conversation, list[StoredMessage]]] = []
-        for row in rows:
-            if not out or out[-1][0].key != row[0]:
-                out.append((Conversation(*row[:5]), []))
-            out[-1][1].append(_row(row[5:]))
-        return out
+        return group_missed(rows, _row)
 
     def latest_times(
         self,
